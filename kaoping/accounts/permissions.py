@@ -1,0 +1,76 @@
+"""What each role may do. The scope (where) comes from the role assignment; this map says what.
+
+Actions are `<area>.<verb>`; `<area>.view` is the read that goes with every other verb of the area.
+"""
+
+from kaoping.core.scoping import Scope
+
+from .models import Role
+
+_VILLAGE_READ = {"region.view", "people.view", "entry.view", "period.view"}
+
+ROLE_ACTIONS: dict[str, frozenset[str]] = {
+    Role.COUNTY_ADMIN: frozenset(
+        _VILLAGE_READ
+        | {
+            "region.change",
+            "people.change",
+            "people.view_sensitive",
+            "audit.view",
+            "scheme.view",
+            "scheme.manage",
+            "entry.record",
+            "entry.review",
+            "period.close",
+        }
+    ),
+    Role.TOWNSHIP_STAFF: frozenset(
+        _VILLAGE_READ
+        | {"people.change", "scheme.view", "entry.record", "entry.review", "period.close"}
+    ),
+    Role.DEPARTMENT_SCORER: frozenset(
+        {"region.view", "entry.view", "entry.record", "period.view", "scheme.view"}
+    ),
+    Role.VILLAGE_SECRETARY: frozenset(
+        _VILLAGE_READ | {"people.change", "scheme.view", "entry.record"}
+    ),
+    Role.VILLAGE_COMMITTEE: frozenset(_VILLAGE_READ | {"scheme.view", "entry.record"}),
+    Role.GRID_MEMBER: frozenset(_VILLAGE_READ | {"people.change", "entry.record"}),
+    Role.REVIEW_MEMBER: frozenset(_VILLAGE_READ | {"entry.review"}),
+    Role.STORE_KEEPER: frozenset({"region.view", "people.view", "store.view", "store.redeem"}),
+    Role.VILLAGER: frozenset({"region.view", "people.view", "entry.view", "period.view"}),
+}
+
+
+def _assignment_scopes(assignment) -> list[Scope]:
+    if assignment.role == Role.DEPARTMENT_SCORER:
+        return [
+            Scope(code) for code in assignment.department.villages.values_list("code", flat=True)
+        ]
+    if assignment.role == Role.VILLAGER:
+        return [Scope(assignment.region.code, household_id=assignment.household_id)]
+    return [Scope(assignment.region.code)]
+
+
+def scopes_for(user, action: str) -> list[Scope]:
+    """The scopes in which `user` may do `action`; cached on the user object for one request."""
+    cache = getattr(user, "_kaoping_scopes", None)
+    if cache is None:
+        cache = {}
+        for assignment in user.role_assignments.select_related("region", "department"):
+            for scope in _assignment_scopes(assignment):
+                for granted in ROLE_ACTIONS[assignment.role]:
+                    cache.setdefault(granted, []).append(scope)
+        user._kaoping_scopes = cache
+    return cache.get(action, [])
+
+
+def user_can(user, action: str) -> bool:
+    """Whether `user` may do `action` anywhere (for navigation; objects still go through for_user)."""
+    if not user.is_authenticated:
+        return False
+    return user.is_superuser or bool(scopes_for(user, action))
+
+
+def roles_of(user) -> list[str]:
+    return sorted({a.role for a in user.role_assignments.all()}) if user.is_authenticated else []

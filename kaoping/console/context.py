@@ -1,0 +1,17 @@
+from kaoping.accounts.permissions import user_can
+
+
+def navigation(request):
+    """The console menu: only what the signed-in user may use."""
+    user = getattr(request, "user", None)
+    if user is None or not user.is_authenticated:
+        return {}
+    return {
+        "nav": {
+            "regions": user_can(user, "region.view"),
+            "search": user_can(user, "people.view") or user_can(user, "region.view"),
+            "audit": user_can(user, "audit.view"),
+            "region_import": user_can(user, "region.change"),
+            "admin": user.is_staff,
+        }
+    }

@@ -1,0 +1,116 @@
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from kaoping.core.fields import RegionCodeField
+from kaoping.core.scoping import ScopedQuerySet
+
+from .codes import official_code
+
+
+class Level(models.TextChoices):
+    PROVINCE = "province", _("province")
+    CITY = "city", _("city")
+    COUNTY = "county", _("county")
+    TOWNSHIP = "township", _("township")
+    VILLAGE = "village", _("village")
+    GRID = "grid", _("grid")
+
+
+class Region(models.Model):
+    """A node of the administrative tree, keyed by its significant division code."""
+
+    code = RegionCodeField(_("code"), unique=True)
+    name = models.CharField(_("name"), max_length=100)
+    level = models.CharField(_("level"), max_length=12, choices=Level.choices, db_index=True)
+    # 村 or 社区 for villages, 乡/镇/街道 for townships: how the place calls itself.
+    kind = models.CharField(_("kind"), max_length=10, blank=True)
+    parent = models.ForeignKey(
+        "self",
+        verbose_name=_("parent"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="children",
+    )
+    initials = models.CharField(_("pinyin initials"), max_length=60, blank=True, db_index=True)
+
+    scope_region = "code"
+    objects = ScopedQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("region")
+        verbose_name_plural = _("regions")
+        ordering = ["code"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(level="county")
+                | models.Q(parent__isnull=False)
+                | models.Q(level__in=["province", "city"]),
+                name="region_parent_required_below_county",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def official_code(self) -> str:
+        return official_code(self.code)
+
+    @property
+    def is_community(self) -> bool:
+        return self.level == Level.VILLAGE and self.kind == "社区"
+
+
+class Cluster(models.Model):
+    """A 片区: villages grouped for supervision, beside the tree rather than a level of it."""
+
+    county = models.ForeignKey(
+        Region, verbose_name=_("county"), on_delete=models.PROTECT, related_name="+"
+    )
+    code = models.CharField(_("code"), max_length=20)
+    name = models.CharField(_("name"), max_length=100)
+    villages = models.ManyToManyField(
+        Region, verbose_name=_("villages"), related_name="clusters", blank=True
+    )
+
+    scope_region = "county__code"
+    objects = ScopedQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("cluster")
+        verbose_name_plural = _("clusters")
+        ordering = ["code"]
+        constraints = [
+            models.UniqueConstraint(fields=["county", "code"], name="cluster_code_unique")
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Department(models.Model):
+    """A county department (政法委, 公安…) and the villages it covers (部门联片帮村)."""
+
+    county = models.ForeignKey(
+        Region, verbose_name=_("county"), on_delete=models.PROTECT, related_name="+"
+    )
+    code = models.CharField(_("code"), max_length=20)
+    name = models.CharField(_("name"), max_length=100)
+    villages = models.ManyToManyField(
+        Region, verbose_name=_("covered villages"), related_name="departments", blank=True
+    )
+
+    scope_region = "county__code"
+    objects = ScopedQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("department")
+        verbose_name_plural = _("departments")
+        ordering = ["code"]
+        constraints = [
+            models.UniqueConstraint(fields=["county", "code"], name="department_code_unique")
+        ]
+
+    def __str__(self) -> str:
+        return self.name
