@@ -132,6 +132,7 @@ class PartAggregate(StrEnum):
 class RankingScope(StrEnum):
     COUNTY = "county"
     TOWNSHIP = "township"
+    VILLAGE = "village"  # households and party members compared inside their own village
     TRACK = "track"
     CLASS = "class"
 
@@ -641,6 +642,46 @@ class SchemeSpec(_Model):
             barred=any(v.effect is VetoEffect.BAR for v in fired),
         )
 
+    def rollup_total(
+        self,
+        cadence: Cadence | str,
+        *,
+        results: Mapping[str, Sequence[Decimal]],
+        own: Decimal | None = None,
+        adjustment: Decimal = ZERO,
+    ) -> Decimal:
+        """Reference total of a roll-up period (rules in docs/schemes.md, “汇总”).
+
+        results: the totals of the finer periods inside it, by cadence (e.g. {"month": [...]});
+        own: the total of the tree scored on the roll-up period itself (parts with source self).
+        """
+        rollup = next((r for r in self.rollups if r.cadence == cadence), None)
+        if rollup is None:
+            raise KeyError(f"scheme {self.code} has no {cadence} roll-up")
+        if adjustment and not rollup.adjust:
+            raise ValueError(f"the {cadence} roll-up of {self.code} takes no adjustments")
+
+        def aggregate(how: str, source: str) -> Decimal:
+            values = list(results.get(source, ()))
+            if not values:
+                return ZERO if how != "sum" else self.base
+            if how == "mean":
+                return sum(values, ZERO) / len(values)
+            # The base is a starting score, not a monthly gift: it counts once per roll-up.
+            return self.base + sum((v - self.base for v in values), ZERO)
+
+        if rollup.method is RollupMethod.COMPOSITE:
+            total = ZERO
+            for part in rollup.parts:
+                if part.source is PartSource.SELF:
+                    value = own if own is not None else ZERO
+                else:
+                    value = aggregate(part.aggregate.value, part.source.value)
+                total += part.weight * value
+        else:
+            total = aggregate(rollup.method.value, (rollup.source or self.cadence).value)
+        return self.quantize(_clamp(total + adjustment, self.floor, self.max))
+
     def quantize(self, value: Decimal) -> Decimal:
         return value.quantize(Decimal(1).scaleb(-self.decimals), rounding=ROUND_HALF_UP)
 
@@ -862,6 +903,39 @@ def _check_limits(
         )
 
 
+def _overreach(node: Node, section: Section) -> Decimal | None:
+    """What a normal group's children can reach when that is finite and above its max."""
+    if node.max is None or (node.section or section) is not Section.NORMAL:
+        return None
+    # Bonus sections are exempt: capping a bonus is their purpose, and a parent max that cuts a
+    # bonus child is the usual 加分可抵扣分、总分不超过满分 rule.
+    reach = node.base + sum(
+        (
+            _bounds(child, section)[1]
+            for child in node.children
+            if not (isinstance(child, Node) and child.section is Section.BONUS)
+        ),
+        ZERO,
+    )
+    return reach if INF > reach > node.max else None
+
+
+def _overreaches(root: Node) -> dict[str, tuple[Decimal, Decimal]]:
+    found: dict[str, tuple[Decimal, Decimal]] = {}
+
+    def visit(node: Node, section: Section) -> None:
+        section = node.section or section
+        reach = _overreach(node, section)
+        if reach is not None and node.max is not None:
+            found[node.code] = (reach, node.max)
+        for child in node.children:
+            if isinstance(child, Node):
+                visit(child, section)
+
+    visit(root, Section.NORMAL)
+    return found
+
+
 def _check_item(
     item: Item, path: tuple, section: Section, grade_codes: set[str], findings: list[Finding]
 ) -> None:
@@ -981,26 +1055,16 @@ def check_scheme(spec: SchemeSpec) -> list[Finding]:
             )
         section = own or section
         _check_limits(node, path, findings, base=node.base, floor=node.floor, ceiling=node.max)
-        if node.max is not None and section is Section.NORMAL:
-            # Bonus sections are exempt: capping a bonus is their purpose, and a parent max
-            # that cuts a bonus child is the usual 加分可抵扣分、总分不超过满分 rule.
-            reach = node.base + sum(
-                (
-                    _bounds(child, section)[1]
-                    for child in node.children
-                    if not (isinstance(child, Node) and child.section is Section.BONUS)
-                ),
-                ZERO,
-            )
-            if INF > reach > node.max:
-                findings.append(
-                    Finding(
-                        (*path, "max"),
-                        f"children can reach {_fmt(reach)}, above max {_fmt(node.max)}; "
-                        "the excess is cut",
-                        warning=True,
-                    )
+        reach = _overreach(node, section)
+        if reach is not None:
+            findings.append(
+                Finding(
+                    (*path, "max"),
+                    f"children can reach {_fmt(reach)}, above max {_fmt(node.max)}; "
+                    "the excess is cut",
+                    warning=True,
                 )
+            )
         for i, child in enumerate(node.children):
             child_path = (*path, "children", i) if path else ("tree", i)
             if isinstance(child, Node):
@@ -1036,6 +1100,9 @@ def check_scheme(spec: SchemeSpec) -> list[Finding]:
     high = spec.max_total()
     if high is not None:
         for i, grade in enumerate(spec.grades):
+            # Roll-ups that sum periods reach further; only per-period grades are checked.
+            if not grade.applies_to(spec.cadence):
+                continue
             if grade.min is not None and not grade.contains(high) and grade.lower()[0] >= high:
                 findings.append(
                     Finding(
@@ -1048,6 +1115,7 @@ def check_scheme(spec: SchemeSpec) -> list[Finding]:
 
     _check_rollups(spec, findings)
     _check_variants(spec, kinds, findings)
+    _check_precision(spec, findings)
     if spec.ranking.within in (RankingScope.TRACK, RankingScope.CLASS) and not spec.variants:
         findings.append(
             Finding(
@@ -1211,6 +1279,62 @@ def _check_variants(
                 merged, at, collected, base=merged.base, floor=merged.floor, ceiling=merged.max
             )
             findings.extend(f for f in collected if not f.warning)
+        base_reach = _overreaches(root)
+        for code, (reach, ceiling) in _overreaches(_apply_variant(root, variant)).items():
+            if base_reach.get(code) != (reach, ceiling):
+                findings.append(
+                    Finding(
+                        path,
+                        f"with this variant the children of '{code}' can reach {_fmt(reach)}, "
+                        f"above its max {_fmt(ceiling)}; the excess is cut",
+                        warning=True,
+                    )
+                )
+
+
+# Rating factors and metric band bounds are stored as integers × 10^4 by the period close.
+FACTOR_PLACES = 4
+METRIC_PLACES = 4
+
+
+def _places(value: Decimal) -> int:
+    exponent = value.normalize().as_tuple().exponent
+    return max(0, -exponent) if isinstance(exponent, int) else 0
+
+
+def _check_precision(spec: SchemeSpec, findings: list[Finding]) -> None:
+    """Points never carry more decimal places than the scheme keeps (`decimals`)."""
+
+    def check(value: Decimal | None, at: tuple, places: int, why: str) -> None:
+        if value is not None and _places(value) > places:
+            findings.append(
+                Finding(at, f"{at[-1]} {_fmt(value)} has more than {places} decimal places ({why})")
+            )
+
+    keep = spec.decimals
+    why = f"decimals: {keep}"
+    points_keys = ("base", "max", "floor", "cap", "points", "weight")
+    for key in ("base", "max", "floor"):
+        check(getattr(spec, key), (key,), keep, why)
+    for path, element, _ in spec.walk():
+        for key in points_keys:
+            check(getattr(element, key, None), (*path, key), keep, why)
+        for label, factor in getattr(element, "levels", {}).items():
+            check(factor, (*path, "levels", label), FACTOR_PLACES, "rating factors")
+        for i, band in enumerate(getattr(element, "bands", ())):
+            check(band.points, (*path, "bands", i, "points"), keep, why)
+            check(band.min, (*path, "bands", i, "min"), METRIC_PLACES, "metric bounds")
+            check(band.max, (*path, "bands", i, "max"), METRIC_PLACES, "metric bounds")
+    for i, grade in enumerate(spec.grades):
+        check(grade.min, ("grades", i, "min"), keep, why)
+        check(grade.max, ("grades", i, "max"), keep, why)
+    for label, variant in spec.variants.items():
+        for code, item in variant.items.items():
+            for key in points_keys:
+                check(getattr(item, key, None), ("variants", label, "items", code, key), keep, why)
+        for code, node in variant.nodes.items():
+            for key in ("base", "max", "floor"):
+                check(getattr(node, key), ("variants", label, "nodes", code, key), keep, why)
 
 
 def suggest_key(key: str, allowed: Sequence[str]) -> str | None:
