@@ -468,6 +468,15 @@ class SchemeSpec(_Model):
     # Warnings rendered with file lines by the loader; None when built without one.
     _warnings: list[str] | None = PrivateAttr(default=None)
 
+    def __eq__(self, other: object) -> bool:
+        # Fields only: the private warnings depend on whether a file (with lines) was read.
+        if not isinstance(other, SchemeSpec):
+            return NotImplemented
+        return self.__dict__ == other.__dict__
+
+    def __hash__(self) -> int:
+        return hash((self.code, self.version))
+
     @model_validator(mode="after")
     def _check_meaning(self, info: ValidationInfo) -> "SchemeSpec":
         if info.context and info.context.get(DEFER_CHECKS):
