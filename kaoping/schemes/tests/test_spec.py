@@ -662,3 +662,15 @@ def test_any_valid_tree_flattens_parents_first_with_consistent_depths(tree):
     assert low <= high
     nothing = spec.evaluate({})
     assert low <= nothing.total <= high
+
+
+def test_the_worked_example_in_the_docs_loads_cleanly():
+    doc = (SCHEMES.parent / "docs" / "schemes.md").read_text(encoding="utf-8")
+    example = doc.split("```yaml\n", 1)[1].split("```", 1)[0]
+    spec = load_scheme_text(example, filename="docs/schemes.md")
+    summary = spec.summary()
+    assert summary["warnings"] == []
+    assert (summary["indices"], summary["indicators"], summary["items"]) == (4, 7, 10)
+    assert summary["max_total"] == 100
+    result = spec.evaluate({"DJ01.1": D(1), "ZL02.3": True, "JF01": D(1)})
+    assert result.grade.code == "huangqi" and result.vetoes == ("ZL02.3",)
