@@ -44,6 +44,8 @@ INSTALLED_APPS = [
     "kaoping.people",
     "kaoping.accounts",
     "kaoping.schemes",
+    "kaoping.ledger",
+    "kaoping.periods",
     "kaoping.console",
     "kaoping.demo",
 ]

@@ -208,3 +208,71 @@ class GridPost(models.Model):
 
     def __str__(self) -> str:
         return f"{self.region.name} {self.get_post_display()} {self.person.name}"
+
+
+class SubjectKind(models.TextChoices):
+    VILLAGE = "village", _("village or community")
+    TEAM = "team", _("two-committee team")
+    CADRE = "cadre", _("cadre")
+    PARTY_MEMBER = "party_member", _("party member")
+    HOUSEHOLD = "household", _("household")
+
+
+class Subject(models.Model):
+    """One scored thing. The engine only ever sees subjects; profiles hang off them."""
+
+    kind = models.CharField(_("kind"), max_length=20, choices=SubjectKind.choices)
+    # Village for villages, teams, cadres and party members; the household's grid for households.
+    region = models.ForeignKey(
+        Region, verbose_name=_("region"), on_delete=models.PROTECT, related_name="subjects"
+    )
+    name = models.CharField(_("name"), max_length=100)
+    # The ranking group and scheme variant: 示范/创优/强基 for villages, class A–F for party members.
+    track = models.CharField(_("track"), max_length=32, blank=True, db_index=True)
+    household = models.ForeignKey(
+        Household,
+        verbose_name=_("household"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="subjects",
+    )
+    person = models.ForeignKey(
+        Person,
+        verbose_name=_("person"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="subjects",
+    )
+    active = models.BooleanField(_("active"), default=True)
+
+    scope_region = "region__code"
+    scope_household = "household_id"
+    objects = ScopedQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("subject")
+        verbose_name_plural = _("subjects")
+        ordering = ["kind", "region__code", "id"]
+        indexes = [models.Index(fields=["kind", "active"], name="subject_kind_idx")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["kind", "household"],
+                condition=models.Q(household__isnull=False),
+                name="subject_household_unique",
+            ),
+            models.UniqueConstraint(
+                fields=["kind", "person"],
+                condition=models.Q(person__isnull=False),
+                name="subject_person_unique",
+            ),
+            models.UniqueConstraint(
+                fields=["kind", "region"],
+                condition=models.Q(kind__in=["village", "team"]),
+                name="subject_region_unique",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name

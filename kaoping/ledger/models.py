@@ -1,0 +1,125 @@
+from decimal import Decimal
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from kaoping.core.scoping import ScopedQuerySet
+from kaoping.schemes.models import METRIC_SCALE, QTY_SCALE
+
+
+class EntryStatus(models.TextChoices):
+    SUBMITTED = "submitted", _("submitted")
+    APPROVED = "approved", _("approved")
+    REJECTED = "rejected", _("rejected")
+
+
+class EntrySource(models.TextChoices):
+    DECLARED = "declared", _("declared by the household")
+    COLLECTED = "collected", _("collected by a grid member")
+    DEPARTMENT = "department", _("entered by a department")
+    COMPUTED = "computed", _("computed from a metric")
+    IMPORTED = "imported", _("imported")
+    CONSOLE = "console", _("entered in the console")
+
+
+class Entry(models.Model):
+    """One scored event in the append-only ledger. Corrections are reversing entries.
+
+    `quantity` is stored × QTY_SCALE and `sign` is −1 on a reversal, so every aggregate in the
+    close is integer arithmetic and a reversal cancels its original exactly.
+    """
+
+    scheme = models.ForeignKey(
+        "schemes.Scheme", verbose_name=_("scheme"), on_delete=models.PROTECT, related_name="entries"
+    )
+    subject = models.ForeignKey(
+        "people.Subject",
+        verbose_name=_("subject"),
+        on_delete=models.PROTECT,
+        related_name="entries",
+    )
+    item_code = models.CharField(_("item"), max_length=64)
+    quantity_scaled = models.BigIntegerField(_("quantity"), default=QTY_SCALE)
+    label = models.CharField(_("rating"), max_length=32, blank=True)  # rating items only
+    # '' for the scheme's own cadence; a roll-up cadence (e.g. year) for entries of an assessment
+    # held at that level, such as the year-end part of a composite, or its ± adjustments.
+    cadence = models.CharField(_("assessed for"), max_length=12, blank=True)
+    sign = models.SmallIntegerField(default=1)
+    # Points as shown when recorded (under the scheme version then current); the close
+    # recomputes from quantity so that a re-score under a new version is exact.
+    points = models.DecimalField(_("points"), max_digits=14, decimal_places=4, default=Decimal(0))
+    occurred_on = models.DateField(_("date"), db_index=True)
+    status = models.CharField(
+        _("status"), max_length=10, choices=EntryStatus.choices, default=EntryStatus.SUBMITTED
+    )
+    source = models.CharField(
+        _("source"), max_length=12, choices=EntrySource.choices, default=EntrySource.CONSOLE
+    )
+    note = models.CharField(_("note"), max_length=500, blank=True)
+    reverses = models.ForeignKey(
+        "self",
+        verbose_name=_("reverses"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="reversals",
+    )
+    idempotency_key = models.CharField(max_length=80, null=True, blank=True, unique=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("recorded by"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(_("recorded at"), auto_now_add=True)
+
+    scope_region = "subject__region__code"
+    scope_household = "subject__household_id"
+    objects = ScopedQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("entry")
+        verbose_name_plural = _("entries")
+        ordering = ["-occurred_on", "-id"]
+        indexes = [
+            models.Index(fields=["scheme", "status", "occurred_on"], name="entry_close_idx"),
+            models.Index(fields=["subject", "item_code"], name="entry_subject_item_idx"),
+        ]
+        constraints = [
+            models.CheckConstraint(condition=models.Q(sign__in=[1, -1]), name="entry_sign"),
+            models.CheckConstraint(
+                condition=models.Q(quantity_scaled__gte=0), name="entry_quantity_nonnegative"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.item_code} {self.subject} {self.occurred_on}"
+
+    @property
+    def quantity(self) -> Decimal:
+        return Decimal(self.sign * self.quantity_scaled) / QTY_SCALE
+
+
+class MetricValue(models.Model):
+    """A metric of a subject for a period, written by its provider before the close."""
+
+    period = models.ForeignKey(
+        "periods.Period", on_delete=models.CASCADE, related_name="metric_values"
+    )
+    subject = models.ForeignKey("people.Subject", on_delete=models.CASCADE, related_name="+")
+    metric = models.CharField(max_length=64)
+    value_scaled = models.BigIntegerField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["period", "subject", "metric"], name="metric_value_unique"
+            )
+        ]
+
+    @property
+    def value(self) -> Decimal:
+        return Decimal(self.value_scaled) / METRIC_SCALE

@@ -1,0 +1,440 @@
+"""The period close as set-based SQL: one statement per level of the tree.
+
+No Python loop over subjects or entries. The same statements run on SQLite (3.35+) and
+PostgreSQL: all arithmetic is on scaled integers (see kaoping.schemes.models), so both engines
+give bit-identical totals, and every division rounds half away from zero, as the reference
+evaluator `SchemeSpec.evaluate` does.
+
+Every statement begins with the CTE `u(subject_id, variant, rank_group)`: the subjects the
+scheme scores, the variant of the tree each one is scored with, and its ranking group.
+
+Rows of `periods_resultnode` are sparse: an item has a row when it has entries (or a metric
+value), a group when something below it has a row. A node without a row is worth its
+`empty_value` (its clamped base), so a group's raw value is
+`base + children_empty + Σ(child.value − child.empty_value)` over the child rows it has.
+Results are dense: every subject of the scheme gets one, ranked inside its group.
+"""
+
+from dataclasses import dataclass, field
+
+from django.db import connection
+
+from kaoping.schemes.models import FACTOR_SCALE, QTY_SCALE
+from kaoping.schemes.spec import ROOT_CODE
+
+WEIGHT_SCALE = 10000  # composite part weights (0.4 → 4000)
+ADJUST_CODE = "__adjust__"  # item code of ± adjustment entries on a roll-up period
+PART_PREFIX = "__part__:"  # result-node rows holding each part of a composite total
+
+
+def rdiv(numerator: str, denominator: str) -> str:
+    """SQL integer division rounding half away from zero; `denominator` must be positive."""
+    return (
+        f"(CASE WHEN ({numerator}) >= 0 THEN (({numerator}) + ({denominator}) / 2) / ({denominator}) "
+        f"ELSE -((({denominator}) / 2 - ({numerator})) / ({denominator})) END)"
+    )
+
+
+def clamp(value: str, lo: str, hi: str) -> str:
+    return (
+        f"(CASE WHEN {hi} IS NOT NULL AND {value} > {hi} THEN {hi} "
+        f"WHEN {lo} IS NOT NULL AND {value} < {lo} THEN {lo} ELSE {value} END)"
+    )
+
+
+@dataclass
+class Scope:
+    """What a close of one period scores: its ids, its subjects, its entries' date range."""
+
+    period_id: int
+    version_id: int
+    scheme_id: int
+    subject_kind: str
+    region_prefix: str
+    start: str
+    end: str
+    cadence: str
+    variants: list[str] = field(default_factory=list)
+    rank_within: str = "county"
+    rank_dense: bool = False
+    rank_ascending: bool = False
+
+    def cte(self) -> tuple[str, list]:
+        if self.variants:
+            marks = ", ".join(["%s"] * len(self.variants))
+            variant, variant_params = (
+                f"CASE WHEN s.track IN ({marks}) THEN s.track ELSE '' END",
+                list(self.variants),
+            )
+        else:
+            variant, variant_params = "''", []
+        group = {
+            "county": "''",
+            "township": "SUBSTR(r.code, 1, 9)",
+            "track": "s.track",
+            "class": "s.track",
+        }[self.rank_within]
+        sql = (
+            f"WITH u AS (SELECT s.id AS subject_id, {variant} AS variant, {group} AS rank_group "
+            "FROM people_subject s JOIN regions_region r ON r.id = s.region_id "
+            "WHERE s.kind = %s AND s.active = %s AND r.code >= %s AND r.code < %s) "
+        )
+        return sql, [
+            *variant_params,
+            self.subject_kind,
+            True,
+            self.region_prefix,
+            self.region_prefix + ":",
+        ]
+
+
+INSERT_NODE = (
+    "INSERT INTO periods_resultnode "
+    "(period_id, subject_id, code, parent_code, depth, raw, value, empty_value, entry_count, fired) "
+)
+CLAMPED = clamp("y.raw", "y.lo", "y.hi")
+
+
+def _approved_entries(select: str, extra_join: str = "") -> str:
+    """Entries of the scope grouped by subject and item (params: scheme, cadence, start, end)."""
+    return (
+        f"SELECT e.subject_id, e.item_code, u.variant, {select} "
+        f"FROM ledger_entry e JOIN u ON u.subject_id = e.subject_id {extra_join} "
+        "WHERE e.scheme_id = %s AND e.status = 'approved' AND e.cadence = %s "
+        "AND e.occurred_on >= %s AND e.occurred_on <= %s "
+        "GROUP BY e.subject_id, e.item_code, u.variant"
+    )
+
+
+def item_statements(scope: Scope, entry_cadence: str) -> list[tuple[str, list]]:
+    """Statements writing the item rows of a tree close."""
+    cte, cte_params = scope.cte()
+    entry_params = [scope.scheme_id, entry_cadence, scope.start, scope.end]
+    item_join = (
+        "JOIN schemes_schemenode n ON n.version_id = %s AND n.variant = x.variant "
+        "AND n.code = x.item_code AND n.is_item = %s "
+    )
+    statements = []
+
+    # Count and quantity items: net quantity × points per unit.
+    entries = _approved_entries(
+        "CAST(SUM(e.sign * e.quantity_scaled) AS BIGINT) AS q, CAST(SUM(e.sign) AS BIGINT) AS cnt"
+    )
+    statements.append(
+        (
+            cte
+            + INSERT_NODE
+            + f"SELECT %s, y.subject_id, y.code, y.parent_code, y.depth, y.raw, {CLAMPED}, y.empty_value, y.cnt, %s "
+            "FROM (SELECT x.subject_id, n.code, n.parent_code, n.depth, n.lo, n.hi, n.empty_value, x.cnt, "
+            f"{rdiv('x.q * n.points', str(QTY_SCALE))} AS raw "
+            f"FROM ({entries}) x {item_join} AND n.aggregate = 'sum') y",
+            [*cte_params, scope.period_id, False, *entry_params, scope.version_id, True],
+        )
+    )
+
+    # Rating items: the mean of the level factors given in the period, × weight.
+    entries = _approved_entries(
+        "CAST(SUM(e.sign * l.factor) AS BIGINT) AS fs, CAST(SUM(e.sign) AS BIGINT) AS cnt",
+        "JOIN schemes_schemelevel l ON l.version_id = %s AND l.variant = u.variant "
+        "AND l.item_code = e.item_code AND l.label = e.label",
+    )
+    statements.append(
+        (
+            cte
+            + INSERT_NODE
+            + f"SELECT %s, y.subject_id, y.code, y.parent_code, y.depth, y.raw, {CLAMPED}, y.empty_value, y.cnt, %s "
+            "FROM (SELECT x.subject_id, n.code, n.parent_code, n.depth, n.lo, n.hi, n.empty_value, x.cnt, "
+            f"CASE WHEN x.cnt > 0 THEN {rdiv('x.fs * n.weight', f'x.cnt * {FACTOR_SCALE}')} ELSE 0 END AS raw "
+            f"FROM ({entries}) x {item_join} AND n.aggregate = 'mean') y",
+            [
+                *cte_params,
+                scope.period_id,
+                False,
+                scope.version_id,
+                *entry_params,
+                scope.version_id,
+                True,
+            ],
+        )
+    )
+
+    # Veto items: fired while any approved entry stands (net of reversals); worth no points.
+    entries = _approved_entries("CAST(SUM(e.sign) AS BIGINT) AS cnt")
+    statements.append(
+        (
+            cte
+            + INSERT_NODE
+            + "SELECT %s, x.subject_id, n.code, n.parent_code, n.depth, 0, 0, 0, x.cnt, "
+            f"CASE WHEN x.cnt > 0 THEN %s ELSE %s END FROM ({entries}) x {item_join} AND n.aggregate = 'veto'",
+            [*cte_params, scope.period_id, True, False, *entry_params, scope.version_id, True],
+        )
+    )
+    return statements
+
+
+def metric_statement(scope: Scope, metric_period_id: int) -> tuple[str, list]:
+    """Metric items: the points of the band holding the subject's metric value for the period."""
+    cte, cte_params = scope.cte()
+    band = (
+        "(SELECT b.points FROM schemes_schemeband b WHERE b.version_id = n.version_id "
+        "AND b.variant = n.variant AND b.item_code = n.code "
+        "AND (b.lo IS NULL OR m.value_scaled > b.lo OR (b.lo_inclusive AND m.value_scaled = b.lo)) "
+        "AND (b.hi IS NULL OR m.value_scaled < b.hi OR (b.hi_inclusive AND m.value_scaled = b.hi)) "
+        "ORDER BY b.id LIMIT 1)"
+    )
+    return (
+        cte
+        + INSERT_NODE
+        + f"SELECT %s, y.subject_id, y.code, y.parent_code, y.depth, y.raw, {CLAMPED}, y.empty_value, 0, %s "
+        "FROM (SELECT m.subject_id, n.code, n.parent_code, n.depth, n.lo, n.hi, n.empty_value, "
+        f"COALESCE({band}, 0) AS raw "
+        "FROM ledger_metricvalue m JOIN u ON u.subject_id = m.subject_id "
+        "JOIN schemes_schemenode n ON n.version_id = %s AND n.variant = u.variant AND n.is_item = %s "
+        "AND n.aggregate = 'metric' AND n.metric = m.metric "
+        "WHERE m.period_id = %s) y",
+        [*cte_params, scope.period_id, False, scope.version_id, True, metric_period_id],
+    )
+
+
+def group_statement(scope: Scope, depth: int) -> tuple[str, list]:
+    """Groups at `depth` from the rows one level below: base + children, clamped."""
+    cte, cte_params = scope.cte()
+    raw = "n.base + n.children_empty + c.delta"
+    return (
+        cte
+        + INSERT_NODE
+        + f"SELECT %s, y.subject_id, y.code, y.parent_code, y.depth, y.raw, {CLAMPED}, y.empty_value, y.cnt, %s "
+        f"FROM (SELECT c.subject_id, n.code, n.parent_code, n.depth, n.lo, n.hi, n.empty_value, c.cnt, {raw} AS raw "
+        "FROM (SELECT rn.subject_id, u.variant, rn.parent_code, "
+        "CAST(SUM(rn.value - rn.empty_value) AS BIGINT) AS delta, CAST(SUM(rn.entry_count) AS BIGINT) AS cnt "
+        "FROM periods_resultnode rn JOIN u ON u.subject_id = rn.subject_id "
+        "WHERE rn.period_id = %s AND rn.depth = %s AND rn.parent_code IS NOT NULL "
+        "GROUP BY rn.subject_id, u.variant, rn.parent_code) c "
+        "JOIN schemes_schemenode n ON n.version_id = %s AND n.variant = c.variant AND n.code = c.parent_code) y",
+        [*cte_params, scope.period_id, False, scope.period_id, depth + 1, scope.version_id],
+    )
+
+
+def _grade_sql(total: str) -> str:
+    """The first grade (in file order) whose interval holds `total`; honours withheld when barred.
+
+    Params: version id, ',<cadence>,'.
+    """
+    return (
+        "(SELECT g.code FROM schemes_schemegrade g WHERE g.version_id = %s "
+        "AND (g.cadences = '' OR (',' || g.cadences || ',') LIKE %s) "
+        f"AND (g.lo IS NULL OR {total} > g.lo OR (g.lo_inclusive AND {total} = g.lo)) "
+        f"AND (g.hi IS NULL OR {total} < g.hi OR (g.hi_inclusive AND {total} = g.hi)) "
+        "AND (g.honour = %s OR t.barred = %s) "
+        "ORDER BY g.position LIMIT 1)"
+    )
+
+
+def _rank_sql(scope: Scope) -> str:
+    function = "DENSE_RANK()" if scope.rank_dense else "RANK()"
+    order = "ASC" if scope.rank_ascending else "DESC"
+    return f"{function} OVER (PARTITION BY t.rank_group ORDER BY t.total {order})"
+
+
+INSERT_RESULT = (
+    "INSERT INTO periods_result (period_id, subject_id, variant, raw_total, total, grade_code, "
+    "grade_forced, zeroed, barred, rank_group, rank) "
+)
+
+
+def result_statement(scope: Scope) -> tuple[str, list]:
+    """Dense results of a tree close: root value, veto effects, grade, rank within group."""
+    cte, cte_params = scope.cte()
+    vetoes = (
+        "SELECT rn.subject_id, "
+        "MAX(CASE WHEN n.veto_effect = 'zero' THEN 1 ELSE 0 END) AS zeroed, "
+        "MAX(CASE WHEN n.veto_effect = 'bar' THEN 1 ELSE 0 END) AS barred, "
+        "MAX(CASE WHEN n.veto_effect = 'grade' THEN g.position END) AS forced_position "
+        "FROM periods_resultnode rn JOIN u ON u.subject_id = rn.subject_id "
+        "JOIN schemes_schemenode n ON n.version_id = %s AND n.variant = u.variant AND n.code = rn.code "
+        "LEFT JOIN schemes_schemegrade g ON g.version_id = %s AND g.code = n.veto_grade "
+        "WHERE rn.period_id = %s AND rn.fired = %s GROUP BY rn.subject_id"
+    )
+    inner = (
+        "SELECT u.subject_id, u.variant, u.rank_group, "
+        "COALESCE(root.value, rootnode.empty_value) AS raw_total, "
+        "CASE WHEN v.zeroed = 1 THEN 0 ELSE COALESCE(root.value, rootnode.empty_value) END AS total, "
+        "COALESCE(v.zeroed, 0) = 1 AS zeroed, COALESCE(v.barred, 0) = 1 AS barred, fg.code AS forced_code "
+        "FROM u JOIN schemes_schemenode rootnode ON rootnode.version_id = %s "
+        "AND rootnode.variant = u.variant AND rootnode.code = %s "
+        "LEFT JOIN periods_resultnode root ON root.period_id = %s AND root.subject_id = u.subject_id "
+        "AND root.code = %s "
+        f"LEFT JOIN ({vetoes}) v ON v.subject_id = u.subject_id "
+        "LEFT JOIN schemes_schemegrade fg ON fg.version_id = %s AND fg.position = v.forced_position"
+    )
+    sql = (
+        cte + INSERT_RESULT + f"SELECT %s, t.subject_id, t.variant, t.raw_total, t.total, "
+        f"COALESCE(t.forced_code, {_grade_sql('t.total')}, ''), t.forced_code IS NOT NULL, "
+        f"t.zeroed, t.barred, t.rank_group, {_rank_sql(scope)} FROM ({inner}) t"
+    )
+    params = [
+        *cte_params,
+        scope.period_id,
+        scope.version_id,
+        f"%,{scope.cadence},%",
+        False,
+        False,
+        scope.version_id,
+        ROOT_CODE,
+        scope.period_id,
+        ROOT_CODE,
+        scope.version_id,
+        scope.version_id,
+        scope.period_id,
+        True,
+        scope.version_id,
+    ]
+    return sql, params
+
+
+def rollup_node_statement(scope: Scope, child_ids: list[int], mean: bool) -> tuple[str, list]:
+    """Node rows of a roll-up: the sum or mean over the child periods of each node's value."""
+    cte, cte_params = scope.cte()
+    k = len(child_ids)
+    marks = ", ".join(["%s"] * k)
+    total = f"(c.delta + {k} * c.empty_value)"
+    raw = rdiv(total, str(k)) if mean else total
+    return (
+        cte
+        + INSERT_NODE
+        + f"SELECT %s, c.subject_id, c.code, c.parent_code, c.depth, {raw}, {raw}, c.empty_value, c.cnt, %s "
+        "FROM (SELECT rn.subject_id, rn.code, rn.parent_code, rn.depth, rn.empty_value, "
+        "CAST(SUM(rn.value - rn.empty_value) AS BIGINT) AS delta, CAST(SUM(rn.entry_count) AS BIGINT) AS cnt "
+        "FROM periods_resultnode rn JOIN u ON u.subject_id = rn.subject_id "
+        f"WHERE rn.period_id IN ({marks}) AND (rn.parent_code IS NOT NULL OR rn.code = %s) "
+        "GROUP BY rn.subject_id, rn.code, rn.parent_code, rn.depth, rn.empty_value) c",
+        [*cte_params, scope.period_id, False, *child_ids, ROOT_CODE],
+    )
+
+
+def part_statement(scope: Scope, code: str, child_ids: list[int], mean: bool) -> tuple[str, list]:
+    """One composite part: the sum or mean of the child periods' totals, as a result-node row."""
+    cte, cte_params = scope.cte()
+    k = len(child_ids)
+    marks = ", ".join(["%s"] * k)
+    summed = "CAST(COALESCE(SUM(res.total), 0) AS BIGINT)"
+    value = rdiv(summed, str(k)) if mean else summed
+    return (
+        cte + INSERT_NODE + f"SELECT %s, u.subject_id, %s, NULL, 0, {value}, {value}, 0, 0, %s "
+        f"FROM u LEFT JOIN periods_result res ON res.subject_id = u.subject_id AND res.period_id IN ({marks}) "
+        "GROUP BY u.subject_id",
+        [*cte_params, scope.period_id, PART_PREFIX + code, False, *child_ids],
+    )
+
+
+def self_part_statement(scope: Scope) -> tuple[str, list]:
+    """The composite's own assessment as a part: the tree's root value (or its empty value)."""
+    cte, cte_params = scope.cte()
+    return (
+        cte
+        + INSERT_NODE
+        + "SELECT %s, u.subject_id, %s, NULL, 0, COALESCE(root.value, rootnode.empty_value), "
+        "COALESCE(root.value, rootnode.empty_value), 0, COALESCE(root.entry_count, 0), %s "
+        "FROM u JOIN schemes_schemenode rootnode ON rootnode.version_id = %s AND rootnode.variant = u.variant "
+        "AND rootnode.code = %s LEFT JOIN periods_resultnode root ON root.period_id = %s "
+        "AND root.subject_id = u.subject_id AND root.code = %s",
+        [
+            *cte_params,
+            scope.period_id,
+            PART_PREFIX + "self",
+            False,
+            scope.version_id,
+            ROOT_CODE,
+            scope.period_id,
+            ROOT_CODE,
+        ],
+    )
+
+
+def adjust_part_statement(scope: Scope, scale: int) -> tuple[str, list]:
+    """± adjustments of a roll-up: entries on ADJUST_CODE, quantity read as points."""
+    cte, cte_params = scope.cte()
+    entries = (
+        "SELECT e.subject_id, CAST(SUM(e.sign * e.quantity_scaled) AS BIGINT) AS q, COUNT(*) AS cnt "
+        "FROM ledger_entry e JOIN u ON u.subject_id = e.subject_id "
+        "WHERE e.scheme_id = %s AND e.status = 'approved' AND e.cadence = %s AND e.item_code = %s "
+        "AND e.occurred_on >= %s AND e.occurred_on <= %s GROUP BY e.subject_id"
+    )
+    value = rdiv(f"x.q * {scale}", str(QTY_SCALE))
+    return (
+        cte
+        + INSERT_NODE
+        + f"SELECT %s, x.subject_id, %s, NULL, 0, {value}, {value}, 0, x.cnt, %s FROM ({entries}) x",
+        [
+            *cte_params,
+            scope.period_id,
+            PART_PREFIX + "adjust",
+            False,
+            scope.scheme_id,
+            scope.cadence,
+            ADJUST_CODE,
+            scope.start,
+            scope.end,
+        ],
+    )
+
+
+def rollup_result_statement(
+    scope: Scope, *, child_ids: list[int], mean: bool, parts: list[tuple[str, int]] | None = None
+) -> tuple[str, list]:
+    """Dense results of a roll-up.
+
+    A sum/mean roll-up (`parts` None) aggregates the child periods' totals; a subject barred in
+    any child period stays barred. A composite adds Σ weight × part (weights × WEIGHT_SCALE, part
+    rows written before) and the adjustment part.
+    """
+    cte, cte_params = scope.cte()
+    if parts is None:
+        marks = ", ".join(["%s"] * len(child_ids))
+        summed = "CAST(COALESCE(SUM(res.total), 0) AS BIGINT)"
+        value = rdiv(summed, str(len(child_ids))) if mean else summed
+        inner = (
+            f"SELECT u.subject_id, u.variant, u.rank_group, {value} AS total, "
+            "COALESCE(MAX(CASE WHEN res.barred THEN 1 ELSE 0 END), 0) = 1 AS barred "
+            f"FROM u LEFT JOIN periods_result res ON res.subject_id = u.subject_id AND res.period_id IN ({marks}) "
+            "GROUP BY u.subject_id, u.variant, u.rank_group"
+        )
+        inner_params = list(child_ids)
+    else:
+        codes = [code for code, _weight in parts] + ["adjust"]
+        # Part codes come from the cadence enum, never from user text, so they are inlined.
+        assert all(code.replace("_", "").isalpha() for code in codes), codes
+        columns = ", ".join(
+            f"CAST(COALESCE(SUM(CASE WHEN p.code = '{PART_PREFIX}{code}' THEN p.value END), 0) AS BIGINT) AS p_{code}"
+            for code in codes
+        )
+        weighted = " + ".join(f"q.p_{code} * {weight}" for code, weight in parts)
+        inner = (
+            f"SELECT q.subject_id, q.variant, q.rank_group, {rdiv(weighted, str(WEIGHT_SCALE))} + q.p_adjust AS total, "
+            "1 = 0 AS barred FROM ("
+            f"SELECT u.subject_id, u.variant, u.rank_group, {columns} "
+            "FROM u LEFT JOIN periods_resultnode p ON p.period_id = %s AND p.subject_id = u.subject_id "
+            "AND p.parent_code IS NULL AND p.code <> %s GROUP BY u.subject_id, u.variant, u.rank_group) q"
+        )
+        inner_params = [scope.period_id, ROOT_CODE]
+    sql = (
+        cte
+        + INSERT_RESULT
+        + f"SELECT %s, t.subject_id, t.variant, t.total, t.total, COALESCE({_grade_sql('t.total')}, ''), "
+        f"1 = 0, 1 = 0, t.barred, t.rank_group, {_rank_sql(scope)} FROM ({inner}) t"
+    )
+    return sql, [
+        *cte_params,
+        scope.period_id,
+        scope.version_id,
+        f"%,{scope.cadence},%",
+        False,
+        False,
+        *inner_params,
+    ]
+
+
+def run(statements: list[tuple[str, list]]) -> None:
+    with connection.cursor() as cursor:
+        for sql, params in statements:
+            cursor.execute(sql, params)

@@ -1,0 +1,44 @@
+"""Metric providers: named figures that metric items score by bands.
+
+A metric is either *computed* here, from other modules' data, by one set-based statement per
+period; or *reported*: a department enters the figure for a subject and period (e.g. collective
+income growth from the agriculture bureau). Both end up as `ledger_metricvalue` rows before the
+close reads them. Feeders write metrics, never results.
+"""
+
+from collections.abc import Callable
+
+from kaoping.schemes.models import METRIC_SCALE
+
+from .engine import Scope
+
+# name → function(scope) returning (sql, params) that inserts the metric's rows for the period.
+COMPUTED: dict[str, Callable[[Scope], tuple[str, list]]] = {}
+
+
+def computed_metric(name: str):
+    def register(function):
+        COMPUTED[name] = function
+        return function
+
+    return register
+
+
+@computed_metric("household_points_share")
+def household_points_share(scope: Scope) -> tuple[str, list]:
+    """Share of a village's households with at least one approved points entry in the period."""
+    cte, params = scope.cte()
+    return (
+        cte + "INSERT INTO ledger_metricvalue (period_id, subject_id, metric, value_scaled) "
+        f"SELECT %s, u.subject_id, %s, "
+        f"CASE WHEN COUNT(h.id) = 0 THEN 0 ELSE (COUNT(DISTINCT e.hid) * {METRIC_SCALE}) / COUNT(h.id) END "
+        "FROM u JOIN people_subject s ON s.id = u.subject_id JOIN regions_region vr ON vr.id = s.region_id "
+        "JOIN regions_region hr ON hr.code >= vr.code AND hr.code < vr.code || ':' "
+        "JOIN people_household h ON h.region_id = hr.id "
+        "LEFT JOIN (SELECT DISTINCT hs.household_id AS hid FROM ledger_entry le "
+        "JOIN people_subject hs ON hs.id = le.subject_id "
+        "WHERE hs.kind = 'household' AND le.status = 'approved' "
+        "AND le.occurred_on >= %s AND le.occurred_on <= %s) e ON e.hid = h.id "
+        "GROUP BY u.subject_id",
+        [*params, scope.period_id, "household_points_share", scope.start, scope.end],
+    )

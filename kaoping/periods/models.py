@@ -1,0 +1,119 @@
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from kaoping.core.scoping import ScopedQuerySet
+
+
+class PeriodStatus(models.TextChoices):
+    OPEN = "open", _("open")
+    CLOSED = "closed", _("closed")
+    POSTED = "posted", _("posted")
+    FINAL = "final", _("final")
+
+
+class Period(models.Model):
+    """A month, quarter, half-year or year of a scheme, bound to the version it is scored with."""
+
+    scheme = models.ForeignKey(
+        "schemes.Scheme", verbose_name=_("scheme"), on_delete=models.PROTECT, related_name="periods"
+    )
+    version = models.ForeignKey(
+        "schemes.SchemeVersion",
+        verbose_name=_("scheme version"),
+        on_delete=models.PROTECT,
+        related_name="periods",
+    )
+    cadence = models.CharField(_("cadence"), max_length=12)
+    label = models.CharField(_("period"), max_length=16)  # 2026-03, 2026-Q1, 2026-H1, 2026
+    start = models.DateField(_("start"))
+    end = models.DateField(_("end"))  # inclusive
+    status = models.CharField(
+        _("status"), max_length=8, choices=PeriodStatus.choices, default=PeriodStatus.OPEN
+    )
+    closed_at = models.DateTimeField(_("closed at"), null=True, blank=True)
+    closed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("closed by"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+
+    scope_region = "scheme__region__code"
+    objects = ScopedQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("period")
+        verbose_name_plural = _("periods")
+        ordering = ["scheme", "-start", "cadence"]
+        constraints = [
+            models.UniqueConstraint(fields=["scheme", "cadence", "label"], name="period_unique"),
+            models.CheckConstraint(
+                condition=models.Q(end__gte=models.F("start")), name="period_dates"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.scheme.name} {self.label}"
+
+
+class Result(models.Model):
+    """A subject's result for a period. Only the period close writes results."""
+
+    period = models.ForeignKey(
+        Period, verbose_name=_("period"), on_delete=models.CASCADE, related_name="results"
+    )
+    subject = models.ForeignKey(
+        "people.Subject",
+        verbose_name=_("subject"),
+        on_delete=models.PROTECT,
+        related_name="results",
+    )
+    variant = models.CharField(_("variant"), max_length=32, blank=True)
+    # Scaled integers (× 10^decimals of the period's version); see Result.points().
+    total = models.BigIntegerField(_("total"))
+    raw_total = models.BigIntegerField(_("total before vetoes"))
+    grade_code = models.CharField(_("grade"), max_length=64, blank=True)
+    grade_forced = models.BooleanField(_("grade forced by a veto"), default=False)
+    zeroed = models.BooleanField(_("zeroed by a veto"), default=False)
+    barred = models.BooleanField(_("barred from red lists and honours"), default=False)
+    rank_group = models.CharField(_("ranking group"), max_length=32, blank=True)
+    rank = models.PositiveIntegerField(_("rank"))
+
+    scope_region = "subject__region__code"
+    scope_household = "subject__household_id"
+    objects = ScopedQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("result")
+        verbose_name_plural = _("results")
+        ordering = ["period", "rank_group", "rank", "subject_id"]
+        constraints = [models.UniqueConstraint(fields=["period", "subject"], name="result_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.period} {self.subject}"
+
+
+class ResultNode(models.Model):
+    """One node's value for one subject and period: the provenance of every point."""
+
+    period = models.ForeignKey(Period, on_delete=models.CASCADE, related_name="result_nodes")
+    subject = models.ForeignKey("people.Subject", on_delete=models.CASCADE, related_name="+")
+    code = models.CharField(max_length=64)
+    parent_code = models.CharField(max_length=64, null=True)
+    depth = models.PositiveSmallIntegerField()
+    raw = models.BigIntegerField()  # before the node's clamp (cap, floor, max)
+    value = models.BigIntegerField()
+    # The node's value when nothing is recorded under it (its clamped base). Rows exist only for
+    # nodes with entries below them; a parent adds its children's value − empty_value.
+    empty_value = models.BigIntegerField(default=0)
+    entry_count = models.IntegerField(default=0)
+    fired = models.BooleanField(default=False)  # veto items
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["period", "subject", "code"], name="result_node_unique")
+        ]
+        indexes = [models.Index(fields=["period", "depth"], name="result_node_depth_idx")]

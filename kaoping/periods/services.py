@@ -1,0 +1,234 @@
+"""Period lifecycle writes: open, close (the only writer of results), rebind to a new version."""
+
+from django.db import transaction
+from django.db.models import Max
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from kaoping.core.audit import audit_record
+from kaoping.core.errors import KaopingError
+from kaoping.ledger.models import MetricValue
+from kaoping.schemes.models import Scheme, SchemeNode, SchemeVersion
+from kaoping.schemes.spec import RollupMethod, SchemeSpec
+
+from . import engine
+from .calendar import cadence_of_label, labels_within, period_dates
+from .metrics import COMPUTED
+from .models import Period, PeriodStatus, Result, ResultNode
+
+# Allowed transitions, declared once. Posting and finalising come with the posting module.
+TRANSITIONS = {
+    "close": {PeriodStatus.OPEN, PeriodStatus.CLOSED},
+}
+
+
+def period_open(*, scheme: Scheme, label: str, acting_user=None) -> Period:
+    """The period `label` of `scheme`, created (open, bound to the latest version) if new."""
+    cadence = cadence_of_label(label)
+    if cadence != scheme.cadence and not _rollup_for(_spec(scheme.latest_version()), cadence):
+        raise KaopingError(
+            _("Scheme %(code)s is scored per %(cadence)s and has no roll-up per %(other)s.")
+            % {"code": scheme.code, "cadence": scheme.cadence, "other": cadence}
+        )
+    start, end = period_dates(cadence, label)
+    period = Period.objects.filter(scheme=scheme, cadence=cadence, label=label).first()
+    if period is not None:
+        return period
+    with transaction.atomic():
+        period, created = Period.objects.get_or_create(
+            scheme=scheme,
+            cadence=cadence,
+            label=label,
+            defaults={"version": scheme.latest_version(), "start": start, "end": end},
+        )
+        if created:
+            audit_record(
+                actor=acting_user,
+                action="periods.period.opened",
+                obj=period,
+                region_code=scheme.region.code,
+                after={"label": label, "version": period.version.number},
+            )
+    return period
+
+
+_SPECS: dict[int, SchemeSpec] = {}
+
+
+def _spec(version: SchemeVersion) -> SchemeSpec:
+    # Versions are immutable, so their parsed spec can be kept for the process's life.
+    if version.pk not in _SPECS:
+        _SPECS[version.pk] = version.spec()
+    return _SPECS[version.pk]
+
+
+def _rollup_for(spec: SchemeSpec, cadence: str):
+    return next((r for r in spec.rollups if str(r.cadence) == cadence), None)
+
+
+def _scope(period: Period, spec: SchemeSpec) -> engine.Scope:
+    return engine.Scope(
+        period_id=period.pk,
+        version_id=period.version_id,
+        scheme_id=period.scheme_id,
+        subject_kind=period.scheme.subject_kind,
+        region_prefix=period.scheme.region.code,
+        start=period.start.isoformat(),
+        end=period.end.isoformat(),
+        cadence=period.cadence,
+        variants=list(spec.variants),
+        rank_within=str(spec.ranking.within),
+        rank_dense=str(spec.ranking.ties) == "dense",
+        rank_ascending=str(spec.ranking.order) == "asc",
+    )
+
+
+def _tree_statements(scope: engine.Scope, entry_cadence: str) -> list[tuple[str, list]]:
+    statements = engine.item_statements(scope, entry_cadence)
+    statements.append(engine.metric_statement(scope, scope.period_id))
+    deepest = (
+        SchemeNode.objects.filter(version_id=scope.version_id).aggregate(d=Max("depth"))["d"] or 0
+    )
+    statements += [engine.group_statement(scope, depth) for depth in range(deepest - 1, -1, -1)]
+    return statements
+
+
+def _child_periods(period: Period, cadence: str) -> list[Period]:
+    """The closed periods of `cadence` inside `period`; all must be closed."""
+    labels = labels_within(cadence, period.start, period.end)
+    found = {
+        p.label: p
+        for p in Period.objects.filter(scheme=period.scheme, cadence=cadence, label__in=labels)
+    }
+    missing = [
+        label for label in labels if label not in found or found[label].status == PeriodStatus.OPEN
+    ]
+    if missing:
+        raise KaopingError(
+            _("Close %(labels)s first: %(period)s is computed from them.")
+            % {"labels": "、".join(missing), "period": period.label}
+        )
+    return [found[label] for label in labels]
+
+
+def _metric_statements(scope: engine.Scope, version: SchemeVersion) -> list[tuple[str, list]]:
+    used = set(
+        SchemeNode.objects.filter(version=version, aggregate="metric").values_list(
+            "metric", flat=True
+        )
+    )
+    return [COMPUTED[name](scope) for name in sorted(used & set(COMPUTED))]
+
+
+def _close_statements(period: Period, spec: SchemeSpec) -> list[tuple[str, list]]:
+    scope = _scope(period, spec)
+    if period.cadence == str(spec.cadence):
+        return [
+            *_metric_statements(scope, period.version),
+            *_tree_statements(scope, ""),
+            engine.result_statement(scope),
+        ]
+    rollup = _rollup_for(spec, period.cadence)
+    if rollup.method in (RollupMethod.SUM, RollupMethod.MEAN):
+        children = [p.pk for p in _child_periods(period, str(rollup.source or spec.cadence))]
+        mean = rollup.method == RollupMethod.MEAN
+        return [
+            engine.rollup_node_statement(scope, children, mean),
+            engine.rollup_result_statement(scope, child_ids=children, mean=mean),
+        ]
+    statements = []
+    parts = []
+    for part in rollup.parts:
+        weight = int(part.weight * engine.WEIGHT_SCALE)
+        if str(part.source) == "self":
+            statements += _tree_statements(scope, period.cadence)
+            statements.append(engine.self_part_statement(scope))
+            parts.append(("self", weight))
+            continue
+        children = [p.pk for p in _child_periods(period, str(part.source))]
+        statements.append(
+            engine.part_statement(scope, str(part.source), children, str(part.aggregate) == "mean")
+        )
+        parts.append((str(part.source), weight))
+    if rollup.adjust:
+        statements.append(engine.adjust_part_statement(scope, period.version.scale))
+    statements.append(engine.rollup_result_statement(scope, child_ids=[], mean=False, parts=parts))
+    return statements
+
+
+def period_close(*, period: Period, acting_user) -> dict:
+    """Compute every subject's result for `period` in one transaction; closing again is identical.
+
+    A failed close raises and leaves the previous results and status as they were.
+    """
+    spec = _spec(period.version)
+    with transaction.atomic(durable=True):
+        locked = (
+            Period.objects.select_for_update()
+            .select_related("scheme__region", "version")
+            .get(pk=period.pk)
+        )
+        if locked.status not in TRANSITIONS["close"]:
+            raise KaopingError(
+                _("%(period)s is %(status)s; only an open or closed period can be closed again.")
+                % {"period": locked.label, "status": locked.get_status_display()}
+            )
+        previous = locked.status
+        ResultNode.objects.filter(period=locked).delete()
+        Result.objects.filter(period=locked).delete()
+        MetricValue.objects.filter(period=locked, metric__in=list(COMPUTED)).delete()
+        engine.run(_close_statements(locked, spec))
+        closed_at = timezone.now()
+        Period.objects.filter(pk=locked.pk, status=previous).update(
+            status=PeriodStatus.CLOSED,
+            closed_at=closed_at,
+            closed_by=acting_user if acting_user and acting_user.is_authenticated else None,
+        )
+        counts = {
+            "results": Result.objects.filter(period=locked).count(),
+            "nodes": ResultNode.objects.filter(period=locked).count(),
+        }
+        audit_record(
+            actor=acting_user,
+            action="periods.period.closed",
+            obj=locked,
+            region_code=locked.scheme.region.code,
+            before={"status": previous},
+            after={"status": PeriodStatus.CLOSED, "version": locked.version.number, **counts},
+        )
+    return counts
+
+
+def period_rebind(*, period: Period, version: SchemeVersion, acting_user) -> Period:
+    """Re-score an open or closed period under another version of its scheme (asked for, audited)."""
+    if version.scheme_id != period.scheme_id:
+        raise KaopingError(_("That version belongs to another scheme."))
+    with transaction.atomic(durable=True):
+        locked = Period.objects.select_for_update().get(pk=period.pk)
+        if locked.status not in (PeriodStatus.OPEN, PeriodStatus.CLOSED):
+            raise KaopingError(
+                _("%(period)s is %(status)s; its results stay bound to version %(n)d.")
+                % {
+                    "period": locked.label,
+                    "status": locked.get_status_display(),
+                    "n": locked.version.number,
+                }
+            )
+        before = locked.version.number
+        updated = Period.objects.filter(pk=locked.pk, status=locked.status).update(
+            version=version, status=PeriodStatus.OPEN, closed_at=None, closed_by=None
+        )
+        if not updated:
+            raise KaopingError(_("The period changed while you were working; try again."))
+        ResultNode.objects.filter(period=locked).delete()
+        Result.objects.filter(period=locked).delete()
+        audit_record(
+            actor=acting_user,
+            action="periods.period.rebound",
+            obj=locked,
+            region_code=locked.scheme.region.code,
+            before={"version": before},
+            after={"version": version.number},
+        )
+    locked.refresh_from_db()
+    return locked

@@ -1,0 +1,224 @@
+"""Loading scheme files: a new version is stored and its tree materialised for the close."""
+
+import hashlib
+from decimal import Decimal
+from pathlib import Path
+
+from django.db import transaction
+from django.utils.translation import gettext as _
+
+from kaoping.core.audit import audit_record
+from kaoping.core.errors import KaopingError
+
+from .loader import load_scheme_text
+from .models import (
+    FACTOR_SCALE,
+    METRIC_SCALE,
+    Scheme,
+    SchemeBand,
+    SchemeGrade,
+    SchemeLevel,
+    SchemeNode,
+    SchemeVersion,
+)
+from .spec import FlatNode, SchemeSpec
+
+
+def scaled(value: Decimal | None, scale: int, *, what: str) -> int | None:
+    """`value` × `scale` as an exact integer; a value finer than the scale is an error."""
+    if value is None:
+        return None
+    result = value * scale
+    if result != result.to_integral_value():
+        raise KaopingError(
+            _("%(what)s: %(v)s has more decimal places than the scheme allows.")
+            % {"what": what, "v": value}
+        )
+    return int(result)
+
+
+def _clamp(value: int, lo: int | None, hi: int | None) -> int:
+    if hi is not None and value > hi:
+        value = hi
+    if lo is not None and value < lo:
+        value = lo
+    return value
+
+
+def _node_rows(
+    version: SchemeVersion, variant: str, rows: list[FlatNode]
+) -> tuple[list, list, list]:
+    scale = version.scale
+    nodes, levels, bands = [], [], []
+    by_code: dict[str, SchemeNode] = {}
+    for position, row in enumerate(rows):
+        what = f"{row.code} {row.name}"
+        cap = scaled(row.cap, scale, what=what)
+        maximum = scaled(row.max, scale, what=what)
+        floor = scaled(row.floor, scale, what=what)
+        lo, hi = floor, maximum
+        if row.is_item and cap is not None:
+            lo = -cap if lo is None else max(lo, -cap)
+            hi = cap if hi is None else min(hi, cap)
+        node = SchemeNode(
+            version=version,
+            variant=variant,
+            code=row.code,
+            parent_code=row.parent_code,
+            depth=row.depth,
+            position=position,
+            name=row.name,
+            description=row.description,
+            is_item=row.is_item,
+            section=str(row.section),
+            rule=str(row.rule or ""),
+            aggregate=str(row.aggregate or ""),
+            base=scaled(row.base, scale, what=what),
+            max=maximum,
+            floor=floor,
+            cap=cap,
+            lo=lo,
+            hi=hi,
+            points=scaled(row.points, scale, what=what),
+            weight=scaled(row.weight, scale, what=what),
+            unit=row.unit or "",
+            metric=row.metric or "",
+            veto_effect=str(row.veto_effect or ""),
+            veto_grade=row.veto_grade or "",
+            declarable=row.declarable,
+            evidence_required=row.evidence_required,
+            owner=row.owner or "",
+        )
+        nodes.append(node)
+        by_code[row.code] = node
+        for label, factor in row.levels:
+            levels.append(
+                SchemeLevel(
+                    version=version,
+                    variant=variant,
+                    item_code=row.code,
+                    label=label,
+                    factor=scaled(factor, FACTOR_SCALE, what=what),
+                )
+            )
+        for band in row.bands:
+            bands.append(
+                SchemeBand(
+                    version=version,
+                    variant=variant,
+                    item_code=row.code,
+                    lo=scaled(band.min, METRIC_SCALE, what=what),
+                    lo_inclusive=bool(band.min_inclusive),
+                    hi=scaled(band.max, METRIC_SCALE, what=what),
+                    hi_inclusive=bool(band.max_inclusive),
+                    points=scaled(band.points, scale, what=what),
+                )
+            )
+    # Empty values bottom-up: an item is clamp(0); a group clamp(base + Σ children's empty).
+    for node in sorted(nodes, key=lambda n: -n.depth):
+        if node.is_item:
+            node.empty_value = _clamp(0, node.lo, node.hi)
+        else:
+            node.empty_value = _clamp(node.base + node.children_empty, node.lo, node.hi)
+        if node.parent_code is not None:
+            by_code[node.parent_code].children_empty += node.empty_value
+    return nodes, levels, bands
+
+
+def _materialise(version: SchemeVersion, spec: SchemeSpec) -> None:
+    for variant in ["", *spec.variants]:
+        nodes, levels, bands = _node_rows(version, variant, spec.flatten(variant or None))
+        SchemeNode.objects.bulk_create(nodes)
+        SchemeLevel.objects.bulk_create(levels)
+        SchemeBand.objects.bulk_create(bands)
+    scale = version.scale
+    SchemeGrade.objects.bulk_create(
+        SchemeGrade(
+            version=version,
+            position=position,
+            code=grade.code,
+            name=grade.name,
+            lo=scaled(grade.min, scale, what=grade.code),
+            lo_inclusive=bool(grade.min_inclusive),
+            hi=scaled(grade.max, scale, what=grade.code),
+            hi_inclusive=bool(grade.max_inclusive),
+            honour=grade.honour,
+            cadences=",".join(str(c) for c in grade.cadences or ()),
+        )
+        for position, grade in enumerate(spec.grades)
+    )
+
+
+def scheme_load(*, text: str, filename: str, region, acting_user) -> tuple[SchemeVersion, bool]:
+    """Store a scheme file as a new version. Returns (version, created).
+
+    Loading the same file again is a no-op; a changed file must carry a higher version number,
+    so that periods scored with an older version keep meaning what they meant.
+    """
+    spec = load_scheme_text(text, filename=filename)  # raises SchemeError naming file and line
+    digest = hashlib.sha256(text.encode()).hexdigest()
+    with transaction.atomic(durable=True):
+        scheme = Scheme.objects.select_for_update().filter(code=spec.code).first()
+        if scheme is None:
+            scheme = Scheme.objects.create(
+                code=spec.code,
+                name=spec.name,
+                subject_kind=str(spec.subject_kind),
+                cadence=str(spec.cadence),
+                region=region,
+            )
+        elif scheme.subject_kind != str(spec.subject_kind) or scheme.cadence != str(spec.cadence):
+            raise KaopingError(
+                _(
+                    "%(file)s: scheme %(code)s scores %(kind)s per %(cadence)s; a new version cannot change that."
+                )
+                % {
+                    "file": filename,
+                    "code": spec.code,
+                    "kind": scheme.subject_kind,
+                    "cadence": scheme.cadence,
+                }
+            )
+        existing = scheme.versions.filter(number=spec.version).first()
+        if existing is not None:
+            if existing.sha256 == digest:
+                return existing, False
+            raise KaopingError(
+                _(
+                    "%(file)s: version %(n)d of %(code)s is already loaded with other content; raise `version`."
+                )
+                % {"file": filename, "n": spec.version, "code": spec.code}
+            )
+        latest = scheme.latest_version()
+        if latest is not None and latest.number > spec.version:
+            raise KaopingError(
+                _(
+                    "%(file)s: version %(n)d is older than the loaded version %(latest)d of %(code)s."
+                )
+                % {"file": filename, "n": spec.version, "latest": latest.number, "code": spec.code}
+            )
+        summary = spec.summary()
+        summary["max_total"] = None if summary["max_total"] is None else str(summary["max_total"])
+        version = SchemeVersion.objects.create(
+            scheme=scheme,
+            number=spec.version,
+            name=spec.name,
+            filename=Path(filename).name,
+            source=text,
+            sha256=digest,
+            decimals=spec.decimals,
+            summary=summary,
+            loaded_by=acting_user,
+        )
+        _materialise(version, spec)
+        if scheme.name != spec.name:
+            scheme.name = spec.name
+            scheme.save(update_fields=["name"])
+        audit_record(
+            actor=acting_user,
+            action="schemes.version.loaded",
+            obj=version,
+            region_code=scheme.region.code,
+            after={"code": spec.code, "version": spec.version, "sha256": digest},
+        )
+    return version, True
