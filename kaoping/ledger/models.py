@@ -120,6 +120,9 @@ class MetricValue(models.Model):
             )
         ]
 
+    def __str__(self) -> str:
+        return f"{self.metric}={self.value}"
+
     @property
     def value(self) -> Decimal:
         return Decimal(self.value_scaled) / METRIC_SCALE

@@ -102,7 +102,8 @@ class ResultNode(models.Model):
     period = models.ForeignKey(Period, on_delete=models.CASCADE, related_name="result_nodes")
     subject = models.ForeignKey("people.Subject", on_delete=models.CASCADE, related_name="+")
     code = models.CharField(max_length=64)
-    parent_code = models.CharField(max_length=64, null=True)
+    # NULL for the root and for composite parts; the close tests `parent_code IS NULL`.
+    parent_code = models.CharField(max_length=64, null=True)  # noqa: DJ001
     depth = models.PositiveSmallIntegerField()
     raw = models.BigIntegerField()  # before the node's clamp (cap, floor, max)
     value = models.BigIntegerField()
@@ -117,3 +118,6 @@ class ResultNode(models.Model):
             models.UniqueConstraint(fields=["period", "subject", "code"], name="result_node_unique")
         ]
         indexes = [models.Index(fields=["period", "depth"], name="result_node_depth_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.code}={self.value}"

@@ -53,7 +53,7 @@ __all__ = [
     "load_scheme_text",
 ]
 
-Path = tuple[str | int, ...]
+DataPath = tuple[str | int, ...]  # keys and list indices from the top of the file
 
 _TAG = "tag:yaml.org,2002:"
 _PLAIN_DECIMAL = re.compile(r"^[-+]?(\d[\d_]*)?(\.[\d_]*)?([eE][-+]?\d+)?$")
@@ -93,7 +93,7 @@ def load_scheme_text(text: str, filename: str = "<string>") -> SchemeSpec:
 
 
 def load_scheme_data(
-    data: Any, filename: str = "<data>", *, lines: Mapping[Path, int] | None = None
+    data: Any, filename: str = "<data>", *, lines: Mapping[DataPath, int] | None = None
 ) -> SchemeSpec:
     """Validate already-parsed data (e.g. a stored JSON copy); `lines` maps data paths to lines."""
     locator = _Locator(filename, data, lines or {})
@@ -124,17 +124,17 @@ class _Converter:
 
     def __init__(self, filename: str) -> None:
         self.filename = filename
-        self.lines: dict[Path, int] = {(): 1}
+        self.lines: dict[DataPath, int] = {(): 1}
         self.problems: list[SchemeProblem] = []
         self._constructor = SafeConstructor()
         self._count = 0
 
-    def problem(self, node: YamlNode, path: Path, message: str) -> None:
+    def problem(self, node: YamlNode, path: DataPath, message: str) -> None:
         self.problems.append(
             SchemeProblem(self.filename, node.start_mark.line + 1, path_text(path), message)
         )
 
-    def convert(self, node: YamlNode, path: Path) -> Any:
+    def convert(self, node: YamlNode, path: DataPath) -> Any:
         self._count += 1
         if self._count > _MAX_VALUES:
             if self._count == _MAX_VALUES + 1:
@@ -152,7 +152,7 @@ class _Converter:
             return out
         return self._scalar(node, path)
 
-    def _mapping(self, node: MappingNode, path: Path) -> dict[str, Any]:
+    def _mapping(self, node: MappingNode, path: DataPath) -> dict[str, Any]:
         if node.tag != _TAG + "map":
             self.problem(node, path, f"unsupported YAML tag {node.tag}")
         out: dict[str, Any] = {}
@@ -175,7 +175,7 @@ class _Converter:
             out[key] = self.convert(value_node, (*path, key))
         return out
 
-    def _scalar(self, node: ScalarNode, path: Path) -> Any:
+    def _scalar(self, node: ScalarNode, path: DataPath) -> Any:
         tag = node.tag
         if tag == _TAG + "str" or tag == _TAG + "timestamp":
             return node.value
@@ -251,7 +251,7 @@ _PATTERN_HELP = {
 class _Locator:
     """Turns data paths into (line, object path, label) for problem messages."""
 
-    def __init__(self, filename: str, data: Any, lines: Mapping[Path, int]) -> None:
+    def __init__(self, filename: str, data: Any, lines: Mapping[DataPath, int]) -> None:
         self.filename = filename
         self.data = data
         self.lines = lines
@@ -268,7 +268,7 @@ class _Locator:
                     self.names.setdefault(code, name)
                 self._collect_names(child.get("children"))
 
-    def _value(self, path: Path) -> Any:
+    def _value(self, path: DataPath) -> Any:
         value = self.data
         for part in path:
             in_mapping = isinstance(value, Mapping) and part in value
@@ -278,7 +278,7 @@ class _Locator:
             value = value[part]
         return value
 
-    def _kinds(self, path: Path) -> list[Any]:
+    def _kinds(self, path: DataPath) -> list[Any]:
         """The kind of each prefix of `path` (index 0: the whole file)."""
         kinds: list[Any] = [SchemeSpec]
         for n, part in enumerate(path):
@@ -296,13 +296,13 @@ class _Locator:
             kinds.append(kind)
         return kinds
 
-    def line(self, path: Path) -> int | None:
+    def line(self, path: DataPath) -> int | None:
         for n in range(len(path), -1, -1):
             if path[:n] in self.lines:
                 return self.lines[path[:n]]
         return None
 
-    def locate(self, path: Path) -> tuple[Path, Path, Any, str]:
+    def locate(self, path: DataPath) -> tuple[DataPath, DataPath, Any, str]:
         """(object path, path inside the object, object kind, label) for a data path."""
         kinds = self._kinds(path)
         cut = max(n for n, kind in enumerate(kinds) if not isinstance(kind, str) and kind)
@@ -321,7 +321,7 @@ class _Locator:
                 break
         return obj_path, rel, kinds[cut], label
 
-    def _resolve(self, loc: Sequence[str | int]) -> tuple[Path, bool]:
+    def _resolve(self, loc: Sequence[str | int]) -> tuple[DataPath, bool]:
         """A pydantic error location as a data path (union tags dropped); is it about a key?"""
         path: list[str | int] = []
         about_key = False
@@ -336,11 +336,9 @@ class _Locator:
             path.append(part)
         return tuple(path), about_key
 
-    def _problem(self, path: Path, message: str, *, key_path: Path | None = None) -> SchemeProblem:
+    def _problem(self, path: DataPath, message: str) -> SchemeProblem:
         obj_path, _, _, label = self.locate(path)
-        return SchemeProblem(
-            self.filename, self.line(key_path or path), path_text(obj_path), message, label
-        )
+        return SchemeProblem(self.filename, self.line(path), path_text(obj_path), message, label)
 
     def finding_problem(self, finding: Finding) -> SchemeProblem:
         message = finding.message
@@ -356,8 +354,9 @@ class _Locator:
         if kind_of == "too_short" and isinstance(value, list) and value:
             return None  # the elements failed; their own errors say why
         obj_path, rel, kind, _ = self.locate(path)
-        field = path_text(rel) if rel else (str(path[-1]) if path else "scheme")
-        message = _message(kind_of, error, field, kind, self._value(obj_path), about_key)
+        # An error on a whole entry (e.g. a list item that is not a mapping) has no field name.
+        field = path_text(rel)
+        message = _message(kind_of, error, field, kind, self._value(obj_path), about_key).strip()
         if kind_of == "union_tag_invalid":
             path = (*path, "rule")
         return self._problem(path, message)
@@ -391,7 +390,7 @@ def _message(
             text = f"unknown key '{last}'"
             near = suggest_key(last, allowed)
             owners = [r for r, m in ITEM_MODELS.items() if last in m.model_fields]
-            if near:
+            if near and near != last:
                 text += f" (did you mean '{near}'?)"
             elif owners and kind in ITEM_MODELS.values():
                 text += f" (only for rule {', '.join(owners)})"
@@ -405,7 +404,9 @@ def _message(
                 return f"{field} is required for rule {obj.get('rule')}"
             return f"{field} is required"
         case "union_tag_invalid":
-            return f"rule must be one of count, quantity, rating, metric, veto (got '{ctx.get('tag')}')"
+            tag = ctx.get("tag")
+            got = "nothing" if tag == "None" else f"'{tag}'"
+            return f"rule must be one of count, quantity, rating, metric, veto (got {got})"
         case "literal_error" | "enum":
             return f"{field} must be one of {ctx.get('expected')} (got {_show(value)})"
         case "greater_than_equal":

@@ -104,7 +104,8 @@ class SchemeNode(models.Model):
     version = models.ForeignKey(SchemeVersion, on_delete=models.CASCADE, related_name="nodes")
     variant = models.CharField(max_length=32, blank=True)
     code = models.CharField(max_length=64)
-    parent_code = models.CharField(max_length=64, null=True, blank=True)
+    # NULL for the root: the close joins on it and tests `IS NULL`.
+    parent_code = models.CharField(max_length=64, null=True, blank=True)  # noqa: DJ001
     depth = models.PositiveSmallIntegerField()
     position = models.PositiveIntegerField()
     name = models.CharField(max_length=200)
@@ -177,6 +178,9 @@ class SchemeBand(models.Model):
     hi = models.BigIntegerField(null=True)
     hi_inclusive = models.BooleanField(default=False)
     points = models.BigIntegerField()
+
+    def __str__(self) -> str:
+        return f"{self.item_code} {self.lo}–{self.hi}"
 
 
 class SchemeGrade(models.Model):

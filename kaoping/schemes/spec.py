@@ -297,8 +297,7 @@ def _child_tag(value: Any) -> str:
     # A mapping with `rule` is an item, without it a group; the tag is the rule so that each
     # rule has its own allowed keys (a `levels` on a count item is a typo, not data).
     if isinstance(value, Mapping):
-        rule = value.get("rule")
-        return "node" if rule is None else str(rule)
+        return str(value["rule"]) if "rule" in value else "node"
     return "node" if isinstance(value, Node) else str(getattr(value, "rule", "node"))
 
 
