@@ -166,6 +166,9 @@ class SchemeLevel(models.Model):
             )
         ]
 
+    def __str__(self) -> str:
+        return f"{self.item_code} {self.label}"
+
 
 class SchemeBand(models.Model):
     """A band of a metric item: metric values (× METRIC_SCALE) inside it earn `points`."""
@@ -203,3 +206,6 @@ class SchemeGrade(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["version", "code"], name="scheme_grade_unique")
         ]
+
+    def __str__(self) -> str:
+        return self.name
