@@ -636,7 +636,10 @@ class SchemeSpec(_Model):
         zeroed = any(v.effect is VetoEffect.ZERO for v in fired)
         if zeroed:
             total = ZERO
+        barred = any(v.effect is VetoEffect.BAR for v in fired)
         grade = self.grade_for(total, cadence=self.cadence)
+        if barred and grade is not None and grade.honour:
+            grade = None  # a barred subject is not given an honour, nor demoted to another grade
         forced = [self.grade(v.grade) for v in fired if v.effect is VetoEffect.GRADE and v.grade]
         if forced:
             # Several grade vetoes: the one listed last in `grades` (grades go best first).
@@ -647,7 +650,7 @@ class SchemeSpec(_Model):
             grade=grade,
             vetoes=tuple(v.code for v in fired),
             zeroed=zeroed,
-            barred=any(v.effect is VetoEffect.BAR for v in fired),
+            barred=barred,
         )
 
     def rollup_total(
@@ -691,7 +694,9 @@ class SchemeSpec(_Model):
         return self.quantize(_clamp(total + adjustment, self.floor, self.max))
 
     def quantize(self, value: Decimal) -> Decimal:
-        return value.quantize(Decimal(1).scaleb(-self.decimals), rounding=ROUND_HALF_UP)
+        """`value` rounded half up to `decimals` places (and never shown as -0)."""
+        result = value.quantize(Decimal(1).scaleb(-self.decimals), rounding=ROUND_HALF_UP)
+        return result if result else abs(result)
 
 
 # -- flattening and variants --------------------------------------------------------------------

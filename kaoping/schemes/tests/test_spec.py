@@ -553,6 +553,29 @@ def test_evaluate_follows_cap_clamp_veto_grade():
     assert vetoed.vetoes == ("V01",) and vetoed.grade.code == "low" and vetoed.total == 110
 
 
+def test_bar_withholds_honours_and_zero_clears_the_total():
+    spec = load("household-points")
+    good = {"GY02": D(5), "GY08": D(2)}  # 100 + 50 + 20
+    assert spec.evaluate(good).total == 170
+    assert spec.grade_for(D(170), cadence="year").honour
+    barred = spec.evaluate({**good, "FJ02": True})
+    assert barred.barred and barred.total == 170
+    zeroed = spec.evaluate({**good, "FJ01": True})
+    assert zeroed.zeroed and zeroed.total == 0 and zeroed.values[ROOT_CODE] == 170
+    flags = load("hong-huang-qi")
+    middling = flags.evaluate({"ZD01.1": ["好"], "ZL02.1": ["好"]})
+    assert middling.total == 80 and middling.grade is None  # 75–90: no flag
+    assert str(middling.values["ZD02.1"]) == "0.0"  # never "-0.0"
+    full = {
+        "ZD01.1": ["好"],
+        "DJ01.1": D(100),
+        "ZL02.1": ["好"],
+        "MS02.1": ["满意"],
+    }
+    assert flags.evaluate(full).total == 100 and flags.evaluate(full).grade.name == "红旗"
+    assert flags.evaluate({**full, "FJ01": True}).grade is None
+
+
 def test_rollup_counts_the_base_once():
     spec = load("household-points")
     assert spec.rollup_total("quarter", results={"month": [D(105), D(98), D(100)]}) == 103
