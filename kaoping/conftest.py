@@ -71,7 +71,9 @@ def browser():
 @pytest.fixture
 def phone(browser):
     """A page the size of a cheap phone (360 px wide)."""
-    context = browser.new_context(viewport={"width": 360, "height": 740}, locale="zh-CN", device_scale_factor=2)
+    context = browser.new_context(
+        viewport={"width": 360, "height": 740}, locale="zh-CN", device_scale_factor=2
+    )
     page = context.new_page()
     yield page
     context.close()

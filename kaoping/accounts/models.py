@@ -71,9 +71,21 @@ class RoleAssignment(models.Model):
                 ),
                 name="role_assignment_anchor",
             ),
+            # NULLs are distinct in a unique index, so one constraint per kind of anchor.
             models.UniqueConstraint(
-                fields=["user", "role", "region", "department", "household"],
-                name="role_assignment_unique",
+                fields=["user", "role", "department"],
+                condition=models.Q(department__isnull=False),
+                name="role_assignment_department_unique",
+            ),
+            models.UniqueConstraint(
+                fields=["user", "role", "household"],
+                condition=models.Q(household__isnull=False),
+                name="role_assignment_household_unique",
+            ),
+            models.UniqueConstraint(
+                fields=["user", "role", "region"],
+                condition=models.Q(region__isnull=False, household__isnull=True),
+                name="role_assignment_region_unique",
             ),
         ]
 

@@ -25,8 +25,8 @@ ROLE_ACTIONS: dict[str, frozenset[str]] = {
         }
     ),
     Role.TOWNSHIP_STAFF: frozenset(
-        _VILLAGE_READ
-        | {"people.change", "scheme.view", "entry.record", "entry.review", "period.close"}
+        # Closing ranks the whole county, so it stays with the county admin.
+        _VILLAGE_READ | {"people.change", "scheme.view", "entry.record", "entry.review"}
     ),
     Role.DEPARTMENT_SCORER: frozenset(
         {"region.view", "entry.view", "entry.record", "period.view", "scheme.view"}

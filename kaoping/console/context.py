@@ -11,6 +11,7 @@ def navigation(request):
             "regions": user_can(user, "region.view"),
             "search": user_can(user, "people.view") or user_can(user, "region.view"),
             "audit": user_can(user, "audit.view"),
+            "schemes": user_can(user, "scheme.view"),
             "region_import": user_can(user, "region.change"),
             "admin": user.is_staff,
         }

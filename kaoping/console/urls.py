@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import scoring, views
 
 app_name = "console"
 
@@ -12,4 +12,14 @@ urlpatterns = [
     path("search/", views.search, name="search"),
     path("audit/", views.audit_log, name="audit"),
     path("regions-import/", views.region_import, name="region_import"),
+    path("schemes/", scoring.scheme_list, name="schemes"),
+    path("schemes/<slug:code>/", scoring.scheme_detail, name="scheme"),
+    path("periods/<int:pk>/", scoring.period_detail, name="period"),
+    path("periods/<int:pk>/close/", scoring.period_close_view, name="period_close"),
+    path("periods/<int:pk>/rebind/", scoring.period_rebind_view, name="period_rebind"),
+    path("periods/<int:pk>/explain/<int:subject_id>/", scoring.result_explain, name="explain"),
+    path("subjects/<int:pk>/", scoring.subject_detail, name="subject"),
+    path(
+        "subjects/<int:subject_id>/record/<slug:scheme_code>/", scoring.entry_new, name="entry_new"
+    ),
 ]

@@ -36,6 +36,8 @@ class ScopedQuerySet(models.QuerySet):
             return self.all()
         region_lookup = self.model.scope_region
         household_lookup = getattr(self.model, "scope_household", None)
+        # County-wide things (a scheme, its periods) are seen from anywhere inside the county.
+        with_ancestors = getattr(self.model, "scope_includes_ancestors", False)
         condition = models.Q()
         granted = False
         for scope in scopes_for(user, action):
@@ -44,6 +46,9 @@ class ScopedQuerySet(models.QuerySet):
                 condition |= models.Q(**{household_lookup: scope.household_id})
             else:
                 condition |= subtree_q(region_lookup, scope.prefix)
+            if with_ancestors:
+                ancestors = [scope.prefix[:n] for n in (2, 4, 6, 9, 12) if n < len(scope.prefix)]
+                condition |= models.Q(**{f"{region_lookup}__in": ancestors})
         return self.filter(condition) if granted else self.none()
 
 

@@ -21,6 +21,7 @@ class PersonAdmin(admin.ModelAdmin):
 @admin.register(PartyMember)
 class PartyMemberAdmin(admin.ModelAdmin):
     list_display = ["person", "branch", "member_class", "region"]
+    list_select_related = ["person", "region"]
     list_filter = ["member_class"]
     raw_id_fields = ["person", "region"]
     filter_horizontal = ["linked_households"]
@@ -29,6 +30,7 @@ class PartyMemberAdmin(admin.ModelAdmin):
 @admin.register(Cadre)
 class CadreAdmin(admin.ModelAdmin):
     list_display = ["person", "post", "is_one_shoulder", "region"]
+    list_select_related = ["person", "region"]
     list_filter = ["post", "is_one_shoulder"]
     raw_id_fields = ["person", "region"]
 
@@ -36,5 +38,6 @@ class CadreAdmin(admin.ModelAdmin):
 @admin.register(GridPost)
 class GridPostAdmin(admin.ModelAdmin):
     list_display = ["region", "post", "person"]
+    list_select_related = ["person", "region"]
     list_filter = ["post"]
     raw_id_fields = ["region", "person"]

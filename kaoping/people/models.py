@@ -171,7 +171,13 @@ class Cadre(models.Model):
             models.CheckConstraint(
                 condition=models.Q(is_one_shoulder=False) | models.Q(post="secretary"),
                 name="cadre_one_shoulder_is_secretary",
-            )
+            ),
+            # A village has one secretary, one chair and one deputy secretary at a time.
+            models.UniqueConstraint(
+                fields=["region", "post"],
+                condition=models.Q(post__in=["secretary", "chair", "deputy_secretary"]),
+                name="cadre_single_post_unique",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -245,7 +251,7 @@ class Subject(models.Model):
         on_delete=models.PROTECT,
         related_name="subjects",
     )
-    active = models.BooleanField(_("active"), default=True)
+    active = models.BooleanField(_("active"), default=True, db_default=True)
 
     scope_region = "region__code"
     scope_household = "household_id"

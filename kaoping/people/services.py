@@ -59,3 +59,44 @@ def household_update(*, household: Household, acting_user, address: str) -> Hous
             after={"address": address},
         )
     return locked
+
+
+# One INSERT … SELECT per kind: every village, team, cadre, party member and household that has
+# no subject yet gets one. Set-based, so a county of a million households syncs in one pass.
+_SUBJECT_SOURCES = {
+    "village": (
+        "SELECT 'village', r.id, r.name, '', NULL, NULL FROM regions_region r WHERE r.level = 'village' "
+        "AND NOT EXISTS (SELECT 1 FROM people_subject s WHERE s.kind = 'village' AND s.region_id = r.id)"
+    ),
+    "team": (
+        "SELECT 'team', r.id, r.name || '“两委”班子', '', NULL, NULL FROM regions_region r WHERE r.level = 'village' "
+        "AND NOT EXISTS (SELECT 1 FROM people_subject s WHERE s.kind = 'team' AND s.region_id = r.id)"
+    ),
+    "cadre": (
+        "SELECT 'cadre', c.region_id, p.name, '', NULL, p.id FROM people_cadre c JOIN people_person p ON p.id = c.person_id "
+        "WHERE c.id = (SELECT MIN(c2.id) FROM people_cadre c2 WHERE c2.person_id = c.person_id) "
+        "AND NOT EXISTS (SELECT 1 FROM people_subject s WHERE s.kind = 'cadre' AND s.person_id = p.id)"
+    ),
+    "party_member": (
+        "SELECT 'party_member', m.region_id, p.name, m.member_class, NULL, p.id FROM people_partymember m "
+        "JOIN people_person p ON p.id = m.person_id "
+        "WHERE NOT EXISTS (SELECT 1 FROM people_subject s WHERE s.kind = 'party_member' AND s.person_id = p.id)"
+    ),
+    "household": (
+        "SELECT 'household', h.region_id, COALESCE(p.name, h.number), '', h.id, NULL FROM people_household h "
+        "LEFT JOIN people_person p ON p.id = h.head_id "
+        "WHERE NOT EXISTS (SELECT 1 FROM people_subject s WHERE s.kind = 'household' AND s.household_id = h.id)"
+    ),
+}
+
+
+def subjects_sync(*, kind: str) -> int:
+    """Create the missing subjects of `kind`; returns how many were added."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "INSERT INTO people_subject (kind, region_id, name, track, household_id, person_id) "
+            + _SUBJECT_SOURCES[kind]
+        )
+        return cursor.rowcount

@@ -71,6 +71,7 @@ class Scope:
         group = {
             "county": "''",
             "township": "SUBSTR(r.code, 1, 9)",
+            "village": "SUBSTR(r.code, 1, 12)",
             "track": "s.track",
             "class": "s.track",
         }[self.rank_within]
@@ -313,28 +314,56 @@ def rollup_node_statement(scope: Scope, child_ids: list[int], mean: bool) -> tup
 
 
 def part_statement(scope: Scope, code: str, child_ids: list[int], mean: bool) -> tuple[str, list]:
-    """One composite part: the sum or mean of the child periods' totals, as a result-node row."""
+    """One composite part from the child periods' totals, as a result-node row.
+
+    The row keeps the exact sum in `raw` and the number of periods in `entry_count`, so that the
+    composite weighs the unrounded mean; `value` is the rounded part for display. A `sum` part
+    counts the root base once: base + Σ(total − base).
+    """
     cte, cte_params = scope.cte()
-    k = len(child_ids)
-    marks = ", ".join(["%s"] * k)
+    marks = ", ".join(["%s"] * len(child_ids))
     summed = "CAST(COALESCE(SUM(res.total), 0) AS BIGINT)"
-    value = rdiv(summed, str(k)) if mean else summed
+    count = "COUNT(res.id)"
+    if mean:
+        raw, periods, value = (
+            summed,
+            count,
+            f"CASE WHEN {count} = 0 THEN 0 ELSE {rdiv(summed, count)} END",
+        )
+    else:
+        raw = value = f"(rootnode.base + {summed} - {count} * rootnode.base)"
+        periods = "1"
     return (
-        cte + INSERT_NODE + f"SELECT %s, u.subject_id, %s, NULL, 0, {value}, {value}, 0, 0, %s "
-        f"FROM u LEFT JOIN periods_result res ON res.subject_id = u.subject_id AND res.period_id IN ({marks}) "
-        "GROUP BY u.subject_id",
-        [*cte_params, scope.period_id, PART_PREFIX + code, False, *child_ids],
+        cte
+        + INSERT_NODE
+        + f"SELECT %s, u.subject_id, %s, NULL, 0, {raw}, {value}, 0, {periods}, %s "
+        "FROM u JOIN schemes_schemenode rootnode ON rootnode.version_id = %s AND rootnode.variant = u.variant "
+        "AND rootnode.code = %s "
+        f"LEFT JOIN periods_result res ON res.subject_id = u.subject_id AND res.period_id IN ({marks}) "
+        "GROUP BY u.subject_id, rootnode.base",
+        [
+            *cte_params,
+            scope.period_id,
+            PART_PREFIX + code,
+            False,
+            scope.version_id,
+            ROOT_CODE,
+            *child_ids,
+        ],
     )
 
 
 def self_part_statement(scope: Scope) -> tuple[str, list]:
-    """The composite's own assessment as a part: the tree's root value (or its empty value)."""
+    """The composite's own assessment as a part: the tree's root value, 0 if a zero veto fired."""
     cte, cte_params = scope.cte()
+    zeroed = (
+        "EXISTS (SELECT 1 FROM periods_resultnode f JOIN schemes_schemenode fn ON fn.version_id = %s "
+        "AND fn.variant = u.variant AND fn.code = f.code WHERE f.period_id = %s AND f.subject_id = u.subject_id "
+        "AND f.fired = %s AND fn.veto_effect = 'zero')"
+    )
+    value = f"CASE WHEN {zeroed} THEN 0 ELSE COALESCE(root.value, rootnode.empty_value) END"
     return (
-        cte
-        + INSERT_NODE
-        + "SELECT %s, u.subject_id, %s, NULL, 0, COALESCE(root.value, rootnode.empty_value), "
-        "COALESCE(root.value, rootnode.empty_value), 0, COALESCE(root.entry_count, 0), %s "
+        cte + INSERT_NODE + f"SELECT %s, u.subject_id, %s, NULL, 0, {value}, {value}, 0, 1, %s "
         "FROM u JOIN schemes_schemenode rootnode ON rootnode.version_id = %s AND rootnode.variant = u.variant "
         "AND rootnode.code = %s LEFT JOIN periods_resultnode root ON root.period_id = %s "
         "AND root.subject_id = u.subject_id AND root.code = %s",
@@ -342,6 +371,12 @@ def self_part_statement(scope: Scope) -> tuple[str, list]:
             *cte_params,
             scope.period_id,
             PART_PREFIX + "self",
+            scope.version_id,
+            scope.period_id,
+            True,
+            scope.version_id,
+            scope.period_id,
+            True,
             False,
             scope.version_id,
             ROOT_CODE,
@@ -352,7 +387,7 @@ def self_part_statement(scope: Scope) -> tuple[str, list]:
 
 
 def adjust_part_statement(scope: Scope, scale: int) -> tuple[str, list]:
-    """± adjustments of a roll-up: entries on ADJUST_CODE, quantity read as points."""
+    """± adjustments of a roll-up: entries on ADJUST_CODE, their quantity read as points."""
     cte, cte_params = scope.cte()
     entries = (
         "SELECT e.subject_id, CAST(SUM(e.sign * e.quantity_scaled) AS BIGINT) AS q, COUNT(*) AS cnt "
@@ -382,46 +417,100 @@ def adjust_part_statement(scope: Scope, scale: int) -> tuple[str, list]:
 def rollup_result_statement(
     scope: Scope, *, child_ids: list[int], mean: bool, parts: list[tuple[str, int]] | None = None
 ) -> tuple[str, list]:
-    """Dense results of a roll-up.
+    """Dense results of a roll-up, as `SchemeSpec.rollup_total` defines them.
 
-    A sum/mean roll-up (`parts` None) aggregates the child periods' totals; a subject barred in
-    any child period stays barred. A composite adds Σ weight × part (weights × WEIGHT_SCALE, part
-    rows written before) and the adjustment part.
+    Sum: base + Σ(total − base); mean: Σ total / periods present; composite: Σ weight × part,
+    from the part rows written before, unrounded (a common denominator keeps it exact). Then the
+    adjustment part and the root's floor and max. `bar` and `grade` vetoes of the child periods
+    (and of the composite's own tree) carry up; `zero` does not.
+
+    Layered so that clamps and divisions, which repeat their operands, repeat column names only.
     """
     cte, cte_params = scope.cte()
+    marks = ", ".join(["%s"] * len(child_ids)) or "NULL"
     if parts is None:
-        marks = ", ".join(["%s"] * len(child_ids))
         summed = "CAST(COALESCE(SUM(res.total), 0) AS BIGINT)"
-        value = rdiv(summed, str(len(child_ids))) if mean else summed
-        inner = (
-            f"SELECT u.subject_id, u.variant, u.rank_group, {value} AS total, "
-            "COALESCE(MAX(CASE WHEN res.barred THEN 1 ELSE 0 END), 0) = 1 AS barred "
-            f"FROM u LEFT JOIN periods_result res ON res.subject_id = u.subject_id AND res.period_id IN ({marks}) "
-            "GROUP BY u.subject_id, u.variant, u.rank_group"
+        count = "COUNT(res.id)"
+        raw = (
+            f"CASE WHEN {count} = 0 THEN 0 ELSE {rdiv(summed, count)} END"
+            if mean
+            else f"(rootnode.base + {summed} - {count} * rootnode.base)"
         )
-        inner_params = list(child_ids)
+        per_subject = (
+            f"SELECT u.subject_id, u.variant, u.rank_group, rootnode.lo, rootnode.hi, {raw} AS raw "
+            "FROM u JOIN schemes_schemenode rootnode ON rootnode.version_id = %s AND rootnode.variant = u.variant "
+            "AND rootnode.code = %s "
+            f"LEFT JOIN periods_result res ON res.subject_id = u.subject_id AND res.period_id IN ({marks}) "
+            "GROUP BY u.subject_id, u.variant, u.rank_group, rootnode.base, rootnode.lo, rootnode.hi"
+        )
+        per_subject_params = [scope.version_id, ROOT_CODE, *child_ids]
     else:
-        codes = [code for code, _weight in parts] + ["adjust"]
+        codes = [code for code, _weight in parts]
         # Part codes come from the cadence enum, never from user text, so they are inlined.
         assert all(code.replace("_", "").isalpha() for code in codes), codes
-        columns = ", ".join(
-            f"CAST(COALESCE(SUM(CASE WHEN p.code = '{PART_PREFIX}{code}' THEN p.value END), 0) AS BIGINT) AS p_{code}"
-            for code in codes
+        pivot = ", ".join(
+            f"CAST(COALESCE(SUM(CASE WHEN p.code = '{PART_PREFIX}{c}' THEN p.raw END), 0) AS BIGINT) AS s_{c}, "
+            f"CAST(COALESCE(SUM(CASE WHEN p.code = '{PART_PREFIX}{c}' THEN p.entry_count END), 0) AS BIGINT) AS n_{c}"
+            for c in codes
         )
-        weighted = " + ".join(f"q.p_{code} * {weight}" for code, weight in parts)
-        inner = (
-            f"SELECT q.subject_id, q.variant, q.rank_group, {rdiv(weighted, str(WEIGHT_SCALE))} + q.p_adjust AS total, "
-            "1 = 0 AS barred FROM ("
-            f"SELECT u.subject_id, u.variant, u.rank_group, {columns} "
-            "FROM u LEFT JOIN periods_resultnode p ON p.period_id = %s AND p.subject_id = u.subject_id "
-            "AND p.parent_code IS NULL AND p.code <> %s GROUP BY u.subject_id, u.variant, u.rank_group) q"
+        counts = {c: f"(CASE WHEN COALESCE(q.n_{c}, 0) = 0 THEN 1 ELSE q.n_{c} END)" for c in codes}
+        terms = [
+            " * ".join(
+                [f"COALESCE(q.s_{c}, 0)", str(weight), *(counts[o] for o in codes if o != c)]
+            )
+            for c, weight in parts
+        ]
+        denominator = " * ".join([*counts.values(), str(WEIGHT_SCALE)])
+        per_subject = (
+            f"SELECT u.subject_id, u.variant, u.rank_group, rootnode.lo, rootnode.hi, "
+            f"{rdiv(' + '.join(terms), denominator)} AS raw "
+            "FROM u JOIN schemes_schemenode rootnode ON rootnode.version_id = %s AND rootnode.variant = u.variant "
+            "AND rootnode.code = %s "
+            f"LEFT JOIN (SELECT p.subject_id, {pivot} FROM periods_resultnode p "
+            "WHERE p.period_id = %s AND p.parent_code IS NULL GROUP BY p.subject_id) q ON q.subject_id = u.subject_id"
         )
-        inner_params = [scope.period_id, ROOT_CODE]
+        per_subject_params = [scope.version_id, ROOT_CODE, scope.period_id]
+    vetoes = (
+        "SELECT x.subject_id, MAX(x.barred) AS barred, MAX(x.forced_position) AS forced_position FROM ("
+        "SELECT res.subject_id, CASE WHEN res.barred THEN 1 ELSE 0 END AS barred, "
+        "CASE WHEN res.grade_forced THEN g.position END AS forced_position "
+        "FROM periods_result res LEFT JOIN schemes_schemegrade g ON g.version_id = %s AND g.code = res.grade_code "
+        f"WHERE res.period_id IN ({marks}) "
+        "UNION ALL SELECT rn.subject_id, CASE WHEN n.veto_effect = 'bar' THEN 1 ELSE 0 END, "
+        "CASE WHEN n.veto_effect = 'grade' THEN g.position END "
+        "FROM periods_resultnode rn JOIN u ON u.subject_id = rn.subject_id "
+        "JOIN schemes_schemenode n ON n.version_id = %s AND n.variant = u.variant AND n.code = rn.code "
+        "LEFT JOIN schemes_schemegrade g ON g.version_id = %s AND g.code = n.veto_grade "
+        "WHERE rn.period_id = %s AND rn.fired = %s) x GROUP BY x.subject_id"
+    )
+    vetoes_params = [
+        scope.version_id,
+        *child_ids,
+        scope.version_id,
+        scope.version_id,
+        scope.period_id,
+        True,
+    ]
+    adjusted = "(i.raw + COALESCE(a.value, 0))"
+    inner = (
+        f"SELECT i.subject_id, i.variant, i.rank_group, {clamp(adjusted, 'i.lo', 'i.hi')} AS total, "
+        "COALESCE(v.barred, 0) = 1 AS barred, fg.code AS forced_code "
+        f"FROM ({per_subject}) i "
+        "LEFT JOIN periods_resultnode a ON a.period_id = %s AND a.subject_id = i.subject_id AND a.code = %s "
+        f"LEFT JOIN ({vetoes}) v ON v.subject_id = i.subject_id "
+        "LEFT JOIN schemes_schemegrade fg ON fg.version_id = %s AND fg.position = v.forced_position"
+    )
+    inner_params = [
+        *per_subject_params,
+        scope.period_id,
+        PART_PREFIX + "adjust",
+        *vetoes_params,
+        scope.version_id,
+    ]
     sql = (
-        cte
-        + INSERT_RESULT
-        + f"SELECT %s, t.subject_id, t.variant, t.total, t.total, COALESCE({_grade_sql('t.total')}, ''), "
-        f"1 = 0, 1 = 0, t.barred, t.rank_group, {_rank_sql(scope)} FROM ({inner}) t"
+        cte + INSERT_RESULT + f"SELECT %s, t.subject_id, t.variant, t.total, t.total, "
+        f"COALESCE(t.forced_code, {_grade_sql('t.total')}, ''), t.forced_code IS NOT NULL, 1 = 0, t.barred, "
+        f"t.rank_group, {_rank_sql(scope)} FROM ({inner}) t"
     )
     return sql, [
         *cte_params,

@@ -42,6 +42,7 @@ class Period(models.Model):
     )
 
     scope_region = "scheme__region__code"
+    scope_includes_ancestors = True
     objects = ScopedQuerySet.as_manager()
 
     class Meta:

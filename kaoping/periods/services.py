@@ -8,6 +8,7 @@ from django.utils.translation import gettext as _
 from kaoping.core.audit import audit_record
 from kaoping.core.errors import KaopingError
 from kaoping.ledger.models import MetricValue
+from kaoping.people.services import subjects_sync
 from kaoping.schemes.models import Scheme, SchemeNode, SchemeVersion
 from kaoping.schemes.spec import RollupMethod, SchemeSpec
 
@@ -129,15 +130,18 @@ def _close_statements(period: Period, spec: SchemeSpec) -> list[tuple[str, list]
             engine.result_statement(scope),
         ]
     rollup = _rollup_for(spec, period.cadence)
+    statements = []
+    if rollup.adjust:
+        statements.append(engine.adjust_part_statement(scope, period.version.scale))
     if rollup.method in (RollupMethod.SUM, RollupMethod.MEAN):
         children = [p.pk for p in _child_periods(period, str(rollup.source or spec.cadence))]
         mean = rollup.method == RollupMethod.MEAN
         return [
+            *statements,
             engine.rollup_node_statement(scope, children, mean),
             engine.rollup_result_statement(scope, child_ids=children, mean=mean),
         ]
-    statements = []
-    parts = []
+    parts, all_children = [], []
     for part in rollup.parts:
         weight = int(part.weight * engine.WEIGHT_SCALE)
         if str(part.source) == "self":
@@ -146,13 +150,14 @@ def _close_statements(period: Period, spec: SchemeSpec) -> list[tuple[str, list]
             parts.append(("self", weight))
             continue
         children = [p.pk for p in _child_periods(period, str(part.source))]
+        all_children += children
         statements.append(
             engine.part_statement(scope, str(part.source), children, str(part.aggregate) == "mean")
         )
         parts.append((str(part.source), weight))
-    if rollup.adjust:
-        statements.append(engine.adjust_part_statement(scope, period.version.scale))
-    statements.append(engine.rollup_result_statement(scope, child_ids=[], mean=False, parts=parts))
+    statements.append(
+        engine.rollup_result_statement(scope, child_ids=all_children, mean=False, parts=parts)
+    )
     return statements
 
 
@@ -174,6 +179,8 @@ def period_close(*, period: Period, acting_user) -> dict:
                 % {"period": locked.label, "status": locked.get_status_display()}
             )
         previous = locked.status
+        # Households, members and villages added since the last close are scored too.
+        subjects_sync(kind=locked.scheme.subject_kind)
         ResultNode.objects.filter(period=locked).delete()
         Result.objects.filter(period=locked).delete()
         MetricValue.objects.filter(period=locked, metric__in=list(COMPUTED)).delete()

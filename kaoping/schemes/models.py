@@ -31,6 +31,7 @@ class Scheme(models.Model):
     )
 
     scope_region = "region__code"
+    scope_includes_ancestors = True
     objects = ScopedQuerySet.as_manager()
 
     class Meta:

@@ -105,6 +105,7 @@ def record(
     status="approved",
     sign=1,
     cadence="",
+    note="",
 ):
     return Entry.objects.create(
         scheme=scheme,
@@ -116,6 +117,7 @@ def record(
         status=status,
         sign=sign,
         cadence=cadence,
+        note=note,
     )
 
 

@@ -1,0 +1,51 @@
+from django import template
+from django.utils.translation import gettext as _
+
+register = template.Library()
+
+
+@register.simple_tag
+def points(version, scaled):
+    """A scaled integer of `version` shown as points (— for none)."""
+    value = version.to_points(scaled)
+    return "—" if value is None else f"{value.normalize():f}"
+
+
+@register.simple_tag
+def node_rule(version, node):
+    """How an item scores, in words: “+5/次”, “−2/亩”, “评议 × 20”, “指标分档”, “一票否决”."""
+    if node.rule in ("count", "quantity"):
+        value = version.to_points(node.points).normalize()
+        sign = "+" if value > 0 else ""
+        unit = node.unit or _("time")
+        return f"{sign}{value:f}/{unit}"
+    if node.rule == "rating":
+        return _("rating × %(w)s") % {"w": f"{version.to_points(node.weight).normalize():f}"}
+    if node.rule == "metric":
+        return _("metric %(m)s by bands") % {"m": node.metric}
+    if node.rule == "veto":
+        return _("veto")
+    return ""
+
+
+@register.simple_tag
+def node_limits(version, node):
+    parts = []
+    if node.base:
+        parts.append(_("base %(v)s") % {"v": points(version, node.base)})
+    if node.cap is not None:
+        parts.append(_("cap %(v)s") % {"v": points(version, node.cap)})
+    if node.max is not None:
+        parts.append(_("max %(v)s") % {"v": points(version, node.max)})
+    if node.floor is not None:
+        parts.append(_("floor %(v)s") % {"v": points(version, node.floor)})
+    return "，".join(parts)
+
+
+@register.filter
+def pts(value):
+    """Points without trailing zeros: 20.00 → 20, 3.750 → 3.75 (exact; no float)."""
+    if value is None or value == "":
+        return "—"
+    text = f"{value.normalize():f}" if hasattr(value, "normalize") else str(value)
+    return "0" if text in ("-0", "") else text

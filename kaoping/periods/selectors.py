@@ -1,0 +1,96 @@
+"""Reads of results: tables, the explanation of a total, a subject's history."""
+
+from dataclasses import dataclass
+from decimal import Decimal
+
+from kaoping.ledger.models import Entry
+from kaoping.schemes.models import SchemeGrade, SchemeLevel, SchemeNode
+
+from .engine import PART_PREFIX
+from .models import Period, Result, ResultNode
+
+
+@dataclass
+class ExplainedNode:
+    node: SchemeNode
+    value: Decimal
+    raw: Decimal | None  # None when nothing was recorded below (the value is the empty value)
+    entry_count: int
+    fired: bool
+    limit: str  # which bound decided the value: "" or "max"/"floor"/"cap"
+    entries: list
+    levels: list
+
+    @property
+    def indent(self) -> int:
+        return self.node.depth
+
+
+def explain(period: Period, result: Result) -> dict:
+    """The tree of `result` with each node's points, the bound that applied, and its entries."""
+    version = period.version
+    to_points = version.to_points
+    nodes = list(
+        SchemeNode.objects.filter(version=version, variant=result.variant).order_by("position")
+    )
+    rows = {
+        r.code: r for r in ResultNode.objects.filter(period=period, subject_id=result.subject_id)
+    }
+    entries_by_item: dict[str, list] = {}
+    if period.cadence == period.scheme.cadence or rows:
+        entries = (
+            Entry.objects.filter(
+                scheme_id=period.scheme_id,
+                subject_id=result.subject_id,
+                occurred_on__gte=period.start,
+                occurred_on__lte=period.end,
+            )
+            .select_related("created_by")
+            .order_by("occurred_on", "id")
+        )
+        for entry in entries:
+            entries_by_item.setdefault(entry.item_code, []).append(entry)
+    levels: dict[str, list] = {}
+    for level in SchemeLevel.objects.filter(version=version, variant=result.variant):
+        levels.setdefault(level.item_code, []).append(level)
+    explained = []
+    for node in nodes:
+        row = rows.get(node.code)
+        limit = ""
+        if row is not None and row.raw != row.value:
+            if (
+                node.cap is not None
+                and abs(row.raw) > node.cap
+                and row.value in (node.cap, -node.cap)
+            ):
+                limit = "cap"
+            elif node.hi is not None and row.value == node.hi:
+                limit = "max"
+            else:
+                limit = "floor"
+        explained.append(
+            ExplainedNode(
+                node=node,
+                value=to_points(row.value if row else node.empty_value),
+                raw=to_points(row.raw) if row else None,
+                entry_count=row.entry_count if row else 0,
+                fired=bool(row and row.fired),
+                limit=limit,
+                entries=entries_by_item.get(node.code, []) if node.is_item else [],
+                levels=levels.get(node.code, []),
+            )
+        )
+    parts = [
+        (row.code.removeprefix(PART_PREFIX), to_points(row.value))
+        for row in rows.values()
+        if row.code.startswith(PART_PREFIX)
+    ]
+    grade = SchemeGrade.objects.filter(version=version, code=result.grade_code).first()
+    return {
+        "nodes": explained,
+        "parts": sorted(parts),
+        "grade": grade,
+        "total": to_points(result.total),
+        "raw_total": to_points(result.raw_total),
+        "fired": [n for n in explained if n.fired],
+    }

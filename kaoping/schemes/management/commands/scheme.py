@@ -1,0 +1,100 @@
+import json
+import sys
+from pathlib import Path
+
+from django.core.management.base import BaseCommand, CommandError
+
+from kaoping.core.errors import KaopingError
+from kaoping.regions.models import Level, Region
+from kaoping.schemes.loader import load_scheme_file
+from kaoping.schemes.services import scheme_load
+from kaoping.schemes.spec import SchemeError
+
+
+def default_region(code: str | None) -> Region:
+    if code:
+        region = Region.objects.filter(code=code.rstrip("0") if len(code) == 12 else code).first()
+        if region is None:
+            raise CommandError(f"no region with code {code}")
+        return region
+    counties = list(Region.objects.filter(level=Level.COUNTY)[:2])
+    if len(counties) != 1:
+        raise CommandError("say which county the scheme is for: --region CODE")
+    return counties[0]
+
+
+class Command(BaseCommand):
+    help = "Check scheme files (`scheme check FILE… [--json]`) or load one as a new version (`scheme load FILE`)."
+
+    def add_arguments(self, parser):
+        parser.add_argument("action", choices=["check", "load"])
+        parser.add_argument("files", nargs="+", metavar="FILE")
+        parser.add_argument(
+            "--json", action="store_true", help="check: print one JSON object per file"
+        )
+        parser.add_argument(
+            "--region", help="load: the county code the scheme scores (default: the only county)"
+        )
+
+    def handle(self, *args, action, files, json: bool, region, **options):
+        if action == "check":
+            return self.check_files(files, as_json=json)
+        failed = False
+        target = default_region(region)
+        for name in files:
+            try:
+                version, created = scheme_load(
+                    text=Path(name).read_text(encoding="utf-8"),
+                    filename=name,
+                    region=target,
+                    acting_user=None,
+                )
+            except (SchemeError, KaopingError, OSError) as exc:
+                failed = True
+                self.stderr.write(str(exc.messages[0] if isinstance(exc, KaopingError) else exc))
+                continue
+            word = "loaded" if created else "already loaded"
+            self.stdout.write(f"{name}: {version.scheme.code} v{version.number} {word}")
+        if failed:
+            raise CommandError("some files were not loaded")
+
+    def check_files(self, files, *, as_json: bool):
+        reports, failed = [], False
+        for name in files:
+            try:
+                summary = load_scheme_file(name).summary()
+            except (SchemeError, OSError) as exc:
+                failed = True
+                self.stderr.write(str(exc))
+                reports.append({"file": name, "ok": False, "problems": str(exc).splitlines()})
+                continue
+            report = {
+                "file": name,
+                "ok": True,
+                "code": summary["code"],
+                "version": summary["version"],
+                "subject_kind": summary["subject_kind"],
+                "cadence": summary["cadence"],
+                "indices": summary["indices"],
+                "indicators": summary["indicators"],
+                "items": summary["items"],
+                "max_total": None if summary["max_total"] is None else str(summary["max_total"]),
+                "warnings": summary["warnings"],
+            }
+            reports.append(report)
+            if not as_json:
+                self.stdout.write(
+                    f"{name}: {report['code']} v{report['version']} {summary['name']} — {report['subject_kind']}, "
+                    f"{report['cadence']}; {report['indices']} indices, {report['indicators']} indicators, "
+                    f"{report['items']} items; max {report['max_total'] or '∞'}"
+                )
+                for warning in report["warnings"]:
+                    self.stdout.write(f"  warning: {warning}")
+        if as_json:
+            self.stdout.write(
+                json.dumps(
+                    reports if len(reports) > 1 else reports[0], ensure_ascii=False, indent=2
+                )
+            )
+        if failed:
+            sys.exit(1)
