@@ -17,7 +17,7 @@ from kaoping.core.errors import ImportFailed, KaopingError
 from kaoping.core.fields import subtree_q
 from kaoping.core.models import AuditLog
 from kaoping.core.scoping import get_scoped_or_404
-from kaoping.people.models import Cadre, GridPost, Household, PartyMember, Person
+from kaoping.people.models import Cadre, GridPost, Household, PartyMember, Person, Subject
 from kaoping.people.services import person_update
 from kaoping.regions.models import Level, Region
 from kaoping.regions.services import regions_import_file
@@ -60,6 +60,11 @@ def region_detail(request, code: str):
         )
         context["households"] = Paginator(households, PAGE_SIZE).get_page(request.GET.get("page"))
     if region.level == Level.VILLAGE:
+        context["subjects"] = (
+            Subject.objects.for_user(user, "entry.view")
+            .filter(region=region)
+            .order_by("kind", "track", "name")
+        )
         context["cadres"] = (
             Cadre.objects.for_user(user, "people.view")
             .filter(region=region)
@@ -87,6 +92,11 @@ def household_detail(request, pk: int):
     sensitive = Household.objects.for_user(user, "people.view_sensitive").filter(pk=pk).exists()
     can_edit = Household.objects.for_user(user, "people.change").filter(pk=pk).exists()
     members = household.members.order_by("id")
+    subject = (
+        Subject.objects.for_user(user, "entry.view")
+        .filter(kind="household", household=household)
+        .first()
+    )
     region = household.region
     return render(
         request,
@@ -94,6 +104,7 @@ def household_detail(request, pk: int):
         {
             "household": household,
             "members": members,
+            "subject": subject,
             "sensitive": sensitive,
             "can_edit": can_edit,
             "ancestors": selectors.ancestors_in_scope(user, region)

@@ -9,6 +9,7 @@ from django.utils.translation import gettext as _
 
 from kaoping.core.audit import audit_record
 from kaoping.core.errors import KaopingError
+from kaoping.people.services import subjects_sync
 
 from .loader import load_scheme_text
 from .models import (
@@ -211,6 +212,8 @@ def scheme_load(*, text: str, filename: str, region, acting_user) -> tuple[Schem
             loaded_by=acting_user,
         )
         _materialise(version, spec)
+        # Everything the scheme scores gets a subject now, so entries can be recorded at once.
+        subjects_sync(kind=str(spec.subject_kind))
         if scheme.name != spec.name:
             scheme.name = spec.name
             scheme.save(update_fields=["name"])

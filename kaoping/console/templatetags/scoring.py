@@ -17,7 +17,7 @@ def node_rule(version, node):
     if node.rule in ("count", "quantity"):
         value = version.to_points(node.points).normalize()
         sign = "+" if value > 0 else ""
-        unit = node.unit or _("time")
+        unit = node.unit or _("occurrence")
         return f"{sign}{value:f}/{unit}"
     if node.rule == "rating":
         return _("rating × %(w)s") % {"w": f"{version.to_points(node.weight).normalize():f}"}
