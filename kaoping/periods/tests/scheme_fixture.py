@@ -5,6 +5,7 @@ from decimal import Decimal
 
 from kaoping.ledger.models import Entry, MetricValue
 from kaoping.people.models import Subject
+from kaoping.people.services import subjects_sync
 from kaoping.schemes.models import METRIC_SCALE, QTY_SCALE
 from kaoping.schemes.services import scheme_load
 
@@ -84,13 +85,15 @@ def load_test_scheme(county, text: str = TEST_SCHEME):
 
 
 def village_subjects(county, tracks: dict[str, str] | None = None) -> dict[str, Subject]:
-    tracks = tracks or {}
+    """The village subjects (made when a village scheme is loaded), with the given tracks set."""
+    subjects_sync(kind="village")
     subjects = {}
     for code in ("330304001001", "330304001002", "330304002001"):
-        region = county.region(code)
-        subjects[code] = Subject.objects.create(
-            kind="village", region=region, name=region.name, track=tracks.get(code, "")
-        )
+        subject = Subject.objects.get(kind="village", region=county.region(code))
+        if tracks and code in tracks:
+            subject.track = tracks[code]
+            subject.save(update_fields=["track"])
+        subjects[code] = subject
     return subjects
 
 
