@@ -92,3 +92,29 @@ class RoleAssignment(models.Model):
     def __str__(self) -> str:
         anchor = self.department or self.region
         return f"{self.user} · {self.get_role_display()} · {anchor}"
+
+
+class Profile(models.Model):
+    """Who a login is: the resident behind it, so the ledger can see who records for whom."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("user"),
+        on_delete=models.CASCADE,
+        related_name="profile",
+    )
+    person = models.ForeignKey(
+        "people.Person",
+        verbose_name=_("person"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+
+    class Meta:
+        verbose_name = _("profile")
+        verbose_name_plural = _("profiles")
+
+    def __str__(self) -> str:
+        return str(self.user)

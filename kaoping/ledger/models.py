@@ -4,6 +4,7 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from kaoping.core.fields import RegionCodeField
 from kaoping.core.scoping import ScopedQuerySet
 from kaoping.schemes.models import METRIC_SCALE, QTY_SCALE
 
@@ -66,6 +67,32 @@ class Entry(models.Model):
         related_name="reversals",
     )
     idempotency_key = models.CharField(max_length=80, null=True, blank=True, unique=True)
+    # The hash chain of the village the subject belongs to: sequence number in that chain, and
+    # sha256 over the previous link and every field that never changes (see ledger.chain).
+    chain_region = RegionCodeField(_("chain"), db_index=True, default="")
+    chain_seq = models.BigIntegerField(default=0)
+    chain_hash = models.CharField(max_length=64, default="")
+    # Review: the only fields that change after insert, always by a conditional update.
+    reviewed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("reviewed by"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    reviewed_at = models.DateTimeField(_("reviewed at"), null=True, blank=True)
+    review_reason = models.CharField(_("reason"), max_length=500, blank=True)
+    # Integrity signals shown to reviewers, set when the entry is recorded (see ledger.flags).
+    flags = models.JSONField(_("flags"), default=list, blank=True)
+    import_job = models.ForeignKey(
+        "ImportJob",
+        verbose_name=_("import"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="entries",
+    )
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         verbose_name=_("recorded by"),
@@ -89,6 +116,17 @@ class Entry(models.Model):
             models.Index(fields=["subject", "item_code"], name="entry_subject_item_idx"),
         ]
         constraints = [
+            models.UniqueConstraint(
+                fields=["chain_region", "chain_seq"],
+                condition=models.Q(chain_seq__gt=0),
+                name="entry_chain_unique",
+            ),
+            # An entry is reversed at most once.
+            models.UniqueConstraint(
+                fields=["reverses"],
+                condition=models.Q(reverses__isnull=False),
+                name="entry_reversed_once",
+            ),
             models.CheckConstraint(condition=models.Q(sign__in=[1, -1]), name="entry_sign"),
             models.CheckConstraint(
                 condition=models.Q(quantity_scaled__gte=0), name="entry_quantity_nonnegative"
@@ -126,3 +164,84 @@ class MetricValue(models.Model):
     @property
     def value(self) -> Decimal:
         return Decimal(self.value_scaled) / METRIC_SCALE
+
+
+class LedgerChain(models.Model):
+    """The head of one village's hash chain; locked while an entry is appended."""
+
+    region_code = RegionCodeField(unique=True)
+    length = models.BigIntegerField(default=0)
+    last_hash = models.CharField(max_length=64, default="")
+
+    def __str__(self) -> str:
+        return f"{self.region_code} #{self.length}"
+
+
+def evidence_path(instance, filename: str) -> str:
+    # Content-addressed, so the same photo is stored once however often it is uploaded.
+    return f"evidence/{instance.sha256[:2]}/{instance.sha256}{instance.extension}"
+
+
+class Evidence(models.Model):
+    """A photo or file behind an entry, stored through Django's storage API."""
+
+    entry = models.ForeignKey(
+        Entry, verbose_name=_("entry"), on_delete=models.PROTECT, related_name="evidence"
+    )
+    file = models.FileField(_("file"), upload_to=evidence_path, max_length=200)
+    sha256 = models.CharField(max_length=64, db_index=True)
+    extension = models.CharField(max_length=8)
+    content_type = models.CharField(max_length=60)
+    size = models.PositiveIntegerField()
+    original_name = models.CharField(_("file name"), max_length=200)
+    # The same file was already evidence for another entry: shown to reviewers as a flag.
+    reused = models.BooleanField(_("used before"), default=False)
+    uploaded_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("evidence")
+        verbose_name_plural = _("evidence")
+
+    def __str__(self) -> str:
+        return self.original_name
+
+
+class ImportStatus(models.TextChoices):
+    PREVIEWED = "previewed", _("checked")
+    COMMITTING = "committing", _("importing")
+    COMMITTED = "committed", _("imported")
+    FAILED = "failed", _("failed")
+
+
+class ImportJob(models.Model):
+    """One uploaded Excel file of entries: checked first, then imported all-or-nothing."""
+
+    scheme = models.ForeignKey(
+        "schemes.Scheme", verbose_name=_("scheme"), on_delete=models.PROTECT, related_name="+"
+    )
+    file = models.FileField(_("file"), upload_to="imports/", max_length=200)
+    filename = models.CharField(_("file name"), max_length=200)
+    sha256 = models.CharField(max_length=64, db_index=True)
+    status = models.CharField(
+        _("status"), max_length=12, choices=ImportStatus.choices, default=ImportStatus.PREVIEWED
+    )
+    rows_total = models.PositiveIntegerField(_("rows"), default=0)
+    rows_done = models.PositiveIntegerField(_("rows imported"), default=0)
+    errors = models.JSONField(_("problems"), default=list, blank=True)
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    region_code = RegionCodeField(blank=True)
+
+    scope_region = "region_code"
+    objects = ScopedQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("import")
+        verbose_name_plural = _("imports")
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return self.filename

@@ -345,6 +345,31 @@ class Ranking(_Model):
     # rejects it so nobody writes rules that are silently ignored.
 
 
+class Review(_Model):
+    """Who approves entries of this scheme, and which sources need no review.
+
+    Empty `by` means the default for the subject kind (see `reviewers`): the review group for
+    households, township staff for villages, teams and cadres, the village secretary for party
+    members. County admins may always review; nobody approves an entry they recorded.
+    """
+
+    by: tuple[
+        Literal["review_member", "township_staff", "village_secretary", "county_admin"], ...
+    ] = ()
+    auto_approve: tuple[
+        Literal["department", "computed", "imported", "console", "collected", "declared"], ...
+    ] = ()
+
+
+DEFAULT_REVIEWERS = {
+    "household": ("review_member",),
+    "party_member": ("village_secretary", "township_staff"),
+    "village": ("township_staff",),
+    "team": ("township_staff",),
+    "cadre": ("township_staff",),
+}
+
+
 class VariantItem(_Model):
     points: Num | None = None
     cap: NonNegative | None = None
@@ -463,6 +488,7 @@ class SchemeSpec(_Model):
     rollups: tuple[Rollup, ...] = ()
     variants: dict[Label, Variant] = Field(default_factory=dict)
     ranking: Ranking = Field(default_factory=Ranking)
+    review: Review = Field(default_factory=Review)
 
     # Warnings rendered with file lines by the loader; None when built without one.
     _warnings: list[str] | None = PrivateAttr(default=None)
@@ -692,6 +718,10 @@ class SchemeSpec(_Model):
         else:
             total = aggregate(rollup.method.value, (rollup.source or self.cadence).value)
         return self.quantize(_clamp(total + adjustment, self.floor, self.max))
+
+    def reviewers(self) -> tuple[str, ...]:
+        """Roles that approve entries of this scheme (county admins always may)."""
+        return (*(self.review.by or DEFAULT_REVIEWERS[self.subject_kind.value]), "county_admin")
 
     def quantize(self, value: Decimal) -> Decimal:
         """`value` rounded half up to `decimals` places (and never shown as -0)."""
