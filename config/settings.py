@@ -156,6 +156,11 @@ STORAGES = {
     },
 }
 WHITENOISE_USE_FINDERS = True
+# Evidence (photos, PDFs behind entries): largest upload accepted, and the long side in pixels
+# photos are scaled down to before they are stored. Evidence is personal data: MEDIA_ROOT is
+# never served directly, only through a view that checks who may see the entry.
+EVIDENCE_MAX_BYTES = int(os.environ.get("EVIDENCE_MAX_BYTES", str(10 * 1024 * 1024)))
+EVIDENCE_MAX_PIXELS = int(os.environ.get("EVIDENCE_MAX_PIXELS", "1600"))
 
 # Production security, all behind env vars so a plain-HTTP laptop demo still works.
 SESSION_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE", False)

@@ -87,6 +87,7 @@ def live_county(transactional_db):
 
 
 def browser_login(page, live_server, username, password="pw"):
+    page.context.clear_cookies()  # whoever was signed in before is signed out
     page.goto(f"{live_server.url}/login/")
     page.fill("#id_username", username)
     page.fill("#id_password", password)

@@ -35,10 +35,13 @@ ROLE_ACTIONS: dict[str, frozenset[str]] = {
         _VILLAGE_READ | {"people.change", "scheme.view", "entry.record"}
     ),
     Role.VILLAGE_COMMITTEE: frozenset(_VILLAGE_READ | {"scheme.view", "entry.record"}),
-    Role.GRID_MEMBER: frozenset(_VILLAGE_READ | {"people.change", "entry.record"}),
-    Role.REVIEW_MEMBER: frozenset(_VILLAGE_READ | {"entry.review"}),
+    Role.GRID_MEMBER: frozenset(_VILLAGE_READ | {"people.change", "scheme.view", "entry.record"}),
+    Role.REVIEW_MEMBER: frozenset(_VILLAGE_READ | {"scheme.view", "entry.review"}),
     Role.STORE_KEEPER: frozenset({"region.view", "people.view", "store.view", "store.redeem"}),
-    Role.VILLAGER: frozenset({"region.view", "people.view", "entry.view", "period.view"}),
+    Role.VILLAGER: frozenset(
+        # The rules are public to the people they score.
+        {"region.view", "people.view", "scheme.view", "entry.view", "entry.declare", "period.view"}
+    ),
 }
 
 

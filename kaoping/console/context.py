@@ -12,6 +12,9 @@ def navigation(request):
             "search": user_can(user, "people.view") or user_can(user, "region.view"),
             "audit": user_can(user, "audit.view"),
             "schemes": user_can(user, "scheme.view"),
+            "declare": user_can(user, "entry.declare"),
+            "review": user_can(user, "entry.review"),
+            "my_entries": user_can(user, "entry.record"),
             "region_import": user_can(user, "region.change"),
             "admin": user.is_staff,
         }

@@ -1,13 +1,14 @@
 """Console pages of the scoring engine: schemes, periods, results, explanations, entries."""
 
 from datetime import date
+from decimal import Decimal
 
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.db.models import Count
+from django.db.models import Case, Count, F, Sum, Value, When, Window
 from django.http import HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse
@@ -19,7 +20,8 @@ from django.views.decorators.http import require_POST
 from kaoping.accounts.permissions import user_can
 from kaoping.core.errors import KaopingError
 from kaoping.core.scoping import get_scoped_or_404
-from kaoping.ledger.models import Entry
+from kaoping.ledger.models import Entry, EntryStatus
+from kaoping.ledger.selectors import annotate_item_names
 from kaoping.ledger.services import entry_record, scorable_items, subject_variant
 from kaoping.people.models import Subject
 from kaoping.periods.models import Period, Result
@@ -276,14 +278,23 @@ def subject_detail(request, pk: int):
     )
     for result in results:
         result.points = result.period.version.to_points(result.total)
+    # Running total of approved points per scheme, oldest first, whichever way the page is ordered.
+    running = Window(
+        Sum(Case(When(status=EntryStatus.APPROVED, then=F("points")), default=Value(Decimal(0)))),
+        partition_by=[F("scheme_id")],
+        order_by=[F("occurred_on").asc(), F("id").asc()],
+    )
     entries = (
         Entry.objects.filter(subject=subject)
-        .select_related("scheme", "created_by")
+        .select_related("scheme", "created_by", "reviewed_by")
+        .annotate(running_total=running)
         .order_by("-occurred_on", "-id")
     )
     page = Paginator(entries, PAGE_SIZE).get_page(request.GET.get("page"))
+    annotate_item_names(page)
     schemes = Scheme.objects.for_user(user, "scheme.view").filter(subject_kind=subject.kind)
     can_record = Subject.objects.for_user(user, "entry.record").filter(pk=pk).exists()
+    can_reverse = Subject.objects.for_user(user, "entry.review").filter(pk=pk).exists()
     return render(
         request,
         "console/subject.html",
@@ -293,6 +304,7 @@ def subject_detail(request, pk: int):
             "page": page,
             "schemes": schemes,
             "can_record": can_record,
+            "can_reverse": can_reverse,
         },
     )
 

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import scoring, views
+from . import declare, review, scoring, views
 
 app_name = "console"
 
@@ -12,6 +12,10 @@ urlpatterns = [
     path("search/", views.search, name="search"),
     path("audit/", views.audit_log, name="audit"),
     path("regions-import/", views.region_import, name="region_import"),
+    path("review/", review.review_queue, name="review"),
+    path("entries/mine/", review.my_entries, name="my_entries"),
+    path("entries/<int:pk>/reverse/", review.entry_reverse_view, name="entry_reverse"),
+    path("grids/<str:code>/record/<slug:scheme_code>/", review.grid_record, name="grid_record"),
     path("schemes/", scoring.scheme_list, name="schemes"),
     path("schemes/<slug:code>/", scoring.scheme_detail, name="scheme"),
     path("periods/<int:pk>/", scoring.period_detail, name="period"),
@@ -22,4 +26,6 @@ urlpatterns = [
     path(
         "subjects/<int:subject_id>/record/<slug:scheme_code>/", scoring.entry_new, name="entry_new"
     ),
+    path("my/declare/", declare.declare, name="declare"),
+    path("evidence/<int:pk>/", declare.evidence_file, name="evidence_file"),
 ]

@@ -21,6 +21,7 @@ from kaoping.people.models import Cadre, GridPost, Household, PartyMember, Perso
 from kaoping.people.services import person_update
 from kaoping.regions.models import Level, Region
 from kaoping.regions.services import regions_import_file
+from kaoping.schemes.models import Scheme
 
 from . import selectors
 
@@ -50,6 +51,13 @@ def region_detail(request, code: str):
         "ancestors": selectors.ancestors_in_scope(user, region),
         "children": selectors.children_with_counts(user, region),
     }
+    if (
+        region.level == Level.GRID
+        and Region.objects.for_user(user, "entry.record").filter(pk=region.pk).exists()
+    ):
+        context["grid_schemes"] = Scheme.objects.for_user(user, "scheme.view").filter(
+            subject_kind="household"
+        )
     if region.level in (Level.VILLAGE, Level.GRID):
         households = (
             Household.objects.for_user(user, "people.view")

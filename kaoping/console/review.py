@@ -1,0 +1,222 @@
+"""Console pages of the ledger: review queue, a grid member's batch, my entries, corrections."""
+
+import uuid
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.http import HttpResponseRedirect
+from django.shortcuts import render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.dateparse import parse_date
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_POST
+
+from kaoping.accounts.permissions import user_can
+from kaoping.core.errors import ImportFailed, KaopingError
+from kaoping.core.fields import subtree_q
+from kaoping.core.scoping import get_scoped_or_404
+from kaoping.ledger.models import Entry, EntrySource, EntryStatus
+from kaoping.ledger.selectors import annotate_item_names
+from kaoping.ledger.services import (
+    EntryDraft,
+    entries_record_batch,
+    entries_review,
+    entry_reverse,
+    scorable_items,
+)
+from kaoping.people.models import Subject
+from kaoping.regions.models import Level, Region
+from kaoping.schemes.models import Scheme
+
+PAGE_SIZE = 50
+
+OUTCOME_TEXT = {
+    "approved": gettext_lazy("approved"),
+    "rejected": gettext_lazy("rejected"),
+    "not_found": gettext_lazy("not in your area"),
+    "not_reviewer": gettext_lazy("your role does not review this scheme"),
+    "own_entry": gettext_lazy("you recorded it yourself"),
+    "already_reviewed": gettext_lazy("already decided by someone else"),
+}
+
+
+@login_required
+def review_queue(request):
+    user = request.user
+    if not user_can(user, "entry.review"):
+        raise PermissionDenied
+    outcomes = None
+    if request.method == "POST":
+        decision = request.POST.get("decision")
+        ids = [int(i) for i in request.POST.getlist("entry") if i.isdigit()]
+        if decision not in ("approve", "reject") or not ids:
+            messages.error(request, _("Choose entries and a decision."))
+        else:
+            try:
+                results = entries_review(
+                    entry_ids=ids,
+                    decision=decision,
+                    reason=request.POST.get("reason", ""),
+                    acting_user=user,
+                )
+            except KaopingError as exc:
+                messages.error(request, exc.messages[0])
+            else:
+                done = sum(1 for r in results if r.ok)
+                messages.success(
+                    request,
+                    _("%(done)d of %(total)d decided.") % {"done": done, "total": len(results)},
+                )
+                outcomes = [(r.entry_id, r.ok, OUTCOME_TEXT[r.outcome]) for r in results]
+    entries = Entry.objects.for_user(user, "entry.review").select_related(
+        "subject__region", "scheme", "created_by"
+    )
+    filters = {
+        key: request.GET.get(key, "").strip()
+        for key in ("region", "item", "status", "start", "end", "scheme")
+    }
+    filters["status"] = filters["status"] or EntryStatus.SUBMITTED
+    if filters["status"] != "all":
+        entries = entries.filter(status=filters["status"])
+    if filters["region"]:
+        entries = entries.filter(subtree_q("subject__region__code", filters["region"]))
+    if filters["item"]:
+        entries = entries.filter(item_code=filters["item"])
+    if filters["scheme"]:
+        entries = entries.filter(scheme__code=filters["scheme"])
+    if start := parse_date(filters["start"] or ""):
+        entries = entries.filter(occurred_on__gte=start)
+    if end := parse_date(filters["end"] or ""):
+        entries = entries.filter(occurred_on__lte=end)
+    page = Paginator(
+        entries.order_by("occurred_on", "id").prefetch_related("evidence"), PAGE_SIZE
+    ).get_page(request.GET.get("page"))
+    annotate_item_names(page)
+    villages = (
+        Region.objects.for_user(user, "entry.review")
+        .filter(level=Level.VILLAGE)
+        .order_by("code")[:300]
+    )
+    return render(
+        request,
+        "console/review.html",
+        {
+            "page": page,
+            "filters": filters,
+            "outcomes": outcomes,
+            "villages": villages,
+            "statuses": EntryStatus.choices,
+        },
+    )
+
+
+@login_required
+def grid_record(request, code: str, scheme_code: str):
+    """One form for every household of a grid: the grid member's monthly round."""
+    user = request.user
+    grid = get_scoped_or_404(Region.objects, user, "entry.record", code=code)
+    scheme = get_scoped_or_404(
+        Scheme.objects.filter(subject_kind="household"), user, "scheme.view", code=scheme_code
+    )
+    subjects = list(
+        Subject.objects.for_user(user, "entry.record")
+        .filter(kind="household", active=True)
+        .filter(subtree_q("region__code", grid.code))
+        .select_related("household")
+        .order_by("household__number")
+    )
+    version = scheme.latest_version()
+    items = list(scorable_items(version, subjects[0]).order_by("position")) if subjects else []
+    errors: dict[int, list[str]] = {}
+    day = timezone.localdate()
+    form_key = request.POST.get("form_key") or uuid.uuid4().hex
+    if request.method == "POST":
+        day = parse_date(request.POST.get("occurred_on", "")) or day
+        drafts, rows = [], []
+        for subject in subjects:
+            item = request.POST.get(f"item_{subject.pk}", "")
+            if not item:
+                continue
+            drafts.append(
+                EntryDraft(
+                    subject=subject,
+                    item_code=item,
+                    occurred_on=day,
+                    quantity=request.POST.get(f"qty_{subject.pk}") or "1",
+                    note=request.POST.get(f"note_{subject.pk}", ""),
+                    idempotency_key=f"grid:{form_key}:{subject.pk}",
+                )
+            )
+            rows.append(subject.pk)
+        if not drafts:
+            messages.error(request, _("Choose an item for at least one household."))
+        else:
+            try:
+                created = entries_record_batch(
+                    scheme=scheme, drafts=drafts, acting_user=user, source=EntrySource.COLLECTED
+                )
+            except ImportFailed as exc:
+                for error in exc.errors:
+                    errors.setdefault(rows[error.row - 1], []).append(error.message)
+            else:
+                messages.success(
+                    request,
+                    _("Recorded for %(n)d households.") % {"n": len(created) or len(drafts)},
+                )
+                return HttpResponseRedirect(reverse("console:my_entries"))
+    for subject in subjects:
+        subject.row_errors = errors.get(subject.pk, [])
+        subject.chosen = request.POST.get(f"item_{subject.pk}", "")
+        subject.qty = request.POST.get(f"qty_{subject.pk}", "")
+        subject.note = request.POST.get(f"note_{subject.pk}", "")
+    return render(
+        request,
+        "console/grid_record.html",
+        {
+            "grid": grid,
+            "scheme": scheme,
+            "subjects": subjects,
+            "items": items,
+            "day": day,
+            "form_key": form_key,
+        },
+    )
+
+
+@login_required
+def my_entries(request):
+    entries = Entry.objects.filter(created_by=request.user).select_related(
+        "subject", "scheme", "reviewed_by"
+    )
+    page = Paginator(entries.order_by("-created_at", "-id"), PAGE_SIZE).get_page(
+        request.GET.get("page")
+    )
+    annotate_item_names(page)
+    return render(request, "console/my_entries.html", {"page": page})
+
+
+@require_POST
+@login_required
+def entry_reverse_view(request, pk: int):
+    entry = get_scoped_or_404(
+        Entry.objects.select_related("subject__region", "scheme"),
+        request.user,
+        "entry.review",
+        pk=pk,
+    )
+    try:
+        entry_reverse(
+            entry=entry,
+            reason=request.POST.get("reason", ""),
+            acting_user=request.user,
+            idempotency_key=request.POST.get("idempotency_key") or None,
+        )
+    except KaopingError as exc:
+        messages.error(request, exc.messages[0])
+    else:
+        messages.success(request, _("The entry was reversed."))
+    return HttpResponseRedirect(reverse("console:subject", args=[entry.subject_id]))
