@@ -47,6 +47,7 @@ INSTALLED_APPS = [
     "kaoping.ledger",
     "kaoping.periods",
     "kaoping.console",
+    "kaoping.api",
     "kaoping.demo",
 ]
 

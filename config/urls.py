@@ -3,6 +3,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
 from kaoping.accounts.views import LoginView
+from kaoping.api.api import api
 
 admin.site.site_header = admin.site.site_title = "考评 · 系统配置"
 
@@ -10,5 +11,6 @@ urlpatterns = [
     path("login/", LoginView.as_view(), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("admin/", admin.site.urls),
+    path("api/", api.urls),
     path("", include("kaoping.console.urls")),
 ]
