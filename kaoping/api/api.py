@@ -11,7 +11,7 @@ from decimal import Decimal
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from django.utils import timezone
-from ninja import Header, NinjaAPI, Schema
+from ninja import Header, NinjaAPI, Schema, Status
 from ninja.errors import HttpError
 from ninja.security import HttpBearer
 
@@ -198,7 +198,7 @@ def entry_create(
         source=EntrySource.DEPARTMENT,
         idempotency_key=f"api:{request.user.pk}:{idempotency_key}",
     )
-    return (201 if created else 200), entry_out(entry)
+    return Status(201 if created else 200, entry_out(entry))
 
 
 @api.post("/entries/review", response=list[ReviewOutcomeOut])
