@@ -98,7 +98,10 @@ class Recorder:
                 "start", "end"
             )
         )
-        auto = source in {str(s) for s in self.spec.review.auto_approve}
+        # What the system computes from data the close already trusts needs no second review.
+        auto = source == EntrySource.COMPUTED or source in {
+            str(s) for s in self.spec.review.auto_approve
+        }
         self.status = EntryStatus.APPROVED if auto else EntryStatus.SUBMITTED
 
     def variant_of(self, subject: Subject) -> str:
@@ -106,7 +109,11 @@ class Recorder:
 
     def item(self, subject: Subject, code: str) -> SchemeNode | None:
         node = self.items.get((self.variant_of(subject), code))
-        return node if node is not None and node.aggregate != "metric" else None
+        if node is None or node.aggregate == "metric":
+            return None
+        if node.metric and self.source != EntrySource.COMPUTED:
+            return None  # recorded by the system from its metric, never by hand
+        return node
 
     def problems(self, draft: EntryDraft) -> dict[str, str]:
         """What is wrong with `draft`, by field (empty when it can be recorded)."""
@@ -485,8 +492,30 @@ def entry_reverse(
             _("%(day)s lies in a finalised period; it can no longer be corrected.")
             % {"day": entry.occurred_on}
         )
-    recorder = Recorder(scheme=entry.scheme, acting_user=acting_user, source=entry.source)
-    reversal = Entry(
+    reversal = reversal_of(
+        entry, reason=reason, acting_user=acting_user, idempotency_key=idempotency_key
+    )
+    try:
+        with transaction.atomic(durable=True):
+            chain_link([reversal])
+            reversal.save()
+            audit_record(
+                actor=acting_user,
+                action="ledger.entry.reversed",
+                obj=entry,
+                region_code=entry.subject.region.code,
+                after={"reversal": reversal.pk, "reason": reason.strip()},
+            )
+    except IntegrityError:
+        raise KaopingError(_("This entry has already been reversed.")) from None
+    return reversal
+
+
+def reversal_of(
+    entry: Entry, *, reason: str, acting_user, idempotency_key: str | None = None
+) -> Entry:
+    """An unsaved entry cancelling `entry`: same item, quantity and date, sign −1, approved."""
+    return Entry(
         scheme_id=entry.scheme_id,
         subject=entry.subject,
         item_code=entry.item_code,
@@ -501,21 +530,7 @@ def entry_reverse(
         note=reason.strip()[:500],
         reverses=entry,
         idempotency_key=idempotency_key or None,
-        created_by=acting_user if acting_user and acting_user.is_authenticated else None,
+        created_by=acting_user
+        if acting_user is not None and acting_user.is_authenticated
+        else None,
     )
-    try:
-        with transaction.atomic(durable=True):
-            recorder.flag([reversal])
-            reversal.flags = []  # a correction is not itself suspicious
-            chain_link([reversal])
-            reversal.save()
-            audit_record(
-                actor=acting_user,
-                action="ledger.entry.reversed",
-                obj=entry,
-                region_code=entry.subject.region.code,
-                after={"reversal": reversal.pk, "reason": reason.strip()},
-            )
-    except IntegrityError:
-        raise KaopingError(_("This entry has already been reversed.")) from None
-    return reversal

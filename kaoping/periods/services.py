@@ -7,6 +7,7 @@ from django.utils.translation import gettext as _
 
 from kaoping.core.audit import audit_record
 from kaoping.core.errors import KaopingError
+from kaoping.ledger.computed import entries_compute
 from kaoping.ledger.models import MetricValue
 from kaoping.people.services import subjects_sync
 from kaoping.schemes.models import Scheme, SchemeNode, SchemeVersion
@@ -53,14 +54,16 @@ def period_open(*, scheme: Scheme, label: str, acting_user=None) -> Period:
     return period
 
 
-_SPECS: dict[int, SchemeSpec] = {}
+_SPECS: dict[tuple[int, str], SchemeSpec] = {}
 
 
 def _spec(version: SchemeVersion) -> SchemeSpec:
-    # Versions are immutable, so their parsed spec can be kept for the process's life.
-    if version.pk not in _SPECS:
-        _SPECS[version.pk] = version.spec()
-    return _SPECS[version.pk]
+    # A version never changes, so its parsed spec is kept for the process's life; the content
+    # hash is part of the key because ids can be reused after a rolled-back transaction.
+    key = (version.pk, version.sha256)
+    if key not in _SPECS:
+        _SPECS[key] = version.spec()
+    return _SPECS[key]
 
 
 def _rollup_for(spec: SchemeSpec, cadence: str):
@@ -124,11 +127,8 @@ def _metric_statements(scope: engine.Scope, version: SchemeVersion) -> list[tupl
 def _close_statements(period: Period, spec: SchemeSpec) -> list[tuple[str, list]]:
     scope = _scope(period, spec)
     if period.cadence == str(spec.cadence):
-        return [
-            *_metric_statements(scope, period.version),
-            *_tree_statements(scope, ""),
-            engine.result_statement(scope),
-        ]
+        # Metric statements ran already (see period_close): computed entries depend on them.
+        return [*_tree_statements(scope, ""), engine.result_statement(scope)]
     rollup = _rollup_for(spec, period.cadence)
     statements = []
     if rollup.adjust:
@@ -184,6 +184,9 @@ def period_close(*, period: Period, acting_user) -> dict:
         ResultNode.objects.filter(period=locked).delete()
         Result.objects.filter(period=locked).delete()
         MetricValue.objects.filter(period=locked, metric__in=list(COMPUTED)).delete()
+        if locked.cadence == str(spec.cadence):
+            engine.run(_metric_statements(_scope(locked, spec), locked.version))
+            entries_compute(period=locked, acting_user=acting_user)
         engine.run(_close_statements(locked, spec))
         closed_at = timezone.now()
         Period.objects.filter(pk=locked.pk, status=previous).update(

@@ -243,11 +243,20 @@ class _ScoredItem(_ItemBase):
     floor: Num | None = None
 
 
+class MetricCondition(_Bounded):
+    """When the system records an occurrence itself: the subject's metric lies in this interval."""
+
+    metric: MetricName
+
+
 class CountItem(_ScoredItem):
     """Points per occurrence (每次加/扣 N 分)."""
 
     rule: Literal["count"]
     points: Num
+    # Recorded by the system, not by people: one occurrence per period for every subject whose
+    # metric lies in the interval (e.g. visited every month → +1).
+    from_metric: MetricCondition | None = None
 
 
 class QuantityItem(_ScoredItem):
@@ -781,8 +790,14 @@ def _flat_item(
         cap=getattr(item, "cap", None),
         weight=getattr(item, "weight", None),
         levels=tuple(getattr(item, "levels", {}).items()),
-        metric=getattr(item, "metric", None),
-        bands=getattr(item, "bands", ()),
+        metric=getattr(item, "metric", None)
+        or (item.from_metric.metric if getattr(item, "from_metric", None) else None),
+        bands=getattr(item, "bands", ())
+        or (
+            (Band(**item.from_metric.model_dump(exclude={"metric"}), points=item.points),)
+            if getattr(item, "from_metric", None)
+            else ()
+        ),
         veto_effect=getattr(item, "effect", None),
         veto_grade=getattr(item, "grade", None),
         declarable=defaults.declarable if item.declarable is None else item.declarable,
@@ -1012,7 +1027,9 @@ def _check_item(
                     "a rating item scores ≥ 0 and cannot sit in a deduction section",
                 )
             )
-    elif isinstance(item, MetricItem):
+    if isinstance(item, CountItem) and item.from_metric is not None:
+        _check_intervals((item.from_metric,), (*path, "from_metric"), "interval", findings)
+    if isinstance(item, MetricItem):
         _check_intervals(item.bands, (*path, "bands"), "band", findings)
         for i, band in enumerate(item.bands):
             problem = _sign_problem(section, band.points, "points")

@@ -1,0 +1,85 @@
+"""Entries the system records itself, for count items that say `from_metric` in their scheme.
+
+For a period, every subject whose metric value lies in the item's interval gets one approved
+entry dated in the period (idempotency key per period, item and subject, so running again adds
+nothing); an earlier computed entry whose subject no longer qualifies is reversed.
+"""
+
+from django.db import connection
+from django.utils import timezone
+
+from kaoping.people.models import Subject
+from kaoping.schemes.models import SchemeBand, SchemeNode
+
+from .chain import chain_link
+from .models import Entry, EntrySource, EntryStatus, MetricValue
+from .services import EntryDraft, Recorder, reversal_of
+
+
+def _in_band(queryset, band: SchemeBand):
+    value = "value_scaled"
+    if band.lo is not None:
+        queryset = queryset.filter(
+            **{f"{value}__gte" if band.lo_inclusive else f"{value}__gt": band.lo}
+        )
+    if band.hi is not None:
+        queryset = queryset.filter(
+            **{f"{value}__lte" if band.hi_inclusive else f"{value}__lt": band.hi}
+        )
+    return queryset
+
+
+def entries_compute(*, period, acting_user=None) -> dict[str, int]:
+    """Write the period's computed entries; runs inside the caller's transaction (the close)."""
+    assert connection.in_atomic_block, (
+        "entries_compute writes several rows: call it inside a transaction"
+    )
+    nodes = SchemeNode.objects.filter(
+        version=period.version, variant="", is_item=True, aggregate="sum"
+    ).exclude(metric="")
+    counts = {"created": 0, "reversed": 0}
+    if not nodes:
+        return counts
+    recorder = Recorder(scheme=period.scheme, acting_user=acting_user, source=EntrySource.COMPUTED)
+    day = min(period.end, timezone.localdate())
+    for node in nodes:
+        band = SchemeBand.objects.get(version=period.version, variant="", item_code=node.code)
+        qualifying = set(
+            _in_band(
+                MetricValue.objects.filter(period=period, metric=node.metric), band
+            ).values_list("subject_id", flat=True)
+        )
+        prefix = f"computed:{period.pk}:{node.code}:"
+        existing = {
+            e.subject_id: e
+            for e in Entry.objects.filter(
+                idempotency_key__startswith=prefix, status=EntryStatus.APPROVED, sign=1
+            )
+            .select_related("subject__region")
+            .exclude(reversals__isnull=False)
+        }
+        new_ids = sorted(qualifying - set(existing))
+        for start in range(0, len(new_ids), 2000):
+            subjects = Subject.objects.filter(pk__in=new_ids[start : start + 2000]).select_related(
+                "region"
+            )
+            drafts = [
+                EntryDraft(
+                    subject=s,
+                    item_code=node.code,
+                    occurred_on=day,
+                    idempotency_key=f"{prefix}{s.pk}",
+                )
+                for s in subjects
+                if recorder.item(s, node.code) is not None  # a variant may exclude the item
+            ]
+            counts["created"] += len(recorder.save([recorder.build(d) for d in drafts]))
+        gone = [e for subject_id, e in existing.items() if subject_id not in qualifying]
+        if gone:
+            reversals = [
+                reversal_of(e, reason="指标已不满足条件", acting_user=acting_user) for e in gone
+            ]
+            chain_link(reversals)
+            Entry.objects.bulk_create(reversals)
+            counts["reversed"] += len(reversals)
+    return counts
