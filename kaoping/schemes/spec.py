@@ -1019,14 +1019,13 @@ def _check_item(
         problem = _sign_problem(section, item.points, "points")
         if problem:
             findings.append(Finding((*path, "points"), problem))
-    elif isinstance(item, RatingItem):
-        if section is Section.DEDUCTION:
-            findings.append(
-                Finding(
-                    (*path, "rule"),
-                    "a rating item scores ≥ 0 and cannot sit in a deduction section",
-                )
+    elif isinstance(item, RatingItem) and section is Section.DEDUCTION:
+        findings.append(
+            Finding(
+                (*path, "rule"),
+                "a rating item scores ≥ 0 and cannot sit in a deduction section",
             )
+        )
     if isinstance(item, CountItem) and item.from_metric is not None:
         _check_intervals((item.from_metric,), (*path, "from_metric"), "interval", findings)
     if isinstance(item, MetricItem):
