@@ -15,10 +15,10 @@ from ninja import Header, NinjaAPI, Schema, Status
 from ninja.errors import HttpError
 from ninja.security import HttpBearer
 
-from kaoping.core.errors import KaopingError
+from kaoping.core.errors import ImportFailed, KaopingError
 from kaoping.core.scoping import get_scoped_or_404
 from kaoping.ledger.models import Entry, EntrySource
-from kaoping.ledger.services import entries_review, entry_record
+from kaoping.ledger.services import entries_review, entry_record, metrics_report
 from kaoping.people.models import Subject
 from kaoping.periods.models import Period, Result
 from kaoping.schemes.models import Scheme
@@ -108,6 +108,16 @@ class ReviewIn(Schema):
 class ReviewOutcomeOut(Schema):
     entry_id: int
     outcome: str
+
+
+class MetricIn(Schema):
+    subject_id: int
+    metric: str
+    value: Decimal
+
+
+class ReportedOut(Schema):
+    stored: int
 
 
 class ResultOut(Schema):
@@ -239,3 +249,42 @@ def period_results(request, period_id: int, limit: int = 100, offset: int = 0):
         )
         for r in rows[offset : offset + limit]
     ]
+
+
+@api.post("/periods/{period_id}/metrics", response={200: ReportedOut, 422: dict})
+def metrics_endpoint(request, period_id: int, payload: list[MetricIn]):
+    """Report figures for metric items (a department's data): all rows or none."""
+    period = get_scoped_or_404(
+        Period.objects.select_related("scheme__region", "version"),
+        request.user,
+        "period.view",
+        pk=period_id,
+    )
+    subjects = {
+        s.pk: s
+        for s in Subject.objects.for_user(request.user, "entry.record").filter(
+            pk__in=[row.subject_id for row in payload]
+        )
+    }
+    missing = [
+        index for index, row in enumerate(payload, start=1) if row.subject_id not in subjects
+    ]
+    if missing:
+        return 422, {
+            "detail": "invalid",
+            "errors": [
+                {"row": i, "field": "subject_id", "message": "not in your area"} for i in missing
+            ],
+        }
+    try:
+        stored = metrics_report(
+            period=period,
+            values=[(subjects[r.subject_id], r.metric, r.value) for r in payload],
+            acting_user=request.user,
+        )
+    except ImportFailed as exc:
+        return 422, {
+            "detail": "invalid",
+            "errors": [{"row": e.row, "field": e.field, "message": e.message} for e in exc.errors],
+        }
+    return 200, ReportedOut(stored=stored)

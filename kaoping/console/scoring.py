@@ -316,7 +316,8 @@ class EntryForm(forms.Form):
     )
     label = forms.ChoiceField(label=gettext_lazy("Rating"), required=False)
     occurred_on = forms.DateField(
-        label=gettext_lazy("Date"), widget=forms.DateInput(attrs={"type": "date"})
+        label=gettext_lazy("Date"),
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
     )
     note = forms.CharField(label=gettext_lazy("Note"), required=False, max_length=500)
     idempotency_key = forms.CharField(widget=forms.HiddenInput, required=False)

@@ -72,7 +72,8 @@ class Entry(models.Model):
     chain_region = RegionCodeField(_("chain"), db_index=True, default="")
     chain_seq = models.BigIntegerField(default=0)
     chain_hash = models.CharField(max_length=64, default="")
-    # Review: the only fields that change after insert, always by a conditional update.
+    # Review fields and `flags` (a reused photo is found after insert) are the only ones that
+    # change after insert; none of them is in the hash chain, and each change has an audit row.
     reviewed_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         verbose_name=_("reviewed by"),

@@ -311,11 +311,12 @@ def entry_record(
         with transaction.atomic(durable=True):
             entry = recorder.build(draft)
             recorder.save([entry])
+            evidence_hashes = []
             if prepared:
                 from .evidence import evidence_save
 
                 for item in prepared:
-                    evidence_save(entry=entry, prepared=item)
+                    evidence_hashes.append(evidence_save(entry=entry, prepared=item).sha256)
             audit_record(
                 actor=acting_user,
                 action="ledger.entry.recorded",
@@ -330,6 +331,7 @@ def entry_record(
                     "status": entry.status,
                     "source": source,
                     "flags": entry.flags,
+                    "evidence": evidence_hashes,
                 },
             )
     except IntegrityError:
@@ -534,3 +536,58 @@ def reversal_of(
         if acting_user is not None and acting_user.is_authenticated
         else None,
     )
+
+
+def metrics_report(*, period, values: list[tuple[Subject, str, Decimal]], acting_user) -> int:
+    """Store reported metric values (subject, metric, value) for a period; replaces earlier ones.
+
+    Only metric names the period's scheme uses, and not the ones the system computes itself.
+    """
+    from kaoping.periods.metrics import COMPUTED
+
+    from .models import MetricValue
+
+    used = set(
+        SchemeNode.objects.filter(version=period.version)
+        .exclude(metric="")
+        .values_list("metric", flat=True)
+    )
+    if period.status in (PeriodStatus.POSTED, PeriodStatus.FINAL):
+        raise KaopingError(
+            _("%(period)s is already posted; its figures can no longer change.")
+            % {"period": period.label}
+        )
+    problems = []
+    for index, (subject, metric, value) in enumerate(values, start=1):
+        if metric not in used or metric in COMPUTED:
+            problems.append(
+                RowError(
+                    index,
+                    "metric",
+                    _("“%(m)s” is not a reported metric of this scheme.") % {"m": metric},
+                )
+            )
+        elif subject.kind != period.scheme.subject_kind:
+            problems.append(
+                RowError(index, "subject_id", _("This scheme scores another kind of subject."))
+            )
+        elif (Decimal(value) * 10000) != (Decimal(value) * 10000).to_integral_value():
+            problems.append(RowError(index, "value", _("At most 4 decimal places.")))
+    if problems:
+        raise ImportFailed(problems)
+    with transaction.atomic(durable=True):
+        for subject, metric, value in values:
+            MetricValue.objects.update_or_create(
+                period=period,
+                subject=subject,
+                metric=metric,
+                defaults={"value_scaled": int(Decimal(value) * 10000)},
+            )
+        audit_record(
+            actor=acting_user,
+            action="ledger.metrics.reported",
+            obj=period,
+            region_code=period.scheme.region.code,
+            after={"count": len(values), "metrics": sorted({m for _s, m, _v in values})},
+        )
+    return len(values)

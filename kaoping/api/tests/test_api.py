@@ -138,3 +138,28 @@ def test_token_command_prints_a_working_key(client, county, hh, capsys):
     key = capsys.readouterr().out.strip()
     assert key.startswith("kp_")
     assert client.get("/api/schemes", headers={"Authorization": f"Bearer {key}"}).status_code == 200
+
+
+def test_departments_report_metrics_all_or_nothing(client, county):
+    from kaoping.ledger.models import MetricValue
+    from kaoping.periods.services import period_open
+    from kaoping.periods.tests.scheme_fixture import load_test_scheme, village_subjects
+
+    version = load_test_scheme(county)
+    subjects = village_subjects(county)
+    period = period_open(scheme=version.scheme, label="2026-03")
+    headers = bearer(county, "grace")  # department scorer covering 南山社区 and 西溪村
+    ok = [{"subject_id": subjects["330304002001"].pk, "metric": "reported_rate", "value": "0.95"}]
+    url = f"/api/periods/{period.pk}/metrics"
+    assert client.post(url, ok, content_type="application/json", headers=headers).json() == {
+        "stored": 1
+    }
+    bad = ok + [{"subject_id": subjects["330304002001"].pk, "metric": "made_up", "value": "1"}]
+    response = client.post(url, bad, content_type="application/json", headers=headers)
+    assert response.status_code == 422 and response.json()["errors"][0]["row"] == 2
+    outside = [{"subject_id": subjects["330304001001"].pk, "metric": "reported_rate", "value": "1"}]
+    assert (
+        client.post(url, outside, content_type="application/json", headers=headers).status_code
+        == 422
+    )
+    assert MetricValue.objects.get().value_scaled == 9500
