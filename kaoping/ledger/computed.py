@@ -12,6 +12,7 @@ from kaoping.people.models import Subject
 from kaoping.schemes.models import SchemeBand, SchemeNode
 
 from .chain import chain_link
+from .signals import announce_approved
 from .models import Entry, EntrySource, EntryStatus, MetricValue
 from .services import EntryDraft, Recorder, reversal_of
 
@@ -81,5 +82,6 @@ def entries_compute(*, period, acting_user=None) -> dict[str, int]:
             ]
             chain_link(reversals)
             Entry.objects.bulk_create(reversals)
+            announce_approved([r.pk for r in reversals])
             counts["reversed"] += len(reversals)
     return counts

@@ -31,6 +31,7 @@ from kaoping.schemes.models import (
 )
 
 from .chain import chain_link
+from .signals import announce_approved
 from .models import Entry, EntrySource, EntryStatus
 
 # More entries than this for one subject within a day is shown to reviewers as a burst.
@@ -259,7 +260,9 @@ class Recorder:
         """Flag, chain and insert `entries`; call inside a transaction."""
         self.flag(entries)
         chain_link(entries)
-        return Entry.objects.bulk_create(entries, batch_size=2000)
+        saved = Entry.objects.bulk_create(entries, batch_size=2000)
+        announce_approved([e.pk for e in saved if e.status == EntryStatus.APPROVED])
+        return saved
 
 
 def _existing_for_key(key: str | None) -> Entry | None:
@@ -470,6 +473,7 @@ def entries_review(
                 after={"status": after, "reason": reason.strip()},
             )
             outcomes.append(ReviewOutcome(entry_id, str(after)))
+        announce_approved([o.entry_id for o in outcomes if o.outcome == EntryStatus.APPROVED])
     return outcomes
 
 
@@ -501,6 +505,7 @@ def entry_reverse(
         with transaction.atomic(durable=True):
             chain_link([reversal])
             reversal.save()
+            announce_approved([reversal.pk])
             audit_record(
                 actor=acting_user,
                 action="ledger.entry.reversed",
