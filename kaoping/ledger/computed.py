@@ -12,9 +12,9 @@ from kaoping.people.models import Subject
 from kaoping.schemes.models import SchemeBand, SchemeNode
 
 from .chain import chain_link
-from .signals import announce_approved
 from .models import Entry, EntrySource, EntryStatus, MetricValue
 from .services import EntryDraft, Recorder, reversal_of
+from .signals import announce_approved
 
 
 def _in_band(queryset, band: SchemeBand):

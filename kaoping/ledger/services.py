@@ -31,8 +31,8 @@ from kaoping.schemes.models import (
 )
 
 from .chain import chain_link
-from .signals import announce_approved
 from .models import Entry, EntrySource, EntryStatus
+from .signals import announce_approved
 
 # More entries than this for one subject within a day is shown to reviewers as a burst.
 BURST_LIMIT = 5
