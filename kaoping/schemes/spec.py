@@ -346,12 +346,85 @@ class Rollup(_Model):
     adjust: StrictBool = False  # manual ± adjustment entries allowed on this period
 
 
+class ListKind(StrEnum):
+    RED = "red"  # 红榜: barred subjects never on it; never on red and black at once
+    BLACK = "black"  # 黑榜: carried over until the subject's rectification is accepted
+    PROGRESS = "progress"  # 进步榜 / 黑马: biggest gain on the previous period
+    FLAG = "flag"  # 红旗 / 黄旗
+    MARK = "mark"  # any other named list (e.g. 重点关注)
+
+
+class ListRule(_Model):
+    """One list made at every close: who is on it is decided by rank, share and/or threshold.
+
+    `count`/`percent` pick from the top (`pick: top`) or bottom of each ranking group; `min`/`max`
+    bound the total; with both, `require: all` needs both (红榜: ≥ 90 *and* top 3), `any` either.
+    Ties at the cut-off never depend on row order: `at_cutoff: include` takes every tied subject,
+    `exclude` takes none of them.
+    """
+
+    code: Code
+    name: Name
+    kind: ListKind = ListKind.MARK
+    pick: Literal["top", "bottom"] = "top"
+    count: StrictInt | None = Field(None, ge=1)
+    percent: Num | None = Field(None, gt=0, le=100)
+    min: Num | None = None
+    min_inclusive: StrictBool | None = None
+    max: Num | None = None
+    max_inclusive: StrictBool | None = None
+    require: Literal["all", "any"] = "all"
+    at_cutoff: Literal["include", "exclude"] = "include"
+    within: RankingScope | None = None  # default: the scheme's ranking group
+    by: Literal["rank_gain", "score_gain"] = "rank_gain"  # progress lists only
+    exclude_barred: StrictBool | None = None  # default: true for red lists and flags
+    carry_over: StrictBool | None = None  # default: true for black lists
+
+
+class StreakRule(_Model):
+    """A mark for being on `list` for `periods` periods running (常胜将军, 连续两次黄旗)."""
+
+    code: Code
+    name: Name
+    list: Code
+    periods: StrictInt = Field(ge=2)
+
+
+class AwardTier(_Model):
+    code: Code
+    name: Name
+    quota: StrictInt = Field(ge=1)
+    min: Num | None = None  # a subject below it cannot hold this tier
+    min_inclusive: StrictBool = True
+
+
+class AwardRule(_Model):
+    """Award quotas by rank: `fill_down` gives each tier's places to the best still unplaced who
+    meet its minimum; `slots` gives rank slots in order and downgrades a subject who misses its
+    tier's minimum to the first lower tier it meets."""
+
+    code: Code
+    name: Name
+    allocation: Literal["fill_down", "slots"] = "fill_down"
+    tiers: tuple[AwardTier, ...] = Field(min_length=1)
+    from_lists: tuple[
+        Code, ...
+    ] = ()  # only subjects on one of these lists (尽职好村官: red or progress)
+
+
 class Ranking(_Model):
     within: RankingScope = RankingScope.COUNTY
     ties: Ties = Ties.COMPETITION
     order: Order = Order.DESC
-    # Lists (红黑榜, flags, progress) will be a sibling key `lists` here; until then extra=forbid
-    # rejects it so nobody writes rules that are silently ignored.
+    lists: tuple[ListRule, ...] = ()
+    streaks: tuple[StreakRule, ...] = ()
+    awards: tuple[AwardRule, ...] = ()
+
+
+class Posting(_Model):
+    """Public posting (公示) after a close: how long objections are taken."""
+
+    window_days: StrictInt = Field(7, ge=1, le=60)
 
 
 class Review(_Model):
@@ -498,6 +571,7 @@ class SchemeSpec(_Model):
     variants: dict[Label, Variant] = Field(default_factory=dict)
     ranking: Ranking = Field(default_factory=Ranking)
     review: Review = Field(default_factory=Review)
+    posting: Posting = Field(default_factory=Posting)
 
     # Warnings rendered with file lines by the loader; None when built without one.
     _warnings: list[str] | None = PrivateAttr(default=None)
@@ -938,10 +1012,23 @@ def _check_limits(
     base: Decimal | None = None,
     floor: Decimal | None = None,
     ceiling: Decimal | None = None,
+    cap: Decimal | None = None,
     blame: tuple | None = None,
 ) -> None:
-    """max ≥ base, floor ≤ max (errors) and floor ≤ base (warning) on merged values."""
+    """max ≥ base, floor ≤ max, floor ≤ cap, max ≥ −cap (errors) and floor ≤ base (warning) on
+    merged values."""
     at = blame or path
+    # An item's value is clamped to ±cap and then to [floor, max]: a floor above the cap (or a
+    # max below −cap) would break the cap, whose meaning is |value| ≤ cap. Reject it like
+    # floor > max rather than guess which limit the county meant.
+    if cap is not None and floor is not None and floor > cap:
+        findings.append(
+            Finding((*at, "floor"), f"floor ({_fmt(floor)}) must be ≤ cap ({_fmt(cap)})")
+        )
+    if cap is not None and ceiling is not None and ceiling < -cap:
+        findings.append(
+            Finding((*at, "max"), f"max ({_fmt(ceiling)}) must be ≥ −cap ({_fmt(-cap)})")
+        )
     if ceiling is not None and base is not None and ceiling < base:
         findings.append(
             Finding((*at, "max"), f"max ({_fmt(ceiling)}) must be ≥ base ({_fmt(base)})")
@@ -1014,7 +1101,7 @@ def _check_item(
                 )
             )
         return
-    _check_limits(item, path, findings, floor=item.floor, ceiling=item.max)
+    _check_limits(item, path, findings, floor=item.floor, ceiling=item.max, cap=item.cap)
     if isinstance(item, CountItem | QuantityItem):
         problem = _sign_problem(section, item.points, "points")
         if problem:
@@ -1173,6 +1260,7 @@ def check_scheme(spec: SchemeSpec) -> list[Finding]:
                 )
 
     _check_rollups(spec, findings)
+    _check_lists(spec, findings)
     _check_variants(spec, kinds, findings)
     _check_precision(spec, findings)
     if spec.ranking.within in (RankingScope.TRACK, RankingScope.CLASS) and not spec.variants:
@@ -1185,6 +1273,58 @@ def check_scheme(spec: SchemeSpec) -> list[Finding]:
             )
         )
     return findings
+
+
+def _check_lists(spec: SchemeSpec, findings: list[Finding]) -> None:
+    codes: dict[str, int] = {}
+    for i, rule in enumerate(spec.ranking.lists):
+        path = ("ranking", "lists", i)
+        if rule.code in codes:
+            findings.append(Finding((*path, "code"), f"duplicate list code '{rule.code}'"))
+        codes[rule.code] = i
+        has_bounds = rule.min is not None or rule.max is not None
+        if rule.kind is ListKind.PROGRESS:
+            if rule.count is None and rule.percent is None:
+                findings.append(Finding(path, "a progress list needs count or percent"))
+        elif rule.count is None and rule.percent is None and not has_bounds:
+            findings.append(Finding(path, "say who is on the list: count, percent, min or max"))
+        if rule.count is not None and rule.percent is not None:
+            findings.append(Finding((*path, "percent"), "give count or percent, not both"))
+        if rule.min is not None and rule.min_inclusive is None:
+            findings.append(
+                Finding(
+                    (*path, "min_inclusive"),
+                    "say whether min itself is on the list (min_inclusive: true/false)",
+                )
+            )
+        if rule.max is not None and rule.max_inclusive is None:
+            findings.append(
+                Finding(
+                    (*path, "max_inclusive"),
+                    "say whether max itself is on the list (max_inclusive: true/false)",
+                )
+            )
+    for i, streak in enumerate(spec.ranking.streaks):
+        if streak.list not in codes:
+            known = ", ".join(codes) or "none defined"
+            findings.append(
+                Finding(
+                    ("ranking", "streaks", i, "list"),
+                    f"unknown list '{streak.list}' (lists: {known})",
+                )
+            )
+        if streak.code in codes:
+            findings.append(
+                Finding(
+                    ("ranking", "streaks", i, "code"), f"code '{streak.code}' is already a list"
+                )
+            )
+    for i, award in enumerate(spec.ranking.awards):
+        for j, name in enumerate(award.from_lists):
+            if name not in codes:
+                findings.append(
+                    Finding(("ranking", "awards", i, "from_lists", j), f"unknown list '{name}'")
+                )
 
 
 def _check_rollups(spec: SchemeSpec, findings: list[Finding]) -> None:
@@ -1322,7 +1462,9 @@ def _check_variants(
                         findings.append(Finding((*at, key), f"{key} cannot be set on a veto item"))
                 continue
             merged = element.model_copy(update=override.model_dump(exclude_none=True))
-            _check_limits(merged, at, findings, floor=merged.floor, ceiling=merged.max)
+            _check_limits(
+                merged, at, findings, floor=merged.floor, ceiling=merged.max, cap=merged.cap
+            )
         for code, override in variant.nodes.items():
             at = (*path, "nodes", code)
             element = root if code == ROOT_CODE else kinds.get(code)

@@ -416,10 +416,27 @@ def test_variant_problems_name_the_variant():
     )
 
 
-def test_lists_key_is_not_accepted_yet():
-    text = BASE + "ranking:\n  within: village\n  lists: []\n"
-    (message,) = problems(text)
-    assert "ranking: unknown key 'lists'" in message
+def test_lists_are_checked_with_lines():
+    text = BASE + (
+        "ranking:\n  within: village\n  lists:\n"
+        "    - {code: red, name: 红榜, kind: red, count: 3, min: 90}\n"
+        "    - {code: odd, name: 怪榜}\n"
+        "  streaks:\n    - {code: champ, name: 常胜将军, list: gold, periods: 3}\n"
+    )
+    found = problems(text)
+    first_list_line = BASE.count("\n") + 4  # the line of `- {code: red …}`
+    assert any(p.startswith(f"{FILE}:{first_list_line}:") and "min_inclusive" in p for p in found)
+    assert any(
+        p.startswith(f"{FILE}:{first_list_line + 1}:") and "count, percent, min or max" in p
+        for p in found
+    )
+    assert any("unknown list 'gold'" in p for p in found)
+    good = BASE + (
+        "ranking:\n  lists:\n    - {code: red, name: 红榜, kind: red, count: 3, min: 90, min_inclusive: true}\n"
+        "  streaks:\n    - {code: champ, name: 常胜将军, list: red, periods: 3}\n"
+    )
+    spec = load_scheme_text(good, filename=FILE)
+    assert spec.ranking.lists[0].code == "red" and spec.posting.window_days == 7
 
 
 def test_all_problems_are_reported_at_once():
