@@ -10,7 +10,7 @@ from collections.abc import Callable
 
 from kaoping.schemes.models import METRIC_SCALE
 
-from .engine import Scope
+from .engine import Scope, rdiv
 
 # name → function(scope) returning (sql, params) that inserts the metric's rows for the period.
 COMPUTED: dict[str, Callable[[Scope], tuple[str, list]]] = {}
@@ -26,12 +26,14 @@ def computed_metric(name: str):
 
 @computed_metric("household_points_share")
 def household_points_share(scope: Scope) -> tuple[str, list]:
-    """Share of a village's households with at least one approved points entry in the period."""
+    """Share (in %, as the docs and the shipped bands have it: 75 means 75 %) of a village's
+    households with at least one approved points entry in the period, rounded half up."""
     cte, params = scope.cte()
+    share = rdiv(f"COUNT(DISTINCT e.hid) * {100 * METRIC_SCALE}", "COUNT(h.id)")
     return (
         cte + "INSERT INTO ledger_metricvalue (period_id, subject_id, metric, value_scaled) "
         f"SELECT %s, u.subject_id, %s, "
-        f"CASE WHEN COUNT(h.id) = 0 THEN 0 ELSE (COUNT(DISTINCT e.hid) * {METRIC_SCALE}) / COUNT(h.id) END "
+        f"CASE WHEN COUNT(h.id) = 0 THEN 0 ELSE {share} END "
         "FROM u JOIN people_subject s ON s.id = u.subject_id JOIN regions_region vr ON vr.id = s.region_id "
         "JOIN regions_region hr ON hr.code >= vr.code AND hr.code < vr.code || ':' "
         "JOIN people_household h ON h.region_id = hr.id "
