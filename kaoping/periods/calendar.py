@@ -75,3 +75,13 @@ def labels_within(cadence: str, start: date, end: date) -> list[str]:
         if month > 12:
             year, month = year + 1, 1
     return labels
+
+
+def previous_label(cadence: str, label: str) -> str:
+    """The label of the period of `cadence` just before `label` (2026-01 → 2025-12)."""
+    start, _end = period_dates(cadence, label)
+    months = CADENCE_MONTHS[cadence]
+    year, month = start.year, start.month - months
+    while month < 1:
+        year, month = year - 1, month + 12
+    return label_for(cadence, date(year, month, 1))

@@ -32,6 +32,9 @@ class Period(models.Model):
         _("status"), max_length=8, choices=PeriodStatus.choices, default=PeriodStatus.OPEN
     )
     closed_at = models.DateTimeField(_("closed at"), null=True, blank=True)
+    posted_at = models.DateTimeField(_("posted at"), null=True, blank=True)
+    objection_deadline = models.DateTimeField(_("objections until"), null=True, blank=True)
+    finalised_at = models.DateTimeField(_("finalised at"), null=True, blank=True)
     closed_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         verbose_name=_("closed by"),
@@ -122,3 +125,49 @@ class ResultNode(models.Model):
 
     def __str__(self) -> str:
         return f"{self.code}={self.value}"
+
+
+class ListMembership(models.Model):
+    """A subject on a list, flag, streak or award of a period. Only the period close writes it."""
+
+    period = models.ForeignKey(
+        Period, verbose_name=_("period"), on_delete=models.CASCADE, related_name="memberships"
+    )
+    subject = models.ForeignKey(
+        "people.Subject",
+        verbose_name=_("subject"),
+        on_delete=models.PROTECT,
+        related_name="memberships",
+    )
+    list_code = models.CharField(_("list"), max_length=64)
+    kind = models.CharField(
+        _("kind"), max_length=12
+    )  # red, black, progress, flag, mark, streak, award
+    position = models.PositiveIntegerField(
+        _("place"), default=0
+    )  # rank on the list; 0 when carried over
+    value = models.BigIntegerField(
+        _("value"), default=0
+    )  # scaled total, or the gain of a progress list
+    carried = models.BooleanField(_("carried over"), default=False)
+    tier = models.CharField(_("award tier"), max_length=64, blank=True)
+    # A black listing stays (and is carried into later periods) until its rectification is accepted.
+    resolved_at = models.DateTimeField(_("resolved at"), null=True, blank=True)
+
+    scope_region = "subject__region__code"
+    scope_household = "subject__household_id"
+    objects = ScopedQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("list membership")
+        verbose_name_plural = _("list memberships")
+        ordering = ["period", "list_code", "position", "subject_id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["period", "list_code", "subject"], name="membership_unique"
+            ),
+        ]
+        indexes = [models.Index(fields=["subject", "list_code"], name="membership_subject_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.period} {self.list_code} {self.subject}"

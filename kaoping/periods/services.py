@@ -1,5 +1,7 @@
 """Period lifecycle writes: open, close (the only writer of results), rebind to a new version."""
 
+from datetime import timedelta
+
 from django.db import transaction
 from django.db.models import Max
 from django.utils import timezone
@@ -15,13 +17,22 @@ from kaoping.schemes.spec import RollupMethod, SchemeSpec
 
 from . import engine
 from .calendar import cadence_of_label, labels_within, period_dates
+from .lists import lists_compute
 from .metrics import COMPUTED
-from .models import Period, PeriodStatus, Result, ResultNode
+from .models import ListMembership, Period, PeriodStatus, Result, ResultNode
 
-# Allowed transitions, declared once. Posting and finalising come with the posting module.
+# Allowed transitions, declared once: action → the statuses it may start from. A posted period
+# may be closed again (an upheld objection corrected through the ledger) and stays posted.
 TRANSITIONS = {
-    "close": {PeriodStatus.OPEN, PeriodStatus.CLOSED},
+    "close": {PeriodStatus.OPEN, PeriodStatus.CLOSED, PeriodStatus.POSTED},
+    "post": {PeriodStatus.CLOSED},
+    "finalise": {PeriodStatus.POSTED},
+    "reopen": {PeriodStatus.CLOSED, PeriodStatus.POSTED, PeriodStatus.FINAL},
 }
+
+# Callables (period) → message or None, registered by other modules (e.g. open objections),
+# that keep a posted period from being finalised.
+FINALISE_BLOCKERS: list = []
 
 
 def period_open(*, scheme: Scheme, label: str, acting_user=None) -> Period:
@@ -181,6 +192,12 @@ def period_close(*, period: Period, acting_user) -> dict:
         previous = locked.status
         # Households, members and villages added since the last close are scored too.
         subjects_sync(kind=locked.scheme.subject_kind)
+        resolved = dict(
+            ListMembership.objects.filter(period=locked, resolved_at__isnull=False).values_list(
+                "subject_id", "resolved_at"
+            )
+        )
+        ListMembership.objects.filter(period=locked).delete()
         ResultNode.objects.filter(period=locked).delete()
         Result.objects.filter(period=locked).delete()
         MetricValue.objects.filter(period=locked, metric__in=list(COMPUTED)).delete()
@@ -188,9 +205,16 @@ def period_close(*, period: Period, acting_user) -> dict:
             engine.run(_metric_statements(_scope(locked, spec), locked.version))
             entries_compute(period=locked, acting_user=acting_user)
         engine.run(_close_statements(locked, spec))
+        lists_compute(locked, spec)
+        # A rectification accepted before this re-close stays accepted.
+        for subject_id, when in resolved.items():
+            ListMembership.objects.filter(
+                period=locked, subject_id=subject_id, kind="black"
+            ).update(resolved_at=when)
         closed_at = timezone.now()
+        new_status = PeriodStatus.POSTED if previous == PeriodStatus.POSTED else PeriodStatus.CLOSED
         Period.objects.filter(pk=locked.pk, status=previous).update(
-            status=PeriodStatus.CLOSED,
+            status=new_status,
             closed_at=closed_at,
             closed_by=acting_user if acting_user and acting_user.is_authenticated else None,
         )
@@ -204,7 +228,7 @@ def period_close(*, period: Period, acting_user) -> dict:
             obj=locked,
             region_code=locked.scheme.region.code,
             before={"status": previous},
-            after={"status": PeriodStatus.CLOSED, "version": locked.version.number, **counts},
+            after={"status": new_status, "version": locked.version.number, **counts},
         )
     return counts
 
@@ -242,3 +266,99 @@ def period_rebind(*, period: Period, version: SchemeVersion, acting_user) -> Per
         )
     locked.refresh_from_db()
     return locked
+
+
+def _transition(
+    *, period: Period, action: str, to: str, acting_user, changes: dict, reason: str = ""
+) -> Period:
+    """Move `period` by `action` with a conditional update; 0 rows means someone got there first."""
+    with transaction.atomic(durable=True):
+        locked = (
+            Period.objects.select_for_update().select_related("scheme__region").get(pk=period.pk)
+        )
+        if locked.status not in TRANSITIONS[action]:
+            raise KaopingError(
+                _("%(period)s is %(status)s; it cannot be %(action)s now.")
+                % {
+                    "period": locked.label,
+                    "status": locked.get_status_display(),
+                    "action": _(action),
+                }
+            )
+        updated = Period.objects.filter(pk=locked.pk, status=locked.status).update(
+            status=to, **changes
+        )
+        if not updated:
+            raise KaopingError(_("The period changed while you were working; try again."))
+        audit_record(
+            actor=acting_user,
+            action=f"periods.period.{action}",
+            obj=locked,
+            region_code=locked.scheme.region.code,
+            before={"status": locked.status},
+            after={"status": to, "reason": reason} if reason else {"status": to},
+        )
+    locked.refresh_from_db()
+    return locked
+
+
+def period_post(*, period: Period, acting_user) -> Period:
+    """Publish a closed period (公示): objections are taken until the window ends."""
+    now = timezone.now()
+    days = _spec(period.version).posting.window_days
+    return _transition(
+        period=period,
+        action="post",
+        to=PeriodStatus.POSTED,
+        acting_user=acting_user,
+        changes={"posted_at": now, "objection_deadline": now + timedelta(days=days)},
+    )
+
+
+def period_finalise(*, period: Period, acting_user, now=None) -> Period:
+    """Lock a posted period once its objection window has ended and nothing blocks it."""
+    now = now or timezone.now()
+    if period.objection_deadline and now < period.objection_deadline:
+        raise KaopingError(
+            _("Objections are taken until %(deadline)s; finalise after that.")
+            % {"deadline": timezone.localtime(period.objection_deadline).strftime("%Y-%m-%d %H:%M")}
+        )
+    for blocker in FINALISE_BLOCKERS:
+        message = blocker(period)
+        if message:
+            raise KaopingError(message)
+    return _transition(
+        period=period,
+        action="finalise",
+        to=PeriodStatus.FINAL,
+        acting_user=acting_user,
+        changes={"finalised_at": now},
+    )
+
+
+def period_reopen(*, period: Period, reason: str, acting_user) -> Period:
+    """Reopen a closed, posted or final period; a county admin's decision, with a reason."""
+    if not reason.strip():
+        raise KaopingError({"reason": _("Say why the period is reopened.")})
+    return _transition(
+        period=period,
+        action="reopen",
+        to=PeriodStatus.OPEN,
+        acting_user=acting_user,
+        reason=reason.strip(),
+        changes={"posted_at": None, "objection_deadline": None, "finalised_at": None},
+    )
+
+
+def periods_finalise_due(*, acting_user=None, now=None) -> list[Period]:
+    """Finalise every posted period whose window has ended and nothing blocks (a daily job)."""
+    now = now or timezone.now()
+    done = []
+    for period in Period.objects.filter(
+        status=PeriodStatus.POSTED, objection_deadline__lte=now
+    ).select_related("version"):
+        try:
+            done.append(period_finalise(period=period, acting_user=acting_user, now=now))
+        except KaopingError:
+            continue  # an open objection holds it; the next run tries again
+    return done

@@ -1,0 +1,258 @@
+"""Lists, flags, streaks and awards of a period, computed from its results at the close.
+
+One INSERT … SELECT per list rule, with window functions over the period's results, so who is
+on a list never depends on row order: a tie at the cut-off is either wholly in or wholly out.
+Order matters between rules: black lists (and their carry-over) first, because nobody is on a
+red list and a black list at once; streaks after the lists they count; awards last.
+"""
+
+from decimal import Decimal
+
+from django.db import connection
+
+from kaoping.schemes.spec import AwardRule, ListKind, ListRule, SchemeSpec, StreakRule
+
+from .calendar import previous_label
+from .models import ListMembership, Period, PeriodStatus
+
+INSERT = (
+    "INSERT INTO periods_listmembership "
+    "(period_id, subject_id, list_code, kind, position, value, carried, tier) "
+)
+
+GROUPS = {
+    "county": "''",
+    "township": "SUBSTR(rg.code, 1, 9)",
+    "village": "SUBSTR(rg.code, 1, 12)",
+    "track": "s.track",
+    "class": "s.track",
+}
+
+
+def _scaled(value: Decimal, scale: int) -> int:
+    return int(value * scale)
+
+
+def _bounds_sql(rule: ListRule, scale: int, column: str) -> tuple[str, list]:
+    parts, params = [], []
+    if rule.min is not None:
+        parts.append(f"{column} {'>=' if rule.min_inclusive else '>'} %s")
+        params.append(_scaled(rule.min, scale))
+    if rule.max is not None:
+        parts.append(f"{column} {'<=' if rule.max_inclusive else '<'} %s")
+        params.append(_scaled(rule.max, scale))
+    return " AND ".join(parts), params
+
+
+def _cut_sql(rule: ListRule) -> tuple[str, list]:
+    """The rank condition: within the first `count` (or `percent` %) of the ordering."""
+    column = "t.pos" if rule.at_cutoff == "include" else "t.upto"
+    if rule.count is not None:
+        return f"{column} <= %s", [rule.count]
+    if rule.percent is not None:
+        # ⌊size × percent / 100⌋ places, at least one; percent kept exact as hundredths.
+        hundredths = int(rule.percent * 100)
+        return (
+            f"{column} <= (CASE WHEN t.size * %s / 10000 < 1 THEN 1 ELSE t.size * %s / 10000 END)",
+            [
+                hundredths,
+                hundredths,
+            ],
+        )
+    return "", []
+
+
+def _exclude_barred(rule: ListRule) -> bool:
+    if rule.exclude_barred is not None:
+        return rule.exclude_barred
+    return rule.kind is ListKind.RED or (rule.kind is ListKind.FLAG and rule.pick == "top")
+
+
+def _rank_list(period: Period, spec: SchemeSpec, rule: ListRule, scale: int) -> tuple[str, list]:
+    group = GROUPS[str(rule.within)] if rule.within else "r.rank_group"
+    order = "DESC" if rule.pick == "top" else "ASC"
+    filters, params = ["r.period_id = %s"], [period.pk]
+    if _exclude_barred(rule):
+        filters.append("r.barred = %s")
+        params.append(False)
+    if rule.kind is ListKind.RED:
+        filters.append(
+            "NOT EXISTS (SELECT 1 FROM periods_listmembership b WHERE b.period_id = r.period_id "
+            "AND b.subject_id = r.subject_id AND b.kind = 'black')"
+        )
+    inner = (
+        f"SELECT r.subject_id, r.total AS value, RANK() OVER (PARTITION BY {group} ORDER BY r.total {order}) AS pos, "
+        f"COUNT(*) OVER (PARTITION BY {group} ORDER BY r.total {order} "
+        "RANGE BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS upto, "
+        f"COUNT(*) OVER (PARTITION BY {group}) AS size "
+        "FROM periods_result r JOIN people_subject s ON s.id = r.subject_id "
+        "JOIN regions_region rg ON rg.id = s.region_id WHERE " + " AND ".join(filters)
+    )
+    cut, cut_params = _cut_sql(rule)
+    bounds, bound_params = _bounds_sql(rule, scale, "t.value")
+    if cut and bounds:
+        joiner = " AND " if rule.require == "all" else " OR "
+        where, where_params = f"({cut}){joiner}({bounds})", cut_params + bound_params
+    else:
+        where, where_params = cut or bounds, cut_params + bound_params
+    sql = (
+        INSERT
+        + f"SELECT %s, t.subject_id, %s, %s, t.pos, t.value, %s, '' FROM ({inner}) t WHERE {where}"
+    )
+    return sql, [period.pk, rule.code, str(rule.kind), False, *params, *where_params]
+
+
+def _progress_list(period: Period, previous: Period, rule: ListRule) -> tuple[str, list]:
+    group = GROUPS[str(rule.within)] if rule.within else "r.rank_group"
+    gain = "(p.rank - r.rank)" if rule.by == "rank_gain" else "(r.total - p.total)"
+    inner = (
+        f"SELECT r.subject_id, {gain} AS value, "
+        f"RANK() OVER (PARTITION BY {group} ORDER BY {gain} DESC) AS pos, "
+        f"COUNT(*) OVER (PARTITION BY {group} ORDER BY {gain} DESC "
+        "RANGE BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS upto, "
+        f"COUNT(*) OVER (PARTITION BY {group}) AS size "
+        "FROM periods_result r JOIN periods_result p ON p.subject_id = r.subject_id AND p.period_id = %s "
+        "JOIN people_subject s ON s.id = r.subject_id JOIN regions_region rg ON rg.id = s.region_id "
+        f"WHERE r.period_id = %s AND {gain} > 0"
+    )
+    cut, cut_params = _cut_sql(rule)
+    sql = (
+        INSERT
+        + f"SELECT %s, t.subject_id, %s, %s, t.pos, t.value, %s, '' FROM ({inner}) t WHERE {cut}"
+    )
+    return sql, [period.pk, rule.code, str(rule.kind), False, previous.pk, period.pk, *cut_params]
+
+
+def _carry_over(period: Period, previous: Period, rule: ListRule) -> tuple[str, list]:
+    """Unresolved listings of the previous period stay, unless the subject is listed anew."""
+    return (
+        INSERT + "SELECT %s, m.subject_id, m.list_code, m.kind, 0, r.total, %s, '' "
+        "FROM periods_listmembership m JOIN periods_result r ON r.period_id = %s AND r.subject_id = m.subject_id "
+        "WHERE m.period_id = %s AND m.list_code = %s AND m.resolved_at IS NULL AND NOT EXISTS ("
+        "SELECT 1 FROM periods_listmembership c WHERE c.period_id = %s AND c.list_code = m.list_code "
+        "AND c.subject_id = m.subject_id)",
+        [period.pk, True, period.pk, previous.pk, rule.code, period.pk],
+    )
+
+
+def _streak(period: Period, ids: list[int], rule: StreakRule) -> tuple[str, list]:
+    marks = ", ".join(["%s"] * len(ids))
+    return (
+        INSERT + "SELECT %s, m.subject_id, %s, 'streak', 0, COUNT(DISTINCT m.period_id), %s, '' "
+        f"FROM periods_listmembership m WHERE m.period_id IN ({marks}) AND m.list_code = %s "
+        "GROUP BY m.subject_id HAVING COUNT(DISTINCT m.period_id) = %s",
+        [period.pk, rule.code, False, *ids, rule.list, len(ids)],
+    )
+
+
+def _previous(period: Period, steps: int = 1) -> list[Period]:
+    """The `steps` periods before `period` (same scheme and cadence), newest first; closed ones only."""
+    labels, label = [], period.label
+    for _ in range(steps):
+        label = previous_label(period.cadence, label)
+        labels.append(label)
+    found = {
+        p.label: p
+        for p in Period.objects.filter(
+            scheme=period.scheme_id, cadence=period.cadence, label__in=labels
+        ).exclude(status=PeriodStatus.OPEN)
+    }
+    return [found[label] for label in labels if label in found]
+
+
+def _awards(period: Period, rule: AwardRule, scale: int) -> None:
+    """Award tiers by rank inside each ranking group. Only the best few subjects are read."""
+    from .models import Result
+
+    candidates = Result.objects.filter(period=period, barred=False).order_by(
+        "rank_group", "rank", "subject_id"
+    )
+    if rule.from_lists:
+        candidates = candidates.filter(
+            subject__memberships__period=period, subject__memberships__list_code__in=rule.from_lists
+        ).distinct()
+    places = sum(t.quota for t in rule.tiers)
+    rows = []
+    for group in candidates.order_by("rank_group").values_list("rank_group", flat=True).distinct():
+        ordered = list(
+            candidates.filter(rank_group=group).values_list("subject_id", "rank", "total")[
+                : places * 3
+            ]
+        )
+        rows += _allocate(rule, ordered, scale)
+    ListMembership.objects.bulk_create(
+        ListMembership(
+            period=period,
+            subject_id=subject_id,
+            list_code=rule.code,
+            kind="award",
+            position=rank,
+            value=total,
+            tier=tier,
+        )
+        for subject_id, rank, total, tier in rows
+    )
+
+
+def _meets(tier, total: int, scale: int) -> bool:
+    if tier.min is None:
+        return True
+    bound = _scaled(tier.min, scale)
+    return total >= bound if tier.min_inclusive else total > bound
+
+
+def _allocate(
+    rule: AwardRule, ordered: list[tuple[int, int, int]], scale: int
+) -> list[tuple[int, int, int, str]]:
+    """(subject, rank, total) best first → (subject, rank, total, tier). Ties share a fate."""
+    awarded: list[tuple[int, int, int, str]] = []
+    taken: set[int] = set()
+    if rule.allocation == "slots":
+        # Rank slots in tier order; a subject below its slot's minimum drops to the first lower tier it meets.
+        slot_tiers = [tier for tier in rule.tiers for _ in range(tier.quota)]
+        for index, (subject_id, rank, total) in enumerate(ordered):
+            slot = min(rank - 1, index)
+            if slot >= len(slot_tiers):
+                break
+            start = rule.tiers.index(slot_tiers[slot])
+            tier = next((t for t in rule.tiers[start:] if _meets(t, total, scale)), None)
+            if tier is not None:
+                awarded.append((subject_id, rank, total, tier.code))
+        return awarded
+    for tier in rule.tiers:
+        filled = 0
+        last_rank = None
+        for subject_id, rank, total in ordered:
+            if subject_id in taken or not _meets(tier, total, scale):
+                continue
+            if filled >= tier.quota and rank != last_rank:
+                break
+            awarded.append((subject_id, rank, total, tier.code))
+            taken.add(subject_id)
+            filled += 1
+            last_rank = rank
+    return awarded
+
+
+def lists_compute(period: Period, spec: SchemeSpec) -> None:
+    """Write the period's list memberships; runs inside the close transaction, after results."""
+    scale = period.version.scale
+    rules = spec.ranking.lists
+    previous = next(iter(_previous(period)), None)
+    ordered = sorted(rules, key=lambda r: 0 if r.kind is ListKind.BLACK else 1)
+    with connection.cursor() as cursor:
+        for rule in ordered:
+            if rule.kind is ListKind.PROGRESS:
+                if previous is not None:
+                    cursor.execute(*_progress_list(period, previous, rule))
+                continue
+            cursor.execute(*_rank_list(period, spec, rule, scale))
+            carry = rule.carry_over if rule.carry_over is not None else rule.kind is ListKind.BLACK
+            if carry and previous is not None:
+                cursor.execute(*_carry_over(period, previous, rule))
+        for streak in spec.ranking.streaks:
+            earlier = _previous(period, streak.periods - 1)
+            if len(earlier) == streak.periods - 1:
+                cursor.execute(*_streak(period, [period.pk, *(p.pk for p in earlier)], streak))
+    for award in spec.ranking.awards:
+        _awards(period, award, scale)
