@@ -34,6 +34,11 @@ TRANSITIONS = {
 # that keep a posted period from being finalised.
 FINALISE_BLOCKERS: list = []
 
+# Callables (period, spec, acting_user) run inside the close transaction once results and lists
+# are written, registered by the modules that act on results (consequences). They read results
+# and lists and write their own tables; they never change results.
+AFTER_CLOSE: list = []
+
 
 def period_open(*, scheme: Scheme, label: str, acting_user=None) -> Period:
     """The period `label` of `scheme`, created (open, bound to the latest version) if new."""
@@ -206,6 +211,8 @@ def period_close(*, period: Period, acting_user) -> dict:
             entries_compute(period=locked, acting_user=acting_user)
         engine.run(_close_statements(locked, spec))
         lists_compute(locked, spec)
+        for hook in AFTER_CLOSE:
+            hook(locked, spec, acting_user)
         # A rectification accepted before this re-close stays accepted.
         for subject_id, when in resolved.items():
             ListMembership.objects.filter(
