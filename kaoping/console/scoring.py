@@ -9,7 +9,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db.models import Case, Count, F, Sum, Value, When, Window
-from django.http import HttpResponseRedirect
+from django.http import Http404, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone
@@ -25,8 +25,15 @@ from kaoping.ledger.selectors import annotate_item_names
 from kaoping.ledger.services import entry_record, scorable_items, subject_variant
 from kaoping.people.models import Subject
 from kaoping.periods.models import Period, Result
-from kaoping.periods.selectors import explain
-from kaoping.periods.services import period_close, period_open, period_rebind
+from kaoping.periods.selectors import explain, period_lists, subject_history
+from kaoping.periods.services import (
+    period_close,
+    period_finalise,
+    period_open,
+    period_post,
+    period_rebind,
+    period_reopen,
+)
 from kaoping.regions.models import Level, Region
 from kaoping.schemes.models import Scheme, SchemeGrade, SchemeNode, SchemeVersion
 from kaoping.schemes.services import scheme_load
@@ -188,6 +195,7 @@ def period_detail(request, pk: int):
     newer = (
         period.scheme.versions.filter(number__gt=period.version.number).order_by("-number").first()
     )
+    lists = period_lists(user, period)
     return render(
         request,
         "console/period.html",
@@ -198,6 +206,7 @@ def period_detail(request, pk: int):
             "group": group,
             "can_close": can_close,
             "newer": newer,
+            "lists": lists,
         },
     )
 
@@ -217,6 +226,35 @@ def period_close_view(request, pk: int):
         messages.error(request, exc.messages[0])
     else:
         messages.success(request, _("Closed: %(results)d results.") % counts)
+    return HttpResponseRedirect(reverse("console:period", args=[period.pk]))
+
+
+@require_POST
+@login_required
+def period_transition_view(request, pk: int, action: str):
+    """Post, finalise or reopen a period (county admins: period.close)."""
+    period = get_scoped_or_404(
+        Period.objects.select_related("scheme__region", "version"),
+        request.user,
+        "period.close",
+        pk=pk,
+    )
+    try:
+        if action == "post":
+            period_post(period=period, acting_user=request.user)
+            messages.success(request, _("Posted. Objections are taken until the window ends."))
+        elif action == "finalise":
+            period_finalise(period=period, acting_user=request.user)
+            messages.success(request, _("Finalised: the results are locked."))
+        elif action == "reopen":
+            period_reopen(
+                period=period, reason=request.POST.get("reason", ""), acting_user=request.user
+            )
+            messages.success(request, _("Reopened."))
+        else:
+            raise Http404
+    except KaopingError as exc:
+        messages.error(request, exc.messages[0])
     return HttpResponseRedirect(reverse("console:period", args=[period.pk]))
 
 
@@ -305,6 +343,7 @@ def subject_detail(request, pk: int):
             "schemes": schemes,
             "can_record": can_record,
             "can_reverse": can_reverse,
+            "history": subject_history(subject),
         },
     )
 

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import declare, review, scoring, views
+from . import declare, imports, review, scoring, views
 
 app_name = "console"
 
@@ -16,11 +16,21 @@ urlpatterns = [
     path("entries/mine/", review.my_entries, name="my_entries"),
     path("entries/<int:pk>/reverse/", review.entry_reverse_view, name="entry_reverse"),
     path("grids/<str:code>/record/<slug:scheme_code>/", review.grid_record, name="grid_record"),
+    path("imports/", imports.import_start, name="imports"),
+    path(
+        "imports/template/<slug:scheme_code>/",
+        imports.import_template_download,
+        name="import_template",
+    ),
+    path("imports/<int:pk>/", imports.import_job, name="import_job"),
+    path("imports/<int:pk>/status/", imports.import_status, name="import_status"),
+    path("imports/<int:pk>/import/", imports.import_commit_view, name="import_commit"),
     path("schemes/", scoring.scheme_list, name="schemes"),
     path("schemes/<slug:code>/", scoring.scheme_detail, name="scheme"),
     path("periods/<int:pk>/", scoring.period_detail, name="period"),
     path("periods/<int:pk>/close/", scoring.period_close_view, name="period_close"),
     path("periods/<int:pk>/rebind/", scoring.period_rebind_view, name="period_rebind"),
+    path("periods/<int:pk>/<str:action>/", scoring.period_transition_view, name="period_transition"),
     path("periods/<int:pk>/explain/<int:subject_id>/", scoring.result_explain, name="explain"),
     path("subjects/<int:pk>/", scoring.subject_detail, name="subject"),
     path(

@@ -7,7 +7,7 @@ from kaoping.ledger.models import Entry
 from kaoping.schemes.models import SchemeGrade, SchemeLevel, SchemeNode
 
 from .engine import PART_PREFIX
-from .models import Period, Result, ResultNode
+from .models import ListMembership, Period, Result, ResultNode
 
 
 @dataclass
@@ -94,3 +94,87 @@ def explain(period: Period, result: Result) -> dict:
         "raw_total": to_points(result.raw_total),
         "fired": [n for n in explained if n.fired],
     }
+
+
+@dataclass
+class PeriodList:
+    code: str
+    name: str
+    kind: str
+    members: list
+
+
+def list_names(period: Period) -> dict[str, tuple[str, str]]:
+    """list/streak/award code → (name, kind) from the period's scheme version."""
+    spec = period.version.spec()
+    names = {rule.code: (rule.name, str(rule.kind)) for rule in spec.ranking.lists}
+    names |= {rule.code: (rule.name, "streak") for rule in spec.ranking.streaks}
+    names |= {rule.code: (rule.name, "award") for rule in spec.ranking.awards}
+    return names
+
+
+def period_lists(user, period: Period) -> list[PeriodList]:
+    """The period's lists in scheme order, each with the members the user may see."""
+    names = list_names(period)
+    rows = (
+        ListMembership.objects.for_user(user, "period.view")
+        .filter(period=period)
+        .select_related("subject__region")
+        .order_by("list_code", "position", "subject_id")
+    )
+    grouped: dict[str, list] = {}
+    for row in rows:
+        row.points = period.version.to_points(row.value) if row.kind != "progress" else None
+        grouped.setdefault(row.list_code, []).append(row)
+    return [
+        PeriodList(code=code, name=name, kind=kind, members=grouped.get(code, []))
+        for code, (name, kind) in names.items()
+    ]
+
+
+def subject_history(subject) -> list[dict]:
+    """Per scheme: the subject's total and rank in every closed period, with its lists."""
+    results = (
+        Result.objects.filter(subject=subject)
+        .select_related("period__scheme", "period__version")
+        .order_by("period__scheme__code", "period__cadence", "period__start")
+    )
+    marks: dict[int, list[str]] = {}
+    for membership in ListMembership.objects.filter(subject=subject).select_related(
+        "period__version"
+    ):
+        name = list_names_cached(membership.period).get(
+            membership.list_code, (membership.list_code, "")
+        )[0]
+        marks.setdefault(membership.period_id, []).append(name)
+    series: dict[tuple[str, str], dict] = {}
+    for result in results:
+        key = (result.period.scheme.name, result.period.cadence)
+        line = series.setdefault(
+            key,
+            {
+                "scheme": key[0],
+                "cadence": key[1],
+                "labels": [],
+                "totals": [],
+                "ranks": [],
+                "marks": [],
+            },
+        )
+        line["labels"].append(result.period.label)
+        line["totals"].append(
+            float(result.period.version.to_points(result.total))
+        )  # chart only; tables show Decimal
+        line["ranks"].append(result.rank)
+        line["marks"].append("、".join(marks.get(result.period_id, [])))
+    return list(series.values())
+
+
+_NAMES: dict[tuple[int, str], dict] = {}
+
+
+def list_names_cached(period: Period) -> dict[str, tuple[str, str]]:
+    key = (period.version_id, period.version.sha256)
+    if key not in _NAMES:
+        _NAMES[key] = list_names(period)
+    return _NAMES[key]
