@@ -67,16 +67,16 @@ def test_unknown_action_is_404(county, client_for, closed):
 def test_lists_on_the_period_page_are_scoped(county, client_for, closed):
     period, subjects = closed
     lists = {
-        l.code: [m.subject_id for m in l.members]
-        for l in client_for(county, "alice")
+        shown.code: [m.subject_id for m in shown.members]
+        for shown in client_for(county, "alice")
         .get(reverse("console:period", args=[period.pk]))
         .context["lists"]
     }
     assert lists["red"] == [subjects["330304001001"].pk]
     assert len(lists["black"]) == 2  # the two villages tied at the bottom
     carol = {
-        l.code: [m.subject_id for m in l.members]
-        for l in client_for(county, "carol")
+        shown.code: [m.subject_id for m in shown.members]
+        for shown in client_for(county, "carol")
         .get(reverse("console:period", args=[period.pk]))
         .context["lists"]
     }
