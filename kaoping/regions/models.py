@@ -62,55 +62,51 @@ class Region(models.Model):
         return self.level == Level.VILLAGE and self.kind == "社区"
 
 
-class Cluster(models.Model):
-    """A 片区: villages grouped for supervision, beside the tree rather than a level of it."""
+class VillageGroup(models.Model):
+    """Villages of one county grouped beside the tree (not a level of it), under a code."""
 
     county = models.ForeignKey(
         Region, verbose_name=_("county"), on_delete=models.PROTECT, related_name="+"
     )
     code = models.CharField(_("code"), max_length=20)
     name = models.CharField(_("name"), max_length=100)
+
+    scope_region = "county__code"
+    objects = ScopedQuerySet.as_manager()
+
+    class Meta:
+        abstract = True
+        ordering = ["code"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Cluster(VillageGroup):
+    """A 片区: villages grouped for supervision."""
+
     villages = models.ManyToManyField(
         Region, verbose_name=_("villages"), related_name="clusters", blank=True
     )
 
-    scope_region = "county__code"
-    objects = ScopedQuerySet.as_manager()
-
-    class Meta:
+    class Meta(VillageGroup.Meta):
         verbose_name = _("cluster")
         verbose_name_plural = _("clusters")
-        ordering = ["code"]
         constraints = [
             models.UniqueConstraint(fields=["county", "code"], name="cluster_code_unique")
         ]
 
-    def __str__(self) -> str:
-        return self.name
 
-
-class Department(models.Model):
+class Department(VillageGroup):
     """A county department (政法委, 公安…) and the villages it covers (部门联片帮村)."""
 
-    county = models.ForeignKey(
-        Region, verbose_name=_("county"), on_delete=models.PROTECT, related_name="+"
-    )
-    code = models.CharField(_("code"), max_length=20)
-    name = models.CharField(_("name"), max_length=100)
     villages = models.ManyToManyField(
         Region, verbose_name=_("covered villages"), related_name="departments", blank=True
     )
 
-    scope_region = "county__code"
-    objects = ScopedQuerySet.as_manager()
-
-    class Meta:
+    class Meta(VillageGroup.Meta):
         verbose_name = _("department")
         verbose_name_plural = _("departments")
-        ordering = ["code"]
         constraints = [
             models.UniqueConstraint(fields=["county", "code"], name="department_code_unique")
         ]
-
-    def __str__(self) -> str:
-        return self.name

@@ -8,6 +8,7 @@ from django.core.management import CommandError, call_command
 from django.db import connection
 
 from kaoping.accounts.models import Profile
+from kaoping.console.tests.ledger_fixture import load_household_scheme
 from kaoping.core.errors import ImportFailed, KaopingError
 from kaoping.core.models import AuditLog
 from kaoping.ledger.chain import chain_verify
@@ -22,38 +23,14 @@ from kaoping.ledger.services import (
 from kaoping.people.models import Subject
 from kaoping.periods.models import Period
 from kaoping.periods.services import period_open
-from kaoping.schemes.services import scheme_load
 
 pytestmark = pytest.mark.django_db
 
-HOUSEHOLD_SCHEME = """
-code: hh
-version: 1
-name: 农户积分
-subject_kind: household
-cadence: month
-base: 100
-tree:
-  - code: POS
-    name: 正面清单
-    section: bonus
-    children:
-      - {code: HELP, name: 邻里互助, rule: count, points: 2, cap: 6, declarable: true}
-      - {code: CLEAN, name: 庭院整洁, rule: count, points: 1}
-  - code: NEG
-    name: 负面清单
-    section: deduction
-    children:
-      - {code: FIGHT, name: 打架斗殴, rule: count, points: -5}
-"""
 
 
 @pytest.fixture
 def hh(county):
-    version, _ = scheme_load(
-        text=HOUSEHOLD_SCHEME, filename="hh.yaml", region=county.region("330304"), acting_user=None
-    )
-    return version.scheme
+    return load_household_scheme(county)
 
 
 def subject_of(county, number_suffix):
