@@ -15,6 +15,7 @@ def navigation(request):
             "declare": user_can(user, "entry.declare"),
             "review": user_can(user, "entry.review"),
             "my_entries": user_can(user, "entry.record"),
+            "imports": user_can(user, "entry.record"),
             "region_import": user_can(user, "region.change"),
             "admin": user.is_staff,
         }
