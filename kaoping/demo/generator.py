@@ -43,6 +43,7 @@ from kaoping.regions.services import region_kind
 
 from .names import CLUSTER_ORDINALS, DEPARTMENTS, TOWNSHIPS
 from .people import HEAD, MALE, REFERENCE_DATE, ResidentFactory, age_on, years_after
+from .scoring import build_scoring
 
 COUNTY_CODE = "330304"
 COUNTY_NAME = "瓯海区"
@@ -608,6 +609,7 @@ STEPS: list[Callable[[Build], None]] = [
     build_cadres,
     build_grid_posts,
     build_logins,
+    build_scoring,
 ]
 
 

@@ -1,0 +1,1002 @@
+"""`build_scoring`: a year of scoring in the demo county, so that there are results to look at.
+
+Every scheme file in `schemes/` is loaded for 瓯海区 by the `county` login. The demo's today is
+TODAY, late November 2026: each scheme's ledger holds entries from January on; January to
+October, and the quarters and half-year inside them, are closed; the current period (November,
+2026-Q4, 2026-H2) is open with the entries of its first weeks, for users to review, complete and
+close themselves. The year is not over, so it is not closed and has no year-end assessment.
+
+What makes the data plausible rather than uniform noise:
+
+* Strength. Every 村社 has a strength that persists through the year with a slow drift (some
+  climb, some fall), so rankings mean something. Teams, cadres, party members and households
+  take part of their village's strength and add their own. Stronger subjects collect more bonus
+  items, fewer deductions, better ratings and better reported figures. 擂台比武's tracks go by
+  strength too: the strongest fifth 示范, the next half 创优, the rest 强基 (with exceptions).
+* Items. Entries are drawn per subject and period from the subject's own variant of the scheme
+  (a D-class member is never booked for an item D members are excluded from); small-point items
+  are common, big-point ones and 加分项 honours rare. Ratings come from several raters on the
+  day a township holds its 集中评比 (monthly: a day of its own after the 15th; longer periods:
+  their last week), so an open month has the ratings of the townships that have met. Metric
+  items score the figures departments report (`MetricValue`), one smooth series per village and
+  metric, so a village's coverage agrees across schemes. Computed metrics
+  (`kaoping.periods.metrics.COMPUTED`) are left to the close; `member_points_percentile` is
+  derived from the closed party-member months, as the cadres' scheme describes it.
+* The ledger looks used, and is what the ledger services would have written: every entry is in
+  its village's hash chain (`kaoping ledger verify` passes); entries were reviewed by someone
+  other than their recorder, a few rejected with a reason, and recent weeks still wait for
+  review; a few approved entries are cancelled by a reversing entry; a handful of vetoes fire
+  across the county. Entries are credited to the demo logins where those fit (the grid
+  member's grid, the villager's own declarations, the department's villages, the township's
+  ratings and reviews, the review group's village), else to no one.
+
+Everything is drawn from `Build.rng` streams named after the scheme and village, so a seed gives
+the same ledger whatever else changes; only `created_at` is the wall clock. Entries are made
+village by village and inserted with one `executemany` per `Build.batch_size` rows. Above
+FULL_RATE_SUBJECTS households (or members) the rates are scaled down, every household still
+getting at least one entry, so a million households make a few million entries.
+
+Transactions: `scheme_load` and `period_close` open durable transactions of their own, which
+cannot nest in the durable block `demo_build` runs each step in. So the step defers its work
+with `transaction.on_commit` until that (empty) block has committed, and then writes in many
+short transactions. Inside a transaction that never commits (pytest-django's `django_db`), the
+scoring therefore does not run at all.
+"""
+
+import math
+import time
+from bisect import bisect
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+from functools import partial
+from pathlib import Path
+from random import Random
+from typing import TYPE_CHECKING
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.db import connection, transaction
+from django.db.models import NOT_PROVIDED, Q
+from django.utils import timezone
+
+from kaoping.accounts.models import RoleAssignment
+from kaoping.ledger.chain import CHAINED_FIELDS, entry_digest
+from kaoping.ledger.models import Entry, EntrySource, EntryStatus, LedgerChain, MetricValue
+from kaoping.people.models import Subject
+from kaoping.people.services import subjects_sync
+from kaoping.periods.calendar import labels_within, period_dates
+from kaoping.periods.metrics import COMPUTED
+from kaoping.periods.models import Period, PeriodStatus
+from kaoping.periods.services import period_close, period_open
+from kaoping.regions.models import Level, Region
+from kaoping.schemes.models import METRIC_SCALE, QTY_SCALE, Scheme
+from kaoping.schemes.services import scheme_load
+from kaoping.schemes.spec import FlatNode, Rule, SchemeSpec, Section
+
+if TYPE_CHECKING:
+    from .generator import Build
+
+SCHEMES_DIR = Path(settings.BASE_DIR) / "schemes"
+
+TODAY = date(2026, 11, 20)
+YEAR_START = date(2026, 1, 1)
+CLOSED_UNTIL = date(2026, 10, 31)  # periods ending on or before it are closed
+CADENCE_ORDER = ("month", "quarter", "half_year", "year")
+
+# Above this many subjects of one kind, its bonus and deduction rates are scaled down by
+# FULL_RATE_SUBJECTS / subjects, so that a million households make a few million entries.
+FULL_RATE_SUBJECTS = 100_000
+
+
+@dataclass(frozen=True)
+class KindRates:
+    """Entries per subject and month at average strength, and ratings per item and period."""
+
+    bonus: float
+    deductions: float
+    vetoes_per_thousand: float  # veto entries per 1,000 subjects and year (at least one)
+    raters: tuple[int, int]
+
+
+RATES: dict[str, KindRates] = {
+    "household": KindRates(1.3, 0.16, 0.25, (1, 1)),
+    "party_member": KindRates(1.0, 0.45, 0.3, (1, 1)),
+    "village": KindRates(0.5, 1.0, 8.0, (3, 5)),
+    "team": KindRates(0.8, 0.8, 4.0, (5, 8)),
+    "cadre": KindRates(0.6, 0.5, 2.0, (3, 5)),
+}
+# Schemes whose shape asks for other rates than their kind's: 六比六争 has some 70 deduction
+# items across six indices; 红黄旗's bonus items are honours from above the county.
+SCHEME_RATES: dict[str, tuple[float, float]] = {
+    "liubi-liuzheng": (2.5, 2.6),
+    "hong-huang-qi": (0.06, 0.9),
+}
+SCHEME_RATERS: dict[str, tuple[int, int]] = {
+    "leitai-biwu": (5, 7),  # the 擂台's judges: township leaders, village cadres, residents
+    "liubi-liuzheng": (1, 2),
+}
+# Party classes (M5), (bonus, deductions): committee members are busiest; members who moved
+# away (D) or are frail (F) least.
+CLASS_FACTORS: dict[str, tuple[float, float]] = {
+    "A": (1.5, 0.8),
+    "B": (1.3, 0.9),
+    "C": (1.0, 1.0),
+    "D": (0.3, 1.2),
+    "E": (0.7, 1.1),
+    "F": (0.25, 0.5),
+}
+# How much of a subject's strength is its village's.
+VILLAGE_SHARE = {"village": 1.0, "team": 0.75, "cadre": 0.5, "party_member": 0.3, "household": 0.35}
+# How strongly strength moves the rates: one standard deviation multiplies or divides by e^0.6.
+STRENGTH_PULL = 0.6
+# Positive items of a normal group (projects done, services rendered) against 加分项 honours.
+ROUTINE_WORK = 4.0
+# 擂台比武's tracks, strongest first, and the share of villages on each.
+TRACK_SHARES: tuple[tuple[str, float], ...] = (("示范", 0.2), ("创优", 0.5), ("强基", 0.3))
+
+# Reported metrics: (mean, per unit of strength, village spread, monthly noise, low, high).
+METRIC_PROFILES: dict[str, tuple[float, float, float, float, float, float]] = {
+    "visit_coverage": (88.0, 5.0, 3.0, 2.0, 50.0, 100.0),
+    "member_household_coverage": (85.0, 6.0, 4.0, 2.0, 40.0, 100.0),
+    "collective_income_growth": (7.0, 6.0, 4.0, 2.5, -15.0, 35.0),
+    "waste_sorting_rate": (82.0, 6.0, 4.0, 3.0, 40.0, 100.0),
+    "volunteer_rate": (10.0, 2.5, 2.0, 0.5, 2.0, 25.0),
+    "safety_survey_score": (91.0, 3.0, 2.0, 1.5, 70.0, 100.0),
+    "integrity_survey_score": (90.0, 3.5, 2.0, 1.5, 70.0, 100.0),
+}
+DEFAULT_METRIC = (70.0, 8.0, 6.0, 3.0, 0.0, 100.0)  # a metric the demo does not know
+PERCENTILE_METRIC = "member_points_percentile"  # derived from the party-member results
+
+# Quantities by unit: (low, high, decimals).
+QUANTITIES: dict[str, tuple[float, float, int]] = {
+    "亩": (0.2, 3.0, 1),
+    "百元": (1, 8, 0),
+    "户": (1, 5, 0),
+    "件": (5, 20, 0),
+    "人": (1, 4, 0),
+}
+
+DECLARED_SHARE = 0.6  # of declarable bonus items, for households and party members
+REVERSAL_SHARE = 0.004
+REVERSAL_NOTE = "录入有误,予以冲销"
+REJECTED_REASON = "经核实不符,不予认定"
+POINTS_PLACES = Decimal("0.0001")
+
+
+# --- the plan of one scheme ---------------------------------------------------------------
+
+
+@dataclass
+class ItemTable:
+    """The items of one variant of a scheme, grouped by how the demo records them."""
+
+    bonus: list[FlatNode] = field(default_factory=list)
+    bonus_weights: list[float] = field(default_factory=list)  # cumulative
+    deductions: list[FlatNode] = field(default_factory=list)
+    deduction_weights: list[float] = field(default_factory=list)  # cumulative
+    ratings: list[FlatNode] = field(default_factory=list)
+    metrics: list[FlatNode] = field(default_factory=list)
+    vetoes: dict[str, FlatNode] = field(default_factory=dict)
+
+    @classmethod
+    def of(cls, spec: SchemeSpec, variant: str | None) -> "ItemTable":
+        table = cls()
+        for row in spec.flatten(variant):
+            if not row.is_item:
+                continue
+            if row.rule is Rule.RATING:
+                table.ratings.append(row)
+            elif row.rule is Rule.METRIC:
+                table.metrics.append(row)
+            elif row.rule is Rule.VETO:
+                table.vetoes[row.code] = row
+            elif row.points:
+                # Small-point items are everyday events; big ones (见义勇为, 群体性事件) are rare,
+                # and so are 加分项 honours next to the routine work a normal group rewards.
+                weight = float(abs(row.points) * Decimal(str(_typical_quantity(row)))) ** -1.3
+                if row.points > 0:
+                    if row.section is Section.NORMAL:
+                        weight *= ROUTINE_WORK
+                    table.bonus.append(row)
+                    table.bonus_weights.append(weight)
+                else:
+                    table.deductions.append(row)
+                    table.deduction_weights.append(weight)
+        table.bonus_weights = _cumulative(table.bonus_weights)
+        table.deduction_weights = _cumulative(table.deduction_weights)
+        return table
+
+
+@dataclass(frozen=True)
+class Window:
+    """One period of the scheme's own cadence that has begun by TODAY."""
+
+    label: str
+    start: date
+    end: date
+    last: date  # the last day with entries: the end, or TODAY in the open period
+    closed: bool
+
+    @property
+    def months(self) -> float:
+        return ((self.last - self.start).days + 1) / 30.44
+
+    @property
+    def month_numbers(self) -> list[int]:
+        return list(range(self.start.month, self.last.month + 1))
+
+
+@dataclass
+class Plan:
+    """A loaded scheme and what the demo needs to fill it."""
+
+    build: "Build"
+    scheme: Scheme
+    spec: SchemeSpec
+    tables: dict[str, ItemTable]  # by variant, '' for the scheme itself
+    windows: list[Window]
+    bonus_rate: float
+    deduction_rate: float
+    raters: tuple[int, int]
+    periods: dict[str, Period] = field(default_factory=dict)
+    rating_days: dict[tuple[str, str], date] = field(default_factory=dict)
+
+    @property
+    def code(self) -> str:
+        return self.scheme.code
+
+    @property
+    def kind(self) -> str:
+        return self.scheme.subject_kind
+
+    def table(self, track: str) -> ItemTable:
+        """The items of a subject's variant: its track when the scheme has one."""
+        return self.tables[track if track in self.tables else ""]
+
+    def rating_day(self, village: Region, window: Window) -> date | None:
+        """When the village's township rates for `window`, if it has by TODAY: a day of its
+        own in the second half of a month, in the last week of a longer period."""
+        key = (village.code[:9], window.label)
+        if key not in self.rating_days:
+            rng = self.build.rng("rating-day", self.code, *key)
+            if window.end - window.start < timedelta(days=31):
+                self.rating_days[key] = window.start.replace(day=rng.randint(15, 28))
+            else:
+                self.rating_days[key] = window.end - timedelta(days=rng.randint(0, 6))
+        day = self.rating_days[key]
+        return day if day <= window.last else None
+
+    def reported_metrics(self) -> list[str]:
+        names = {row.metric for table in self.tables.values() for row in table.metrics}
+        return sorted(names - set(COMPUTED))
+
+    def closes(self) -> list[tuple[str, str]]:
+        """(cadence, label) of the periods to close: the scheme's own and its roll-ups' that
+        end by CLOSED_UNTIL."""
+        found = [(self.scheme.cadence, w.label) for w in self.windows if w.closed]
+        for rollup in self.spec.rollups:
+            cadence = str(rollup.cadence)
+            for label in labels_within(cadence, YEAR_START, CLOSED_UNTIL):
+                if period_dates(cadence, label)[1] <= CLOSED_UNTIL:
+                    found.append((cadence, label))
+        return found
+
+
+def _windows(cadence: str) -> list[Window]:
+    windows = []
+    for label in labels_within(cadence, YEAR_START, TODAY):
+        start, end = period_dates(cadence, label)
+        windows.append(Window(label, start, end, min(end, TODAY), end <= CLOSED_UNTIL))
+    return windows
+
+
+def _typical_quantity(row: FlatNode) -> float:
+    if row.rule is not Rule.QUANTITY:
+        return 1.0
+    low, high, _decimals = QUANTITIES.get(row.unit or "", (1, 4, 0))
+    return (low + high) / 2
+
+
+def _cumulative(weights: list[float]) -> list[float]:
+    total, out = 0.0, []
+    for weight in weights:
+        total += weight
+        out.append(total)
+    return out
+
+
+def _pick(rng: Random, rows: list[FlatNode], cumulative: list[float]) -> FlatNode:
+    return rows[min(bisect(cumulative, rng.random() * cumulative[-1]), len(rows) - 1)]
+
+
+def _poisson(rng: Random, mean: float) -> int:
+    if mean <= 0:
+        return 0
+    if mean > 30:  # normal approximation; Knuth's product would underflow
+        return max(0, round(rng.gauss(mean, math.sqrt(mean))))
+    limit, count, product = math.exp(-mean), 0, rng.random()
+    while product > limit:
+        count += 1
+        product *= rng.random()
+    return count
+
+
+def _day(rng: Random, first: date, last: date) -> date:
+    return first + timedelta(days=rng.randint(0, (last - first).days))
+
+
+def _quantity(rng: Random, row: FlatNode) -> Decimal:
+    if row.rule is not Rule.QUANTITY:
+        return Decimal(1)
+    low, high, decimals = QUANTITIES.get(row.unit or "", (1, 4, 0))
+    value = Decimal(str(round(rng.uniform(low, high), decimals)))
+    return max(value, Decimal(1).scaleb(-decimals))
+
+
+def _level(rng: Random, row: FlatNode, quality: float) -> tuple[str, Decimal]:
+    """The level a rater gives: the one nearest to a noisy reading of the subject's quality."""
+    seen = quality + rng.gauss(0, 0.08)
+    return min(row.levels, key=lambda level: abs(float(level[1]) - seen))
+
+
+# --- who recorded and who reviewed --------------------------------------------------------
+
+
+@dataclass
+class Logins:
+    """The demo logins, and where each plausibly records or reviews entries.
+
+    Scopes are (user id, where): a grid, township code, set of village ids, village id or
+    household id. Nobody reviews an entry they recorded (as `entries_review` enforces).
+    """
+
+    county: object
+    grid: tuple[int, int] | None = None
+    township: tuple[int, str] | None = None
+    dept: tuple[int, set[int]] | None = None
+    secretary: tuple[int, int] | None = None
+    review: tuple[int, int] | None = None
+    villager: tuple[int, int] | None = None
+
+    @classmethod
+    def load(cls) -> "Logins":
+        logins = cls(county=get_user_model().objects.get(username="county"))
+        for assignment in RoleAssignment.objects.select_related("user", "region", "department"):
+            name, user_id = assignment.user.username, assignment.user_id
+            if name == "grid":
+                logins.grid = (user_id, assignment.region_id)
+            elif name == "township":
+                logins.township = (user_id, assignment.region.code)
+            elif name == "dept":
+                villages = set(assignment.department.villages.values_list("pk", flat=True))
+                logins.dept = (user_id, villages)
+            elif name == "secretary":
+                logins.secretary = (user_id, assignment.region_id)
+            elif name == "review":
+                logins.review = (user_id, assignment.region_id)
+            elif name == "villager" and assignment.household_id:
+                logins.villager = (user_id, assignment.household_id)
+        return logins
+
+    def in_township(self, village: Region) -> int | None:
+        if self.township and village.code.startswith(self.township[1]):
+            return self.township[0]
+        return None
+
+    def recorder(self, kind: str, village: Region, subject: "SubjectRow", row: FlatNode, source):
+        if kind == "household":
+            if source == EntrySource.DECLARED:
+                if self.villager and self.villager[1] == subject.household_id:
+                    return self.villager[0]
+                return None
+            return self.grid[0] if self.grid and self.grid[1] == subject.region_id else None
+        if kind == "party_member":
+            if self.secretary and self.secretary[1] == village.pk:
+                return self.secretary[0]  # the branch committee keeps the members' points
+            return None
+        owner = row.owner or ""
+        if owner.startswith("dept:"):
+            return self.dept[0] if self.dept and village.pk in self.dept[1] else None
+        if row.rule is Rule.RATING or owner == "role:township_staff":
+            return self.in_township(village)
+        return None
+
+    def reviewer(self, kind: str, village: Region, recorder: int | None) -> int | None:
+        """The demo login that reviewed an entry (the scheme's default reviewers), if any."""
+        if kind == "household":
+            candidates = [self.review[0] if self.review and self.review[1] == village.pk else None]
+        elif kind == "party_member":
+            own = self.secretary[0] if self.secretary and self.secretary[1] == village.pk else None
+            candidates = [own, self.in_township(village)]
+        else:
+            candidates = [self.in_township(village)]
+        return next((c for c in candidates if c is not None and c != recorder), None)
+
+
+@dataclass(frozen=True)
+class SubjectRow:
+    pk: int
+    track: str
+    region_id: int
+    household_id: int | None
+
+
+def _subjects(kind: str, village: Region) -> list[SubjectRow]:
+    """The active subjects of `kind` in a village, in an order that does not depend on ids
+    (households and persons were created in a fixed order)."""
+    subjects = Subject.objects.filter(kind=kind, active=True)
+    if kind == "household":
+        subjects = subjects.filter(Q(region__parent=village) | Q(region=village))
+        subjects = subjects.order_by("household_id")
+    else:
+        subjects = subjects.filter(region=village).order_by("person_id", "pk")
+    return [
+        SubjectRow(*values)
+        for values in subjects.values_list("pk", "track", "region_id", "household_id")
+    ]
+
+
+# --- strengths and reported figures -------------------------------------------------------
+
+
+@dataclass
+class Strengths:
+    """Persistent strengths: a village's month by month, everyone else's own."""
+
+    build: "Build"
+    villages: dict[str, list[float]] = field(default_factory=dict)
+
+    def village(self, code: str) -> list[float]:
+        """Twelve monthly strengths: a level and a slow drift (the movers of the year)."""
+        if code not in self.villages:
+            rng = self.build.rng("strength", code)
+            level, drift, series = rng.gauss(0, 1), 0.0, []
+            for _ in range(12):
+                drift = 0.85 * drift + rng.gauss(0, 0.2)
+                series.append(level + drift)
+            self.villages[code] = series
+        return self.villages[code]
+
+    def members(self, kind: str, code: str, count: int) -> list[float]:
+        """Own strengths of the `count` subjects of `kind` in a village, in subject order."""
+        rng = self.build.rng("strength", kind, code)
+        return [rng.gauss(0, 1) for _ in range(count)]
+
+
+@dataclass
+class Metrics:
+    """Reported figures: one monthly series per village and metric; a period gets its mean."""
+
+    strengths: Strengths
+    series: dict[tuple[str, str], list[float]] = field(default_factory=dict)
+
+    def village(self, code: str, name: str, months: list[int]) -> float:
+        key = (code, name)
+        if key not in self.series:
+            mean, per_strength, spread, noise, low, high = METRIC_PROFILES.get(name, DEFAULT_METRIC)
+            rng = self.strengths.build.rng("metric", name, code)
+            offset = rng.gauss(0, spread)
+            self.series[key] = [
+                min(high, max(low, mean + per_strength * z + offset + rng.gauss(0, noise)))
+                for z in self.strengths.village(code)
+            ]
+        values = self.series[key]
+        return sum(values[m - 1] for m in months) / len(months)
+
+
+def _metric_scaled(value: float) -> int:
+    return round(value * 100) * (METRIC_SCALE // 100)  # two decimals, as departments report
+
+
+# --- writing the ledger -------------------------------------------------------------------
+
+# The columns the demo sets, in the order of a row; every other column gets its default.
+ROW = (
+    "scheme_id",
+    "subject_id",
+    "item_code",
+    "quantity_scaled",
+    "label",
+    "cadence",
+    "sign",
+    "points",
+    "occurred_on",
+    "status",
+    "source",
+    "note",
+    "created_by_id",
+    "reviewed_by_id",
+    "reviewed_at",
+    "review_reason",
+)
+AT = {name: index for index, name in enumerate(ROW)}
+LINKED = ("reverses_id", "chain_region", "chain_seq", "chain_hash", "created_at")
+
+
+class _Fields:
+    """A row as `entry_digest` reads an entry (plain attributes, fast to get)."""
+
+    def __init__(self, values: dict) -> None:
+        self.__dict__ = values
+
+
+class Ledger:
+    """Entries as plain rows, each linked into its village's hash chain, inserted in batches.
+
+    Model instances and `bulk_create` would cost several times the insert itself, so rows go in
+    with one `executemany` per batch. Entries that will be reversed go through `bulk_create`,
+    which returns their keys; each reversal names its original in `reverses`. The chains are
+    linked with the ledger's own `entry_digest`, and the heads kept in `LedgerChain`, so the
+    demo ledger verifies like one written through the ledger services.
+    """
+
+    def __init__(self, batch_size: int) -> None:
+        self.batch_size = batch_size
+        self.rows: list[tuple[tuple, str]] = []  # (row, chain region)
+        self.reversed: list[tuple[tuple, str]] = []
+        self.heads = {h.region_code: h for h in LedgerChain.objects.all()}
+        self.unset = dict.fromkeys(CHAINED_FIELDS)
+        self.ops = connection.ops
+        self.times: dict = {}  # review times, adapted once each
+        self.counts = {"entries": 0, "reversals": 0, **{s: 0 for s in EntryStatus.values}}
+        others = [
+            f
+            for f in Entry._meta.concrete_fields
+            if f.column not in ROW + LINKED and not f.primary_key and f.db_default is NOT_PROVIDED
+        ]
+        self.defaults = tuple(f.get_db_prep_save(f.get_default(), connection) for f in others)
+        quote = connection.ops.quote_name
+        columns = [*ROW, *LINKED, *(f.column for f in others)]
+        self.insert = (
+            f"INSERT INTO {quote(Entry._meta.db_table)} ({', '.join(map(quote, columns))}) "
+            f"VALUES ({', '.join(['%s'] * len(columns))})"
+        )
+
+    def add(self, row: tuple, region: str, reverse: bool = False) -> None:
+        (self.reversed if reverse else self.rows).append((row, region))
+        self.counts[row[AT["status"]]] += 1
+        if len(self.rows) + len(self.reversed) >= self.batch_size:
+            self.flush()
+
+    def _link(self, row: tuple, region: str, reverses: int | None) -> tuple[str, int, str]:
+        head = self.heads.get(region)
+        if head is None:
+            head = self.heads[region] = LedgerChain(region_code=region)
+        head.length += 1
+        values = dict(self.unset)  # chained fields the demo leaves empty
+        values.update(zip(ROW, row, strict=True))
+        values["reverses_id"] = reverses
+        head.last_hash = entry_digest(head.last_hash, region, head.length, _Fields(values))
+        return region, head.length, head.last_hash
+
+    def _values(self, row: tuple, link: tuple, reverses: int | None, now) -> tuple:
+        adapted = list(row)
+        adapted[AT["occurred_on"]] = self.ops.adapt_datefield_value(row[AT["occurred_on"]])
+        reviewed = row[AT["reviewed_at"]]
+        if reviewed not in self.times:
+            self.times[reviewed] = self.ops.adapt_datetimefield_value(reviewed)
+        adapted[AT["reviewed_at"]] = self.times[reviewed]
+        return (*adapted, reverses, *link, now, *self.defaults)
+
+    def flush(self) -> None:
+        if not self.rows and not self.reversed:
+            return
+        rows, self.rows = self.rows, []
+        originals, self.reversed = self.reversed, []
+        touched = {region for _row, region in rows + originals}
+        now = connection.ops.adapt_datetimefield_value(timezone.now())
+        with transaction.atomic():
+            values = [self._values(row, self._link(row, r, None), None, now) for row, r in rows]
+            with connection.cursor() as cursor:
+                cursor.executemany(self.insert, values)
+            if originals:
+                saved = Entry.objects.bulk_create(
+                    Entry(
+                        **dict(zip(ROW, row, strict=True)),
+                        **dict(zip(LINKED[1:4], self._link(row, region, None), strict=True)),
+                    )
+                    for row, region in originals
+                )
+                reversals = []
+                for (row, region), original in zip(originals, saved, strict=True):
+                    # As `entry_reverse` writes it: same item, quantity and day, sign −1.
+                    reversal = list(row)
+                    reversal[AT["sign"]] = -1
+                    reversal[AT["points"]] = -row[AT["points"]]
+                    reversal[AT["status"]] = EntryStatus.APPROVED
+                    reversal[AT["note"]] = REVERSAL_NOTE
+                    reversal[AT["reviewed_by_id"]] = None
+                    reversal[AT["reviewed_at"]] = None
+                    reversal[AT["review_reason"]] = ""
+                    link = self._link(tuple(reversal), region, original.pk)
+                    reversals.append(self._values(tuple(reversal), link, original.pk, now))
+                with connection.cursor() as cursor:
+                    cursor.executemany(self.insert, reversals)
+            heads = [self.heads[region] for region in sorted(touched)]
+            new, known = [h for h in heads if h.pk is None], [h for h in heads if h.pk]
+            LedgerChain.objects.bulk_create(new)
+            LedgerChain.objects.bulk_update(known, ["length", "last_hash"])
+        self.counts["entries"] += len(rows) + 2 * len(originals)
+        self.counts["reversals"] += len(originals)
+        self.counts[EntryStatus.APPROVED] += len(originals)
+
+
+@dataclass
+class Recorder:
+    """Turns one plan's draws into ledger rows: points, status, review, recorder."""
+
+    plan: Plan
+    ledger: Ledger
+    logins: Logins
+    points: dict[tuple[str, str], Decimal] = field(default_factory=dict)
+
+    def entry(
+        self,
+        rng: Random,
+        village: Region,
+        subject: SubjectRow,
+        row: FlatNode,
+        on: date,
+        *,
+        label: str = "",
+        factor: Decimal | None = None,
+        reversible: bool = True,
+    ) -> None:
+        kind = self.plan.kind
+        quantity = _quantity(rng, row)
+        if row.rule is Rule.QUANTITY:
+            points = (row.points * quantity).quantize(POINTS_PLACES)
+        else:
+            points = self.points.get((row.code, label))
+            if points is None:
+                if row.rule is Rule.RATING:
+                    points = row.weight * factor
+                else:
+                    points = row.points or Decimal(0)
+                points = self.points[(row.code, label)] = points.quantize(POINTS_PLACES)
+        source = _source(kind, row)
+        if (
+            kind in ("household", "party_member")
+            and row.declarable
+            and points > 0
+            and rng.random() < DECLARED_SHARE
+        ):
+            source = EntrySource.DECLARED
+        status = _status(rng, on, source, row)
+        recorder = self.logins.recorder(kind, village, subject, row, source)
+        reviewed_by, reviewed_at = None, None
+        if status != EntryStatus.SUBMITTED:
+            reviewed_by = self.logins.reviewer(kind, village, recorder)
+            day = min(TODAY, on + timedelta(days=rng.randint(0, 5)))
+            minute = 10 * rng.randint(54, 108)  # office hours, to ten minutes
+            reviewed_at = datetime(
+                day.year,
+                day.month,
+                day.day,
+                minute // 60,
+                minute % 60,
+                tzinfo=timezone.get_default_timezone(),
+            )
+        self.ledger.add(
+            (
+                self.plan.scheme.pk,
+                subject.pk,
+                row.code,
+                int(quantity * QTY_SCALE),
+                label,
+                "",
+                1,
+                points,
+                on,
+                status,
+                source,
+                "",
+                recorder,
+                reviewed_by,
+                reviewed_at,
+                REJECTED_REASON if status == EntryStatus.REJECTED else "",
+            ),
+            village.code,
+            reverse=(
+                reversible and status == EntryStatus.APPROVED and rng.random() < REVERSAL_SHARE
+            ),
+        )
+
+
+def _source(kind: str, row: FlatNode) -> str:
+    if kind == "household":
+        return EntrySource.COLLECTED  # by the grid member; declarations are drawn separately
+    if (row.owner or "").startswith("dept:"):
+        return EntrySource.DEPARTMENT
+    return EntrySource.CONSOLE
+
+
+def _status(rng: Random, on: date, source: str, row: FlatNode) -> str:
+    """Most entries are approved; declarations are checked (some rejected), and the latest
+    weeks still wait for review. Ratings and vetoes were decided at a meeting."""
+    if row.rule is Rule.VETO or row.rule is Rule.RATING:
+        return EntryStatus.APPROVED
+    waiting = {TODAY.month: 0.35, TODAY.month - 1: 0.05}.get(on.month, 0.004)
+    if source == EntrySource.DECLARED:
+        waiting *= 2
+    draw = rng.random()
+    if draw < waiting:
+        return EntryStatus.SUBMITTED
+    rejected = 0.07 if source == EntrySource.DECLARED else 0.01
+    if draw < waiting + rejected:
+        return EntryStatus.REJECTED
+    return EntryStatus.APPROVED
+
+
+# --- the step -----------------------------------------------------------------------------
+
+
+def build_scoring(build: "Build") -> None:
+    """Every shipped scheme loaded, 2026 recorded to late November, January–October closed."""
+    # Runs once the step's transaction has committed (at once outside one): the services it
+    # calls open durable transactions of their own.
+    transaction.on_commit(partial(_score_year, build))
+
+
+def _score_year(build: "Build") -> None:
+    from .generator import COUNTY_CODE  # the generator lists this step: import here, not above
+
+    started = time.monotonic()
+    county = Region.objects.get(code=COUNTY_CODE)
+    logins = Logins.load()
+    plans = [_load(build, path, county, logins) for path in sorted(SCHEMES_DIR.glob("*.yaml"))]
+    for kind in sorted({plan.kind for plan in plans}):
+        subjects_sync(kind=kind)
+    strengths = Strengths(build)
+    villages = list(
+        Region.objects.filter(level=Level.VILLAGE, code__startswith=COUNTY_CODE).order_by("code")
+    )
+    _assign_tracks(plans, villages, strengths)
+    build.out(f"  schemes: {len(plans)} loaded ({', '.join(plan.code for plan in plans)})")
+
+    ledger = Ledger(build.batch_size)
+    metrics = Metrics(strengths)
+    metric_rows = 0
+    for plan in plans:
+        for window in plan.windows:
+            plan.periods[window.label] = period_open(
+                scheme=plan.scheme, label=window.label, acting_user=logins.county
+            )
+        _record(plan, villages, strengths, Recorder(plan, ledger, logins))
+        metric_rows += _report_metrics(plan, villages, metrics, build.batch_size)
+    ledger.flush()
+    counts = ledger.counts
+    build.out(
+        f"  entries: {counts['entries']:,} ({counts['approved']:,} approved, "
+        f"{counts['submitted']:,} submitted, {counts['rejected']:,} rejected, "
+        f"{counts['reversals']:,} reversals); reported metrics: {metric_rows:,} "
+        f"({time.monotonic() - started:.1f} s)"
+    )
+
+    closed = 0
+    for cadence in CADENCE_ORDER:
+        if cadence == "quarter":
+            # Derived figures need the months closed (member points for the cadres' 千分制).
+            _derive_percentiles(plans)
+        closing = time.monotonic()
+        batch = [(plan, label) for plan in plans for c, label in plan.closes() if c == cadence]
+        for plan, label in sorted(batch, key=lambda pair: (pair[1], pair[0].code)):
+            period = plan.periods.get(label) or period_open(
+                scheme=plan.scheme, label=label, acting_user=logins.county
+            )
+            period_close(period=period, acting_user=logins.county)
+            closed += 1
+        if batch:
+            build.out(
+                f"  closed {len(batch)} {cadence} periods ({time.monotonic() - closing:.1f} s)"
+            )
+    build.out(
+        f"  scoring: {counts['entries']:,} entries, {closed} periods closed "
+        f"in {time.monotonic() - started:.1f} s"
+    )
+
+
+def _load(build: "Build", path: Path, county: Region, logins: Logins) -> Plan:
+    version, _created = scheme_load(
+        text=path.read_text(encoding="utf-8"),
+        filename=f"schemes/{path.name}",
+        region=county,
+        acting_user=logins.county,
+    )
+    spec = version.spec()
+    rates = RATES[str(spec.subject_kind)]
+    bonus, deductions = SCHEME_RATES.get(spec.code, (rates.bonus, rates.deductions))
+    tables = {"": ItemTable.of(spec, None)}
+    tables.update({name: ItemTable.of(spec, name) for name in spec.variants})
+    return Plan(
+        build=build,
+        scheme=version.scheme,
+        spec=spec,
+        tables=tables,
+        windows=_windows(str(spec.cadence)),
+        bonus_rate=bonus,
+        deduction_rate=deductions,
+        raters=SCHEME_RATERS.get(spec.code, rates.raters),
+    )
+
+
+def _assign_tracks(plans: list[Plan], villages: list[Region], strengths: Strengths) -> None:
+    """示范/创优/强基 by strength (with exceptions), when a village scheme has those tracks."""
+    wanted = {name for name, _share in TRACK_SHARES}
+    if not any(plan.kind == "village" and wanted <= set(plan.tables) for plan in plans):
+        return
+    rng = strengths.build.rng("tracks")
+    order = sorted(villages, key=lambda v: -(strengths.village(v.code)[0] + rng.gauss(0, 0.5)))
+    start = 0
+    for index, (track, share) in enumerate(TRACK_SHARES):
+        end = len(order) if index == len(TRACK_SHARES) - 1 else start + round(share * len(order))
+        Subject.objects.filter(kind="village", region__in=order[start:end]).update(track=track)
+        start = end
+
+
+def _record(plan: Plan, villages: list[Region], strengths: Strengths, recorder: Recorder) -> None:
+    """Every subject's entries in every period of the plan, village by village."""
+    kind = plan.kind
+    total = Subject.objects.filter(
+        kind=kind, active=True, region__code__startswith=villages[0].code[:6]
+    ).count()
+    scale = min(1.0, FULL_RATE_SUBJECTS / total) if total else 1.0
+    vetoes = _veto_plan(plan, total)
+    share = VILLAGE_SHARE[kind]
+    ordinal = 0
+    for village in villages:
+        subjects = _subjects(kind, village)
+        own = strengths.members(kind, village.code, len(subjects))
+        monthly = strengths.village(village.code)
+        rng = plan.build.rng("scoring", plan.code, village.code)
+        for subject, personal in zip(subjects, own, strict=True):
+            table = plan.table(subject.track)
+            factors = CLASS_FACTORS.get(subject.track, (1.0, 1.0))
+            quality = {row.code: rng.gauss(0, 0.04) for row in table.ratings}
+            wrote = False
+            for window in plan.windows:
+                months = window.month_numbers
+                z = share * sum(monthly[m - 1] for m in months) / len(months)
+                z += math.sqrt(1 - share * share) * personal
+                wrote |= _subject_window(
+                    rng, recorder, table, village, subject, window, z, scale, factors, quality
+                )
+                veto = table.vetoes.get(vetoes.get((ordinal, window.label), ""))
+                if veto is not None:
+                    day = _day(rng, window.start, window.last)
+                    recorder.entry(rng, village, subject, veto, day, reversible=False)
+                    wrote = True
+            if not wrote and kind == "household" and table.bonus:
+                # Every household has some history, even when the rates are scaled down.
+                closed = [w for w in plan.windows if w.closed]
+                window = closed[rng.randrange(len(closed))]
+                row = _pick(rng, table.bonus, table.bonus_weights)
+                recorder.entry(rng, village, subject, row, _day(rng, window.start, window.last))
+            ordinal += 1
+
+
+def _subject_window(
+    rng: Random,
+    recorder: Recorder,
+    table: ItemTable,
+    village: Region,
+    subject: SubjectRow,
+    window: Window,
+    z: float,
+    scale: float,
+    factors: tuple[float, float],
+    quality: dict[str, float],
+) -> bool:
+    """The entries of one subject in one period; whether there were any."""
+    plan = recorder.plan
+    wrote = False
+    for rows, weights, rate, pull in (
+        (table.bonus, table.bonus_weights, plan.bonus_rate * factors[0], STRENGTH_PULL),
+        (
+            table.deductions,
+            table.deduction_weights,
+            plan.deduction_rate * factors[1],
+            -STRENGTH_PULL,
+        ),
+    ):
+        if not rows:
+            continue
+        for _ in range(_poisson(rng, rate * window.months * scale * math.exp(pull * z))):
+            row = _pick(rng, rows, weights)
+            recorder.entry(rng, village, subject, row, _day(rng, window.start, window.last))
+            wrote = True
+    rated_on = plan.rating_day(village, window)
+    if rated_on is not None:
+        # The collective rating (集中评比): several raters each, on the township's day.
+        for row in table.ratings:
+            quality_now = 0.8 + 0.09 * z + quality[row.code]
+            for _ in range(rng.randint(*plan.raters)):
+                label, factor = _level(rng, row, quality_now)
+                recorder.entry(rng, village, subject, row, rated_on, label=label, factor=factor)
+                wrote = True
+    return wrote
+
+
+def _veto_plan(plan: Plan, total: int) -> dict[tuple[int, str], str]:
+    """(subject ordinal, period label) → veto item code: a handful across the county, in
+    closed periods, the scheme's veto items used in turn."""
+    items = sorted({code for table in plan.tables.values() for code in table.vetoes})
+    closed = [w.label for w in plan.windows if w.closed]
+    if not items or not closed or not total:
+        return {}
+    rng = plan.build.rng("vetoes", plan.code)
+    count = max(1, round(total * RATES[plan.kind].vetoes_per_thousand / 1000))
+    ordinals = rng.sample(range(total), min(count, total))
+    return {
+        (ordinal, rng.choice(closed)): items[index % len(items)]
+        for index, ordinal in enumerate(ordinals)
+    }
+
+
+def _report_metrics(plan: Plan, villages: list[Region], metrics: Metrics, batch_size: int) -> int:
+    """The figures departments report for the plan's metric items, per subject and period:
+    the village's figure, and for a person (a cadre's own grid visits) that figure give or take
+    a personal offset."""
+    names = [name for name in plan.reported_metrics() if name != PERCENTILE_METRIC]
+    if not names:
+        return 0
+    personal = plan.kind not in ("village", "team")
+    written, rows = 0, []
+    for village in villages:
+        rng = plan.build.rng("metric-personal", plan.kind, village.code)
+        for subject in _subjects(plan.kind, village):
+            offsets = {name: rng.gauss(0, 2.0) if personal else 0.0 for name in names}
+            for window in plan.windows:
+                for name in names:
+                    value = metrics.village(village.code, name, window.month_numbers)
+                    low, high = METRIC_PROFILES.get(name, DEFAULT_METRIC)[4:]
+                    value = min(high, max(low, value + offsets[name]))
+                    rows.append(
+                        MetricValue(
+                            period=plan.periods[window.label],
+                            subject_id=subject.pk,
+                            metric=name,
+                            value_scaled=_metric_scaled(value),
+                        )
+                    )
+        if len(rows) >= batch_size or village is villages[-1]:
+            with transaction.atomic():
+                MetricValue.objects.bulk_create(rows)
+            written, rows = written + len(rows), []
+    return written
+
+
+def _derive_percentiles(plans: list[Plan]) -> int:
+    """member_points_percentile of the cadres who are party members: where their member points
+    over the period's closed months rank within their class (0 = top), in one statement."""
+    members = next((p for p in plans if p.kind == "party_member"), None)
+    written = 0
+    for plan in plans:
+        if members is None or PERCENTILE_METRIC not in plan.reported_metrics():
+            continue
+        for window in plan.windows:
+            months = list(
+                Period.objects.filter(
+                    scheme=members.scheme,
+                    cadence="month",
+                    label__in=labels_within("month", window.start, window.last),
+                    status=PeriodStatus.CLOSED,
+                ).values_list("pk", flat=True)
+            )
+            if not months:
+                continue
+            marks = ", ".join(["%s"] * len(months))
+            with transaction.atomic(), connection.cursor() as cursor:
+                cursor.execute(
+                    "INSERT INTO ledger_metricvalue (period_id, subject_id, metric, value_scaled) "
+                    "SELECT %s, c.id, %s, CAST(ROUND(p.pr * 1000000) AS BIGINT) "
+                    "FROM people_subject c JOIN (SELECT s.person_id, PERCENT_RANK() OVER "
+                    "(PARTITION BY s.track ORDER BY SUM(r.total) DESC) AS pr "
+                    "FROM periods_result r JOIN people_subject s ON s.id = r.subject_id "
+                    f"WHERE r.period_id IN ({marks}) GROUP BY s.id, s.person_id, s.track) p "
+                    "ON p.person_id = c.person_id WHERE c.kind = %s AND c.active = %s",
+                    [plan.periods[window.label].pk, PERCENTILE_METRIC, *months, "cadre", True],
+                )
+                written += max(cursor.rowcount, 0)
+    return written

@@ -1,0 +1,344 @@
+"""The demo's year of scoring (`build_scoring`): schemes loaded, a plausible ledger, periods closed.
+
+The step runs its services in transactions of their own once the step's transaction has
+committed, so it cannot run inside a test's transaction. The demo is therefore built for this
+module outside any test, committed to the test database and deleted afterwards; it is built twice
+(same seed) so that the last test can compare the two. The tests only read it.
+"""
+
+from collections import Counter, defaultdict
+from io import StringIO
+from pathlib import Path
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.core.management import call_command
+from django.db import connection
+from django.db.models import Count, F, Sum
+
+from kaoping.demo.reset import wipe_all
+from kaoping.demo.scoring import CLOSED_UNTIL, TODAY
+from kaoping.ledger.chain import chain_verify
+from kaoping.ledger.models import Entry, MetricValue
+from kaoping.people.models import Subject
+from kaoping.periods.calendar import labels_within, period_dates
+from kaoping.periods.metrics import COMPUTED
+from kaoping.periods.models import Period, Result, ResultNode
+from kaoping.regions.models import Region
+from kaoping.schemes.loader import load_scheme_text
+from kaoping.schemes.models import Scheme, SchemeNode
+from kaoping.schemes.spec import Rule
+
+pytestmark = pytest.mark.django_db  # sets up the test database; each test's writes roll back
+
+SMALL = 1500
+SCHEMES = Path(__file__).resolve().parents[3] / "schemes"
+SPECS = {
+    spec.code: spec
+    for spec in (
+        load_scheme_text(path.read_text(encoding="utf-8"), filename=path.name)
+        for path in sorted(SCHEMES.glob("*.yaml"))
+    )
+}
+
+
+def build() -> str:
+    out = StringIO()
+    call_command("demo", "--households", str(SMALL), "--rebuild", stdout=out)
+    return out.getvalue()
+
+
+def first_totals() -> dict[str, list[tuple]]:
+    """The first 20 results of each scheme's first closed period, ordered by a key that does not
+    depend on row ids."""
+    found = {}
+    for code in SPECS:
+        period = (
+            Period.objects.filter(scheme__code=code, status="closed")
+            .order_by("end", "start")
+            .first()
+        )
+        rows = Result.objects.filter(period=period).values_list(
+            "subject__region__code",
+            "subject__household__number",
+            "subject__person__id_number",
+            "total",
+            "rank",
+        )
+        found[code] = sorted(rows, key=lambda r: (r[0], r[1] or "", r[2] or ""))[:20]
+    return found
+
+
+@pytest.fixture(scope="module")
+def built(django_db_setup, django_db_blocker):
+    """(output of the second build, first totals of each build, entries of each build)."""
+    with django_db_blocker.unblock():
+        name = str(connection.settings_dict["NAME"])
+        assert "test" in name or "memory" in name, f"not a test database: {name}"
+        runs = []
+        for _ in range(2):
+            output = build()
+            runs.append((first_totals(), Entry.objects.count()))
+        try:
+            yield output, runs
+        finally:
+            wipe_all()
+
+
+@pytest.fixture
+def demo(built):
+    return built[0]
+
+
+def expected_closed(spec) -> set[tuple[str, str]]:
+    """(cadence, label) the demo closes: the scheme's own periods and its roll-ups that end by
+    the end of October 2026; never the year, which is not over."""
+    cadences = [str(spec.cadence), *(str(r.cadence) for r in spec.rollups)]
+    return {
+        (cadence, label)
+        for cadence in cadences
+        for label in labels_within(cadence, period_dates("year", "2026")[0], CLOSED_UNTIL)
+        if period_dates(cadence, label)[1] <= CLOSED_UNTIL
+    }
+
+
+def scored(kind: str) -> int:
+    return Subject.objects.filter(kind=kind, active=True, region__code__startswith="330304").count()
+
+
+def test_every_shipped_scheme_is_loaded_by_the_county_login(demo):
+    assert "build_scoring:" in demo
+    assert "entries" in demo and "periods closed" in demo
+    assert set(Scheme.objects.values_list("code", flat=True)) == set(SPECS)
+    county = get_user_model().objects.get(username="county")
+    for scheme in Scheme.objects.all():
+        version = scheme.latest_version()
+        assert version.loaded_by == county
+        assert scheme.region.code == "330304"
+
+
+def test_expected_periods_are_closed_with_one_result_per_subject(demo):
+    county = get_user_model().objects.get(username="county")
+    for code, spec in SPECS.items():
+        kind = str(spec.subject_kind)
+        closed = Period.objects.filter(scheme__code=code, status="closed")
+        assert set(closed.values_list("cadence", "label")) == expected_closed(spec), code
+        assert not closed.filter(cadence="year").exists()
+        subjects = scored(kind)
+        assert subjects > 0
+        for period in closed.annotate(n=Count("results")):
+            assert period.n == subjects, (code, period.label)
+            assert period.closed_by == county
+        # The current period is open, and has entries of its first weeks.
+        current = Period.objects.get(
+            scheme__code=code, cadence=str(spec.cadence), start__lte=TODAY, end__gte=TODAY
+        )
+        assert current.status == "open"
+        assert Entry.objects.filter(
+            scheme__code=code, occurred_on__gte=current.start, occurred_on__lte=TODAY
+        ).exists()
+        assert not Entry.objects.filter(scheme__code=code, occurred_on__gt=TODAY).exists()
+        assert not Entry.objects.filter(scheme__code=code).exclude(cadence="").exists()
+
+
+def test_village_tracks_follow_the_contest_shares(demo):
+    tracks = Counter(Subject.objects.filter(kind="village").values_list("track", flat=True))
+    assert sum(tracks.values()) == 190
+    assert tracks == {"示范": 38, "创优": 95, "强基": 57}
+    members = Subject.objects.filter(kind="party_member")
+    assert set(members.values_list("track", flat=True)) == set("ABCDEF")
+    results = Result.objects.filter(period__scheme__code="leitai-biwu", period__label="2026-03")
+    assert set(results.values_list("rank_group", flat=True)) == {"示范", "创优", "强基"}
+    assert set(results.values_list("variant", flat=True)) == {"示范", "创优", "强基"}
+
+
+def test_household_totals_start_from_the_base_and_spread(demo):
+    months = Period.objects.filter(scheme__code="household-points", cadence="month")
+    for period in months.filter(status="closed"):
+        results = Result.objects.filter(period=period)
+        totals = list(results.values_list("total", flat=True))
+        assert len(set(totals)) > 10, period.label  # ranks spread
+        assert max(results.values_list("rank", flat=True)) > 1
+        assert 98 <= sorted(totals)[len(totals) // 2] <= 106, period.label
+        # Households with nothing approved in the month keep exactly the base.
+        with_rows = ResultNode.objects.filter(period=period).values("subject_id")
+        untouched = results.exclude(subject_id__in=with_rows)
+        assert untouched.exists()
+        assert set(untouched.values_list("total", flat=True)) == {100}
+    # A quarter counts the base once: 100 + Σ(month − 100).
+    quarter = Period.objects.get(scheme__code="household-points", label="2026-Q2")
+    monthly = defaultdict(int)
+    for subject_id, total in Result.objects.filter(
+        period__scheme__code="household-points", period__label__in=["2026-04", "2026-05", "2026-06"]
+    ).values_list("subject_id", "total"):
+        monthly[subject_id] += total - 100
+    for result in Result.objects.filter(period=quarter)[:300]:
+        assert result.total == max(0, 100 + monthly[result.subject_id])
+    # Households differ persistently: the top fifth of the first half is mostly above the median
+    # of the third quarter too.
+    first = dict(
+        Result.objects.filter(
+            period__scheme__code="household-points", period__label="2026-Q1"
+        ).values_list("subject_id", "total")
+    )
+    third = dict(
+        Result.objects.filter(
+            period__scheme__code="household-points", period__label="2026-Q3"
+        ).values_list("subject_id", "total")
+    )
+    top = sorted(first, key=first.get, reverse=True)[: len(first) // 5]
+    median = sorted(third.values())[len(third) // 2]
+    assert sum(third[s] > median for s in top) > 0.6 * len(top)
+
+
+def test_every_household_has_some_history(demo):
+    households = Subject.objects.filter(kind="household")
+    with_entries = households.filter(entries__isnull=False).distinct().count()
+    assert with_entries == households.count() == SMALL
+
+
+def test_vetoes_fire_in_the_household_scheme(demo):
+    fired = ResultNode.objects.filter(
+        period__scheme__code="household-points", period__status="closed", fired=True
+    )
+    assert fired.exists()
+    month = fired.filter(period__cadence="month").first()
+    result = Result.objects.get(period=month.period, subject=month.subject)
+    effect = SchemeNode.objects.get(version=month.period.version, variant="", code=month.code)
+    if effect.veto_effect == "zero":
+        assert result.zeroed and result.total == 0
+    elif effect.veto_effect == "bar":
+        assert result.barred
+    else:
+        assert result.grade_forced
+
+
+def test_rating_and_metric_items_score_in_the_village_schemes(demo):
+    village_schemes = [code for code, spec in SPECS.items() if str(spec.subject_kind) == "village"]
+    assert len(village_schemes) == 3
+    for code in village_schemes:
+        spec = SPECS[code]
+        rows = {row.code: row for row in spec.flatten() if row.is_item}
+        ratings = [c for c, r in rows.items() if r.rule is Rule.RATING]
+        metrics = [c for c, r in rows.items() if r.rule is Rule.METRIC and r.metric not in COMPUTED]
+        closed = ResultNode.objects.filter(period__scheme__code=code, period__status="closed")
+        assert closed.filter(code__in=ratings, value__gt=0).exists(), code
+        for item in ratings:
+            assert closed.filter(code=item, value__gt=0).exists(), (code, item)
+        for item in metrics:
+            assert closed.filter(code=item, value__gt=0).exists(), (code, item)
+        # Ratings differ between villages and rankings are not all ties.
+        results = Result.objects.filter(period__scheme__code=code, period__status="closed")
+        assert results.values("total").distinct().count() > 50, code
+
+
+def test_reported_metrics_cover_every_subject_and_period(demo):
+    for code, spec in SPECS.items():
+        names = {row.metric for row in spec.flatten() if row.metric} - set(COMPUTED)
+        if not names:
+            continue
+        kind = str(spec.subject_kind)
+        for period in Period.objects.filter(scheme__code=code, cadence=str(spec.cadence)):
+            values = MetricValue.objects.filter(period=period, metric__in=names)
+            per_metric = Counter(values.values_list("metric", flat=True))
+            assert set(per_metric) == names, (code, period.label)
+            if "member_points_percentile" not in names:
+                assert set(per_metric.values()) == {scored(kind)}, (code, period.label)
+            lowest, highest = (
+                min(values.values_list("value_scaled", flat=True)),
+                max(values.values_list("value_scaled", flat=True)),
+            )
+            assert -200_000 <= lowest < highest <= 1_000_000, (code, period.label)
+    # The cadres' party-member percentile comes from the closed member months: the members only.
+    percentile = MetricValue.objects.filter(
+        metric="member_points_percentile", period__label="2026-H1"
+    )
+    members = Subject.objects.filter(kind="party_member").values("person_id")
+    cadres_in_party = Subject.objects.filter(kind="cadre", person_id__in=members).count()
+    assert percentile.count() == cadres_in_party > 0
+    assert percentile.filter(value_scaled=0).exists()  # someone tops their class
+
+
+def test_entries_not_approved_do_not_count(demo):
+    entries = Entry.objects.filter(scheme__code="household-points", occurred_on__lte=CLOSED_UNTIL)
+    statuses = Counter(entries.values_list("status", flat=True))
+    assert statuses["submitted"] > 0 and statuses["rejected"] > 0
+    assert statuses["approved"] > 10 * (statuses["submitted"] + statuses["rejected"])
+    # More wait for review in the open month than in the closed ones.
+    november = Entry.objects.filter(scheme__code="household-points", occurred_on__gt=CLOSED_UNTIL)
+    assert november.filter(status="submitted").count() > 0.2 * november.count()
+    period = Period.objects.get(scheme__code="household-points", label="2026-05")
+    in_month = Entry.objects.filter(
+        scheme=period.scheme, occurred_on__gte=period.start, occurred_on__lte=period.end
+    )
+    approved = {
+        (row["subject_id"], row["item_code"]): row["n"]
+        for row in in_month.filter(status="approved")
+        .values("subject_id", "item_code")
+        .annotate(n=Sum("sign"))
+    }
+    nodes = {
+        (row.subject_id, row.code): row.entry_count
+        for row in ResultNode.objects.filter(period=period, code__in={c for _s, c in approved})
+    }
+    # One node row per item with approved entries (a fully reversed one counts 0), and its
+    # count is of approved entries only.
+    assert nodes == approved
+    everything = Counter(in_month.values_list("subject_id", "item_code"))
+    pending = set(in_month.exclude(status="approved").values_list("subject_id", "item_code"))
+    assert pending and all(nodes.get(key, 0) < everything[key] for key in pending)
+
+
+def test_reversals_cancel_approved_entries(demo):
+    reversals = Entry.objects.filter(sign=-1).select_related("reverses")
+    assert reversals.count() > 0
+    assert reversals.filter(reverses__isnull=True).count() == 0
+    for reversal in reversals[:200]:
+        original = reversal.reverses
+        assert original.sign == 1 and original.status == "approved"
+        assert (reversal.subject_id, reversal.item_code, reversal.occurred_on) == (
+            original.subject_id,
+            original.item_code,
+            original.occurred_on,
+        )
+        assert reversal.quantity_scaled == original.quantity_scaled
+        assert reversal.label == original.label
+
+
+def test_the_demo_ledger_verifies_and_was_reviewed(demo):
+    assert list(chain_verify(region_prefix="330304")) == []
+    reviewed = Entry.objects.exclude(status="submitted").filter(sign=1)
+    assert not reviewed.filter(reviewed_at__isnull=True).exists()
+    assert not Entry.objects.filter(status="submitted", reviewed_at__isnull=False).exists()
+    assert not reviewed.filter(reviewed_by_id=F("created_by_id")).exists()  # nobody their own
+    rejected = Entry.objects.filter(status="rejected")
+    assert rejected.exists() and not rejected.filter(review_reason="").exists()
+    users = get_user_model().objects.in_bulk(field_name="username")
+    by_review = Entry.objects.filter(reviewed_by=users["review"])
+    assert by_review.exists()
+    assert not by_review.exclude(subject__region__parent__code="330304001001").exists()
+    declared = Entry.objects.filter(created_by=users["villager"])
+    assert declared.exists() and set(declared.values_list("source", flat=True)) == {"declared"}
+
+
+def test_entries_are_credited_to_the_demo_logins_where_they_fit(demo):
+    users = get_user_model().objects.in_bulk(field_name="username")
+    grid = Region.objects.get(code="330304001001001")
+    by_grid = Entry.objects.filter(created_by=users["grid"])
+    assert by_grid.exists()
+    assert not by_grid.exclude(subject__region=grid).exists()
+    assert by_grid.filter(scheme__code="household-points").count() == by_grid.count()
+    by_township = Entry.objects.filter(created_by=users["township"])
+    assert by_township.exists()
+    assert not by_township.exclude(subject__region__code__startswith="330304001").exists()
+    by_dept = Entry.objects.filter(created_by=users["dept"])
+    villages = set(users["dept"].role_assignments.get().department.villages.all())
+    assert by_dept.exists()
+    assert {entry.subject.region for entry in by_dept.select_related("subject__region")} <= villages
+
+
+def test_same_seed_same_results(built):
+    _output, ((first, entries), (again, entries_again)) = built
+    assert all(len(rows) == 20 for rows in first.values())
+    assert again == first
+    assert entries_again == entries
