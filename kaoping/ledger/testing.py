@@ -1,11 +1,14 @@
 """Import files for tests and benchmarks: a small household scheme and generated spreadsheets.
 
 `import_workbook` streams rows into an .xlsx with openpyxl's write-only mode, so a 100,000-row
-file is built without holding it in memory; `generated_rows` makes those rows.
+file is built without holding it in memory; `generated_rows` makes those rows, `make_households`
+the subjects they name, and `timed_import` previews and imports a file, timing both.
 """
 
 import io
 import itertools
+import resource
+import time
 from collections.abc import Iterable, Iterator, Sequence
 from datetime import date, timedelta
 
@@ -98,3 +101,28 @@ def make_households(region, count: int, *, prefix: str | None = None) -> list[st
     )
     subjects_sync(kind="household")
     return numbers
+
+
+def timed_import(*, scheme, data: bytes, filename: str, user) -> dict:
+    """Upload (preview) and commit one file; seconds per step and the process's peak RSS in MB.
+
+    Peak RSS is the high-water mark of the whole process, so run one import per process to
+    read it as the import's.
+    """
+    from .imports import import_commit, import_upload
+
+    started = time.perf_counter()
+    job = import_upload(scheme=scheme, data=data, filename=filename, acting_user=user)
+    checked = time.perf_counter()
+    if not job.errors:
+        job = import_commit(job, user)
+    done = time.perf_counter()
+    return {
+        "job": job.pk,
+        "status": str(job.status),
+        "rows": job.rows_total,
+        "problems": len(job.errors),
+        "preview_s": round(checked - started, 2),
+        "commit_s": round(done - checked, 2),
+        "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024,
+    }

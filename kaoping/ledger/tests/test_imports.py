@@ -25,7 +25,13 @@ from kaoping.ledger.imports import (
 from kaoping.ledger.models import Entry, EntrySource, EntryStatus, ImportJob, LedgerChain
 from kaoping.ledger.services import Recorder
 from kaoping.ledger.tasks import import_commit_task
-from kaoping.ledger.testing import HOUSEHOLD_SCHEME, import_workbook
+from kaoping.ledger.testing import (
+    HOUSEHOLD_SCHEME,
+    generated_rows,
+    import_workbook,
+    make_households,
+    timed_import,
+)
 from kaoping.periods.models import Period, PeriodStatus
 from kaoping.periods.services import period_open
 from kaoping.schemes.services import scheme_load
@@ -480,6 +486,18 @@ def test_xlsx_rows_handles_prefixed_tags_and_phonetic_runs():
 )
 def test_parse_date(text, expected):
     assert parse_date(text) == expected
+
+
+# ─── the benchmark helpers ───
+
+
+def test_generated_file_imports_with_timings(county, scheme):
+    numbers = make_households(county.region("330304001001001"), 30)
+    data = import_workbook(generated_rows(numbers, count=120, start=date(2026, 3, 1)))
+    result = timed_import(scheme=scheme, data=data, filename="gen.xlsx", user=county.users["carol"])
+    assert (result["status"], result["rows"], result["problems"]) == ("committed", 120, 0)
+    assert Entry.objects.filter(import_job=result["job"]).count() == 120
+    assert list(chain_verify()) == []
 
 
 # ─── the command ───
