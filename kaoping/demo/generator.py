@@ -40,6 +40,7 @@ from kaoping.people.models import (
 )
 from kaoping.regions.models import Cluster, Department, Level, Region
 from kaoping.regions.services import region_kind
+from kaoping.store.demo import build_store
 
 from .names import CLUSTER_ORDINALS, DEPARTMENTS, TOWNSHIPS
 from .people import HEAD, MALE, REFERENCE_DATE, ResidentFactory, age_on, years_after
@@ -67,6 +68,7 @@ class Build:
     households: int = 20_000
     batch_size: int = 5_000
     out: Out = field(default=lambda line: None)
+    scores: bool = True  # steps that load schemes and score (declared with `scores_only`)
 
     def rng(self, *topic: object) -> random.Random:
         # One stream per topic (step, village): a change to one step's draws leaves every other
@@ -610,6 +612,7 @@ STEPS: list[Callable[[Build], None]] = [
     build_grid_posts,
     build_logins,
     build_scoring,
+    build_store,
 ]
 
 
@@ -618,11 +621,20 @@ def demo_exists() -> bool:
 
 
 def demo_build(build: Build) -> None:
-    """Run every step, each in its own transaction, and record one audit row at the end."""
+    """Run every step, each in its own transaction, and record one audit row at the end.
+
+    A step that calls services (which open durable transactions of their own) says so with
+    `manages_transactions = True` and runs outside the wrapper.
+    """
     for step in STEPS:
         started = time.monotonic()
-        with transaction.atomic(durable=True):
+        if getattr(step, "scores_only", False) and not build.scores:
+            continue
+        if getattr(step, "manages_transactions", False):
             step(build)
+        else:
+            with transaction.atomic(durable=True):
+                step(build)
         build.out(f"{step.__name__}: {time.monotonic() - started:.1f} s")
     with transaction.atomic(durable=True):
         audit_record(

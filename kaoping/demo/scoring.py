@@ -36,11 +36,9 @@ village by village and inserted with one `executemany` per `Build.batch_size` ro
 FULL_RATE_SUBJECTS households (or members) the rates are scaled down, every household still
 getting at least one entry, so a million households make a few million entries.
 
-Transactions: `scheme_load` and `period_close` open durable transactions of their own, which
-cannot nest in the durable block `demo_build` runs each step in. So the step defers its work
-with `transaction.on_commit` until that (empty) block has committed, and then writes in many
-short transactions. Inside a transaction that never commits (pytest-django's `django_db`), the
-scoring therefore does not run at all.
+Transactions: `scheme_load` and `period_close` open durable transactions of their own, so this
+step declares `manages_transactions` and `demo_build` runs it outside its per-step wrapper; it
+writes in many short transactions.
 """
 
 import math
@@ -49,7 +47,6 @@ from bisect import bisect
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import Decimal
-from functools import partial
 from pathlib import Path
 from random import Random
 from typing import TYPE_CHECKING
@@ -734,12 +731,6 @@ def _status(rng: Random, on: date, source: str, row: FlatNode) -> str:
 
 def build_scoring(build: "Build") -> None:
     """Every shipped scheme loaded, 2026 recorded to late November, January–October closed."""
-    # Runs once the step's transaction has committed (at once outside one): the services it
-    # calls open durable transactions of their own.
-    transaction.on_commit(partial(_score_year, build))
-
-
-def _score_year(build: "Build") -> None:
     from .generator import COUNTY_CODE  # the generator lists this step: import here, not above
 
     started = time.monotonic()
@@ -1000,3 +991,7 @@ def _derive_percentiles(plans: list[Plan]) -> int:
                 )
                 written += max(cursor.rowcount, 0)
     return written
+
+
+build_scoring.manages_transactions = True
+build_scoring.scores_only = True

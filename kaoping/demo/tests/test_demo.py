@@ -30,7 +30,7 @@ SMALL = 1500
 
 def demo(*args: str) -> str:
     out = StringIO()
-    call_command("demo", "--households", str(SMALL), *args, stdout=out)
+    call_command("demo", "--households", str(SMALL), "--without-scores", *args, stdout=out)
     return out.getvalue()
 
 
@@ -231,7 +231,7 @@ def test_same_seed_same_data_rerun_changes_nothing_and_rebuild_starts_over():
 @pytest.mark.django_db
 def test_too_few_households_is_refused():
     with pytest.raises(CommandError, match="at least 570"):
-        call_command("demo", "--households", "100", stdout=StringIO())
+        call_command("demo", "--households", "100", "--without-scores", stdout=StringIO())
     assert not Region.objects.exists()
 
 
@@ -297,7 +297,7 @@ def test_rebuild_deletes_referrers_first_and_breaks_the_household_head_cycle():
 
 @pytest.mark.django_db
 def test_villages_big_enough_are_split_into_grids_of_30_to_50():
-    call_command("demo", "--households", "9000", stdout=StringIO())
+    call_command("demo", "--households", "9000", "--without-scores", stdout=StringIO())
     split = 0
     for village in Region.objects.filter(level="village").prefetch_related("children"):
         per_grid = [grid.households.count() for grid in village.children.all()]

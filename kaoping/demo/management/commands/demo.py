@@ -34,8 +34,22 @@ class Command(BaseCommand):
             help="first delete ALL data of the kaoping apps and all users",
         )
         parser.add_argument("--batch-size", type=int, default=5_000, help="rows per bulk insert")
+        parser.add_argument(
+            "--without-scores",
+            action="store_true",
+            help="only the county and its people: no schemes, entries or closed periods",
+        )
 
-    def handle(self, *args, seed: int, households: int, rebuild: bool, batch_size: int, **options):
+    def handle(
+        self,
+        *args,
+        seed: int,
+        households: int,
+        rebuild: bool,
+        batch_size: int,
+        without_scores: bool,
+        **options,
+    ):
         minimum = MIN_HOUSEHOLDS_PER_VILLAGE * VILLAGE_COUNT
         if households < minimum:
             raise CommandError(f"--households must be at least {minimum}.")
@@ -61,7 +75,11 @@ class Command(BaseCommand):
             with connection.cursor() as cursor:
                 cursor.execute("PRAGMA cache_size = -131072")
         build = Build(
-            seed=seed, households=households, batch_size=batch_size, out=self.stdout.write
+            seed=seed,
+            households=households,
+            batch_size=batch_size,
+            out=self.stdout.write,
+            scores=not without_scores,
         )
         self.stdout.write(f"building {COUNTY_NAME}: {households:,} households, seed {seed}")
         demo_build(build)
