@@ -6,6 +6,7 @@ from django.db import transaction
 from django.db.models import Max
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from kaoping.core.audit import audit_record
 from kaoping.core.errors import KaopingError
@@ -28,6 +29,13 @@ TRANSITIONS = {
     "post": {PeriodStatus.CLOSED},
     "finalise": {PeriodStatus.POSTED},
     "reopen": {PeriodStatus.CLOSED, PeriodStatus.POSTED, PeriodStatus.FINAL},
+}
+
+ACTION_NAMES = {
+    "close": gettext_lazy("closed"),
+    "post": gettext_lazy("posted publicly"),
+    "finalise": gettext_lazy("finalised"),
+    "reopen": gettext_lazy("reopened"),
 }
 
 # Callables (period) → message or None, registered by other modules (e.g. open objections),
@@ -211,13 +219,14 @@ def period_close(*, period: Period, acting_user) -> dict:
             entries_compute(period=locked, acting_user=acting_user)
         engine.run(_close_statements(locked, spec))
         lists_compute(locked, spec)
-        for hook in AFTER_CLOSE:
-            hook(locked, spec, acting_user)
-        # A rectification accepted before this re-close stays accepted.
+        # A rectification accepted before this re-close stays accepted; restored before the
+        # hooks run so that they see the lists as they stand (a resolved listing needs no pledge).
         for subject_id, when in resolved.items():
             ListMembership.objects.filter(
                 period=locked, subject_id=subject_id, kind="black"
             ).update(resolved_at=when)
+        for hook in AFTER_CLOSE:
+            hook(locked, spec, acting_user)
         closed_at = timezone.now()
         new_status = PeriodStatus.POSTED if previous == PeriodStatus.POSTED else PeriodStatus.CLOSED
         Period.objects.filter(pk=locked.pk, status=previous).update(
@@ -238,6 +247,39 @@ def period_close(*, period: Period, acting_user) -> dict:
             after={"status": new_status, "version": locked.version.number, **counts},
         )
     return counts
+
+
+def membership_resolve(*, subject, list_code: str, acting_user, scheme=None) -> int:
+    """Mark every unresolved listing of `subject` on `list_code` resolved (e.g. its rectification
+    pledge was accepted), so that the listing stops being carried into later periods.
+
+    `scheme` limits it to that scheme's periods (two schemes may both have a list called black).
+    A conditional update: listings already resolved keep their time. Joins the caller's
+    transaction, so an acceptance and the resolution it causes commit together. Returns how many
+    listings were resolved.
+    """
+    with transaction.atomic():
+        rows = ListMembership.objects.filter(
+            subject=subject, list_code=list_code, resolved_at__isnull=True
+        )
+        if scheme is not None:
+            rows = rows.filter(period__scheme=scheme)
+        periods = sorted(set(rows.values_list("period__label", flat=True)))
+        resolved = rows.update(resolved_at=timezone.now())
+        if resolved:
+            audit_record(
+                actor=acting_user,
+                action="periods.membership.resolved",
+                obj=subject,
+                region_code=subject.region.code,
+                after={
+                    "list": list_code,
+                    "scheme": getattr(scheme, "code", ""),
+                    "periods": periods,
+                    "count": resolved,
+                },
+            )
+    return resolved
 
 
 def period_rebind(*, period: Period, version: SchemeVersion, acting_user) -> Period:
