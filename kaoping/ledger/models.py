@@ -32,11 +32,16 @@ class Entry(models.Model):
     """
 
     scheme = models.ForeignKey(
-        "schemes.Scheme", verbose_name=_("scheme"), on_delete=models.PROTECT, related_name="entries"
+        "schemes.Scheme",
+        db_index=False,  # entry_close_idx starts with scheme
+        verbose_name=_("scheme"),
+        on_delete=models.PROTECT,
+        related_name="entries",
     )
     subject = models.ForeignKey(
         "people.Subject",
         verbose_name=_("subject"),
+        db_index=False,  # entry_subject_item_idx starts with subject
         on_delete=models.PROTECT,
         related_name="entries",
     )
@@ -50,7 +55,7 @@ class Entry(models.Model):
     # Points as shown when recorded (under the scheme version then current); the close
     # recomputes from quantity so that a re-score under a new version is exact.
     points = models.DecimalField(_("points"), max_digits=14, decimal_places=4, default=Decimal(0))
-    occurred_on = models.DateField(_("date"), db_index=True)
+    occurred_on = models.DateField(_("date"))
     status = models.CharField(
         _("status"), max_length=10, choices=EntryStatus.choices, default=EntryStatus.SUBMITTED
     )
@@ -61,6 +66,7 @@ class Entry(models.Model):
     reverses = models.ForeignKey(
         "self",
         verbose_name=_("reverses"),
+        db_index=False,  # entry_reversed_once indexes the rows that have one
         null=True,
         blank=True,
         on_delete=models.PROTECT,
@@ -69,7 +75,7 @@ class Entry(models.Model):
     idempotency_key = models.CharField(max_length=80, null=True, blank=True, unique=True)
     # The hash chain of the village the subject belongs to: sequence number in that chain, and
     # sha256 over the previous link and every field that never changes (see ledger.chain).
-    chain_region = RegionCodeField(_("chain"), db_index=True, default="")
+    chain_region = RegionCodeField(_("chain"), default="")  # indexed by entry_chain_unique
     chain_seq = models.BigIntegerField(default=0)
     chain_hash = models.CharField(max_length=64, default="")
     # Review fields and `flags` (a reused photo is found after insert) are the only ones that
@@ -77,6 +83,7 @@ class Entry(models.Model):
     reviewed_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         verbose_name=_("reviewed by"),
+        db_index=False,  # never searched by; an index would only slow every insert
         null=True,
         blank=True,
         on_delete=models.PROTECT,
@@ -89,6 +96,7 @@ class Entry(models.Model):
     import_job = models.ForeignKey(
         "ImportJob",
         verbose_name=_("import"),
+        db_index=False,  # an import's rows are found by their idempotency keys
         null=True,
         blank=True,
         on_delete=models.PROTECT,

@@ -137,7 +137,11 @@ class Recorder:
         except InvalidOperation:
             found["quantity"] = _("The quantity must be a number.")
         else:
-            if amount <= 0 or amount * QTY_SCALE != (amount * QTY_SCALE).to_integral_value():
+            if (
+                not amount.is_finite()
+                or amount <= 0
+                or amount * QTY_SCALE != (amount * QTY_SCALE).to_integral_value()
+            ):
                 found["quantity"] = _(
                     "The quantity must be positive with at most 3 decimal places."
                 )
