@@ -96,10 +96,11 @@ else:
             "NAME": os.environ.get("SQLITE_PATH", str(DATA_DIR / "kaoping.sqlite3")),
             "OPTIONS": {
                 "transaction_mode": "IMMEDIATE",
-                "timeout": 20,
+                # A large import holds the write lock for tens of seconds; other writers wait.
+                "timeout": int(os.environ.get("SQLITE_TIMEOUT", "60")),
                 "init_command": (
                     "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; "
-                    "PRAGMA foreign_keys=ON; PRAGMA busy_timeout=20000;"
+                    "PRAGMA foreign_keys=ON;"
                 ),
             },
         }
