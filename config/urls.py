@@ -12,5 +12,6 @@ urlpatterns = [
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("admin/", admin.site.urls),
     path("api/", api.urls),
+    path("p/", include("kaoping.publishing.urls")),
     path("", include("kaoping.console.urls")),
 ]

@@ -14,6 +14,7 @@ def navigation(request):
             "schemes": user_can(user, "scheme.view"),
             "declare": user_can(user, "entry.declare"),
             "review": user_can(user, "entry.review"),
+            "objections": user_can(user, "entry.review"),
             "my_entries": user_can(user, "entry.record"),
             "imports": user_can(user, "entry.record"),
             "region_import": user_can(user, "region.change"),

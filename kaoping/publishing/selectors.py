@@ -1,0 +1,466 @@
+"""Reads of the posting: what the public page, the posters and the exports show.
+
+Everything here reads results, nodes and list memberships as the close wrote them; nothing is
+recomputed. Persons (households, party members, cadres) appear with masked names wherever the
+reader is not entitled to see them in full.
+"""
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from django.db.models import Count
+from django.http import Http404
+from django.utils.translation import gettext as _
+
+from kaoping.accounts.permissions import scopes_for
+from kaoping.core.fields import subtree_q
+from kaoping.core.privacy import mask_name, mask_phone
+from kaoping.periods.engine import PART_PREFIX
+from kaoping.periods.models import ListMembership, Period, PeriodStatus, Result, ResultNode
+from kaoping.regions.models import Level, Region
+from kaoping.schemes.models import SchemeGrade, SchemeNode, SchemeVersion
+from kaoping.schemes.spec import SchemeSpec
+
+from .models import Objection, ObjectionStatus
+
+PUBLIC_STATUSES = (PeriodStatus.POSTED, PeriodStatus.FINAL)
+# Subjects that are people: their names are personal data and are masked in public.
+PERSON_KINDS = frozenset({"household", "party_member", "cadre"})
+# Kinds of list a village notice-board poster carries.
+POSTER_KINDS = ("red", "black", "progress")
+# Rows of one list shown on a public page; longer lists are read by village or in the export.
+LIST_ROWS_SHOWN = 200
+
+
+def mask_contact(value: str) -> str:
+    """138****0001 for a telephone number, z***@example.cn for an address, else 张***1."""
+    value = value.strip()
+    if not value:
+        return ""
+    digits = sum(c.isdigit() for c in value)
+    if digits >= 7 and digits >= len(value) - 2:
+        return mask_phone(value)
+    if "@" in value:
+        local, _at, domain = value.partition("@")
+        return f"{local[:1]}***@{domain}"
+    return value[:1] + "***" + (value[-1:] if len(value) > 2 else "")
+
+
+def public_name(subject) -> str:
+    """The subject's name as the public sees it: villages and teams by name, people masked."""
+    return mask_name(subject.name) if subject.kind in PERSON_KINDS else subject.name
+
+
+def place_of(subject) -> str:
+    """Where the subject belongs, one level up: a village's township, a household's village."""
+    region = subject.region
+    if subject.kind in ("village", "team", "household"):
+        region = region.parent or region
+    return region.name
+
+
+def period_label(period: Period) -> str:
+    """2026-Q3 → “2026年第3季度” (in the reader's language)."""
+    year, _sep, rest = period.label.partition("-")
+    if period.cadence == "month":
+        return _("%(year)s, month %(n)d") % {"year": year, "n": int(rest)}
+    if period.cadence == "quarter":
+        return _("%(year)s, quarter %(n)d") % {"year": year, "n": int(rest[1:])}
+    if period.cadence == "half_year":
+        if rest == "H1":
+            return _("%(year)s, first half") % {"year": year}
+        return _("%(year)s, second half") % {"year": year}
+    return _("year %(year)s") % {"year": year}
+
+
+_SPECS: dict[tuple[int, str], SchemeSpec] = {}
+
+
+def version_spec(version: SchemeVersion) -> SchemeSpec:
+    """The parsed rules of a version, kept for the process (a version's content never changes)."""
+    key = (version.pk, version.sha256)
+    if key not in _SPECS:
+        _SPECS[key] = version.spec()
+    return _SPECS[key]
+
+
+def public_period_or_404(pk: int) -> Period:
+    """A posted or final period; anything else does not exist for the public."""
+    try:
+        return Period.objects.select_related("scheme__region", "version").get(
+            pk=pk, status__in=PUBLIC_STATUSES
+        )
+    except Period.DoesNotExist:
+        raise Http404 from None
+
+
+def public_periods():
+    return (
+        Period.objects.filter(status__in=PUBLIC_STATUSES)
+        .select_related("scheme__region")
+        .order_by("-posted_at", "-id")
+    )
+
+
+def region_choices(period: Period) -> list[Region]:
+    """Townships and villages of the scheme's county, to read the posting of one place."""
+    return list(
+        Region.objects.filter(
+            subtree_q("code", period.scheme.region.code),
+            level__in=[Level.TOWNSHIP, Level.VILLAGE],
+        ).order_by("code")
+    )
+
+
+def region_in_period(period: Period, code: str | None) -> Region | None:
+    """The region asked for with ?region=CODE, if it lies inside the scheme's county."""
+    if not code or not code.isdigit():
+        return None
+    if not code.startswith(period.scheme.region.code):
+        return None
+    return Region.objects.filter(code=code).first()
+
+
+def _in_region(queryset, region: Region | None):
+    return queryset.filter(subtree_q("subject__region__code", region.code)) if region else queryset
+
+
+@dataclass
+class ListRow:
+    position: int
+    name: str
+    place: str
+    value: str  # already formatted: points, "+3" places, or a number of periods
+    subject_id: int
+    carried: bool = False
+    tier: str = ""
+
+
+@dataclass
+class PublicList:
+    code: str
+    name: str
+    kind: str  # red, black, progress, flag, mark, streak, award
+    rows: list[ListRow] = field(default_factory=list)
+    total: int = 0  # members in all (rows may be cut at LIST_ROWS_SHOWN)
+
+
+def _fmt(value: Decimal | None) -> str:
+    if value is None:
+        return "—"
+    text = f"{value.normalize():f}"
+    return "0" if text == "-0" else text
+
+
+def list_rules(period: Period) -> list[tuple[str, str, str, object]]:
+    """(code, name, kind, rule) of every list, streak and award of the period, in scheme order."""
+    spec = version_spec(period.version)
+    rules = [(r.code, r.name, str(r.kind), r) for r in spec.ranking.lists]
+    rules += [(r.code, r.name, "streak", r) for r in spec.ranking.streaks]
+    rules += [(r.code, r.name, "award", r) for r in spec.ranking.awards]
+    return rules
+
+
+def _value(period: Period, kind: str, rule, membership: ListMembership) -> Decimal | int:
+    """What a list row is worth: points, or places gained, or periods running (a streak)."""
+    if kind == "streak" or (kind == "progress" and getattr(rule, "by", "") == "rank_gain"):
+        return membership.value
+    return period.version.to_points(membership.value)
+
+
+def _value_text(period: Period, kind: str, rule, membership: ListMembership) -> str:
+    value = _value(period, kind, rule, membership)
+    if kind == "progress":
+        if isinstance(value, int):
+            return _("+%(n)d places") % {"n": value}
+        return "+" + _fmt(value)
+    if kind == "streak":
+        return _("%(n)d periods running") % {"n": value}
+    return _fmt(value)
+
+
+def public_lists(
+    period: Period,
+    *,
+    region: Region | None = None,
+    kinds: tuple[str, ...] | None = None,
+    name_of: Callable = public_name,
+    limit: int | None = LIST_ROWS_SHOWN,
+) -> list[PublicList]:
+    """The period's lists with their members (names through `name_of`), in scheme order."""
+    rules = [r for r in list_rules(period) if kinds is None or r[2] in kinds]
+    memberships = _in_region(ListMembership.objects.filter(period=period), region)
+    totals = dict(
+        memberships.filter(list_code__in=[r[0] for r in rules])
+        .values_list("list_code")
+        .annotate(n=Count("id"))
+        .order_by()
+    )
+    lists = []
+    for code, name, kind, rule in rules:
+        tiers = {t.code: t.name for t in getattr(rule, "tiers", ())}
+        rows = memberships.filter(list_code=code).select_related("subject__region__parent")
+        rows = rows.order_by("carried", "position", "subject__region__code", "subject_id")
+        if limit is not None:
+            rows = rows[:limit]
+        lists.append(
+            PublicList(
+                code=code,
+                name=name,
+                kind=kind,
+                total=totals.get(code, 0),
+                rows=[
+                    ListRow(
+                        position=m.position,
+                        name=name_of(m.subject),
+                        place=place_of(m.subject),
+                        value=_value_text(period, kind, rule, m),
+                        subject_id=m.subject_id,
+                        carried=m.carried,
+                        tier=tiers.get(m.tier, m.tier),
+                    )
+                    for m in rows
+                ],
+            )
+        )
+    return lists
+
+
+def public_results(period: Period, *, region: Region | None = None):
+    """The period's results in rank order (a queryset, to be paginated)."""
+    return _in_region(
+        Result.objects.filter(period=period).select_related("subject__region__parent"), region
+    ).order_by("rank_group", "rank", "subject__region__code", "subject_id")
+
+
+def grade_names(period: Period) -> dict[str, str]:
+    return dict(SchemeGrade.objects.filter(version=period.version).values_list("code", "name"))
+
+
+@dataclass
+class IndexValue:
+    code: str
+    name: str
+    value: Decimal
+    max: Decimal | None
+
+
+def index_nodes(period: Period) -> list[SchemeNode]:
+    """The indices (depth-1 nodes) of the period's version, default tree, in scheme order."""
+    return list(
+        SchemeNode.objects.filter(version=period.version, variant="", depth=1).order_by("position")
+    )
+
+
+def breakdown(period: Period, result: Result) -> dict:
+    """A result by index (depth 1) and, for a composite roll-up, by part. No entries, no evidence."""
+    to_points = period.version.to_points
+    nodes = SchemeNode.objects.filter(
+        version=period.version, variant=result.variant, depth=1
+    ).order_by("position")
+    rows = dict(
+        ResultNode.objects.filter(period=period, subject_id=result.subject_id, depth=1).values_list(
+            "code", "value"
+        )
+    )
+    indices = [
+        IndexValue(
+            code=n.code,
+            name=n.name,
+            value=to_points(rows.get(n.code, n.empty_value)),
+            max=to_points(n.max),
+        )
+        for n in nodes
+    ]
+    parts = [
+        (code.removeprefix(PART_PREFIX), to_points(value))
+        for code, value in ResultNode.objects.filter(
+            period=period, subject_id=result.subject_id, code__startswith=PART_PREFIX
+        ).values_list("code", "value")
+    ]
+    on_lists = {code: name for code, name, _kind, _rule in list_rules(period)}
+    memberships = ListMembership.objects.filter(period=period, subject_id=result.subject_id)
+    return {
+        "indices": indices,
+        "parts": sorted(parts),
+        "total": to_points(result.total),
+        "grade": grade_names(period).get(result.grade_code, ""),
+        "lists": [on_lists.get(m.list_code, m.list_code) for m in memberships],
+    }
+
+
+def decided_objections(period: Period, *, subject_id: int | None = None):
+    """Upheld objections of the period with their decisions, newest first (for the public)."""
+    rows = Objection.objects.filter(period=period, status=ObjectionStatus.UPHELD).select_related(
+        "subject__region"
+    )
+    if subject_id is not None:
+        rows = rows.filter(subject_id=subject_id)
+    return rows.order_by("-decided_at", "-id")
+
+
+def objection_counts(period: Period) -> dict[str, int]:
+    counts = dict(
+        Objection.objects.filter(period=period)
+        .values_list("status")
+        .annotate(n=Count("id"))
+        .order_by()
+    )
+    return {status: counts.get(status, 0) for status in ObjectionStatus.values}
+
+
+# ── Exports ──────────────────────────────────────────────────────────────────────────────────
+
+
+@dataclass
+class Sheet:
+    title: str
+    header: list[str]
+    rows: Iterator[list]
+
+
+def name_policy(user) -> Callable:
+    """How a console user sees subjects' names: in full where they may view people, else masked.
+
+    The public export always masks (public_name); a console user sees full names exactly for
+    the subjects inside their `people.view` scopes (a villager: their own household).
+    """
+    scopes = scopes_for(user, "people.view") if user.is_authenticated else []
+    if user.is_authenticated and user.is_superuser:
+        return lambda subject: subject.name
+
+    def name_of(subject) -> str:
+        for scope in scopes:
+            if scope.household_id is not None:
+                if subject.household_id == scope.household_id:
+                    return subject.name
+            elif subject.region.code.startswith(scope.prefix):
+                return subject.name
+        return public_name(subject)
+
+    return name_of
+
+
+def _sheet_title(name: str, used: set[str]) -> str:
+    title = "".join("_" if c in "[]:*?/\\" else c for c in name)[:31] or "-"
+    base, n = title, 2
+    while title in used:
+        suffix = f" ({n})"
+        title, n = base[: 31 - len(suffix)] + suffix, n + 1
+    used.add(title)
+    return title
+
+
+def export_sheets(
+    period: Period,
+    *,
+    results,
+    memberships,
+    name_of: Callable,
+    region: Region | None = None,
+) -> list[Sheet]:
+    """One sheet of results with a column per index, then one sheet per list, as row generators.
+
+    `results` and `memberships` are the querysets the reader may see (all of them for the public
+    export, `for_user` in the console); rows are streamed in chunks, never held all at once.
+    """
+    used: set[str] = set()
+    to_points = period.version.to_points
+    indices = index_nodes(period)
+    empty = {
+        (n.variant, n.code): n.empty_value
+        for n in SchemeNode.objects.filter(version=period.version, depth=1)
+    }
+    grades = grade_names(period)
+    results = _in_region(results.filter(period=period), region)
+    memberships = _in_region(memberships.filter(period=period), region)
+
+    def result_rows() -> Iterator[list]:
+        chunk: list[Result] = []
+        queryset = results.select_related("subject__region__parent").order_by(
+            "rank_group", "rank", "subject__region__code", "subject_id"
+        )
+        for result in queryset.iterator(chunk_size=2000):
+            chunk.append(result)
+            if len(chunk) == 2000:
+                yield from _rows(chunk)
+                chunk = []
+        yield from _rows(chunk)
+
+    def _rows(chunk: list[Result]) -> Iterator[list]:
+        if not chunk:
+            return
+        values: dict[tuple[int, str], int] = {
+            (s, c): v
+            for s, c, v in ResultNode.objects.filter(
+                period=period, depth=1, subject_id__in=[r.subject_id for r in chunk]
+            ).values_list("subject_id", "code", "value")
+        }
+        for r in chunk:
+            yield [
+                r.rank_group,
+                r.rank,
+                name_of(r.subject),
+                place_of(r.subject),
+                to_points(r.total),
+                grades.get(r.grade_code, ""),
+                *[
+                    to_points(values.get((r.subject_id, n.code), empty.get((r.variant, n.code), 0)))
+                    for n in indices
+                ],
+                _("yes") if r.zeroed else "",
+                _("yes") if r.barred else "",
+            ]
+
+    sheets = [
+        Sheet(
+            title=_sheet_title(_("Results"), used),
+            header=[
+                _("ranking group"),
+                _("rank"),
+                _("name"),
+                _("belongs to"),
+                _("total"),
+                _("grade"),
+                *[n.name for n in indices],
+                _("vetoed"),
+                _("barred"),
+            ],
+            rows=result_rows(),
+        )
+    ]
+    for code, name, kind, rule in list_rules(period):
+        tiers = {t.code: t.name for t in getattr(rule, "tiers", ())}
+
+        def list_rows(code=code, kind=kind, rule=rule, tiers=tiers) -> Iterator[list]:
+            rows = (
+                memberships.filter(list_code=code)
+                .select_related("subject__region__parent")
+                .order_by("carried", "position", "subject__region__code", "subject_id")
+            )
+            for m in rows.iterator(chunk_size=2000):
+                yield [
+                    m.position or "",
+                    name_of(m.subject),
+                    place_of(m.subject),
+                    _value(period, kind, rule, m),
+                    tiers.get(m.tier, m.tier),
+                    _("yes") if m.carried else "",
+                ]
+
+        sheets.append(
+            Sheet(
+                title=_sheet_title(name, used),
+                header=[
+                    _("place on list"),
+                    _("name"),
+                    _("belongs to"),
+                    _("value"),
+                    _("tier"),
+                    _("carried over"),
+                ],
+                rows=list_rows(),
+            )
+        )
+    return sheets
