@@ -180,6 +180,14 @@ SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
 if env_bool("BEHIND_PROXY", False):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+# Trusted reverse proxies in front of the app (throttles read the client from X-Forwarded-For).
+PROXY_HOPS = int(os.environ.get("PROXY_HOPS", "1" if env_bool("BEHIND_PROXY", False) else "0"))
+
+# Public objections (公示异议): at most this many per client address, and per posted period, in
+# each window; a shared cache (CACHE_URL) makes the limits hold across web workers.
+OBJECTION_MAX_PER_ADDRESS = int(os.environ.get("OBJECTION_MAX_PER_ADDRESS", "5"))
+OBJECTION_MAX_PER_PERIOD = int(os.environ.get("OBJECTION_MAX_PER_PERIOD", "200"))
+OBJECTION_WINDOW_SECONDS = int(os.environ.get("OBJECTION_WINDOW_SECONDS", "3600"))
 
 LOGGING = {
     "version": 1,

@@ -2,6 +2,8 @@ from django import forms
 from django.contrib.auth.forms import AuthenticationForm
 from django.utils.translation import gettext_lazy as _
 
+from kaoping.core.http import client_address
+
 from .services import login_failure_record, login_failures_clear, login_is_blocked
 
 
@@ -13,7 +15,7 @@ class ThrottledAuthenticationForm(AuthenticationForm):
     }
 
     def _address(self) -> str:
-        return self.request.META.get("REMOTE_ADDR", "") if self.request else ""
+        return client_address(self.request) if self.request else ""
 
     def clean(self):
         username = self.cleaned_data.get("username") or ""

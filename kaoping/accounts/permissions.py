@@ -22,25 +22,55 @@ ROLE_ACTIONS: dict[str, frozenset[str]] = {
             "entry.record",
             "entry.review",
             "period.close",
+            "objection.view",
+            "objection.decide",
+            "store.view",
+            "store.report",
+            "store.manage",
+            "store.stock",
         }
     ),
     Role.TOWNSHIP_STAFF: frozenset(
         # Closing ranks the whole county, so it stays with the county admin.
-        _VILLAGE_READ | {"people.change", "scheme.view", "entry.record", "entry.review"}
+        _VILLAGE_READ
+        | {
+            "people.change",
+            "scheme.view",
+            "entry.record",
+            "entry.review",
+            "objection.view",
+            "store.view",
+            "store.report",
+            "store.manage",
+            "store.stock",
+        }
     ),
     Role.DEPARTMENT_SCORER: frozenset(
         {"region.view", "entry.view", "entry.record", "period.view", "scheme.view"}
     ),
     Role.VILLAGE_SECRETARY: frozenset(
-        _VILLAGE_READ | {"people.change", "scheme.view", "entry.record"}
+        _VILLAGE_READ
+        | {"people.change", "scheme.view", "entry.record", "store.view", "store.report"}
     ),
     Role.VILLAGE_COMMITTEE: frozenset(_VILLAGE_READ | {"scheme.view", "entry.record"}),
     Role.GRID_MEMBER: frozenset(_VILLAGE_READ | {"people.change", "scheme.view", "entry.record"}),
-    Role.REVIEW_MEMBER: frozenset(_VILLAGE_READ | {"scheme.view", "entry.review"}),
-    Role.STORE_KEEPER: frozenset({"region.view", "people.view", "store.view", "store.redeem"}),
+    Role.REVIEW_MEMBER: frozenset(_VILLAGE_READ | {"scheme.view", "entry.review", "objection.view"}),
+    Role.STORE_KEEPER: frozenset(
+        {"region.view", "people.view", "store.view", "store.report", "store.redeem", "store.stock"}
+    ),
     Role.VILLAGER: frozenset(
         # The rules are public to the people they score.
-        {"region.view", "people.view", "scheme.view", "entry.view", "entry.declare", "period.view"}
+        {
+            "region.view",
+            "people.view",
+            "scheme.view",
+            "entry.view",
+            "entry.declare",
+            "period.view",
+            # Their own household's account: balance, history, requests to the store.
+            "store.view",
+            "store.request",
+        }
     ),
 }
 

@@ -22,6 +22,7 @@ class EntrySource(models.TextChoices):
     COMPUTED = "computed", _("computed from a metric")
     IMPORTED = "imported", _("imported")
     CONSOLE = "console", _("entered in the console")
+    CORRECTION = "correction", _("correction after an upheld objection")
 
 
 class Entry(models.Model):

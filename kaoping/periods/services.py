@@ -51,7 +51,7 @@ AFTER_CLOSE: list = []
 def period_open(*, scheme: Scheme, label: str, acting_user=None) -> Period:
     """The period `label` of `scheme`, created (open, bound to the latest version) if new."""
     cadence = cadence_of_label(label)
-    if cadence != scheme.cadence and not _rollup_for(_spec(scheme.latest_version()), cadence):
+    if cadence != scheme.cadence and not _rollup_for(scheme.latest_version().spec(), cadence):
         raise KaopingError(
             _("Scheme %(code)s is scored per %(cadence)s and has no roll-up per %(other)s.")
             % {"code": scheme.code, "cadence": scheme.cadence, "other": cadence}
@@ -76,18 +76,6 @@ def period_open(*, scheme: Scheme, label: str, acting_user=None) -> Period:
                 after={"label": label, "version": period.version.number},
             )
     return period
-
-
-_SPECS: dict[tuple[int, str], SchemeSpec] = {}
-
-
-def _spec(version: SchemeVersion) -> SchemeSpec:
-    # A version never changes, so its parsed spec is kept for the process's life; the content
-    # hash is part of the key because ids can be reused after a rolled-back transaction.
-    key = (version.pk, version.sha256)
-    if key not in _SPECS:
-        _SPECS[key] = version.spec()
-    return _SPECS[key]
 
 
 def _rollup_for(spec: SchemeSpec, cadence: str):
@@ -190,7 +178,7 @@ def period_close(*, period: Period, acting_user) -> dict:
 
     A failed close raises and leaves the previous results and status as they were.
     """
-    spec = _spec(period.version)
+    spec = period.version.spec()
     with transaction.atomic(durable=True):
         locked = (
             Period.objects.select_for_update()
@@ -354,7 +342,7 @@ def _transition(
 def period_post(*, period: Period, acting_user) -> Period:
     """Publish a closed period (公示): objections are taken until the window ends."""
     now = timezone.now()
-    days = _spec(period.version).posting.window_days
+    days = period.version.spec().posting.window_days
     return _transition(
         period=period,
         action="post",

@@ -10,6 +10,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
 from kaoping.core.errors import KaopingError
+from kaoping.core.http import client_address
 from kaoping.periods.models import ListMembership, Result
 
 from .exports import xlsx_response
@@ -33,11 +34,6 @@ from .selectors import (
 from .services import ObjectionThrottled, objection_file, objection_window_open
 
 PAGE_SIZE = 50
-
-
-def client_address(request) -> str:
-    # Behind a proxy, the proxy must set REMOTE_ADDR (as for the login throttle).
-    return request.META.get("REMOTE_ADDR", "")
 
 
 def index(request):

@@ -19,8 +19,7 @@ from kaoping.core.privacy import mask_name, mask_phone
 from kaoping.periods.engine import PART_PREFIX
 from kaoping.periods.models import ListMembership, Period, PeriodStatus, Result, ResultNode
 from kaoping.regions.models import Level, Region
-from kaoping.schemes.models import SchemeGrade, SchemeNode, SchemeVersion
-from kaoping.schemes.spec import SchemeSpec
+from kaoping.schemes.models import SchemeGrade, SchemeNode
 
 from .models import Objection, ObjectionStatus
 
@@ -72,17 +71,6 @@ def period_label(period: Period) -> str:
             return _("%(year)s, first half") % {"year": year}
         return _("%(year)s, second half") % {"year": year}
     return _("year %(year)s") % {"year": year}
-
-
-_SPECS: dict[tuple[int, str], SchemeSpec] = {}
-
-
-def version_spec(version: SchemeVersion) -> SchemeSpec:
-    """The parsed rules of a version, kept for the process (a version's content never changes)."""
-    key = (version.pk, version.sha256)
-    if key not in _SPECS:
-        _SPECS[key] = version.spec()
-    return _SPECS[key]
 
 
 def public_period_or_404(pk: int) -> Period:
@@ -155,7 +143,7 @@ def _fmt(value: Decimal | None) -> str:
 
 def list_rules(period: Period) -> list[tuple[str, str, str, object]]:
     """(code, name, kind, rule) of every list, streak and award of the period, in scheme order."""
-    spec = version_spec(period.version)
+    spec = period.version.spec()
     rules = [(r.code, r.name, str(r.kind), r) for r in spec.ranking.lists]
     rules += [(r.code, r.name, "streak", r) for r in spec.ranking.streaks]
     rules += [(r.code, r.name, "award", r) for r in spec.ranking.awards]

@@ -45,19 +45,14 @@ TRANSITIONS = {
     "dismiss": (ObjectionStatus.SUBMITTED, ObjectionStatus.DISMISSED),
 }
 
-# Rate limits of the public form (settings may override): filings per client address, and per
-# period from everyone together (a flood guard), within a sliding-start window.
-OBJECTION_MAX_PER_ADDRESS = 5
-OBJECTION_MAX_PER_PERIOD = 200
-OBJECTION_WINDOW_SECONDS = 3600
-
 
 class ObjectionThrottled(KaopingError):
     """Too many objections from one address (or to one period) within the window."""
 
 
 def _limit(name: str) -> int:
-    return int(getattr(settings, name, globals()[name]))
+    # Filings per client address and per period (a flood guard), within a window: config/settings.
+    return int(getattr(settings, name))
 
 
 def address_hash(address: str) -> str:
@@ -189,7 +184,7 @@ def _corrections(
     if not drafts:
         return None, []
     period = objection.period
-    recorder = Recorder(scheme=period.scheme, acting_user=acting_user, source=EntrySource.CONSOLE)
+    recorder = Recorder(scheme=period.scheme, acting_user=acting_user, source=EntrySource.CORRECTION)
     # The handler's decision is the review of the correction it states: it counts at once.
     recorder.status = EntryStatus.APPROVED
     entries = []
@@ -237,7 +232,7 @@ def objection_decide(
     text = text.strip()
     if not text:
         raise KaopingError({"text": _("Write the decision; it is shown on the public page.")})
-    if not Objection.objects.for_user(acting_user, "period.close").filter(pk=objection.pk).exists():
+    if not Objection.objects.for_user(acting_user, "objection.decide").filter(pk=objection.pk).exists():
         raise PermissionDenied
     before, after = TRANSITIONS[decision]
     objection = Objection.objects.select_related("period__scheme__region", "period__version").get(
@@ -374,7 +369,7 @@ def _reclose(period: Period, days: list[date], acting_user) -> None:
 
 def objection_reclose(*, objection: Objection, acting_user) -> Objection:
     """Close the period of an upheld objection again (after a close that failed)."""
-    if not Objection.objects.for_user(acting_user, "period.close").filter(pk=objection.pk).exists():
+    if not Objection.objects.for_user(acting_user, "objection.decide").filter(pk=objection.pk).exists():
         raise PermissionDenied
     objection = Objection.objects.select_related("period__scheme").get(pk=objection.pk)
     if objection.status != ObjectionStatus.UPHELD:

@@ -34,8 +34,8 @@ from .models import Objection, ObjectionStatus
 from .selectors import export_sheets, mask_contact, name_policy, region_in_period
 from .services import objection_decide, objection_reclose
 
-VIEW_ACTION = "entry.review"
-DECIDE_ACTION = "period.close"
+VIEW_ACTION = "objection.view"
+DECIDE_ACTION = "objection.decide"
 PAGE_SIZE = 50
 SUBJECT_CHOICES = 500  # a larger period is searched by subject number instead of a list
 

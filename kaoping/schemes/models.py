@@ -13,6 +13,8 @@ from django.utils.translation import gettext_lazy as _
 
 from kaoping.core.scoping import ScopedQuerySet
 
+_PARSED: dict = {}  # (version id, sha256) → SchemeSpec
+
 QTY_SCALE = 1000
 FACTOR_SCALE = 10000
 METRIC_SCALE = 10000
@@ -94,9 +96,14 @@ class SchemeVersion(models.Model):
         return Decimal(scaled).scaleb(-self.decimals)
 
     def spec(self):
-        from .loader import load_scheme_text
+        """The parsed scheme. A version never changes, so it is parsed once per process; the
+        content hash is part of the key because ids can be reused after a rolled-back insert."""
+        key = (self.pk, self.sha256)
+        if key not in _PARSED:
+            from .loader import load_scheme_text
 
-        return load_scheme_text(self.source, filename=self.filename)
+            _PARSED[key] = load_scheme_text(self.source, filename=self.filename)
+        return _PARSED[key]
 
 
 class SchemeNode(models.Model):
