@@ -215,3 +215,17 @@ def test_a_stale_transition_is_refused(world, county):
     period_post(period=period, acting_user=None)
     with pytest.raises(KaopingError):
         period_post(period=stale, acting_user=None)
+
+
+def test_finalise_due_command_finalises_only_expired_windows(world, capsys):
+    from django.core.management import call_command
+
+    scheme, s = world
+    period = score(scheme, s, [1])
+    period_post(period=period, acting_user=None)
+    call_command("finalise_due")
+    assert Period.objects.get(pk=period.pk).status == "posted"
+    Period.objects.filter(pk=period.pk).update(objection_deadline=timezone.now() - timedelta(minutes=1))
+    call_command("finalise_due")
+    assert Period.objects.get(pk=period.pk).status == "final"
+    assert "1 period(s) finalised" in capsys.readouterr().out

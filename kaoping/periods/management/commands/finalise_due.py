@@ -1,0 +1,13 @@
+from django.core.management.base import BaseCommand
+
+from kaoping.periods.services import periods_finalise_due
+
+
+class Command(BaseCommand):
+    help = "Finalise posted periods whose objection window has ended and that nothing blocks (run daily)."
+
+    def handle(self, *args, **options):
+        done = periods_finalise_due()
+        for period in done:
+            self.stdout.write(f"finalised {period.scheme.code} {period.label}")
+        self.stdout.write(f"{len(done)} period(s) finalised")
