@@ -46,6 +46,7 @@ INSTALLED_APPS = [
     "kaoping.schemes",
     "kaoping.ledger",
     "kaoping.periods",
+    "kaoping.store",
     "kaoping.publishing",
     "kaoping.console",
     "kaoping.api",

@@ -13,5 +13,6 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/", api.urls),
     path("p/", include("kaoping.publishing.urls")),
+    path("", include("kaoping.store.urls")),
     path("", include("kaoping.console.urls")),
 ]

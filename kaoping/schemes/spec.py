@@ -12,6 +12,7 @@ decide who is interviewed), so binary floats are never allowed anywhere near the
 import difflib
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
+from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 from enum import StrEnum
 from typing import Annotated, Any, ClassVar, Literal
@@ -27,6 +28,7 @@ from pydantic import (
     StringConstraints,
     Tag,
     ValidationInfo,
+    field_validator,
     model_validator,
 )
 
@@ -443,6 +445,31 @@ class Review(_Model):
     ] = ()
 
 
+class AccountPolicy(_Model):
+    """The points account kept beside the score (积分超市): what can be spent, and for how long.
+
+    Approved entries credit what they add to the period's score; the base score is never
+    spendable. `clear_on` (MM-DD) empties the spendable balance of what was credited before that
+    day each year; `expire_months` lets credits lapse that many months after they were made.
+    """
+
+    spendable: StrictBool = True  # false: an honour total only, nothing to spend
+    clear_on: Annotated[str, StringConstraints(pattern=r"^\d{2}-\d{2}$")] | None = None
+    expire_months: StrictInt | None = Field(None, ge=1, le=120)
+
+    @field_validator("clear_on")
+    @classmethod
+    def _check_clear_on(cls, value: str | None) -> str | None:
+        if value is not None:
+            month, day = (int(part) for part in value.split("-"))
+            # 2025 is not a leap year: a clearing day must exist every year.
+            try:
+                date(2025, month, day)
+            except ValueError:
+                raise ValueError(f"{value} is not a day of every year") from None
+        return value
+
+
 DEFAULT_REVIEWERS = {
     "household": ("review_member",),
     "party_member": ("village_secretary", "township_staff"),
@@ -572,6 +599,7 @@ class SchemeSpec(_Model):
     ranking: Ranking = Field(default_factory=Ranking)
     review: Review = Field(default_factory=Review)
     posting: Posting = Field(default_factory=Posting)
+    account: AccountPolicy | None = None  # points account for the store; None: no account
 
     # Warnings rendered with file lines by the loader; None when built without one.
     _warnings: list[str] | None = PrivateAttr(default=None)

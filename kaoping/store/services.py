@@ -1,0 +1,1060 @@
+"""Writes of the points store: credits from the ledger, redemptions, stock, policies.
+
+Concurrency rules, everywhere in this module:
+
+* An account is changed only inside a transaction that first locks its row
+  (`select_for_update`), and its columns move with `F()` updates guarded by `balance__gte`, so
+  two redemptions of one household can neither overdraw nor both pass a limit.
+* Stock moves with `stock__gte` conditional updates: the last item goes to exactly one of any
+  number of simultaneous redemptions.
+* Locks are always taken in the order account → goods (→ redemption), so two services never
+  wait on each other in a circle.
+
+Credits follow the score. What an approved entry adds to the household's score for its period
+(after the item's cap, the group limits and the base, as the scheme computes the score) is what
+it adds to the account; the base score itself is never spendable. A deduction takes what it can
+from the balance and records the rest as debt, which later credits and refunds pay off first,
+so reversing a deduction gives back exactly what it took.
+"""
+
+from collections import Counter, defaultdict
+from dataclasses import dataclass
+from datetime import date, timedelta
+from decimal import ROUND_HALF_UP, Decimal
+
+from django.db import IntegrityError, transaction
+from django.db.models import Exists, F, OuterRef, Q, Sum
+from django.db.models.functions import Coalesce
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from kaoping.core.audit import audit_record
+from kaoping.core.errors import KaopingError
+from kaoping.ledger.models import Entry, EntryStatus
+from kaoping.periods.calendar import label_for, period_dates
+from kaoping.periods.models import Period
+from kaoping.schemes.models import QTY_SCALE, Scheme, SchemeVersion
+from kaoping.schemes.spec import (
+    ROOT_CODE,
+    AccountPolicy,
+    CountItem,
+    Item,
+    Node,
+    QuantityItem,
+    RatingItem,
+    SchemeSpec,
+    _clamp,
+    _item_value,
+)
+
+from .models import (
+    ZERO,
+    Account,
+    Goods,
+    Movement,
+    MovementKind,
+    Redemption,
+    RedemptionStatus,
+    RedemptionWindow,
+    StockKind,
+    StockMove,
+    Store,
+)
+
+CENT = Decimal("0.01")
+
+# The redemption state machine, declared once: action → (from, to).
+REDEMPTION_TRANSITIONS = {
+    "complete": ((RedemptionStatus.REQUESTED,), RedemptionStatus.COMPLETED),
+    "cancel": (
+        (RedemptionStatus.REQUESTED, RedemptionStatus.COMPLETED),
+        RedemptionStatus.CANCELLED,
+    ),
+}
+
+
+def _points(value) -> Decimal:
+    return Decimal(value).quantize(CENT, rounding=ROUND_HALF_UP)
+
+
+def _actor(user):
+    return user if user is not None and user.is_authenticated else None
+
+
+# --- policy --------------------------------------------------------------------------------
+
+
+def version_spec(version: SchemeVersion) -> SchemeSpec:
+    return version.spec()  # parsed once per process (SchemeVersion keeps the cache)
+
+
+def account_policy(scheme: Scheme) -> AccountPolicy | None:
+    """The scheme's `account:` rules (its latest version's), or None when it keeps no accounts."""
+    version = scheme.latest_version()
+    return version_spec(version).account if version is not None else None
+
+
+def account_schemes() -> dict[int, tuple[Scheme, AccountPolicy]]:
+    """Schemes that keep accounts, by id."""
+    found = {}
+    for scheme in Scheme.objects.all():
+        policy = account_policy(scheme)
+        if policy is not None:
+            found[scheme.pk] = (scheme, policy)
+    return found
+
+
+# --- credits from the ledger ---------------------------------------------------------------
+
+
+class _Scorer:
+    """A scheme tree (one version and variant) scored the way `SchemeSpec.evaluate` scores it,
+    but incrementally: one more entry re-scores its item and the groups above it only.
+
+    `tests/test_credits.py` checks it against `evaluate` on the shipped schemes.
+    """
+
+    def __init__(self, spec: SchemeSpec, variant: str | None):
+        self.spec = spec
+        self.elements: dict[str, Node | Item] = {}
+        self.parent: dict[str, str] = {}
+
+        def visit(element, parent: str | None) -> None:
+            self.elements[element.code] = element
+            if parent is not None:
+                self.parent[element.code] = parent
+            if isinstance(element, Node):
+                for child in element.children:
+                    visit(child, element.code)
+
+        visit(spec.effective_root(variant), None)
+        empty = spec.evaluate({}, variant=variant).values
+        self.empty_values = dict(empty)
+        self.empty_sums: dict[str, Decimal] = defaultdict(lambda: ZERO_POINTS)
+        for code, parent in self.parent.items():
+            self.empty_sums[parent] += empty[code]
+
+    def tally(self) -> "_Tally":
+        return _Tally(self)
+
+
+ZERO_POINTS = Decimal(0)
+
+
+class _Tally:
+    """The running score of one subject in one period as entries are added."""
+
+    def __init__(self, scorer: _Scorer):
+        self.scorer = scorer
+        self.values = dict(scorer.empty_values)
+        self.sums = defaultdict(lambda: ZERO_POINTS, scorer.empty_sums)
+        self.quantities: dict[str, int] = defaultdict(int)
+        self.labels: dict[str, Counter] = defaultdict(Counter)
+
+    @property
+    def earned(self) -> Decimal:
+        """The score above what an empty period scores (the base is never spendable)."""
+        return self.values[ROOT_CODE] - self.scorer.empty_values[ROOT_CODE]
+
+    def add(self, entry: Entry) -> None:
+        element = self.scorer.elements.get(entry.item_code)
+        if element is None or isinstance(element, Node):
+            return  # an item the variant excludes, or unknown: it does not score
+        code = element.code
+        if isinstance(element, RatingItem):
+            if entry.label not in element.levels:
+                return
+            # Counted with sign, so a reversal credited before its original still cancels it.
+            counts = self.labels[code]
+            counts[entry.label] += entry.sign
+            given = [label for label, n in counts.items() for _n in range(max(n, 0))]
+        elif isinstance(element, CountItem | QuantityItem):
+            self.quantities[code] += entry.sign * entry.quantity_scaled
+            given = Decimal(self.quantities[code]) / QTY_SCALE
+        else:
+            return  # vetoes and metric bands score nothing from entries
+        value = self.scorer.spec.quantize(_item_value(element, given))
+        delta = value - self.values[code]
+        self.values[code] = value
+        while delta and code in self.scorer.parent:
+            code = self.scorer.parent[code]
+            group = self.scorer.elements[code]
+            self.sums[code] += delta
+            value = _clamp(group.base + self.sums[code], group.floor, group.max)
+            delta = value - self.values[code]
+            self.values[code] = value
+
+
+def _period_key(cadence: str, entry: Entry) -> str:
+    cadence = entry.cadence or cadence
+    return f"{cadence}:{label_for(cadence, entry.occurred_on)}"
+
+
+def _effective_on(entry: Entry) -> date:
+    """The day an entry's points count from: when it was approved (or recorded approved)."""
+    moment = entry.reviewed_at or entry.created_at or timezone.now()
+    return timezone.localdate(moment)
+
+
+@dataclass
+class _Change:
+    amount: Decimal = ZERO
+    debt: Decimal = ZERO
+    earned: Decimal = ZERO
+
+
+def _apply_delta(
+    delta: Decimal, balance: Decimal, debt: Decimal, spendable: bool
+) -> tuple[str, _Change]:
+    """How a change of earned points moves the balance and the debt."""
+    if delta >= 0:
+        kind = MovementKind.CREDIT
+        if not spendable:
+            return kind, _Change(earned=delta)
+        pay = min(debt, delta)
+        return kind, _Change(amount=delta - pay, debt=-pay, earned=delta)
+    kind = MovementKind.DEDUCT
+    if not spendable:
+        return kind, _Change(earned=delta)
+    take = min(balance, -delta)
+    return kind, _Change(amount=-take, debt=-delta - take, earned=delta)
+
+
+def _ensure_accounts(scheme: Scheme, subject_ids) -> None:
+    Account.objects.bulk_create(
+        [Account(scheme=scheme, subject_id=pk) for pk in sorted(set(subject_ids))],
+        ignore_conflicts=True,
+        batch_size=2000,
+    )
+
+
+def _credit_scheme(scheme: Scheme, policy: AccountPolicy, entries: list[Entry]) -> int:
+    """Credit `entries` (approved, of `scheme`) to their accounts; call inside a transaction."""
+    _ensure_accounts(scheme, [e.subject_id for e in entries])
+    accounts = {
+        a.subject_id: a
+        for a in Account.objects.select_for_update()
+        .filter(scheme=scheme, subject_id__in={e.subject_id for e in entries})
+        .select_related("subject")
+        .order_by("pk")
+    }
+    # Under the locks: whatever another receiver credited meanwhile is skipped.
+    done = set(
+        Movement.objects.filter(entry_id__in=[e.pk for e in entries]).values_list(
+            "entry_id", flat=True
+        )
+    )
+    fresh = [e for e in entries if e.pk not in done]
+    if not fresh:
+        return 0
+    cadence = scheme.cadence
+    groups: dict[tuple[int, str], list[Entry]] = defaultdict(list)
+    for entry in sorted(fresh, key=lambda e: e.pk):
+        groups[(entry.subject_id, _period_key(cadence, entry))].append(entry)
+    # What was credited before in the same accounts and periods: its entries and its sum.
+    keys = {key for _s, key in groups}
+    account_ids = [accounts[s].pk for s, _k in groups]
+    credited_entries: dict[tuple[int, str], list[Entry]] = defaultdict(list)
+    credited_sum: dict[tuple[int, str], Decimal] = defaultdict(lambda: ZERO)
+    for movement in Movement.objects.filter(
+        account_id__in=account_ids, period_key__in=keys, entry__isnull=False
+    ).select_related("entry"):
+        key = (movement.entry.subject_id, movement.period_key)
+        credited_entries[key].append(movement.entry)
+        credited_sum[key] += movement.earned
+    versions = _period_versions(scheme, keys)
+    scorers: dict[tuple[int, str], _Scorer] = {}
+    balances = {a.pk: (a.balance, a.debt) for a in accounts.values()}
+    totals: dict[int, _Change] = defaultdict(_Change)
+    movements = []
+    for (subject_id, key), new in groups.items():
+        account = accounts[subject_id]
+        version = versions[key]
+        spec = version_spec(version)
+        variant = account.subject.track if account.subject.track in spec.variants else None
+        scorer = scorers.get((version.pk, variant or ""))
+        if scorer is None:
+            scorer = scorers[(version.pk, variant or "")] = _Scorer(spec, variant)
+        tally = scorer.tally()
+        for earlier in sorted(credited_entries[(subject_id, key)], key=lambda e: e.pk):
+            tally.add(earlier)
+        so_far = credited_sum[(subject_id, key)]
+        for entry in new:
+            tally.add(entry)
+            target = _points(tally.earned)
+            delta, so_far = target - so_far, target
+            balance, debt = balances[account.pk]
+            kind, change = _apply_delta(delta, balance, debt, policy.spendable)
+            balances[account.pk] = (balance + change.amount, debt + change.debt)
+            total = totals[account.pk]
+            total.amount += change.amount
+            total.debt += change.debt
+            total.earned += change.earned
+            movements.append(
+                Movement(
+                    account=account,
+                    kind=kind,
+                    amount=change.amount,
+                    debt_change=change.debt,
+                    earned=change.earned,
+                    entry=entry,
+                    period_key=key,
+                    effective_on=_effective_on(entry),
+                )
+            )
+    Movement.objects.bulk_create(movements, batch_size=2000)
+    for account_pk, change in totals.items():
+        if change.amount or change.debt or change.earned:
+            Account.objects.filter(pk=account_pk).update(
+                balance=F("balance") + change.amount,
+                debt=F("debt") + change.debt,
+                earned=F("earned") + change.earned,
+            )
+    return len(movements)
+
+
+def _period_versions(scheme: Scheme, keys) -> dict[str, SchemeVersion]:
+    """The version each period is scored with: the period's own, else the latest."""
+    labels = {tuple(key.split(":", 1)) for key in keys}
+    bound = {
+        f"{p.cadence}:{p.label}": p.version
+        for p in Period.objects.filter(
+            scheme=scheme, label__in={label for _c, label in labels}
+        ).select_related("version")
+    }
+    latest = scheme.latest_version()
+    return {key: bound.get(key, latest) for key in keys}
+
+
+def accounts_credit(*, entry_ids: list[int], acting_user=None) -> int:
+    """Credit approved entries to their accounts, once each; returns how many were credited.
+
+    Idempotent per entry: an entry already credited (a re-sent signal, a reconcile running
+    beside the receiver) is skipped under the account lock, and a unique constraint backs that.
+    """
+    entries = list(
+        Entry.objects.filter(pk__in=entry_ids, status=EntryStatus.APPROVED)
+        .filter(~Exists(Movement.objects.filter(entry_id=OuterRef("pk"))))
+        .select_related("scheme")
+    )
+    if not entries:
+        return 0
+    by_scheme: dict[int, list[Entry]] = defaultdict(list)
+    for entry in entries:
+        by_scheme[entry.scheme_id].append(entry)
+    credited = 0
+    for entries_of_scheme in by_scheme.values():
+        scheme = entries_of_scheme[0].scheme
+        policy = account_policy(scheme)
+        if policy is None:
+            continue
+        with transaction.atomic(durable=True):
+            count = _credit_scheme(scheme, policy, entries_of_scheme)
+            if count:
+                audit_record(
+                    actor=acting_user,
+                    action="store.accounts.credited",
+                    obj=scheme,
+                    region_code=scheme.region.code,
+                    after={"entries": count, "ids": [e.pk for e in entries_of_scheme][:200]},
+                )
+        credited += count
+    return credited
+
+
+def accounts_reconcile(*, acting_user=None, chunk: int = 500, out=None) -> int:
+    """Credit every approved entry that has no credit yet (a receiver that crashed, old data).
+
+    The missing entries are found with one anti-join per scheme; they are credited in chunks of
+    subjects so that no transaction holds many locks for long.
+    """
+    total = 0
+    for scheme, policy in account_schemes().values():
+        missing = (
+            Entry.objects.filter(scheme=scheme, status=EntryStatus.APPROVED)
+            .filter(~Exists(Movement.objects.filter(entry_id=OuterRef("pk"))))
+            .values_list("subject_id", flat=True)
+            .distinct()
+            .order_by("subject_id")
+        )
+        subjects = list(missing)
+        for start in range(0, len(subjects), chunk):
+            part = subjects[start : start + chunk]
+            entries = list(
+                Entry.objects.filter(
+                    scheme=scheme, status=EntryStatus.APPROVED, subject_id__in=part
+                ).filter(~Exists(Movement.objects.filter(entry_id=OuterRef("pk"))))
+            )
+            for entry in entries:
+                entry.scheme = scheme
+            with transaction.atomic(durable=True):
+                total += _credit_scheme(scheme, policy, entries)
+            if out is not None:
+                out(f"{scheme.code}: {min(start + chunk, len(subjects))}/{len(subjects)} subjects")
+    if total:
+        with transaction.atomic(durable=True):
+            audit_record(
+                actor=acting_user,
+                action="store.accounts.reconciled",
+                after={"entries": total},
+                object_repr=_("points accounts"),
+            )
+    return total
+
+
+def entries_approved_receiver(sender, entry_ids, **kwargs) -> None:
+    """Credit announced entries. Never raises: the ledger's write has already committed, and a
+    credit that fails here is made by `kaoping store_reconcile`."""
+    import logging
+
+    try:
+        accounts_credit(entry_ids=list(entry_ids))
+    except Exception:  # noqa: BLE001 - repaired by store_reconcile; must not fail the caller
+        logging.getLogger(__name__).exception("crediting entries %s failed", entry_ids[:20])
+
+
+# --- clearing and expiry -------------------------------------------------------------------
+
+
+def lapse_cutoff(policy: AccountPolicy, today: date) -> tuple[date, str] | None:
+    """Points credited before the returned day lapse today, and why (clear or expire)."""
+    candidates = []
+    if policy.clear_on:
+        month, day = (int(part) for part in policy.clear_on.split("-"))
+        this_year = date(today.year, month, day)
+        candidates.append(
+            (this_year if this_year <= today else date(today.year - 1, month, day), "clear")
+        )
+    if policy.expire_months:
+        months = today.year * 12 + today.month - 1 - policy.expire_months
+        year, month = divmod(months, 12)
+        day = min(today.day, _month_days(year, month + 1))
+        candidates.append((date(year, month + 1, day), "expire"))
+    return max(candidates) if candidates else None
+
+
+def _month_days(year: int, month: int) -> int:
+    return period_dates("month", f"{year}-{month:02d}")[1].day
+
+
+def accounts_lapse(
+    *, today: date | None = None, acting_user=None, chunk: int = 2000
+) -> dict[str, int]:
+    """Apply yearly clearings and expiry to every account whose scheme has them.
+
+    First in, first out: what lapses is the part of the balance not covered by the credits made
+    since the cut-off day, i.e. max(0, balance − credits since). Running it again the same day
+    finds nothing to do; a refund of points that were already old lapses on the next run.
+    """
+    today = today or timezone.localdate()
+    counts: dict[str, int] = {}
+    for scheme, policy in account_schemes().values():
+        if not policy.spendable:
+            continue
+        rule = lapse_cutoff(policy, today)
+        if rule is None:
+            continue
+        cutoff, kind = rule
+        ids = list(
+            Account.objects.filter(scheme=scheme, balance__gt=0)
+            .order_by("pk")
+            .values_list("pk", flat=True)
+        )
+        lapsed = 0
+        for start in range(0, len(ids), chunk):
+            part = ids[start : start + chunk]
+            with transaction.atomic(durable=True):
+                # Lock first, then read: the amounts are computed from committed rows only.
+                list(Account.objects.select_for_update().filter(pk__in=part).values_list("pk"))
+                since = (
+                    Movement.objects.filter(
+                        account_id=OuterRef("pk"),
+                        kind=MovementKind.CREDIT,
+                        effective_on__gte=cutoff,
+                    )
+                    .values("account_id")
+                    .annotate(total=Sum("amount"))
+                    .values("total")
+                )
+                rows = (
+                    Account.objects.filter(pk__in=part)
+                    .annotate(recent=Coalesce(since, ZERO))
+                    .values_list("pk", "balance", "recent")
+                )
+                movements = []
+                for pk, balance, recent in rows:
+                    amount = balance - max(recent, ZERO)
+                    if amount <= 0:
+                        continue
+                    changed = Account.objects.filter(pk=pk, balance__gte=amount).update(
+                        balance=F("balance") - amount
+                    )
+                    if changed:
+                        movements.append(
+                            Movement(
+                                account_id=pk,
+                                kind=kind,
+                                amount=-amount,
+                                effective_on=today,
+                                note=cutoff.isoformat(),  # credited before this day
+                            )
+                        )
+                Movement.objects.bulk_create(movements)
+                if movements:
+                    audit_record(
+                        actor=acting_user,
+                        action=f"store.accounts.{kind}",
+                        obj=scheme,
+                        region_code=scheme.region.code,
+                        after={
+                            "accounts": len(movements),
+                            "points": str(sum((-m.amount for m in movements), ZERO)),
+                            "cutoff": cutoff.isoformat(),
+                        },
+                    )
+                lapsed += len(movements)
+        counts[scheme.code] = lapsed
+    return counts
+
+
+# --- stores, windows, goods, stock ---------------------------------------------------------
+
+
+def _require(user, action: str, obj) -> None:
+    """Services check scope too: a view that forgot to cannot let a write through."""
+    if user is None:
+        return  # the system itself (commands, the demo)
+    if not type(obj).objects.for_user(user, action).filter(pk=obj.pk).exists():
+        raise KaopingError(_("You may not do this here."))
+
+
+def store_save(
+    *,
+    region,
+    name: str,
+    acting_user,
+    address: str = "",
+    hours: str = "",
+    pickup_days: int = 7,
+    active: bool = True,
+) -> Store:
+    """Open a store for a village (or change its details)."""
+    from kaoping.regions.models import Region
+
+    if acting_user is not None and (
+        not Region.objects.for_user(acting_user, "store.manage").filter(pk=region.pk).exists()
+    ):
+        raise KaopingError(_("You may not do this here."))
+    with transaction.atomic(durable=True):
+        store, created = Store.objects.select_for_update().get_or_create(
+            region=region,
+            defaults={"name": name, "address": address, "hours": hours, "pickup_days": pickup_days},
+        )
+        before = None
+        if not created:
+            before = {"name": store.name, "address": store.address, "hours": store.hours}
+            store.name, store.address, store.hours = name, address, hours
+            store.pickup_days, store.active = pickup_days, active
+            store.save()
+        audit_record(
+            actor=acting_user,
+            action="store.store.created" if created else "store.store.changed",
+            obj=store,
+            region_code=region.code,
+            before=before,
+            after={"name": name, "address": address, "hours": hours, "active": active},
+        )
+    return store
+
+
+def window_add(
+    *, store: Store, name: str, starts_on: date, ends_on: date, acting_user
+) -> RedemptionWindow:
+    _require(acting_user, "store.manage", store)
+    if ends_on < starts_on:
+        raise KaopingError({"ends_on": _("The window ends before it starts.")})
+    with transaction.atomic(durable=True):
+        window, created = RedemptionWindow.objects.get_or_create(
+            store=store, starts_on=starts_on, ends_on=ends_on, defaults={"name": name}
+        )
+        if created:
+            audit_record(
+                actor=acting_user,
+                action="store.window.added",
+                obj=window,
+                region_code=store.region.code,
+                after={"name": name, "from": starts_on.isoformat(), "to": ends_on.isoformat()},
+            )
+    return window
+
+
+def windows_quarterly(*, store: Store, year: int, days: int, acting_user) -> int:
+    """Add the first `days` days of each quarter of `year` as windows; returns how many were new."""
+    _require(acting_user, "store.manage", store)
+    if not 1 <= days <= 31:
+        raise KaopingError({"days": _("Between 1 and 31 days.")})
+    added = 0
+    with transaction.atomic(durable=True):
+        for quarter in range(1, 5):
+            start = date(year, quarter * 3 - 2, 1)
+            end = start + timedelta(days=days - 1)
+            _window, created = RedemptionWindow.objects.get_or_create(
+                store=store,
+                starts_on=start,
+                ends_on=end,
+                defaults={
+                    "name": _("%(year)s Q%(q)s redemption week") % {"year": year, "q": quarter}
+                },
+            )
+            added += created
+        audit_record(
+            actor=acting_user,
+            action="store.window.quarterly",
+            obj=store,
+            region_code=store.region.code,
+            after={"year": year, "days": days, "added": added},
+        )
+    return added
+
+
+def open_window(store: Store, day: date) -> RedemptionWindow | None:
+    return (
+        RedemptionWindow.objects.filter(store=store, starts_on__lte=day, ends_on__gte=day)
+        .order_by("starts_on", "pk")
+        .first()
+    )
+
+
+def next_window(store: Store, day: date) -> RedemptionWindow | None:
+    return (
+        RedemptionWindow.objects.filter(store=store, starts_on__gt=day)
+        .order_by("starts_on", "pk")
+        .first()
+    )
+
+
+GOODS_FIELDS = ("name", "unit", "description", "price", "limit_per_household", "active", "position")
+
+
+def goods_save(
+    *, store: Store, acting_user, goods: Goods | None = None, photo=None, **fields
+) -> Goods:
+    """Create or change goods. Stock is never edited here: it moves only with stock moves."""
+    _require(acting_user, "store.manage", store)
+    unknown = set(fields) - set(GOODS_FIELDS)
+    if unknown:
+        raise TypeError(f"not goods fields: {sorted(unknown)}")
+    if "price" in fields and _points(fields["price"]) <= 0:
+        raise KaopingError({"price": _("The price must be more than 0 points.")})
+    stored_photo = goods_photo_store(photo) if photo else None
+    with transaction.atomic(durable=True):
+        if goods is None:
+            goods = Goods(store=store)
+            before = None
+        else:
+            goods = Goods.objects.select_for_update().get(pk=goods.pk, store=store)
+            before = {f: str(getattr(goods, f)) for f in fields}
+        for name, value in fields.items():
+            setattr(goods, name, _points(value) if name == "price" else value)
+        if stored_photo:
+            goods.photo = stored_photo
+        goods.save()
+        audit_record(
+            actor=acting_user,
+            action="store.goods.created" if before is None else "store.goods.changed",
+            obj=goods,
+            region_code=store.region.code,
+            before=before,
+            after={**{f: str(v) for f, v in fields.items()}, "photo": goods.photo},
+        )
+    return goods
+
+
+def goods_photo_store(upload) -> str:
+    """Clean a photo upload (as evidence is cleaned: no EXIF, scaled) and store it once."""
+    from django.core.files.base import ContentFile
+    from django.core.files.storage import default_storage
+
+    from kaoping.ledger.evidence import evidence_prepare
+
+    prepared = evidence_prepare(upload)
+    if not prepared.content_type.startswith("image/"):
+        raise KaopingError({"photo": _("Choose a photo (JPEG or PNG).")})
+    name = f"goods/{prepared.sha256}{prepared.extension}"
+    if not default_storage.exists(name):
+        default_storage.save(name, ContentFile(prepared.data))
+    if prepared.thumbnail:
+        thumb = f"goods/{prepared.sha256}.thumb.jpg"
+        if not default_storage.exists(thumb):
+            default_storage.save(thumb, ContentFile(prepared.thumbnail))
+    return name
+
+
+def _existing_stock_move(key: str | None) -> StockMove | None:
+    return StockMove.objects.filter(idempotency_key=key).first() if key else None
+
+
+def stock_in(
+    *,
+    goods: Goods,
+    quantity: int,
+    kind: str,
+    acting_user,
+    donor: str = "",
+    thank_publicly: bool = False,
+    unit_cost: Decimal | None = None,
+    note: str = "",
+    idempotency_key: str | None = None,
+    day: date | None = None,
+) -> tuple[StockMove, bool]:
+    """Put goods on the shelf from a purchase or a donation; returns (move, created)."""
+    _require(acting_user, "store.stock", goods)
+    existing = _existing_stock_move(idempotency_key)
+    if existing is not None:
+        return existing, False
+    if kind not in (StockKind.PURCHASE, StockKind.DONATION):
+        raise KaopingError({"kind": _("Stock comes in as a purchase or a donation.")})
+    if quantity <= 0:
+        raise KaopingError({"quantity": _("The quantity must be at least 1.")})
+    donor = donor.strip()
+    if kind == StockKind.DONATION and not donor:
+        raise KaopingError({"donor": _("Say who donated, so that they can be thanked.")})
+    if kind != StockKind.DONATION:
+        donor, thank_publicly = "", False
+    try:
+        with transaction.atomic(durable=True):
+            move = StockMove.objects.create(
+                goods=goods,
+                kind=kind,
+                quantity=quantity,
+                donor=donor[:100],
+                thank_publicly=thank_publicly,
+                unit_cost=unit_cost,
+                note=note.strip()[:200],
+                idempotency_key=idempotency_key or None,
+                created_by=_actor(acting_user),
+                created_on=day or timezone.localdate(),
+            )
+            Goods.objects.filter(pk=goods.pk).update(stock=F("stock") + quantity)
+            audit_record(
+                actor=acting_user,
+                action=f"store.stock.{kind}",
+                obj=goods,
+                region_code=goods.store.region.code,
+                after={
+                    "quantity": quantity,
+                    "donor": donor,
+                    "unit_cost": None if unit_cost is None else str(unit_cost),
+                },
+            )
+    except IntegrityError:
+        existing = _existing_stock_move(idempotency_key)
+        if existing is None:
+            raise
+        return existing, False
+    return move, True
+
+
+def stock_adjust(
+    *, goods: Goods, quantity: int, note: str, acting_user, idempotency_key: str | None = None
+) -> tuple[StockMove, bool]:
+    """Correct the stock after a count (spoilt, lost, found); never below zero."""
+    _require(acting_user, "store.stock", goods)
+    existing = _existing_stock_move(idempotency_key)
+    if existing is not None:
+        return existing, False
+    if not quantity:
+        raise KaopingError({"quantity": _("The correction cannot be 0.")})
+    if not note.strip():
+        raise KaopingError({"note": _("Say why the stock is corrected.")})
+    with transaction.atomic(durable=True):
+        changed = Goods.objects.filter(pk=goods.pk, stock__gte=max(0, -quantity)).update(
+            stock=F("stock") + quantity
+        )
+        if not changed:
+            raise KaopingError({"quantity": _("There is less on the shelf than that.")})
+        move = StockMove.objects.create(
+            goods=goods,
+            kind=StockKind.ADJUST,
+            quantity=quantity,
+            note=note.strip()[:200],
+            idempotency_key=idempotency_key or None,
+            created_by=_actor(acting_user),
+            created_on=timezone.localdate(),
+        )
+        audit_record(
+            actor=acting_user,
+            action="store.stock.adjusted",
+            obj=goods,
+            region_code=goods.store.region.code,
+            after={"quantity": quantity, "note": note.strip()},
+        )
+    return move, True
+
+
+# --- redemptions ---------------------------------------------------------------------------
+
+
+def store_for_account(account: Account) -> Store | None:
+    """The store that serves an account: the one of the nearest region above its subject."""
+    code = account.subject.region.code
+    prefixes = [code[:n] for n in range(len(code), 5, -1)]
+    stores = {
+        s.region.code: s
+        for s in Store.objects.filter(region__code__in=prefixes).select_related("region")
+    }
+    for prefix in prefixes:
+        if prefix in stores:
+            return stores[prefix]
+    return None
+
+
+def _existing_redemption(key: str | None) -> Redemption | None:
+    return Redemption.objects.filter(idempotency_key=key).first() if key else None
+
+
+def redemption_make(
+    *,
+    account: Account,
+    goods: Goods,
+    quantity: int = 1,
+    acting_user,
+    idempotency_key: str | None = None,
+    hand_over: bool = False,
+    day: date | None = None,
+) -> tuple[Redemption, bool]:
+    """Take points and stock for goods; returns (redemption, created).
+
+    A household's request (`hand_over=False`, action store.request) reserves the goods until the
+    keeper hands them over; a keeper's redemption at the counter (`hand_over=True`, action
+    store.redeem) is handed over at once. Either way balance and stock move here, once.
+    """
+    existing = _existing_redemption(idempotency_key)
+    if existing is not None:
+        return existing, False
+    _require(acting_user, "store.redeem" if hand_over else "store.request", account)
+    day = day or timezone.localdate()
+    store = goods.store
+    if not store.active or not goods.active:
+        raise KaopingError(_("“%(goods)s” is not on offer.") % {"goods": goods.name})
+    served = store_for_account(account)
+    if served is None or served.pk != store.pk:
+        raise KaopingError(_("This household is served by another store."))
+    policy = account_policy(account.scheme)
+    if policy is None or not policy.spendable:
+        raise KaopingError(_("These points cannot be spent in the store."))
+    if quantity < 1:
+        raise KaopingError({"quantity": _("The quantity must be at least 1.")})
+    window = open_window(store, day)
+    if window is None:
+        upcoming = next_window(store, day)
+        if upcoming is None:
+            raise KaopingError(_("The store is not redeeming points now."))
+        raise KaopingError(
+            _("The store is not redeeming points now; the next days are %(from)s to %(to)s.")
+            % {"from": upcoming.starts_on.isoformat(), "to": upcoming.ends_on.isoformat()}
+        )
+    cost = _points(goods.price * quantity)
+    try:
+        with transaction.atomic(durable=True):
+            locked = Account.objects.select_for_update().get(pk=account.pk)
+            if goods.limit_per_household is not None:
+                taken = (
+                    Redemption.objects.filter(account=locked, goods=goods, window=window)
+                    .exclude(status=RedemptionStatus.CANCELLED)
+                    .aggregate(n=Coalesce(Sum("quantity"), 0))["n"]
+                )
+                if taken + quantity > goods.limit_per_household:
+                    raise KaopingError(
+                        _(
+                            "A household may take at most %(limit)s %(unit)s of “%(goods)s” in"
+                            " these days; this one has taken %(taken)s."
+                        )
+                        % {
+                            "limit": goods.limit_per_household,
+                            "unit": goods.unit,
+                            "goods": goods.name,
+                            "taken": taken,
+                        }
+                    )
+            if not Goods.objects.filter(pk=goods.pk, stock__gte=quantity).update(
+                stock=F("stock") - quantity
+            ):
+                raise KaopingError(_("“%(goods)s” is sold out.") % {"goods": goods.name})
+            if not Account.objects.filter(pk=locked.pk, balance__gte=cost).update(
+                balance=F("balance") - cost
+            ):
+                raise KaopingError(
+                    _("Not enough points: %(goods)s costs %(cost)s, the balance is %(balance)s.")
+                    % {"goods": goods.name, "cost": cost, "balance": locked.balance}
+                )
+            now = timezone.now()
+            actor = _actor(acting_user)
+            redemption = Redemption.objects.create(
+                account=locked,
+                goods=goods,
+                window=window,
+                quantity=quantity,
+                points=cost,
+                status=RedemptionStatus.COMPLETED if hand_over else RedemptionStatus.REQUESTED,
+                requested_on=day,
+                requested_by=actor,
+                completed_at=now if hand_over else None,
+                completed_by=actor if hand_over else None,
+                idempotency_key=idempotency_key or None,
+            )
+            Movement.objects.create(
+                account=locked,
+                kind=MovementKind.REDEEM,
+                amount=-cost,
+                redemption=redemption,
+                effective_on=day,
+                note=f"{goods.name} × {quantity}",
+            )
+            StockMove.objects.create(
+                goods=goods,
+                kind=StockKind.REDEMPTION,
+                quantity=-quantity,
+                redemption=redemption,
+                created_by=actor,
+                created_on=day,
+            )
+            audit_record(
+                actor=acting_user,
+                action="store.redemption.completed" if hand_over else "store.redemption.requested",
+                obj=redemption,
+                region_code=account.subject.region.code,
+                after={
+                    "account": locked.pk,
+                    "goods": goods.pk,
+                    "quantity": quantity,
+                    "points": str(cost),
+                    "status": redemption.status,
+                },
+            )
+    except IntegrityError:
+        existing = _existing_redemption(idempotency_key)
+        if existing is None:
+            raise
+        return existing, False
+    return redemption, True
+
+
+def redemption_complete(*, redemption: Redemption, acting_user) -> bool:
+    """Hand over requested goods; False when it was already handed over or cancelled."""
+    _require(acting_user, "store.redeem", redemption.account)
+    before, after = REDEMPTION_TRANSITIONS["complete"]
+    with transaction.atomic(durable=True):
+        changed = Redemption.objects.filter(pk=redemption.pk, status__in=before).update(
+            status=after, completed_at=timezone.now(), completed_by=_actor(acting_user)
+        )
+        if changed:
+            audit_record(
+                actor=acting_user,
+                action="store.redemption.completed",
+                obj=redemption,
+                region_code=redemption.account.subject.region.code,
+                before={"status": RedemptionStatus.REQUESTED},
+                after={"status": after},
+            )
+    return bool(changed)
+
+
+def redemption_cancel(*, redemption: Redemption, acting_user, reason: str) -> bool:
+    """Cancel a redemption: its points go back to the account and its goods to the shelf.
+
+    A keeper cancels any (goods handed over must come back first); a household withdraws its
+    own request before it is handed over. False when it was already cancelled.
+    """
+    account = redemption.account
+    if acting_user is not None:
+        may_redeem = Account.objects.for_user(acting_user, "store.redeem").filter(pk=account.pk)
+        if not may_redeem.exists():
+            _require(acting_user, "store.request", account)
+            if redemption.status != RedemptionStatus.REQUESTED:
+                raise KaopingError(_("Goods already handed over are returned at the store."))
+    if not reason.strip():
+        raise KaopingError({"reason": _("Say why the redemption is cancelled.")})
+    before, after = REDEMPTION_TRANSITIONS["cancel"]
+    with transaction.atomic(durable=True):
+        locked = Account.objects.select_for_update().get(pk=account.pk)
+        current = Redemption.objects.get(pk=redemption.pk).status
+        changed = Redemption.objects.filter(pk=redemption.pk, status__in=before).update(
+            status=after,
+            cancelled_at=timezone.now(),
+            cancelled_by=_actor(acting_user),
+            cancel_reason=reason.strip()[:200],
+        )
+        if not changed:
+            return False
+        Goods.objects.filter(pk=redemption.goods_id).update(stock=F("stock") + redemption.quantity)
+        StockMove.objects.create(
+            goods_id=redemption.goods_id,
+            kind=StockKind.RETURN,
+            quantity=redemption.quantity,
+            redemption=redemption,
+            created_by=_actor(acting_user),
+            created_on=timezone.localdate(),
+        )
+        # Points come back as they went: a debt run up since is paid off first.
+        pay = min(locked.debt, redemption.points)
+        refund = redemption.points - pay
+        Account.objects.filter(pk=locked.pk).update(
+            balance=F("balance") + refund, debt=F("debt") - pay
+        )
+        Movement.objects.create(
+            account=locked,
+            kind=MovementKind.REFUND,
+            amount=refund,
+            debt_change=-pay,
+            redemption=redemption,
+            effective_on=timezone.localdate(),
+            note=reason.strip()[:200],
+        )
+        audit_record(
+            actor=acting_user,
+            action="store.redemption.cancelled",
+            obj=redemption,
+            region_code=account.subject.region.code,
+            before={"status": current},
+            after={"status": after, "reason": reason.strip(), "points": str(redemption.points)},
+        )
+    return True
+
+
+def redemptions_lapse(*, today: date | None = None, acting_user=None) -> int:
+    """Cancel requests not collected within the store's days after their window closed."""
+    today = today or timezone.localdate()
+    stale = (
+        Redemption.objects.filter(status=RedemptionStatus.REQUESTED)
+        .select_related("account__subject__region", "goods__store", "window")
+        .order_by("pk")
+    )
+    cancelled = 0
+    for redemption in stale.iterator():
+        store = redemption.goods.store
+        closes = redemption.window.ends_on if redemption.window else redemption.requested_on
+        if closes + timedelta(days=store.pickup_days) < today:
+            cancelled += redemption_cancel(
+                redemption=redemption,
+                acting_user=acting_user,
+                reason=_("not collected by %(day)s")
+                % {"day": (closes + timedelta(days=store.pickup_days)).isoformat()},
+            )
+    return cancelled
+
+
+def accounts_open(*, scheme: Scheme, subject_ids=None) -> int:
+    """Open the accounts of a scheme's subjects that have none yet (for cards before any credit)."""
+    from kaoping.people.models import Subject
+
+    subjects = Subject.objects.filter(kind=scheme.subject_kind, active=True)
+    if subject_ids is not None:
+        subjects = subjects.filter(pk__in=subject_ids)
+    missing = subjects.filter(
+        ~Exists(Account.objects.filter(scheme=scheme, subject_id=OuterRef("pk")))
+    ).filter(Q(region__code__startswith=scheme.region.code))
+    ids = list(missing.values_list("pk", flat=True))
+    with transaction.atomic(durable=True):
+        _ensure_accounts(scheme, ids)
+    return len(ids)

@@ -1,0 +1,689 @@
+"""Pages of the points store: the household's phone page, the keeper's counter, management,
+reports, and the store's public page. Each view parses input, calls one service or selector."""
+
+import uuid
+from datetime import date
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.core.files.storage import default_storage
+from django.http import FileResponse, Http404, HttpResponse, HttpResponseRedirect
+from django.shortcuts import get_object_or_404, render
+from django.urls import NoReverseMatch, reverse
+from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from kaoping.accounts.permissions import user_can
+from kaoping.core.errors import KaopingError
+from kaoping.core.scoping import get_scoped_or_404
+from kaoping.people.models import Subject, SubjectKind
+from kaoping.periods.calendar import label_for, period_dates
+from kaoping.regions.models import Level, Region
+
+from . import selectors, services
+from .cards import cards_pdf
+from .forms import (
+    AdjustForm,
+    CardLookupForm,
+    GoodsForm,
+    QuarterlyForm,
+    ReasonForm,
+    RedeemForm,
+    RequestForm,
+    StockInForm,
+    StoreForm,
+    WindowForm,
+)
+from .models import Account, Goods, Redemption, Store
+
+TEXT_COOKIE = "kp_text"
+
+
+def large_text(request) -> bool:
+    return request.COOKIES.get(TEXT_COOKIE) == "large"
+
+
+def _errors(exc: KaopingError) -> list[str]:
+    if hasattr(exc, "error_dict"):
+        return [m for messages_ in exc.message_dict.values() for m in messages_]
+    return list(exc.messages)
+
+
+def _flash_errors(request, exc: KaopingError) -> None:
+    for message in _errors(exc):
+        messages.error(request, message)
+
+
+def _back(request, fallback: str) -> HttpResponseRedirect:
+    target = request.POST.get("next") or request.GET.get("next") or ""
+    if not url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        target = fallback
+    return HttpResponseRedirect(target)
+
+
+# --- the household's phone page ------------------------------------------------------------
+
+
+def _posting_link(period, village_code: str) -> str | None:
+    """The public posting page of `period` for the village, if the project serves one."""
+    try:
+        return reverse("portal:posting", args=[period.pk]) + f"?region={village_code}"
+    except NoReverseMatch:
+        return None
+
+
+@login_required
+def my_points(request):
+    user = request.user
+    if not user_can(user, "store.request"):
+        raise PermissionDenied
+    today = timezone.localdate()
+    accounts = selectors.villager_accounts(user)
+    spendable = [a for a in accounts if services.account_policy(a.scheme).spendable]
+    account = (spendable or accounts or [None])[0]
+    context = {"large": large_text(request), "account": account, "others": [], "today": today}
+    households = Subject.objects.for_user(user, "store.view").filter(
+        kind=SubjectKind.HOUSEHOLD, active=True
+    )
+    subject = account.subject if account else households.select_related("region").first()
+    context["subject"] = subject
+    if account is not None:
+        shelf = selectors.shelf(account, today)
+        context.update(
+            others=[a for a in accounts if a.pk != account.pk],
+            spendable=account in spendable,
+            redeemed=selectors.redeemed_total(account),
+            history=selectors.account_history(account, limit=60),
+            requests=selectors.open_requests(account),
+            shelf=shelf,
+        )
+        for goods in shelf.goods:
+            goods.form_key = uuid.uuid4().hex  # one key per form: each request is its own
+    if subject is not None:
+        village_code = subject.region.code[: selectors.VILLAGE_CODE_LENGTH]
+        scheme = account.scheme if account else None
+        if scheme is None:
+            from kaoping.schemes.models import Scheme
+
+            scheme = (
+                Scheme.objects.for_user(user, "scheme.view")
+                .filter(subject_kind=SubjectKind.HOUSEHOLD)
+                .order_by("pk")
+                .first()
+            )
+        if scheme is not None:
+            context["rank"] = selectors.subject_rank(subject, scheme)
+            context["honours"] = selectors.subject_honours(subject)
+            posted = [
+                (p, link)
+                for p in selectors.posted_periods(scheme)
+                if (link := _posting_link(p, village_code))
+            ]
+            context["posted"] = posted
+            if not posted:
+                context["ranking_period"], context["ranking"] = selectors.village_ranking(
+                    scheme, village_code, own_subject_id=subject.pk
+                )
+        context["village"] = Region.objects.filter(code=village_code).first()
+    context["can_declare"] = user_can(user, "entry.declare")
+    return render(request, "store/my_points.html", context)
+
+
+@login_required
+@require_POST
+def my_request(request):
+    user = request.user
+    account = get_scoped_or_404(
+        Account.objects.select_related("scheme", "subject__region"),
+        user,
+        "store.request",
+        pk=request.POST.get("account") or 0,
+    )
+    store = services.store_for_account(account)
+    if store is None:
+        raise Http404
+    form = RequestForm(request.POST, store=store)
+    if not form.is_valid():
+        for errors in form.errors.values():
+            for error in errors:
+                messages.error(request, error)
+        return HttpResponseRedirect(reverse("store:my_points"))
+    goods = form.cleaned_data["goods"]
+    try:
+        redemption, created = services.redemption_make(
+            account=account,
+            goods=goods,
+            quantity=1,
+            acting_user=user,
+            idempotency_key=form.key_for(user),
+        )
+    except KaopingError as exc:
+        _flash_errors(request, exc)
+    else:
+        if created:
+            messages.success(
+                request,
+                _("Requested: %(goods)s. Show your points card at the store to collect it.")
+                % {"goods": goods.name},
+            )
+        else:
+            messages.info(request, _("This request was already sent."))
+    return HttpResponseRedirect(reverse("store:my_points") + "#requests")
+
+
+@login_required
+@require_POST
+def my_request_cancel(request, pk: int):
+    redemption = get_scoped_or_404(
+        Redemption.objects.select_related("account__subject__region", "goods"),
+        request.user,
+        "store.request",
+        pk=pk,
+    )
+    try:
+        if services.redemption_cancel(
+            redemption=redemption, acting_user=request.user, reason=_("withdrawn by the household")
+        ):
+            messages.success(request, _("Request withdrawn; the points are back."))
+    except KaopingError as exc:
+        _flash_errors(request, exc)
+    return HttpResponseRedirect(reverse("store:my_points") + "#requests")
+
+
+@require_POST
+def text_size(request):
+    """Switch the large-text mode for older users; remembered by the browser for a year."""
+    response = _back(request, reverse("store:my_points"))
+    if request.POST.get("size") == "large":
+        response.set_cookie(TEXT_COOKIE, "large", max_age=365 * 86400, samesite="Lax")
+    else:
+        response.delete_cookie(TEXT_COOKIE, samesite="Lax")
+    return response
+
+
+@login_required
+def account_card(request, pk: int):
+    """One household's points card as a PDF (the household itself, its keeper, the staff)."""
+    account = get_scoped_or_404(
+        Account.objects.select_related("scheme", "subject__region", "subject__household__head"),
+        request.user,
+        "store.view",
+        pk=pk,
+    )
+    pdf = cards_pdf(request, selectors.cards_of([account]))
+    return _pdf(pdf, f"card-{account.card_number}.pdf")
+
+
+def _pdf(data: bytes, filename: str) -> HttpResponse:
+    response = HttpResponse(data, content_type="application/pdf")
+    response["Content-Disposition"] = f'inline; filename="{filename}"'
+    response["Cache-Control"] = "private, no-store"
+    return response
+
+
+# --- the keeper's counter ------------------------------------------------------------------
+
+
+def _keeper_required(user) -> None:
+    if not user_can(user, "store.redeem"):
+        raise PermissionDenied
+
+
+@login_required
+def keeper_home(request):
+    user = request.user
+    _keeper_required(user)
+    form = CardLookupForm(request.GET or None)
+    if form.is_valid():
+        account = selectors.find_account(user, form.cleaned_data["number"])
+        if account is not None:
+            return HttpResponseRedirect(reverse("store:keeper_card", args=[account.card_number]))
+        form.add_error("number", _("No household of your store has this card number."))
+    stores = list(Store.objects.for_user(user, "store.redeem").select_related("region"))
+    for store in stores:
+        store.pending = selectors.pending_requests(store)
+        store.window = services.open_window(store, timezone.localdate())
+    return render(
+        request,
+        "store/keeper_home.html",
+        {"form": form, "stores": stores, "large": large_text(request)},
+    )
+
+
+@login_required
+def keeper_card(request, number: str):
+    """What the keeper sees after scanning a card: the household, its requests, the counter."""
+    user = request.user
+    _keeper_required(user)
+    account = selectors.find_account(user, number)
+    if account is None:
+        raise Http404
+    store = services.store_for_account(account)
+    if store is None or not Store.objects.for_user(user, "store.redeem").filter(pk=store.pk):
+        raise Http404
+    today = timezone.localdate()
+    form = RedeemForm(store=store)
+    return render(
+        request,
+        "store/keeper_card.html",
+        {
+            "account": account,
+            "store": store,
+            "form": form,
+            "window": services.open_window(store, today),
+            "upcoming": services.next_window(store, today),
+            "requests": selectors.open_requests(account),
+            "recent": selectors.recent_redemptions(account),
+            "honours": selectors.subject_honours(account.subject),
+            "household": account.subject.household,
+            "large": large_text(request),
+        },
+    )
+
+
+@login_required
+@require_POST
+def keeper_redeem(request, number: str):
+    user = request.user
+    _keeper_required(user)
+    account = selectors.find_account(user, number)
+    if account is None:
+        raise Http404
+    store = services.store_for_account(account)
+    if store is None:
+        raise Http404
+    form = RedeemForm(request.POST, store=store)
+    back = reverse("store:keeper_card", args=[account.card_number])
+    if not form.is_valid():
+        for errors in form.errors.values():
+            for error in errors:
+                messages.error(request, error)
+        return HttpResponseRedirect(back)
+    goods = form.cleaned_data["goods"]
+    try:
+        _redemption, created = services.redemption_make(
+            account=account,
+            goods=goods,
+            quantity=form.cleaned_data["quantity"],
+            acting_user=user,
+            idempotency_key=form.key_for(user),
+            hand_over=True,
+        )
+    except KaopingError as exc:
+        _flash_errors(request, exc)
+    else:
+        if created:
+            messages.success(
+                request,
+                _("Handed over: %(goods)s × %(n)s.")
+                % {"goods": goods.name, "n": form.cleaned_data["quantity"]},
+            )
+        else:
+            messages.info(request, _("This redemption was already recorded."))
+    return HttpResponseRedirect(back)
+
+
+@login_required
+@require_POST
+def redemption_complete(request, pk: int):
+    redemption = get_scoped_or_404(
+        Redemption.objects.select_related("account__subject__region", "goods"),
+        request.user,
+        "store.redeem",
+        pk=pk,
+    )
+    if services.redemption_complete(redemption=redemption, acting_user=request.user):
+        messages.success(
+            request,
+            _("Handed over: %(goods)s × %(n)s.")
+            % {"goods": redemption.goods.name, "n": redemption.quantity},
+        )
+    else:
+        messages.info(request, _("This request was already handed over or cancelled."))
+    return _back(request, reverse("store:keeper_card", args=[redemption.account.card_number]))
+
+
+@login_required
+@require_POST
+def redemption_cancel(request, pk: int):
+    redemption = get_scoped_or_404(
+        Redemption.objects.select_related("account__subject__region", "goods"),
+        request.user,
+        "store.redeem",
+        pk=pk,
+    )
+    form = ReasonForm(request.POST)
+    try:
+        reason = form.data.get("reason", "")
+        if services.redemption_cancel(
+            redemption=redemption, acting_user=request.user, reason=reason
+        ):
+            messages.success(request, _("Cancelled; points and goods are back."))
+        else:
+            messages.info(request, _("This redemption was already cancelled."))
+    except KaopingError as exc:
+        _flash_errors(request, exc)
+    return _back(request, reverse("store:keeper_card", args=[redemption.account.card_number]))
+
+
+# --- management ----------------------------------------------------------------------------
+
+
+def _staff_required(user) -> None:
+    if not (user_can(user, "store.report") or user_can(user, "store.manage")):
+        raise PermissionDenied
+
+
+@login_required
+def store_list(request):
+    user = request.user
+    _staff_required(user)
+    stores = Store.objects.for_user(user, "store.view").select_related("region")
+    villages = []
+    form = None
+    if user_can(user, "store.manage"):
+        villages = list(
+            Region.objects.for_user(user, "store.manage")
+            .filter(level=Level.VILLAGE, store__isnull=True)
+            .order_by("code")[:500]
+        )
+        form = StoreForm(villages=villages)
+    return render(request, "store/store_list.html", {"stores": stores, "form": form})
+
+
+@login_required
+@require_POST
+def store_new(request):
+    user = request.user
+    if not user_can(user, "store.manage"):
+        raise PermissionDenied
+    villages = Region.objects.for_user(user, "store.manage").filter(level=Level.VILLAGE)
+    form = StoreForm(request.POST, villages=villages.filter(code=request.POST.get("village")))
+    if form.is_valid():
+        region = villages.get(code=form.cleaned_data["village"])
+        try:
+            store = services.store_save(
+                region=region,
+                name=form.cleaned_data["name"],
+                address=form.cleaned_data["address"],
+                hours=form.cleaned_data["hours"],
+                acting_user=user,
+            )
+        except KaopingError as exc:
+            _flash_errors(request, exc)
+        else:
+            return HttpResponseRedirect(reverse("store:store", args=[store.pk]))
+    else:
+        messages.error(request, _("Check the form: every store needs a village and a name."))
+    return HttpResponseRedirect(reverse("store:stores"))
+
+
+@login_required
+def store_detail(request, pk: int):
+    user = request.user
+    _staff_required(user)
+    store = get_scoped_or_404(Store.objects.select_related("region"), user, "store.view", pk=pk)
+    can_manage = Store.objects.for_user(user, "store.manage").filter(pk=pk).exists()
+    can_stock = Store.objects.for_user(user, "store.stock").filter(pk=pk).exists()
+    today = timezone.localdate()
+    goods = list(Goods.objects.filter(store=store).order_by("position", "price", "pk"))
+    return render(
+        request,
+        "store/store_detail.html",
+        {
+            "store": store,
+            "goods": goods,
+            "windows": store.windows.order_by("-starts_on")[:12],
+            "window": services.open_window(store, today),
+            "can_manage": can_manage,
+            "can_stock": can_stock,
+            "stock_form": StockInForm(),
+            "adjust_form": AdjustForm(),
+            "goods_form": GoodsForm() if can_manage else None,
+            "window_form": WindowForm() if can_manage else None,
+            "quarterly_form": QuarterlyForm(initial={"year": today.year, "days": 7})
+            if can_manage
+            else None,
+            "pending": selectors.pending_requests(store),
+            "moves": store_moves(store),
+        },
+    )
+
+
+def store_moves(store: Store):
+    from .models import StockMove
+
+    return (
+        StockMove.objects.filter(goods__store=store)
+        .select_related("goods", "created_by")
+        .order_by("-created_on", "-pk")[:30]
+    )
+
+
+@login_required
+def goods_edit(request, store_pk: int, pk: int | None = None):
+    user = request.user
+    store = get_scoped_or_404(
+        Store.objects.select_related("region"), user, "store.manage", pk=store_pk
+    )
+    goods = get_object_or_404(Goods, pk=pk, store=store) if pk else None
+    if request.method == "POST":
+        form = GoodsForm(request.POST, request.FILES)
+        if form.is_valid():
+            data = dict(form.cleaned_data)
+            photo = data.pop("photo")
+            try:
+                saved = services.goods_save(
+                    store=store, goods=goods, photo=photo, acting_user=user, **data
+                )
+            except KaopingError as exc:
+                for field, errors in getattr(exc, "message_dict", {None: exc.messages}).items():
+                    form.add_error(field if field in form.fields else None, errors)
+            else:
+                messages.success(request, _("Saved: %(goods)s.") % {"goods": saved.name})
+                return HttpResponseRedirect(reverse("store:store", args=[store.pk]))
+    else:
+        initial = {}
+        if goods is not None:
+            initial = {
+                f: getattr(goods, f)
+                for f in ("name", "unit", "price", "limit_per_household", "description")
+            }
+            initial.update(position=goods.position, active=goods.active)
+        form = GoodsForm(initial=initial)
+    return render(request, "store/goods_edit.html", {"store": store, "goods": goods, "form": form})
+
+
+@login_required
+@require_POST
+def goods_stock(request, pk: int):
+    user = request.user
+    goods = get_scoped_or_404(
+        Goods.objects.select_related("store__region"), user, "store.stock", pk=pk
+    )
+    adjusting = request.POST.get("action") == "adjust"
+    form = AdjustForm(request.POST) if adjusting else StockInForm(request.POST)
+    if form.is_valid():
+        data = form.cleaned_data
+        try:
+            if adjusting:
+                _move, created = services.stock_adjust(
+                    goods=goods,
+                    quantity=data["quantity"],
+                    note=data["note"],
+                    acting_user=user,
+                    idempotency_key=form.key_for(user),
+                )
+            else:
+                _move, created = services.stock_in(
+                    goods=goods,
+                    quantity=data["quantity"],
+                    kind=data["kind"],
+                    donor=data["donor"],
+                    thank_publicly=data["thank_publicly"],
+                    unit_cost=data["unit_cost"],
+                    note=data["note"],
+                    acting_user=user,
+                    idempotency_key=form.key_for(user),
+                )
+        except KaopingError as exc:
+            _flash_errors(request, exc)
+        else:
+            if created:
+                messages.success(request, _("Stock of %(goods)s updated.") % {"goods": goods.name})
+            else:
+                messages.info(request, _("This stock change was already recorded."))
+    else:
+        for errors in form.errors.values():
+            for error in errors:
+                messages.error(request, error)
+    return HttpResponseRedirect(reverse("store:store", args=[goods.store_id]))
+
+
+@login_required
+@require_POST
+def store_windows(request, pk: int):
+    user = request.user
+    store = get_scoped_or_404(Store.objects.select_related("region"), user, "store.manage", pk=pk)
+    try:
+        if request.POST.get("action") == "quarterly":
+            form = QuarterlyForm(request.POST)
+            if form.is_valid():
+                added = services.windows_quarterly(
+                    store=store,
+                    year=form.cleaned_data["year"],
+                    days=form.cleaned_data["days"],
+                    acting_user=user,
+                )
+                messages.success(request, _("%(n)s redemption windows added.") % {"n": added})
+        else:
+            form = WindowForm(request.POST)
+            if form.is_valid():
+                services.window_add(store=store, acting_user=user, **form.cleaned_data)
+                messages.success(request, _("Redemption window added."))
+        if not form.is_valid():
+            for errors in form.errors.values():
+                for error in errors:
+                    messages.error(request, error)
+    except KaopingError as exc:
+        _flash_errors(request, exc)
+    return HttpResponseRedirect(reverse("store:store", args=[store.pk]))
+
+
+@login_required
+@require_POST
+def store_cards(request, pk: int):
+    """The points cards of every household the store serves (or of one grid), to print."""
+    user = request.user
+    _staff_required(user)
+    store = get_scoped_or_404(Store.objects.select_related("region"), user, "store.view", pk=pk)
+    prefix = request.POST.get("grid") or store.region.code
+    if not prefix.startswith(store.region.code):
+        raise Http404
+    for scheme, policy in services.account_schemes().values():
+        if policy.spendable and scheme.subject_kind == SubjectKind.HOUSEHOLD:
+            services.accounts_open(
+                scheme=scheme,
+                subject_ids=Subject.objects.filter(
+                    kind=SubjectKind.HOUSEHOLD, region__code__startswith=prefix
+                ).values("pk"),
+            )
+    accounts = list(
+        Account.objects.for_user(user, "store.view")
+        .filter(
+            subject__kind=SubjectKind.HOUSEHOLD,
+            subject__region__code__startswith=prefix,
+            subject__active=True,
+        )
+        .select_related("scheme", "subject__region", "subject__household__head")
+        .order_by("subject__household__number", "pk")[:1000]
+    )
+    pdf = cards_pdf(request, selectors.cards_of(accounts))
+    return _pdf(pdf, f"cards-{prefix}.pdf")
+
+
+# --- reports -------------------------------------------------------------------------------
+
+
+def _report_range(label: str, today: date) -> tuple[str, date, date]:
+    for cadence in ("quarter", "year", "month"):
+        try:
+            start, end = period_dates(cadence, label)
+        except ValueError:
+            continue
+        return label, start, end
+    label = label_for("quarter", today)
+    start, end = period_dates("quarter", label)
+    return label, start, end
+
+
+@login_required
+def reports(request):
+    user = request.user
+    if not user_can(user, "store.report"):
+        raise PermissionDenied
+    today = timezone.localdate()
+    label, start, end = _report_range(request.GET.get("period", ""), today)
+    liability = selectors.liability_by_village(user)
+    return render(
+        request,
+        "store/reports.html",
+        {
+            "label": label,
+            "start": start,
+            "end": end,
+            "liability": liability,
+            "liability_total": sum((r["balance"] for r in liability), 0),
+            "stock": selectors.stock_turnover(user, start, end),
+            "redemptions": selectors.redemptions_by_month(user, start, end),
+            "participation": selectors.participation(user, start, end),
+        },
+    )
+
+
+# --- public --------------------------------------------------------------------------------
+
+
+def public_store(request, pk: int):
+    """The store's public page: what it offers, who donated (thanked by name), honours."""
+    store = get_object_or_404(Store.objects.select_related("region"), pk=pk, active=True)
+    today = timezone.localdate()
+    return render(
+        request,
+        "store/public.html",
+        {
+            "store": store,
+            "goods": Goods.objects.filter(store=store, active=True).order_by("position", "pk"),
+            "window": services.open_window(store, today),
+            "upcoming": services.next_window(store, today),
+            "thanks": selectors.store_thanks(store, today),
+            "honours": selectors.region_honours(store.region.code),
+            "large": large_text(request),
+        },
+    )
+
+
+def goods_photo(request, pk: int):
+    """A goods photo (not personal data: goods are on the public page)."""
+    goods = get_object_or_404(Goods, pk=pk)
+    if not goods.photo:
+        raise Http404
+    name = goods.photo
+    if request.GET.get("thumb"):
+        thumb = name.rsplit(".", 1)[0] + ".thumb.jpg"
+        if default_storage.exists(thumb):
+            name = thumb
+    try:
+        handle = default_storage.open(name, "rb")
+    except FileNotFoundError:
+        raise Http404 from None
+    content_type = "image/png" if name.endswith(".png") else "image/jpeg"
+    response = FileResponse(handle, content_type=content_type)
+    # Stored by content hash: a new photo gets a new name, so the old bytes may be cached long.
+    response["Cache-Control"] = "public, max-age=604800"
+    return response
