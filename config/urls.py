@@ -14,5 +14,6 @@ urlpatterns = [
     path("api/", api.urls),
     path("p/", include("kaoping.publishing.urls")),
     path("", include("kaoping.store.urls")),
+    path("outcomes/", include("kaoping.outcomes.urls")),
     path("", include("kaoping.console.urls")),
 ]

@@ -12,6 +12,7 @@ def navigation(request):
             "search": user_can(user, "people.view") or user_can(user, "region.view"),
             "audit": user_can(user, "audit.view"),
             "schemes": user_can(user, "scheme.view"),
+            "outcomes": user_can(user, "outcome.view"),
             "declare": user_can(user, "entry.declare"),
             "review": user_can(user, "entry.review"),
             "objections": user_can(user, "entry.review"),

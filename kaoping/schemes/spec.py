@@ -423,6 +423,133 @@ class Ranking(_Model):
     awards: tuple[AwardRule, ...] = ()
 
 
+# -- consequences (结果运用): what a close triggers, read from its results and lists ------------
+
+
+class ShareRule(_Model):
+    """经验分享: the subjects on any of `lists` present their experience (擂台 top 3 and the
+    biggest climbers, 红榜 secretaries)."""
+
+    lists: tuple[Code, ...] = Field(min_length=1)
+    cadences: tuple[Cadence, ...] | None = None  # None: every period of the scheme
+
+
+class InterviewLevel(_Model):
+    """One rung of the interview ladder (约谈层级), mildest first."""
+
+    code: Code
+    name: Name  # e.g. 党委副书记约谈, 镇党委副书记和镇长约谈, 全镇大会表态发言
+    cadences: tuple[Cadence, ...] = ()  # periods whose interviews start on this rung
+
+
+class EscalateRule(_Model):
+    """One rung up for the `repeats`-th listing within the last `within` periods (this one included)."""
+
+    repeats: StrictInt = Field(ge=2, le=24)
+    within: StrictInt = Field(ge=2, le=24)
+
+
+class InterviewRule(_Model):
+    """约谈: every subject listed anew on `list` is interviewed at the rung its cadence starts on,
+    raised one rung by each escalation rule it meets."""
+
+    list: Code
+    levels: tuple[InterviewLevel, ...] = Field(min_length=1)
+    escalate: tuple[EscalateRule, ...] = ()
+
+
+class PledgeRule(_Model):
+    """干事清单: a subject on `list` writes a pledge with items, owners and deadlines; when every item
+    is done and the pledge is accepted, the listing is resolved and stops being carried over."""
+
+    list: Code
+    deadline_days: StrictInt = Field(30, ge=1, le=366)  # default deadline of the items
+    items_min: StrictInt = Field(1, ge=1, le=50)  # items a pledge needs before it can be accepted
+    cadences: tuple[Cadence, ...] | None = None
+
+
+class PairingRule(_Model):
+    """结对共建: the best of `strong_list` paired with the worst of `weak_list` in each ranking group;
+    each pairing needs `min_exchanges_per_month` exchanges every month until the next round."""
+
+    strong_list: Code
+    weak_list: Code
+    min_exchanges_per_month: StrictInt = Field(2, ge=1, le=31)
+    count: Literal["offline", "all"] = "offline"  # which exchanges count towards the minimum
+    cadences: tuple[Cadence, ...] | None = None
+
+
+Weight = Annotated[Decimal, Field(allow_inf_nan=False, gt=0, le=10000)]
+# Amounts in yuan; kept below 10^8 so that fen × scaled weight fits a 64-bit integer.
+Yuan = Annotated[Decimal, Field(allow_inf_nan=False, gt=0, le=Decimal("99999999.99"))]
+WEIGHT_PLACES = 4  # weights are stored as integers × 10^4
+
+
+class RankBand(_Model):
+    """Subjects ranked `from_rank`–`to_rank` (inclusive) in their ranking group get `weight`."""
+
+    from_rank: StrictInt = Field(ge=1)
+    to_rank: StrictInt = Field(ge=1)
+    weight: Weight
+
+
+class BonusPoolRule(_Model):
+    """梯度绩效奖金池: `amount` yuan split in proportion to each recipient's weight, exact to the fen.
+
+    Each recipient first gets ⌊amount × weight / Σ weights⌋ fen; the fen left over (fewer than the
+    recipients) go by `remainder`: `largest_remainder` one fen each to those whose share lost the
+    most in rounding, `first` all to the best result, `keep` none (they stay in the pool).
+    """
+
+    amount: Yuan
+    by_grade: dict[Code, Weight] | None = None  # grade code → weight of each subject given it
+    by_rank: tuple[RankBand, ...] | None = None  # rank range → weight of each subject in it
+    remainder: Literal["largest_remainder", "first", "keep"]
+    cadences: tuple[Cadence, ...] | None = None
+
+
+class HonourRule(_Model):
+    """Honours (荣誉) given at the close: subjects holding one of `grades`, or a tier of `awards`."""
+
+    grades: tuple[Code, ...] | None = None  # None: every grade marked honour: true
+    awards: tuple[Code, ...] = ()
+    cadences: tuple[Cadence, ...] | None = None
+
+
+class KeyVillageDesignate(_Model):
+    list: Code
+    cadences: tuple[Cadence, ...] | None = None
+
+
+class KeyVillageExit(_Model):
+    """整转晋位: off every list in `lists` for `periods` closed periods of `cadence` in a row."""
+
+    periods: StrictInt = Field(ge=1, le=12)
+    cadence: Cadence | None = None  # None: the scheme cadence
+    lists: tuple[Code, ...] | None = None  # None: the designating list
+    automatic: StrictBool = True  # false: the close only notes that the criteria are met
+
+
+class KeyVillageRule(_Model):
+    """重点村: designated from `designate` (or by hand), helped by a support team until they exit."""
+
+    designate: KeyVillageDesignate | None = None  # None: designated by hand only
+    exit: KeyVillageExit | None = None  # None: a person records the exit
+    criteria: str = ""  # exit criteria in words, shown beside the rule
+
+
+class Consequences(_Model):
+    """What a close triggers (结果运用); each block is optional."""
+
+    share: ShareRule | None = None
+    interviews: InterviewRule | None = None
+    pledges: PledgeRule | None = None
+    pairing: PairingRule | None = None
+    bonus_pool: BonusPoolRule | None = None
+    honours: HonourRule | None = None
+    key_villages: KeyVillageRule | None = None
+
+
 class Posting(_Model):
     """Public posting (公示) after a close: how long objections are taken."""
 
@@ -597,6 +724,7 @@ class SchemeSpec(_Model):
     rollups: tuple[Rollup, ...] = ()
     variants: dict[Label, Variant] = Field(default_factory=dict)
     ranking: Ranking = Field(default_factory=Ranking)
+    consequences: Consequences | None = None  # 结果运用; None: nothing is triggered
     review: Review = Field(default_factory=Review)
     posting: Posting = Field(default_factory=Posting)
     account: AccountPolicy | None = None  # points account for the store; None: no account
@@ -1289,6 +1417,7 @@ def check_scheme(spec: SchemeSpec) -> list[Finding]:
 
     _check_rollups(spec, findings)
     _check_lists(spec, findings)
+    _check_consequences(spec, findings)
     _check_variants(spec, kinds, findings)
     _check_precision(spec, findings)
     if spec.ranking.within in (RankingScope.TRACK, RankingScope.CLASS) and not spec.variants:
@@ -1352,6 +1481,218 @@ def _check_lists(spec: SchemeSpec, findings: list[Finding]) -> None:
             if name not in codes:
                 findings.append(
                     Finding(("ranking", "awards", i, "from_lists", j), f"unknown list '{name}'")
+                )
+
+
+def _check_consequences(spec: SchemeSpec, findings: list[Finding]) -> None:
+    """Consequences name lists, grades, awards and cadences the scheme has."""
+    rules = spec.consequences
+    if rules is None:
+        return
+    lists = {rule.code: rule for rule in spec.ranking.lists}
+    streaks = {streak.code for streak in spec.ranking.streaks}
+    awards = {award.code for award in spec.ranking.awards}
+    grades = {grade.code for grade in spec.grades}
+    available = {spec.cadence} | {r.cadence for r in spec.rollups}
+    has = ", ".join(c for c in _CADENCE_ORDER if c in available)
+    places_kind = ("village", "team")
+
+    def known_list(code: str, path: tuple, *, streak_ok: bool = False) -> bool:
+        if code in lists or (streak_ok and code in streaks):
+            return True
+        names = [*lists, *(streaks if streak_ok else ())]
+        known = ", ".join(names) or "none defined under ranking.lists"
+        findings.append(Finding(path, f"unknown list '{code}' (lists: {known})"))
+        return False
+
+    def check_cadences(cadences: Sequence[Cadence] | None, path: tuple) -> None:
+        for i, cadence in enumerate(cadences or ()):
+            if cadence not in available:
+                findings.append(
+                    Finding((*path, i), f"the scheme has no {cadence} results (it has {has})")
+                )
+
+    def villages_only(path: tuple, what: str) -> None:
+        if spec.subject_kind.value not in places_kind:
+            findings.append(
+                Finding(
+                    path,
+                    f"{what} need village or team subjects (this scheme scores "
+                    f"{spec.subject_kind})",
+                )
+            )
+
+    at = ("consequences",)
+    if rules.share is not None:
+        path = (*at, "share")
+        for i, code in enumerate(rules.share.lists):
+            known_list(code, (*path, "lists", i), streak_ok=True)
+        check_cadences(rules.share.cadences, (*path, "cadences"))
+
+    if rules.interviews is not None:
+        path = (*at, "interviews")
+        known_list(rules.interviews.list, (*path, "list"))
+        seen_codes: set[str] = set()
+        claimed: dict[Cadence, str] = {}
+        for i, level in enumerate(rules.interviews.levels):
+            here = (*path, "levels", i)
+            if level.code in seen_codes:
+                findings.append(Finding((*here, "code"), f"duplicate level code '{level.code}'"))
+            seen_codes.add(level.code)
+            check_cadences(level.cadences, (*here, "cadences"))
+            for j, cadence in enumerate(level.cadences):
+                if cadence in claimed:
+                    findings.append(
+                        Finding(
+                            (*here, "cadences", j),
+                            f"{cadence} interviews already start on level '{claimed[cadence]}'",
+                        )
+                    )
+                claimed.setdefault(cadence, level.code)
+        if not claimed:
+            findings.append(
+                Finding(
+                    (*path, "levels"),
+                    "no level says which periods start on it: give a level cadences: [month]…",
+                )
+            )
+        for i, rule in enumerate(rules.interviews.escalate):
+            if rule.within < rule.repeats:
+                findings.append(
+                    Finding(
+                        (*path, "escalate", i, "within"),
+                        f"within ({rule.within}) must be ≥ repeats ({rule.repeats}): "
+                        f"{rule.repeats} listings cannot fit in {rule.within} periods",
+                    )
+                )
+
+    if rules.pledges is not None:
+        path = (*at, "pledges")
+        if known_list(rules.pledges.list, (*path, "list")):
+            rule = lists[rules.pledges.list]
+            carried = (
+                rule.carry_over if rule.carry_over is not None else rule.kind is ListKind.BLACK
+            )
+            if not carried:
+                findings.append(
+                    Finding(
+                        (*path, "list"),
+                        f"list '{rule.code}' is not carried over, so accepting a pledge changes "
+                        "no later list",
+                        warning=True,
+                    )
+                )
+        check_cadences(rules.pledges.cadences, (*path, "cadences"))
+
+    if rules.pairing is not None:
+        path = (*at, "pairing")
+        villages_only(path, "pairings")
+        known_list(rules.pairing.strong_list, (*path, "strong_list"))
+        known_list(rules.pairing.weak_list, (*path, "weak_list"))
+        if rules.pairing.strong_list == rules.pairing.weak_list:
+            findings.append(Finding((*path, "weak_list"), "weak_list must differ from strong_list"))
+        check_cadences(rules.pairing.cadences, (*path, "cadences"))
+
+    if rules.bonus_pool is not None:
+        _check_bonus_pool(rules.bonus_pool, (*at, "bonus_pool"), grades, findings)
+        check_cadences(rules.bonus_pool.cadences, (*at, "bonus_pool", "cadences"))
+
+    if rules.honours is not None:
+        path = (*at, "honours")
+        honour_grades = [g.code for g in spec.grades if g.honour]
+        if rules.honours.grades is None and not honour_grades and not rules.honours.awards:
+            findings.append(
+                Finding(
+                    path,
+                    "no grade is marked honour: true: list the grades (grades: [code…]) or "
+                    "awards that are honours",
+                )
+            )
+        for i, code in enumerate(rules.honours.grades or ()):
+            if code not in grades:
+                known = ", ".join(sorted(grades)) or "none defined"
+                findings.append(
+                    Finding((*path, "grades", i), f"'{code}' is not a grade code ({known})")
+                )
+        for i, code in enumerate(rules.honours.awards):
+            if code not in awards:
+                known = ", ".join(sorted(awards)) or "none defined under ranking.awards"
+                findings.append(Finding((*path, "awards", i), f"unknown award '{code}' ({known})"))
+        check_cadences(rules.honours.cadences, (*path, "cadences"))
+
+    if rules.key_villages is not None:
+        path = (*at, "key_villages")
+        villages_only(path, "key villages")
+        designate, leave = rules.key_villages.designate, rules.key_villages.exit
+        if designate is not None:
+            known_list(designate.list, (*path, "designate", "list"))
+            check_cadences(designate.cadences, (*path, "designate", "cadences"))
+        if leave is not None:
+            if leave.cadence is not None:
+                check_cadences((leave.cadence,), (*path, "exit", "cadence"))
+            for i, code in enumerate(leave.lists or ()):
+                known_list(code, (*path, "exit", "lists", i))
+            if leave.lists is None and designate is None:
+                findings.append(
+                    Finding(
+                        (*path, "exit", "lists"),
+                        "say which lists a key village must stay off (lists: [code…]): "
+                        "there is no designating list",
+                    )
+                )
+
+
+def _check_bonus_pool(
+    pool: "BonusPoolRule", path: tuple, grades: set[str], findings: list[Finding]
+) -> None:
+    if (pool.by_grade is None) == (pool.by_rank is None):
+        findings.append(Finding(path, "give exactly one split: by_grade or by_rank"))
+    if _places(pool.amount) > 2:
+        findings.append(
+            Finding(
+                (*path, "amount"),
+                f"amount {_fmt(pool.amount)} has more than 2 decimal places (yuan and fen)",
+            )
+        )
+    for code, weight in (pool.by_grade or {}).items():
+        if code not in grades:
+            known = ", ".join(sorted(grades)) or "none defined"
+            findings.append(
+                Finding((*path, "by_grade", code), f"'{code}' is not a grade code ({known})")
+            )
+        if _places(weight) > WEIGHT_PLACES:
+            findings.append(
+                Finding(
+                    (*path, "by_grade", code),
+                    f"weight {_fmt(weight)} has more than {WEIGHT_PLACES} decimal places",
+                )
+            )
+    bands = pool.by_rank or ()
+    for i, band in enumerate(bands):
+        here = (*path, "by_rank", i)
+        if band.to_rank < band.from_rank:
+            findings.append(
+                Finding(
+                    (*here, "to_rank"),
+                    f"to_rank ({band.to_rank}) must be ≥ from_rank ({band.from_rank})",
+                )
+            )
+            continue
+        if _places(band.weight) > WEIGHT_PLACES:
+            findings.append(
+                Finding(
+                    (*here, "weight"),
+                    f"weight {_fmt(band.weight)} has more than {WEIGHT_PLACES} decimal places",
+                )
+            )
+        for j, other in enumerate(bands[:i]):
+            if other.from_rank <= band.to_rank and band.from_rank <= other.to_rank:
+                findings.append(
+                    Finding(
+                        here,
+                        f"ranks {band.from_rank}–{band.to_rank} overlap by_rank[{j}] "
+                        f"({other.from_rank}–{other.to_rank})",
+                    )
                 )
 
 

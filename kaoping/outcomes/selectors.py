@@ -1,0 +1,219 @@
+"""Reads of consequences, each starting from the scoped chokepoint when a user is given."""
+
+import calendar
+from dataclasses import dataclass
+from datetime import date
+
+from django.db.models import Count, Q, Sum
+from django.db.models.functions import TruncMonth
+from django.utils import timezone
+
+from kaoping.periods.models import Period
+
+from .models import (
+    BonusPayout,
+    BonusPool,
+    Exchange,
+    ExperienceShare,
+    Honour,
+    Interview,
+    ItemStatus,
+    KeyVillage,
+    Pairing,
+    Pledge,
+    PledgeItem,
+    PledgeStatus,
+)
+
+VIEW = "outcome.view"
+HONOURS_SHOWN = 200  # a household scheme may honour thousands; the page shows the first ones
+
+
+def _scoped(model, user):
+    return model.objects.all() if user is None else model.objects.for_user(user, VIEW)
+
+
+def month_end(month: date) -> date:
+    return month.replace(day=calendar.monthrange(month.year, month.month)[1])
+
+
+def _next_month(month: date) -> date:
+    return date(month.year + (month.month == 12), month.month % 12 + 1, 1)
+
+
+@dataclass
+class MonthCheck:
+    """Exchanges of one pairing in one month against its minimum."""
+
+    pairing: Pairing
+    month: date  # first day
+    count: int
+    complete: bool  # the month is over
+
+    @property
+    def short(self) -> bool:
+        return self.complete and self.count < self.pairing.min_per_month
+
+
+def pairing_months(
+    pairings, *, today: date | None = None, since: date | None = None
+) -> dict[int, list[MonthCheck]]:
+    """pairing id → one MonthCheck per month it ran (from `since`, up to this month)."""
+    today = today or timezone.localdate()
+    pairings = list(pairings)
+    counts: dict[tuple[int, date, str], int] = {}
+    rows = (
+        Exchange.objects.filter(pairing__in=pairings)
+        .annotate(month=TruncMonth("on"))
+        .values("pairing_id", "month", "kind")
+        .annotate(n=Count("id"))
+    )
+    for row in rows:
+        counts[(row["pairing_id"], row["month"], row["kind"])] = row["n"]
+    checks: dict[int, list[MonthCheck]] = {}
+    this_month = today.replace(day=1)
+    for pairing in pairings:
+        month = pairing.start.replace(day=1)
+        if since is not None and since.replace(day=1) > month:
+            month = since.replace(day=1)
+        last = min(pairing.end or today, today).replace(day=1)
+        found = []
+        while month <= last and month <= this_month:
+            count = counts.get((pairing.pk, month, "offline"), 0)
+            if not pairing.offline_only:
+                count += counts.get((pairing.pk, month, "online"), 0)
+            found.append(MonthCheck(pairing, month, count, month_end(month) < today))
+            month = _next_month(month)
+        checks[pairing.pk] = found
+    return checks
+
+
+def pairing_months_below(
+    user=None, *, today: date | None = None, months: int = 3, region_prefix: str = ""
+) -> list[MonthCheck]:
+    """Finished months of the last `months` in which a pairing logged fewer exchanges than its
+    minimum (the 结对共建 check: at least 2 offline exchanges a month), oldest first."""
+    today = today or timezone.localdate()
+    since = today.replace(day=1)
+    for _step in range(months):
+        since = date(since.year - (since.month == 1), (since.month - 2) % 12 + 1, 1)
+    pairings = (
+        _scoped(Pairing, user)
+        .filter(start__lt=today.replace(day=1))
+        .filter(Q(end__isnull=True) | Q(end__gte=since))
+        .select_related("strong__region", "weak__region", "period__scheme")
+    )
+    if region_prefix:
+        pairings = pairings.filter(weak__region__code__startswith=region_prefix)
+    found = [
+        check
+        for checks in pairing_months(pairings, today=today, since=since).values()
+        for check in checks
+        if check.short
+    ]
+    return sorted(found, key=lambda c: (c.month, c.pairing.weak.region.code))
+
+
+def pledge_items_overdue(user=None, *, today: date | None = None, region_prefix: str = ""):
+    """Open items of open pledge lists whose deadline has passed, most overdue first."""
+    today = today or timezone.localdate()
+    rows = (
+        _scoped(PledgeItem, user)
+        .filter(status=ItemStatus.OPEN, deadline__lt=today, pledge__status=PledgeStatus.OPEN)
+        .select_related("pledge__subject__region", "pledge__period__scheme")
+        .order_by("deadline", "pledge__subject__region__code", "id")
+    )
+    if region_prefix:
+        rows = rows.filter(pledge__subject__region__code__startswith=region_prefix)
+    return rows
+
+
+def alerts_count(user, *, today: date | None = None) -> int:
+    """Overdue pledge items plus pairing months below the minimum, for the console badge."""
+    today = today or timezone.localdate()
+    return pledge_items_overdue(user, today=today).count() + len(
+        pairing_months_below(user, today=today)
+    )
+
+
+def _with_progress(pledges, today: date):
+    return pledges.annotate(
+        item_count=Count("items"),
+        done_count=Count("items", filter=Q(items__status=ItemStatus.DONE)),
+        overdue_count=Count(
+            "items", filter=Q(items__status=ItemStatus.OPEN, items__deadline__lt=today)
+        ),
+    )
+
+
+def period_consequences(user, period: Period, *, today: date | None = None) -> dict:
+    """Everything a period's close triggered that `user` may see, for the overview page."""
+    today = today or timezone.localdate()
+    interviews = list(
+        _scoped(Interview, user)
+        .filter(period=period)
+        .select_related("subject__region")
+        .order_by("-level_index", "subject__region__code")
+    )
+    shares = list(
+        _scoped(ExperienceShare, user)
+        .filter(period=period)
+        .select_related("subject__region")
+        .order_by("position", "subject_id")
+    )
+    pledges = list(
+        _with_progress(
+            _scoped(Pledge, user)
+            .filter(
+                Q(period=period)
+                | Q(
+                    scheme_id=period.scheme_id,
+                    status=PledgeStatus.OPEN,
+                    period__start__lt=period.start,
+                )
+            )
+            .select_related("subject__region", "period"),
+            today,
+        ).order_by("subject__region__code", "-period__start")
+    )
+    pairings = list(
+        _scoped(Pairing, user)
+        .filter(period=period)
+        .select_related("strong__region", "weak__region")
+        .annotate(exchange_count=Count("exchanges"))
+        .order_by("weak__region__code")
+    )
+    checks = pairing_months(pairings, today=today)
+    for pairing in pairings:
+        pairing.checks = checks[pairing.pk]
+        pairing.short_months = [c for c in pairing.checks if c.short]
+    pool = BonusPool.objects.filter(period=period).select_related("remainder_to").first()
+    payouts = []
+    payout_sum = None
+    if pool is not None:
+        visible = _scoped(BonusPayout, user).filter(pool=pool)
+        payouts = list(visible.select_related("subject__region").order_by("-amount_fen", "rank"))
+        payout_sum = visible.aggregate(s=Sum("amount_fen"))["s"] or 0
+    honours = _scoped(Honour, user).filter(period=period)
+    return {
+        "interviews": interviews,
+        "shares": shares,
+        "pledges": pledges,
+        "pairings": pairings,
+        "pool": pool,
+        "payouts": payouts,
+        "payout_sum": payout_sum,
+        "honours": list(honours.select_related("subject__region")[:HONOURS_SHOWN]),
+        "honour_count": honours.count(),
+    }
+
+
+def key_villages(user, *, active: bool | None = None):
+    rows = (
+        _scoped(KeyVillage, user)
+        .select_related("subject__region", "period", "scheme", "designated_by")
+        .order_by("left_on", "subject__region__code")
+    )
+    if active is not None:
+        rows = rows.filter(left_on__isnull=active)
+    return rows

@@ -1,0 +1,435 @@
+"""Console pages of consequences (结果运用): thin shells over selectors and services.
+
+Reads need `outcome.view` in the subject's region; township staff and county admins arrange
+(`outcome.manage`); a village secretary writes and ticks off the village's own pledge items
+(`outcome.pledge`). Out of scope is 404, in scope but not allowed 403.
+"""
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.db.models import Exists, OuterRef, Q
+from django.http import HttpResponse, HttpResponseRedirect
+from django.shortcuts import render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.html import format_html
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from kaoping.accounts.permissions import user_can
+from kaoping.core.errors import KaopingError
+from kaoping.core.scoping import get_scoped_or_404
+from kaoping.people.models import Subject
+from kaoping.periods.models import Period, PeriodStatus
+from kaoping.schemes.models import Scheme
+
+from . import selectors
+from .forms import (
+    DesignateForm,
+    ExchangeForm,
+    InterviewForm,
+    KeyVillageForm,
+    LeaveForm,
+    PledgeItemForm,
+)
+from .models import (
+    BonusPool,
+    ExperienceShare,
+    Honour,
+    Interview,
+    KeyVillage,
+    Pairing,
+    Pledge,
+    PledgeItem,
+)
+from .services import (
+    exchange_record,
+    interview_record,
+    key_village_designate,
+    key_village_leave,
+    key_village_update,
+    pledge_accept,
+    pledge_item_add,
+    pledge_item_done,
+    share_mark_held,
+)
+
+VIEW, MANAGE, PLEDGE = "outcome.view", "outcome.manage", "outcome.pledge"
+RECENT_PERIODS = 24
+
+
+def _may(user, action: str, obj) -> bool:
+    return type(obj).objects.for_user(user, action).filter(pk=obj.pk).exists()
+
+
+def _require_view(user) -> None:
+    if not user_can(user, VIEW):
+        raise PermissionDenied
+
+
+def _apply_errors(form, exc: KaopingError) -> None:
+    if hasattr(exc, "error_dict"):
+        for field, errors in exc.message_dict.items():
+            form.add_error(field if field in form.fields else None, errors)
+    else:
+        form.add_error(None, exc.messages)
+
+
+@login_required
+def index(request):
+    """Alerts (overdue pledge items, pairing months short of exchanges), key villages, periods."""
+    user = request.user
+    _require_view(user)
+    today = timezone.localdate()
+    triggered = Q()
+    for model in (Interview, ExperienceShare, Pledge, Pairing, Honour):
+        triggered |= Q(Exists(model.objects.filter(period=OuterRef("pk"))))
+    triggered |= Q(Exists(BonusPool.objects.filter(period=OuterRef("pk"))))
+    periods = (
+        Period.objects.for_user(user, "period.view")
+        .exclude(status=PeriodStatus.OPEN)
+        .filter(triggered)
+        .select_related("scheme")
+        .order_by("-end", "scheme__code", "cadence")[:RECENT_PERIODS]
+    )
+    return render(
+        request,
+        "outcomes/index.html",
+        {
+            "periods": periods,
+            "overdue": list(selectors.pledge_items_overdue(user, today=today)[:100]),
+            "short_months": selectors.pairing_months_below(user, today=today),
+            "key_village_count": selectors.key_villages(user, active=True).count(),
+            "today": today,
+        },
+    )
+
+
+@login_required
+def badge(request):
+    """The alert count beside the menu link, loaded after the page (no cost to other pages)."""
+    user = request.user
+    count = selectors.alerts_count(user) if user_can(user, VIEW) else 0
+    if not count:
+        return HttpResponse("")
+    title = _("%(n)d alerts: overdue pledge items and pairing months short of exchanges") % {
+        "n": count
+    }
+    return HttpResponse(format_html('<span class="tag badge" title="{}">{}</span>', title, count))
+
+
+@login_required
+def period_overview(request, pk: int):
+    user = request.user
+    period = get_scoped_or_404(
+        Period.objects.select_related("scheme", "version"), user, "period.view", pk=pk
+    )
+    _require_view(user)
+    return render(
+        request,
+        "outcomes/period.html",
+        {
+            "period": period,
+            "can_manage": user_can(user, MANAGE),
+            **selectors.period_consequences(user, period),
+        },
+    )
+
+
+@login_required
+def interview_detail(request, pk: int):
+    user = request.user
+    interview = get_scoped_or_404(
+        Interview.objects.select_related("subject__region", "period__scheme", "recorded_by"),
+        user,
+        VIEW,
+        pk=pk,
+    )
+    can_manage = _may(user, MANAGE, interview)
+    form = InterviewForm(
+        initial={
+            "scheduled_on": interview.scheduled_on,
+            "held_on": interview.held_on,
+            "interviewer": interview.interviewer,
+            "minutes": interview.minutes,
+        }
+    )
+    if request.method == "POST":
+        if not can_manage:
+            raise PermissionDenied
+        form = InterviewForm(request.POST)
+        if form.is_valid():
+            data = form.cleaned_data
+            try:
+                interview_record(
+                    interview=interview,
+                    scheduled_on=data["scheduled_on"],
+                    held_on=data["held_on"],
+                    interviewer=data["interviewer"],
+                    minutes=data["minutes"],
+                    acting_user=user,
+                )
+            except KaopingError as exc:
+                _apply_errors(form, exc)
+            else:
+                messages.success(request, _("Saved."))
+                return HttpResponseRedirect(reverse("outcomes:interview", args=[interview.pk]))
+    return render(
+        request,
+        "outcomes/interview.html",
+        {"interview": interview, "form": form, "can_manage": can_manage},
+    )
+
+
+@login_required
+def pledge_detail(request, pk: int):
+    user = request.user
+    pledge = get_scoped_or_404(
+        Pledge.objects.select_related("subject__region", "period__scheme", "accepted_by"),
+        user,
+        VIEW,
+        pk=pk,
+    )
+    can_write = _may(user, PLEDGE, pledge)
+    form = PledgeItemForm()
+    if request.method == "POST":
+        if not can_write:
+            raise PermissionDenied
+        form = PledgeItemForm(request.POST)
+        if form.is_valid():
+            data = form.cleaned_data
+            try:
+                pledge_item_add(
+                    pledge=pledge,
+                    text=data["text"],
+                    owner=data["owner"],
+                    deadline=data["deadline"],
+                    acting_user=user,
+                )
+            except KaopingError as exc:
+                _apply_errors(form, exc)
+            else:
+                messages.success(request, _("Item added."))
+                return HttpResponseRedirect(reverse("outcomes:pledge", args=[pledge.pk]))
+    items = list(pledge.items.select_related("done_by").order_by("deadline", "id"))
+    return render(
+        request,
+        "outcomes/pledge.html",
+        {
+            "pledge": pledge,
+            "items": items,
+            "done": sum(1 for i in items if i.status == "done"),
+            "form": form,
+            "can_write": can_write and pledge.status == "open",
+            "can_accept": pledge.status == "open" and _may(user, MANAGE, pledge),
+            "today": timezone.localdate(),
+        },
+    )
+
+
+@require_POST
+@login_required
+def pledge_item_done_view(request, pk: int):
+    user = request.user
+    item = get_scoped_or_404(PledgeItem.objects.select_related("pledge"), user, PLEDGE, pk=pk)
+    try:
+        pledge_item_done(item=item, acting_user=user)
+    except KaopingError as exc:
+        messages.error(request, exc.messages[0])
+    else:
+        messages.success(request, _("Marked done."))
+    return HttpResponseRedirect(reverse("outcomes:pledge", args=[item.pledge_id]))
+
+
+@require_POST
+@login_required
+def pledge_accept_view(request, pk: int):
+    user = request.user
+    pledge = get_scoped_or_404(Pledge.objects.all(), user, MANAGE, pk=pk)
+    try:
+        pledge_accept(pledge=pledge, acting_user=user)
+    except KaopingError as exc:
+        messages.error(request, exc.messages[0])
+    else:
+        messages.success(
+            request, _("Accepted: the listing is resolved and no longer carried over.")
+        )
+    return HttpResponseRedirect(reverse("outcomes:pledge", args=[pledge.pk]))
+
+
+@require_POST
+@login_required
+def share_held_view(request, pk: int):
+    user = request.user
+    share = get_scoped_or_404(ExperienceShare.objects.all(), user, MANAGE, pk=pk)
+    try:
+        share_mark_held(share=share, topic=request.POST.get("topic", ""), acting_user=user)
+    except KaopingError as exc:
+        messages.error(request, exc.messages[0])
+    else:
+        messages.success(request, _("Recorded as shared."))
+    return HttpResponseRedirect(reverse("outcomes:period", args=[share.period_id]) + "#shares")
+
+
+@login_required
+def pairing_detail(request, pk: int):
+    user = request.user
+    pairing = get_scoped_or_404(
+        Pairing.objects.select_related("strong__region", "weak__region", "period__scheme"),
+        user,
+        VIEW,
+        pk=pk,
+    )
+    can_manage = _may(user, MANAGE, pairing)
+    today = timezone.localdate()
+    form = ExchangeForm(initial={"on": today, "kind": "offline"})
+    if request.method == "POST":
+        if not can_manage:
+            raise PermissionDenied
+        form = ExchangeForm(request.POST)
+        if form.is_valid():
+            data = form.cleaned_data
+            try:
+                exchange_record(
+                    pairing=pairing,
+                    on=data["on"],
+                    kind=data["kind"],
+                    note=data["note"],
+                    acting_user=user,
+                )
+            except KaopingError as exc:
+                _apply_errors(form, exc)
+            else:
+                messages.success(request, _("Exchange logged."))
+                return HttpResponseRedirect(reverse("outcomes:pairing", args=[pairing.pk]))
+    return render(
+        request,
+        "outcomes/pairing.html",
+        {
+            "pairing": pairing,
+            "exchanges": pairing.exchanges.select_related("recorded_by").order_by("-on", "-id"),
+            "checks": selectors.pairing_months([pairing], today=today)[pairing.pk],
+            "form": form,
+            "can_manage": can_manage,
+        },
+    )
+
+
+@login_required
+def key_village_list(request):
+    user = request.user
+    _require_view(user)
+    can_manage = user_can(user, MANAGE)
+    subjects = (
+        Subject.objects.for_user(user, MANAGE)
+        .filter(kind="village", active=True)
+        .exclude(pk__in=KeyVillage.objects.filter(left_on__isnull=True).values("subject_id"))
+        .select_related("region")
+        .order_by("region__code")
+    )
+    schemes = Scheme.objects.for_user(user, "scheme.view").filter(subject_kind="village")
+    form = DesignateForm(subjects=subjects, schemes=schemes)
+    if request.method == "POST":
+        if not can_manage:
+            raise PermissionDenied
+        form = DesignateForm(request.POST, subjects=subjects, schemes=schemes)
+        if form.is_valid():
+            data = form.cleaned_data
+            try:
+                kv = key_village_designate(
+                    subject=data["subject"],
+                    reason=data["reason"],
+                    support_team=data["support_team"],
+                    exit_criteria=data["exit_criteria"],
+                    scheme=data["scheme"],
+                    acting_user=user,
+                )
+            except KaopingError as exc:
+                _apply_errors(form, exc)
+            else:
+                messages.success(request, _("Designated as a key village."))
+                return HttpResponseRedirect(reverse("outcomes:key_village", args=[kv.pk]))
+    rows = list(selectors.key_villages(user))
+    return render(
+        request,
+        "outcomes/key_villages.html",
+        {
+            "active": [kv for kv in rows if kv.left_on is None],
+            "left": [kv for kv in rows if kv.left_on is not None],
+            "form": form,
+            "can_manage": can_manage,
+        },
+    )
+
+
+@login_required
+def key_village_detail(request, pk: int):
+    user = request.user
+    kv = get_scoped_or_404(
+        KeyVillage.objects.select_related(
+            "subject__region", "scheme", "period__version", "designated_by", "left_period"
+        ),
+        user,
+        VIEW,
+        pk=pk,
+    )
+    can_manage = _may(user, MANAGE, kv)
+    form = KeyVillageForm(
+        initial={"support_team": kv.support_team, "exit_criteria": kv.exit_criteria}
+    )
+    leave = LeaveForm(initial={"left_on": timezone.localdate()})
+    if request.method == "POST":
+        if not can_manage:
+            raise PermissionDenied
+        try:
+            if request.POST.get("action") == "leave":
+                leave = LeaveForm(request.POST)
+                if leave.is_valid():
+                    key_village_leave(
+                        key_village=kv,
+                        left_on=leave.cleaned_data["left_on"],
+                        reason=leave.cleaned_data["reason"],
+                        acting_user=user,
+                    )
+                    messages.success(request, _("Exit recorded."))
+                    return HttpResponseRedirect(reverse("outcomes:key_village", args=[kv.pk]))
+            else:
+                form = KeyVillageForm(request.POST)
+                if form.is_valid():
+                    key_village_update(
+                        key_village=kv,
+                        support_team=form.cleaned_data["support_team"],
+                        exit_criteria=form.cleaned_data["exit_criteria"],
+                        note=form.cleaned_data["note"],
+                        acting_user=user,
+                    )
+                    messages.success(request, _("Saved."))
+                    return HttpResponseRedirect(reverse("outcomes:key_village", args=[kv.pk]))
+        except KaopingError as exc:
+            _apply_errors(leave if request.POST.get("action") == "leave" else form, exc)
+    exit_rule, exit_lists = None, ""
+    version = (
+        kv.period.version if kv.period_id else kv.scheme.latest_version() if kv.scheme_id else None
+    )
+    if version is not None:
+        spec = version.spec()
+        rules = spec.consequences
+        exit_rule = rules.key_villages.exit if rules and rules.key_villages else None
+        if exit_rule is not None:
+            names = {rule.code: rule.name for rule in spec.ranking.lists}
+            codes = exit_rule.lists or (kv.list_code,)
+            exit_lists = "、".join(names.get(code, code) for code in codes)
+    return render(
+        request,
+        "outcomes/key_village.html",
+        {
+            "kv": kv,
+            "events": kv.events.select_related("period", "actor").order_by("on", "id"),
+            "form": form,
+            "leave": leave,
+            "can_manage": can_manage and kv.left_on is None,
+            "exit_rule": exit_rule,
+            "exit_lists": exit_lists,
+        },
+    )
