@@ -95,7 +95,7 @@ class StoreForm(forms.Form):
         self.fields["village"].choices = [(v.code, v.name) for v in villages]
 
 
-class GoodsForm(forms.Form):
+class GoodsForm(KeyedForm):
     name = forms.CharField(label=gettext_lazy("Name"), max_length=100)
     unit = forms.CharField(label=gettext_lazy("Unit"), max_length=10, initial="件")
     price = forms.DecimalField(

@@ -247,6 +247,7 @@ class Goods(models.Model):
     )
     active = models.BooleanField(_("on offer"), default=True)
     position = models.PositiveIntegerField(default=0)
+    idempotency_key = models.CharField(max_length=80, null=True, blank=True, unique=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     scope_region = "store__region__code"

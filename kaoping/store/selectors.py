@@ -164,7 +164,9 @@ def subject_rank(subject: Subject, scheme) -> Rank | None:
 
 def posted_periods(scheme, limit: int = 6) -> list[Period]:
     return list(
-        Period.objects.filter(scheme=scheme, status__in=PUBLIC).order_by("-end", "cadence")[:limit]
+        Period.objects.filter(scheme=scheme, status__in=PUBLIC)
+        .select_related("scheme")
+        .order_by("-end", "cadence")[:limit]
     )
 
 

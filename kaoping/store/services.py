@@ -185,6 +185,20 @@ class _Tally:
             self.values[code] = value
 
 
+# What crediting reads of an entry (loading whole rows costs more than the scoring).
+ENTRY_FIELDS = (
+    "subject_id",
+    "item_code",
+    "quantity_scaled",
+    "label",
+    "cadence",
+    "sign",
+    "occurred_on",
+    "reviewed_at",
+    "created_at",
+)
+
+
 def _period_key(cadence: str, entry: Entry) -> str:
     cadence = entry.cadence or cadence
     return f"{cadence}:{label_for(cadence, entry.occurred_on)}"
@@ -256,9 +270,13 @@ def _credit_scheme(scheme: Scheme, policy: AccountPolicy, entries: list[Entry]) 
     account_ids = [accounts[s].pk for s, _k in groups]
     credited_entries: dict[tuple[int, str], list[Entry]] = defaultdict(list)
     credited_sum: dict[tuple[int, str], Decimal] = defaultdict(lambda: ZERO)
-    for movement in Movement.objects.filter(
-        account_id__in=account_ids, period_key__in=keys, entry__isnull=False
-    ).select_related("entry"):
+    for movement in (
+        Movement.objects.filter(
+            account_id__in=account_ids, period_key__in=keys, entry__isnull=False
+        )
+        .select_related("entry")
+        .only("period_key", "earned", "entry_id", *(f"entry__{f}" for f in ENTRY_FIELDS))
+    ):
         key = (movement.entry.subject_id, movement.period_key)
         credited_entries[key].append(movement.entry)
         credited_sum[key] += movement.earned
@@ -383,7 +401,9 @@ def accounts_reconcile(*, acting_user=None, chunk: int = 500, out=None) -> int:
             entries = list(
                 Entry.objects.filter(
                     scheme=scheme, status=EntryStatus.APPROVED, subject_id__in=part
-                ).filter(~Exists(Movement.objects.filter(entry_id=OuterRef("pk"))))
+                )
+                .filter(~Exists(Movement.objects.filter(entry_id=OuterRef("pk"))))
+                .only("scheme_id", *ENTRY_FIELDS)
             )
             for entry in entries:
                 entry.scheme = scheme
@@ -637,10 +657,23 @@ GOODS_FIELDS = ("name", "unit", "description", "price", "limit_per_household", "
 
 
 def goods_save(
-    *, store: Store, acting_user, goods: Goods | None = None, photo=None, **fields
+    *,
+    store: Store,
+    acting_user,
+    goods: Goods | None = None,
+    photo=None,
+    idempotency_key: str | None = None,
+    **fields,
 ) -> Goods:
-    """Create or change goods. Stock is never edited here: it moves only with stock moves."""
+    """Create or change goods. Stock is never edited here: it moves only with stock moves.
+
+    A repeated creation with the same idempotency key returns the goods made the first time.
+    """
     _require(acting_user, "store.manage", store)
+    if goods is None and idempotency_key:
+        existing = Goods.objects.filter(idempotency_key=idempotency_key, store=store).first()
+        if existing is not None:
+            return existing
     unknown = set(fields) - set(GOODS_FIELDS)
     if unknown:
         raise TypeError(f"not goods fields: {sorted(unknown)}")
@@ -649,7 +682,7 @@ def goods_save(
     stored_photo = goods_photo_store(photo) if photo else None
     with transaction.atomic(durable=True):
         if goods is None:
-            goods = Goods(store=store)
+            goods = Goods(store=store, idempotency_key=idempotency_key or None)
             before = None
         else:
             goods = Goods.objects.select_for_update().get(pk=goods.pk, store=store)

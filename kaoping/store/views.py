@@ -477,9 +477,15 @@ def goods_edit(request, store_pk: int, pk: int | None = None):
         if form.is_valid():
             data = dict(form.cleaned_data)
             photo = data.pop("photo")
+            data.pop("idempotency_key")
             try:
                 saved = services.goods_save(
-                    store=store, goods=goods, photo=photo, acting_user=user, **data
+                    store=store,
+                    goods=goods,
+                    photo=photo,
+                    acting_user=user,
+                    idempotency_key=form.key_for(user) if goods is None else None,
+                    **data,
                 )
             except KaopingError as exc:
                 for field, errors in getattr(exc, "message_dict", {None: exc.messages}).items():

@@ -208,7 +208,45 @@ def test_reversal_and_original_credited_together_in_any_order(scheme, county):
     assert totals(account_of(scheme, subject)) == (Decimal(0), Decimal(0), Decimal(0))
 
 
-@pytest.mark.parametrize("code", ["household-points", "party-member-points", "liubi-liuzheng"])
+RATED = """
+code: rated
+version: 1
+name: 评议与封顶
+subject_kind: party_member
+cadence: month
+decimals: 1
+base: 60
+max: 100
+floor: 0
+tree:
+  - code: PY
+    name: 评议
+    max: 30
+    children:
+      - {code: PY1, name: 群众评议, rule: rating, weight: 20, levels: {好: 1, 较好: 0.8, 一般: 0.5}}
+      - {code: PY2, name: 支部评议, rule: rating, weight: 15, levels: {好: 1, 一般: 0.6}}
+  - code: JF
+    name: 加分
+    section: bonus
+    max: 12.5
+    children:
+      - {code: JF1, name: 志愿服务, rule: count, points: 1.5, cap: 6}
+      - {code: JF2, name: 带富, rule: quantity, unit: 户, points: 2.5}
+  - code: KF
+    name: 扣分
+    section: deduction
+    floor: -25
+    children:
+      - {code: KF1, name: 缺席, rule: count, points: -3}
+variants:
+  F:
+    exclude: [PY2]
+    items:
+      JF1: {points: 3}
+"""
+
+
+@pytest.mark.parametrize("code", ["household-points", "party-member-points", "rated"])
 def test_the_running_tally_scores_as_the_scheme_does(code):
     """The incremental scorer behind credits agrees with SchemeSpec.evaluate, entry by entry."""
     import random
@@ -216,12 +254,15 @@ def test_the_running_tally_scores_as_the_scheme_does(code):
 
     from django.conf import settings
 
-    from kaoping.schemes.loader import load_scheme_file
+    from kaoping.schemes.loader import load_scheme_file, load_scheme_text
     from kaoping.schemes.models import QTY_SCALE
     from kaoping.schemes.spec import ROOT_CODE
     from kaoping.store.services import _Scorer
 
-    spec = load_scheme_file(Path(settings.BASE_DIR) / "schemes" / f"{code}.yaml")
+    if code == "rated":
+        spec = load_scheme_text(RATED)
+    else:
+        spec = load_scheme_file(Path(settings.BASE_DIR) / "schemes" / f"{code}.yaml")
     rng = random.Random(code)
     for variant in [None, *list(spec.variants)[:2]]:
         rows = [
