@@ -1,5 +1,8 @@
 """What each role may do. The scope (where) comes from the role assignment; this map says what.
 
+`outcome.view` reads consequences (interviews, pledges, pairings, payouts, honours, key villages);
+`outcome.manage` arranges them; `outcome.pledge` writes and ticks off pledge items.
+
 Actions are `<area>.<verb>`; `<area>.view` is the read that goes with every other verb of the area.
 """
 
@@ -24,6 +27,9 @@ ROLE_ACTIONS: dict[str, frozenset[str]] = {
             "period.close",
             "objection.view",
             "objection.decide",
+            "outcome.view",
+            "outcome.manage",
+            "outcome.pledge",
             "store.view",
             "store.report",
             "store.manage",
@@ -39,6 +45,9 @@ ROLE_ACTIONS: dict[str, frozenset[str]] = {
             "entry.record",
             "entry.review",
             "objection.view",
+            "outcome.view",
+            "outcome.manage",
+            "outcome.pledge",
             "store.view",
             "store.report",
             "store.manage",
@@ -51,8 +60,10 @@ ROLE_ACTIONS: dict[str, frozenset[str]] = {
     Role.VILLAGE_SECRETARY: frozenset(
         _VILLAGE_READ
         | {"people.change", "scheme.view", "entry.record", "store.view", "store.report"}
+        # The secretary writes and ticks off the village's own pledge list (干事清单).
+        | {"outcome.view", "outcome.pledge"}
     ),
-    Role.VILLAGE_COMMITTEE: frozenset(_VILLAGE_READ | {"scheme.view", "entry.record"}),
+    Role.VILLAGE_COMMITTEE: frozenset(_VILLAGE_READ | {"scheme.view", "entry.record", "outcome.view"}),
     Role.GRID_MEMBER: frozenset(_VILLAGE_READ | {"people.change", "scheme.view", "entry.record"}),
     Role.REVIEW_MEMBER: frozenset(_VILLAGE_READ | {"scheme.view", "entry.review", "objection.view"}),
     Role.STORE_KEEPER: frozenset(

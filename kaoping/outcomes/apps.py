@@ -10,9 +10,7 @@ class OutcomesConfig(AppConfig):
     def ready(self) -> None:
         from kaoping.periods.services import AFTER_CLOSE
 
-        from .permissions import register
         from .services import consequences_apply
 
-        register()
         if consequences_apply not in AFTER_CLOSE:
             AFTER_CLOSE.append(consequences_apply)

@@ -237,7 +237,11 @@ def _allocate(
 def lists_compute(period: Period, spec: SchemeSpec) -> None:
     """Write the period's list memberships; runs inside the close transaction, after results."""
     scale = period.version.scale
-    rules = spec.ranking.lists
+
+    def made_now(rule) -> bool:
+        return rule.cadences is None or period.cadence in {str(c) for c in rule.cadences}
+
+    rules = [rule for rule in spec.ranking.lists if made_now(rule)]
     previous = next(iter(_previous(period)), None)
     ordered = sorted(rules, key=lambda r: 0 if r.kind is ListKind.BLACK else 1)
     with connection.cursor() as cursor:
@@ -250,9 +254,9 @@ def lists_compute(period: Period, spec: SchemeSpec) -> None:
             carry = rule.carry_over if rule.carry_over is not None else rule.kind is ListKind.BLACK
             if carry and previous is not None:
                 cursor.execute(*_carry_over(period, previous, rule))
-        for streak in spec.ranking.streaks:
+        for streak in filter(made_now, spec.ranking.streaks):
             earlier = _previous(period, streak.periods - 1)
             if len(earlier) == streak.periods - 1:
                 cursor.execute(*_streak(period, [period.pk, *(p.pk for p in earlier)], streak))
-    for award in spec.ranking.awards:
+    for award in filter(made_now, spec.ranking.awards):
         _awards(period, award, scale)

@@ -381,6 +381,7 @@ class ListRule(_Model):
     by: Literal["rank_gain", "score_gain"] = "rank_gain"  # progress lists only
     exclude_barred: StrictBool | None = None  # default: true for red lists and flags
     carry_over: StrictBool | None = None  # default: true for black lists
+    cadences: tuple[Cadence, ...] | None = None  # periods it is made on (default: every period)
 
 
 class StreakRule(_Model):
@@ -390,6 +391,7 @@ class StreakRule(_Model):
     name: Name
     list: Code
     periods: StrictInt = Field(ge=2)
+    cadences: tuple[Cadence, ...] | None = None
 
 
 class AwardTier(_Model):
@@ -409,9 +411,9 @@ class AwardRule(_Model):
     name: Name
     allocation: Literal["fill_down", "slots"] = "fill_down"
     tiers: tuple[AwardTier, ...] = Field(min_length=1)
-    from_lists: tuple[
-        Code, ...
-    ] = ()  # only subjects on one of these lists (尽职好村官: red or progress)
+    # Only subjects on one of these lists (尽职好村官: red or progress).
+    from_lists: tuple[Code, ...] = ()
+    cadences: tuple[Cadence, ...] | None = None
 
 
 class Ranking(_Model):
