@@ -182,7 +182,7 @@ def _village_store(build: "Build", scheme: Scheme, village: Region, keeper) -> d
             counts["redeemed"] += 1
             if rng.random() < 0.03:
                 services.redemption_cancel(
-                    redemption=made, acting_user=actor, reason="物品有破损,已退回"
+                    redemption=made, acting_user=actor, reason="物品有破损，已退回"
                 )
                 counts["cancelled"] += 1
     waiting = [a for a in accounts if a not in quarter and rng.random() < 0.05][:20]
