@@ -1082,14 +1082,17 @@ def _item_value(item: Item, given: Any) -> Decimal:
     if isinstance(item, CountItem | QuantityItem):
         raw = Decimal(given or 0) * item.points
     elif isinstance(item, RatingItem):
+        # No rating in the period scores 0, which the item's cap, floor and max then bound like
+        # any other value (docs/schemes.md §7): a rating item with floor 4 is worth 4 unrated.
         labels = list(given or ())
-        if not labels:
-            return ZERO
-        raw = sum((item.levels[label] for label in labels), ZERO) / len(labels) * item.weight
+        raw = ZERO
+        if labels:
+            raw = sum((item.levels[label] for label in labels), ZERO) / len(labels) * item.weight
     elif isinstance(item, MetricItem):
-        if given is None:
-            return ZERO
-        raw = next((b.points for b in item.bands if b.contains(Decimal(given))), ZERO)
+        # No value, or a value in no band, scores 0 — bounded by the item's limits all the same.
+        raw = ZERO
+        if given is not None:
+            raw = next((b.points for b in item.bands if b.contains(Decimal(given))), ZERO)
     else:
         return ZERO
     return _capped(raw, item)
