@@ -37,3 +37,30 @@ def test_approvals_are_announced_after_commit(county):
         assert heard[-1] == [reversal.pk]
     finally:
         entries_approved.disconnect(receiver)
+
+
+def test_a_failing_receiver_does_not_fail_the_committed_write(county, caplog):
+    scheme = load_household_scheme(county)
+    add_reviewer(county)
+
+    def broken(sender, entry_ids, **kwargs):
+        raise RuntimeError("receiver down")
+
+    entries_approved.connect(broken)
+    try:
+        subject = Subject.objects.filter(kind="household").first()
+        entry, _ = entry_record(
+            scheme=scheme,
+            subject=subject,
+            item_code="CLEAN",
+            occurred_on=date(2026, 3, 5),
+            acting_user=county.users["dave"],
+            source="collected",
+        )
+        outcomes = entries_review(
+            entry_ids=[entry.pk], decision="approve", acting_user=county.users["rita"]
+        )
+        assert outcomes[0].outcome == "approved"
+        assert "receiver down" in caplog.text
+    finally:
+        entries_approved.disconnect(broken)

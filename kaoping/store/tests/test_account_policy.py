@@ -30,8 +30,8 @@ def test_a_full_block():
     [
         ('clear_on: "02-29"', "not a day of every year"),
         ('clear_on: "13-01"', "not a day of every year"),
-        ("clear_on: 1231", "account.clear_on must be text"),
-        ("expire_months: 0", "account.expire_months must be ≥ 1"),
+        ("clear_on: 1231", "account: clear_on must be text"),
+        ("expire_months: 0", "account: expire_months must be ≥ 1"),
         ("spendible: true", "unknown key 'spendible'"),
     ],
 )
