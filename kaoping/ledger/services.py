@@ -18,7 +18,7 @@ from django.utils.translation import gettext as _
 from kaoping.accounts.models import Profile, RoleAssignment
 from kaoping.core.audit import audit_record
 from kaoping.core.errors import ImportFailed, KaopingError, RowError
-from kaoping.people.models import Subject
+from kaoping.people.models import Person, Subject
 from kaoping.periods.calendar import label_for, period_dates
 from kaoping.periods.models import Period, PeriodStatus
 from kaoping.schemes.models import (
@@ -192,15 +192,18 @@ class Recorder:
     def flag(self, entries: list[Entry]) -> None:
         """Set the integrity flags of unsaved `entries` with a few grouped queries."""
         subject_ids = {e.subject_id for e in entries}
-        own_household = None
+        own_household, relatives_households = None, set()
         actor = self._actor()
         if actor is not None:
-            person_household = (
-                Profile.objects.filter(user=actor)
-                .values_list("person__household_id", flat=True)
-                .first()
-            )
-            own_household = person_household
+            person_id, own_household = Profile.objects.filter(user=actor).values_list(
+                "person_id", "person__household_id"
+            ).first() or (None, None)
+            if person_id is not None:
+                relatives_households = set(
+                    Person.relatives.through.objects.filter(from_person_id=person_id)
+                    .exclude(to_person__household_id=None)
+                    .values_list("to_person__household_id", flat=True)
+                )
         since = timezone.now() - timedelta(days=1)
         recent = dict(
             Entry.objects.filter(subject_id__in=subject_ids, created_at__gte=since)
@@ -246,6 +249,8 @@ class Recorder:
             flags = []
             if own_household is not None and entry.subject.household_id == own_household:
                 flags.append("own_household")
+            elif entry.subject.household_id in relatives_households:
+                flags.append("relatives")
             if recent.get(entry.subject_id, 0) + in_batch[entry.subject_id] > BURST_LIMIT:
                 flags.append("burst")
             key = (

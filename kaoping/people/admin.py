@@ -15,7 +15,7 @@ class PersonAdmin(admin.ModelAdmin):
     # The full ID number is never listed; it is only in the edit form for the admin who needs it.
     list_display = ["name", "masked_id_number", "masked_phone", "household", "region"]
     search_fields = ["name", "initials"]
-    raw_id_fields = ["household", "region"]
+    raw_id_fields = ["household", "region", "relatives"]
 
 
 @admin.register(PartyMember)

@@ -66,6 +66,11 @@ class Person(models.Model):
     birth_date = models.DateField(_("birth date"), null=True, blank=True)
     phone = models.CharField(_("phone"), max_length=20, blank=True)
     relation = models.CharField(_("relation to head"), max_length=20, blank=True)
+    # Close relatives living in other households (parents, children, siblings who set up their own
+    # household), as the village registers them: the ledger flags a collector recording for them.
+    relatives = models.ManyToManyField(
+        "self", verbose_name=_("close relatives"), blank=True, symmetrical=True
+    )
 
     scope_region = "region__code"
     scope_household = "household_id"

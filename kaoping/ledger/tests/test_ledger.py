@@ -27,7 +27,6 @@ from kaoping.periods.services import period_open
 pytestmark = pytest.mark.django_db
 
 
-
 @pytest.fixture
 def hh(county):
     return load_household_scheme(county)
@@ -142,6 +141,15 @@ def test_flags_own_household_burst_and_over_cap(county, hh):
     for _ in range(2):
         entry = record(county, hh, subject="0002")
     assert "burst" in entry.flags  # 6 entries for one household within a day
+
+
+def test_recording_for_a_registered_close_relative_is_flagged(county, hh):
+    dave = county.users["dave"]
+    me, brother = county.persons["王建国"], county.persons["张伟"]  # households …0001 and …0003
+    Profile.objects.create(user=dave, person=me)
+    me.relatives.add(brother)
+    assert "relatives" in record(county, hh, subject="0003").flags
+    assert "relatives" not in record(county, hh, subject="0005").flags
 
 
 def test_entries_in_a_finalised_period_are_refused(county, hh):
