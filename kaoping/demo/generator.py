@@ -38,6 +38,7 @@ from kaoping.people.models import (
     PartyMember,
     Person,
 )
+from kaoping.publishing.demo import build_postings
 from kaoping.regions.models import Cluster, Department, Level, Region
 from kaoping.regions.services import region_kind
 from kaoping.store.demo import build_store
@@ -612,6 +613,7 @@ STEPS: list[Callable[[Build], None]] = [
     build_grid_posts,
     build_logins,
     build_scoring,
+    build_postings,
     build_store,
 ]
 

@@ -54,7 +54,7 @@ def first_totals() -> dict[str, list[tuple]]:
     found = {}
     for code in SPECS:
         period = (
-            Period.objects.filter(scheme__code=code, status="closed")
+            Period.objects.filter(scheme__code=code, status__in=["closed", "posted", "final"])
             .order_by("end", "start")
             .first()
         )
@@ -121,7 +121,8 @@ def test_expected_periods_are_closed_with_one_result_per_subject(demo):
     county = get_user_model().objects.get(username="county")
     for code, spec in SPECS.items():
         kind = str(spec.subject_kind)
-        closed = Period.objects.filter(scheme__code=code, status="closed")
+        # Closed, and then some posted or finalised by the postings step.
+        closed = Period.objects.filter(scheme__code=code, status__in=["closed", "posted", "final"])
         assert set(closed.values_list("cadence", "label")) == expected_closed(spec), code
         assert not closed.filter(cadence="year").exists()
         subjects = scored(kind)
@@ -154,7 +155,7 @@ def test_village_tracks_follow_the_contest_shares(demo):
 
 def test_household_totals_start_from_the_base_and_spread(demo):
     months = Period.objects.filter(scheme__code="household-points", cadence="month")
-    for period in months.filter(status="closed"):
+    for period in months.filter(status__in=["closed", "posted", "final"]):
         results = Result.objects.filter(period=period)
         totals = list(results.values_list("total", flat=True))
         assert len(set(totals)) > 10, period.label  # ranks spread
@@ -199,7 +200,9 @@ def test_every_household_has_some_history(demo):
 
 def test_vetoes_fire_in_the_household_scheme(demo):
     fired = ResultNode.objects.filter(
-        period__scheme__code="household-points", period__status="closed", fired=True
+        period__scheme__code="household-points",
+        period__status__in=["closed", "posted", "final"],
+        fired=True,
     )
     assert fired.exists()
     month = fired.filter(period__cadence="month").first()
@@ -221,14 +224,18 @@ def test_rating_and_metric_items_score_in_the_village_schemes(demo):
         rows = {row.code: row for row in spec.flatten() if row.is_item}
         ratings = [c for c, r in rows.items() if r.rule is Rule.RATING]
         metrics = [c for c, r in rows.items() if r.rule is Rule.METRIC and r.metric not in COMPUTED]
-        closed = ResultNode.objects.filter(period__scheme__code=code, period__status="closed")
+        closed = ResultNode.objects.filter(
+            period__scheme__code=code, period__status__in=["closed", "posted", "final"]
+        )
         assert closed.filter(code__in=ratings, value__gt=0).exists(), code
         for item in ratings:
             assert closed.filter(code=item, value__gt=0).exists(), (code, item)
         for item in metrics:
             assert closed.filter(code=item, value__gt=0).exists(), (code, item)
         # Ratings differ between villages and rankings are not all ties.
-        results = Result.objects.filter(period__scheme__code=code, period__status="closed")
+        results = Result.objects.filter(
+            period__scheme__code=code, period__status__in=["closed", "posted", "final"]
+        )
         assert results.values("total").distinct().count() > 50, code
 
 
@@ -342,3 +349,25 @@ def test_same_seed_same_results(built):
     assert all(len(rows) == 20 for rows in first.values())
     assert again == first
     assert entries_again == entries
+
+
+def test_postings_finalise_the_past_and_post_the_latest(demo):
+    from kaoping.outcomes.models import Interview, KeyVillage
+
+    statuses = dict(
+        Period.objects.filter(scheme__code="household-points", cadence="month").values_list(
+            "label", "status"
+        )
+    )
+    assert statuses["2026-09"] == "final" and statuses["2026-10"] == "posted"
+    assert statuses["2026-11"] == "open"
+    quarters = dict(
+        Period.objects.filter(scheme__code="liubi-liuzheng").values_list("label", "status")
+    )
+    assert (quarters["2026-Q1"], quarters["2026-Q2"], quarters["2026-Q3"]) == (
+        "final",
+        "final",
+        "posted",
+    )
+    assert KeyVillage.objects.filter(left_on__isnull=True).count() >= 1
+    assert Interview.objects.filter(period__scheme__code="leitai-biwu").exists()
