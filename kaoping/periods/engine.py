@@ -387,7 +387,12 @@ def self_part_statement(scope: Scope) -> tuple[str, list]:
 
 
 def adjust_part_statement(scope: Scope, scale: int) -> tuple[str, list]:
-    """± adjustments of a roll-up: entries on ADJUST_CODE, their quantity read as points."""
+    """± adjustments of a roll-up: entries on ADJUST_CODE, their quantity read as points.
+
+    `value` is the adjustment rounded (for display); `raw` keeps it exact, × QTY_SCALE, because
+    the roll-up adds it to its unrounded total and rounds once (an adjustment may carry the
+    ledger's three decimals in a scheme that keeps fewer).
+    """
     cte, cte_params = scope.cte()
     entries = (
         "SELECT e.subject_id, CAST(SUM(e.sign * e.quantity_scaled) AS BIGINT) AS q, COUNT(*) AS cnt "
@@ -399,7 +404,7 @@ def adjust_part_statement(scope: Scope, scale: int) -> tuple[str, list]:
     return (
         cte
         + INSERT_NODE
-        + f"SELECT %s, x.subject_id, %s, NULL, 0, {value}, {value}, 0, x.cnt, %s FROM ({entries}) x",
+        + f"SELECT %s, x.subject_id, %s, NULL, 0, x.q * {scale}, {value}, 0, x.cnt, %s FROM ({entries}) x",
         [
             *cte_params,
             scope.period_id,
@@ -420,8 +425,9 @@ def rollup_result_statement(
     """Dense results of a roll-up, as `SchemeSpec.rollup_total` defines them.
 
     Sum: base + Σ(total − base); mean: Σ total / periods present; composite: Σ weight × part,
-    from the part rows written before, unrounded (a common denominator keeps it exact). Then the
-    adjustment part and the root's floor and max. `bar` and `grade` vetoes of the child periods
+    from the part rows written before. Each is kept as an exact fraction num / den (a common
+    denominator for the composite), the exact adjustment is added, and the sum is rounded once
+    and clamped to the root's floor and max. `bar` and `grade` vetoes of the child periods
     (and of the composite's own tree) carry up; `zero` does not.
 
     Layered so that clamps and divisions, which repeat their operands, repeat column names only.
@@ -431,13 +437,12 @@ def rollup_result_statement(
     if parts is None:
         summed = "CAST(COALESCE(SUM(res.total), 0) AS BIGINT)"
         count = "COUNT(res.id)"
-        raw = (
-            f"CASE WHEN {count} = 0 THEN 0 ELSE {rdiv(summed, count)} END"
-            if mean
-            else f"(rootnode.base + {summed} - {count} * rootnode.base)"
-        )
+        if mean:
+            num, den = summed, f"(CASE WHEN {count} = 0 THEN 1 ELSE {count} END)"
+        else:
+            num, den = f"(rootnode.base + {summed} - {count} * rootnode.base)", "1"
         per_subject = (
-            f"SELECT u.subject_id, u.variant, u.rank_group, rootnode.lo, rootnode.hi, {raw} AS raw "
+            f"SELECT u.subject_id, u.variant, u.rank_group, rootnode.lo, rootnode.hi, {num} AS num, {den} AS den "
             "FROM u JOIN schemes_schemenode rootnode ON rootnode.version_id = %s AND rootnode.variant = u.variant "
             "AND rootnode.code = %s "
             f"LEFT JOIN periods_result res ON res.subject_id = u.subject_id AND res.period_id IN ({marks}) "
@@ -463,7 +468,7 @@ def rollup_result_statement(
         denominator = " * ".join([*counts.values(), str(WEIGHT_SCALE)])
         per_subject = (
             f"SELECT u.subject_id, u.variant, u.rank_group, rootnode.lo, rootnode.hi, "
-            f"{rdiv(' + '.join(terms), denominator)} AS raw "
+            f"{' + '.join(terms)} AS num, {denominator} AS den "
             "FROM u JOIN schemes_schemenode rootnode ON rootnode.version_id = %s AND rootnode.variant = u.variant "
             "AND rootnode.code = %s "
             f"LEFT JOIN (SELECT p.subject_id, {pivot} FROM periods_resultnode p "
@@ -491,7 +496,8 @@ def rollup_result_statement(
         scope.period_id,
         True,
     ]
-    adjusted = "(i.raw + COALESCE(a.value, 0))"
+    # One rounding: (num / den) + (adjustment × QTY_SCALE) / QTY_SCALE over a common denominator.
+    adjusted = rdiv(f"i.num * {QTY_SCALE} + COALESCE(a.raw, 0) * i.den", f"i.den * {QTY_SCALE}")
     inner = (
         f"SELECT i.subject_id, i.variant, i.rank_group, {clamp(adjusted, 'i.lo', 'i.hi')} AS total, "
         "COALESCE(v.barred, 0) = 1 AS barred, fg.code AS forced_code "
