@@ -67,7 +67,8 @@ class Entry(models.Model):
     reverses = models.ForeignKey(
         "self",
         verbose_name=_("reverses"),
-        db_index=False,  # entry_reversed_once indexes the rows that have one
+        # A plain index, not only the partial unique one: PostgreSQL's foreign-key checks run as
+        # generic plans that cannot use a partial index, so deleting entries would scan per row.
         null=True,
         blank=True,
         on_delete=models.PROTECT,
