@@ -93,6 +93,8 @@ DATABASE_URL = os.environ.get("DATABASE_URL", "")
 if DATABASE_URL:
     DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=60)}
 else:
+    # A fresh clone has no var/ yet; SQLite creates the file but not its directory.
+    Path(os.environ.get("SQLITE_PATH") or DATA_DIR / "kaoping.sqlite3").parent.mkdir(parents=True, exist_ok=True)
     DATABASES = {
         "default": {
             "ENGINE": "django.db.backends.sqlite3",
