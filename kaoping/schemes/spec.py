@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 from enum import StrEnum
+from fractions import Fraction
 from typing import Annotated, Any, ClassVar, Literal
 
 from pydantic import (
@@ -939,26 +940,34 @@ class SchemeSpec(_Model):
         if adjustment and not rollup.adjust:
             raise ValueError(f"the {cadence} roll-up of {self.code} takes no adjustments")
 
-        def aggregate(how: str, source: str) -> Decimal:
-            values = list(results.get(source, ()))
+        # Exact fractions until the one rounding at the end: the mean of twelve months is no
+        # finite decimal, and 0.6 × 17.5 / 12 = 0.875 must round to 0.88, not to the 0.87 of
+        # 0.6 × 1.458333…3 in 28-digit Decimal arithmetic.
+        base = Fraction(self.base)
+
+        def aggregate(how: str, source: str) -> Fraction:
+            values = [Fraction(v) for v in results.get(source, ())]
             if not values:
-                return ZERO if how != "sum" else self.base
+                return Fraction(0) if how != "sum" else base
             if how == "mean":
-                return sum(values, ZERO) / len(values)
+                return sum(values, Fraction(0)) / len(values)
             # The base is a starting score, not a monthly gift: it counts once per roll-up.
-            return self.base + sum((v - self.base for v in values), ZERO)
+            return base + sum((v - base for v in values), Fraction(0))
 
         if rollup.method is RollupMethod.COMPOSITE:
-            total = ZERO
+            total = Fraction(0)
             for part in rollup.parts:
                 if part.source is PartSource.SELF:
-                    value = own if own is not None else ZERO
+                    value = Fraction(own) if own is not None else Fraction(0)
                 else:
                     value = aggregate(part.aggregate.value, part.source.value)
-                total += part.weight * value
+                total += Fraction(part.weight) * value
         else:
             total = aggregate(rollup.method.value, (rollup.source or self.cadence).value)
-        return self.quantize(_clamp(total + adjustment, self.floor, self.max))
+        floor = None if self.floor is None else Fraction(self.floor)
+        ceiling = None if self.max is None else Fraction(self.max)
+        clamped = _clamp(total + Fraction(adjustment), floor, ceiling)
+        return self.quantize(_round_half_up(clamped, self.decimals))
 
     def reviewers(self) -> tuple[str, ...]:
         """Roles that approve entries of this scheme (county admins always may)."""
@@ -1064,6 +1073,13 @@ def _apply_variant(root: Node, variant: Variant) -> Node:
 # -- values and bounds --------------------------------------------------------------------------
 
 
+def _round_half_up(value: Fraction, places: int) -> Decimal:
+    """An exact fraction rounded half away from zero to `places` decimals."""
+    scaled = value * 10**places
+    n = (abs(scaled.numerator) * 2 + scaled.denominator) // (2 * scaled.denominator)
+    return Decimal(n if scaled >= 0 else -n).scaleb(-places)
+
+
 def _clamp(value: Decimal, floor: Decimal | None, ceiling: Decimal | None) -> Decimal:
     if ceiling is not None and value > ceiling:
         value = ceiling
@@ -1087,7 +1103,11 @@ def _item_value(item: Item, given: Any) -> Decimal:
         labels = list(given or ())
         raw = ZERO
         if labels:
-            raw = sum((item.levels[label] for label in labels), ZERO) / len(labels) * item.weight
+            # Divided last: then the one inexact step cannot turn an exact tie into a value just
+            # below it, as mean × weight does ((0.85 + 0.5 + 0.4) / 3 × 16.2 is 9.45 → 9.5, but
+            # 0.58333…3 × 16.2 = 9.4499…9 → 9.4).
+            factors = sum((item.levels[label] for label in labels), ZERO)
+            raw = factors * item.weight / len(labels)
     elif isinstance(item, MetricItem):
         # No value, or a value in no band, scores 0 — bounded by the item's limits all the same.
         raw = ZERO
