@@ -59,3 +59,8 @@ def test_default_language_is_chinese(client, db):
     html = client.get("/login/").content.decode()
     assert '<html lang="zh-CN">' in html
     assert "登录" in html
+
+
+def test_an_english_phone_still_gets_chinese(client, db):
+    html = client.get("/login/", HTTP_ACCEPT_LANGUAGE="en-US,en;q=0.9").content.decode()
+    assert "登录" in html
