@@ -1,0 +1,237 @@
+"""A hypothesis strategy for small scheme files that pass validation.
+
+Trees one to three levels deep of count, quantity, rating, metric and veto items; bases, caps,
+floors and maxima on groups and items; bonus and deduction sections; metric bands and grades
+with inclusive and exclusive bounds and gaps; variants that exclude items and override points,
+weights, caps and group limits; every ranking scope, tie rule and order. Numbers carry at most
+the scheme's `decimals` places (rating factors and metric bounds at most four).
+"""
+
+from decimal import Decimal
+
+import yaml
+from hypothesis import strategies as st
+
+
+class _Dumper(yaml.SafeDumper):
+    def ignore_aliases(self, data) -> bool:
+        return True  # a shared bound is written twice, not as &anchor / *alias
+
+
+def _decimal(dumper: yaml.SafeDumper, value: Decimal) -> yaml.ScalarNode:
+    # Written as a plain YAML number (the loader reads numbers as exact Decimals).
+    text = format(value, "f")
+    tag = "int" if value == value.to_integral_value() and "." not in text else "float"
+    return dumper.represent_scalar(f"tag:yaml.org,2002:{tag}", text)
+
+
+_Dumper.add_representer(Decimal, _decimal)
+
+
+def dump(data: dict) -> str:
+    return yaml.dump(data, Dumper=_Dumper, allow_unicode=True, sort_keys=False)
+
+
+@st.composite
+def scheme_texts(draw) -> str:
+    decimals = draw(st.integers(0, 3))
+    numbers = iter(range(1, 10_000))
+    groups: dict[str, dict] = {}
+    items: dict[str, dict] = {}
+
+    def points(lo: int, hi: int) -> Decimal:
+        """Points in [lo, hi]: whole half the time, else with up to `decimals` places."""
+        places = draw(st.sampled_from([0, decimals]))
+        unit = 10**places
+        return Decimal(draw(st.integers(lo * unit, hi * unit))).scaleb(-places).normalize() + 0
+
+    def signed(section: str, size: int = 10) -> Decimal:
+        if section == "bonus":
+            return points(0, size)
+        if section == "deduction":
+            return points(-size, 0)
+        return points(-size, size)
+
+    def intervals(lo: int, hi: int, places: int) -> list[dict]:
+        """Disjoint intervals with every bound's inclusion stated, possibly with gaps."""
+        unit = 10**places
+        cuts = draw(
+            st.lists(st.integers(lo * unit, hi * unit), min_size=1, max_size=4, unique=True)
+        )
+        cuts = sorted(Decimal(c).scaleb(-places).normalize() + 0 for c in cuts)
+        segments: list[tuple] = []
+        if draw(st.booleans()):
+            segments.append((None, cuts[0]))
+        segments += list(zip(cuts, cuts[1:], strict=False))
+        if draw(st.booleans()) or not segments:
+            segments.append((cuts[-1], None))
+        kept = [s for s in segments if draw(st.integers(0, 3))] or segments[:1]
+        out, previous = [], None  # previous: (upper bound, inclusive) of the last kept interval
+        for low, high in kept:
+            interval: dict = {}
+            if low is not None:
+                touching = previous is not None and previous == (low, True)
+                interval["min"] = low
+                interval["min_inclusive"] = False if touching else draw(st.booleans())
+            if high is not None:
+                interval["max"] = high
+                interval["max_inclusive"] = draw(st.booleans())
+            previous = (high, interval.get("max_inclusive"))
+            out.append(interval)
+        return out
+
+    def limits(element: dict, base: Decimal) -> None:
+        if draw(st.booleans()):
+            element["max"] = base + points(0, 25)
+        if draw(st.booleans()):
+            floor = base - points(0, 25) if draw(st.integers(0, 4)) else base + points(0, 5)
+            if "max" in element and floor > element["max"]:
+                floor = element["max"]
+            element["floor"] = floor
+
+    def fit_cap(element: dict) -> None:
+        """The item's limits inside ±cap (a floor above the cap is an error)."""
+        cap = element["cap"]
+        if element.get("floor", -cap) > cap:
+            element["floor"] = cap
+        if element.get("max", cap) < -cap:
+            element["max"] = -cap
+
+    # Grades first, so that grade vetoes can name one.
+    grades = []
+    if draw(st.integers(0, 4)):
+        # Bounds among the small totals these trees reach, so that totals land on them.
+        for i, interval in enumerate(reversed(intervals(-5, 40, decimals and 1))):
+            grade = {"code": f"g{i}", "name": f"等次{i}", **interval}
+            if draw(st.integers(0, 2)) == 0:
+                grade["honour"] = True
+            if draw(st.integers(0, 3)) == 0:
+                grade["cadences"] = ["month"]
+            grades.append(grade)
+
+    def item(section: str) -> dict:
+        code = f"I{next(numbers)}"
+        rules = ["count", "count", "quantity", "rating", "metric", "veto"]
+        if section == "deduction":
+            rules.remove("rating")
+        rule = draw(st.sampled_from(rules))
+        element: dict = {"code": code, "name": f"评分项{code}", "rule": rule}
+        if rule in ("count", "quantity"):
+            element["points"] = signed(section)
+            if rule == "quantity":
+                element["unit"] = "亩"
+        elif rule == "rating":
+            element["weight"] = points(1, 30)
+            labels = draw(
+                st.lists(st.sampled_from("好较一差"), min_size=1, max_size=4, unique=True)
+            )
+            element["levels"] = {
+                label: Decimal(draw(st.integers(0, 10_000))).scaleb(-4).normalize() + 0
+                for label in labels
+            }
+        elif rule == "metric":
+            element["metric"] = draw(st.sampled_from(["m_a", "m_b", "m_c"]))
+            element["bands"] = [
+                {**interval, "points": signed(section, 15)}
+                for interval in intervals(-5, 105, draw(st.sampled_from([0, 1, 4])))
+            ]
+        else:
+            effects = ["zero", "bar", "grade"] if grades else ["zero", "bar"]
+            element["effect"] = draw(st.sampled_from(effects))
+            if element["effect"] == "grade":
+                element["grade"] = draw(st.sampled_from([g["code"] for g in grades]))
+        if rule != "veto":
+            if draw(st.integers(0, 3)) == 0:
+                limits(element, Decimal(0))
+            if draw(st.integers(0, 2)) == 0:
+                element["cap"] = points(0, 15)
+                fit_cap(element)
+        items[code] = {"rule": rule, "section": section, **element}
+        return element
+
+    def group(depth: int, section: str) -> dict:
+        code = f"G{next(numbers)}"
+        element: dict = {"code": code, "name": f"分组{code}"}
+        own = None
+        if section == "normal":
+            own = draw(st.sampled_from([None, None, "bonus", "deduction"]))
+        elif draw(st.integers(0, 3)) == 0:
+            own = section  # restating the inherited section is allowed
+        if own:
+            element["section"] = own
+        section = own or section
+        base = points(0, 20) if draw(st.booleans()) else Decimal(0)
+        if base:
+            element["base"] = base
+        limits(element, base)
+        element["children"] = [child(depth + 1, section) for _ in range(draw(st.integers(1, 3)))]
+        groups[code] = {"base": base}
+        return element
+
+    def child(depth: int, section: str) -> dict:
+        if depth < 3 and draw(st.integers(0, 2)) == 0:
+            return group(depth, section)
+        return item(section)
+
+    tree = [child(1, "normal") for _ in range(draw(st.integers(1, 4)))]
+
+    scheme: dict = {
+        "code": "generated",
+        "version": 1,
+        "name": "生成的方案",
+        "subject_kind": "village",
+        "cadence": "month",
+        "decimals": decimals,
+    }
+    root_base = points(0, 40) if draw(st.booleans()) else Decimal(0)
+    if root_base:
+        scheme["base"] = root_base
+    limits(scheme, root_base)
+    scheme["tree"] = tree
+    if grades:
+        scheme["grades"] = grades
+    groups["__root__"] = {"base": root_base}
+
+    variants = {}
+    for name in draw(st.lists(st.sampled_from(["甲", "乙"]), max_size=2, unique=True)):
+        variant: dict = {"name": f"{name}类"}
+        codes = sorted(items)
+        excluded = draw(st.lists(st.sampled_from(codes), max_size=2, unique=True))
+        if excluded:
+            variant["exclude"] = excluded
+        overrides = {}
+        for code in draw(st.lists(st.sampled_from(codes), max_size=3, unique=True)):
+            if code in excluded:
+                continue
+            rule, section = items[code]["rule"], items[code]["section"]
+            override: dict = {}
+            if rule in ("count", "quantity"):
+                override["points"] = signed(section)
+            elif rule == "rating":
+                override["weight"] = points(1, 30)
+            if rule != "veto" and draw(st.booleans()):
+                floor, ceiling = items[code].get("floor"), items[code].get("max")
+                least = max(floor or 0, -(ceiling if ceiling is not None else 0), 0)
+                override["cap"] = least + points(0, 15)
+            if override:
+                overrides[code] = override
+        if overrides:
+            variant["items"] = overrides
+        nodes = {}
+        for code in draw(st.lists(st.sampled_from(sorted(groups)), max_size=2, unique=True)):
+            base = points(0, 20) if draw(st.booleans()) else groups[code]["base"]
+            override = {"max": base + points(0, 25), "floor": base - points(0, 25)}
+            if base != groups[code]["base"]:
+                override["base"] = base
+            nodes[code] = override
+        if nodes:
+            variant["nodes"] = nodes
+        variants[name] = variant
+    if variants:
+        scheme["variants"] = variants
+    scheme["ranking"] = {
+        "within": draw(st.sampled_from(["county", "township", "village", "track", "class"])),
+        "ties": draw(st.sampled_from(["competition", "dense"])),
+        "order": draw(st.sampled_from(["desc", "asc"])),
+    }
+    return dump(scheme)
