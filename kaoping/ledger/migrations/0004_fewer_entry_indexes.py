@@ -33,11 +33,6 @@ class Migration(migrations.Migration):
         ),
         migrations.AlterField(
             model_name='entry',
-            name='reverses',
-            field=models.ForeignKey(blank=True, db_index=False, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='reversals', to='ledger.entry', verbose_name='reverses'),
-        ),
-        migrations.AlterField(
-            model_name='entry',
             name='reviewed_by',
             field=models.ForeignKey(blank=True, db_index=False, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='reviewed by'),
         ),
