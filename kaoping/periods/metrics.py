@@ -37,10 +37,12 @@ def household_points_share(scope: Scope) -> tuple[str, list]:
         "FROM u JOIN people_subject s ON s.id = u.subject_id JOIN regions_region vr ON vr.id = s.region_id "
         "JOIN regions_region hr ON hr.code >= vr.code AND hr.code < vr.code || ':' "
         "JOIN people_household h ON h.region_id = hr.id "
-        "LEFT JOIN (SELECT DISTINCT hs.household_id AS hid FROM ledger_entry le "
+        # A household whose entries were all reversed has earned nothing: net count > 0.
+        "LEFT JOIN (SELECT hs.household_id AS hid FROM ledger_entry le "
         "JOIN people_subject hs ON hs.id = le.subject_id "
         "WHERE hs.kind = 'household' AND le.status = 'approved' "
-        "AND le.occurred_on >= %s AND le.occurred_on <= %s) e ON e.hid = h.id "
+        "AND le.occurred_on >= %s AND le.occurred_on <= %s "
+        "GROUP BY hs.household_id HAVING SUM(le.sign) > 0) e ON e.hid = h.id "
         "GROUP BY u.subject_id",
         [*params, scope.period_id, "household_points_share", scope.start, scope.end],
     )
