@@ -1,0 +1,637 @@
+"""`kaoping bench close`: the period close against the limit measured in the same run.
+
+Three jobs on the same entries, each in a process of its own:
+
+- **kaoping**: the real `period_close` of the household month (statements timed one by one);
+- **raw SQL**: one INSERT … SELECT on the same database computing the same item caps, totals
+  (base, floor, zeroing vetoes) and ranks within village into a plain table, the fastest a
+  hand-written query gets on that engine;
+- **DuckDB**: the same statement in an in-memory DuckDB holding the same rows, as the columnar
+  limit. Loading the rows into DuckDB is timed apart and not counted.
+
+The three must agree: per-subject (total, rank) rows are hashed in subject order and compared,
+a few subjects are compared value by value, and those are scored again by the reference
+evaluator `SchemeSpec.evaluate`. The 六比六争 quarter of the province's villages is closed too,
+for the record (it has no baseline).
+"""
+
+import csv
+import hashlib
+import resource
+import tempfile
+import time
+from datetime import date
+from decimal import Decimal
+from pathlib import Path
+
+from .data import Shape
+from .report import Out, rss_mib, write_report
+from .runner import engine_name, prepare, run_step
+
+RAW_TABLE = "bench_raw_result"
+
+
+# --- the baseline statement ----------------------------------------------------------------
+
+
+def _rdiv(numerator: str, denominator: str, div: str) -> str:
+    # Rounds half away from zero, as the close does. `div` is the integer division: / on SQLite
+    # and PostgreSQL, // on DuckDB (whose / gives a double).
+    return (
+        f"(CASE WHEN ({numerator}) >= 0 THEN (({numerator}) + ({denominator}) {div} 2) {div} ({denominator}) "
+        f"ELSE -((({denominator}) {div} 2 - ({numerator})) {div} ({denominator})) END)"
+    )
+
+
+def _clamp(value: str, lo: str, hi: str) -> str:
+    return (
+        f"(CASE WHEN {hi} IS NOT NULL AND {value} > {hi} THEN {hi} "
+        f"WHEN {lo} IS NOT NULL AND {value} < {lo} THEN {lo} ELSE {value} END)"
+    )
+
+
+def baseline_sql(div: str = "/") -> str:
+    """One INSERT … SELECT: entries → capped items → total → rank within village.
+
+    Params: version, root code, scheme, start, end, version, True, True, region prefix,
+    prefix + ':'. Valid for trees whose groups below the root add their children unclamped
+    (checked by `flat_tree`), as the household scheme's do.
+    """
+    item = _clamp(_rdiv("i.q * n.points", "1000", div), "n.lo", "n.hi")
+    total = _clamp("(root.base + COALESCE(x.points, 0))", "root.lo", "root.hi")
+    return (
+        f"INSERT INTO {RAW_TABLE} (subject_id, total, rank) "
+        "SELECT t.subject_id, t.total, RANK() OVER (PARTITION BY t.grp ORDER BY t.total DESC) FROM ("
+        "SELECT s.id AS subject_id, SUBSTR(r.code, 1, 12) AS grp, "
+        f"CASE WHEN COALESCE(x.zeroed, 0) = 1 THEN 0 ELSE {total} END AS total "
+        "FROM people_subject s JOIN regions_region r ON r.id = s.region_id "
+        "JOIN schemes_schemenode root ON root.version_id = %s AND root.variant = '' AND root.code = %s "
+        "LEFT JOIN (SELECT i.subject_id, "
+        f"CAST(SUM(CASE WHEN n.aggregate = 'sum' THEN {item} ELSE 0 END) AS BIGINT) AS points, "
+        "MAX(CASE WHEN n.aggregate = 'veto' AND n.veto_effect = 'zero' AND i.cnt > 0 THEN 1 ELSE 0 END) AS zeroed "
+        "FROM (SELECT e.subject_id, e.item_code, CAST(SUM(e.sign * e.quantity_scaled) AS BIGINT) AS q, "
+        "CAST(SUM(e.sign) AS BIGINT) AS cnt FROM ledger_entry e "
+        "WHERE e.scheme_id = %s AND e.status = 'approved' AND e.cadence = '' "
+        "AND e.occurred_on >= %s AND e.occurred_on <= %s GROUP BY e.subject_id, e.item_code) i "
+        "JOIN schemes_schemenode n ON n.version_id = %s AND n.variant = '' AND n.code = i.item_code "
+        "AND n.is_item = %s GROUP BY i.subject_id) x ON x.subject_id = s.id "
+        "WHERE s.kind = 'household' AND s.active = %s AND r.code >= %s AND r.code < %s) t"
+    )
+
+
+def baseline_params(period) -> list:
+    from kaoping.schemes.spec import ROOT_CODE
+
+    prefix = period.scheme.region.code
+    return [
+        period.version_id,
+        ROOT_CODE,
+        period.scheme_id,
+        period.start,
+        period.end,
+        period.version_id,
+        True,
+        True,
+        prefix,
+        prefix + ":",
+    ]
+
+
+def flat_tree(version) -> None:
+    """The baseline adds items straight into the root: true only when no group in between has a
+    base, a cap or a floor, no item is rated or metric, and no veto does more than zero/bar/grade."""
+    from kaoping.schemes.models import SchemeNode
+
+    for node in SchemeNode.objects.filter(version=version):
+        if node.parent_code is None:
+            continue
+        if not node.is_item and (node.base or node.lo is not None or node.hi is not None):
+            raise RuntimeError(f"{node.code}: the baseline assumes groups without base or bounds")
+        if node.is_item and node.aggregate not in ("sum", "veto"):
+            raise RuntimeError(f"{node.code}: the baseline scores count, quantity and veto items")
+
+
+# --- measuring -----------------------------------------------------------------------------
+
+
+def peak_rss_mib() -> float:
+    return rss_mib(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
+
+
+def checksum(cursor, sql: str, params: list) -> dict:
+    """sha256 over `subject,total,rank` lines in subject order, with the row count and sum."""
+    digest, rows, total = hashlib.sha256(), 0, 0
+    cursor.execute(sql, params)
+    while chunk := cursor.fetchmany(20_000):
+        for subject_id, value, rank in chunk:
+            digest.update(f"{subject_id},{int(value)},{int(rank)}\n".encode())
+            rows += 1
+            total += int(value)
+    return {"sha256": digest.hexdigest(), "rows": rows, "sum_total": total}
+
+
+def spots(cursor, table_sql: str, subjects: list[int], params: list) -> dict:
+    found = {}
+    for subject_id in subjects:
+        cursor.execute(table_sql, [*params, subject_id])
+        row = cursor.fetchone()
+        found[str(subject_id)] = None if row is None else [int(row[0]), int(row[1])]
+    return found
+
+
+class StatementTimer:
+    """Seconds per statement of the close, by what the statement does."""
+
+    def __init__(self):
+        self.seconds: dict[str, float] = {}
+
+    def __call__(self, execute, sql, params, many, context):
+        started = time.perf_counter()
+        try:
+            return execute(sql, params, many, context)
+        finally:
+            label = self.label(sql, params)
+            self.seconds[label] = self.seconds.get(label, 0.0) + time.perf_counter() - started
+
+    @staticmethod
+    def label(sql: str, params) -> str:
+        if "INSERT INTO periods_resultnode" in sql:
+            if "n.aggregate IN ('sum', 'veto')" in sql:
+                return "item rows (count, quantity, veto)"
+            for aggregate in ("sum", "mean", "veto", "metric"):
+                if f"n.aggregate = '{aggregate}'" in sql and "rn.depth" not in sql:
+                    return f"item rows ({aggregate})"
+            if "rn.depth = %s" in sql:
+                position = sql[: sql.index("rn.depth = %s")].count("%s")
+                return f"group rows, depth {int(params[position]) - 1}"
+            return "node rows (other)"
+        if "INSERT INTO periods_result " in sql:
+            return "results, grades, ranks"
+        if "INSERT INTO people_subject" in sql:
+            return "subjects_sync"
+        if "INSERT INTO ledger_metricvalue" in sql:
+            return "computed metrics"
+        if "INSERT INTO periods_listmembership" in sql:
+            return "lists"
+        if sql.startswith("DELETE"):
+            return "delete previous " + sql.split()[2].strip('"')
+        if "COUNT(*)" in sql:
+            return "counts"
+        return "other"
+
+    def top(self) -> list[list]:
+        ordered = sorted(self.seconds.items(), key=lambda kv: -kv[1])
+        return [[label, round(seconds, 2)] for label, seconds in ordered]
+
+
+def _warm(cursor) -> None:
+    # Every job starts with the entries in the OS page cache, none pays for a cold disk.
+    cursor.execute("SELECT COUNT(*), SUM(quantity_scaled) FROM ledger_entry")
+    cursor.execute("SELECT COUNT(*) FROM people_subject")
+
+
+def close_reset(*, echo: Out, period_id: int) -> dict:
+    """Forget the period's results, so that every close measured is a first close.
+
+    A step of its own: deleting twenty million rows takes memory (SQLite keeps the keys it
+    deletes) that would otherwise count as the close's peak.
+    """
+    from kaoping.periods.models import Period
+
+    _reset(Period.objects.get(pk=period_id))
+    return {"peak_rss_mib": peak_rss_mib()}
+
+
+def _reset(period) -> None:
+    from django.db import connection, transaction
+
+    from kaoping.periods.models import Period
+
+    with transaction.atomic(), connection.cursor() as cursor:
+        for table in ("periods_listmembership", "periods_resultnode", "periods_result"):
+            cursor.execute(f"DELETE FROM {table} WHERE period_id = %s", [period.pk])
+        cursor.execute("DELETE FROM ledger_metricvalue WHERE period_id = %s", [period.pk])
+        Period.objects.filter(pk=period.pk).update(
+            status="open",
+            closed_at=None,
+            posted_at=None,
+            objection_deadline=None,
+            finalised_at=None,
+        )
+    if connection.vendor == "sqlite":
+        with connection.cursor() as cursor:
+            cursor.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+
+
+def _server_peak_mib(cursor) -> float | None:
+    """PostgreSQL: the peak RSS of the backend that served this process (same machine only)."""
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        return None
+    cursor.execute("SELECT pg_backend_pid()")
+    pid = cursor.fetchone()[0]
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return round(int(line.split()[1]) / 1024, 1)
+    except OSError:
+        return None
+    return None
+
+
+# --- the steps (each in its own process) ----------------------------------------------------
+
+
+RESULT_ROWS = (
+    "SELECT subject_id, total, rank FROM periods_result WHERE period_id = %s ORDER BY subject_id"
+)
+RAW_ROWS = f"SELECT subject_id, total, rank FROM {RAW_TABLE} ORDER BY subject_id"
+
+
+def close_kaoping(*, echo: Out, period_id: int) -> dict:
+    from django.db import connection
+
+    from kaoping.periods.models import Period
+    from kaoping.periods.services import period_close
+
+    from .data import sample_subjects
+
+    period = Period.objects.select_related("scheme__region", "version").get(pk=period_id)
+    assert period.status == "open", "run close_reset first"
+    with connection.cursor() as cursor:
+        _warm(cursor)
+    rss_before = peak_rss_mib()
+    timer = StatementTimer()
+    echo("  kaoping: closing …")
+    started = time.perf_counter()
+    with connection.execute_wrapper(timer):
+        counts = period_close(period=period, acting_user=None)
+    seconds = time.perf_counter() - started
+    peak = peak_rss_mib()
+    subjects = sample_subjects()
+    with connection.cursor() as cursor:
+        server_peak = _server_peak_mib(cursor)
+        summary = checksum(cursor, RESULT_ROWS, [period.pk])
+        spot = spots(
+            cursor,
+            "SELECT total, rank FROM periods_result WHERE period_id = %s AND subject_id = %s",
+            subjects,
+            [period.pk],
+        )
+    return {
+        "job": "kaoping close",
+        "seconds": round(seconds, 4),
+        "peak_rss_mib": peak,
+        "rss_before_mib": rss_before,
+        "server_peak_mib": server_peak,
+        "rows_written": counts["results"] + counts["nodes"],
+        "results": counts["results"],
+        "nodes": counts["nodes"],
+        "statements": timer.top(),
+        "entries": _entries_in(period),
+        "checksum": summary,
+        "spots": spot,
+        "reference": reference_check(period, subjects),
+    }
+
+
+def _entries_in(period) -> int:
+    from kaoping.ledger.models import Entry
+
+    return Entry.objects.filter(
+        scheme_id=period.scheme_id,
+        status="approved",
+        cadence="",
+        occurred_on__gte=period.start,
+        occurred_on__lte=period.end,
+    ).count()
+
+
+def reference_check(period, subjects: list[int]) -> dict:
+    """The sample subjects scored by `SchemeSpec.evaluate` from their entries, against the close."""
+    from kaoping.ledger.models import Entry
+    from kaoping.periods.models import Result
+
+    spec = period.version.spec()
+    scale = period.version.scale
+    checked = {}
+    for subject_id in subjects:
+        inputs: dict[str, Decimal] = {}
+        fired: dict[str, int] = {}
+        for code, sign, quantity in Entry.objects.filter(
+            subject_id=subject_id,
+            scheme_id=period.scheme_id,
+            status="approved",
+            cadence="",
+            occurred_on__gte=period.start,
+            occurred_on__lte=period.end,
+        ).values_list("item_code", "sign", "quantity_scaled"):
+            inputs[code] = inputs.get(code, Decimal(0)) + Decimal(sign * quantity) / 1000
+            fired[code] = fired.get(code, 0) + sign
+        for code, net in fired.items():
+            if net > 0 and code in _veto_codes(spec):
+                inputs[code] = True
+        expected = int(spec.evaluate(inputs).total * scale)
+        actual = Result.objects.filter(period=period, subject_id=subject_id).values_list(
+            "total", flat=True
+        )
+        checked[str(subject_id)] = {"reference": expected, "close": actual.first()}
+    return {"ok": all(v["reference"] == v["close"] for v in checked.values()), "subjects": checked}
+
+
+def _veto_codes(spec) -> set[str]:
+    return {row.code for row in spec.flatten() if row.is_item and str(row.rule) == "veto"}
+
+
+def close_raw_sql(*, echo: Out, period_id: int) -> dict:
+    from django.db import connection, transaction
+
+    from kaoping.periods.models import Period
+
+    from .data import sample_subjects
+
+    period = Period.objects.select_related("scheme__region", "version").get(pk=period_id)
+    flat_tree(period.version)
+    with connection.cursor() as cursor:
+        cursor.execute(f"DROP TABLE IF EXISTS {RAW_TABLE}")
+        cursor.execute(f"CREATE TABLE {RAW_TABLE} (subject_id BIGINT, total BIGINT, rank BIGINT)")
+        _warm(cursor)
+    rss_before = peak_rss_mib()
+    echo(f"  raw SQL ({connection.vendor}): one INSERT … SELECT …")
+    started = time.perf_counter()
+    with transaction.atomic(durable=True), connection.cursor() as cursor:
+        cursor.execute(baseline_sql(), baseline_params(period))
+        written = cursor.rowcount
+    seconds = time.perf_counter() - started
+    peak = peak_rss_mib()
+    with connection.cursor() as cursor:
+        server_peak = _server_peak_mib(cursor)
+        summary = checksum(cursor, RAW_ROWS, [])
+        spot = spots(
+            cursor,
+            f"SELECT total, rank FROM {RAW_TABLE} WHERE subject_id = %s",
+            sample_subjects(),
+            [],
+        )
+    return {
+        "job": f"raw SQL ({connection.vendor})",
+        "seconds": round(seconds, 4),
+        "peak_rss_mib": peak,
+        "rss_before_mib": rss_before,
+        "server_peak_mib": server_peak,
+        "rows_written": written,
+        "checksum": summary,
+        "spots": spot,
+    }
+
+
+# DuckDB gets the columns the statement reads, typed as in the bench database.
+DUCK_TABLES = {
+    "ledger_entry": (
+        "SELECT subject_id, item_code, sign, quantity_scaled, status, cadence, occurred_on, scheme_id "
+        "FROM ledger_entry WHERE scheme_id = %s",
+        {
+            "subject_id": "BIGINT",
+            "item_code": "VARCHAR",
+            "sign": "SMALLINT",
+            "quantity_scaled": "BIGINT",
+            "status": "VARCHAR",
+            "cadence": "VARCHAR",
+            "occurred_on": "DATE",
+            "scheme_id": "BIGINT",
+        },
+    ),
+    "people_subject": (
+        "SELECT id, kind, active, region_id FROM people_subject",
+        {"id": "BIGINT", "kind": "VARCHAR", "active": "BOOLEAN", "region_id": "BIGINT"},
+    ),
+    "regions_region": ("SELECT id, code FROM regions_region", {"id": "BIGINT", "code": "VARCHAR"}),
+    "schemes_schemenode": (
+        "SELECT version_id, variant, code, parent_code, is_item, aggregate, points, lo, hi, base, "
+        "veto_effect FROM schemes_schemenode WHERE version_id = %s",
+        {
+            "version_id": "BIGINT",
+            "variant": "VARCHAR",
+            "code": "VARCHAR",
+            "parent_code": "VARCHAR",
+            "is_item": "BOOLEAN",
+            "aggregate": "VARCHAR",
+            "points": "BIGINT",
+            "lo": "BIGINT",
+            "hi": "BIGINT",
+            "base": "BIGINT",
+            "veto_effect": "VARCHAR",
+        },
+    ),
+}
+
+
+def _export_csv(cursor, sql: str, path: Path) -> None:
+    """Stream a query of the bench database into a CSV file, NULL as \\N (COPY on PostgreSQL)."""
+    from django.db import connection
+
+    with path.open("w", newline="", encoding="utf-8") as handle:
+        if connection.vendor == "postgresql":
+            with cursor.copy(f"COPY ({sql}) TO STDOUT WITH (FORMAT csv, NULL '\\N')") as copy:
+                for block in copy:
+                    handle.write(bytes(block).decode())
+            return
+        writer = csv.writer(handle)
+        cursor.execute(sql)
+        while chunk := cursor.fetchmany(50_000):
+            writer.writerows(["\\N" if v is None else v for v in row] for row in chunk)
+
+
+def close_duckdb(*, echo: Out, period_id: int) -> dict:
+    import duckdb
+    from django.db import connection
+
+    from kaoping.periods.models import Period
+    from kaoping.schemes.spec import ROOT_CODE
+
+    from .data import sample_subjects
+
+    period = Period.objects.select_related("scheme__region", "version").get(pk=period_id)
+    flat_tree(period.version)
+    echo("  DuckDB: loading the entries into memory …")
+    started = time.perf_counter()
+    duck = duckdb.connect(":memory:")
+    params = {"ledger_entry": [period.scheme_id], "schemes_schemenode": [period.version_id]}
+    with (
+        tempfile.TemporaryDirectory(prefix="kaoping-bench-") as folder,
+        connection.cursor() as cursor,
+    ):
+        raw = cursor.cursor if connection.vendor == "postgresql" else cursor
+        for table, (sql, columns) in DUCK_TABLES.items():
+            path = Path(folder) / f"{table}.csv"
+            # Only integer keys are inlined.
+            _export_csv(raw, sql % tuple(int(p) for p in params.get(table, [])), path)
+            types = ", ".join(f"'{name}': '{kind}'" for name, kind in columns.items())
+            duck.execute(
+                f"CREATE TABLE {table} AS SELECT * FROM read_csv('{path}', header = false, "
+                f"columns = {{{types}}}, nullstr = '\\N')"
+            )
+            path.unlink()
+    duck.execute(f"CREATE TABLE {RAW_TABLE} (subject_id BIGINT, total BIGINT, rank BIGINT)")
+    loaded = time.perf_counter() - started
+    rss_before = peak_rss_mib()
+    echo(f"  DuckDB: loaded in {loaded:.1f} s; running the statement …")
+    prefix = period.scheme.region.code
+    duck_params = [
+        period.version_id,
+        ROOT_CODE,
+        period.scheme_id,
+        date.fromisoformat(str(period.start)),
+        date.fromisoformat(str(period.end)),
+        period.version_id,
+        True,
+        True,
+        prefix,
+        prefix + ":",
+    ]
+    statement = baseline_sql(div="//").replace("%s", "?")
+    started = time.perf_counter()
+    duck.execute(statement, duck_params)
+    seconds = time.perf_counter() - started
+    peak = peak_rss_mib()
+    written = duck.execute(f"SELECT COUNT(*) FROM {RAW_TABLE}").fetchone()[0]
+    cursor = duck.cursor()
+    summary = checksum(cursor, RAW_ROWS, [])
+    spot = spots(
+        cursor,
+        f"SELECT total, rank FROM {RAW_TABLE} WHERE subject_id = ?",
+        sample_subjects(),
+        [],
+    )
+    return {
+        "job": f"DuckDB {duckdb.__version__} (in memory)",
+        "seconds": round(seconds, 4),
+        "load_seconds": round(loaded, 1),
+        "peak_rss_mib": peak,
+        "rss_before_mib": rss_before,
+        "server_peak_mib": None,
+        "rows_written": written,
+        "checksum": summary,
+        "spots": spot,
+    }
+
+
+def close_village(*, echo: Out, period_id: int) -> dict:
+    from django.db import connection
+
+    from kaoping.periods.models import Period
+    from kaoping.periods.services import period_close
+
+    period = Period.objects.select_related("scheme__region", "version").get(pk=period_id)
+    assert period.status == "open", "run close_reset first"
+    with connection.cursor() as cursor:
+        _warm(cursor)
+    timer = StatementTimer()
+    echo("  kaoping: closing the 六比六争 quarter …")
+    started = time.perf_counter()
+    with connection.execute_wrapper(timer):
+        counts = period_close(period=period, acting_user=None)
+    seconds = time.perf_counter() - started
+    return {
+        "job": "kaoping close, 六比六争 quarter",
+        "seconds": round(seconds, 4),
+        "peak_rss_mib": peak_rss_mib(),
+        "rows_written": counts["results"] + counts["nodes"],
+        "results": counts["results"],
+        "nodes": counts["nodes"],
+        "entries": _entries_in(period),
+        "statements": timer.top(),
+    }
+
+
+STEPS = {
+    "close_reset": close_reset,
+    "close_kaoping": close_kaoping,
+    "close_raw_sql": close_raw_sql,
+    "close_duckdb": close_duckdb,
+    "close_village": close_village,
+}
+
+
+# --- the command's side --------------------------------------------------------------------
+
+
+def run(shape: Shape, out_dir: Path, echo: Out) -> dict:
+    """Build or reuse the data, run the three jobs and the village close, compare, report."""
+    built = prepare(shape, echo)
+    engine = engine_name()
+    period_id = built["household_period"]
+    raw = run_step("close_raw_sql", echo, period_id=period_id)
+    echo(f"  raw SQL: {raw['seconds']} s")
+    duck = run_step("close_duckdb", echo, period_id=period_id)
+    echo(f"  DuckDB: {duck['seconds']} s")
+    run_step("close_reset", echo, period_id=period_id)
+    kaoping = run_step("close_kaoping", echo, period_id=period_id)
+    echo(f"  kaoping: {kaoping['seconds']} s")
+    run_step("close_reset", echo, period_id=built["village_period"])
+    village = run_step("close_village", echo, period_id=built["village_period"])
+    echo(f"  六比六争: {village['seconds']} s")
+
+    jobs = [kaoping, raw, duck]
+    digests = {job["checksum"]["sha256"] for job in jobs}
+    spot_sets = {
+        tuple(sorted((k, tuple(v or ())) for k, v in job["spots"].items())) for job in jobs
+    }
+    agree = len(digests) == 1 and len(spot_sets) == 1 and kaoping["reference"]["ok"]
+    entries = kaoping["entries"]
+    for job in [*jobs, village]:
+        job["entries_per_s"] = (
+            round(job.get("entries", entries) / job["seconds"]) if job["seconds"] else None
+        )
+    ratios = {
+        "close_raw_sql": round(kaoping["seconds"] / max(raw["seconds"], 1e-4), 2),
+        "close_duckdb": round(kaoping["seconds"] / max(duck["seconds"], 1e-4), 2),
+        "peak_rss_mib": kaoping["peak_rss_mib"],
+    }
+    result = {
+        "benchmark": "close",
+        "engine": engine,
+        "shape": shape.key(),
+        "entries": entries,
+        "jobs": jobs,
+        "village": village,
+        "agree": agree,
+        "ratios": ratios,
+        "targets": {
+            "close/raw_sql <= 1.3": ratios["close_raw_sql"] <= 1.3,
+            "close/duckdb <= 5": ratios["close_duckdb"] <= 5,
+            "peak_rss <= 1024 MiB": ratios["peak_rss_mib"] <= 1024,
+        },
+    }
+    header = ["job", "seconds", "entries/s", "peak RSS MiB", "rows written", "agrees"]
+    rows = [
+        [
+            job["job"],
+            round(job["seconds"], 2),
+            job["entries_per_s"],
+            job["peak_rss_mib"]
+            if not job.get("server_peak_mib")
+            else f"{job['peak_rss_mib']} (server {job['server_peak_mib']})",
+            job["rows_written"],
+            ("yes" if agree else "NO") if job is not village else "—",
+        ]
+        for job in [*jobs, village]
+    ]
+    notes = [
+        f"{engine}, {shape.households:,} households × {shape.entries_per_household} entries "
+        f"= {entries:,} approved entries in {shape.month}; {shape.total_villages:,} villages",
+        f"DuckDB load (not counted): {duck['load_seconds']} s",
+        "kaoping close by statement (s): "
+        + ", ".join(f"{label} {seconds}" for label, seconds in kaoping["statements"][:10]),
+        f"checksum {kaoping['checksum']['sha256'][:16]}… over {kaoping['checksum']['rows']:,} results; "
+        f"reference evaluator on {len(kaoping['reference']['subjects'])} subjects: "
+        f"{'ok' if kaoping['reference']['ok'] else 'MISMATCH'}",
+    ]
+    line = (
+        f"RATIO close/raw_sql={ratios['close_raw_sql']} close/duckdb={ratios['close_duckdb']} "
+        f"peak_rss_mib={ratios['peak_rss_mib']}"
+    )
+    write_report(out_dir, f"close-{engine}", result, header, rows, notes, echo)
+    echo(line)
+    return result

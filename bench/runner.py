@@ -1,0 +1,187 @@
+"""The parent side of a benchmark: the bench database's life, and steps run in child processes.
+
+Each measured step runs in a fresh child process (`python -m bench.step`) on the bench settings,
+so that its peak RSS (ru_maxrss, read by the child right after the timed work) is its own and
+not the high-water mark of whatever ran before it in the same process. The parent never opens
+the bench database through Django; it only creates or drops it.
+"""
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from contextlib import closing
+from pathlib import Path
+
+from .data import Shape
+
+RESULT_PREFIX = "BENCH-RESULT "
+Out = Callable[[str], None]
+
+
+def bench_database() -> dict:
+    """The bench database as config.bench_settings defines it (read, never connected here)."""
+    from config import bench_settings
+
+    return dict(bench_settings.DATABASES["default"])
+
+
+def engine_name() -> str:
+    return "postgresql" if "postgresql" in bench_database()["ENGINE"] else "sqlite"
+
+
+def child_env() -> dict:
+    root = str(Path(__file__).resolve().parent.parent)
+    env = dict(os.environ)
+    env["DJANGO_SETTINGS_MODULE"] = "config.bench_settings"
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [root, env.get("PYTHONPATH")]))
+    return env
+
+
+def run_step(name: str, out: Out, **kwargs) -> dict:
+    """Run bench.step `name` in a child process; its progress lines go to `out`."""
+    command = [sys.executable, "-m", "bench.step", name, json.dumps(kwargs)]
+    return _run(command, out)
+
+
+def _run(command: list[str], out: Out, *, result_expected: bool = True) -> dict:
+    root = Path(__file__).resolve().parent.parent
+    process = subprocess.Popen(
+        command,
+        cwd=root,
+        env=child_env(),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        bufsize=1,
+    )
+    result = None
+    tail: list[str] = []
+    assert process.stdout is not None
+    for line in process.stdout:
+        line = line.rstrip("\n")
+        if line.startswith(RESULT_PREFIX):
+            result = json.loads(line[len(RESULT_PREFIX) :])
+        else:
+            out(line)
+            tail = [*tail[-30:], line]
+    code = process.wait()
+    if code != 0 or (result is None and result_expected):
+        raise RuntimeError(f"{' '.join(command[2:4])} failed (exit {code}):\n" + "\n".join(tail))
+    return result or {}
+
+
+def _postgres_admin():
+    import psycopg
+
+    db = bench_database()
+    return psycopg.connect(
+        dbname="postgres",
+        user=db.get("USER") or None,
+        password=db.get("PASSWORD") or None,
+        host=db.get("HOST") or None,
+        port=db.get("PORT") or None,
+        autocommit=True,
+    )
+
+
+def database_exists() -> bool:
+    db = bench_database()
+    if engine_name() == "sqlite":
+        return Path(db["NAME"]).exists()
+    with _postgres_admin() as admin:
+        found = admin.execute("SELECT 1 FROM pg_database WHERE datname = %s", [db["NAME"]])
+        return found.fetchone() is not None
+
+
+def database_recreate(out: Out) -> None:
+    """Drop the bench database (never any other) and create it empty."""
+    db = bench_database()
+    name = db["NAME"]
+    if engine_name() == "sqlite":
+        path = Path(name)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        for suffix in ("", "-wal", "-shm"):
+            Path(f"{path}{suffix}").unlink(missing_ok=True)
+        shutil.rmtree(path.parent / "media", ignore_errors=True)
+    else:
+        if not name.startswith("kaoping_bench"):
+            raise RuntimeError(f"refusing to drop {name}: bench databases are named kaoping_bench*")
+        from psycopg import sql
+
+        with _postgres_admin() as admin:
+            admin.execute(
+                sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
+            )
+            admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+    out(f"bench database {name} created empty")
+
+
+def database_drop() -> None:
+    """Drop the bench database (tests drop theirs when done)."""
+    db = bench_database()
+    if engine_name() == "sqlite":
+        for suffix in ("", "-wal", "-shm"):
+            Path(f"{db['NAME']}{suffix}").unlink(missing_ok=True)
+        return
+    if not db["NAME"].startswith("kaoping_bench"):
+        raise RuntimeError(f"refusing to drop {db['NAME']}")
+    from psycopg import sql
+
+    with _postgres_admin() as admin:
+        admin.execute(
+            sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(db["NAME"]))
+        )
+
+
+def read_manifest() -> dict | None:
+    """The bench database's manifest, read with the plain driver (no child process needed)."""
+    from .data import MANIFEST
+
+    db = bench_database()
+    query = f"SELECT value FROM {MANIFEST} WHERE name = 'build'"
+    try:
+        if engine_name() == "sqlite":
+            import sqlite3
+
+            with closing(sqlite3.connect(db["NAME"])) as connection:
+                row = connection.execute(query).fetchone()
+        else:
+            import psycopg
+
+            with psycopg.connect(
+                dbname=db["NAME"],
+                user=db.get("USER") or None,
+                password=db.get("PASSWORD") or None,
+                host=db.get("HOST") or None,
+                port=db.get("PORT") or None,
+            ) as connection:
+                row = connection.execute(query).fetchone()
+    except Exception:  # no such table yet: an empty or half-built database
+        return None
+    return json.loads(row[0]) if row else None
+
+
+def prepare(shape: Shape, out: Out) -> dict:
+    """The manifest of a bench database holding `shape`, built now unless it already is."""
+    if database_exists():
+        found = read_manifest()
+        if found and found["shape"] == shape.key():
+            out(f"reusing the bench data ({shape.households:,} households)")
+            migrate(out)  # the schema follows the code (an index added since the build)
+            return found
+    started = time.perf_counter()
+    database_recreate(out)
+    migrate(out)
+    out(
+        f"migrated in {time.perf_counter() - started:.0f} s; generating {shape.households:,} households"
+    )
+    return run_step("build", out, shape=shape.key())["manifest"]
+
+
+def migrate(out: Out) -> None:
+    command = [sys.executable, "-m", "kaoping", "migrate", "--noinput", "-v", "0"]
+    _run(command, out, result_expected=False)

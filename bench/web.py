@@ -1,0 +1,355 @@
+"""`kaoping bench web`: public pages under a bounded load, beside a bare Django view.
+
+The bench database's household month is closed and posted (公示) and one household gets a
+villager login. gunicorn serves config.bench_settings (the project's URLs plus `/bench/bare/`)
+on 127.0.0.1 with a fixed number of sync workers, in a child process; a second process loads
+one page at a time: `wrk` when it is installed (fixed connections and duration), otherwise a
+Python client with a fixed number of requests over a fixed number of threads. Only 127.0.0.1 is
+ever contacted, and every load is bounded in count or time.
+
+Pages: the bare view (no database, no template), the public posting of one village (what a
+villager opens from the notice board's QR code), the province-wide first page of the same
+posting, and the household's phone page (store `my_points` when the store is installed, else
+the public breakdown of the household's result).
+"""
+
+import http.client
+import re
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import threading
+import time
+import urllib.request
+from pathlib import Path
+
+from .data import Shape
+from .report import Out, write_report
+from .runner import child_env, engine_name, prepare, run_step
+
+WORKERS = 2
+TARGET_SHARE = 0.5
+TARGET_P99_MS = 50
+
+
+# --- the child step: a posted period and a villager ----------------------------------------
+
+
+def web_setup(*, echo: Out, period_id: int) -> dict:
+    """Close (if the close benchmark has not) and post the month; a villager and their session."""
+    from importlib import import_module
+
+    from django.apps import apps
+    from django.conf import settings
+    from django.contrib.auth import (
+        BACKEND_SESSION_KEY,
+        HASH_SESSION_KEY,
+        SESSION_KEY,
+        get_user_model,
+    )
+    from django.db import connection
+    from django.urls import NoReverseMatch, reverse
+
+    from kaoping.accounts.models import Role, RoleAssignment
+    from kaoping.ledger.models import Entry
+    from kaoping.people.models import Subject
+    from kaoping.periods.models import Period, PeriodStatus
+    from kaoping.periods.services import period_close, period_post
+
+    period = Period.objects.select_related("scheme__region", "version").get(pk=period_id)
+    if period.status == PeriodStatus.OPEN:
+        echo("  closing the month first (the close benchmark has not run on this data) …")
+        period_close(period=period, acting_user=None)
+        period.refresh_from_db()
+    if period.status == PeriodStatus.CLOSED:
+        period = period_post(period=period, acting_user=None)
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("ANALYZE")  # autovacuum's job after a close writes a million rows
+    subject = (
+        Subject.objects.filter(kind="household")
+        .select_related("region", "household")
+        .order_by("pk")
+        .first()
+    )
+    village = subject.region.code[:12]
+    User = get_user_model()
+    user, created = User.objects.get_or_create(username="bench_villager")
+    if created:
+        user.set_password("bench")
+        user.save()
+        RoleAssignment.objects.create(
+            user=user, role=Role.VILLAGER, household=subject.household, region=subject.region
+        )
+    if apps.is_installed("kaoping.store"):
+        from kaoping.store.services import accounts_credit
+
+        ids = list(
+            Entry.objects.filter(subject=subject, status="approved").values_list("pk", flat=True)
+        )
+        accounts_credit(entry_ids=ids)
+    store = import_module(settings.SESSION_ENGINE)
+    session = store.SessionStore()
+    session[SESSION_KEY] = str(user.pk)
+    session[BACKEND_SESSION_KEY] = settings.AUTHENTICATION_BACKENDS[0]
+    session[HASH_SESSION_KEY] = user.get_session_auth_hash()
+    session.save()
+    posting = reverse("portal:posting", args=[period.pk])
+    try:
+        phone, phone_name = reverse("store:my_points"), "household phone page (store:my_points)"
+    except NoReverseMatch:
+        phone = reverse("portal:breakdown", args=[period.pk, subject.pk])
+        phone_name = "household page (portal:breakdown; the store page is not installed)"
+    return {
+        "cookie": f"{settings.SESSION_COOKIE_NAME}={session.session_key}",
+        "pages": [
+            {"name": "bare Django view", "path": "/bench/bare/", "auth": False},
+            {
+                "name": "public posting, one village",
+                "path": f"{posting}?region={village}",
+                "auth": False,
+            },
+            {"name": "public posting, province page 1", "path": posting, "auth": False},
+            {"name": phone_name, "path": phone, "auth": True},
+        ],
+        "results": period.results.count(),
+    }
+
+
+STEPS = {"web_setup": web_setup}
+
+
+# --- the parent: server and load ------------------------------------------------------------
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def _get(url: str, cookie: str = "", timeout: float = 30) -> tuple[int, int]:
+    request = urllib.request.Request(url, headers={"Cookie": cookie} if cookie else {})
+    try:
+        with urllib.request.urlopen(request, timeout=timeout) as response:  # noqa: S310 (127.0.0.1)
+            return response.status, len(response.read())
+    except urllib.error.HTTPError as exc:
+        return exc.code, 0
+
+
+class Server:
+    """gunicorn on 127.0.0.1 in a child process, stopped (by its own pid) when done."""
+
+    def __init__(self, workers: int = WORKERS):
+        self.port = _free_port()
+        self.base = f"http://127.0.0.1:{self.port}"
+        root = Path(__file__).resolve().parent.parent
+        self.process = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "gunicorn",
+                "config.wsgi:application",
+                "--bind",
+                f"127.0.0.1:{self.port}",
+                "--workers",
+                str(workers),
+                "--worker-class",
+                "sync",
+                "--log-level",
+                "warning",
+                "--timeout",
+                "120",
+            ],
+            cwd=root,
+            env=child_env(),
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+
+    def wait_ready(self, seconds: float = 60) -> None:
+        deadline = time.monotonic() + seconds
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError("gunicorn exited: " + (self.process.stderr.read() or "")[-2000:])
+            try:
+                if _get(self.base + "/bench/bare/", timeout=2)[0] == 200:
+                    return
+            except OSError:
+                time.sleep(0.2)
+        raise RuntimeError("gunicorn did not answer in time")
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+
+
+def load_wrk(url: str, *, connections: int, seconds: int, cookie: str) -> dict:
+    command = ["wrk", "-t1", f"-c{connections}", f"-d{seconds}s", "--latency", "--timeout", "10s"]
+    if cookie:
+        command += ["-H", f"Cookie: {cookie}"]
+    output = subprocess.run(
+        [*command, url], capture_output=True, text=True, check=True, timeout=seconds + 60
+    ).stdout
+
+    def latency_ms(label: str) -> float | None:
+        found = re.search(rf"^\s+{label}%\s+([\d.]+)(us|ms|s)\s*$", output, re.M)
+        if not found:
+            return None
+        value, unit = float(found.group(1)), found.group(2)
+        return round(value / 1000 if unit == "us" else value * 1000 if unit == "s" else value, 2)
+
+    requests = int(re.search(r"(\d+) requests in", output).group(1))
+    bad = re.search(r"Non-2xx or 3xx responses: (\d+)", output)
+    errors = re.search(
+        r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", output
+    )
+    return {
+        "client": f"wrk -t1 -c{connections} -d{seconds}s",
+        "requests": requests,
+        "req_per_s": round(float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1)), 1),
+        "p50_ms": latency_ms("50"),
+        "p99_ms": latency_ms("99"),
+        "errors": (int(bad.group(1)) if bad else 0)
+        + (sum(int(x) for x in errors.groups()) if errors else 0),
+    }
+
+
+def load_python(url: str, *, connections: int, requests: int, cookie: str) -> dict:
+    """`requests` GETs over `connections` threads, a new connection each (as sync gunicorn does)."""
+    host, port = url.split("//", 1)[1].split("/", 1)[0].split(":")
+    path = "/" + url.split("//", 1)[1].split("/", 1)[1]
+    latencies: list[float] = []
+    errors = [0]
+    lock = threading.Lock()
+    remaining = [requests]
+
+    def worker() -> None:
+        while True:
+            with lock:
+                if remaining[0] == 0:
+                    return
+                remaining[0] -= 1
+            started = time.perf_counter()
+            try:
+                connection = http.client.HTTPConnection(host, int(port), timeout=30)
+                connection.request("GET", path, headers={"Cookie": cookie} if cookie else {})
+                response = connection.getresponse()
+                response.read()
+                connection.close()
+                ok = response.status == 200
+            except OSError:
+                ok = False
+            elapsed = time.perf_counter() - started
+            with lock:
+                latencies.append(elapsed)
+                errors[0] += not ok
+
+    started = time.perf_counter()
+    threads = [threading.Thread(target=worker) for _ in range(connections)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    wall = time.perf_counter() - started
+    ordered = sorted(latencies)
+
+    def percentile(p: float) -> float:
+        return round(ordered[min(len(ordered) - 1, int(p * len(ordered)))] * 1000, 2)
+
+    return {
+        "client": f"python, {connections} threads, {requests} requests",
+        "requests": len(latencies),
+        "req_per_s": round(len(latencies) / wall, 1),
+        "p50_ms": round(statistics.median(ordered) * 1000, 2),
+        "p99_ms": percentile(0.99),
+        "errors": errors[0],
+    }
+
+
+def run(
+    shape: Shape,
+    out_dir: Path,
+    echo: Out,
+    *,
+    seconds: int = 15,
+    connections: int = WORKERS,
+    requests: int | None = None,
+) -> dict:
+    """Serve, load each page in turn, stop. `requests` forces the Python client."""
+    built = prepare(shape, echo)
+    engine = engine_name()
+    setup = run_step("web_setup", echo, period_id=built["household_period"])
+    use_wrk = requests is None and shutil.which("wrk") is not None
+    server = Server()
+    measured = []
+    try:
+        server.wait_ready()
+        for page in setup["pages"]:
+            url = server.base + page["path"]
+            cookie = setup["cookie"] if page["auth"] else ""
+            status, size = _get(url, cookie)
+            if status != 200:
+                raise RuntimeError(f"{page['name']}: {url} answered {status}")
+            for _ in range(5):  # warm the workers' caches (templates, translations, spec)
+                _get(url, cookie)
+            echo(f"  {page['name']}: {url} ({size / 1024:.0f} KiB) …")
+            if use_wrk:
+                load = load_wrk(url, connections=connections, seconds=seconds, cookie=cookie)
+            else:
+                load = load_python(
+                    url, connections=connections, requests=requests or 200, cookie=cookie
+                )
+            measured.append({**page, "bytes": size, **load})
+            echo(f"    {load['req_per_s']} req/s, p50 {load['p50_ms']} ms, p99 {load['p99_ms']} ms")
+    finally:
+        server.stop()
+    bare = measured[0]["req_per_s"]
+    for page in measured:
+        page["share_of_bare"] = round(page["req_per_s"] / bare, 3) if bare else None
+    public = measured[1]
+    result = {
+        "benchmark": "web",
+        "engine": engine,
+        "shape": shape.key(),
+        "results_posted": setup["results"],
+        "server": f"gunicorn, {WORKERS} sync workers, 127.0.0.1",
+        "pages": measured,
+        "targets": {
+            "public page >= 50 % of bare req/s": (public["share_of_bare"] or 0) >= TARGET_SHARE,
+            "public page p99 <= 50 ms": (public["p99_ms"] or 1e9) <= TARGET_P99_MS,
+        },
+    }
+    header = ["page", "req/s", "p50 ms", "p99 ms", "× bare", "KiB", "errors"]
+    rows = [
+        [
+            p["name"],
+            p["req_per_s"],
+            p["p50_ms"],
+            p["p99_ms"],
+            p["share_of_bare"],
+            round(p["bytes"] / 1024, 1),
+            p["errors"],
+        ]
+        for p in measured
+    ]
+    notes = [
+        f"{engine}; {setup['results']:,} posted results ({shape.households:,} households, "
+        f"{shape.total_villages:,} villages); {result['server']}; client {measured[0]['client']}, "
+        "on the same 2 cores",
+        *(f"{p['name']}: {p['path']}" for p in measured),
+    ]
+    write_report(out_dir, f"web-{engine}", result, header, rows, notes, echo)
+    echo(
+        f"WEB public/bare={public['share_of_bare']} public_p99_ms={public['p99_ms']} "
+        f"bare_req_s={bare}"
+    )
+    return result
