@@ -5,8 +5,9 @@ PostgreSQL: all arithmetic is on scaled integers (see kaoping.schemes.models), s
 give bit-identical totals, and every division rounds half away from zero, as the reference
 evaluator `SchemeSpec.evaluate` does.
 
-Every statement begins with the CTE `u(subject_id, variant, rank_group)`: the subjects the
-scheme scores, the variant of the tree each one is scored with, and its ranking group.
+Every statement that picks subjects begins with the CTE `u(subject_id, variant, rank_group)`:
+the subjects the scheme scores, the variant of the tree each one is scored with, and its ranking
+group. The group statements read only the rows the close has just written for the period.
 
 Rows of `periods_resultnode` are sparse: an item has a row when it has entries (or a metric
 value), a group when something below it has a row. A node without a row is worth its
@@ -59,15 +60,17 @@ class Scope:
     rank_dense: bool = False
     rank_ascending: bool = False
 
+    def variant_sql(self, alias: str) -> tuple[str, list]:
+        """The variant of the tree the subject row `alias` is scored with, and its params."""
+        if not self.variants:
+            return "''", []
+        marks = ", ".join(["%s"] * len(self.variants))
+        return f"CASE WHEN {alias}.track IN ({marks}) THEN {alias}.track ELSE '' END", list(
+            self.variants
+        )
+
     def cte(self) -> tuple[str, list]:
-        if self.variants:
-            marks = ", ".join(["%s"] * len(self.variants))
-            variant, variant_params = (
-                f"CASE WHEN s.track IN ({marks}) THEN s.track ELSE '' END",
-                list(self.variants),
-            )
-        else:
-            variant, variant_params = "''", []
+        variant, variant_params = self.variant_sql("s")
         group = {
             "county": "''",
             "township": "SUBSTR(r.code, 1, 9)",
@@ -107,8 +110,15 @@ def _approved_entries(select: str, extra_join: str = "") -> str:
     )
 
 
-def item_statements(scope: Scope, entry_cadence: str) -> list[tuple[str, list]]:
-    """Statements writing the item rows of a tree close."""
+def item_statements(
+    scope: Scope, entry_cadence: str, aggregates: set[str] | None = None
+) -> list[tuple[str, list]]:
+    """Statements writing the item rows of a tree close.
+
+    `aggregates`: the item kinds the version has (sum, mean, veto); a statement for a kind it
+    lacks would still read every entry of the period, so it is left out. None: all of them.
+    """
+    aggregates = {"sum", "mean", "veto"} if aggregates is None else aggregates
     cte, cte_params = scope.cte()
     entry_params = [scope.scheme_id, entry_cadence, scope.start, scope.end]
     item_join = (
@@ -117,21 +127,35 @@ def item_statements(scope: Scope, entry_cadence: str) -> list[tuple[str, list]]:
     )
     statements = []
 
-    # Count and quantity items: net quantity × points per unit.
-    entries = _approved_entries(
-        "CAST(SUM(e.sign * e.quantity_scaled) AS BIGINT) AS q, CAST(SUM(e.sign) AS BIGINT) AS cnt"
+    # Count and quantity items (net quantity × points per unit) and veto items (fired while any
+    # approved entry stands, net of reversals; worth no points) in one pass over the entries:
+    # both group them by subject and item alike, and the entries are the largest table read.
+    # They are grouped before they meet the subjects, so a subject is looked up once per item,
+    # not once per entry.
+    entries = (
+        "SELECT g.subject_id, g.item_code, u.variant, g.q, g.cnt FROM (SELECT e.subject_id, "
+        "e.item_code, CAST(SUM(e.sign * e.quantity_scaled) AS BIGINT) AS q, "
+        "CAST(SUM(e.sign) AS BIGINT) AS cnt FROM ledger_entry e "
+        "WHERE e.scheme_id = %s AND e.status = 'approved' AND e.cadence = %s "
+        "AND e.occurred_on >= %s AND e.occurred_on <= %s "
+        "GROUP BY e.subject_id, e.item_code) g JOIN u ON u.subject_id = g.subject_id"
     )
-    statements.append(
-        (
-            cte
-            + INSERT_NODE
-            + f"SELECT %s, y.subject_id, y.code, y.parent_code, y.depth, y.raw, {CLAMPED}, y.empty_value, y.cnt, %s "
-            "FROM (SELECT x.subject_id, n.code, n.parent_code, n.depth, n.lo, n.hi, n.empty_value, x.cnt, "
-            f"{rdiv('x.q * n.points', str(QTY_SCALE))} AS raw "
-            f"FROM ({entries}) x {item_join} AND n.aggregate = 'sum') y",
-            [*cte_params, scope.period_id, False, *entry_params, scope.version_id, True],
+    scored = rdiv("x.q * n.points", str(QTY_SCALE))
+    if aggregates & {"sum", "veto"}:
+        statements.append(
+            (
+                cte
+                + INSERT_NODE
+                + "SELECT %s, y.subject_id, y.code, y.parent_code, y.depth, y.raw, "
+                f"CASE WHEN y.aggregate = 'veto' THEN 0 ELSE {CLAMPED} END, y.empty_value, y.cnt, "
+                "CASE WHEN y.aggregate = 'veto' AND y.cnt > 0 THEN %s ELSE %s END "
+                "FROM (SELECT x.subject_id, n.code, n.parent_code, n.depth, n.lo, n.hi, n.aggregate, x.cnt, "
+                "CASE WHEN n.aggregate = 'veto' THEN 0 ELSE n.empty_value END AS empty_value, "
+                f"CASE WHEN n.aggregate = 'veto' THEN 0 ELSE {scored} END AS raw "
+                f"FROM ({entries}) x {item_join} AND n.aggregate IN ('sum', 'veto')) y",
+                [*cte_params, scope.period_id, True, False, *entry_params, scope.version_id, True],
+            )
         )
-    )
 
     # Rating items: the mean of the level factors given in the period, × weight.
     entries = _approved_entries(
@@ -139,37 +163,27 @@ def item_statements(scope: Scope, entry_cadence: str) -> list[tuple[str, list]]:
         "JOIN schemes_schemelevel l ON l.version_id = %s AND l.variant = u.variant "
         "AND l.item_code = e.item_code AND l.label = e.label",
     )
-    statements.append(
-        (
-            cte
-            + INSERT_NODE
-            + f"SELECT %s, y.subject_id, y.code, y.parent_code, y.depth, y.raw, {CLAMPED}, y.empty_value, y.cnt, %s "
-            "FROM (SELECT x.subject_id, n.code, n.parent_code, n.depth, n.lo, n.hi, n.empty_value, x.cnt, "
-            f"CASE WHEN x.cnt > 0 THEN {rdiv('x.fs * n.weight', f'x.cnt * {FACTOR_SCALE}')} ELSE 0 END AS raw "
-            f"FROM ({entries}) x {item_join} AND n.aggregate = 'mean') y",
-            [
-                *cte_params,
-                scope.period_id,
-                False,
-                scope.version_id,
-                *entry_params,
-                scope.version_id,
-                True,
-            ],
+    if "mean" in aggregates:
+        statements.append(
+            (
+                cte
+                + INSERT_NODE
+                + f"SELECT %s, y.subject_id, y.code, y.parent_code, y.depth, y.raw, {CLAMPED}, y.empty_value, y.cnt, %s "
+                "FROM (SELECT x.subject_id, n.code, n.parent_code, n.depth, n.lo, n.hi, n.empty_value, x.cnt, "
+                f"CASE WHEN x.cnt > 0 THEN {rdiv('x.fs * n.weight', f'x.cnt * {FACTOR_SCALE}')} ELSE 0 END AS raw "
+                f"FROM ({entries}) x {item_join} AND n.aggregate = 'mean') y",
+                [
+                    *cte_params,
+                    scope.period_id,
+                    False,
+                    scope.version_id,
+                    *entry_params,
+                    scope.version_id,
+                    True,
+                ],
+            )
         )
-    )
 
-    # Veto items: fired while any approved entry stands (net of reversals); worth no points.
-    entries = _approved_entries("CAST(SUM(e.sign) AS BIGINT) AS cnt")
-    statements.append(
-        (
-            cte
-            + INSERT_NODE
-            + "SELECT %s, x.subject_id, n.code, n.parent_code, n.depth, 0, 0, 0, x.cnt, "
-            f"CASE WHEN x.cnt > 0 THEN %s ELSE %s END FROM ({entries}) x {item_join} AND n.aggregate = 'veto'",
-            [*cte_params, scope.period_id, True, False, *entry_params, scope.version_id, True],
-        )
-    )
     return statements
 
 
@@ -198,21 +212,24 @@ def metric_statement(scope: Scope, metric_period_id: int) -> tuple[str, list]:
 
 
 def group_statement(scope: Scope, depth: int) -> tuple[str, list]:
-    """Groups at `depth` from the rows one level below: base + children, clamped."""
-    cte, cte_params = scope.cte()
+    """Groups at `depth` from the rows one level below: base + children, clamped.
+
+    Reads only the period's rows, which are all of subjects in scope (the close wrote them), so
+    it needs no CTE: the subject row is joined only to find its variant, when there are variants.
+    """
+    variant, variant_params = scope.variant_sql("s")
+    subject = "JOIN people_subject s ON s.id = c.subject_id " if scope.variants else ""
     raw = "n.base + n.children_empty + c.delta"
     return (
-        cte
-        + INSERT_NODE
+        INSERT_NODE
         + f"SELECT %s, y.subject_id, y.code, y.parent_code, y.depth, y.raw, {CLAMPED}, y.empty_value, y.cnt, %s "
         f"FROM (SELECT c.subject_id, n.code, n.parent_code, n.depth, n.lo, n.hi, n.empty_value, c.cnt, {raw} AS raw "
-        "FROM (SELECT rn.subject_id, u.variant, rn.parent_code, "
+        "FROM (SELECT rn.subject_id, rn.parent_code, "
         "CAST(SUM(rn.value - rn.empty_value) AS BIGINT) AS delta, CAST(SUM(rn.entry_count) AS BIGINT) AS cnt "
-        "FROM periods_resultnode rn JOIN u ON u.subject_id = rn.subject_id "
-        "WHERE rn.period_id = %s AND rn.depth = %s AND rn.parent_code IS NOT NULL "
-        "GROUP BY rn.subject_id, u.variant, rn.parent_code) c "
-        "JOIN schemes_schemenode n ON n.version_id = %s AND n.variant = c.variant AND n.code = c.parent_code) y",
-        [*cte_params, scope.period_id, False, scope.period_id, depth + 1, scope.version_id],
+        "FROM periods_resultnode rn WHERE rn.period_id = %s AND rn.depth = %s AND rn.parent_code IS NOT NULL "
+        f"GROUP BY rn.subject_id, rn.parent_code) c {subject}"
+        f"JOIN schemes_schemenode n ON n.version_id = %s AND n.variant = {variant} AND n.code = c.parent_code) y",
+        [scope.period_id, False, scope.period_id, depth + 1, scope.version_id, *variant_params],
     )
 
 
@@ -246,15 +263,19 @@ INSERT_RESULT = (
 def result_statement(scope: Scope) -> tuple[str, list]:
     """Dense results of a tree close: root value, veto effects, grade, rank within group."""
     cte, cte_params = scope.cte()
+    # The fired vetoes are the period's own rows: their subject is joined only for its variant.
+    variant, variant_params = scope.variant_sql("s")
+    subject = "JOIN people_subject s ON s.id = rn.subject_id " if scope.variants else ""
     vetoes = (
         "SELECT rn.subject_id, "
         "MAX(CASE WHEN n.veto_effect = 'zero' THEN 1 ELSE 0 END) AS zeroed, "
         "MAX(CASE WHEN n.veto_effect = 'bar' THEN 1 ELSE 0 END) AS barred, "
         "MAX(CASE WHEN n.veto_effect = 'grade' THEN g.position END) AS forced_position "
-        "FROM periods_resultnode rn JOIN u ON u.subject_id = rn.subject_id "
-        "JOIN schemes_schemenode n ON n.version_id = %s AND n.variant = u.variant AND n.code = rn.code "
+        f"FROM periods_resultnode rn {subject}"
+        f"JOIN schemes_schemenode n ON n.version_id = %s AND n.variant = {variant} AND n.code = rn.code "
         "LEFT JOIN schemes_schemegrade g ON g.version_id = %s AND g.code = n.veto_grade "
-        "WHERE rn.period_id = %s AND rn.fired = %s GROUP BY rn.subject_id"
+        # `rn.fired` as written in result_node_fired_idx, so that SQLite reads that partial index.
+        "WHERE rn.period_id = %s AND rn.fired GROUP BY rn.subject_id"
     )
     inner = (
         "SELECT u.subject_id, u.variant, u.rank_group, "
@@ -285,9 +306,9 @@ def result_statement(scope: Scope) -> tuple[str, list]:
         scope.period_id,
         ROOT_CODE,
         scope.version_id,
+        *variant_params,
         scope.version_id,
         scope.period_id,
-        True,
         scope.version_id,
     ]
     return sql, params
@@ -359,7 +380,7 @@ def self_part_statement(scope: Scope) -> tuple[str, list]:
     zeroed = (
         "EXISTS (SELECT 1 FROM periods_resultnode f JOIN schemes_schemenode fn ON fn.version_id = %s "
         "AND fn.variant = u.variant AND fn.code = f.code WHERE f.period_id = %s AND f.subject_id = u.subject_id "
-        "AND f.fired = %s AND fn.veto_effect = 'zero')"
+        "AND f.fired AND fn.veto_effect = 'zero')"
     )
     value = f"CASE WHEN {zeroed} THEN 0 ELSE COALESCE(root.value, rootnode.empty_value) END"
     return (
@@ -373,10 +394,8 @@ def self_part_statement(scope: Scope) -> tuple[str, list]:
             PART_PREFIX + "self",
             scope.version_id,
             scope.period_id,
-            True,
             scope.version_id,
             scope.period_id,
-            True,
             False,
             scope.version_id,
             ROOT_CODE,
@@ -486,7 +505,7 @@ def rollup_result_statement(
         "FROM periods_resultnode rn JOIN u ON u.subject_id = rn.subject_id "
         "JOIN schemes_schemenode n ON n.version_id = %s AND n.variant = u.variant AND n.code = rn.code "
         "LEFT JOIN schemes_schemegrade g ON g.version_id = %s AND g.code = n.veto_grade "
-        "WHERE rn.period_id = %s AND rn.fired = %s) x GROUP BY x.subject_id"
+        "WHERE rn.period_id = %s AND rn.fired) x GROUP BY x.subject_id"
     )
     vetoes_params = [
         scope.version_id,
@@ -494,7 +513,6 @@ def rollup_result_statement(
         scope.version_id,
         scope.version_id,
         scope.period_id,
-        True,
     ]
     # One rounding: (num / den) + (adjustment × QTY_SCALE) / QTY_SCALE over a common denominator.
     adjusted = rdiv(f"i.num * {QTY_SCALE} + COALESCE(a.raw, 0) * i.den", f"i.den * {QTY_SCALE}")
@@ -527,6 +545,13 @@ def rollup_result_statement(
         False,
         *inner_params,
     ]
+
+
+# The planner's statistics of the results, refreshed by every close. SQLite has no autovacuum:
+# without them it takes periods_result for a small table and reads a whole period to show one
+# village's posting. PostgreSQL samples the table; SQLite reads its indexes, about a third of a
+# second per million results.
+ANALYZE_RESULTS = ("ANALYZE periods_result", [])
 
 
 def run(statements: list[tuple[str, list]]) -> None:

@@ -121,7 +121,19 @@ class ResultNode(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["period", "subject", "code"], name="result_node_unique")
         ]
-        indexes = [models.Index(fields=["period", "depth"], name="result_node_depth_idx")]
+        indexes = [
+            # The close's group statements read one level of a period in subject order: from
+            # this index, without sorting the rows they group.
+            models.Index(
+                fields=["period", "depth", "subject", "parent_code"], name="result_node_level_idx"
+            ),
+            # The few fired vetoes of a period, found without reading its other rows.
+            models.Index(
+                fields=["period", "subject"],
+                condition=models.Q(fired=True),
+                name="result_node_fired_idx",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.code}={self.value}"

@@ -100,11 +100,12 @@ def _scope(period: Period, spec: SchemeSpec) -> engine.Scope:
 
 
 def _tree_statements(scope: engine.Scope, entry_cadence: str) -> list[tuple[str, list]]:
-    statements = engine.item_statements(scope, entry_cadence)
-    statements.append(engine.metric_statement(scope, scope.period_id))
-    deepest = (
-        SchemeNode.objects.filter(version_id=scope.version_id).aggregate(d=Max("depth"))["d"] or 0
-    )
+    nodes = SchemeNode.objects.filter(version_id=scope.version_id)
+    aggregates = set(nodes.filter(is_item=True).values_list("aggregate", flat=True).distinct())
+    statements = engine.item_statements(scope, entry_cadence, aggregates)
+    if "metric" in aggregates:
+        statements.append(engine.metric_statement(scope, scope.period_id))
+    deepest = nodes.aggregate(d=Max("depth"))["d"] or 0
     statements += [engine.group_statement(scope, depth) for depth in range(deepest - 1, -1, -1)]
     return statements
 
@@ -205,7 +206,7 @@ def period_close(*, period: Period, acting_user) -> dict:
         if locked.cadence == str(spec.cadence):
             engine.run(_metric_statements(_scope(locked, spec), locked.version))
             entries_compute(period=locked, acting_user=acting_user)
-        engine.run(_close_statements(locked, spec))
+        engine.run([*_close_statements(locked, spec), engine.ANALYZE_RESULTS])
         lists_compute(locked, spec)
         # A rectification accepted before this re-close stays accepted; restored before the
         # hooks run so that they see the lists as they stand (a resolved listing needs no pledge).
