@@ -95,6 +95,9 @@ class Result(models.Model):
         verbose_name_plural = _("results")
         ordering = ["period", "rank_group", "rank", "subject_id"]
         constraints = [models.UniqueConstraint(fields=["period", "subject"], name="result_unique")]
+        # A period's results in rank order, or one ranking group's (one village among a
+        # million households): the posted list and a household's own place read them so.
+        indexes = [models.Index(fields=["period", "rank_group", "rank"], name="result_rank_idx")]
 
     def __str__(self) -> str:
         return f"{self.period} {self.subject}"
