@@ -177,6 +177,8 @@ class StatementTimer:
             return "delete previous " + sql.split()[2].strip('"')
         if "COUNT(*)" in sql:
             return "counts"
+        if sql.startswith("ANALYZE"):
+            return "statistics (ANALYZE)"
         return "other"
 
     def top(self) -> list[list]:
