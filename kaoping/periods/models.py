@@ -66,14 +66,23 @@ class Period(models.Model):
 class Result(models.Model):
     """A subject's result for a period. Only the period close writes results."""
 
+    # As on ResultNode, no foreign-key constraints in the database (a close writes a million
+    # results at once; Django still protects and cascades), and no index of the period's own:
+    # result_unique and result_rank_idx begin with it.
     period = models.ForeignKey(
-        Period, verbose_name=_("period"), on_delete=models.CASCADE, related_name="results"
+        Period,
+        verbose_name=_("period"),
+        on_delete=models.CASCADE,
+        related_name="results",
+        db_index=False,
+        db_constraint=False,
     )
     subject = models.ForeignKey(
         "people.Subject",
         verbose_name=_("subject"),
         on_delete=models.PROTECT,
         related_name="results",
+        db_constraint=False,
     )
     variant = models.CharField(_("variant"), max_length=32, blank=True)
     # Scaled integers (× 10^decimals of the period's version); see Result.points().
@@ -106,8 +115,27 @@ class Result(models.Model):
 class ResultNode(models.Model):
     """One node's value for one subject and period: the provenance of every point."""
 
-    period = models.ForeignKey(Period, on_delete=models.CASCADE, related_name="result_nodes")
-    subject = models.ForeignKey("people.Subject", on_delete=models.CASCADE, related_name="+")
+    # A close writes tens of millions of these rows, so both keys go without what each row
+    # would pay for. No index of their own: every read names the period, and the unique and
+    # level indexes below begin with it. No foreign-key constraint in the database: PostgreSQL
+    # checks a deferred one row by row at COMMIT (minutes for a million-household month) and
+    # SQLite on every insert. The close writes rows only for the period it holds locked and
+    # the subjects it has just read; Django's on_delete still cascades; subjects are
+    # deactivated, never deleted.
+    period = models.ForeignKey(
+        Period,
+        on_delete=models.CASCADE,
+        related_name="result_nodes",
+        db_index=False,
+        db_constraint=False,
+    )
+    subject = models.ForeignKey(
+        "people.Subject",
+        on_delete=models.CASCADE,
+        related_name="+",
+        db_index=False,
+        db_constraint=False,
+    )
     code = models.CharField(max_length=64)
     # NULL for the root and for composite parts; the close tests `parent_code IS NULL`.
     parent_code = models.CharField(max_length=64, null=True)  # noqa: DJ001
@@ -125,10 +153,21 @@ class ResultNode(models.Model):
             models.UniqueConstraint(fields=["period", "subject", "code"], name="result_node_unique")
         ]
         indexes = [
-            # The close's group statements read one level of a period in subject order: from
-            # this index, without sorting the rows they group.
+            # The close's group statements read one level of a period in subject order from
+            # this index alone, without sorting the rows they group or looking each one up in
+            # the table: it holds every column they read. (Key columns rather than INCLUDE,
+            # which SQLite does not have.)
             models.Index(
-                fields=["period", "depth", "subject", "parent_code"], name="result_node_level_idx"
+                fields=[
+                    "period",
+                    "depth",
+                    "subject",
+                    "parent_code",
+                    "value",
+                    "empty_value",
+                    "entry_count",
+                ],
+                name="result_node_level_idx",
             ),
             # The few fired vetoes of a period, found without reading its other rows.
             models.Index(
