@@ -8,6 +8,7 @@ close reads them. Feeders write metrics, never results.
 
 from collections.abc import Callable
 
+from kaoping.regions.codes import LEVEL_DIGITS
 from kaoping.schemes.models import METRIC_SCALE
 
 from .engine import Scope, rdiv
@@ -29,20 +30,24 @@ def household_points_share(scope: Scope) -> tuple[str, list]:
     """Share (in %, as the docs and the shipped bands have it: 75 means 75 %) of a village's
     households with at least one approved points entry in the period, rounded half up."""
     cte, params = scope.cte()
-    share = rdiv(f"COUNT(DISTINCT e.hid) * {100 * METRIC_SCALE}", "COUNT(h.id)")
+    share = rdiv(f"c.earned * {100 * METRIC_SCALE}", "c.households")
+    # Households are counted per village first, by the village part of their region's code (a
+    # grid's code extends its village's), and then matched to the villages by equal codes: a
+    # join on "code within the village's range" made PostgreSQL compare every village with
+    # every household. A village without households gets no value, as before.
+    village = f"SUBSTR(hr.code, 1, {LEVEL_DIGITS['village']})"
     return (
         cte + "INSERT INTO ledger_metricvalue (period_id, subject_id, metric, value_scaled) "
-        f"SELECT %s, u.subject_id, %s, "
-        f"CASE WHEN COUNT(h.id) = 0 THEN 0 ELSE {share} END "
+        f"SELECT %s, u.subject_id, %s, {share} "
         "FROM u JOIN people_subject s ON s.id = u.subject_id JOIN regions_region vr ON vr.id = s.region_id "
-        "JOIN regions_region hr ON hr.code >= vr.code AND hr.code < vr.code || ':' "
-        "JOIN people_household h ON h.region_id = hr.id "
+        f"JOIN (SELECT {village} AS village, COUNT(h.id) AS households, COUNT(e.hid) AS earned "
+        "FROM people_household h JOIN regions_region hr ON hr.id = h.region_id "
         # A household whose entries were all reversed has earned nothing: net count > 0.
         "LEFT JOIN (SELECT hs.household_id AS hid FROM ledger_entry le "
         "JOIN people_subject hs ON hs.id = le.subject_id "
         "WHERE hs.kind = 'household' AND le.status = 'approved' "
         "AND le.occurred_on >= %s AND le.occurred_on <= %s "
-        "GROUP BY hs.household_id HAVING SUM(le.sign) > 0) e ON e.hid = h.id "
-        "GROUP BY u.subject_id",
+        f"GROUP BY hs.household_id HAVING SUM(le.sign) > 0) e ON e.hid = h.id GROUP BY {village}) c "
+        "ON c.village = vr.code",
         [*params, scope.period_id, "household_points_share", scope.start, scope.end],
     )
