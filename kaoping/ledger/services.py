@@ -104,6 +104,9 @@ class Recorder:
             str(s) for s in self.spec.review.auto_approve
         }
         self.status = EntryStatus.APPROVED if auto else EntryStatus.SUBMITTED
+        # Read once: a Recorder serves one request or one import, and asking the time zone for
+        # today on each of 100,000 rows costs seconds.
+        self.today = timezone.localdate()
 
     def variant_of(self, subject: Subject) -> str:
         return subject.track if subject.track in self.variants else ""
@@ -153,7 +156,7 @@ class Recorder:
             found["evidence"] = _("“%(name)s” needs a photo or file as evidence.") % {
                 "name": node.name
             }
-        if draft.occurred_on > timezone.localdate():
+        if draft.occurred_on > self.today:
             found["occurred_on"] = _("%(day)s is in the future.") % {"day": draft.occurred_on}
         elif any(start <= draft.occurred_on <= end for start, end in self.final_periods):
             found["occurred_on"] = _(
@@ -211,17 +214,15 @@ class Recorder:
             .annotate(n=Count("id"))
         )
         in_batch = Counter(e.subject_id for e in entries)
+        # The period label of each day, worked out once per day rather than once per entry.
+        label_of = {
+            day: label_for(self.scheme.cadence, day) for day in {e.occurred_on for e in entries}
+        }
         capped = {}
         for entry in entries:
             node = self.item(entry.subject, entry.item_code)
             if node.cap is not None and node.points:
-                capped[
-                    (
-                        entry.subject_id,
-                        entry.item_code,
-                        label_for(self.scheme.cadence, entry.occurred_on),
-                    )
-                ] = node
+                capped[(entry.subject_id, entry.item_code, label_of[entry.occurred_on])] = node
         used: Counter = Counter()
         if capped:
             # One grouped query for what is already recorded against the capped items.
@@ -244,7 +245,9 @@ class Recorder:
                 .annotate(q=Sum(F("sign") * F("quantity_scaled")))
             )
             for subject_id, item_code, day, quantity in rows:
-                used[(subject_id, item_code, label_for(self.scheme.cadence, day))] += quantity or 0
+                if day not in label_of:
+                    label_of[day] = label_for(self.scheme.cadence, day)
+                used[(subject_id, item_code, label_of[day])] += quantity or 0
         for entry in entries:
             flags = []
             if own_household is not None and entry.subject.household_id == own_household:
@@ -253,11 +256,7 @@ class Recorder:
                 flags.append("relatives")
             if recent.get(entry.subject_id, 0) + in_batch[entry.subject_id] > BURST_LIMIT:
                 flags.append("burst")
-            key = (
-                entry.subject_id,
-                entry.item_code,
-                label_for(self.scheme.cadence, entry.occurred_on),
-            )
+            key = (entry.subject_id, entry.item_code, label_of[entry.occurred_on])
             node = capped.get(key)
             if node is not None:
                 used[key] += entry.quantity_scaled
