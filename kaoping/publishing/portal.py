@@ -62,7 +62,10 @@ def posting(request, pk: int):
         {
             "period": period,
             "region": region,
-            "regions": region_choices(period),
+            # Indented with full-width spaces: an <option> takes no styling on phones.
+            "regions": [
+                ("\u3000" * indent + r.name, r) for r, indent in region_choices(period, region)
+            ],
             "lists": public_lists(period, region=region),
             "page": page,
             "decisions": decisions,

@@ -18,6 +18,7 @@ from kaoping.core.fields import subtree_q
 from kaoping.core.privacy import mask_name, mask_phone
 from kaoping.periods.engine import PART_PREFIX
 from kaoping.periods.models import ListMembership, Period, PeriodStatus, Result, ResultNode
+from kaoping.regions.codes import LEVEL_DIGITS
 from kaoping.regions.models import Level, Region
 from kaoping.schemes.models import SchemeGrade, SchemeNode
 
@@ -91,14 +92,22 @@ def public_periods():
     )
 
 
-def region_choices(period: Period) -> list[Region]:
-    """Townships and villages of the scheme's county, to read the posting of one place."""
-    return list(
-        Region.objects.filter(
-            subtree_q("code", period.scheme.region.code),
-            level__in=[Level.TOWNSHIP, Level.VILLAGE],
-        ).order_by("code")
-    )
+def region_choices(period: Period, region: Region | None) -> list[tuple[Region, int]]:
+    """The places to narrow the posting to, as (region, indent): a drill-down, not a list of all.
+
+    The way down from the scheme's area to the place shown, then that place's own children
+    (a village's siblings when a village is shown). A county's list stays short, and a scheme
+    over a province does not put twenty thousand villages into every page.
+    """
+    top = period.scheme.region.code
+    place_code = region.code if region is not None else top  # region_in_period: inside `top`
+    if region is not None and region.level in (Level.VILLAGE, Level.GRID):
+        place_code = place_code[: LEVEL_DIGITS["township"]]
+    prefixes = [place_code[:n] for n in LEVEL_DIGITS.values() if len(top) < n <= len(place_code)]
+    path = list(Region.objects.filter(code__in=prefixes).order_by("code"))
+    children = Region.objects.filter(parent__code=place_code).exclude(level=Level.GRID)
+    indent = len(path)
+    return [(r, i) for i, r in enumerate(path)] + [(r, indent) for r in children.order_by("code")]
 
 
 def region_in_period(period: Period, code: str | None) -> Region | None:

@@ -184,7 +184,9 @@ def _corrections(
     if not drafts:
         return None, []
     period = objection.period
-    recorder = Recorder(scheme=period.scheme, acting_user=acting_user, source=EntrySource.CORRECTION)
+    recorder = Recorder(
+        scheme=period.scheme, acting_user=acting_user, source=EntrySource.CORRECTION
+    )
     # The handler's decision is the review of the correction it states: it counts at once.
     recorder.status = EntryStatus.APPROVED
     entries = []
@@ -232,7 +234,11 @@ def objection_decide(
     text = text.strip()
     if not text:
         raise KaopingError({"text": _("Write the decision; it is shown on the public page.")})
-    if not Objection.objects.for_user(acting_user, "objection.decide").filter(pk=objection.pk).exists():
+    if (
+        not Objection.objects.for_user(acting_user, "objection.decide")
+        .filter(pk=objection.pk)
+        .exists()
+    ):
         raise PermissionDenied
     before, after = TRANSITIONS[decision]
     objection = Objection.objects.select_related("period__scheme__region", "period__version").get(
@@ -369,7 +375,11 @@ def _reclose(period: Period, days: list[date], acting_user) -> None:
 
 def objection_reclose(*, objection: Objection, acting_user) -> Objection:
     """Close the period of an upheld objection again (after a close that failed)."""
-    if not Objection.objects.for_user(acting_user, "objection.decide").filter(pk=objection.pk).exists():
+    if (
+        not Objection.objects.for_user(acting_user, "objection.decide")
+        .filter(pk=objection.pk)
+        .exists()
+    ):
         raise PermissionDenied
     objection = Objection.objects.select_related("period__scheme").get(pk=objection.pk)
     if objection.status != ObjectionStatus.UPHELD:

@@ -225,7 +225,9 @@ def test_finalise_due_command_finalises_only_expired_windows(world, capsys):
     period_post(period=period, acting_user=None)
     call_command("finalise_due")
     assert Period.objects.get(pk=period.pk).status == "posted"
-    Period.objects.filter(pk=period.pk).update(objection_deadline=timezone.now() - timedelta(minutes=1))
+    Period.objects.filter(pk=period.pk).update(
+        objection_deadline=timezone.now() - timedelta(minutes=1)
+    )
     call_command("finalise_due")
     assert Period.objects.get(pk=period.pk).status == "final"
     assert "1 period(s) finalised" in capsys.readouterr().out

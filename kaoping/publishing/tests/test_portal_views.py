@@ -76,6 +76,21 @@ def test_region_filter_shows_one_township(posted, client):
     assert "东岭村" in html
 
 
+def test_region_filter_drills_down_from_the_county(posted, client):
+    url = reverse("portal:posting", args=[posted.period.pk])
+
+    def options(response) -> list[str]:
+        return [label for label, _region in response.context["regions"]]
+
+    assert options(client.get(url)) == ["东岭街道", "西溪镇"]  # townships; their villages later
+    township = options(client.get(url, {"region": "330304001"}))
+    assert township[:3] == ["东岭街道", "　东岭村", "　南山社区"] and "　西溪村" not in township
+    # A village keeps its township and its neighbours on offer, itself selected.
+    response = client.get(url, {"region": "330304001002"})
+    assert options(response) == township
+    assert '<option value="330304001002" selected>' in response.content.decode()
+
+
 def test_breakdown_by_index_without_entries(posted, client):
     subject = posted.villages["西溪村"]
     html = html_of(client.get(reverse("portal:breakdown", args=[posted.period.pk, subject.pk])))
