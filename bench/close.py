@@ -210,6 +210,9 @@ def _reset(period) -> None:
     from kaoping.periods.models import Period
 
     with transaction.atomic(), connection.cursor() as cursor:
+        # Entries left by `kaoping bench import` (dated in this month) go: the close measures
+        # the generated ledger.
+        cursor.execute("DELETE FROM ledger_entry WHERE import_job_id IS NOT NULL")
         for table in ("periods_listmembership", "periods_resultnode", "periods_result"):
             cursor.execute(f"DELETE FROM {table} WHERE period_id = %s", [period.pk])
         cursor.execute("DELETE FROM ledger_metricvalue WHERE period_id = %s", [period.pk])

@@ -71,9 +71,9 @@ def web_setup(*, echo: Out, period_id: int) -> dict:
     # The household in the middle of the province: its village is neither the first nor the
     # last in any order a page may read the results in.
     households = Subject.objects.filter(kind="household")
-    subject = (
-        households.select_related("region", "household").order_by("pk")[households.count() // 2]
-    )
+    subject = households.select_related("region", "household").order_by("pk")[
+        households.count() // 2
+    ]
     village = subject.region.code[:12]
     User = get_user_model()
     user, created = User.objects.get_or_create(username=f"bench_villager_{subject.pk}")
