@@ -223,9 +223,16 @@ def _reset(period) -> None:
             objection_deadline=None,
             finalised_at=None,
         )
-    if connection.vendor == "sqlite":
-        with connection.cursor() as cursor:
+    with connection.cursor() as cursor:
+        if connection.vendor == "sqlite":
             cursor.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        else:
+            # The deleted rows stay in the table until vacuumed, and the close's own delete of
+            # the period's rows would read all twenty million of them again.
+            cursor.execute(
+                "VACUUM ANALYZE periods_resultnode, periods_result, periods_listmembership, "
+                "ledger_entry"
+            )
 
 
 def _server_peak_mib(cursor) -> float | None:
