@@ -37,8 +37,9 @@ def household_points_share(scope: Scope) -> tuple[str, list]:
     # every household. A village without households gets no value, as before.
     village = f"SUBSTR(hr.code, 1, {LEVEL_DIGITS['village']})"
     return (
-        cte + "INSERT INTO ledger_metricvalue (period_id, subject_id, metric, value_scaled) "
-        f"SELECT %s, u.subject_id, %s, {share} "
+        "INSERT INTO ledger_metricvalue (period_id, subject_id, metric, value_scaled) "
+        + cte
+        + f"SELECT %s, u.subject_id, %s, {share} "
         "FROM u JOIN people_subject s ON s.id = u.subject_id JOIN regions_region vr ON vr.id = s.region_id "
         f"JOIN (SELECT {village} AS village, COUNT(h.id) AS households, COUNT(e.hid) AS earned "
         "FROM people_household h JOIN regions_region hr ON hr.id = h.region_id "

@@ -206,7 +206,7 @@ def period_close(*, period: Period, acting_user) -> dict:
         if locked.cadence == str(spec.cadence):
             engine.run(_metric_statements(_scope(locked, spec), locked.version))
             entries_compute(period=locked, acting_user=acting_user)
-        engine.run([*_close_statements(locked, spec), engine.ANALYZE_RESULTS])
+        inserted = engine.run([*_close_statements(locked, spec), engine.ANALYZE_RESULTS])
         lists_compute(locked, spec)
         # A rectification accepted before this re-close stays accepted; restored before the
         # hooks run so that they see the lists as they stand (a resolved listing needs no pledge).
@@ -224,8 +224,8 @@ def period_close(*, period: Period, acting_user) -> dict:
             closed_by=acting_user if acting_user and acting_user.is_authenticated else None,
         )
         counts = {
-            "results": Result.objects.filter(period=locked).count(),
-            "nodes": ResultNode.objects.filter(period=locked).count(),
+            "results": inserted["periods_result"],
+            "nodes": inserted["periods_resultnode"],
         }
         audit_record(
             actor=acting_user,

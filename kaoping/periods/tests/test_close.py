@@ -164,6 +164,9 @@ def test_close_twice_is_identical_and_audited(setup):
         .values_list("subject_id", "code", "value")
     )
     assert AuditLog.objects.filter(action="periods.period.closed").count() == 2
+    # The audit row counts what the close wrote (from the statements' own row counts).
+    counted = AuditLog.objects.filter(action="periods.period.closed").latest("pk").after
+    assert (counted["results"], counted["nodes"]) == (len(first), len(nodes)) and nodes
     period.refresh_from_db()
     assert period.status == "closed"
 
