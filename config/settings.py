@@ -93,7 +93,9 @@ if DATABASE_URL:
     DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=60)}
 else:
     # A fresh clone has no var/ yet; SQLite creates the file but not its directory.
-    Path(os.environ.get("SQLITE_PATH") or DATA_DIR / "kaoping.sqlite3").parent.mkdir(parents=True, exist_ok=True)
+    Path(os.environ.get("SQLITE_PATH") or DATA_DIR / "kaoping.sqlite3").parent.mkdir(
+        parents=True, exist_ok=True
+    )
     DATABASES = {
         "default": {
             "ENGINE": "django.db.backends.sqlite3",
@@ -103,8 +105,7 @@ else:
                 # A large import holds the write lock for tens of seconds; other writers wait.
                 "timeout": int(os.environ.get("SQLITE_TIMEOUT", "60")),
                 "init_command": (
-                    "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; "
-                    "PRAGMA foreign_keys=ON;"
+                    "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;"
                 ),
             },
         }
@@ -118,6 +119,9 @@ if CACHE_URL.startswith("redis://"):
     }
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+# Public posting pages are cached whole until their period changes (kaoping.core.pagecache), and
+# at most this long: the bound on how stale another worker's local cache can be. 0 turns it off.
+PUBLIC_PAGE_CACHE_SECONDS = int(os.environ.get("PUBLIC_PAGE_CACHE_SECONDS", "60"))
 
 # Background jobs: in-process unless a worker is configured (TASKS_BACKEND=db, then run
 # `kaoping db_worker`).

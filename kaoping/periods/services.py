@@ -8,6 +8,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from kaoping.core import pagecache
 from kaoping.core.audit import audit_record
 from kaoping.core.errors import KaopingError
 from kaoping.ledger.computed import entries_compute
@@ -218,6 +219,7 @@ def period_close(*, period: Period, acting_user) -> dict:
             hook(locked, spec, acting_user)
         closed_at = timezone.now()
         new_status = PeriodStatus.POSTED if previous == PeriodStatus.POSTED else PeriodStatus.CLOSED
+        pagecache.changed("period", locked.pk)
         Period.objects.filter(pk=locked.pk, status=previous).update(
             status=new_status,
             closed_at=closed_at,
@@ -326,6 +328,7 @@ def _transition(
         updated = Period.objects.filter(pk=locked.pk, status=locked.status).update(
             status=to, **changes
         )
+        pagecache.changed("period", locked.pk)
         if not updated:
             raise KaopingError(_("The period changed while you were working; try again."))
         audit_record(

@@ -11,6 +11,7 @@ from django.views.decorators.http import require_http_methods
 
 from kaoping.core.errors import KaopingError
 from kaoping.core.http import client_address
+from kaoping.core.pagecache import cached_page
 from kaoping.periods.models import ListMembership, Result
 
 from .exports import xlsx_response
@@ -41,6 +42,7 @@ def index(request):
     return render(request, "publishing/index.html", {"page": page})
 
 
+@cached_page("period")
 def posting(request, pk: int):
     period = public_period_or_404(pk)
     region = region_in_period(period, request.GET.get("region"))
@@ -75,6 +77,7 @@ def posting(request, pk: int):
     )
 
 
+@cached_page("period")
 def subject_breakdown(request, pk: int, subject_id: int):
     period = public_period_or_404(pk)
     result = (

@@ -26,6 +26,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
+from kaoping.core import pagecache
 from kaoping.core.audit import audit_record
 from kaoping.core.errors import KaopingError
 from kaoping.ledger.chain import chain_link
@@ -132,6 +133,7 @@ def objection_file(
             # No name, contact or reason in the audit log: it is read more widely than objections.
             after={"period": period.pk, "subject": subject.pk if subject else None},
         )
+        pagecache.changed("period", period.pk)  # the posting counts objections
     return objection
 
 
@@ -333,6 +335,7 @@ def objection_decide(
         # The only unique rule a valid decision can break: an entry reversed meanwhile.
         raise KaopingError(_("One of the entries has just been reversed; look again.")) from None
     objection.refresh_from_db()
+    pagecache.changed("period", objection.period_id)  # decisions are shown on the posting
     problem = ""
     if upheld:
         days = [e.occurred_on for e in to_reverse] + [e.occurred_on for e in recorded]

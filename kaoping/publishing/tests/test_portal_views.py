@@ -7,6 +7,8 @@ import subprocess
 from datetime import date, timedelta
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from openpyxl import load_workbook
 
@@ -294,3 +296,25 @@ def test_public_page_queries_do_not_grow_with_rows(county, client, django_assert
     client.get(reverse("portal:posting", args=[period.pk]))  # parse and cache the rules
     with django_assert_max_num_queries(12):
         html_of(client.get(reverse("portal:posting", args=[period.pk])))
+
+
+def test_public_posting_is_served_from_the_cache_until_its_period_changes(
+    posted, client, county, django_assert_num_queries
+):
+    url = reverse("portal:posting", args=[posted.period.pk])
+    first = html_of(client.get(url))
+    with django_assert_num_queries(0):  # an anonymous reader's second visit: no query at all
+        assert html_of(client.get(url)) == first
+    later = posted.period.objection_deadline + timedelta(hours=1)
+    period_finalise(period=posted.period, acting_user=county.users["alice"], now=later)
+    after = html_of(client.get(url))  # finalised: the page says so at once
+    assert 'class="status status-final"' in after and 'class="status status-final"' not in first
+
+
+def test_signed_in_readers_get_the_page_rendered_for_them(posted, client, county):
+    url = reverse("portal:posting", args=[posted.period.pk])
+    client.get(url)
+    client.force_login(county.users["alice"])
+    with CaptureQueriesContext(connection) as queries:
+        assert client.get(url).status_code == 200
+    assert len(queries) > 0
