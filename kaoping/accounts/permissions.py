@@ -63,9 +63,13 @@ ROLE_ACTIONS: dict[str, frozenset[str]] = {
         # The secretary writes and ticks off the village's own pledge list (干事清单).
         | {"outcome.view", "outcome.pledge"}
     ),
-    Role.VILLAGE_COMMITTEE: frozenset(_VILLAGE_READ | {"scheme.view", "entry.record", "outcome.view"}),
+    Role.VILLAGE_COMMITTEE: frozenset(
+        _VILLAGE_READ | {"scheme.view", "entry.record", "outcome.view"}
+    ),
     Role.GRID_MEMBER: frozenset(_VILLAGE_READ | {"people.change", "scheme.view", "entry.record"}),
-    Role.REVIEW_MEMBER: frozenset(_VILLAGE_READ | {"scheme.view", "entry.review", "objection.view"}),
+    Role.REVIEW_MEMBER: frozenset(
+        _VILLAGE_READ | {"scheme.view", "entry.review", "objection.view"}
+    ),
     Role.STORE_KEEPER: frozenset(
         {"region.view", "people.view", "store.view", "store.report", "store.redeem", "store.stock"}
     ),

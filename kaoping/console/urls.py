@@ -30,7 +30,9 @@ urlpatterns = [
     path("periods/<int:pk>/", scoring.period_detail, name="period"),
     path("periods/<int:pk>/close/", scoring.period_close_view, name="period_close"),
     path("periods/<int:pk>/rebind/", scoring.period_rebind_view, name="period_rebind"),
-    path("periods/<int:pk>/<str:action>/", scoring.period_transition_view, name="period_transition"),
+    path(
+        "periods/<int:pk>/<str:action>/", scoring.period_transition_view, name="period_transition"
+    ),
     path("periods/<int:pk>/explain/<int:subject_id>/", scoring.result_explain, name="explain"),
     path("subjects/<int:pk>/", scoring.subject_detail, name="subject"),
     path(

@@ -15,11 +15,15 @@ class Command(BaseCommand):
     def handle(self, *args, file, **options):
         path = Path(file)
         try:
-            counts = regions_import_file(data=path.read_bytes(), filename=path.name, acting_user=None)
+            counts = regions_import_file(
+                data=path.read_bytes(), filename=path.name, acting_user=None
+            )
         except OSError as exc:
             raise CommandError(str(exc)) from exc
         except ImportFailed as exc:
             for error in exc.errors:
                 self.stderr.write(f"{path.name}:{error}")
             raise CommandError(f"{len(exc.errors)} problems; nothing was imported") from exc
-        self.stdout.write("created {created}, renamed {renamed}, unchanged {unchanged}".format(**counts))
+        self.stdout.write(
+            "created {created}, renamed {renamed}, unchanged {unchanged}".format(**counts)
+        )
