@@ -9,8 +9,10 @@ ever contacted, and every load is bounded in count or time.
 
 Pages: the bare view (no database, no template), the public posting of one village (what a
 villager opens from the notice board's QR code), the province-wide first page of the same
-posting, and the household's phone page (store `my_points` when the store is installed, else
-the public breakdown of the household's result).
+posting, the village's posting once more as a signed-in reader gets it (rendered for each
+request: anonymous readers are served from kaoping.core.pagecache), and the household's phone
+page (store `my_points` when the store is installed, else the public breakdown of the
+household's result).
 """
 
 import http.client
@@ -112,6 +114,12 @@ def web_setup(*, echo: Out, period_id: int) -> dict:
                 "auth": False,
             },
             {"name": "public posting, province page 1", "path": posting, "auth": False},
+            # A signed-in reader never gets the page cache's copy: the page rendered each time.
+            {
+                "name": "public posting, one village, rendered (signed in)",
+                "path": f"{posting}?region={village}",
+                "auth": True,
+            },
             {"name": phone_name, "path": phone, "auth": True},
         ],
         "results": period.results.count(),
