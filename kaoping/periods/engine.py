@@ -101,12 +101,14 @@ INSERT_NODE = (
     "(period_id, subject_id, code, parent_code, depth, raw, value, empty_value, entry_count, fired) "
 )
 CLAMPED = clamp("y.raw", "y.lo", "y.hi")
-# Node rows go in in the order of result_node_unique (period, subject, code). PostgreSQL's hash
-# aggregates emit groups in hash order, and inserting tens of millions of rows at random places
-# of large indexes evicts their pages from the buffer cache over and over: the item rows of a
-# million-household month took over four minutes that way, 75 s in order. SQLite produces this
-# order anyway and pays a sort of a few seconds.
-IN_KEY_ORDER = " ORDER BY y.subject_id, y.code"
+# Node rows go in roughly in the order of result_node_unique (period, subject, code): each
+# statement orders the rows it groups by subject (and item or parent) where it groups them, and
+# the joins after that keep the order. PostgreSQL's hash aggregates otherwise emit groups in hash
+# order, and inserting tens of millions of rows at random places of indexes larger than the
+# buffer cache took over four minutes for the item rows of a million-household month. SQLite
+# groups in that order anyway, so the ORDER BY inside the grouping costs it nothing, where one on
+# the outer SELECT made it sort every row again (+16 s).
+IN_KEY_ORDER = " ORDER BY y.subject_id, y.code"  # for the few metric rows
 
 
 def _approved_entries(select: str, extra_join: str = "") -> str:
@@ -116,7 +118,7 @@ def _approved_entries(select: str, extra_join: str = "") -> str:
         f"FROM ledger_entry e JOIN u ON u.subject_id = e.subject_id {extra_join} "
         "WHERE e.scheme_id = %s AND e.status = 'approved' AND e.cadence = %s "
         "AND e.occurred_on >= %s AND e.occurred_on <= %s "
-        "GROUP BY e.subject_id, e.item_code, u.variant"
+        "GROUP BY e.subject_id, e.item_code, u.variant ORDER BY e.subject_id, e.item_code"
     )
 
 
@@ -148,7 +150,8 @@ def item_statements(
         "CAST(SUM(e.sign) AS BIGINT) AS cnt FROM ledger_entry e "
         "WHERE e.scheme_id = %s AND e.status = 'approved' AND e.cadence = %s "
         "AND e.occurred_on >= %s AND e.occurred_on <= %s "
-        "GROUP BY e.subject_id, e.item_code) g JOIN u ON u.subject_id = g.subject_id"
+        "GROUP BY e.subject_id, e.item_code ORDER BY e.subject_id, e.item_code) g "
+        "JOIN u ON u.subject_id = g.subject_id"
     )
     scored = rdiv("x.q * n.points", str(QTY_SCALE))
     if aggregates & {"sum", "veto"}:
@@ -162,7 +165,7 @@ def item_statements(
                 "FROM (SELECT x.subject_id, n.code, n.parent_code, n.depth, n.lo, n.hi, n.aggregate, x.cnt, "
                 "CASE WHEN n.aggregate = 'veto' THEN 0 ELSE n.empty_value END AS empty_value, "
                 f"CASE WHEN n.aggregate = 'veto' THEN 0 ELSE {scored} END AS raw "
-                f"FROM ({entries}) x {item_join} AND n.aggregate IN ('sum', 'veto')) y{IN_KEY_ORDER}",
+                f"FROM ({entries}) x {item_join} AND n.aggregate IN ('sum', 'veto')) y",
                 [*cte_params, scope.period_id, True, False, *entry_params, scope.version_id, True],
             )
         )
@@ -181,7 +184,7 @@ def item_statements(
                 + f"SELECT %s, y.subject_id, y.code, y.parent_code, y.depth, y.raw, {CLAMPED}, y.empty_value, y.cnt, %s "
                 "FROM (SELECT x.subject_id, n.code, n.parent_code, n.depth, n.lo, n.hi, n.empty_value, x.cnt, "
                 f"CASE WHEN x.cnt > 0 THEN {rdiv('x.fs * n.weight', f'x.cnt * {FACTOR_SCALE}')} ELSE 0 END AS raw "
-                f"FROM ({entries}) x {item_join} AND n.aggregate = 'mean') y{IN_KEY_ORDER}",
+                f"FROM ({entries}) x {item_join} AND n.aggregate = 'mean') y",
                 [
                     *cte_params,
                     scope.period_id,
@@ -237,9 +240,8 @@ def group_statement(scope: Scope, depth: int) -> tuple[str, list]:
         "FROM (SELECT rn.subject_id, rn.parent_code, "
         "CAST(SUM(rn.value - rn.empty_value) AS BIGINT) AS delta, CAST(SUM(rn.entry_count) AS BIGINT) AS cnt "
         "FROM periods_resultnode rn WHERE rn.period_id = %s AND rn.depth = %s AND rn.parent_code IS NOT NULL "
-        f"GROUP BY rn.subject_id, rn.parent_code) c {subject}"
-        f"JOIN schemes_schemenode n ON n.version_id = %s AND n.variant = {variant} AND n.code = c.parent_code) y"
-        + IN_KEY_ORDER,
+        f"GROUP BY rn.subject_id, rn.parent_code ORDER BY rn.subject_id, rn.parent_code) c {subject}"
+        f"JOIN schemes_schemenode n ON n.version_id = %s AND n.variant = {variant} AND n.code = c.parent_code) y",
         [scope.period_id, False, scope.period_id, depth + 1, scope.version_id, *variant_params],
     )
 
@@ -340,8 +342,8 @@ def rollup_node_statement(scope: Scope, child_ids: list[int], mean: bool) -> tup
         "CAST(SUM(rn.value - rn.empty_value) AS BIGINT) AS delta, CAST(SUM(rn.entry_count) AS BIGINT) AS cnt "
         "FROM periods_resultnode rn JOIN u ON u.subject_id = rn.subject_id "
         f"WHERE rn.period_id IN ({marks}) AND (rn.parent_code IS NOT NULL OR rn.code = %s) "
-        "GROUP BY rn.subject_id, rn.code, rn.parent_code, rn.depth, rn.empty_value) c "
-        "ORDER BY c.subject_id, c.code",
+        "GROUP BY rn.subject_id, rn.code, rn.parent_code, rn.depth, rn.empty_value "
+        "ORDER BY rn.subject_id, rn.code) c",
         [*cte_params, scope.period_id, False, *child_ids, ROOT_CODE],
     )
 
