@@ -43,13 +43,6 @@ def _rdiv(numerator: str, denominator: str, div: str) -> str:
     )
 
 
-def _clamp(value: str, lo: str, hi: str) -> str:
-    return (
-        f"(CASE WHEN {hi} IS NOT NULL AND {value} > {hi} THEN {hi} "
-        f"WHEN {lo} IS NOT NULL AND {value} < {lo} THEN {lo} ELSE {value} END)"
-    )
-
-
 def baseline_sql(div: str = "/") -> str:
     """One INSERT … SELECT: entries → capped items → total → rank within village.
 
@@ -57,8 +50,11 @@ def baseline_sql(div: str = "/") -> str:
     prefix + ':'. Valid for trees whose groups below the root add their children unclamped
     (checked by `flat_tree`), as the household scheme's do.
     """
-    item = _clamp(_rdiv("i.q * n.points", "1000", div), "n.lo", "n.hi")
-    total = _clamp("(root.base + COALESCE(x.points, 0))", "root.lo", "root.hi")
+    from kaoping.periods.engine import clamp
+    from kaoping.schemes.models import QTY_SCALE
+
+    item = clamp(_rdiv("i.q * n.points", str(QTY_SCALE), div), "n.lo", "n.hi")
+    total = clamp("(root.base + COALESCE(x.points, 0))", "root.lo", "root.hi")
     return (
         f"INSERT INTO {RAW_TABLE} (subject_id, total, rank) "
         "SELECT t.subject_id, t.total, RANK() OVER (PARTITION BY t.grp ORDER BY t.total DESC) FROM ("
@@ -261,25 +257,32 @@ RESULT_ROWS = (
 RAW_ROWS = f"SELECT subject_id, total, rank FROM {RAW_TABLE} ORDER BY subject_id"
 
 
-def close_kaoping(*, echo: Out, period_id: int) -> dict:
+def _timed_close(period_id: int, echo: Out, what: str):
+    """The real period_close of an open period, each statement timed: (period, s, counts, timer)."""
     from django.db import connection
 
     from kaoping.periods.models import Period
     from kaoping.periods.services import period_close
 
-    from .data import sample_subjects
-
     period = Period.objects.select_related("scheme__region", "version").get(pk=period_id)
     assert period.status == "open", "run close_reset first"
     with connection.cursor() as cursor:
         _warm(cursor)
-    rss_before = peak_rss_mib()
     timer = StatementTimer()
-    echo("  kaoping: closing …")
+    echo(f"  kaoping: closing {what}…")
     started = time.perf_counter()
     with connection.execute_wrapper(timer):
         counts = period_close(period=period, acting_user=None)
-    seconds = time.perf_counter() - started
+    return period, time.perf_counter() - started, counts, timer
+
+
+def close_kaoping(*, echo: Out, period_id: int) -> dict:
+    from django.db import connection
+
+    from .data import sample_subjects
+
+    rss_before = peak_rss_mib()
+    period, seconds, counts, timer = _timed_close(period_id, echo, "")
     peak = peak_rss_mib()
     subjects = sample_subjects()
     with connection.cursor() as cursor:
@@ -530,21 +533,7 @@ def close_duckdb(*, echo: Out, period_id: int) -> dict:
 
 
 def close_village(*, echo: Out, period_id: int) -> dict:
-    from django.db import connection
-
-    from kaoping.periods.models import Period
-    from kaoping.periods.services import period_close
-
-    period = Period.objects.select_related("scheme__region", "version").get(pk=period_id)
-    assert period.status == "open", "run close_reset first"
-    with connection.cursor() as cursor:
-        _warm(cursor)
-    timer = StatementTimer()
-    echo("  kaoping: closing the 六比六争 quarter …")
-    started = time.perf_counter()
-    with connection.execute_wrapper(timer):
-        counts = period_close(period=period, acting_user=None)
-    seconds = time.perf_counter() - started
+    period, seconds, counts, timer = _timed_close(period_id, echo, "the 六比六争 quarter ")
     return {
         "job": "kaoping close, 六比六争 quarter",
         "seconds": round(seconds, 4),

@@ -74,18 +74,23 @@ def _run(command: list[str], out: Out, *, result_expected: bool = True) -> dict:
     return result or {}
 
 
-def _postgres_admin():
+def _postgres(dbname: str, **options):
+    """A plain psycopg connection to `dbname` on the bench database's server."""
     import psycopg
 
     db = bench_database()
     return psycopg.connect(
-        dbname="postgres",
+        dbname=dbname,
         user=db.get("USER") or None,
         password=db.get("PASSWORD") or None,
         host=db.get("HOST") or None,
         port=db.get("PORT") or None,
-        autocommit=True,
+        **options,
     )
+
+
+def _postgres_admin():
+    return _postgres("postgres", autocommit=True)
 
 
 def database_exists() -> bool:
@@ -99,41 +104,34 @@ def database_exists() -> bool:
 
 def database_recreate(out: Out) -> None:
     """Drop the bench database (never any other) and create it empty."""
-    db = bench_database()
-    name = db["NAME"]
+    database_drop()
+    name = bench_database()["NAME"]
     if engine_name() == "sqlite":
         path = Path(name)
         path.parent.mkdir(parents=True, exist_ok=True)
-        for suffix in ("", "-wal", "-shm"):
-            Path(f"{path}{suffix}").unlink(missing_ok=True)
         shutil.rmtree(path.parent / "media", ignore_errors=True)
     else:
-        if not name.startswith("kaoping_bench"):
-            raise RuntimeError(f"refusing to drop {name}: bench databases are named kaoping_bench*")
         from psycopg import sql
 
         with _postgres_admin() as admin:
-            admin.execute(
-                sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
-            )
             admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
     out(f"bench database {name} created empty")
 
 
 def database_drop() -> None:
     """Drop the bench database (tests drop theirs when done)."""
-    db = bench_database()
+    name = bench_database()["NAME"]
     if engine_name() == "sqlite":
         for suffix in ("", "-wal", "-shm"):
-            Path(f"{db['NAME']}{suffix}").unlink(missing_ok=True)
+            Path(f"{name}{suffix}").unlink(missing_ok=True)
         return
-    if not db["NAME"].startswith("kaoping_bench"):
-        raise RuntimeError(f"refusing to drop {db['NAME']}")
+    if not name.startswith("kaoping_bench"):
+        raise RuntimeError(f"refusing to drop {name}: bench databases are named kaoping_bench*")
     from psycopg import sql
 
     with _postgres_admin() as admin:
         admin.execute(
-            sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(db["NAME"]))
+            sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
         )
 
 
@@ -150,15 +148,7 @@ def read_manifest() -> dict | None:
             with closing(sqlite3.connect(db["NAME"])) as connection:
                 row = connection.execute(query).fetchone()
         else:
-            import psycopg
-
-            with psycopg.connect(
-                dbname=db["NAME"],
-                user=db.get("USER") or None,
-                password=db.get("PASSWORD") or None,
-                host=db.get("HOST") or None,
-                port=db.get("PORT") or None,
-            ) as connection:
+            with _postgres(db["NAME"]) as connection:
                 row = connection.execute(query).fetchone()
     except Exception:  # no such table yet: an empty or half-built database
         return None

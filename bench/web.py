@@ -11,8 +11,7 @@ Pages: the bare view (no database, no template), the public posting of one villa
 villager opens from the notice board's QR code), the province-wide first page of the same
 posting, the village's posting once more as a signed-in reader gets it (rendered for each
 request: anonymous readers are served from kaoping.core.pagecache), and the household's phone
-page (store `my_points` when the store is installed, else the public breakdown of the
-household's result).
+page (store `my_points`).
 """
 
 import http.client
@@ -43,7 +42,6 @@ def web_setup(*, echo: Out, period_id: int) -> dict:
     """Close (if the close benchmark has not) and post the month; a villager and their session."""
     from importlib import import_module
 
-    from django.apps import apps
     from django.conf import settings
     from django.contrib.auth import (
         BACKEND_SESSION_KEY,
@@ -52,13 +50,15 @@ def web_setup(*, echo: Out, period_id: int) -> dict:
         get_user_model,
     )
     from django.db import connection
-    from django.urls import NoReverseMatch, reverse
+    from django.urls import reverse
 
     from kaoping.accounts.models import Role, RoleAssignment
     from kaoping.ledger.models import Entry
     from kaoping.people.models import Subject
     from kaoping.periods.models import Period, PeriodStatus
     from kaoping.periods.services import period_close, period_post
+    from kaoping.regions.codes import LEVEL_DIGITS
+    from kaoping.store.services import accounts_credit
 
     period = Period.objects.select_related("scheme__region", "version").get(pk=period_id)
     if period.status == PeriodStatus.OPEN:
@@ -76,7 +76,7 @@ def web_setup(*, echo: Out, period_id: int) -> dict:
     subject = households.select_related("region", "household").order_by("pk")[
         households.count() // 2
     ]
-    village = subject.region.code[:12]
+    village = subject.region.code[: LEVEL_DIGITS["village"]]
     User = get_user_model()
     user, created = User.objects.get_or_create(username=f"bench_villager_{subject.pk}")
     if created:
@@ -85,13 +85,8 @@ def web_setup(*, echo: Out, period_id: int) -> dict:
         RoleAssignment.objects.create(
             user=user, role=Role.VILLAGER, household=subject.household, region=subject.region
         )
-    if apps.is_installed("kaoping.store"):
-        from kaoping.store.services import accounts_credit
-
-        ids = list(
-            Entry.objects.filter(subject=subject, status="approved").values_list("pk", flat=True)
-        )
-        accounts_credit(entry_ids=ids)
+    ids = Entry.objects.filter(subject=subject, status="approved").values_list("pk", flat=True)
+    accounts_credit(entry_ids=list(ids))
     store = import_module(settings.SESSION_ENGINE)
     session = store.SessionStore()
     session[SESSION_KEY] = str(user.pk)
@@ -99,11 +94,6 @@ def web_setup(*, echo: Out, period_id: int) -> dict:
     session[HASH_SESSION_KEY] = user.get_session_auth_hash()
     session.save()
     posting = reverse("portal:posting", args=[period.pk])
-    try:
-        phone, phone_name = reverse("store:my_points"), "household phone page (store:my_points)"
-    except NoReverseMatch:
-        phone = reverse("portal:breakdown", args=[period.pk, subject.pk])
-        phone_name = "household page (portal:breakdown; the store page is not installed)"
     return {
         "cookie": f"{settings.SESSION_COOKIE_NAME}={session.session_key}",
         "pages": [
@@ -120,7 +110,11 @@ def web_setup(*, echo: Out, period_id: int) -> dict:
                 "path": f"{posting}?region={village}",
                 "auth": True,
             },
-            {"name": phone_name, "path": phone, "auth": True},
+            {
+                "name": "household phone page (store:my_points)",
+                "path": reverse("store:my_points"),
+                "auth": True,
+            },
         ],
         "results": period.results.count(),
     }

@@ -19,6 +19,7 @@ from collections.abc import Callable
 from functools import wraps
 
 from django.conf import settings
+from django.contrib.messages.storage.cookie import CookieStorage
 from django.core.cache import cache
 from django.db import transaction
 
@@ -48,7 +49,8 @@ def changed(namespace: str, ident) -> None:
 
 def _anonymous(request) -> bool:
     return request.method in ("GET", "HEAD") and not (
-        settings.SESSION_COOKIE_NAME in request.COOKIES or "messages" in request.COOKIES
+        settings.SESSION_COOKIE_NAME in request.COOKIES
+        or CookieStorage.cookie_name in request.COOKIES
     )
 
 

@@ -103,12 +103,17 @@ INSERT_NODE = (
 CLAMPED = clamp("y.raw", "y.lo", "y.hi")
 # Node rows go in roughly in the order of result_node_unique (period, subject, code): each
 # statement orders the rows it groups by subject (and item or parent) where it groups them, and
-# the joins after that keep the order. PostgreSQL's hash aggregates otherwise emit groups in hash
+# the joins after that keep the order (the few metric rows are ordered on the outer SELECT). PostgreSQL's hash aggregates otherwise emit groups in hash
 # order, and inserting tens of millions of rows at random places of indexes larger than the
 # buffer cache took over four minutes for the item rows of a million-household month. SQLite
 # groups in that order anyway, so the ORDER BY inside the grouping costs it nothing, where one on
 # the outer SELECT made it sort every row again (+16 s).
-IN_KEY_ORDER = " ORDER BY y.subject_id, y.code"  # for the few metric rows
+
+# The approved entries of a close's period (params: scheme, cadence, start, end).
+PERIOD_ENTRIES = (
+    "e.scheme_id = %s AND e.status = 'approved' AND e.cadence = %s "
+    "AND e.occurred_on >= %s AND e.occurred_on <= %s"
+)
 
 
 def _approved_entries(select: str, extra_join: str = "") -> str:
@@ -116,21 +121,19 @@ def _approved_entries(select: str, extra_join: str = "") -> str:
     return (
         f"SELECT e.subject_id, e.item_code, u.variant, {select} "
         f"FROM ledger_entry e JOIN u ON u.subject_id = e.subject_id {extra_join} "
-        "WHERE e.scheme_id = %s AND e.status = 'approved' AND e.cadence = %s "
-        "AND e.occurred_on >= %s AND e.occurred_on <= %s "
+        f"WHERE {PERIOD_ENTRIES} "
         "GROUP BY e.subject_id, e.item_code, u.variant ORDER BY e.subject_id, e.item_code"
     )
 
 
 def item_statements(
-    scope: Scope, entry_cadence: str, aggregates: set[str] | None = None
+    scope: Scope, entry_cadence: str, aggregates: set[str]
 ) -> list[tuple[str, list]]:
     """Statements writing the item rows of a tree close.
 
     `aggregates`: the item kinds the version has (sum, mean, veto); a statement for a kind it
-    lacks would still read every entry of the period, so it is left out. None: all of them.
+    lacks would still read every entry of the period, so it is left out.
     """
-    aggregates = {"sum", "mean", "veto"} if aggregates is None else aggregates
     cte, cte_params = scope.cte()
     entry_params = [scope.scheme_id, entry_cadence, scope.start, scope.end]
     item_join = (
@@ -147,9 +150,7 @@ def item_statements(
     entries = (
         "SELECT g.subject_id, g.item_code, u.variant, g.q, g.cnt FROM (SELECT e.subject_id, "
         "e.item_code, CAST(SUM(e.sign * e.quantity_scaled) AS BIGINT) AS q, "
-        "CAST(SUM(e.sign) AS BIGINT) AS cnt FROM ledger_entry e "
-        "WHERE e.scheme_id = %s AND e.status = 'approved' AND e.cadence = %s "
-        "AND e.occurred_on >= %s AND e.occurred_on <= %s "
+        f"CAST(SUM(e.sign) AS BIGINT) AS cnt FROM ledger_entry e WHERE {PERIOD_ENTRIES} "
         "GROUP BY e.subject_id, e.item_code ORDER BY e.subject_id, e.item_code) g "
         "JOIN u ON u.subject_id = g.subject_id"
     )
@@ -219,7 +220,7 @@ def metric_statement(scope: Scope, metric_period_id: int) -> tuple[str, list]:
         "FROM ledger_metricvalue m JOIN u ON u.subject_id = m.subject_id "
         "JOIN schemes_schemenode n ON n.version_id = %s AND n.variant = u.variant AND n.is_item = %s "
         "AND n.aggregate = 'metric' AND n.metric = m.metric "
-        f"WHERE m.period_id = %s) y{IN_KEY_ORDER}",
+        "WHERE m.period_id = %s) y ORDER BY y.subject_id, y.code",
         [*cte_params, scope.period_id, False, scope.version_id, True, metric_period_id],
     )
 
@@ -430,8 +431,7 @@ def adjust_part_statement(scope: Scope, scale: int) -> tuple[str, list]:
     entries = (
         "SELECT e.subject_id, CAST(SUM(e.sign * e.quantity_scaled) AS BIGINT) AS q, COUNT(*) AS cnt "
         "FROM ledger_entry e JOIN u ON u.subject_id = e.subject_id "
-        "WHERE e.scheme_id = %s AND e.status = 'approved' AND e.cadence = %s AND e.item_code = %s "
-        "AND e.occurred_on >= %s AND e.occurred_on <= %s GROUP BY e.subject_id"
+        f"WHERE {PERIOD_ENTRIES} AND e.item_code = %s GROUP BY e.subject_id"
     )
     value = rdiv(f"x.q * {scale}", str(QTY_SCALE))
     return (
@@ -445,9 +445,9 @@ def adjust_part_statement(scope: Scope, scale: int) -> tuple[str, list]:
             False,
             scope.scheme_id,
             scope.cadence,
-            ADJUST_CODE,
             scope.start,
             scope.end,
+            ADJUST_CODE,
         ],
     )
 
@@ -578,7 +578,7 @@ def run(statements: list[tuple[str, list]]) -> Counter:
     with connection.cursor() as cursor:
         for sql, params in statements:
             cursor.execute(sql, params)
-            if "INSERT INTO " in sql:
-                table = sql.split("INSERT INTO ", 1)[1].split(None, 1)[0]
+            if sql.startswith("INSERT INTO "):
+                table = sql.split(None, 3)[2]
                 inserted[table] += max(cursor.rowcount, 0)
     return inserted

@@ -328,9 +328,9 @@ def _transition(
         updated = Period.objects.filter(pk=locked.pk, status=locked.status).update(
             status=to, **changes
         )
-        pagecache.changed("period", locked.pk)
         if not updated:
             raise KaopingError(_("The period changed while you were working; try again."))
+        pagecache.changed("period", locked.pk)
         audit_record(
             actor=acting_user,
             action=f"periods.period.{action}",

@@ -100,6 +100,23 @@ def shipped_text(filename: str) -> str:
     return (SCHEMES / filename).read_text(encoding="utf-8")
 
 
+def record(
+    world, subject, item, quantity="1", *, on=date(2026, 3, 10), label="", cadence="", sign=1
+):
+    """One approved entry, written straight to the ledger (the close is what is under test)."""
+    return Entry.objects.create(
+        scheme=world.scheme,
+        subject=subject,
+        item_code=item,
+        quantity_scaled=int(Decimal(quantity) * QTY_SCALE),
+        label=label,
+        occurred_on=on,
+        status="approved",
+        cadence=cadence,
+        sign=sign,
+    )
+
+
 def _subject(kind: str, region, name: str, **profile) -> Subject:
     """The subject of a profile (or of a village, for villages and teams), made if missing."""
     lookup = {"kind": kind, **profile} if profile else {"kind": kind, "region": region}

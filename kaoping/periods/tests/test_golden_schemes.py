@@ -15,27 +15,14 @@ from kaoping.ledger.models import Entry, MetricValue
 from kaoping.people.models import Subject
 from kaoping.periods.models import Result, ResultNode
 from kaoping.periods.services import period_close, period_open
-from kaoping.schemes.models import METRIC_SCALE, QTY_SCALE, SchemeNode
+from kaoping.schemes.models import METRIC_SCALE, SchemeNode
 
-from .close_harness import build_world, load, set_tracks, shipped_text
+from .close_harness import build_world, load, record, set_tracks, shipped_text
 
 pytestmark = pytest.mark.django_db
 
 DONGLING, NANSHAN, XIXI = "330304001001", "330304001002", "330304002001"
 D = Decimal
-
-
-def record(world, subject, item, quantity="1", *, label="", on=date(2026, 3, 10), sign=1):
-    return Entry.objects.create(
-        scheme=world.scheme,
-        subject=subject,
-        item_code=item,
-        quantity_scaled=int(D(quantity) * QTY_SCALE),
-        label=label,
-        occurred_on=on,
-        status="approved",
-        sign=sign,
-    )
 
 
 def times(n, world, subject, item, **kwargs):

@@ -19,14 +19,12 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from kaoping.core.errors import KaopingError
-from kaoping.ledger.models import Entry
 from kaoping.people.models import Subject
 from kaoping.periods.calendar import labels_within
 from kaoping.periods.engine import ADJUST_CODE
 from kaoping.periods.models import Period, Result
 from kaoping.periods.services import period_close, period_open
 from kaoping.schemes.loader import load_scheme_text
-from kaoping.schemes.models import QTY_SCALE
 from kaoping.schemes.spec import Cadence, PartSource, RollupMethod, SchemeSpec
 
 from .close_harness import (
@@ -42,6 +40,7 @@ from .close_harness import (
     ledgers,
     metric_reports,
     rank_group,
+    record,
     rolled_back,
     scored_subjects,
     set_tracks,
@@ -312,20 +311,6 @@ def test_nested_rollups_equal_reference(cadence):
 
 
 # -- by hand ------------------------------------------------------------------------------------
-
-
-def record(world, subject, item, quantity="1", *, on, label="", cadence="", sign=1):
-    return Entry.objects.create(
-        scheme=world.scheme,
-        subject=subject,
-        item_code=item,
-        quantity_scaled=int(Decimal(quantity) * QTY_SCALE),
-        label=label,
-        occurred_on=on,
-        status="approved",
-        cadence=cadence,
-        sign=sign,
-    )
 
 
 def close(world, label):
