@@ -1,5 +1,11 @@
-# The two quick-start commands: `make demo` and `make test`. Both make their own .venv.
-PYTHON ?= python3.11
+# The two quick-start commands: `make demo` and `make test`. Both make their own .venv and
+# install the system packages they need (tools/system-packages.sh: apt as root or with sudo).
+# The first Python 3.11–3.13 found on PATH (override with PYTHON=…).
+ifeq ($(origin PYTHON), undefined)
+PYTHON := $(shell for p in python3.11 python3.12 python3.13 python3; do \
+	$$p -c 'import sys; sys.exit(not (3, 11) <= sys.version_info[:2] <= (3, 13))' 2>/dev/null \
+	&& { echo $$p; break; }; done)
+endif
 VENV := .venv
 BIN := $(VENV)/bin
 PORT ?= 8000
@@ -9,14 +15,18 @@ STAMP := $(VENV)/.installed
 .PHONY: demo test lint format install messages clean
 
 $(STAMP): pyproject.toml
-	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install -q --upgrade pip
-	$(BIN)/pip install -q -e '.[dev]'
-	touch $(STAMP)
+	@test -n "$(PYTHON)" || { echo "kaoping needs Python 3.11, 3.12 or 3.13 (e.g. apt-get install python3 python3-venv)"; exit 1; }
+	@test -x $(BIN)/python || { echo "kaoping: creating $(VENV) with $$($(PYTHON) --version)"; $(PYTHON) -m venv $(VENV); }
+	@echo "kaoping: installing the Python packages into $(VENV) (a minute the first time)"
+	@$(BIN)/pip install -q --disable-pip-version-check --upgrade pip 2>&1 | grep -v -i "warning\|deprecat" || true
+	@$(BIN)/pip install -q --disable-pip-version-check -e '.[dev]' 2>&1 | grep -v -i "warning\|deprecat" || true
+	@$(BIN)/python -c 'import kaoping, django, weasyprint' 2>/dev/null || { echo "kaoping: the Python packages did not install; run $(BIN)/pip install -e '.[dev]' to see why"; exit 1; }
+	@touch $(STAMP)
 
 install: $(STAMP)
 
 demo: $(STAMP)
+	@tools/system-packages.sh demo
 	$(BIN)/kaoping migrate --noinput
 	$(BIN)/kaoping demo --households $(HOUSEHOLDS)
 	@echo "kaoping: http://127.0.0.1:$(PORT)/"
@@ -24,12 +34,14 @@ demo: $(STAMP)
 
 # SQLite always; PostgreSQL too when DATABASE_URL is set.
 test: $(STAMP)
+	@tools/system-packages.sh test
 	env -u DATABASE_URL $(BIN)/pytest $(PYTEST_ARGS)
 	if [ -n "$$DATABASE_URL" ]; then $(BIN)/pytest $(PYTEST_ARGS); fi
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports
 
 format: $(STAMP)
 	$(BIN)/ruff format .

@@ -11,8 +11,8 @@ Three jobs on the same entries, each in a process of its own:
 
 The three must agree: per-subject (total, rank) rows are hashed in subject order and compared,
 a few subjects are compared value by value, and those are scored again by the reference
-evaluator `SchemeSpec.evaluate`. The 六比六争 quarter of the province's villages is closed too,
-for the record (it has no baseline).
+evaluator `kaoping.schemes.scoring.evaluate`. The 六比六争 quarter of the province's villages is
+closed too, for the record (it has no baseline).
 """
 
 import csv
@@ -211,7 +211,10 @@ def _reset(period) -> None:
         cursor.execute("DELETE FROM ledger_entry WHERE import_job_id IS NOT NULL")
         for table in ("periods_listmembership", "periods_resultnode", "periods_result"):
             cursor.execute(f"DELETE FROM {table} WHERE period_id = %s", [period.pk])
-        cursor.execute("DELETE FROM ledger_metricvalue WHERE period_id = %s", [period.pk])
+        cursor.execute(
+            "DELETE FROM ledger_metricvalue WHERE scheme_id = %s AND period_label = %s",
+            [period.scheme_id, period.label],
+        )
         Period.objects.filter(pk=period.pk).update(
             status="open",
             closed_at=None,
@@ -261,6 +264,7 @@ def _timed_close(period_id: int, echo: Out, what: str):
     """The real period_close of an open period, each statement timed: (period, s, counts, timer)."""
     from django.db import connection
 
+    from kaoping.accounts.scoping import system_actor
     from kaoping.periods.models import Period
     from kaoping.periods.services import period_close
 
@@ -268,11 +272,12 @@ def _timed_close(period_id: int, echo: Out, what: str):
     assert period.status == "open", "run close_reset first"
     with connection.cursor() as cursor:
         _warm(cursor)
+    actor = system_actor()  # looked up before the clock starts
     timer = StatementTimer()
     echo(f"  kaoping: closing {what}…")
     started = time.perf_counter()
     with connection.execute_wrapper(timer):
-        counts = period_close(period=period, acting_user=None)
+        counts = period_close(period=period, acting_user=actor)
     return period, time.perf_counter() - started, counts, timer
 
 
@@ -324,9 +329,10 @@ def _entries_in(period) -> int:
 
 
 def reference_check(period, subjects: list[int]) -> dict:
-    """The sample subjects scored by `SchemeSpec.evaluate` from their entries, against the close."""
+    """The sample subjects scored by `scoring.evaluate` from their entries, against the close."""
     from kaoping.ledger.models import Entry
     from kaoping.periods.models import Result
+    from kaoping.schemes.scoring import evaluate
 
     spec = period.version.spec()
     scale = period.version.scale
@@ -347,7 +353,7 @@ def reference_check(period, subjects: list[int]) -> dict:
         for code, net in fired.items():
             if net > 0 and code in _veto_codes(spec):
                 inputs[code] = True
-        expected = int(spec.evaluate(inputs).total * scale)
+        expected = int(evaluate(spec, inputs).total * scale)
         actual = Result.objects.filter(period=period, subject_id=subject_id).values_list(
             "total", flat=True
         )

@@ -38,6 +38,8 @@ from django.db import connection, models, transaction
 from django.db.models.fields import NOT_PROVIDED
 from django.utils import timezone
 
+from kaoping.schemes.scoring import entry_points
+
 GENERATOR_VERSION = 2
 HOUSEHOLD_SCHEME = "household-points"
 VILLAGE_SCHEME = "liubi-liuzheng"
@@ -169,7 +171,13 @@ def household_entries(
     for draw in picks:
         quantity = rng.choice(QUANTITIES) if draw.rule == "quantity" else Decimal(1)
         rows.append(
-            (draw.code, int(quantity * 1000), draw.points * quantity, rng.randrange(days), 1)
+            (
+                draw.code,
+                int(quantity * 1000),
+                entry_points(draw.rule, quantity=quantity, points=draw.points),
+                rng.randrange(days),
+                1,
+            )
         )
     if count > 1 and rng.random() < REVERSAL_SHARE:
         code, quantity, points, day, _sign = rows[0]
@@ -280,6 +288,11 @@ def manifest_write(value: dict) -> None:
 # --- the build -----------------------------------------------------------------------------
 
 
+# Up to this size the build walks every chain afterwards (`kaoping ledger verify` does the same
+# on any size; at a province it takes minutes, so the timed runs skip it).
+VERIFY_UP_TO = 20_000
+
+
 def build(shape: Shape, out: Out = print) -> dict:
     """Generate the province into the (freshly migrated, empty) bench database."""
     from django.contrib.auth import get_user_model
@@ -309,8 +322,18 @@ def build(shape: Shape, out: Out = print) -> dict:
     out(f"  schemes loaded ({time.perf_counter() - started:.0f} s)")
     counts = build_households(shape, regions["villages"], schemes[HOUSEHOLD_SCHEME], out)
     counts["village_entries"] = build_village_entries(shape, schemes[VILLAGE_SCHEME])
-    household_period = period_open(scheme=schemes[HOUSEHOLD_SCHEME].scheme, label=shape.month)
-    village_period = period_open(scheme=schemes[VILLAGE_SCHEME].scheme, label=shape.quarter)
+    household_period = period_open(
+        scheme=schemes[HOUSEHOLD_SCHEME].scheme, label=shape.month, acting_user=user
+    )
+    village_period = period_open(
+        scheme=schemes[VILLAGE_SCHEME].scheme, label=shape.quarter, acting_user=user
+    )
+    if shape.households <= VERIFY_UP_TO:
+        # The generated ledger is chained like one written through the ledger's one write.
+        from kaoping.ledger.chain import chain_verify
+
+        broken = [str(problem) for problem in chain_verify()]
+        out(f"  LEDGER verify {'ok' if not broken else 'broken: ' + '; '.join(broken[:3])}")
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
             # What autovacuum does on its own after bulk loads; done now, so that plans do not
@@ -374,8 +397,8 @@ def build_households(shape: Shape, villages: list[tuple[str, int]], version, out
     follow the date, on SQLite (rowid) and PostgreSQL (heap) alike.
     """
     from kaoping.people.models import Household, Subject
-    from kaoping.periods.calendar import period_dates
     from kaoping.regions.models import Level, Region
+    from kaoping.schemes.calendar import period_dates
 
     draws = household_draws(version.spec())
     first, last = period_dates("month", shape.month)
@@ -489,8 +512,10 @@ def write_spooled_entries(
             "note",
             "reverses_id",
             "reviewed_at",
+            *BenchChain.COLUMNS,
         ],
     )
+    chain, villages = BenchChain(), subject_villages("household")
     approved, collected = EntryStatus.APPROVED.value, EntrySource.COLLECTED.value
     reviewed = timezone.make_aware(datetime.combine(last, clock(18))).isoformat()
     day_start, start = [], next_id(Entry)
@@ -504,6 +529,20 @@ def write_spooled_entries(
         for chunk in spool.rows(day):
             for subject_id, item, quantity, points, sign, original in chunk:
                 reverses = day_start[original[0]] + original[1] if sign < 0 else None
+                link = chain.link(
+                    villages[subject_id],
+                    scheme_id=scheme_id,
+                    subject_id=subject_id,
+                    item_code=item,
+                    quantity_scaled=quantity,
+                    label="",
+                    sign=sign,
+                    occurred_on=on,
+                    cadence="",
+                    source=collected,
+                    note="",
+                    reverses_id=reverses,
+                )
                 entries.add(
                     (
                         entry_id,
@@ -521,6 +560,7 @@ def write_spooled_entries(
                         "",
                         reverses,
                         reviewed,
+                        *link,
                     )
                 )
                 entry_id += 1
@@ -528,6 +568,7 @@ def write_spooled_entries(
         out(
             f"  entries of {on}: {entries.written:,} written ({time.perf_counter() - started:.0f} s)"
         )
+    chain.save()
     reset_sequences(Entry)
     return entries.written
 
@@ -540,11 +581,50 @@ def _flush(*writers: Writer) -> None:
             writer.flush()
 
 
+class BenchChain:
+    """Links generated entries into their villages' hash chains with the ledger's own heads and
+    digest (`ChainHeads`), so that `kaoping ledger verify` passes on a bench database too."""
+
+    COLUMNS = ["chain_region", "chain_seq", "chain_hash"]
+
+    def __init__(self) -> None:
+        from kaoping.ledger.chain import CHAINED_FIELDS, ChainHeads
+
+        self.heads = ChainHeads.unlocked()  # the generator is the only writer
+        self.unset = dict.fromkeys(CHAINED_FIELDS)
+
+    def link(self, region: str, **fields) -> tuple[str, int, str]:
+        values = {**self.unset, **fields}
+        return self.heads.link(region[:12], _Row(values))
+
+    def save(self) -> None:
+        with transaction.atomic():
+            self.heads.save()
+
+
+class _Row:
+    """A generated row as `entry_digest` reads an entry."""
+
+    def __init__(self, values: dict) -> None:
+        self.__dict__ = values
+
+
+def subject_villages(kind: str) -> dict[int, str]:
+    """subject id → the village code whose chain holds its entries, in one query."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT s.id, SUBSTR(r.code, 1, 12) FROM people_subject s "
+            "JOIN regions_region r ON r.id = s.region_id WHERE s.kind = %s",
+            [kind],
+        )
+        return dict(cursor.fetchall())
+
+
 def build_village_entries(shape: Shape, version) -> int:
     """六比六争 entries of every village in the quarter: deductions, quantities, ratings, vetoes."""
     from kaoping.ledger.models import Entry, EntrySource, EntryStatus
     from kaoping.people.models import Subject
-    from kaoping.periods.calendar import period_dates
+    from kaoping.schemes.calendar import period_dates
 
     spec = version.spec()
     items = [row for row in spec.flatten() if row.is_item and str(row.rule) != "metric"]
@@ -567,8 +647,10 @@ def build_village_entries(shape: Shape, version) -> int:
             "occurred_on",
             "status",
             "source",
+            *BenchChain.COLUMNS,
         ],
     )
+    chain = BenchChain()
     entry_id = next_id(Entry)
     villages = Subject.objects.filter(kind="village").order_by("region__code")
     for subject_id, code in villages.values_list("pk", "region__code").iterator(chunk_size=5000):
@@ -579,13 +661,28 @@ def build_village_entries(shape: Shape, version) -> int:
         if vetoes and rng.random() < 0.002:
             picks[-1] = rng.choice(vetoes)
         for row in picks:
-            label, quantity = "", Decimal(1)
+            label, factor, quantity = "", None, Decimal(1)
             if str(row.rule) == "rating":
-                label = rng.choice(row.levels)[0]
+                label, factor = rng.choice(row.levels)
             elif str(row.rule) == "quantity":
                 quantity = Decimal(rng.randint(1, 4))
-            points = (row.points or Decimal(0)) * quantity
+            points = entry_points(
+                row.rule, quantity=quantity, points=row.points, weight=row.weight, factor=factor
+            )
             day = (first + timedelta(days=rng.randrange(days))).isoformat()
+            link = chain.link(
+                code,
+                scheme_id=version.scheme_id,
+                subject_id=subject_id,
+                item_code=row.code,
+                quantity_scaled=int(quantity * 1000),
+                label=label,
+                sign=1,
+                occurred_on=day,
+                cadence="",
+                source=EntrySource.DEPARTMENT.value,
+                note="",
+            )
             writer.add(
                 (
                     entry_id,
@@ -599,12 +696,14 @@ def build_village_entries(shape: Shape, version) -> int:
                     day,
                     EntryStatus.APPROVED.value,
                     EntrySource.DEPARTMENT.value,
+                    *link,
                 )
             )
             entry_id += 1
         if len(writer.rows) >= BATCH:
             _flush(writer)
     _flush(writer)
+    chain.save()
     reset_sequences(Entry)
     return writer.written
 
@@ -621,6 +720,6 @@ def sample_subjects(count: int = 5) -> list[int]:
 
 
 def month_bounds(label: str) -> tuple[date, date]:
-    from kaoping.periods.calendar import period_dates
+    from kaoping.schemes.calendar import period_dates
 
     return period_dates("month", label)

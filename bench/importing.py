@@ -32,7 +32,7 @@ def import_file(*, echo: Out, rows: int, month: str) -> dict:
     """The import file of `rows` rows (made once, then reused)."""
     from kaoping.ledger.testing import generated_rows, import_workbook
     from kaoping.people.models import Household
-    from kaoping.periods.calendar import period_dates
+    from kaoping.schemes.calendar import period_dates
     from kaoping.schemes.models import Scheme, SchemeNode
 
     path = _file_path(rows, month)

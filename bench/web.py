@@ -53,6 +53,7 @@ def web_setup(*, echo: Out, period_id: int) -> dict:
     from django.urls import reverse
 
     from kaoping.accounts.models import Role, RoleAssignment
+    from kaoping.accounts.scoping import system_actor
     from kaoping.ledger.models import Entry
     from kaoping.people.models import Subject
     from kaoping.periods.models import Period, PeriodStatus
@@ -63,10 +64,10 @@ def web_setup(*, echo: Out, period_id: int) -> dict:
     period = Period.objects.select_related("scheme__region", "version").get(pk=period_id)
     if period.status == PeriodStatus.OPEN:
         echo("  closing the month first (the close benchmark has not run on this data) …")
-        period_close(period=period, acting_user=None)
+        period_close(period=period, acting_user=system_actor())
         period.refresh_from_db()
     if period.status == PeriodStatus.CLOSED:
-        period = period_post(period=period, acting_user=None)
+        period = period_post(period=period, acting_user=system_actor())
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
             cursor.execute("ANALYZE")  # autovacuum's job after a close writes a million rows
@@ -86,7 +87,7 @@ def web_setup(*, echo: Out, period_id: int) -> dict:
             user=user, role=Role.VILLAGER, household=subject.household, region=subject.region
         )
     ids = Entry.objects.filter(subject=subject, status="approved").values_list("pk", flat=True)
-    accounts_credit(entry_ids=list(ids))
+    accounts_credit(entry_ids=list(ids), acting_user=system_actor())
     store = import_module(settings.SESSION_ENGINE)
     session = store.SessionStore()
     session[SESSION_KEY] = str(user.pk)

@@ -54,6 +54,19 @@ INSTALLED_APPS = [
     "kaoping.demo",
 ]
 
+# What a period's lifecycle sets off in the modules that read results, in order. The close runs
+# "after_close" inside its transaction once results and lists are written (each reads results
+# and lists and writes its own tables, never results); "finalise_blockers" return a message that
+# keeps a posted period from being finalised, or None. Listed here because `periods` sits below
+# these modules and may not import them.
+PERIOD_HOOKS = {
+    "after_close": [
+        "kaoping.outcomes.services.consequences_apply",
+        "kaoping.publishing.services.objections_mark_applied",
+    ],
+    "finalise_blockers": ["kaoping.publishing.services.objections_block_finalise"],
+}
+
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -89,6 +102,12 @@ TEMPLATES = [
 # write lock at BEGIN so two writers queue instead of failing with "database is locked" mid-way.
 DATA_DIR = Path(os.environ.get("DATA_DIR", BASE_DIR / "var"))
 DATABASE_URL = os.environ.get("DATABASE_URL", "")
+SQLITE_OPTIONS = {
+    "transaction_mode": "IMMEDIATE",
+    # A large import holds the write lock for tens of seconds; other writers wait.
+    "timeout": int(os.environ.get("SQLITE_TIMEOUT", "60")),
+    "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;",
+}
 if DATABASE_URL:
     DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=60)}
 else:
@@ -100,16 +119,12 @@ else:
         "default": {
             "ENGINE": "django.db.backends.sqlite3",
             "NAME": os.environ.get("SQLITE_PATH", str(DATA_DIR / "kaoping.sqlite3")),
-            "OPTIONS": {
-                "transaction_mode": "IMMEDIATE",
-                # A large import holds the write lock for tens of seconds; other writers wait.
-                "timeout": int(os.environ.get("SQLITE_TIMEOUT", "60")),
-                "init_command": (
-                    "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;"
-                ),
-            },
         }
     }
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # Also for sqlite:// in DATABASE_URL: without these, concurrent writers fail mid-way.
+    DATABASES["default"]["CONN_MAX_AGE"] = 0
+    DATABASES["default"]["OPTIONS"] = {**SQLITE_OPTIONS, **DATABASES["default"].get("OPTIONS", {})}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 CACHE_URL = os.environ.get("CACHE_URL", "")

@@ -15,5 +15,11 @@ urlpatterns = [
     path("p/", include("kaoping.publishing.urls")),
     path("", include("kaoping.store.urls")),
     path("outcomes/", include("kaoping.outcomes.urls")),
+    # Each app serves its own pages at the paths users know; the console is the shell around them.
+    path("", include("kaoping.regions.urls")),
+    path("", include("kaoping.people.urls")),
+    path("", include("kaoping.schemes.urls")),
+    path("", include("kaoping.ledger.urls")),
+    path("", include("kaoping.periods.urls")),
     path("", include("kaoping.console.urls")),
 ]

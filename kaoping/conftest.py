@@ -29,7 +29,7 @@ def _clear_cache():
 
 @pytest.fixture
 def county(db):
-    from kaoping.core.testing import build_small_county
+    from kaoping.testing import build_small_county
 
     return build_small_county()
 
@@ -53,8 +53,11 @@ def browser():
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
+        # Debian's Chromium where it is installed (make test installs it as root); else the
+        # one `playwright install chromium` brought (tools/system-packages.sh does that).
+        debian = os.environ.get("CHROMIUM", "/usr/bin/chromium")
         chromium = playwright.chromium.launch(
-            executable_path=os.environ.get("CHROMIUM", "/usr/bin/chromium"),
+            executable_path=debian if os.path.exists(debian) else None,
             args=[
                 "--no-sandbox",
                 "--disable-gpu",
@@ -81,7 +84,7 @@ def phone(browser):
 
 @pytest.fixture
 def live_county(transactional_db):
-    from kaoping.core.testing import build_small_county
+    from kaoping.testing import build_small_county
 
     return build_small_county()
 

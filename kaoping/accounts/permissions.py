@@ -6,9 +6,8 @@
 Actions are `<area>.<verb>`; `<area>.view` is the read that goes with every other verb of the area.
 """
 
-from kaoping.core.scoping import Scope
-
 from .models import Role
+from .scoping import Scope
 
 _VILLAGE_READ = {"region.view", "people.view", "entry.view", "period.view"}
 
@@ -118,7 +117,3 @@ def user_can(user, action: str) -> bool:
     if not user.is_authenticated:
         return False
     return user.is_superuser or bool(scopes_for(user, action))
-
-
-def roles_of(user) -> list[str]:
-    return sorted({a.role for a in user.role_assignments.all()}) if user.is_authenticated else []

@@ -2,25 +2,28 @@
 
 Auth is a bearer token (`kaoping api_token USER NAME` issues one). Every query starts from
 `Model.objects.for_user(user, action)`: out of scope is 404, in scope but not allowed is 403.
-Writes take an `Idempotency-Key` header; a retried request returns the first result.
+Writes take an `Idempotency-Key` header; a retried request returns the first result. A handler
+is the edge of its write: it calls the service inside one durable transaction.
 """
 
 from datetime import date
 from decimal import Decimal
 
 from django.core.exceptions import PermissionDenied
+from django.db import transaction
 from django.http import Http404
 from django.utils import timezone
 from ninja import Header, NinjaAPI, Schema, Status
 from ninja.errors import HttpError
 from ninja.security import HttpBearer
 
+from kaoping.accounts.scoping import get_scoped_or_404
 from kaoping.core.errors import ImportFailed, KaopingError
-from kaoping.core.scoping import get_scoped_or_404
 from kaoping.ledger.models import Entry, EntrySource
-from kaoping.ledger.services import entries_review, entry_record, metrics_report
+from kaoping.ledger.services import entries_review, entry_record
 from kaoping.people.models import Subject
 from kaoping.periods.models import Period, Result
+from kaoping.periods.services import metrics_report
 from kaoping.schemes.models import Scheme
 
 from .models import ApiToken, token_digest
@@ -196,18 +199,19 @@ def entry_create(
         pk=payload.subject_id,
     )
     scheme = get_scoped_or_404(Scheme.objects, request.user, "scheme.view", code=payload.scheme)
-    entry, created = entry_record(
-        scheme=scheme,
-        subject=subject,
-        item_code=payload.item_code,
-        occurred_on=payload.occurred_on,
-        quantity=payload.quantity,
-        label=payload.label,
-        note=payload.note,
-        acting_user=request.user,
-        source=EntrySource.DEPARTMENT,
-        idempotency_key=f"api:{request.user.pk}:{idempotency_key}",
-    )
+    with transaction.atomic(durable=True):
+        entry, created = entry_record(
+            scheme=scheme,
+            subject=subject,
+            item_code=payload.item_code,
+            occurred_on=payload.occurred_on,
+            quantity=payload.quantity,
+            label=payload.label,
+            note=payload.note,
+            acting_user=request.user,
+            source=EntrySource.DEPARTMENT,
+            idempotency_key=f"api:{request.user.pk}:{idempotency_key}",
+        )
     return Status(201 if created else 200, entry_out(entry))
 
 
@@ -215,12 +219,13 @@ def entry_create(
 def entries_review_endpoint(request, payload: ReviewIn):
     if payload.decision not in ("approve", "reject"):
         raise HttpError(422, "decision is approve or reject")
-    outcomes = entries_review(
-        entry_ids=payload.entry_ids,
-        decision=payload.decision,
-        reason=payload.reason,
-        acting_user=request.user,
-    )
+    with transaction.atomic(durable=True):
+        outcomes = entries_review(
+            entry_ids=payload.entry_ids,
+            decision=payload.decision,
+            reason=payload.reason,
+            acting_user=request.user,
+        )
     return [ReviewOutcomeOut(entry_id=o.entry_id, outcome=o.outcome) for o in outcomes]
 
 
@@ -277,11 +282,12 @@ def metrics_endpoint(request, period_id: int, payload: list[MetricIn]):
             ],
         }
     try:
-        stored = metrics_report(
-            period=period,
-            values=[(subjects[r.subject_id], r.metric, r.value) for r in payload],
-            acting_user=request.user,
-        )
+        with transaction.atomic(durable=True):
+            stored = metrics_report(
+                period=period,
+                values=[(subjects[r.subject_id], r.metric, r.value) for r in payload],
+                acting_user=request.user,
+            )
     except ImportFailed as exc:
         return 422, {
             "detail": "invalid",

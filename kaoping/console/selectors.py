@@ -1,10 +1,13 @@
-"""Reads for the console pages, all through the scoped querysets."""
+"""Reads of the shell's pages (home, a region's page, search, the audit log), all scoped."""
 
-from django.db.models import Count, Q
+from django.db.models import Count, Q, QuerySet
+from django.db.models.functions import Substr
 
 from kaoping.accounts.models import RoleAssignment
 from kaoping.accounts.permissions import scopes_for
+from kaoping.accounts.scoping import restrict
 from kaoping.core.fields import subtree_q
+from kaoping.core.models import AuditLog
 from kaoping.people.models import Household, PartyMember, Person
 from kaoping.regions.models import Level, Region
 
@@ -27,18 +30,6 @@ def scope_roots(user):
     return list(Region.objects.filter(code__in=tops).order_by("code"))
 
 
-def in_scope(user, region) -> bool:
-    return Region.objects.for_user(user, "region.view").filter(pk=region.pk).exists()
-
-
-def ancestors_in_scope(user, region) -> list[Region]:
-    """Breadcrumb: the ancestors of `region` the user may open, top first."""
-    codes = [region.code[:n] for n in (2, 4, 6, 9, 12) if n < len(region.code)]
-    return list(
-        Region.objects.for_user(user, "region.view").filter(code__in=codes).order_by("code")
-    )
-
-
 def children_with_counts(user, region):
     """Direct children the user may see, each with its number of households in scope."""
     children = Region.objects.for_user(user, "region.view").filter(parent=region).order_by("code")
@@ -46,8 +37,6 @@ def children_with_counts(user, region):
     if region.level in (Level.TOWNSHIP, Level.VILLAGE, Level.COUNTY):
         # One grouped query: households by the child's code prefix (the child's code length).
         width = {Level.COUNTY: 9, Level.TOWNSHIP: 12, Level.VILLAGE: 15}[region.level]
-        from django.db.models.functions import Substr
-
         rows = (
             Household.objects.for_user(user, "people.view")
             .filter(subtree_q("region__code", region.code))
@@ -94,3 +83,18 @@ def search(user, query: str) -> dict:
         .order_by("number")[:SEARCH_LIMIT]
     )
     return {"regions": list(regions), "persons": list(persons), "households": list(households)}
+
+
+def audit_log_list(
+    *, user, region: str = "", actor: str = "", action: str = ""
+) -> QuerySet[AuditLog]:
+    """The audit rows `user` may read, newest first, filtered by region code prefix, actor's
+    username and action prefix (each when given)."""
+    rows = restrict(AuditLog.objects.all(), user, "audit.view").select_related("actor")
+    if region:
+        rows = rows.filter(subtree_q("region_code", region))
+    if actor:
+        rows = rows.filter(actor__username=actor)
+    if action:
+        rows = rows.filter(action__startswith=action)
+    return rows

@@ -28,6 +28,8 @@ from django.db.models import OuterRef, Subquery
 from kaoping.accounts.models import Role, RoleAssignment
 from kaoping.core.audit import audit_record
 from kaoping.core.pinyin import initials
+from kaoping.demo.postings import build_postings
+from kaoping.demo.store import build_store
 from kaoping.people.models import (
     Cadre,
     CadrePost,
@@ -38,10 +40,8 @@ from kaoping.people.models import (
     PartyMember,
     Person,
 )
-from kaoping.publishing.demo import build_postings
 from kaoping.regions.models import Cluster, Department, Level, Region
 from kaoping.regions.services import region_kind
-from kaoping.store.demo import build_store
 
 from .names import CLUSTER_ORDINALS, DEPARTMENTS, TOWNSHIPS
 from .people import HEAD, MALE, REFERENCE_DATE, ResidentFactory, age_on, years_after

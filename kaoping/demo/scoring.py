@@ -58,16 +58,17 @@ from django.db.models import NOT_PROVIDED, Q
 from django.utils import timezone
 
 from kaoping.accounts.models import RoleAssignment
-from kaoping.ledger.chain import CHAINED_FIELDS, entry_digest
-from kaoping.ledger.models import Entry, EntrySource, EntryStatus, LedgerChain, MetricValue
+from kaoping.ledger.chain import CHAINED_FIELDS, ChainHeads
+from kaoping.ledger.models import Entry, EntrySource, EntryStatus, MetricValue
 from kaoping.people.models import Subject
 from kaoping.people.services import subjects_sync
-from kaoping.periods.calendar import labels_within, period_dates
 from kaoping.periods.metrics import COMPUTED
 from kaoping.periods.models import Period, PeriodStatus
 from kaoping.periods.services import period_close, period_open
 from kaoping.regions.models import Level, Region
+from kaoping.schemes.calendar import labels_within, period_dates
 from kaoping.schemes.models import METRIC_SCALE, QTY_SCALE, Scheme
+from kaoping.schemes.scoring import entry_points
 from kaoping.schemes.services import scheme_load
 from kaoping.schemes.spec import FlatNode, Rule, SchemeSpec, Section
 
@@ -158,7 +159,6 @@ DECLARED_SHARE = 0.6  # of declarable bonus items, for households and party memb
 REVERSAL_SHARE = 0.004
 REVERSAL_NOTE = "录入有误,予以冲销"
 REJECTED_REASON = "经核实不符,不予认定"
-POINTS_PLACES = Decimal("0.0001")
 
 
 # --- the plan of one scheme ---------------------------------------------------------------
@@ -524,7 +524,7 @@ class Ledger:
     Model instances and `bulk_create` would cost several times the insert itself, so rows go in
     with one `executemany` per batch. Entries that will be reversed go through `bulk_create`,
     which returns their keys; each reversal names its original in `reverses`. The chains are
-    linked with the ledger's own `entry_digest`, and the heads kept in `LedgerChain`, so the
+    linked by the ledger's own `ChainHeads` (the digest and head every writer uses), so the
     demo ledger verifies like one written through the ledger services.
     """
 
@@ -532,7 +532,7 @@ class Ledger:
         self.batch_size = batch_size
         self.rows: list[tuple[tuple, str]] = []  # (row, chain region)
         self.reversed: list[tuple[tuple, str]] = []
-        self.heads = {h.region_code: h for h in LedgerChain.objects.all()}
+        self.heads = ChainHeads.unlocked()  # the demo is the only writer while it builds
         self.unset = dict.fromkeys(CHAINED_FIELDS)
         self.ops = connection.ops
         self.times: dict = {}  # review times, adapted once each
@@ -557,15 +557,10 @@ class Ledger:
             self.flush()
 
     def _link(self, row: tuple, region: str, reverses: int | None) -> tuple[str, int, str]:
-        head = self.heads.get(region)
-        if head is None:
-            head = self.heads[region] = LedgerChain(region_code=region)
-        head.length += 1
         values = dict(self.unset)  # chained fields the demo leaves empty
         values.update(zip(ROW, row, strict=True))
         values["reverses_id"] = reverses
-        head.last_hash = entry_digest(head.last_hash, region, head.length, _Fields(values))
-        return region, head.length, head.last_hash
+        return self.heads.link(region, _Fields(values))
 
     def _values(self, row: tuple, link: tuple, reverses: int | None, now) -> tuple:
         adapted = list(row)
@@ -610,10 +605,7 @@ class Ledger:
                     reversals.append(self._values(tuple(reversal), link, original.pk, now))
                 with connection.cursor() as cursor:
                     cursor.executemany(self.insert, reversals)
-            heads = [self.heads[region] for region in sorted(touched)]
-            new, known = [h for h in heads if h.pk is None], [h for h in heads if h.pk]
-            LedgerChain.objects.bulk_create(new)
-            LedgerChain.objects.bulk_update(known, ["length", "last_hash"])
+            self.heads.save(touched)
         self.counts["entries"] += len(rows) + 2 * len(originals)
         self.counts["reversals"] += len(originals)
         self.counts[EntryStatus.APPROVED] += len(originals)
@@ -643,15 +635,13 @@ class Recorder:
         kind = self.plan.kind
         quantity = _quantity(rng, row)
         if row.rule is Rule.QUANTITY:
-            points = (row.points * quantity).quantize(POINTS_PLACES)
+            points = entry_points(row.rule, quantity=quantity, points=row.points)
         else:
             points = self.points.get((row.code, label))
             if points is None:
-                if row.rule is Rule.RATING:
-                    points = row.weight * factor
-                else:
-                    points = row.points or Decimal(0)
-                points = self.points[(row.code, label)] = points.quantize(POINTS_PLACES)
+                points = self.points[(row.code, label)] = entry_points(
+                    row.rule, quantity=quantity, points=row.points, weight=row.weight, factor=factor
+                )
         source = _source(kind, row)
         if (
             kind in ("household", "party_member")
@@ -945,7 +935,8 @@ def _report_metrics(plan: Plan, villages: list[Region], metrics: Metrics, batch_
                     value = min(high, max(low, value + offsets[name]))
                     rows.append(
                         MetricValue(
-                            period=plan.periods[window.label],
+                            scheme_id=plan.scheme.pk,
+                            period_label=window.label,
                             subject_id=subject.pk,
                             metric=name,
                             value_scaled=_metric_scaled(value),
@@ -980,14 +971,15 @@ def _derive_percentiles(plans: list[Plan]) -> int:
             marks = ", ".join(["%s"] * len(months))
             with transaction.atomic(), connection.cursor() as cursor:
                 cursor.execute(
-                    "INSERT INTO ledger_metricvalue (period_id, subject_id, metric, value_scaled) "
-                    "SELECT %s, c.id, %s, CAST(ROUND(p.pr * 1000000) AS BIGINT) "
+                    "INSERT INTO ledger_metricvalue "
+                    "(scheme_id, period_label, subject_id, metric, value_scaled) "
+                    "SELECT %s, %s, c.id, %s, CAST(ROUND(p.pr * 1000000) AS BIGINT) "
                     "FROM people_subject c JOIN (SELECT s.person_id, PERCENT_RANK() OVER "
                     "(PARTITION BY s.track ORDER BY SUM(r.total) DESC) AS pr "
                     "FROM periods_result r JOIN people_subject s ON s.id = r.subject_id "
                     f"WHERE r.period_id IN ({marks}) GROUP BY s.id, s.person_id, s.track) p "
                     "ON p.person_id = c.person_id WHERE c.kind = %s AND c.active = %s",
-                    [plan.periods[window.label].pk, PERCENTILE_METRIC, *months, "cadre", True],
+                    [plan.scheme.pk, window.label, PERCENTILE_METRIC, *months, "cadre", True],
                 )
                 written += max(cursor.rowcount, 0)
     return written

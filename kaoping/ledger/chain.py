@@ -50,37 +50,77 @@ def entry_digest(previous: str, region: str, seq: int, entry: Entry) -> str:
     return hashlib.sha256("\x1f".join(values).encode()).hexdigest()
 
 
+class ChainHeads:
+    """The heads of some villages' chains while a batch is linked to them.
+
+    One implementation of "the next link" for every writer: the ledger's one write locks the
+    heads it touches (`locked`); a bulk writer that runs alone (the demo, the benchmark
+    generator) holds all heads in memory (`unlocked`) and saves them with its rows.
+    """
+
+    def __init__(self, heads: dict[str, LedgerChain]) -> None:
+        self.heads = heads
+
+    @classmethod
+    def locked(cls, regions: Iterable[str]) -> "ChainHeads":
+        """The heads of `regions`, created where missing and locked until the transaction ends:
+        two writers to one village queue instead of forking its chain."""
+        regions = sorted(set(regions))
+        existing = set(
+            LedgerChain.objects.filter(region_code__in=regions).values_list(
+                "region_code", flat=True
+            )
+        )
+        for region in regions:
+            if region not in existing:
+                try:
+                    with transaction.atomic():
+                        LedgerChain.objects.create(region_code=region)
+                except IntegrityError:
+                    pass  # created by a concurrent writer; we lock it below
+        return cls(
+            {
+                h.region_code: h
+                for h in LedgerChain.objects.select_for_update().filter(region_code__in=regions)
+            }
+        )
+
+    @classmethod
+    def unlocked(cls) -> "ChainHeads":
+        """Every head as it stands, for a bulk writer that is the only writer."""
+        return cls({h.region_code: h for h in LedgerChain.objects.all()})
+
+    def link(self, region: str, entry) -> tuple[str, int, str]:
+        """(region, position, hash) of the next link of `region`'s chain for `entry` (anything
+        with the CHAINED_FIELDS as attributes), advancing the head."""
+        head = self.heads.get(region)
+        if head is None:
+            head = self.heads[region] = LedgerChain(region_code=region)
+        head.length += 1
+        head.last_hash = entry_digest(head.last_hash, region, head.length, entry)
+        return region, head.length, head.last_hash
+
+    def save(self, regions: Iterable[str] | None = None) -> None:
+        """Write the heads (of `regions`, or all) back."""
+        names = sorted(self.heads if regions is None else set(regions))
+        heads = [self.heads[name] for name in names if name in self.heads]
+        LedgerChain.objects.bulk_create([h for h in heads if h.pk is None])
+        LedgerChain.objects.bulk_update([h for h in heads if h.pk], ["length", "last_hash"])
+
+
 def chain_link(entries: list[Entry]) -> None:
     """Give unsaved `entries` their chain positions and hashes, advancing the locked heads.
 
-    Call inside the transaction that inserts them: the heads stay locked until it commits, so two
-    writers to one village queue instead of forking its chain.
+    Call inside the transaction that inserts them (the ledger's one write does).
     """
-    regions = sorted({chain_region_of(e) for e in entries})
-    if not regions:
+    if not entries:
         return
-    existing = set(
-        LedgerChain.objects.filter(region_code__in=regions).values_list("region_code", flat=True)
-    )
-    for region in regions:
-        if region not in existing:
-            try:
-                with transaction.atomic():
-                    LedgerChain.objects.create(region_code=region)
-            except IntegrityError:
-                pass  # created by a concurrent writer; we lock it below
-    heads = {
-        h.region_code: h
-        for h in LedgerChain.objects.select_for_update().filter(region_code__in=regions)
-    }
+    heads = ChainHeads.locked(chain_region_of(e) for e in entries)
     for entry in entries:
-        region = chain_region_of(entry)
-        head = heads[region]
-        head.length += 1
-        entry.chain_region, entry.chain_seq = region, head.length
-        entry.chain_hash = entry_digest(head.last_hash, region, head.length, entry)
-        head.last_hash = entry.chain_hash
-    LedgerChain.objects.bulk_update(heads.values(), ["length", "last_hash"])
+        entry.chain_region, entry.chain_seq, entry.chain_hash = heads.link(
+            chain_region_of(entry), entry
+        )
+    heads.save()
 
 
 @dataclass(frozen=True)

@@ -8,13 +8,12 @@ nothing); an earlier computed entry whose subject no longer qualifies is reverse
 from django.db import connection
 from django.utils import timezone
 
+from kaoping.accounts.scoping import ensure
 from kaoping.people.models import Subject
 from kaoping.schemes.models import SchemeBand, SchemeNode
 
-from .chain import chain_link
 from .models import Entry, EntrySource, EntryStatus, MetricValue
-from .services import EntryDraft, Recorder, reversal_of
-from .signals import announce_approved
+from .services import AUDIT_BY_CALLER, EntryDraft, Recorder, entries_write, reversal_of
 
 
 def _in_band(queryset, band: SchemeBand):
@@ -30,8 +29,9 @@ def _in_band(queryset, band: SchemeBand):
     return queryset
 
 
-def entries_compute(*, period, acting_user=None) -> dict[str, int]:
+def entries_compute(*, period, acting_user) -> dict[str, int]:
     """Write the period's computed entries; runs inside the caller's transaction (the close)."""
+    ensure(acting_user, "period.close", period)
     assert connection.in_atomic_block, (
         "entries_compute writes several rows: call it inside a transaction"
     )
@@ -47,7 +47,10 @@ def entries_compute(*, period, acting_user=None) -> dict[str, int]:
         band = SchemeBand.objects.get(version=period.version, variant="", item_code=node.code)
         qualifying = set(
             _in_band(
-                MetricValue.objects.filter(period=period, metric=node.metric), band
+                MetricValue.objects.filter(
+                    scheme_id=period.scheme_id, period_label=period.label, metric=node.metric
+                ),
+                band,
             ).values_list("subject_id", flat=True)
         )
         prefix = f"computed:{period.pk}:{node.code}:"
@@ -74,14 +77,19 @@ def entries_compute(*, period, acting_user=None) -> dict[str, int]:
                 for s in subjects
                 if recorder.item(s, node.code) is not None  # a variant may exclude the item
             ]
-            counts["created"] += len(recorder.save([recorder.build(d) for d in drafts]))
+            counts["created"] += len(
+                entries_write(
+                    entries=[recorder.build(d) for d in drafts],
+                    acting_user=acting_user,
+                    recorder=recorder,
+                    audit=AUDIT_BY_CALLER,  # the close's own audit row covers them
+                )
+            )
         gone = [e for subject_id, e in existing.items() if subject_id not in qualifying]
         if gone:
             reversals = [
                 reversal_of(e, reason="指标已不满足条件", acting_user=acting_user) for e in gone
             ]
-            chain_link(reversals)
-            Entry.objects.bulk_create(reversals)
-            announce_approved([r.pk for r in reversals])
+            entries_write(entries=reversals, acting_user=acting_user, audit=AUDIT_BY_CALLER)
             counts["reversed"] += len(reversals)
     return counts

@@ -9,7 +9,7 @@ which makes two passes and never holds more than one chunk of rows in memory:
    period may have been finalised since the preview); the drafts of a clean file are spooled to
    a temporary file as compact tuples, and `rows_done` is saved after each chunk in its own
    short transaction, so the status page shows real progress;
-2. *writing*, one durable transaction: the spool is read back chunk by chunk, each row checked
+2. *writing*, one transaction: the spool is read back chunk by chunk, each row checked
    once more by a fresh Recorder and inserted (flags, hash chain, bulk insert), and the job is
    marked imported. Progress written inside that transaction would be invisible to the status
    page until it commits, so the page says "writing" without a count and the entries appear all
@@ -47,6 +47,7 @@ from openpyxl.workbook.defined_name import DefinedName
 from openpyxl.worksheet.datavalidation import DataValidation
 
 from kaoping.accounts.permissions import scopes_for
+from kaoping.accounts.scoping import ensure
 from kaoping.core.audit import audit_record
 from kaoping.core.errors import ImportFailed, KaopingError, RowError
 from kaoping.core.fields import subtree_q
@@ -57,7 +58,7 @@ from kaoping.regions.models import Region
 from kaoping.schemes.models import Scheme, SchemeLevel, SchemeNode
 
 from .models import EntrySource, ImportJob, ImportStatus
-from .services import EntryDraft, Recorder
+from .services import AUDIT_BY_CALLER, EntryDraft, Recorder, entries_write
 
 CHUNK = 5000  # rows validated and inserted at a time: bounds memory and query size
 MAX_PROBLEMS = 500  # problems kept on a job; the rest are counted
@@ -878,9 +879,11 @@ def _duplicate_problem(twin: ImportJob) -> dict:
 
 
 def import_upload(*, scheme: Scheme, data: bytes, filename: str, acting_user) -> ImportJob:
-    """Store an uploaded file as an import job and check it (nothing is written to the ledger)."""
-    if not Scheme.objects.for_user(acting_user, "entry.record").filter(pk=scheme.pk).exists():
-        raise KaopingError(_("You may not record entries of this scheme."))
+    """Store an uploaded file as an import job and check it (nothing is written to the ledger).
+
+    Rows for subjects outside the actor's area are problems of the file (see `Subjects`).
+    """
+    ensure(acting_user, "entry.record", scheme)
     sha256 = hashlib.sha256(data).hexdigest()
     if acting_user.is_superuser:
         area = scheme.region.code
@@ -929,6 +932,7 @@ def import_queue(*, job: ImportJob, acting_user) -> bool:
 
     The conditional update makes a double click or two tabs queue one import, not two.
     """
+    ensure(acting_user, "entry.record", job)
     if job.errors or job.uploaded_by_id != acting_user.pk:
         return False
     return bool(
@@ -946,12 +950,14 @@ def _fail(job: ImportJob, errors: list[dict]) -> ImportJob:
     return job
 
 
-def import_commit(job: ImportJob, acting_user) -> ImportJob:
+def import_commit(job: ImportJob, *, acting_user) -> ImportJob:
     """Import every row of a checked job, or none (see the module docstring for the two passes).
 
     Idempotent: an imported or failed job is returned as it is, and a file already imported by
-    another job fails as a duplicate without writing anything.
+    another job fails as a duplicate without writing anything. It commits as it goes (the check
+    pass's progress, then the write pass in one transaction), so callers do not wrap it in one.
     """
+    ensure(acting_user, "entry.record", job)
     job.refresh_from_db()
     if job.status in (ImportStatus.COMMITTED, ImportStatus.FAILED):
         return job
@@ -1028,12 +1034,12 @@ def _spooled_chunks(spool) -> Iterator[list[_Spooled]]:
 
 
 def _write_pass(job: ImportJob, reading: FileCheck, spool) -> ImportJob:
-    """Insert the spooled rows in one durable transaction; any problem now undoes them all."""
+    """Insert the spooled rows in one transaction; any problem now undoes them all."""
     # A fresh Recorder reads the finalised periods again, inside the transaction.
     recorder = _recorder(job, reading.recorder.acting_user)
     reading.recorder = recorder
     written, flagged, regions = 0, 0, set()
-    with transaction.atomic(durable=True):
+    with transaction.atomic():
         locked = ImportJob.objects.select_for_update().get(pk=job.pk)
         if locked.status != ImportStatus.COMMITTING:
             return locked  # another worker finished (or failed) it meanwhile
@@ -1062,7 +1068,13 @@ def _write_pass(job: ImportJob, reading: FileCheck, spool) -> ImportJob:
                 entry = recorder.build(draft)
                 entry.import_job = job
                 entries.append(entry)
-            recorder.save(entries)
+            # Audited as one row for the whole import, below.
+            entries_write(
+                entries=entries,
+                acting_user=recorder.acting_user,
+                recorder=recorder,
+                audit=AUDIT_BY_CALLER,
+            )
             written += len(entries)
             flagged += sum(1 for e in entries if e.flags)
             regions.add(_common_prefix(e.subject.region.code for e in entries))

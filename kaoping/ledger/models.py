@@ -4,8 +4,8 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from kaoping.accounts.scoping import ScopedQuerySet
 from kaoping.core.fields import RegionCodeField
-from kaoping.core.scoping import ScopedQuerySet
 from kaoping.schemes.models import METRIC_SCALE, QTY_SCALE
 
 
@@ -153,11 +153,14 @@ class Entry(models.Model):
 
 
 class MetricValue(models.Model):
-    """A metric of a subject for a period, written by its provider before the close."""
+    """A metric of a subject for one period of a scheme, written by its provider before the close.
 
-    period = models.ForeignKey(
-        "periods.Period", on_delete=models.CASCADE, related_name="metric_values"
-    )
+    Keyed by the scheme and the period's label, not by the period row: the modules that push
+    figures (grid visits, evaluations, departments) sit below `periods` and never need it.
+    """
+
+    scheme = models.ForeignKey("schemes.Scheme", on_delete=models.CASCADE, related_name="+")
+    period_label = models.CharField(max_length=16)  # 2026-03, 2026-Q1, 2026-H1, 2026
     subject = models.ForeignKey("people.Subject", on_delete=models.CASCADE, related_name="+")
     metric = models.CharField(max_length=64)
     value_scaled = models.BigIntegerField()
@@ -165,7 +168,8 @@ class MetricValue(models.Model):
     class Meta:
         constraints = [
             models.UniqueConstraint(
-                fields=["period", "subject", "metric"], name="metric_value_unique"
+                fields=["scheme", "period_label", "subject", "metric"],
+                name="metric_value_unique",
             )
         ]
 
@@ -175,6 +179,27 @@ class MetricValue(models.Model):
     @property
     def value(self) -> Decimal:
         return Decimal(self.value_scaled) / METRIC_SCALE
+
+
+class SealedSpan(models.Model):
+    """Days of one scheme's ledger that take no new entry and no correction: a finalised period.
+
+    `periods` seals a span when it finalises a period and unseals it when the period is
+    reopened, so the ledger can refuse entries there without knowing about periods.
+    """
+
+    scheme = models.ForeignKey("schemes.Scheme", on_delete=models.CASCADE, related_name="+")
+    start = models.DateField()
+    end = models.DateField()
+    reason = models.CharField(max_length=64)  # e.g. "period:2026-03"
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["scheme", "reason"], name="sealed_span_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.start}–{self.end}"
 
 
 class LedgerChain(models.Model):

@@ -1,6 +1,25 @@
-"""Reads of the ledger."""
+"""Reads of the ledger, for its pages and for the pages above it; lists start from `for_user`."""
 
-from kaoping.schemes.models import SchemeNode
+from collections.abc import Mapping
+from dataclasses import dataclass
+from decimal import Decimal
+
+from django.db.models import Case, Count, F, QuerySet, Sum, Value, When, Window
+from django.utils.dateparse import parse_date
+
+from kaoping.accounts.models import Role, RoleAssignment
+from kaoping.core.fields import subtree_q
+from kaoping.core.templatetags.scoring import node_rule
+from kaoping.people.models import Subject, SubjectKind
+from kaoping.schemes.models import Scheme, SchemeNode, SchemeVersion
+
+from .models import Entry, EntryStatus, Evidence, ImportJob
+from .services import scorable_items, subject_variant
+
+# Rating and veto items are decided by others (a rating by the review group, a veto by the
+# village committee): a household can only say that something happened, so many times.
+DECLARABLE_RULES = ("count", "quantity")
+RECENT_IMPORTS = 20
 
 
 def item_names(entries) -> dict[tuple[int, str], str]:
@@ -20,3 +39,148 @@ def annotate_item_names(entries) -> None:
     names = item_names(entries)
     for entry in entries:
         entry.item_name = names.get((entry.scheme_id, entry.item_code), entry.item_code)
+
+
+def entry_review_queue(*, user, filters: Mapping[str, str]) -> QuerySet[Entry]:
+    """The entries `user` may review, as the review page filters them: `status` (submitted
+    unless given; "all" for every status), `region` (a code prefix), `item`, `scheme` (a code),
+    `start` and `end` (ISO dates, inclusive). Oldest first; evidence prefetched."""
+    entries = Entry.objects.for_user(user, "entry.review").select_related(
+        "subject__region", "scheme", "created_by"
+    )
+    status = filters.get("status") or EntryStatus.SUBMITTED
+    if status != "all":
+        entries = entries.filter(status=status)
+    if filters.get("region"):
+        entries = entries.filter(subtree_q("subject__region__code", filters["region"]))
+    if filters.get("item"):
+        entries = entries.filter(item_code=filters["item"])
+    if filters.get("scheme"):
+        entries = entries.filter(scheme__code=filters["scheme"])
+    if start := parse_date(filters.get("start") or ""):
+        entries = entries.filter(occurred_on__gte=start)
+    if end := parse_date(filters.get("end") or ""):
+        entries = entries.filter(occurred_on__lte=end)
+    return entries.order_by("occurred_on", "id").prefetch_related("evidence")
+
+
+def entry_list_mine(*, user) -> QuerySet[Entry]:
+    """The entries `user` recorded (in the area they may still see), newest first."""
+    return (
+        Entry.objects.for_user(user, "entry.view")
+        .filter(created_by=user)
+        .select_related("subject", "scheme", "reviewed_by")
+        .order_by("-created_at", "-id")
+    )
+
+
+def entry_list_of_subject(*, user, subject: Subject) -> QuerySet[Entry]:
+    """A subject's entries, newest first, each with the running total of approved points of
+    its scheme counted oldest first (whichever way the page is ordered)."""
+    running = Window(
+        Sum(Case(When(status=EntryStatus.APPROVED, then=F("points")), default=Value(Decimal(0)))),
+        partition_by=[F("scheme_id")],
+        order_by=[F("occurred_on").asc(), F("id").asc()],
+    )
+    return (
+        Entry.objects.for_user(user, "entry.view")
+        .filter(subject=subject)
+        .select_related("scheme", "created_by", "reviewed_by")
+        .annotate(running_total=running)
+        .order_by("-occurred_on", "-id")
+    )
+
+
+def evidence_get(*, user, pk: int) -> Evidence | None:
+    """One evidence file, if `user` may see the entry it belongs to."""
+    visible = Entry.objects.for_user(user, "entry.view")
+    return Evidence.objects.filter(pk=pk, entry__in=visible).first()
+
+
+def import_job_list(*, user, limit: int = RECENT_IMPORTS) -> list[ImportJob]:
+    """The user's own recent uploads, newest first."""
+    return list(
+        ImportJob.objects.for_user(user, "entry.record")
+        .filter(uploaded_by=user)
+        .select_related("scheme")[:limit]
+    )
+
+
+def import_job_status_counts(*, job: ImportJob) -> list[dict]:
+    """How many of an import's entries are in each status."""
+    return list(job.entries.values("status").annotate(n=Count("id")).order_by("status"))
+
+
+def scheme_item_choices(
+    *, version: SchemeVersion, subject: Subject
+) -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
+    """The items `subject` may be scored on under `version` (named with their list, in the
+    scheme's order), and the rating labels of its variant, as form choices."""
+    variant = subject_variant(version, subject)
+    nodes = list(scorable_items(version, subject).order_by("position"))
+    parents = {
+        n.code: n.name
+        for n in SchemeNode.objects.filter(version=version, variant=variant, is_item=False)
+    }
+    items = [
+        (
+            n.code,
+            f"{parents.get(n.parent_code, '')} · {n.name}" if n.parent_code in parents else n.name,
+        )
+        for n in nodes
+    ]
+    labels = sorted({(lv.label, lv.label) for lv in version.levels.filter(variant=variant)})
+    return items, labels
+
+
+@dataclass(frozen=True)
+class Declarable:
+    scheme: Scheme
+    node: SchemeNode
+
+    @property
+    def value(self) -> str:
+        return f"{self.scheme.code}:{self.node.code}"
+
+
+def subject_list_declaring(*, user) -> list[Subject]:
+    """The household subjects `user` declares for: households named by their villager roles."""
+    households = RoleAssignment.objects.filter(user=user, role=Role.VILLAGER).values("household")
+    return list(
+        Subject.objects.for_user(user, "entry.declare")
+        .filter(kind=SubjectKind.HOUSEHOLD, household__in=households, active=True)
+        .select_related("region")
+        .order_by("pk")
+    )
+
+
+def scheme_list_declarable(*, user) -> QuerySet[Scheme]:
+    """The household schemes `user` may declare under."""
+    return Scheme.objects.for_user(user, "entry.declare").filter(subject_kind=SubjectKind.HOUSEHOLD)
+
+
+def declarable_items(*, subject: Subject, schemes) -> list[tuple[str, list[Declarable]]]:
+    """The items `subject` may declare, grouped by the list (parent node) they are in."""
+    groups: list[tuple[str, list[Declarable]]] = []
+    schemes = list(schemes)
+    for scheme in schemes:
+        version = scheme.latest_version()
+        if version is None:
+            continue
+        nodes = list(
+            SchemeNode.objects.filter(version=version, variant=subject_variant(version, subject))
+            .exclude(aggregate="metric")
+            .order_by("position")
+        )
+        names = {n.code: n.name for n in nodes if not n.is_item}
+        by_parent: dict[str, list[Declarable]] = {}
+        for node in nodes:
+            if node.is_item and node.declarable and node.rule in DECLARABLE_RULES:
+                node.rule_text = node_rule(version, node)
+                by_parent.setdefault(node.parent_code or "", []).append(Declarable(scheme, node))
+        for parent, items in by_parent.items():
+            title = names.get(parent, scheme.name)
+            if len(schemes) > 1:
+                title = f"{scheme.name} · {title}"
+            groups.append((title, items))
+    return groups

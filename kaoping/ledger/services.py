@@ -16,22 +16,24 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from kaoping.accounts.models import Profile, RoleAssignment
+from kaoping.accounts.scoping import ensure
 from kaoping.core.audit import audit_record
 from kaoping.core.errors import ImportFailed, KaopingError, RowError
 from kaoping.people.models import Person, Subject
-from kaoping.periods.calendar import label_for, period_dates
-from kaoping.periods.models import Period, PeriodStatus
+from kaoping.schemes.calendar import label_for, period_dates
 from kaoping.schemes.models import (
     FACTOR_SCALE,
+    METRIC_SCALE,
     QTY_SCALE,
     Scheme,
     SchemeLevel,
     SchemeNode,
     SchemeVersion,
 )
+from kaoping.schemes.scoring import entry_points
 
 from .chain import chain_link
-from .models import Entry, EntrySource, EntryStatus
+from .models import Entry, EntrySource, EntryStatus, MetricValue, SealedSpan
 from .signals import announce_approved
 
 # More entries than this for one subject within a day is shown to reviewers as a burst.
@@ -94,10 +96,8 @@ class Recorder:
         self.levels: dict[tuple[str, str], dict[str, int]] = {}
         for level in SchemeLevel.objects.filter(version=self.version):
             self.levels.setdefault((level.variant, level.item_code), {})[level.label] = level.factor
-        self.final_periods = list(
-            Period.objects.filter(scheme=scheme, status=PeriodStatus.FINAL).values_list(
-                "start", "end"
-            )
+        self.sealed_spans = list(
+            SealedSpan.objects.filter(scheme=scheme).values_list("start", "end")
         )
         # What the system computes from data the close already trusts needs no second review.
         auto = source == EntrySource.COMPUTED or source in {
@@ -158,7 +158,7 @@ class Recorder:
             }
         if draft.occurred_on > self.today:
             found["occurred_on"] = _("%(day)s is in the future.") % {"day": draft.occurred_on}
-        elif any(start <= draft.occurred_on <= end for start, end in self.final_periods):
+        elif any(start <= draft.occurred_on <= end for start, end in self.sealed_spans):
             found["occurred_on"] = _(
                 "%(day)s lies in a finalised period; record it in an open period."
             ) % {"day": draft.occurred_on}
@@ -167,19 +167,23 @@ class Recorder:
     def build(self, draft: EntryDraft) -> Entry:
         node = self.item(draft.subject, draft.item_code)
         amount = Decimal(1) if node.rule in ("rating", "veto") else Decimal(str(draft.quantity))
-        points = Decimal(0)
+        factor = None
         if node.rule == "rating":
-            factor = self.levels[(node.variant, node.code)][draft.label]
-            points = self.version.to_points(node.weight) * factor / FACTOR_SCALE
-        elif node.rule in ("count", "quantity"):
-            points = self.version.to_points(node.points) * amount
+            factor = Decimal(self.levels[(node.variant, node.code)][draft.label]) / FACTOR_SCALE
+        points = entry_points(
+            node.rule,
+            quantity=amount,
+            points=self.version.to_points(node.points),
+            weight=self.version.to_points(node.weight),
+            factor=factor,
+        )
         return Entry(
             scheme=self.scheme,
             subject=draft.subject,
             item_code=node.code,
             quantity_scaled=int(amount * QTY_SCALE),
             label=draft.label if node.rule == "rating" else "",
-            points=points.quantize(Decimal("0.0001")),
+            points=points,
             occurred_on=draft.occurred_on,
             status=self.status,
             source=self.source,
@@ -269,13 +273,102 @@ class Recorder:
                     flags.append("over_cap")
             entry.flags = flags
 
-    def save(self, entries: list[Entry]) -> list[Entry]:
-        """Flag, chain and insert `entries`; call inside a transaction."""
-        self.flag(entries)
-        chain_link(entries)
-        saved = Entry.objects.bulk_create(entries, batch_size=2000)
-        announce_approved([e.pk for e in saved if e.status == EntryStatus.APPROVED])
-        return saved
+
+# How `entries_write` accounts for what it wrote: an audit row per entry, one row for the whole
+# write (a grid member's batch), or none because the caller writes its own (an import's commit,
+# the close's computed entries, both audited as a whole by their caller).
+AUDIT_EACH, AUDIT_SUMMARY, AUDIT_BY_CALLER = "each", "summary", "by_caller"
+
+
+def entries_write(
+    *,
+    entries: list[Entry],
+    acting_user,
+    recorder: Recorder | None = None,
+    evidence: list[list] | None = None,
+    audit: str = AUDIT_EACH,
+    summary_of=None,
+    context: dict | None = None,
+) -> list[Entry]:
+    """The ledger's one write: every new entry and every reversal goes in through here.
+
+    `entries` are unsaved: drafts a `Recorder` built (and checked) and reversals from
+    `reversal_of`. Inside the caller's transaction (asserted), in this order: the integrity
+    flags of the drafts (when their `recorder` is given), the hash chain, the insert, the
+    evidence files (`evidence[i]` are prepared files of `entries[i]`), the audit rows (see the
+    AUDIT_* modes; `summary_of` is the object a summary row names, `context` is added to every
+    row), and the `entries_approved` announcement, sent once the transaction commits.
+    """
+    assert transaction.get_connection().in_atomic_block, (
+        "entries_write belongs inside the caller's transaction"
+    )
+    if not entries:
+        return []
+    context = context or {}
+    if recorder is not None:
+        recorder.flag([e for e in entries if e.reverses_id is None])
+    chain_link(entries)
+    saved = Entry.objects.bulk_create(entries, batch_size=2000)
+    hashes: dict[int, list[str]] = {}
+    if evidence:
+        from .evidence import evidence_save
+
+        for entry, prepared in zip(saved, evidence, strict=False):
+            hashes[entry.pk] = [evidence_save(entry=entry, prepared=p).sha256 for p in prepared]
+    if audit == AUDIT_EACH:
+        for entry in saved:
+            if entry.reverses_id is not None:
+                audit_record(
+                    actor=acting_user,
+                    action="ledger.entry.reversed",
+                    obj=entry.reverses,
+                    region_code=entry.subject.region.code,
+                    after={"reversal": entry.pk, "reason": entry.note, **context},
+                )
+                continue
+            audit_record(
+                actor=acting_user,
+                action="ledger.entry.recorded",
+                obj=entry,
+                region_code=entry.subject.region.code,
+                after={
+                    "item": entry.item_code,
+                    "quantity": str(entry.quantity),
+                    "label": entry.label,
+                    "points": str(entry.points),
+                    "date": entry.occurred_on.isoformat(),
+                    "status": entry.status,
+                    "source": entry.source,
+                    "flags": entry.flags,
+                    **({"evidence": hashes[entry.pk]} if entry.pk in hashes else {}),
+                    **context,
+                },
+            )
+    elif audit == AUDIT_SUMMARY:
+        audit_record(
+            actor=acting_user,
+            action="ledger.entries.recorded",
+            obj=summary_of,
+            region_code=_common_prefix([e.subject.region.code for e in saved]),
+            after={
+                "count": len(saved),
+                "source": saved[0].source,
+                "ids": [e.pk for e in saved][:200],
+                **context,
+            },
+        )
+    announce_approved([e.pk for e in saved if e.status == EntryStatus.APPROVED])
+    return saved
+
+
+def drafts_not_recorded(drafts: list[EntryDraft]) -> list[EntryDraft]:
+    """The drafts whose idempotency key has not been used yet (one query), so that a resubmitted
+    form or a job that runs twice records nothing twice."""
+    keys = [d.idempotency_key for d in drafts if d.idempotency_key]
+    seen = set(
+        Entry.objects.filter(idempotency_key__in=keys).values_list("idempotency_key", flat=True)
+    )
+    return [d for d in drafts if not d.idempotency_key or d.idempotency_key not in seen]
 
 
 def _existing_for_key(key: str | None) -> Entry | None:
@@ -297,7 +390,11 @@ def entry_record(
     evidence: list | None = None,
     declared: bool = False,
 ) -> tuple[Entry, bool]:
-    """Record one entry; returns (entry, created). A repeated idempotency key returns the first."""
+    """Record one entry; returns (entry, created). A repeated idempotency key returns the first.
+
+    Recorded for the subject (entry.record), or declared by its household (entry.declare).
+    """
+    ensure(acting_user, "entry.declare" if declared else "entry.record", subject)
     existing = _existing_for_key(idempotency_key)
     if existing is not None:
         return existing, False
@@ -324,31 +421,12 @@ def entry_record(
     if problems:
         raise KaopingError(problems)
     try:
-        with transaction.atomic(durable=True):
-            entry = recorder.build(draft)
-            recorder.save([entry])
-            evidence_hashes = []
-            if prepared:
-                from .evidence import evidence_save
-
-                for item in prepared:
-                    evidence_hashes.append(evidence_save(entry=entry, prepared=item).sha256)
-            audit_record(
-                actor=acting_user,
-                action="ledger.entry.recorded",
-                obj=entry,
-                region_code=subject.region.code,
-                after={
-                    "item": entry.item_code,
-                    "quantity": str(entry.quantity),
-                    "label": entry.label,
-                    "points": str(entry.points),
-                    "date": occurred_on.isoformat(),
-                    "status": entry.status,
-                    "source": source,
-                    "flags": entry.flags,
-                    "evidence": evidence_hashes,
-                },
+        with transaction.atomic():
+            (entry,) = entries_write(
+                entries=[recorder.build(draft)],
+                acting_user=acting_user,
+                recorder=recorder,
+                evidence=[prepared],
             )
     except IntegrityError:
         # Two submissions with one key raced; the other one won.
@@ -367,12 +445,10 @@ def entries_record_batch(
     Raises ImportFailed with a RowError per bad field (rows counted from 1). Drafts whose
     idempotency key was already used are skipped, so a resubmitted form records nothing twice.
     """
+    subject_ids = {d.subject.pk for d in drafts}
+    ensure(acting_user, "entry.record", Subject.objects.filter(pk__in=subject_ids))
     recorder = Recorder(scheme=scheme, acting_user=acting_user, source=source)
-    keys = [d.idempotency_key for d in drafts if d.idempotency_key]
-    seen = set(
-        Entry.objects.filter(idempotency_key__in=keys).values_list("idempotency_key", flat=True)
-    )
-    fresh = [d for d in drafts if not d.idempotency_key or d.idempotency_key not in seen]
+    fresh = drafts_not_recorded(drafts)
     errors = [
         RowError(index, field, message)
         for index, draft in enumerate(drafts, start=1)
@@ -381,21 +457,14 @@ def entries_record_batch(
     ]
     if errors:
         raise ImportFailed(errors)
-    with transaction.atomic(durable=True):
-        entries = recorder.save([recorder.build(d) for d in fresh])
-        if entries:
-            audit_record(
-                actor=acting_user,
-                action="ledger.entries.recorded",
-                obj=scheme,
-                region_code=_common_prefix([e.subject.region.code for e in entries]),
-                after={
-                    "count": len(entries),
-                    "source": source,
-                    "ids": [e.pk for e in entries][:200],
-                },
-            )
-    return entries
+    with transaction.atomic():
+        return entries_write(
+            entries=[recorder.build(d) for d in fresh],
+            acting_user=acting_user,
+            recorder=recorder,
+            audit=AUDIT_SUMMARY,
+            summary_of=scheme,
+        )
 
 
 def _common_prefix(codes: list[str]) -> str:
@@ -427,18 +496,18 @@ def entries_review(
 ) -> list[ReviewOutcome]:
     """Approve or reject submitted entries; reports an outcome per entry.
 
-    A rejection needs a reason. Nobody reviews an entry they recorded; only the roles the scheme
-    names (in scope) review its entries. Each change is a conditional update, so two reviewers
-    racing on one entry cannot both decide it.
+    The actor reviews every one of the entries (entry.review, in scope), or none is decided.
+    Then the reviewer rule: nobody reviews an entry they recorded, and only the roles the scheme
+    names review its entries. Each change is a conditional update, so two reviewers racing on one
+    entry cannot both decide it. Ids of no entry come back `not_found`.
     """
+    ensure(acting_user, "entry.review", Entry.objects.filter(pk__in=entry_ids))
     before, after = REVIEW_TRANSITIONS[decision]
     if decision == "reject" and not reason.strip():
         raise KaopingError({"reason": _("Say why the entry is rejected.")})
     visible = {
         e.pk: e
-        for e in Entry.objects.for_user(acting_user, "entry.review")
-        .filter(pk__in=entry_ids)
-        .select_related("scheme", "subject__region")
+        for e in Entry.objects.filter(pk__in=entry_ids).select_related("scheme", "subject__region")
     }
     roles_by_prefix = list(
         RoleAssignment.objects.filter(user=acting_user)
@@ -448,7 +517,7 @@ def entries_review(
     reviewers = {}
     outcomes = []
     now = timezone.now()
-    with transaction.atomic(durable=True):
+    with transaction.atomic():
         for entry_id in entry_ids:
             entry = visible.get(entry_id)
             if entry is None:
@@ -494,6 +563,7 @@ def entry_reverse(
     *, entry: Entry, reason: str, acting_user, idempotency_key: str | None = None
 ) -> Entry:
     """Cancel an approved entry with a reversing entry (same item, quantity and date, sign −1)."""
+    ensure(acting_user, "entry.review", entry)
     if not reason.strip():
         raise KaopingError({"reason": _("Say why the entry is corrected.")})
     existing = _existing_for_key(idempotency_key)
@@ -501,11 +571,8 @@ def entry_reverse(
         return existing
     if entry.status != EntryStatus.APPROVED or entry.sign != 1:
         raise KaopingError(_("Only an approved original entry can be reversed."))
-    if Period.objects.filter(
-        scheme_id=entry.scheme_id,
-        status=PeriodStatus.FINAL,
-        start__lte=entry.occurred_on,
-        end__gte=entry.occurred_on,
+    if SealedSpan.objects.filter(
+        scheme_id=entry.scheme_id, start__lte=entry.occurred_on, end__gte=entry.occurred_on
     ).exists():
         raise KaopingError(
             _("%(day)s lies in a finalised period; it can no longer be corrected.")
@@ -515,17 +582,8 @@ def entry_reverse(
         entry, reason=reason, acting_user=acting_user, idempotency_key=idempotency_key
     )
     try:
-        with transaction.atomic(durable=True):
-            chain_link([reversal])
-            reversal.save()
-            announce_approved([reversal.pk])
-            audit_record(
-                actor=acting_user,
-                action="ledger.entry.reversed",
-                obj=entry,
-                region_code=entry.subject.region.code,
-                after={"reversal": reversal.pk, "reason": reason.strip()},
-            )
+        with transaction.atomic():
+            (reversal,) = entries_write(entries=[reversal], acting_user=acting_user)
     except IntegrityError:
         raise KaopingError(_("This entry has already been reversed.")) from None
     return reversal
@@ -556,56 +614,34 @@ def reversal_of(
     )
 
 
-def metrics_report(*, period, values: list[tuple[Subject, str, Decimal]], acting_user) -> int:
-    """Store reported metric values (subject, metric, value) for a period; replaces earlier ones.
-
-    Only metric names the period's scheme uses, and not the ones the system computes itself.
-    """
-    from kaoping.periods.metrics import COMPUTED
-
-    from .models import MetricValue
-
-    used = set(
-        SchemeNode.objects.filter(version=period.version)
-        .exclude(metric="")
-        .values_list("metric", flat=True)
+def ledger_seal(*, scheme: Scheme, start: date, end: date, reason: str) -> None:
+    """Refuse new entries and corrections dated `start`–`end` in `scheme` from now on (a period
+    was finalised). Inside the caller's transaction, which is also the one that finalises."""
+    SealedSpan.objects.update_or_create(
+        scheme=scheme, reason=reason, defaults={"start": start, "end": end}
     )
-    if period.status in (PeriodStatus.POSTED, PeriodStatus.FINAL):
-        raise KaopingError(
-            _("%(period)s is already posted; its figures can no longer change.")
-            % {"period": period.label}
-        )
-    problems = []
-    for index, (subject, metric, value) in enumerate(values, start=1):
-        if metric not in used or metric in COMPUTED:
-            problems.append(
-                RowError(
-                    index,
-                    "metric",
-                    _("“%(m)s” is not a reported metric of this scheme.") % {"m": metric},
-                )
-            )
-        elif subject.kind != period.scheme.subject_kind:
-            problems.append(
-                RowError(index, "subject_id", _("This scheme scores another kind of subject."))
-            )
-        elif (Decimal(value) * 10000) != (Decimal(value) * 10000).to_integral_value():
-            problems.append(RowError(index, "value", _("At most 4 decimal places.")))
-    if problems:
-        raise ImportFailed(problems)
-    with transaction.atomic(durable=True):
-        for subject, metric, value in values:
-            MetricValue.objects.update_or_create(
-                period=period,
-                subject=subject,
-                metric=metric,
-                defaults={"value_scaled": int(Decimal(value) * 10000)},
-            )
-        audit_record(
-            actor=acting_user,
-            action="ledger.metrics.reported",
-            obj=period,
-            region_code=period.scheme.region.code,
-            after={"count": len(values), "metrics": sorted({m for _s, m, _v in values})},
+
+
+def ledger_unseal(*, scheme: Scheme, reason: str) -> None:
+    """Lift the seal named `reason` (the period was reopened)."""
+    SealedSpan.objects.filter(scheme=scheme, reason=reason).delete()
+
+
+def metric_values_put(
+    *, scheme: Scheme, period_label: str, values: list[tuple[Subject, str, Decimal]]
+) -> int:
+    """Store metric values (subject, metric, value) of one period of `scheme`, replacing earlier
+    ones: what a feeder pushes before the close reads it. Inside the caller's transaction; the
+    caller checks that the metric is its to write (see `periods.services.metrics_report`)."""
+    assert transaction.get_connection().in_atomic_block, (
+        "metric_values_put belongs inside the caller's transaction"
+    )
+    for subject, metric, value in values:
+        MetricValue.objects.update_or_create(
+            scheme=scheme,
+            period_label=period_label,
+            subject=subject,
+            metric=metric,
+            defaults={"value_scaled": int(Decimal(value) * METRIC_SCALE)},
         )
     return len(values)

@@ -11,8 +11,10 @@ from .models import ImportJob
 def import_commit_task(job_id: int, user_id: int) -> str:
     """Import a checked file (all rows or none); returns the job's status.
 
-    Idempotent: an imported or failed job is left as it is (see `import_commit`).
+    Idempotent: an imported or failed job is left as it is (see `import_commit`). It acts as the
+    person who queued it, whose area the rows are checked against again. Not wrapped in a
+    transaction: `import_commit` commits its progress as it goes and writes in one of its own.
     """
     job = ImportJob.objects.select_related("scheme").get(pk=job_id)
     user = get_user_model().objects.get(pk=user_id)
-    return str(import_commit(job, user).status)
+    return str(import_commit(job, acting_user=user).status)

@@ -115,7 +115,7 @@ def timed_import(*, scheme, data: bytes, filename: str, user) -> dict:
     job = import_upload(scheme=scheme, data=data, filename=filename, acting_user=user)
     checked = time.perf_counter()
     if not job.errors:
-        job = import_commit(job, user)
+        job = import_commit(job, acting_user=user)
     done = time.perf_counter()
     return {
         "job": job.pk,

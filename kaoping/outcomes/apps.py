@@ -6,11 +6,3 @@ class OutcomesConfig(AppConfig):
     name = "kaoping.outcomes"
     label = "outcomes"
     verbose_name = _("consequences")
-
-    def ready(self) -> None:
-        from kaoping.periods.services import AFTER_CLOSE
-
-        from .services import consequences_apply
-
-        if consequences_apply not in AFTER_CLOSE:
-            AFTER_CLOSE.append(consequences_apply)

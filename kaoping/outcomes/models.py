@@ -12,7 +12,7 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from kaoping.core.scoping import ScopedQuerySet
+from kaoping.accounts.scoping import ScopedQuerySet
 
 FEN = 100  # fen per yuan: money is stored as whole fen
 

@@ -4,11 +4,12 @@ import calendar
 from dataclasses import dataclass
 from datetime import date
 
-from django.db.models import Count, Q, Sum
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Sum
 from django.db.models.functions import TruncMonth
 from django.utils import timezone
 
-from kaoping.periods.models import Period
+from kaoping.people.models import Subject, SubjectKind
+from kaoping.periods.models import Period, PeriodStatus
 
 from .models import (
     BonusPayout,
@@ -27,6 +28,7 @@ from .models import (
 
 VIEW = "outcome.view"
 HONOURS_SHOWN = 200  # a household scheme may honour thousands; the page shows the first ones
+RECENT_PERIODS = 24
 
 
 def _scoped(model, user):
@@ -217,3 +219,28 @@ def key_villages(user, *, active: bool | None = None):
     if active is not None:
         rows = rows.filter(left_on__isnull=active)
     return rows
+
+
+def period_list_with_consequences(*, user, limit: int = RECENT_PERIODS) -> QuerySet[Period]:
+    """The user's closed periods that set off any consequence, newest first."""
+    triggered = Q()
+    for model in (Interview, ExperienceShare, Pledge, Pairing, Honour, BonusPool):
+        triggered |= Q(Exists(model.objects.filter(period=OuterRef("pk"))))
+    return (
+        Period.objects.for_user(user, "period.view")
+        .exclude(status=PeriodStatus.OPEN)
+        .filter(triggered)
+        .select_related("scheme")
+        .order_by("-end", "scheme__code", "cadence")[:limit]
+    )
+
+
+def subject_list_designatable(*, user) -> QuerySet[Subject]:
+    """The active villages `user` may designate as key villages: those not key villages now."""
+    return (
+        Subject.objects.for_user(user, "outcome.manage")
+        .filter(kind=SubjectKind.VILLAGE, active=True)
+        .exclude(pk__in=KeyVillage.objects.filter(left_on__isnull=True).values("subject_id"))
+        .select_related("region")
+        .order_by("region__code")
+    )

@@ -17,12 +17,13 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
+from kaoping.accounts.scoping import ensure
 from kaoping.core.audit import audit_record
 from kaoping.core.errors import KaopingError
 from kaoping.people.models import Subject
-from kaoping.periods.calendar import previous_label
 from kaoping.periods.models import ListMembership, Period, PeriodStatus, Result
 from kaoping.periods.services import membership_resolve
+from kaoping.schemes.calendar import previous_label
 from kaoping.schemes.spec import (
     HonourRule,
     InterviewRule,
@@ -89,7 +90,7 @@ def _closed(period: Period, labels: list[str]) -> dict[str, Period]:
 def consequences_apply(period: Period, spec: SchemeSpec, acting_user) -> dict | None:
     """Create, update or retire the period's consequences from its results and lists.
 
-    Registered in periods.services.AFTER_CLOSE; runs inside the close transaction.
+    Listed in settings.PERIOD_HOOKS["after_close"]; runs inside the close transaction.
     """
     rules = spec.consequences
     if rules is None:
@@ -603,6 +604,7 @@ def interview_record(
     today: date | None = None,
 ) -> Interview:
     """Schedule an interview, or record that it was held with its minutes."""
+    ensure(acting_user, "outcome.manage", interview)
     today = today or timezone.localdate()
     minutes, interviewer = minutes.strip(), interviewer.strip()
     if held_on or minutes:
@@ -622,7 +624,7 @@ def interview_record(
         raise KaopingError(
             _("Give the date it is scheduled for, or the date it was held and the minutes.")
         )
-    with transaction.atomic(durable=True):
+    with transaction.atomic():
         current = (
             Interview.objects.select_for_update()
             .select_related("subject__region", "period")
@@ -658,10 +660,11 @@ def share_mark_held(
     *, share: ExperienceShare, acting_user, held_on: date | None = None, topic: str = ""
 ) -> ExperienceShare:
     """Record that a subject shared its experience (at the 擂台, a meeting, a site visit)."""
+    ensure(acting_user, "outcome.manage", share)
     held_on = held_on or timezone.localdate()
     if held_on > timezone.localdate():
         raise KaopingError(_("The date cannot be in the future."))
-    with transaction.atomic(durable=True):
+    with transaction.atomic():
         updated = ExperienceShare.objects.filter(pk=share.pk, status=ShareStatus.PENDING).update(
             status=ShareStatus.HELD, held_on=held_on, topic=topic.strip()
         )
@@ -683,6 +686,7 @@ def pledge_item_add(
     *, pledge: Pledge, text: str, owner: str, deadline: date | None = None, acting_user
 ) -> PledgeItem:
     """Add an item (what, who answers for it, by when) to an open pledge list."""
+    ensure(acting_user, "outcome.pledge", pledge)
     text, owner = text.strip(), owner.strip()
     errors = {}
     if not text:
@@ -691,7 +695,7 @@ def pledge_item_add(
         errors["owner"] = _("Say who answers for it.")
     if errors:
         raise KaopingError(errors)
-    with transaction.atomic(durable=True):
+    with transaction.atomic():
         locked = (
             Pledge.objects.select_for_update().select_related("subject__region").get(pk=pledge.pk)
         )
@@ -718,7 +722,8 @@ def pledge_item_add(
 
 def pledge_item_done(*, item: PledgeItem, acting_user) -> PledgeItem:
     """Tick an item of an open pledge list off."""
-    with transaction.atomic(durable=True):
+    ensure(acting_user, "outcome.pledge", item)
+    with transaction.atomic():
         updated = PledgeItem.objects.filter(
             pk=item.pk, status=ItemStatus.OPEN, pledge__status=PledgeStatus.OPEN
         ).update(
@@ -743,7 +748,8 @@ def pledge_item_done(*, item: PledgeItem, acting_user) -> PledgeItem:
 def pledge_accept(*, pledge: Pledge, acting_user) -> Pledge:
     """Accept a pledge list whose items are all done; its listing is resolved and stops being
     carried over (periods.services.membership_resolve), in the same transaction."""
-    with transaction.atomic(durable=True):
+    ensure(acting_user, "outcome.manage", pledge)
+    with transaction.atomic():
         locked = (
             Pledge.objects.select_for_update()
             .select_related("subject__region", "scheme")
@@ -799,6 +805,7 @@ def exchange_record(
     *, pairing: Pairing, on: date, kind: str, note: str, acting_user, today: date | None = None
 ) -> Exchange:
     """Log one exchange between a pairing's subjects."""
+    ensure(acting_user, "outcome.manage", pairing)
     today = today or timezone.localdate()
     note = note.strip()
     errors = {}
@@ -812,7 +819,7 @@ def exchange_record(
         errors["note"] = _("Say what was done.")
     if errors:
         raise KaopingError(errors)
-    with transaction.atomic(durable=True):
+    with transaction.atomic():
         exchange = Exchange.objects.create(
             pairing=pairing, on=on, kind=kind, note=note, recorded_by=acting_user
         )
@@ -837,12 +844,13 @@ def key_village_designate(
     today: date | None = None,
 ) -> KeyVillage:
     """Designate a key village by hand, with the reason (the scheme's exit rule applies if given)."""
+    ensure(acting_user, "outcome.manage", subject)
     today = today or timezone.localdate()
     if subject.kind not in PLACE_KINDS:
         raise KaopingError(_("Only villages (and their teams) can be key villages."))
     if not reason.strip():
         raise KaopingError({"reason": _("Say why the village becomes a key village.")})
-    with transaction.atomic(durable=True):
+    with transaction.atomic():
         if KeyVillage.objects.filter(subject=subject, left_on__isnull=True).exists():
             raise KaopingError(_("%(name)s is already a key village.") % {"name": subject.name})
         try:
@@ -887,8 +895,9 @@ def key_village_update(
     today: date | None = None,
 ) -> KeyVillage:
     """Change a key village's support team or exit criteria, or add a note to its history."""
+    ensure(acting_user, "outcome.manage", key_village)
     today = today or timezone.localdate()
-    with transaction.atomic(durable=True):
+    with transaction.atomic():
         kv = (
             KeyVillage.objects.select_for_update()
             .select_related("subject__region")
@@ -933,6 +942,7 @@ def key_village_leave(
     today: date | None = None,
 ) -> KeyVillage:
     """Record that a key village left (整转晋位), on which day and why."""
+    ensure(acting_user, "outcome.manage", key_village)
     today = today or timezone.localdate()
     errors = {}
     if not reason.strip():
@@ -945,7 +955,7 @@ def key_village_leave(
         }
     if errors:
         raise KaopingError(errors)
-    with transaction.atomic(durable=True):
+    with transaction.atomic():
         updated = KeyVillage.objects.filter(pk=key_village.pk, left_on__isnull=True).update(
             left_on=left_on, left_reason=reason.strip(), left_by_rule=False, left_period=None
         )

@@ -8,7 +8,6 @@ Reads need `outcome.view` in the subject's region; township staff and county adm
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.db.models import Exists, OuterRef, Q
 from django.http import HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse
@@ -18,11 +17,12 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from kaoping.accounts.permissions import user_can
+from kaoping.accounts.scoping import get_scoped_or_404
 from kaoping.core.errors import KaopingError
-from kaoping.core.scoping import get_scoped_or_404
-from kaoping.people.models import Subject
-from kaoping.periods.models import Period, PeriodStatus
-from kaoping.schemes.models import Scheme
+from kaoping.core.views import form_submit
+from kaoping.people.models import SubjectKind
+from kaoping.periods.models import Period
+from kaoping.schemes.selectors import scheme_list
 
 from . import selectors
 from .forms import (
@@ -34,9 +34,7 @@ from .forms import (
     PledgeItemForm,
 )
 from .models import (
-    BonusPool,
     ExperienceShare,
-    Honour,
     Interview,
     KeyVillage,
     Pairing,
@@ -56,7 +54,6 @@ from .services import (
 )
 
 VIEW, MANAGE, PLEDGE = "outcome.view", "outcome.manage", "outcome.pledge"
-RECENT_PERIODS = 24
 
 
 def _may(user, action: str, obj) -> bool:
@@ -68,31 +65,13 @@ def _require_view(user) -> None:
         raise PermissionDenied
 
 
-def _apply_errors(form, exc: KaopingError) -> None:
-    if hasattr(exc, "error_dict"):
-        for field, errors in exc.message_dict.items():
-            form.add_error(field if field in form.fields else None, errors)
-    else:
-        form.add_error(None, exc.messages)
-
-
 @login_required
 def index(request):
     """Alerts (overdue pledge items, pairing months short of exchanges), key villages, periods."""
     user = request.user
     _require_view(user)
     today = timezone.localdate()
-    triggered = Q()
-    for model in (Interview, ExperienceShare, Pledge, Pairing, Honour):
-        triggered |= Q(Exists(model.objects.filter(period=OuterRef("pk"))))
-    triggered |= Q(Exists(BonusPool.objects.filter(period=OuterRef("pk"))))
-    periods = (
-        Period.objects.for_user(user, "period.view")
-        .exclude(status=PeriodStatus.OPEN)
-        .filter(triggered)
-        .select_related("scheme")
-        .order_by("-end", "scheme__code", "cadence")[:RECENT_PERIODS]
-    )
+    periods = selectors.period_list_with_consequences(user=user)
     return render(
         request,
         "outcomes/index.html",
@@ -159,22 +138,22 @@ def interview_detail(request, pk: int):
         if not can_manage:
             raise PermissionDenied
         form = InterviewForm(request.POST)
-        if form.is_valid():
-            data = form.cleaned_data
-            try:
-                interview_record(
-                    interview=interview,
-                    scheduled_on=data["scheduled_on"],
-                    held_on=data["held_on"],
-                    interviewer=data["interviewer"],
-                    minutes=data["minutes"],
-                    acting_user=user,
-                )
-            except KaopingError as exc:
-                _apply_errors(form, exc)
-            else:
-                messages.success(request, _("Saved."))
-                return HttpResponseRedirect(reverse("outcomes:interview", args=[interview.pk]))
+        done = form_submit(
+            request,
+            form,
+            lambda data: interview_record(
+                interview=interview,
+                scheduled_on=data["scheduled_on"],
+                held_on=data["held_on"],
+                interviewer=data["interviewer"],
+                minutes=data["minutes"],
+                acting_user=user,
+            ),
+            redirect_to=reverse("outcomes:interview", args=[interview.pk]),
+            message=_("Saved."),
+        )
+        if done:
+            return done
     return render(
         request,
         "outcomes/interview.html",
@@ -197,21 +176,21 @@ def pledge_detail(request, pk: int):
         if not can_write:
             raise PermissionDenied
         form = PledgeItemForm(request.POST)
-        if form.is_valid():
-            data = form.cleaned_data
-            try:
-                pledge_item_add(
-                    pledge=pledge,
-                    text=data["text"],
-                    owner=data["owner"],
-                    deadline=data["deadline"],
-                    acting_user=user,
-                )
-            except KaopingError as exc:
-                _apply_errors(form, exc)
-            else:
-                messages.success(request, _("Item added."))
-                return HttpResponseRedirect(reverse("outcomes:pledge", args=[pledge.pk]))
+        done = form_submit(
+            request,
+            form,
+            lambda data: pledge_item_add(
+                pledge=pledge,
+                text=data["text"],
+                owner=data["owner"],
+                deadline=data["deadline"],
+                acting_user=user,
+            ),
+            redirect_to=reverse("outcomes:pledge", args=[pledge.pk]),
+            message=_("Item added."),
+        )
+        if done:
+            return done
     items = list(pledge.items.select_related("done_by").order_by("deadline", "id"))
     return render(
         request,
@@ -288,21 +267,21 @@ def pairing_detail(request, pk: int):
         if not can_manage:
             raise PermissionDenied
         form = ExchangeForm(request.POST)
-        if form.is_valid():
-            data = form.cleaned_data
-            try:
-                exchange_record(
-                    pairing=pairing,
-                    on=data["on"],
-                    kind=data["kind"],
-                    note=data["note"],
-                    acting_user=user,
-                )
-            except KaopingError as exc:
-                _apply_errors(form, exc)
-            else:
-                messages.success(request, _("Exchange logged."))
-                return HttpResponseRedirect(reverse("outcomes:pairing", args=[pairing.pk]))
+        done = form_submit(
+            request,
+            form,
+            lambda data: exchange_record(
+                pairing=pairing,
+                on=data["on"],
+                kind=data["kind"],
+                note=data["note"],
+                acting_user=user,
+            ),
+            redirect_to=reverse("outcomes:pairing", args=[pairing.pk]),
+            message=_("Exchange logged."),
+        )
+        if done:
+            return done
     return render(
         request,
         "outcomes/pairing.html",
@@ -321,35 +300,29 @@ def key_village_list(request):
     user = request.user
     _require_view(user)
     can_manage = user_can(user, MANAGE)
-    subjects = (
-        Subject.objects.for_user(user, MANAGE)
-        .filter(kind="village", active=True)
-        .exclude(pk__in=KeyVillage.objects.filter(left_on__isnull=True).values("subject_id"))
-        .select_related("region")
-        .order_by("region__code")
-    )
-    schemes = Scheme.objects.for_user(user, "scheme.view").filter(subject_kind="village")
+    subjects = selectors.subject_list_designatable(user=user)
+    schemes = scheme_list(user=user, subject_kind=SubjectKind.VILLAGE)
     form = DesignateForm(subjects=subjects, schemes=schemes)
     if request.method == "POST":
         if not can_manage:
             raise PermissionDenied
         form = DesignateForm(request.POST, subjects=subjects, schemes=schemes)
-        if form.is_valid():
-            data = form.cleaned_data
-            try:
-                kv = key_village_designate(
-                    subject=data["subject"],
-                    reason=data["reason"],
-                    support_team=data["support_team"],
-                    exit_criteria=data["exit_criteria"],
-                    scheme=data["scheme"],
-                    acting_user=user,
-                )
-            except KaopingError as exc:
-                _apply_errors(form, exc)
-            else:
-                messages.success(request, _("Designated as a key village."))
-                return HttpResponseRedirect(reverse("outcomes:key_village", args=[kv.pk]))
+        done = form_submit(
+            request,
+            form,
+            lambda data: key_village_designate(
+                subject=data["subject"],
+                reason=data["reason"],
+                support_team=data["support_team"],
+                exit_criteria=data["exit_criteria"],
+                scheme=data["scheme"],
+                acting_user=user,
+            ),
+            redirect_to=lambda kv: reverse("outcomes:key_village", args=[kv.pk]),
+            message=_("Designated as a key village."),
+        )
+        if done:
+            return done
     rows = list(selectors.key_villages(user))
     return render(
         request,
@@ -382,32 +355,35 @@ def key_village_detail(request, pk: int):
     if request.method == "POST":
         if not can_manage:
             raise PermissionDenied
-        try:
-            if request.POST.get("action") == "leave":
-                leave = LeaveForm(request.POST)
-                if leave.is_valid():
-                    key_village_leave(
-                        key_village=kv,
-                        left_on=leave.cleaned_data["left_on"],
-                        reason=leave.cleaned_data["reason"],
-                        acting_user=user,
-                    )
-                    messages.success(request, _("Exit recorded."))
-                    return HttpResponseRedirect(reverse("outcomes:key_village", args=[kv.pk]))
-            else:
-                form = KeyVillageForm(request.POST)
-                if form.is_valid():
-                    key_village_update(
-                        key_village=kv,
-                        support_team=form.cleaned_data["support_team"],
-                        exit_criteria=form.cleaned_data["exit_criteria"],
-                        note=form.cleaned_data["note"],
-                        acting_user=user,
-                    )
-                    messages.success(request, _("Saved."))
-                    return HttpResponseRedirect(reverse("outcomes:key_village", args=[kv.pk]))
-        except KaopingError as exc:
-            _apply_errors(leave if request.POST.get("action") == "leave" else form, exc)
+        back = reverse("outcomes:key_village", args=[kv.pk])
+        if request.POST.get("action") == "leave":
+            leave = LeaveForm(request.POST)
+            done = form_submit(
+                request,
+                leave,
+                lambda data: key_village_leave(
+                    key_village=kv, left_on=data["left_on"], reason=data["reason"], acting_user=user
+                ),
+                redirect_to=back,
+                message=_("Exit recorded."),
+            )
+        else:
+            form = KeyVillageForm(request.POST)
+            done = form_submit(
+                request,
+                form,
+                lambda data: key_village_update(
+                    key_village=kv,
+                    support_team=data["support_team"],
+                    exit_criteria=data["exit_criteria"],
+                    note=data["note"],
+                    acting_user=user,
+                ),
+                redirect_to=back,
+                message=_("Saved."),
+            )
+        if done:
+            return done
     exit_rule, exit_lists = None, ""
     version = (
         kv.period.version if kv.period_id else kv.scheme.latest_version() if kv.scheme_id else None

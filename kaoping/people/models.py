@@ -1,8 +1,8 @@
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from kaoping.accounts.scoping import ScopedQuerySet
 from kaoping.core.privacy import mask_id_number, mask_name, mask_phone
-from kaoping.core.scoping import ScopedQuerySet
 from kaoping.regions.models import Region
 
 

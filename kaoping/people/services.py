@@ -1,17 +1,19 @@
 from django.db import transaction
 
+from kaoping.accounts.scoping import ensure
 from kaoping.core.audit import audit_record, snapshot
 from kaoping.core.errors import KaopingError
 from kaoping.core.pinyin import initials
 from kaoping.core.privacy import id_number_problem
 
-from .models import Household, Person
+from .models import Person
 
 PERSON_EDITABLE = ("name", "phone", "relation", "id_number")
 
 
 def person_update(*, person: Person, acting_user, **changes) -> Person:
     """Change a person's editable fields; the audit row keeps ID numbers masked."""
+    ensure(acting_user, "people.change", person)
     unknown = set(changes) - set(PERSON_EDITABLE)
     if unknown:
         raise ValueError(f"not editable: {sorted(unknown)}")
@@ -19,7 +21,7 @@ def person_update(*, person: Person, acting_user, **changes) -> Person:
         problem = id_number_problem(changes["id_number"])
         if problem:
             raise KaopingError({"id_number": problem})
-    with transaction.atomic(durable=True):
+    with transaction.atomic():
         locked = Person.objects.select_for_update().get(pk=person.pk)
         before = snapshot(locked, list(changes))
         for field, value in changes.items():
@@ -40,23 +42,6 @@ def person_update(*, person: Person, acting_user, **changes) -> Person:
             before=before,
             after=after,
             object_repr=locked.masked_name,
-        )
-    return locked
-
-
-def household_update(*, household: Household, acting_user, address: str) -> Household:
-    with transaction.atomic(durable=True):
-        locked = Household.objects.select_for_update().get(pk=household.pk)
-        before = snapshot(locked, ["address"])
-        locked.address = address
-        locked.save(update_fields=["address"])
-        audit_record(
-            actor=acting_user,
-            action="people.household.updated",
-            obj=locked,
-            region_code=locked.region.code,
-            before=before,
-            after={"address": address},
         )
     return locked
 

@@ -1,9 +1,16 @@
 """The period close as set-based SQL: one statement per level of the tree.
 
+The scoring rules are written twice, on purpose. This set-based SQL close is the hot path and
+the only writer of results; `kaoping.schemes.scoring` is the one Python statement of the same
+rules (the reference evaluation, the points store's running tally, what an entry is worth). The
+property tests hold the two equal: `kaoping/periods/tests/test_close_properties.py` (a period's
+tree: every rule, caps, floors, base, vetoes, grades) and `kaoping/periods/tests/test_rollups.py`
+(roll-ups), both through `close_harness.py`. A new rule is written in both and covered there.
+
 No Python loop over subjects or entries. The same statements run on SQLite (3.35+) and
 PostgreSQL: all arithmetic is on scaled integers (see kaoping.schemes.models), so both engines
-give bit-identical totals, and every division rounds half away from zero, as the reference
-evaluator `SchemeSpec.evaluate` does.
+give bit-identical totals, and every division rounds half away from zero, as
+`scoring.round_half_away` does.
 
 Every statement that picks subjects selects with the CTE `u(subject_id, variant, rank_group)`:
 the subjects the scheme scores, the variant of the tree each one is scored with, and its ranking
@@ -63,6 +70,7 @@ class Scope:
     rank_within: str = "county"
     rank_dense: bool = False
     rank_ascending: bool = False
+    period_label: str = ""  # metric values are keyed by (scheme, label)
 
     def variant_sql(self, alias: str) -> tuple[str, list]:
         """The variant of the tree the subject row `alias` is scored with, and its params."""
@@ -201,7 +209,7 @@ def item_statements(
     return statements
 
 
-def metric_statement(scope: Scope, metric_period_id: int) -> tuple[str, list]:
+def metric_statement(scope: Scope) -> tuple[str, list]:
     """Metric items: the points of the band holding the subject's metric value for the period."""
     cte, cte_params = scope.cte()
     band = (
@@ -220,8 +228,16 @@ def metric_statement(scope: Scope, metric_period_id: int) -> tuple[str, list]:
         "FROM ledger_metricvalue m JOIN u ON u.subject_id = m.subject_id "
         "JOIN schemes_schemenode n ON n.version_id = %s AND n.variant = u.variant AND n.is_item = %s "
         "AND n.aggregate = 'metric' AND n.metric = m.metric "
-        "WHERE m.period_id = %s) y ORDER BY y.subject_id, y.code",
-        [*cte_params, scope.period_id, False, scope.version_id, True, metric_period_id],
+        "WHERE m.scheme_id = %s AND m.period_label = %s) y ORDER BY y.subject_id, y.code",
+        [
+            *cte_params,
+            scope.period_id,
+            False,
+            scope.version_id,
+            True,
+            scope.scheme_id,
+            scope.period_label,
+        ],
     )
 
 
@@ -455,7 +471,7 @@ def adjust_part_statement(scope: Scope, scale: int) -> tuple[str, list]:
 def rollup_result_statement(
     scope: Scope, *, child_ids: list[int], mean: bool, parts: list[tuple[str, int]] | None = None
 ) -> tuple[str, list]:
-    """Dense results of a roll-up, as `SchemeSpec.rollup_total` defines them.
+    """Dense results of a roll-up, as `scoring.rollup_total` defines them.
 
     Sum: base + Σ(total − base); mean: Σ total / periods present; composite: Σ weight × part,
     from the part rows written before. Each is kept as an exact fraction num / den (a common

@@ -10,9 +10,9 @@ from decimal import Decimal
 
 from django.db import connection
 
+from kaoping.schemes.calendar import previous_label
 from kaoping.schemes.spec import AwardRule, ListKind, ListRule, SchemeSpec, StreakRule
 
-from .calendar import previous_label
 from .models import ListMembership, Period, PeriodStatus
 
 INSERT = (

@@ -37,9 +37,9 @@ def household_points_share(scope: Scope) -> tuple[str, list]:
     # every household. A village without households gets no value, as before.
     village = f"SUBSTR(hr.code, 1, {LEVEL_DIGITS['village']})"
     return (
-        "INSERT INTO ledger_metricvalue (period_id, subject_id, metric, value_scaled) "
+        "INSERT INTO ledger_metricvalue (scheme_id, period_label, subject_id, metric, value_scaled) "
         + cte
-        + f"SELECT %s, u.subject_id, %s, {share} "
+        + f"SELECT %s, %s, u.subject_id, %s, {share} "
         "FROM u JOIN people_subject s ON s.id = u.subject_id JOIN regions_region vr ON vr.id = s.region_id "
         f"JOIN (SELECT {village} AS village, COUNT(h.id) AS households, COUNT(e.hid) AS earned "
         "FROM people_household h JOIN regions_region hr ON hr.id = h.region_id "
@@ -50,5 +50,12 @@ def household_points_share(scope: Scope) -> tuple[str, list]:
         "AND le.occurred_on >= %s AND le.occurred_on <= %s "
         f"GROUP BY hs.household_id HAVING SUM(le.sign) > 0) e ON e.hid = h.id GROUP BY {village}) c "
         "ON c.village = vr.code",
-        [*params, scope.period_id, "household_points_share", scope.start, scope.end],
+        [
+            *params,
+            scope.scheme_id,
+            scope.period_label,
+            "household_points_share",
+            scope.start,
+            scope.end,
+        ],
     )

@@ -2,7 +2,7 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from kaoping.core.scoping import ScopedQuerySet
+from kaoping.accounts.scoping import ScopedQuerySet
 
 
 class PeriodStatus(models.TextChoices):

@@ -3,6 +3,8 @@
 from dataclasses import dataclass
 from decimal import Decimal
 
+from django.db.models import QuerySet
+
 from kaoping.ledger.models import Entry
 from kaoping.schemes.models import SchemeGrade, SchemeLevel, SchemeNode
 
@@ -178,3 +180,49 @@ def list_names_cached(period: Period) -> dict[str, tuple[str, str]]:
     if key not in _NAMES:
         _NAMES[key] = list_names(period)
     return _NAMES[key]
+
+
+def period_list_of_scheme(*, user, scheme) -> QuerySet[Period]:
+    """The periods of `scheme`, newest first."""
+    return (
+        Period.objects.for_user(user, "period.view")
+        .filter(scheme=scheme)
+        .select_related("version")
+        .order_by("-start", "cadence")
+    )
+
+
+def period_grade_names(*, period: Period) -> dict[str, str]:
+    """Grade code → name under the version the period is scored with."""
+    return {g.code: g.name for g in SchemeGrade.objects.filter(version=period.version)}
+
+
+def result_list(*, user, period: Period, group: str | None = None) -> QuerySet[Result]:
+    """The results of `period` the user may see (of one ranking group if given), in rank order."""
+    results = (
+        Result.objects.for_user(user, "period.view")
+        .filter(period=period)
+        .select_related("subject__region")
+        .order_by("rank_group", "rank", "subject_id")
+    )
+    return results if group is None else results.filter(rank_group=group)
+
+
+def result_groups(*, period: Period) -> list[str]:
+    """The ranking groups (tracks) of `period`'s results."""
+    return list(
+        Result.objects.filter(period=period)
+        .values_list("rank_group", flat=True)
+        .distinct()
+        .order_by("rank_group")
+    )
+
+
+def result_list_of_subject(*, user, subject) -> QuerySet[Result]:
+    """A subject's results in every period, by scheme and newest period first."""
+    return (
+        Result.objects.for_user(user, "period.view")
+        .filter(subject=subject)
+        .select_related("period__scheme", "period__version")
+        .order_by("period__scheme__code", "-period__start", "period__cadence")
+    )

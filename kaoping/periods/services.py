@@ -1,24 +1,30 @@
 """Period lifecycle writes: open, close (the only writer of results), rebind to a new version."""
 
 from datetime import timedelta
+from decimal import Decimal
 
+from django.conf import settings
 from django.db import transaction
 from django.db.models import Max
 from django.utils import timezone
+from django.utils.module_loading import import_string
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from kaoping.accounts.scoping import ensure
 from kaoping.core import pagecache
 from kaoping.core.audit import audit_record
-from kaoping.core.errors import KaopingError
+from kaoping.core.errors import ImportFailed, KaopingError, RowError
 from kaoping.ledger.computed import entries_compute
 from kaoping.ledger.models import MetricValue
+from kaoping.ledger.services import ledger_seal, ledger_unseal, metric_values_put
+from kaoping.people.models import Subject
 from kaoping.people.services import subjects_sync
+from kaoping.schemes.calendar import cadence_of_label, labels_within, period_dates
 from kaoping.schemes.models import Scheme, SchemeNode, SchemeVersion
 from kaoping.schemes.spec import RollupMethod, SchemeSpec
 
 from . import engine
-from .calendar import cadence_of_label, labels_within, period_dates
 from .lists import lists_compute
 from .metrics import COMPUTED
 from .models import ListMembership, Period, PeriodStatus, Result, ResultNode
@@ -39,18 +45,19 @@ ACTION_NAMES = {
     "reopen": gettext_lazy("reopened"),
 }
 
-# Callables (period) → message or None, registered by other modules (e.g. open objections),
-# that keep a posted period from being finalised.
-FINALISE_BLOCKERS: list = []
 
-# Callables (period, spec, acting_user) run inside the close transaction once results and lists
-# are written, registered by the modules that act on results (consequences). They read results
-# and lists and write their own tables; they never change results.
-AFTER_CLOSE: list = []
+def _hooks(name: str) -> list:
+    """The callables named in `settings.PERIOD_HOOKS[name]`, in the order written there.
+
+    The readers of results sit above this module and may not be imported by it; the composition
+    layer (config/settings.py) lists them, so one place shows everything a close sets off.
+    """
+    return [import_string(path) for path in settings.PERIOD_HOOKS.get(name, ())]
 
 
-def period_open(*, scheme: Scheme, label: str, acting_user=None) -> Period:
+def period_open(*, scheme: Scheme, label: str, acting_user) -> Period:
     """The period `label` of `scheme`, created (open, bound to the latest version) if new."""
+    ensure(acting_user, "period.close", scheme)
     cadence = cadence_of_label(label)
     if cadence != scheme.cadence and not _rollup_for(scheme.latest_version().spec(), cadence):
         raise KaopingError(
@@ -93,6 +100,7 @@ def _scope(period: Period, spec: SchemeSpec) -> engine.Scope:
         start=period.start.isoformat(),
         end=period.end.isoformat(),
         cadence=period.cadence,
+        period_label=period.label,
         variants=list(spec.variants),
         rank_within=str(spec.ranking.within),
         rank_dense=str(spec.ranking.ties) == "dense",
@@ -105,7 +113,7 @@ def _tree_statements(scope: engine.Scope, entry_cadence: str) -> list[tuple[str,
     aggregates = set(nodes.filter(is_item=True).values_list("aggregate", flat=True).distinct())
     statements = engine.item_statements(scope, entry_cadence, aggregates)
     if "metric" in aggregates:
-        statements.append(engine.metric_statement(scope, scope.period_id))
+        statements.append(engine.metric_statement(scope))
     deepest = nodes.aggregate(d=Max("depth"))["d"] or 0
     statements += [engine.group_statement(scope, depth) for depth in range(deepest - 1, -1, -1)]
     return statements
@@ -178,10 +186,13 @@ def _close_statements(period: Period, spec: SchemeSpec) -> list[tuple[str, list]
 def period_close(*, period: Period, acting_user) -> dict:
     """Compute every subject's result for `period` in one transaction; closing again is identical.
 
-    A failed close raises and leaves the previous results and status as they were.
+    A failed close raises and leaves the previous results and status as they were. Inside the
+    same transaction, after results and lists, the readers of results listed in
+    `settings.PERIOD_HOOKS["after_close"]` run in order (consequences, objections).
     """
+    ensure(acting_user, "period.close", period)
     spec = period.version.spec()
-    with transaction.atomic(durable=True):
+    with transaction.atomic():
         locked = (
             Period.objects.select_for_update()
             .select_related("scheme__region", "version")
@@ -203,7 +214,9 @@ def period_close(*, period: Period, acting_user) -> dict:
         ListMembership.objects.filter(period=locked).delete()
         ResultNode.objects.filter(period=locked).delete()
         Result.objects.filter(period=locked).delete()
-        MetricValue.objects.filter(period=locked, metric__in=list(COMPUTED)).delete()
+        MetricValue.objects.filter(
+            scheme_id=locked.scheme_id, period_label=locked.label, metric__in=list(COMPUTED)
+        ).delete()
         if locked.cadence == str(spec.cadence):
             engine.run(_metric_statements(_scope(locked, spec), locked.version))
             entries_compute(period=locked, acting_user=acting_user)
@@ -215,7 +228,8 @@ def period_close(*, period: Period, acting_user) -> dict:
             ListMembership.objects.filter(
                 period=locked, subject_id=subject_id, kind="black"
             ).update(resolved_at=when)
-        for hook in AFTER_CLOSE:
+        # settings.PERIOD_HOOKS["after_close"]: consequences, then objections marked applied.
+        for hook in _hooks("after_close"):
             hook(locked, spec, acting_user)
         closed_at = timezone.now()
         new_status = PeriodStatus.POSTED if previous == PeriodStatus.POSTED else PeriodStatus.CLOSED
@@ -249,6 +263,7 @@ def membership_resolve(*, subject, list_code: str, acting_user, scheme=None) -> 
     transaction, so an acceptance and the resolution it causes commit together. Returns how many
     listings were resolved.
     """
+    ensure(acting_user, "outcome.manage", subject)
     with transaction.atomic():
         rows = ListMembership.objects.filter(
             subject=subject, list_code=list_code, resolved_at__isnull=True
@@ -275,9 +290,10 @@ def membership_resolve(*, subject, list_code: str, acting_user, scheme=None) -> 
 
 def period_rebind(*, period: Period, version: SchemeVersion, acting_user) -> Period:
     """Re-score an open or closed period under another version of its scheme (asked for, audited)."""
+    ensure(acting_user, "period.close", period)
     if version.scheme_id != period.scheme_id:
         raise KaopingError(_("That version belongs to another scheme."))
-    with transaction.atomic(durable=True):
+    with transaction.atomic():
         locked = Period.objects.select_for_update().get(pk=period.pk)
         if locked.status not in (PeriodStatus.OPEN, PeriodStatus.CLOSED):
             raise KaopingError(
@@ -312,7 +328,7 @@ def _transition(
     *, period: Period, action: str, to: str, acting_user, changes: dict, reason: str = ""
 ) -> Period:
     """Move `period` by `action` with a conditional update; 0 rows means someone got there first."""
-    with transaction.atomic(durable=True):
+    with transaction.atomic():
         locked = (
             Period.objects.select_for_update().select_related("scheme__region").get(pk=period.pk)
         )
@@ -330,6 +346,12 @@ def _transition(
         )
         if not updated:
             raise KaopingError(_("The period changed while you were working; try again."))
+        # The ledger refuses entries dated inside a final period by a seal of its own.
+        seal = f"period:{locked.label}"
+        if to == PeriodStatus.FINAL:
+            ledger_seal(scheme=locked.scheme, start=locked.start, end=locked.end, reason=seal)
+        elif locked.status == PeriodStatus.FINAL:
+            ledger_unseal(scheme=locked.scheme, reason=seal)
         pagecache.changed("period", locked.pk)
         audit_record(
             actor=acting_user,
@@ -345,6 +367,7 @@ def _transition(
 
 def period_post(*, period: Period, acting_user) -> Period:
     """Publish a closed period (公示): objections are taken until the window ends."""
+    ensure(acting_user, "period.close", period)
     now = timezone.now()
     days = period.version.spec().posting.window_days
     return _transition(
@@ -358,13 +381,14 @@ def period_post(*, period: Period, acting_user) -> Period:
 
 def period_finalise(*, period: Period, acting_user, now=None) -> Period:
     """Lock a posted period once its objection window has ended and nothing blocks it."""
+    ensure(acting_user, "period.close", period)
     now = now or timezone.now()
     if period.objection_deadline and now < period.objection_deadline:
         raise KaopingError(
             _("Objections are taken until %(deadline)s; finalise after that.")
             % {"deadline": timezone.localtime(period.objection_deadline).strftime("%Y-%m-%d %H:%M")}
         )
-    for blocker in FINALISE_BLOCKERS:
+    for blocker in _hooks("finalise_blockers"):
         message = blocker(period)
         if message:
             raise KaopingError(message)
@@ -379,6 +403,7 @@ def period_finalise(*, period: Period, acting_user, now=None) -> Period:
 
 def period_reopen(*, period: Period, reason: str, acting_user) -> Period:
     """Reopen a closed, posted or final period; a county admin's decision, with a reason."""
+    ensure(acting_user, "period.close", period)
     if not reason.strip():
         raise KaopingError({"reason": _("Say why the period is reopened.")})
     return _transition(
@@ -391,15 +416,63 @@ def period_reopen(*, period: Period, reason: str, acting_user) -> Period:
     )
 
 
-def periods_finalise_due(*, acting_user=None, now=None) -> list[Period]:
+def periods_finalise_due(*, acting_user, now=None) -> list[Period]:
     """Finalise every posted period whose window has ended and nothing blocks (a daily job)."""
     now = now or timezone.now()
+    due = Period.objects.filter(status=PeriodStatus.POSTED, objection_deadline__lte=now)
+    ensure(acting_user, "period.close", due)
     done = []
-    for period in Period.objects.filter(
-        status=PeriodStatus.POSTED, objection_deadline__lte=now
-    ).select_related("version"):
+    for period in due.select_related("version"):
         try:
             done.append(period_finalise(period=period, acting_user=acting_user, now=now))
         except KaopingError:
             continue  # an open objection holds it; the next run tries again
     return done
+
+
+def metrics_report(*, period: Period, values: list[tuple], acting_user) -> int:
+    """Store reported metric values (subject, metric, value) for a period; replaces earlier ones.
+
+    Only metric names the period's scheme uses, and not the ones the close computes itself; only
+    for subjects the actor records for.
+    """
+    subjects = Subject.objects.filter(pk__in={subject.pk for subject, _m, _v in values})
+    ensure(acting_user, "entry.record", subjects)
+    used = set(
+        SchemeNode.objects.filter(version=period.version)
+        .exclude(metric="")
+        .values_list("metric", flat=True)
+    )
+    if period.status in (PeriodStatus.POSTED, PeriodStatus.FINAL):
+        raise KaopingError(
+            _("%(period)s is already posted; its figures can no longer change.")
+            % {"period": period.label}
+        )
+    problems = []
+    for index, (subject, metric, value) in enumerate(values, start=1):
+        if metric not in used or metric in COMPUTED:
+            problems.append(
+                RowError(
+                    index,
+                    "metric",
+                    _("“%(m)s” is not a reported metric of this scheme.") % {"m": metric},
+                )
+            )
+        elif subject.kind != period.scheme.subject_kind:
+            problems.append(
+                RowError(index, "subject_id", _("This scheme scores another kind of subject."))
+            )
+        elif (Decimal(value) * 10000) != (Decimal(value) * 10000).to_integral_value():
+            problems.append(RowError(index, "value", _("At most 4 decimal places.")))
+    if problems:
+        raise ImportFailed(problems)
+    with transaction.atomic():
+        metric_values_put(scheme=period.scheme, period_label=period.label, values=values)
+        audit_record(
+            actor=acting_user,
+            action="ledger.metrics.reported",
+            obj=period,
+            region_code=period.scheme.region.code,
+            after={"count": len(values), "metrics": sorted({m for _s, m, _v in values})},
+        )
+    return len(values)

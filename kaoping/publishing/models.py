@@ -3,8 +3,8 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
+from kaoping.accounts.scoping import ScopedQuerySet
 from kaoping.core.fields import RegionCodeField
-from kaoping.core.scoping import ScopedQuerySet
 
 
 class ObjectionStatus(models.TextChoices):

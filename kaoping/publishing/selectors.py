@@ -9,7 +9,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from django.db.models import Count
+from django.db.models import Count, QuerySet
 from django.http import Http404
 from django.utils.translation import gettext as _
 
@@ -461,3 +461,17 @@ def export_sheets(
             )
         )
     return sheets
+
+
+def objection_list(
+    *, user, action: str = "objection.view", status: str | None = None, period_id: int | None = None
+) -> QuerySet[Objection]:
+    """The objections `user` may see, newest first (of one status and one period if given)."""
+    rows = Objection.objects.for_user(user, action).select_related(
+        "period__scheme", "subject__region"
+    )
+    if status is not None:
+        rows = rows.filter(status=status)
+    if period_id is not None:
+        rows = rows.filter(period_id=period_id)
+    return rows.order_by("-created_at", "-id")

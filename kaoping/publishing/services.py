@@ -1,15 +1,15 @@
 """Writes of the posting (公示): objections filed by the public and the decisions on them.
 
 Transaction boundaries of an upheld objection. The decision and its ledger corrections are one
-durable transaction: the objection moves submitted → upheld with a conditional update in the
-same transaction that inserts the reversing and correcting entries, so an upheld objection never
-exists without its correction, nor a correction without its decision. The ledger's own building
-blocks are used for that (`Recorder` checks, flags and chains a correction; `reversal_of` and
-`chain_link` make a reversal), because `entry_record`/`entry_reverse` each open a durable
-transaction of their own and cannot be nested. Re-closing the period is a second durable
-transaction (`period_close`, the only writer of results). If it fails, the decision stands and
-the objection shows "not yet applied" with a button to close again; the AFTER_CLOSE hook below
-marks an upheld objection applied in whichever close first includes its corrections.
+transaction: the objection moves submitted → upheld with a conditional update in the same
+transaction that inserts the reversing and correcting entries, so an upheld objection never
+exists without its correction, nor a correction without its decision. The corrections go in
+through the ledger's one write (`entries_write`: a `Recorder` checks and flags a correction,
+`reversal_of` makes a reversal). Re-closing the period comes after it, in a transaction (or,
+inside the caller's, a savepoint) of its own (`period_close`, the only writer of results). If it
+fails, the decision stands and the objection shows "not yet applied" with a button to close
+again; the after-close hook below (listed in settings.PERIOD_HOOKS) marks an upheld objection
+applied in whichever close first includes its corrections.
 """
 
 import hashlib
@@ -20,23 +20,21 @@ from datetime import date
 
 from django.conf import settings
 from django.core.cache import cache
-from django.core.exceptions import PermissionDenied
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
+from kaoping.accounts.scoping import ensure
 from kaoping.core import pagecache
 from kaoping.core.audit import audit_record
 from kaoping.core.errors import KaopingError
-from kaoping.ledger.chain import chain_link
 from kaoping.ledger.models import Entry, EntrySource, EntryStatus
-from kaoping.ledger.services import EntryDraft, Recorder, reversal_of
-from kaoping.ledger.signals import announce_approved
+from kaoping.ledger.services import EntryDraft, Recorder, entries_write, reversal_of
 from kaoping.people.models import Subject
-from kaoping.periods.calendar import CADENCE_MONTHS
 from kaoping.periods.models import Period, PeriodStatus, Result
 from kaoping.periods.services import period_close
+from kaoping.schemes.calendar import CADENCE_MONTHS
 
 from .models import Objection, ObjectionStatus
 
@@ -115,7 +113,7 @@ def objection_file(
             _("Too many objections have been sent from here; please try again in an hour.")
         )
     region_code = subject.region.code if subject is not None else period.scheme.region.code
-    with transaction.atomic(durable=True):
+    with transaction.atomic():
         objection = Objection.objects.create(
             period=period,
             subject=subject,
@@ -231,17 +229,12 @@ def objection_decide(
     closes the period again so the posting shows the corrected results (see the module text for
     the transaction boundaries). A dismissal changes nothing but the objection.
     """
+    ensure(acting_user, "objection.decide", objection)
     if decision not in TRANSITIONS:
         raise KaopingError({"decision": _("Choose to uphold or to dismiss the objection.")})
     text = text.strip()
     if not text:
         raise KaopingError({"text": _("Write the decision; it is shown on the public page.")})
-    if (
-        not Objection.objects.for_user(acting_user, "objection.decide")
-        .filter(pk=objection.pk)
-        .exists()
-    ):
-        raise PermissionDenied
     before, after = TRANSITIONS[decision]
     objection = Objection.objects.select_related("period__scheme__region", "period__version").get(
         pk=objection.pk
@@ -273,13 +266,13 @@ def objection_decide(
     reversals = [reversal_of(e, reason=note, acting_user=acting_user) for e in to_reverse]
     period = objection.period
     try:
-        with transaction.atomic(durable=True):
-            if reversals:
-                chain_link(reversals)
-                Entry.objects.bulk_create(reversals)
-                announce_approved([r.pk for r in reversals])
-            if recorded:
-                recorder.save(recorded)
+        with transaction.atomic():
+            # Corrections go in through the ledger's one write, as any entry does.
+            context = {"objection": objection.pk}
+            entries_write(entries=reversals, acting_user=acting_user, context=context)
+            entries_write(
+                entries=recorded, acting_user=acting_user, recorder=recorder, context=context
+            )
             changed = Objection.objects.filter(pk=objection.pk, status=before).update(
                 status=after,
                 decision=text[:2000],
@@ -293,31 +286,6 @@ def objection_decide(
             )
             if not changed:
                 raise KaopingError(_("This objection has already been decided."))
-            for original, reversal in zip(to_reverse, reversals, strict=True):
-                audit_record(
-                    actor=acting_user,
-                    action="ledger.entry.reversed",
-                    obj=original,
-                    region_code=original.subject.region.code,
-                    after={"reversal": reversal.pk, "reason": note, "objection": objection.pk},
-                )
-            for entry in recorded:
-                audit_record(
-                    actor=acting_user,
-                    action="ledger.entry.recorded",
-                    obj=entry,
-                    region_code=entry.subject.region.code,
-                    after={
-                        "item": entry.item_code,
-                        "quantity": str(entry.quantity),
-                        "label": entry.label,
-                        "points": str(entry.points),
-                        "date": entry.occurred_on.isoformat(),
-                        "status": entry.status,
-                        "source": entry.source,
-                        "objection": objection.pk,
-                    },
-                )
             audit_record(
                 actor=acting_user,
                 action=f"publishing.objection.{after}",
@@ -378,12 +346,7 @@ def _reclose(period: Period, days: list[date], acting_user) -> None:
 
 def objection_reclose(*, objection: Objection, acting_user) -> Objection:
     """Close the period of an upheld objection again (after a close that failed)."""
-    if (
-        not Objection.objects.for_user(acting_user, "objection.decide")
-        .filter(pk=objection.pk)
-        .exists()
-    ):
-        raise PermissionDenied
+    ensure(acting_user, "objection.decide", objection)
     objection = Objection.objects.select_related("period__scheme").get(pk=objection.pk)
     if objection.status != ObjectionStatus.UPHELD:
         raise KaopingError(_("Only an upheld objection corrects the results."))
@@ -395,14 +358,14 @@ def objection_reclose(*, objection: Objection, acting_user) -> Objection:
 
 
 def objections_mark_applied(period: Period, spec, acting_user) -> None:
-    """AFTER_CLOSE hook: upheld objections whose corrections this close includes are applied."""
+    """After-close hook (settings.PERIOD_HOOKS): upheld objections whose corrections this close includes are applied."""
     Objection.objects.filter(
         period=period, status=ObjectionStatus.UPHELD, applied_at__isnull=True
     ).update(applied_at=timezone.now())
 
 
 def objections_block_finalise(period: Period) -> str | None:
-    """FINALISE_BLOCKERS hook: a period with undecided objections cannot be finalised."""
+    """Finalise blocker (settings.PERIOD_HOOKS): a period with undecided objections cannot be finalised."""
     pending = Objection.objects.filter(period=period, status=ObjectionStatus.SUBMITTED).count()
     if not pending:
         return None

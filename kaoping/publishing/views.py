@@ -20,14 +20,16 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from kaoping.accounts.permissions import user_can
+from kaoping.accounts.scoping import get_scoped_or_404
 from kaoping.core.errors import KaopingError
 from kaoping.core.privacy import mask_name
-from kaoping.core.scoping import get_scoped_or_404
+from kaoping.core.views import form_submit
 from kaoping.ledger.models import Entry, EntryStatus
 from kaoping.ledger.selectors import annotate_item_names
 from kaoping.ledger.services import EntryDraft, scorable_items, subject_variant
 from kaoping.periods.models import ListMembership, Period, PeriodStatus, Result
 
+from . import selectors
 from .exports import xlsx_response
 from .forms import DecisionForm
 from .models import Objection, ObjectionStatus
@@ -53,18 +55,15 @@ def _can_decide(user, objection: Objection) -> bool:
 def objection_list(request):
     user = request.user
     _require_viewer(user)
-    rows = Objection.objects.for_user(user, VIEW_ACTION).select_related(
-        "period__scheme", "subject__region"
-    )
     status = request.GET.get("status", ObjectionStatus.SUBMITTED)
-    if status in ObjectionStatus.values:
-        rows = rows.filter(status=status)
     period_id = request.GET.get("period", "")
-    if period_id.isdigit():
-        rows = rows.filter(period_id=int(period_id))
-    page = Paginator(rows.order_by("-created_at", "-id"), PAGE_SIZE).get_page(
-        request.GET.get("page")
+    rows = selectors.objection_list(
+        user=user,
+        action=VIEW_ACTION,
+        status=status if status in ObjectionStatus.values else None,
+        period_id=int(period_id) if period_id.isdigit() else None,
     )
+    page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
     decider = user_can(user, DECIDE_ACTION)
     for objection in page:
         objection.shown_name = objection.name if decider else mask_name(objection.name)
@@ -169,21 +168,21 @@ def objection_detail(request, pk: int):
             labels=labels,
             initial={"occurred_on": _correction_day(objection.period), "quantity": 1},
         )
-        if request.method == "POST" and form.is_valid():
-            data = form.cleaned_data
-            corrections = []
-            if data["decision"] == "uphold" and data["item_code"] and subject is not None:
-                corrections.append(
-                    EntryDraft(
-                        subject=subject,
-                        item_code=data["item_code"],
-                        occurred_on=data["occurred_on"] or _correction_day(objection.period),
-                        quantity=data["quantity"] or 1,
-                        label=data["label"],
+        if request.method == "POST":
+
+            def decide(data):
+                corrections = []
+                if data["decision"] == "uphold" and data["item_code"] and subject is not None:
+                    corrections.append(
+                        EntryDraft(
+                            subject=subject,
+                            item_code=data["item_code"],
+                            occurred_on=data["occurred_on"] or _correction_day(objection.period),
+                            quantity=data["quantity"] or 1,
+                            label=data["label"],
+                        )
                     )
-                )
-            try:
-                outcome = objection_decide(
+                return objection_decide(
                     objection=objection,
                     decision=data["decision"],
                     text=data["text"],
@@ -191,26 +190,25 @@ def objection_detail(request, pk: int):
                     reverse_entry_ids=[int(i) for i in data["reverse"]],
                     corrections=corrections,
                 )
-            except KaopingError as exc:
-                if hasattr(exc, "error_dict"):
-                    for field, errors in exc.message_dict.items():
-                        form.add_error(field if field in form.fields else None, errors)
-                else:
-                    form.add_error(None, exc.messages)
-            else:
+
+            def said(outcome):
                 if outcome.close_problem:
-                    messages.warning(
-                        request,
-                        _("Decided, but the period could not be closed again: %(problem)s")
-                        % {"problem": outcome.close_problem},
-                    )
-                elif outcome.objection.status == ObjectionStatus.UPHELD:
-                    messages.success(
-                        request, _("Upheld; the corrected results are on the public page.")
-                    )
-                else:
-                    messages.success(request, _("Dismissed."))
-                return HttpResponseRedirect(reverse("portal:objection_detail", args=[pk]))
+                    return messages.WARNING, _(
+                        "Decided, but the period could not be closed again: %(problem)s"
+                    ) % {"problem": outcome.close_problem}
+                if outcome.objection.status == ObjectionStatus.UPHELD:
+                    return _("Upheld; the corrected results are on the public page.")
+                return _("Dismissed.")
+
+            done = form_submit(
+                request,
+                form,
+                decide,
+                redirect_to=reverse("portal:objection_detail", args=[pk]),
+                message=said,
+            )
+            if done:
+                return done
     objection.shown_name = objection.name if can_decide else mask_name(objection.name)
     objection.shown_contact = objection.contact if can_decide else mask_contact(objection.contact)
     corrected = []

@@ -61,10 +61,3 @@ def parse_official_code(raw: str) -> ParsedCode:
 def official_code(code: str) -> str:
     """The 12-digit official form of a significant code (grids keep their 15 digits)."""
     return code if len(code) > OFFICIAL_LENGTH else code.ljust(OFFICIAL_LENGTH, "0")
-
-
-def level_of(code: str) -> str:
-    for level, digits in LEVEL_DIGITS.items():
-        if len(code) == digits:
-            return level
-    raise ValueError(code)

@@ -1,8 +1,8 @@
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from kaoping.accounts.scoping import ScopedQuerySet
 from kaoping.core.fields import RegionCodeField
-from kaoping.core.scoping import ScopedQuerySet
 
 from .codes import official_code
 
@@ -56,10 +56,6 @@ class Region(models.Model):
     @property
     def official_code(self) -> str:
         return official_code(self.code)
-
-    @property
-    def is_community(self) -> bool:
-        return self.level == Level.VILLAGE and self.kind == "社区"
 
 
 class VillageGroup(models.Model):

@@ -1,12 +1,13 @@
 from django.db import transaction
 from django.utils.translation import gettext as _
 
+from kaoping.accounts.scoping import is_unrestricted, restrict
 from kaoping.core.audit import audit_record
 from kaoping.core.errors import ImportFailed, RowError
 from kaoping.core.pinyin import initials
 from kaoping.core.tabular import rows_with_header
 
-from .codes import LEVEL_ORDER, ParsedCode, official_code, parse_official_code
+from .codes import LEVEL_DIGITS, LEVEL_ORDER, ParsedCode, official_code, parse_official_code
 from .models import Level, Region
 
 REGION_COLUMNS = {
@@ -39,7 +40,7 @@ def regions_import(*, rows: list[tuple[int, str, str]], acting_user) -> dict:
 
     Existing codes are renamed when the name changed, so importing the same file twice changes
     nothing. Returns counts {"created", "renamed", "unchanged"}. Raises ImportFailed naming every
-    bad row and field; nothing is written then.
+    bad row and field, among them every row outside the actor's area; nothing is written then.
     """
     errors: list[RowError] = []
     parsed: dict[str, tuple[int, ParsedCode, str]] = {}  # significant code → (row, code, name)
@@ -61,6 +62,7 @@ def regions_import(*, rows: list[tuple[int, str, str]], acting_user) -> dict:
             errors.append(RowError(number, _("code"), message))
             continue
         parsed[code.code] = (number, code, name)
+    errors += _outside_area(parsed, acting_user)
 
     parent_codes = {code.parent_code for _n, code, _m in parsed.values() if code.parent_code}
     known = set(
@@ -81,7 +83,7 @@ def regions_import(*, rows: list[tuple[int, str, str]], acting_user) -> dict:
     ordered = sorted(
         parsed.values(), key=lambda item: (LEVEL_ORDER.index(item[1].level), item[1].code)
     )
-    with transaction.atomic(durable=True):
+    with transaction.atomic():
         regions = {r.code: r for r in Region.objects.filter(code__in=parent_codes | set(parsed))}
         for _number, code, name in ordered:
             region = regions.get(code.code)
@@ -121,3 +123,29 @@ def regions_import(*, rows: list[tuple[int, str, str]], acting_user) -> dict:
             object_repr=_("division list import"),
         )
     return counts
+
+
+def _outside_area(parsed: dict[str, tuple[int, ParsedCode, str]], acting_user) -> list[RowError]:
+    """A row error for every row the actor may not change (region.change, through `restrict`).
+
+    A row lies in the region it names when that exists, else in its nearest existing ancestor:
+    a new village under a township of the actor's is theirs to add. A row above every existing
+    region lies in nobody's area (see `is_unrestricted`).
+    """
+    prefixes = {
+        code.code: [code.code[:n] for n in sorted(LEVEL_DIGITS.values()) if n <= len(code.code)]
+        for _n, code, _m in parsed.values()
+    }
+    existing = Region.objects.filter(code__in={p for chain in prefixes.values() for p in chain})
+    known = set(existing.values_list("code", flat=True))
+    allowed = set(restrict(existing, acting_user, "region.change").values_list("code", flat=True))
+    errors = []
+    for number, code, _name in parsed.values():
+        within = next((p for p in reversed(prefixes[code.code]) if p in known), None)
+        if within in allowed or (within is None and is_unrestricted(acting_user)):
+            continue
+        message = _("%(c)s lies outside your area; you may not change it.") % {
+            "c": official_code(code.code)
+        }
+        errors.append(RowError(number, _("code"), message))
+    return errors

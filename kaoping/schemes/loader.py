@@ -19,6 +19,7 @@ from yaml.constructor import SafeConstructor
 from yaml.nodes import MappingNode, ScalarNode, SequenceNode
 from yaml.nodes import Node as YamlNode
 
+from kaoping.schemes.checks import Finding, check_scheme, path_text, suggest_key
 from kaoping.schemes.spec import (
     CHILD_TAGS,
     DEFER_CHECKS,
@@ -27,7 +28,6 @@ from kaoping.schemes.spec import (
     Band,
     Consequences,
     Defaults,
-    Finding,
     Grade,
     MetricItem,
     Node,
@@ -44,9 +44,6 @@ from kaoping.schemes.spec import (
     VariantItem,
     VariantNode,
     _ItemBase,
-    check_scheme,
-    path_text,
-    suggest_key,
 )
 
 __all__ = [

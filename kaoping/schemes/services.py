@@ -7,6 +7,7 @@ from pathlib import Path
 from django.db import transaction
 from django.utils.translation import gettext as _
 
+from kaoping.accounts.scoping import ensure
 from kaoping.core.audit import audit_record
 from kaoping.core.errors import KaopingError
 from kaoping.people.services import subjects_sync
@@ -22,6 +23,7 @@ from .models import (
     SchemeNode,
     SchemeVersion,
 )
+from .scoring import clamp, item_limits
 from .spec import FlatNode, SchemeSpec
 
 
@@ -38,14 +40,6 @@ def scaled(value: Decimal | None, scale: int, *, what: str) -> int | None:
     return int(result)
 
 
-def _clamp(value: int, lo: int | None, hi: int | None) -> int:
-    if hi is not None and value > hi:
-        value = hi
-    if lo is not None and value < lo:
-        value = lo
-    return value
-
-
 def _node_rows(
     version: SchemeVersion, variant: str, rows: list[FlatNode]
 ) -> tuple[list, list, list]:
@@ -57,10 +51,7 @@ def _node_rows(
         cap = scaled(row.cap, scale, what=what)
         maximum = scaled(row.max, scale, what=what)
         floor = scaled(row.floor, scale, what=what)
-        lo, hi = floor, maximum
-        if row.is_item and cap is not None:
-            lo = -cap if lo is None else max(lo, -cap)
-            hi = cap if hi is None else min(hi, cap)
+        lo, hi = item_limits(cap, floor, maximum)  # a group has no cap: its floor and max
         node = SchemeNode(
             version=version,
             variant=variant,
@@ -118,9 +109,9 @@ def _node_rows(
     # Empty values bottom-up: an item is clamp(0); a group clamp(base + Σ children's empty).
     for node in sorted(nodes, key=lambda n: -n.depth):
         if node.is_item:
-            node.empty_value = _clamp(0, node.lo, node.hi)
+            node.empty_value = clamp(0, node.lo, node.hi)
         else:
-            node.empty_value = _clamp(node.base + node.children_empty, node.lo, node.hi)
+            node.empty_value = clamp(node.base + node.children_empty, node.lo, node.hi)
         if node.parent_code is not None:
             by_code[node.parent_code].children_empty += node.empty_value
     return nodes, levels, bands
@@ -154,12 +145,16 @@ def scheme_load(*, text: str, filename: str, region, acting_user) -> tuple[Schem
     """Store a scheme file as a new version. Returns (version, created).
 
     Loading the same file again is a no-op; a changed file must carry a higher version number,
-    so that periods scored with an older version keep meaning what they meant.
+    so that periods scored with an older version keep meaning what they meant. The actor manages
+    schemes of `region` (and, for a new version, of the region the scheme was loaded for).
     """
+    ensure(acting_user, "scheme.manage", region)
     spec = load_scheme_text(text, filename=filename)  # raises SchemeError naming file and line
     digest = hashlib.sha256(text.encode()).hexdigest()
-    with transaction.atomic(durable=True):
+    with transaction.atomic():
         scheme = Scheme.objects.select_for_update().filter(code=spec.code).first()
+        if scheme is not None:
+            ensure(acting_user, "scheme.manage", scheme.region)
         if scheme is None:
             scheme = Scheme.objects.create(
                 code=spec.code,

@@ -1,21 +1,21 @@
 """Typed scheme definitions (考评方案): the rules one county writes for one mechanism.
 
 A scheme file (YAML, see docs/schemes.md) is parsed into these frozen pydantic models. The
-models check shape (unknown keys are errors, numbers are Decimal); `check_scheme` checks
+models check shape (unknown keys are errors, numbers are Decimal); `checks.check_scheme` checks
 meaning (unique codes, bounds, sections, grades, variants, roll-ups) and reports every problem
-with the data path of the offending key, which the loader turns into a file line.
+with the data path of the offending key, which the loader turns into a file line. What a
+subject scores under the rules is `scoring`'s business; this module is the format and its
+structure (walking, finding, flattening, variants).
 
 Everything numeric is Decimal: scores are money-like (they buy goods in the points store and
 decide who is interviewed), so binary floats are never allowed anywhere near them.
 """
 
-import difflib
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 from enum import StrEnum
-from fractions import Fraction
 from typing import Annotated, Any, ClassVar, Literal
 
 from pydantic import (
@@ -53,6 +53,16 @@ MetricName = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]*$", max_
 Owner = Annotated[str, StringConstraints(pattern=r"^\S+$", max_length=100)]
 Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
 Label = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=32)]
+
+
+def number_text(value: Decimal) -> str:
+    """A number as a county writes it: no trailing zeros, ∞ for Infinity."""
+    if value == INF:
+        return "∞"
+    if value == -INF:
+        return "-∞"
+    text = format(value, "f")
+    return text.rstrip("0").rstrip(".") if "." in text else text
 
 
 class SubjectKind(StrEnum):
@@ -188,8 +198,8 @@ class _Bounded(_Model):
     def describe(self) -> str:
         lo, lo_in = self.lower()
         hi, hi_in = self.upper()
-        left = "(-∞" if lo == -INF else ("[" if lo_in else "(") + _fmt(lo)
-        right = "+∞)" if hi == INF else _fmt(hi) + ("]" if hi_in else ")")
+        left = "(-∞" if lo == -INF else ("[" if lo_in else "(") + number_text(lo)
+        right = "+∞)" if hi == INF else number_text(hi) + ("]" if hi_in else ")")
         return f"{left}, {right}"
 
 
@@ -663,28 +673,6 @@ class FlatNode:
 
 
 @dataclass(frozen=True, slots=True)
-class Evaluation:
-    """Reference result of `SchemeSpec.evaluate`: what the period close must reproduce."""
-
-    total: Decimal
-    values: dict[str, Decimal]  # every code (root included) → value before veto effects
-    grade: Grade | None
-    vetoes: tuple[str, ...]  # codes of the veto items that fired
-    zeroed: bool
-    barred: bool
-
-
-@dataclass(frozen=True, slots=True)
-class Finding:
-    """A problem found by `check_scheme`, located by the data path of the offending key."""
-
-    path: tuple[str | int, ...]
-    message: str
-    warning: bool = False
-    related: tuple[str | int, ...] | None = None  # e.g. where a duplicate code was first used
-
-
-@dataclass(frozen=True, slots=True)
 class SchemeProblem:
     """One problem in a scheme file; str() is `file:line: path (code name): message`."""
 
@@ -748,6 +736,10 @@ class SchemeSpec(_Model):
     def _check_meaning(self, info: ValidationInfo) -> "SchemeSpec":
         if info.context and info.context.get(DEFER_CHECKS):
             return self
+        # `checks` and `scoring` are built on this module; importing them here, when a spec is
+        # validated or summed up, keeps the import graph one-way.
+        from .checks import check_scheme, render_finding
+
         errors = [f for f in check_scheme(self) if not f.warning]
         if errors:
             raise ValueError("; ".join(render_finding(self, f) for f in errors))
@@ -836,11 +828,13 @@ class SchemeSpec(_Model):
         if variant not in self.variants:
             known = ", ".join(self.variants) or "none"
             raise ValueError(f"unknown variant {variant!r} of scheme {self.code} (known: {known})")
-        return _apply_variant(self.root, self.variants[variant])
+        return apply_variant(self.root, self.variants[variant])
 
     def bounds(self, variant: str | None = None) -> tuple[Decimal, Decimal]:
         """(lowest, highest) reachable total; ±Infinity when unbounded."""
-        return _bounds(self.effective_root(variant), Section.NORMAL)
+        from .scoring import value_range
+
+        return value_range(self.effective_root(variant))
 
     def max_total(self, variant: str | None = None) -> Decimal | None:
         high = self.bounds(variant)[1]
@@ -859,6 +853,8 @@ class SchemeSpec(_Model):
                 items += 1
         warnings = self._warnings
         if warnings is None:
+            from .checks import check_scheme, render_finding
+
             warnings = [render_finding(self, f) for f in check_scheme(self) if f.warning]
         return {
             "code": self.code,
@@ -874,109 +870,9 @@ class SchemeSpec(_Model):
             "warnings": list(warnings),
         }
 
-    def evaluate(self, inputs: Mapping[str, Any], *, variant: str | None = None) -> Evaluation:
-        """Score one subject for one period from per-item inputs (reference implementation).
-
-        inputs per item code: count/quantity → net quantity (Decimal), rating → the level
-        labels given in the period, metric → the metric value (None: not available),
-        veto → True when it fired. Missing items score 0.
-        """
-        values: dict[str, Decimal] = {}
-        fired: list[VetoItem] = []
-
-        def visit(element: Node | Item, section: Section) -> Decimal:
-            if isinstance(element, Node):
-                section = element.section or section
-                total = element.base + sum(
-                    (visit(child, section) for child in element.children), ZERO
-                )
-                value = _clamp(total, element.floor, element.max)
-            elif isinstance(element, VetoItem):
-                if inputs.get(element.code):
-                    fired.append(element)
-                value = ZERO
-            else:
-                value = self.quantize(_item_value(element, inputs.get(element.code)))
-            values[element.code] = value
-            return value
-
-        total = visit(self.effective_root(variant), Section.NORMAL)
-        zeroed = any(v.effect is VetoEffect.ZERO for v in fired)
-        if zeroed:
-            total = ZERO
-        barred = any(v.effect is VetoEffect.BAR for v in fired)
-        grade = self.grade_for(total, cadence=self.cadence)
-        if barred and grade is not None and grade.honour:
-            grade = None  # a barred subject is not given an honour, nor demoted to another grade
-        forced = [self.grade(v.grade) for v in fired if v.effect is VetoEffect.GRADE and v.grade]
-        if forced:
-            # Several grade vetoes: the one listed last in `grades` (grades go best first).
-            grade = max(forced, key=self.grades.index)
-        return Evaluation(
-            total=total,
-            values=values,
-            grade=grade,
-            vetoes=tuple(v.code for v in fired),
-            zeroed=zeroed,
-            barred=barred,
-        )
-
-    def rollup_total(
-        self,
-        cadence: Cadence | str,
-        *,
-        results: Mapping[str, Sequence[Decimal]],
-        own: Decimal | None = None,
-        adjustment: Decimal = ZERO,
-    ) -> Decimal:
-        """Reference total of a roll-up period (rules in docs/schemes.md, “汇总”).
-
-        results: the totals of the finer periods inside it, by cadence (e.g. {"month": [...]});
-        own: the total of the tree scored on the roll-up period itself (parts with source self).
-        """
-        rollup = next((r for r in self.rollups if r.cadence == cadence), None)
-        if rollup is None:
-            raise KeyError(f"scheme {self.code} has no {cadence} roll-up")
-        if adjustment and not rollup.adjust:
-            raise ValueError(f"the {cadence} roll-up of {self.code} takes no adjustments")
-
-        # Exact fractions until the one rounding at the end: the mean of twelve months is no
-        # finite decimal, and 0.6 × 17.5 / 12 = 0.875 must round to 0.88, not to the 0.87 of
-        # 0.6 × 1.458333…3 in 28-digit Decimal arithmetic.
-        base = Fraction(self.base)
-
-        def aggregate(how: str, source: str) -> Fraction:
-            values = [Fraction(v) for v in results.get(source, ())]
-            if not values:
-                return Fraction(0) if how != "sum" else base
-            if how == "mean":
-                return sum(values, Fraction(0)) / len(values)
-            # The base is a starting score, not a monthly gift: it counts once per roll-up.
-            return base + sum((v - base for v in values), Fraction(0))
-
-        if rollup.method is RollupMethod.COMPOSITE:
-            total = Fraction(0)
-            for part in rollup.parts:
-                if part.source is PartSource.SELF:
-                    value = Fraction(own) if own is not None else Fraction(0)
-                else:
-                    value = aggregate(part.aggregate.value, part.source.value)
-                total += Fraction(part.weight) * value
-        else:
-            total = aggregate(rollup.method.value, (rollup.source or self.cadence).value)
-        floor = None if self.floor is None else Fraction(self.floor)
-        ceiling = None if self.max is None else Fraction(self.max)
-        clamped = _clamp(total + Fraction(adjustment), floor, ceiling)
-        return self.quantize(_round_half_up(clamped, self.decimals))
-
     def reviewers(self) -> tuple[str, ...]:
         """Roles that approve entries of this scheme (county admins always may)."""
         return (*(self.review.by or DEFAULT_REVIEWERS[self.subject_kind.value]), "county_admin")
-
-    def quantize(self, value: Decimal) -> Decimal:
-        """`value` rounded half up to `decimals` places (and never shown as -0)."""
-        result = value.quantize(Decimal(1).scaleb(-self.decimals), rounding=ROUND_HALF_UP)
-        return result if result else abs(result)
 
 
 # -- flattening and variants --------------------------------------------------------------------
@@ -1051,7 +947,8 @@ def _flat_item(
     )
 
 
-def _apply_variant(root: Node, variant: Variant) -> Node:
+def apply_variant(root: Node, variant: Variant) -> Node:
+    """`root` with `variant`'s overrides applied and its exclusions removed."""
     excluded = set(variant.exclude)
 
     def apply(element: Node | Item) -> Node | Item:
@@ -1068,870 +965,3 @@ def _apply_variant(root: Node, variant: Variant) -> Node:
         return element.model_copy(update=override.model_dump(exclude_none=True))
 
     return apply(root)  # type: ignore[return-value]
-
-
-# -- values and bounds --------------------------------------------------------------------------
-
-
-def _round_half_up(value: Fraction, places: int) -> Decimal:
-    """An exact fraction rounded half away from zero to `places` decimals."""
-    scaled = value * 10**places
-    n = (abs(scaled.numerator) * 2 + scaled.denominator) // (2 * scaled.denominator)
-    return Decimal(n if scaled >= 0 else -n).scaleb(-places)
-
-
-def _clamp(value: Decimal, floor: Decimal | None, ceiling: Decimal | None) -> Decimal:
-    if ceiling is not None and value > ceiling:
-        value = ceiling
-    if floor is not None and value < floor:
-        value = floor
-    return value
-
-
-def _capped(value: Decimal, item: _ScoredItem) -> Decimal:
-    if item.cap is not None:
-        value = max(-item.cap, min(item.cap, value))
-    return _clamp(value, item.floor, item.max)
-
-
-def _item_value(item: Item, given: Any) -> Decimal:
-    if isinstance(item, CountItem | QuantityItem):
-        raw = Decimal(given or 0) * item.points
-    elif isinstance(item, RatingItem):
-        # No rating in the period scores 0, which the item's cap, floor and max then bound like
-        # any other value (docs/schemes.md §7): a rating item with floor 4 is worth 4 unrated.
-        labels = list(given or ())
-        raw = ZERO
-        if labels:
-            # Divided last: then the one inexact step cannot turn an exact tie into a value just
-            # below it, as mean × weight does ((0.85 + 0.5 + 0.4) / 3 × 16.2 is 9.45 → 9.5, but
-            # 0.58333…3 × 16.2 = 9.4499…9 → 9.4).
-            factors = sum((item.levels[label] for label in labels), ZERO)
-            raw = factors * item.weight / len(labels)
-    elif isinstance(item, MetricItem):
-        # No value, or a value in no band, scores 0 — bounded by the item's limits all the same.
-        raw = ZERO
-        if given is not None:
-            raw = next((b.points for b in item.bands if b.contains(Decimal(given))), ZERO)
-    else:
-        return ZERO
-    return _capped(raw, item)
-
-
-def _bounds(element: Node | Item, section: Section) -> tuple[Decimal, Decimal]:
-    """Lowest and highest value an element can take (rules in docs/schemes.md)."""
-    if isinstance(element, Node):
-        section = element.section or section
-        low = high = element.base
-        for child in element.children:
-            child_low, child_high = _bounds(child, section)
-            low += child_low
-            high += child_high
-        return _clamp(low, element.floor, element.max), _clamp(high, element.floor, element.max)
-    if isinstance(element, VetoItem):
-        return ZERO, ZERO
-    if isinstance(element, CountItem | QuantityItem):
-        # The net quantity of a period is ≥ 0 (reversals only cancel earlier entries).
-        low, high = (ZERO, INF) if element.points > 0 else (-INF, ZERO)
-        if element.points == 0:
-            low = high = ZERO
-    elif isinstance(element, RatingItem):
-        low, high = ZERO, max(element.levels.values()) * element.weight
-    else:
-        points = [b.points for b in element.bands]
-        low, high = min(ZERO, *points), max(ZERO, *points)
-    if element.cap is not None:
-        low, high = max(low, -element.cap), min(high, element.cap)
-    return _clamp(low, element.floor, element.max), _clamp(high, element.floor, element.max)
-
-
-# -- checks -------------------------------------------------------------------------------------
-
-_CADENCE_ORDER = [Cadence.MONTH, Cadence.QUARTER, Cadence.HALF_YEAR, Cadence.YEAR]
-
-
-def _fmt(value: Decimal) -> str:
-    if value == INF:
-        return "∞"
-    if value == -INF:
-        return "-∞"
-    text = format(value, "f")
-    return text.rstrip("0").rstrip(".") if "." in text else text
-
-
-def path_text(path: Sequence[str | int]) -> str:
-    """('tree', 2, 'children', 0) → 'tree[2].children[0]'."""
-    out = ""
-    for part in path:
-        if isinstance(part, int):
-            out += f"[{part}]"
-        else:
-            out += f".{part}" if out else str(part)
-    return out
-
-
-def render_finding(spec: SchemeSpec | None, finding: Finding) -> str:
-    """A finding as text without file lines (used when a spec is built from data)."""
-    related = f" (first at {path_text(finding.related)})" if finding.related else ""
-    where = path_text(finding.path)
-    return f"{where}: {finding.message}{related}" if where else finding.message + related
-
-
-def _sign_problem(section: Section, points: Decimal, what: str) -> str | None:
-    if section is Section.BONUS and points < 0:
-        return f"{what} ({_fmt(points)}) must be ≥ 0 in a bonus section"
-    if section is Section.DEDUCTION and points > 0:
-        return f"{what} ({_fmt(points)}) must be ≤ 0 in a deduction section"
-    return None
-
-
-def _check_limits(
-    element: Node | _ScoredItem | VariantItem | VariantNode,
-    path: tuple,
-    findings: list[Finding],
-    *,
-    base: Decimal | None = None,
-    floor: Decimal | None = None,
-    ceiling: Decimal | None = None,
-    cap: Decimal | None = None,
-    blame: tuple | None = None,
-) -> None:
-    """max ≥ base, floor ≤ max, floor ≤ cap, max ≥ −cap (errors) and floor ≤ base (warning) on
-    merged values."""
-    at = blame or path
-    # An item's value is clamped to ±cap and then to [floor, max]: a floor above the cap (or a
-    # max below −cap) would break the cap, whose meaning is |value| ≤ cap. Reject it like
-    # floor > max rather than guess which limit the county meant.
-    if cap is not None and floor is not None and floor > cap:
-        findings.append(
-            Finding((*at, "floor"), f"floor ({_fmt(floor)}) must be ≤ cap ({_fmt(cap)})")
-        )
-    if cap is not None and ceiling is not None and ceiling < -cap:
-        findings.append(
-            Finding((*at, "max"), f"max ({_fmt(ceiling)}) must be ≥ −cap ({_fmt(-cap)})")
-        )
-    if ceiling is not None and base is not None and ceiling < base:
-        findings.append(
-            Finding((*at, "max"), f"max ({_fmt(ceiling)}) must be ≥ base ({_fmt(base)})")
-        )
-    if floor is not None and ceiling is not None and floor > ceiling:
-        findings.append(
-            Finding((*at, "floor"), f"floor ({_fmt(floor)}) must be ≤ max ({_fmt(ceiling)})")
-        )
-    if floor is not None and base is not None and floor > base:
-        findings.append(
-            Finding(
-                (*at, "floor"),
-                f"floor ({_fmt(floor)}) is above base ({_fmt(base)}): the group can never score "
-                "below its floor, so base has no effect",
-                warning=True,
-            )
-        )
-
-
-def _overreach(node: Node, section: Section) -> Decimal | None:
-    """What a normal group's children can reach when that is finite and above its max."""
-    if node.max is None or (node.section or section) is not Section.NORMAL:
-        return None
-    # Bonus sections are exempt: capping a bonus is their purpose, and a parent max that cuts a
-    # bonus child is the usual 加分可抵扣分、总分不超过满分 rule.
-    reach = node.base + sum(
-        (
-            _bounds(child, section)[1]
-            for child in node.children
-            if not (isinstance(child, Node) and child.section is Section.BONUS)
-        ),
-        ZERO,
-    )
-    return reach if INF > reach > node.max else None
-
-
-def _overreaches(root: Node) -> dict[str, tuple[Decimal, Decimal]]:
-    found: dict[str, tuple[Decimal, Decimal]] = {}
-
-    def visit(node: Node, section: Section) -> None:
-        section = node.section or section
-        reach = _overreach(node, section)
-        if reach is not None and node.max is not None:
-            found[node.code] = (reach, node.max)
-        for child in node.children:
-            if isinstance(child, Node):
-                visit(child, section)
-
-    visit(root, Section.NORMAL)
-    return found
-
-
-def _check_item(
-    item: Item, path: tuple, section: Section, grade_codes: set[str], findings: list[Finding]
-) -> None:
-    if isinstance(item, VetoItem):
-        if item.effect is VetoEffect.GRADE:
-            if item.grade is None:
-                findings.append(Finding((*path, "grade"), "grade is required when effect is grade"))
-            elif item.grade not in grade_codes:
-                known = ", ".join(sorted(grade_codes)) or "none defined"
-                findings.append(
-                    Finding((*path, "grade"), f"grade '{item.grade}' is not a grade code ({known})")
-                )
-        elif item.grade is not None:
-            findings.append(
-                Finding(
-                    (*path, "grade"),
-                    f"grade is only used with effect: grade (effect is {item.effect})",
-                )
-            )
-        return
-    _check_limits(item, path, findings, floor=item.floor, ceiling=item.max, cap=item.cap)
-    if isinstance(item, CountItem | QuantityItem):
-        problem = _sign_problem(section, item.points, "points")
-        if problem:
-            findings.append(Finding((*path, "points"), problem))
-    elif isinstance(item, RatingItem) and section is Section.DEDUCTION:
-        findings.append(
-            Finding(
-                (*path, "rule"),
-                "a rating item scores ≥ 0 and cannot sit in a deduction section",
-            )
-        )
-    if isinstance(item, CountItem) and item.from_metric is not None:
-        _check_intervals((item.from_metric,), (*path, "from_metric"), "interval", findings)
-    if isinstance(item, MetricItem):
-        _check_intervals(item.bands, (*path, "bands"), "band", findings)
-        for i, band in enumerate(item.bands):
-            problem = _sign_problem(section, band.points, "points")
-            if problem:
-                findings.append(Finding((*path, "bands", i, "points"), problem))
-
-
-def _check_intervals(
-    intervals: Sequence[_Bounded], path: tuple, what: str, findings: list[Finding]
-) -> None:
-    usable: list[tuple[int, _Bounded]] = []
-    for i, interval in enumerate(intervals):
-        at = (*path, i)
-        ok = True
-        for end in ("min", "max"):
-            flag = f"{end}_inclusive"
-            if getattr(interval, end) is not None and getattr(interval, flag) is None:
-                bound = _fmt(getattr(interval, end))
-                findings.append(
-                    Finding(
-                        (*at, flag),
-                        f"{flag} is required when {end} is given: is {bound} itself in the "
-                        f"{what}? (true = 含 {bound}, false = 不含 {bound}; 以上/以下 alone is "
-                        "ambiguous)",
-                    )
-                )
-                ok = False
-            if getattr(interval, end) is None and getattr(interval, flag) is not None:
-                findings.append(Finding((*at, flag), f"{flag} given without {end}"))
-                ok = False
-        if ok and interval.is_empty():
-            findings.append(Finding(at, f"{what} {interval.describe()} is empty"))
-            ok = False
-        if ok:
-            usable.append((i, interval))
-    for n, (i, a) in enumerate(usable):
-        for j, b in usable[:n]:
-            if a.overlaps(b) and _share_cadence(a, b):
-                other = f"'{b.code}'" if isinstance(b, Grade) else f"{path[-1]}[{j}]"
-                findings.append(
-                    Finding(
-                        (*path, i), f"{what} {a.describe()} overlaps {what} {other} {b.describe()}"
-                    )
-                )
-
-
-def _share_cadence(a: _Bounded, b: _Bounded) -> bool:
-    if not (isinstance(a, Grade) and isinstance(b, Grade)):
-        return True
-    if a.cadences is None or b.cadences is None:
-        return True
-    return bool(set(a.cadences) & set(b.cadences))
-
-
-def check_scheme(spec: SchemeSpec) -> list[Finding]:
-    """Every meaning problem of a structurally valid scheme, errors and warnings."""
-    findings: list[Finding] = []
-    grade_codes = {g.code for g in spec.grades}
-
-    # Codes are unique across groups and items: entries, results and variants refer to them.
-    seen: dict[str, tuple] = {}
-    kinds: dict[str, Node | Item] = {}
-    for path, element, _ in spec.walk():
-        if element.code == ROOT_CODE:
-            findings.append(Finding((*path, "code"), f"code {ROOT_CODE} is reserved for the root"))
-        elif element.code in seen:
-            findings.append(
-                Finding(
-                    (*path, "code"),
-                    f"duplicate code '{element.code}'",
-                    related=seen[element.code],
-                )
-            )
-        else:
-            seen[element.code] = path
-            kinds[element.code] = element
-
-    def visit(node: Node, path: tuple, section: Section) -> None:
-        own = node.section
-        if own is not None and section is not Section.NORMAL and own is not section:
-            findings.append(
-                Finding((*path, "section"), f"section {own} inside a {section} section")
-            )
-        section = own or section
-        _check_limits(node, path, findings, base=node.base, floor=node.floor, ceiling=node.max)
-        reach = _overreach(node, section)
-        if reach is not None:
-            findings.append(
-                Finding(
-                    (*path, "max"),
-                    f"children can reach {_fmt(reach)}, above max {_fmt(node.max)}; "
-                    "the excess is cut",
-                    warning=True,
-                )
-            )
-        for i, child in enumerate(node.children):
-            child_path = (*path, "children", i) if path else ("tree", i)
-            if isinstance(child, Node):
-                visit(child, child_path, section)
-            else:
-                _check_item(child, child_path, section, grade_codes, findings)
-
-    visit(spec.root, (), Section.NORMAL)
-
-    # Grades
-    _check_intervals(spec.grades, ("grades",), "grade", findings)
-    grade_seen: dict[str, int] = {}
-    for i, grade in enumerate(spec.grades):
-        if grade.code in grade_seen:
-            findings.append(
-                Finding(
-                    ("grades", i, "code"),
-                    f"duplicate grade code '{grade.code}'",
-                    related=("grades", grade_seen[grade.code]),
-                )
-            )
-        grade_seen.setdefault(grade.code, i)
-        periods = {spec.cadence} | {r.cadence for r in spec.rollups}
-        for j, cadence in enumerate(grade.cadences or ()):
-            if cadence not in periods:
-                findings.append(
-                    Finding(
-                        ("grades", i, "cadences", j),
-                        f"cadences: the scheme has no {cadence} results "
-                        f"(it has {', '.join(c for c in _CADENCE_ORDER if c in periods)})",
-                    )
-                )
-    high = spec.max_total()
-    if high is not None:
-        for i, grade in enumerate(spec.grades):
-            # Roll-ups that sum periods reach further; only per-period grades are checked.
-            if not grade.applies_to(spec.cadence):
-                continue
-            if grade.min is not None and not grade.contains(high) and grade.lower()[0] >= high:
-                findings.append(
-                    Finding(
-                        ("grades", i, "min"),
-                        f"grade '{grade.code}' starts at {_fmt(grade.min)} but the maximum "
-                        f"total is {_fmt(high)}: no subject can reach it",
-                        warning=True,
-                    )
-                )
-
-    _check_rollups(spec, findings)
-    _check_lists(spec, findings)
-    _check_consequences(spec, findings)
-    _check_variants(spec, kinds, findings)
-    _check_precision(spec, findings)
-    if spec.ranking.within in (RankingScope.TRACK, RankingScope.CLASS) and not spec.variants:
-        findings.append(
-            Finding(
-                ("ranking", "within"),
-                f"ranking within {spec.ranking.within} but the scheme defines no variants: "
-                "subjects are grouped by their track/class as recorded on the subject",
-                warning=True,
-            )
-        )
-    return findings
-
-
-def _check_lists(spec: SchemeSpec, findings: list[Finding]) -> None:
-    codes: dict[str, int] = {}
-    for i, rule in enumerate(spec.ranking.lists):
-        path = ("ranking", "lists", i)
-        if rule.code in codes:
-            findings.append(Finding((*path, "code"), f"duplicate list code '{rule.code}'"))
-        codes[rule.code] = i
-        has_bounds = rule.min is not None or rule.max is not None
-        if rule.kind is ListKind.PROGRESS:
-            if rule.count is None and rule.percent is None:
-                findings.append(Finding(path, "a progress list needs count or percent"))
-        elif rule.count is None and rule.percent is None and not has_bounds:
-            findings.append(Finding(path, "say who is on the list: count, percent, min or max"))
-        if rule.count is not None and rule.percent is not None:
-            findings.append(Finding((*path, "percent"), "give count or percent, not both"))
-        if rule.min is not None and rule.min_inclusive is None:
-            findings.append(
-                Finding(
-                    (*path, "min_inclusive"),
-                    "say whether min itself is on the list (min_inclusive: true/false)",
-                )
-            )
-        if rule.max is not None and rule.max_inclusive is None:
-            findings.append(
-                Finding(
-                    (*path, "max_inclusive"),
-                    "say whether max itself is on the list (max_inclusive: true/false)",
-                )
-            )
-    for i, streak in enumerate(spec.ranking.streaks):
-        if streak.list not in codes:
-            known = ", ".join(codes) or "none defined"
-            findings.append(
-                Finding(
-                    ("ranking", "streaks", i, "list"),
-                    f"unknown list '{streak.list}' (lists: {known})",
-                )
-            )
-        if streak.code in codes:
-            findings.append(
-                Finding(
-                    ("ranking", "streaks", i, "code"), f"code '{streak.code}' is already a list"
-                )
-            )
-    for i, award in enumerate(spec.ranking.awards):
-        for j, name in enumerate(award.from_lists):
-            if name not in codes:
-                findings.append(
-                    Finding(("ranking", "awards", i, "from_lists", j), f"unknown list '{name}'")
-                )
-
-
-def _check_consequences(spec: SchemeSpec, findings: list[Finding]) -> None:
-    """Consequences name lists, grades, awards and cadences the scheme has."""
-    rules = spec.consequences
-    if rules is None:
-        return
-    lists = {rule.code: rule for rule in spec.ranking.lists}
-    streaks = {streak.code for streak in spec.ranking.streaks}
-    awards = {award.code for award in spec.ranking.awards}
-    grades = {grade.code for grade in spec.grades}
-    available = {spec.cadence} | {r.cadence for r in spec.rollups}
-    has = ", ".join(c for c in _CADENCE_ORDER if c in available)
-    places_kind = ("village", "team")
-
-    def known_list(code: str, path: tuple, *, streak_ok: bool = False) -> bool:
-        if code in lists or (streak_ok and code in streaks):
-            return True
-        names = [*lists, *(streaks if streak_ok else ())]
-        known = ", ".join(names) or "none defined under ranking.lists"
-        findings.append(Finding(path, f"unknown list '{code}' (lists: {known})"))
-        return False
-
-    def check_cadences(cadences: Sequence[Cadence] | None, path: tuple) -> None:
-        for i, cadence in enumerate(cadences or ()):
-            if cadence not in available:
-                findings.append(
-                    Finding((*path, i), f"the scheme has no {cadence} results (it has {has})")
-                )
-
-    def villages_only(path: tuple, what: str) -> None:
-        if spec.subject_kind.value not in places_kind:
-            findings.append(
-                Finding(
-                    path,
-                    f"{what} need village or team subjects (this scheme scores "
-                    f"{spec.subject_kind})",
-                )
-            )
-
-    at = ("consequences",)
-    if rules.share is not None:
-        path = (*at, "share")
-        for i, code in enumerate(rules.share.lists):
-            known_list(code, (*path, "lists", i), streak_ok=True)
-        check_cadences(rules.share.cadences, (*path, "cadences"))
-
-    if rules.interviews is not None:
-        path = (*at, "interviews")
-        known_list(rules.interviews.list, (*path, "list"))
-        seen_codes: set[str] = set()
-        claimed: dict[Cadence, str] = {}
-        for i, level in enumerate(rules.interviews.levels):
-            here = (*path, "levels", i)
-            if level.code in seen_codes:
-                findings.append(Finding((*here, "code"), f"duplicate level code '{level.code}'"))
-            seen_codes.add(level.code)
-            check_cadences(level.cadences, (*here, "cadences"))
-            for j, cadence in enumerate(level.cadences):
-                if cadence in claimed:
-                    findings.append(
-                        Finding(
-                            (*here, "cadences", j),
-                            f"{cadence} interviews already start on level '{claimed[cadence]}'",
-                        )
-                    )
-                claimed.setdefault(cadence, level.code)
-        if not claimed:
-            findings.append(
-                Finding(
-                    (*path, "levels"),
-                    "no level says which periods start on it: give a level cadences: [month]…",
-                )
-            )
-        for i, rule in enumerate(rules.interviews.escalate):
-            if rule.within < rule.repeats:
-                findings.append(
-                    Finding(
-                        (*path, "escalate", i, "within"),
-                        f"within ({rule.within}) must be ≥ repeats ({rule.repeats}): "
-                        f"{rule.repeats} listings cannot fit in {rule.within} periods",
-                    )
-                )
-
-    if rules.pledges is not None:
-        path = (*at, "pledges")
-        if known_list(rules.pledges.list, (*path, "list")):
-            rule = lists[rules.pledges.list]
-            carried = (
-                rule.carry_over if rule.carry_over is not None else rule.kind is ListKind.BLACK
-            )
-            if not carried:
-                findings.append(
-                    Finding(
-                        (*path, "list"),
-                        f"list '{rule.code}' is not carried over, so accepting a pledge changes "
-                        "no later list",
-                        warning=True,
-                    )
-                )
-        check_cadences(rules.pledges.cadences, (*path, "cadences"))
-
-    if rules.pairing is not None:
-        path = (*at, "pairing")
-        villages_only(path, "pairings")
-        known_list(rules.pairing.strong_list, (*path, "strong_list"))
-        known_list(rules.pairing.weak_list, (*path, "weak_list"))
-        if rules.pairing.strong_list == rules.pairing.weak_list:
-            findings.append(Finding((*path, "weak_list"), "weak_list must differ from strong_list"))
-        check_cadences(rules.pairing.cadences, (*path, "cadences"))
-
-    if rules.bonus_pool is not None:
-        _check_bonus_pool(rules.bonus_pool, (*at, "bonus_pool"), grades, findings)
-        check_cadences(rules.bonus_pool.cadences, (*at, "bonus_pool", "cadences"))
-
-    if rules.honours is not None:
-        path = (*at, "honours")
-        honour_grades = [g.code for g in spec.grades if g.honour]
-        if rules.honours.grades is None and not honour_grades and not rules.honours.awards:
-            findings.append(
-                Finding(
-                    path,
-                    "no grade is marked honour: true: list the grades (grades: [code…]) or "
-                    "awards that are honours",
-                )
-            )
-        for i, code in enumerate(rules.honours.grades or ()):
-            if code not in grades:
-                known = ", ".join(sorted(grades)) or "none defined"
-                findings.append(
-                    Finding((*path, "grades", i), f"'{code}' is not a grade code ({known})")
-                )
-        for i, code in enumerate(rules.honours.awards):
-            if code not in awards:
-                known = ", ".join(sorted(awards)) or "none defined under ranking.awards"
-                findings.append(Finding((*path, "awards", i), f"unknown award '{code}' ({known})"))
-        check_cadences(rules.honours.cadences, (*path, "cadences"))
-
-    if rules.key_villages is not None:
-        path = (*at, "key_villages")
-        villages_only(path, "key villages")
-        designate, leave = rules.key_villages.designate, rules.key_villages.exit
-        if designate is not None:
-            known_list(designate.list, (*path, "designate", "list"))
-            check_cadences(designate.cadences, (*path, "designate", "cadences"))
-        if leave is not None:
-            if leave.cadence is not None:
-                check_cadences((leave.cadence,), (*path, "exit", "cadence"))
-            for i, code in enumerate(leave.lists or ()):
-                known_list(code, (*path, "exit", "lists", i))
-            if leave.lists is None and designate is None:
-                findings.append(
-                    Finding(
-                        (*path, "exit", "lists"),
-                        "say which lists a key village must stay off (lists: [code…]): "
-                        "there is no designating list",
-                    )
-                )
-
-
-def _check_bonus_pool(
-    pool: "BonusPoolRule", path: tuple, grades: set[str], findings: list[Finding]
-) -> None:
-    if (pool.by_grade is None) == (pool.by_rank is None):
-        findings.append(Finding(path, "give exactly one split: by_grade or by_rank"))
-    if _places(pool.amount) > 2:
-        findings.append(
-            Finding(
-                (*path, "amount"),
-                f"amount {_fmt(pool.amount)} has more than 2 decimal places (yuan and fen)",
-            )
-        )
-    for code, weight in (pool.by_grade or {}).items():
-        if code not in grades:
-            known = ", ".join(sorted(grades)) or "none defined"
-            findings.append(
-                Finding((*path, "by_grade", code), f"'{code}' is not a grade code ({known})")
-            )
-        if _places(weight) > WEIGHT_PLACES:
-            findings.append(
-                Finding(
-                    (*path, "by_grade", code),
-                    f"weight {_fmt(weight)} has more than {WEIGHT_PLACES} decimal places",
-                )
-            )
-    bands = pool.by_rank or ()
-    for i, band in enumerate(bands):
-        here = (*path, "by_rank", i)
-        if band.to_rank < band.from_rank:
-            findings.append(
-                Finding(
-                    (*here, "to_rank"),
-                    f"to_rank ({band.to_rank}) must be ≥ from_rank ({band.from_rank})",
-                )
-            )
-            continue
-        if _places(band.weight) > WEIGHT_PLACES:
-            findings.append(
-                Finding(
-                    (*here, "weight"),
-                    f"weight {_fmt(band.weight)} has more than {WEIGHT_PLACES} decimal places",
-                )
-            )
-        for j, other in enumerate(bands[:i]):
-            if other.from_rank <= band.to_rank and band.from_rank <= other.to_rank:
-                findings.append(
-                    Finding(
-                        here,
-                        f"ranks {band.from_rank}–{band.to_rank} overlap by_rank[{j}] "
-                        f"({other.from_rank}–{other.to_rank})",
-                    )
-                )
-
-
-def _check_rollups(spec: SchemeSpec, findings: list[Finding]) -> None:
-    base_rank = _CADENCE_ORDER.index(spec.cadence)
-    seen: set[Cadence] = set()
-    for i, rollup in enumerate(spec.rollups):
-        path = ("rollups", i)
-        rank = _CADENCE_ORDER.index(rollup.cadence)
-        if rollup.cadence in seen:
-            findings.append(
-                Finding((*path, "cadence"), f"a {rollup.cadence} roll-up is already defined")
-            )
-        seen.add(rollup.cadence)
-        if rank <= base_rank:
-            findings.append(
-                Finding(
-                    (*path, "cadence"),
-                    f"cadence {rollup.cadence} must be coarser than the scheme cadence "
-                    f"{spec.cadence}",
-                )
-            )
-            continue
-
-        if rollup.method is RollupMethod.COMPOSITE:
-            if not rollup.parts:
-                findings.append(Finding((*path, "parts"), "parts is required for method composite"))
-            if rollup.source is not None:
-                findings.append(
-                    Finding(
-                        (*path, "source"), "source is not used by composite (each part has one)"
-                    )
-                )
-            total = ZERO
-            for j, part in enumerate(rollup.parts):
-                at = (*path, "parts", j)
-                total += part.weight
-                if part.source is PartSource.SELF:
-                    if part.aggregate is not PartAggregate.VALUE:
-                        findings.append(
-                            Finding(
-                                (*at, "aggregate"),
-                                f"aggregate must be value for source self (got {part.aggregate})",
-                            )
-                        )
-                else:
-                    _check_source(
-                        spec, rollup, Cadence(part.source.value), (*at, "source"), findings
-                    )
-                    if part.aggregate is PartAggregate.VALUE:
-                        findings.append(
-                            Finding(
-                                (*at, "aggregate"),
-                                f"aggregate must be mean or sum for source {part.source}",
-                            )
-                        )
-            if rollup.parts and total != ONE:
-                findings.append(
-                    Finding(
-                        (*path, "parts"),
-                        f"weights add up to {_fmt(total)}, not 1",
-                        warning=True,
-                    )
-                )
-        else:
-            if rollup.parts:
-                findings.append(
-                    Finding(
-                        (*path, "parts"),
-                        f"parts is only used by composite (method is {rollup.method})",
-                    )
-                )
-            if rollup.source is not None:
-                _check_source(spec, rollup, rollup.source, (*path, "source"), findings)
-
-
-def _check_source(
-    spec: SchemeSpec, rollup: Rollup, source: Cadence, at: tuple, findings: list[Finding]
-) -> None:
-    """A roll-up reads `source` results: they must exist and be finer than the roll-up."""
-    available = {spec.cadence} | {r.cadence for r in spec.rollups}
-    rank = _CADENCE_ORDER.index(source)
-    if not (_CADENCE_ORDER.index(spec.cadence) <= rank < _CADENCE_ORDER.index(rollup.cadence)):
-        findings.append(
-            Finding(
-                at,
-                f"source {source} must be finer than {rollup.cadence} and not finer "
-                f"than the scheme cadence {spec.cadence}",
-            )
-        )
-    elif source not in available:
-        findings.append(Finding(at, f"source {source}: no {source} results (add a roll-up)"))
-
-
-def _check_variants(
-    spec: SchemeSpec, kinds: dict[str, Node | Item], findings: list[Finding]
-) -> None:
-    sections = {row.code: row.section for row in spec.flatten()}
-    root = spec.root
-    for label, variant in spec.variants.items():
-        path = ("variants", label)
-        for i, code in enumerate(variant.exclude):
-            element = kinds.get(code)
-            if element is None:
-                findings.append(Finding((*path, "exclude", i), f"exclude: no item '{code}'"))
-            elif isinstance(element, Node):
-                findings.append(
-                    Finding((*path, "exclude", i), f"exclude: '{code}' is a group; list its items")
-                )
-        for code, override in variant.items.items():
-            at = (*path, "items", code)
-            element = kinds.get(code)
-            if element is None:
-                findings.append(Finding(at, f"no item '{code}'"))
-                continue
-            if isinstance(element, Node):
-                findings.append(Finding(at, f"'{code}' is a group; override it under nodes"))
-                continue
-            if code in variant.exclude:
-                findings.append(Finding(at, f"'{code}' is both excluded and overridden"))
-            rule = element.rule
-            if override.points is not None:
-                if rule not in ("count", "quantity"):
-                    findings.append(
-                        Finding((*at, "points"), f"points cannot be set on a {rule} item")
-                    )
-                else:
-                    problem = _sign_problem(sections[code], override.points, "points")
-                    if problem:
-                        findings.append(Finding((*at, "points"), problem))
-            if override.weight is not None and rule != "rating":
-                findings.append(Finding((*at, "weight"), f"weight cannot be set on a {rule} item"))
-            if rule == "veto":
-                for key in ("cap", "max", "floor"):
-                    if getattr(override, key) is not None:
-                        findings.append(Finding((*at, key), f"{key} cannot be set on a veto item"))
-                continue
-            merged = element.model_copy(update=override.model_dump(exclude_none=True))
-            _check_limits(
-                merged, at, findings, floor=merged.floor, ceiling=merged.max, cap=merged.cap
-            )
-        for code, override in variant.nodes.items():
-            at = (*path, "nodes", code)
-            element = root if code == ROOT_CODE else kinds.get(code)
-            if element is None:
-                findings.append(Finding(at, f"no group '{code}'"))
-                continue
-            if not isinstance(element, Node):
-                findings.append(Finding(at, f"'{code}' is an item; override it under items"))
-                continue
-            merged = element.model_copy(update=override.model_dump(exclude_none=True))
-            collected: list[Finding] = []
-            _check_limits(
-                merged, at, collected, base=merged.base, floor=merged.floor, ceiling=merged.max
-            )
-            findings.extend(f for f in collected if not f.warning)
-        base_reach = _overreaches(root)
-        for code, (reach, ceiling) in _overreaches(_apply_variant(root, variant)).items():
-            if base_reach.get(code) != (reach, ceiling):
-                findings.append(
-                    Finding(
-                        path,
-                        f"with this variant the children of '{code}' can reach {_fmt(reach)}, "
-                        f"above its max {_fmt(ceiling)}; the excess is cut",
-                        warning=True,
-                    )
-                )
-
-
-# Rating factors and metric band bounds are stored as integers × 10^4 by the period close.
-FACTOR_PLACES = 4
-METRIC_PLACES = 4
-
-
-def _places(value: Decimal) -> int:
-    exponent = value.normalize().as_tuple().exponent
-    return max(0, -exponent) if isinstance(exponent, int) else 0
-
-
-def _check_precision(spec: SchemeSpec, findings: list[Finding]) -> None:
-    """Points never carry more decimal places than the scheme keeps (`decimals`)."""
-
-    def check(value: Decimal | None, at: tuple, places: int, why: str) -> None:
-        if value is not None and _places(value) > places:
-            findings.append(
-                Finding(at, f"{at[-1]} {_fmt(value)} has more than {places} decimal places ({why})")
-            )
-
-    keep = spec.decimals
-    why = f"decimals: {keep}"
-    points_keys = ("base", "max", "floor", "cap", "points", "weight")
-    for key in ("base", "max", "floor"):
-        check(getattr(spec, key), (key,), keep, why)
-    for path, element, _ in spec.walk():
-        for key in points_keys:
-            check(getattr(element, key, None), (*path, key), keep, why)
-        for label, factor in getattr(element, "levels", {}).items():
-            check(factor, (*path, "levels", label), FACTOR_PLACES, "rating factors")
-        for i, band in enumerate(getattr(element, "bands", ())):
-            check(band.points, (*path, "bands", i, "points"), keep, why)
-            check(band.min, (*path, "bands", i, "min"), METRIC_PLACES, "metric bounds")
-            check(band.max, (*path, "bands", i, "max"), METRIC_PLACES, "metric bounds")
-    for i, grade in enumerate(spec.grades):
-        check(grade.min, ("grades", i, "min"), keep, why)
-        check(grade.max, ("grades", i, "max"), keep, why)
-    for label, variant in spec.variants.items():
-        for code, item in variant.items.items():
-            for key in points_keys:
-                check(getattr(item, key, None), ("variants", label, "items", code, key), keep, why)
-        for code, node in variant.nodes.items():
-            for key in ("base", "max", "floor"):
-                check(getattr(node, key), ("variants", label, "nodes", code, key), keep, why)
-
-
-def suggest_key(key: str, allowed: Sequence[str]) -> str | None:
-    match = difflib.get_close_matches(key, list(allowed), n=1, cutoff=0.6)
-    return match[0] if match else None

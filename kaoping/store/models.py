@@ -12,7 +12,7 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from kaoping.core.scoping import ScopedQuerySet
+from kaoping.accounts.scoping import ScopedQuerySet
 
 ZERO = Decimal("0.00")
 POINTS = {"max_digits": 14, "decimal_places": 2}

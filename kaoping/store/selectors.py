@@ -12,7 +12,7 @@ from kaoping.core.privacy import mask_name
 from kaoping.ledger.selectors import annotate_item_names
 from kaoping.people.models import Subject, SubjectKind
 from kaoping.periods.models import Period, PeriodStatus, Result
-from kaoping.regions.models import Region
+from kaoping.regions.models import Level, Region
 from kaoping.schemes.models import SchemeGrade
 
 from .models import (
@@ -432,3 +432,17 @@ def participation(user, start: date, end: date) -> list[dict]:
             else None
         )
     return rows
+
+
+def store_list(*, user) -> list[Store]:
+    """The stores `user` may see, with their villages."""
+    return list(Store.objects.for_user(user, "store.view").select_related("region"))
+
+
+def village_list_without_store(*, user, limit: int = 500) -> list[Region]:
+    """The villages where `user` may open a store and none is open yet, by code."""
+    return list(
+        Region.objects.for_user(user, "store.manage")
+        .filter(level=Level.VILLAGE, store__isnull=True)
+        .order_by("code")[:limit]
+    )

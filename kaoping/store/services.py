@@ -17,35 +17,26 @@ from the balance and records the rest as debt, which later credits and refunds p
 so reversing a deduction gives back exactly what it took.
 """
 
-from collections import Counter, defaultdict
+from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date, timedelta
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, models, transaction
 from django.db.models import Exists, F, OuterRef, Q, Sum
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from kaoping.accounts.scoping import ensure, may, system_actor
 from kaoping.core.audit import audit_record
 from kaoping.core.errors import KaopingError
 from kaoping.ledger.models import Entry, EntryStatus
-from kaoping.periods.calendar import label_for, period_dates
 from kaoping.periods.models import Period
+from kaoping.schemes.calendar import label_for, period_dates
 from kaoping.schemes.models import QTY_SCALE, Scheme, SchemeVersion
-from kaoping.schemes.spec import (
-    ROOT_CODE,
-    AccountPolicy,
-    CountItem,
-    Item,
-    Node,
-    QuantityItem,
-    RatingItem,
-    SchemeSpec,
-    _clamp,
-    _item_value,
-)
+from kaoping.schemes.scoring import SubjectTally, TallyTree, round_half_away
+from kaoping.schemes.spec import AccountPolicy, SchemeSpec
 
 from .models import (
     ZERO,
@@ -61,8 +52,6 @@ from .models import (
     Store,
 )
 
-CENT = Decimal("0.01")
-
 # The redemption state machine, declared once: action → (from, to).
 REDEMPTION_TRANSITIONS = {
     "complete": ((RedemptionStatus.REQUESTED,), RedemptionStatus.COMPLETED),
@@ -74,7 +63,8 @@ REDEMPTION_TRANSITIONS = {
 
 
 def _points(value) -> Decimal:
-    return Decimal(value).quantize(CENT, rounding=ROUND_HALF_UP)
+    """`value` to the fen (0.01), as accounts keep points."""
+    return round_half_away(Decimal(value), 2)
 
 
 def _actor(user):
@@ -107,82 +97,14 @@ def account_schemes() -> dict[int, tuple[Scheme, AccountPolicy]]:
 # --- credits from the ledger ---------------------------------------------------------------
 
 
-class _Scorer:
-    """A scheme tree (one version and variant) scored the way `SchemeSpec.evaluate` scores it,
-    but incrementally: one more entry re-scores its item and the groups above it only.
-
-    `tests/test_credits.py` checks it against `evaluate` on the shipped schemes.
-    """
-
-    def __init__(self, spec: SchemeSpec, variant: str | None):
-        self.spec = spec
-        self.elements: dict[str, Node | Item] = {}
-        self.parent: dict[str, str] = {}
-
-        def visit(element, parent: str | None) -> None:
-            self.elements[element.code] = element
-            if parent is not None:
-                self.parent[element.code] = parent
-            if isinstance(element, Node):
-                for child in element.children:
-                    visit(child, element.code)
-
-        visit(spec.effective_root(variant), None)
-        empty = spec.evaluate({}, variant=variant).values
-        self.empty_values = dict(empty)
-        self.empty_sums: dict[str, Decimal] = defaultdict(lambda: ZERO_POINTS)
-        for code, parent in self.parent.items():
-            self.empty_sums[parent] += empty[code]
-
-    def tally(self) -> "_Tally":
-        return _Tally(self)
-
-
-ZERO_POINTS = Decimal(0)
-
-
-class _Tally:
-    """The running score of one subject in one period as entries are added."""
-
-    def __init__(self, scorer: _Scorer):
-        self.scorer = scorer
-        self.values = dict(scorer.empty_values)
-        self.sums = defaultdict(lambda: ZERO_POINTS, scorer.empty_sums)
-        self.quantities: dict[str, int] = defaultdict(int)
-        self.labels: dict[str, Counter] = defaultdict(Counter)
-
-    @property
-    def earned(self) -> Decimal:
-        """The score above what an empty period scores (the base is never spendable)."""
-        return self.values[ROOT_CODE] - self.scorer.empty_values[ROOT_CODE]
-
-    def add(self, entry: Entry) -> None:
-        element = self.scorer.elements.get(entry.item_code)
-        if element is None or isinstance(element, Node):
-            return  # an item the variant excludes, or unknown: it does not score
-        code = element.code
-        if isinstance(element, RatingItem):
-            if entry.label not in element.levels:
-                return
-            # Counted with sign, so a reversal credited before its original still cancels it.
-            counts = self.labels[code]
-            counts[entry.label] += entry.sign
-            given = [label for label, n in counts.items() for _n in range(max(n, 0))]
-        elif isinstance(element, CountItem | QuantityItem):
-            self.quantities[code] += entry.sign * entry.quantity_scaled
-            given = Decimal(self.quantities[code]) / QTY_SCALE
-        else:
-            return  # vetoes and metric bands score nothing from entries
-        value = self.scorer.spec.quantize(_item_value(element, given))
-        delta = value - self.values[code]
-        self.values[code] = value
-        while delta and code in self.scorer.parent:
-            code = self.scorer.parent[code]
-            group = self.scorer.elements[code]
-            self.sums[code] += delta
-            value = _clamp(group.base + self.sums[code], group.floor, group.max)
-            delta = value - self.values[code]
-            self.values[code] = value
+def _tally_add(tally: SubjectTally, entry: Entry) -> None:
+    """One entry into a running score (`scoring.SubjectTally`: `evaluate`, entry by entry)."""
+    tally.add(
+        entry.item_code,
+        sign=entry.sign,
+        quantity=Decimal(entry.quantity_scaled) / QTY_SCALE,
+        label=entry.label,
+    )
 
 
 # What crediting reads of an entry (loading whole rows costs more than the scoring).
@@ -281,7 +203,7 @@ def _credit_scheme(scheme: Scheme, policy: AccountPolicy, entries: list[Entry]) 
         credited_entries[key].append(movement.entry)
         credited_sum[key] += movement.earned
     versions = _period_versions(scheme, keys)
-    scorers: dict[tuple[int, str], _Scorer] = {}
+    trees: dict[tuple[int, str], TallyTree] = {}
     balances = {a.pk: (a.balance, a.debt) for a in accounts.values()}
     totals: dict[int, _Change] = defaultdict(_Change)
     movements = []
@@ -290,15 +212,15 @@ def _credit_scheme(scheme: Scheme, policy: AccountPolicy, entries: list[Entry]) 
         version = versions[key]
         spec = version_spec(version)
         variant = account.subject.track if account.subject.track in spec.variants else None
-        scorer = scorers.get((version.pk, variant or ""))
-        if scorer is None:
-            scorer = scorers[(version.pk, variant or "")] = _Scorer(spec, variant)
-        tally = scorer.tally()
+        tree = trees.get((version.pk, variant or ""))
+        if tree is None:
+            tree = trees[(version.pk, variant or "")] = TallyTree(spec, variant)
+        tally = tree.tally()
         for earlier in sorted(credited_entries[(subject_id, key)], key=lambda e: e.pk):
-            tally.add(earlier)
+            _tally_add(tally, earlier)
         so_far = credited_sum[(subject_id, key)]
         for entry in new:
-            tally.add(entry)
+            _tally_add(tally, entry)
             target = _points(tally.earned)
             delta, so_far = target - so_far, target
             balance, debt = balances[account.pk]
@@ -344,12 +266,13 @@ def _period_versions(scheme: Scheme, keys) -> dict[str, SchemeVersion]:
     return {key: bound.get(key, latest) for key in keys}
 
 
-def accounts_credit(*, entry_ids: list[int], acting_user=None) -> int:
+def accounts_credit(*, entry_ids: list[int], acting_user) -> int:
     """Credit approved entries to their accounts, once each; returns how many were credited.
 
     Idempotent per entry: an entry already credited (a re-sent signal, a reconcile running
     beside the receiver) is skipped under the account lock, and a unique constraint backs that.
     """
+    ensure(acting_user, "store.manage", Entry.objects.filter(pk__in=entry_ids))
     entries = list(
         Entry.objects.filter(pk__in=entry_ids, status=EntryStatus.APPROVED)
         .filter(~Exists(Movement.objects.filter(entry_id=OuterRef("pk"))))
@@ -366,7 +289,7 @@ def accounts_credit(*, entry_ids: list[int], acting_user=None) -> int:
         policy = account_policy(scheme)
         if policy is None:
             continue
-        with transaction.atomic(durable=True):
+        with transaction.atomic():
             count = _credit_scheme(scheme, policy, entries_of_scheme)
             if count:
                 audit_record(
@@ -380,14 +303,17 @@ def accounts_credit(*, entry_ids: list[int], acting_user=None) -> int:
     return credited
 
 
-def accounts_reconcile(*, acting_user=None, chunk: int = 500, out=None) -> int:
+def accounts_reconcile(*, acting_user, chunk: int = 500, out=None) -> int:
     """Credit every approved entry that has no credit yet (a receiver that crashed, old data).
 
     The missing entries are found with one anti-join per scheme; they are credited in chunks of
-    subjects so that no transaction holds many locks for long.
+    subjects so that no transaction holds many locks for long: call it outside a transaction,
+    and each chunk commits on its own. The actor manages the store of every such scheme's area.
     """
+    schemes = list(account_schemes().values())
+    ensure(acting_user, "store.manage", _regions_of(scheme for scheme, _policy in schemes))
     total = 0
-    for scheme, policy in account_schemes().values():
+    for scheme, policy in schemes:
         missing = (
             Entry.objects.filter(scheme=scheme, status=EntryStatus.APPROVED)
             .filter(~Exists(Movement.objects.filter(entry_id=OuterRef("pk"))))
@@ -407,12 +333,12 @@ def accounts_reconcile(*, acting_user=None, chunk: int = 500, out=None) -> int:
             )
             for entry in entries:
                 entry.scheme = scheme
-            with transaction.atomic(durable=True):
+            with transaction.atomic():
                 total += _credit_scheme(scheme, policy, entries)
             if out is not None:
                 out(f"{scheme.code}: {min(start + chunk, len(subjects))}/{len(subjects)} subjects")
     if total:
-        with transaction.atomic(durable=True):
+        with transaction.atomic():
             audit_record(
                 actor=acting_user,
                 action="store.accounts.reconciled",
@@ -428,7 +354,7 @@ def entries_approved_receiver(sender, entry_ids, **kwargs) -> None:
     import logging
 
     try:
-        accounts_credit(entry_ids=list(entry_ids))
+        accounts_credit(entry_ids=list(entry_ids), acting_user=system_actor())
     except Exception:  # noqa: BLE001 - repaired by store_reconcile; must not fail the caller
         logging.getLogger(__name__).exception("crediting entries %s failed", entry_ids[:20])
 
@@ -457,23 +383,23 @@ def _month_days(year: int, month: int) -> int:
     return period_dates("month", f"{year}-{month:02d}")[1].day
 
 
-def accounts_lapse(
-    *, today: date | None = None, acting_user=None, chunk: int = 2000
-) -> dict[str, int]:
+def accounts_lapse(*, today: date | None = None, acting_user, chunk: int = 2000) -> dict[str, int]:
     """Apply yearly clearings and expiry to every account whose scheme has them.
 
     First in, first out: what lapses is the part of the balance not covered by the credits made
     since the cut-off day, i.e. max(0, balance − credits since). Running it again the same day
     finds nothing to do; a refund of points that were already old lapses on the next run.
+    Chunked as `accounts_reconcile` is; the actor manages the store of every scheme that lapses.
     """
     today = today or timezone.localdate()
+    lapsing = [
+        (scheme, rule)
+        for scheme, policy in account_schemes().values()
+        if policy.spendable and (rule := lapse_cutoff(policy, today)) is not None
+    ]
+    ensure(acting_user, "store.manage", _regions_of(scheme for scheme, _rule in lapsing))
     counts: dict[str, int] = {}
-    for scheme, policy in account_schemes().values():
-        if not policy.spendable:
-            continue
-        rule = lapse_cutoff(policy, today)
-        if rule is None:
-            continue
+    for scheme, rule in lapsing:
         cutoff, kind = rule
         ids = list(
             Account.objects.filter(scheme=scheme, balance__gt=0)
@@ -483,7 +409,7 @@ def accounts_lapse(
         lapsed = 0
         for start in range(0, len(ids), chunk):
             part = ids[start : start + chunk]
-            with transaction.atomic(durable=True):
+            with transaction.atomic():
                 # Lock first, then read: the amounts are computed from committed rows only.
                 list(Account.objects.select_for_update().filter(pk__in=part).values_list("pk"))
                 since = (
@@ -540,12 +466,11 @@ def accounts_lapse(
 # --- stores, windows, goods, stock ---------------------------------------------------------
 
 
-def _require(user, action: str, obj) -> None:
-    """Services check scope too: a view that forgot to cannot let a write through."""
-    if user is None:
-        return  # the system itself (commands, the demo)
-    if not type(obj).objects.for_user(user, action).filter(pk=obj.pk).exists():
-        raise KaopingError(_("You may not do this here."))
+def _regions_of(schemes) -> models.QuerySet:
+    """The areas of `schemes` (their counties): where a job over their accounts acts."""
+    from kaoping.regions.models import Region
+
+    return Region.objects.filter(pk__in={scheme.region_id for scheme in schemes})
 
 
 def store_save(
@@ -559,13 +484,8 @@ def store_save(
     active: bool = True,
 ) -> Store:
     """Open a store for a village (or change its details)."""
-    from kaoping.regions.models import Region
-
-    if acting_user is not None and (
-        not Region.objects.for_user(acting_user, "store.manage").filter(pk=region.pk).exists()
-    ):
-        raise KaopingError(_("You may not do this here."))
-    with transaction.atomic(durable=True):
+    ensure(acting_user, "store.manage", region)
+    with transaction.atomic():
         store, created = Store.objects.select_for_update().get_or_create(
             region=region,
             defaults={"name": name, "address": address, "hours": hours, "pickup_days": pickup_days},
@@ -590,10 +510,10 @@ def store_save(
 def window_add(
     *, store: Store, name: str, starts_on: date, ends_on: date, acting_user
 ) -> RedemptionWindow:
-    _require(acting_user, "store.manage", store)
+    ensure(acting_user, "store.manage", store)
     if ends_on < starts_on:
         raise KaopingError({"ends_on": _("The window ends before it starts.")})
-    with transaction.atomic(durable=True):
+    with transaction.atomic():
         window, created = RedemptionWindow.objects.get_or_create(
             store=store, starts_on=starts_on, ends_on=ends_on, defaults={"name": name}
         )
@@ -610,11 +530,11 @@ def window_add(
 
 def windows_quarterly(*, store: Store, year: int, days: int, acting_user) -> int:
     """Add the first `days` days of each quarter of `year` as windows; returns how many were new."""
-    _require(acting_user, "store.manage", store)
+    ensure(acting_user, "store.manage", store)
     if not 1 <= days <= 31:
         raise KaopingError({"days": _("Between 1 and 31 days.")})
     added = 0
-    with transaction.atomic(durable=True):
+    with transaction.atomic():
         for quarter in range(1, 5):
             start = date(year, quarter * 3 - 2, 1)
             end = start + timedelta(days=days - 1)
@@ -669,7 +589,7 @@ def goods_save(
 
     A repeated creation with the same idempotency key returns the goods made the first time.
     """
-    _require(acting_user, "store.manage", store)
+    ensure(acting_user, "store.manage", store)
     if goods is None and idempotency_key:
         existing = Goods.objects.filter(idempotency_key=idempotency_key, store=store).first()
         if existing is not None:
@@ -680,7 +600,7 @@ def goods_save(
     if "price" in fields and _points(fields["price"]) <= 0:
         raise KaopingError({"price": _("The price must be more than 0 points.")})
     stored_photo = goods_photo_store(photo) if photo else None
-    with transaction.atomic(durable=True):
+    with transaction.atomic():
         if goods is None:
             goods = Goods(store=store, idempotency_key=idempotency_key or None)
             before = None
@@ -741,7 +661,7 @@ def stock_in(
     day: date | None = None,
 ) -> tuple[StockMove, bool]:
     """Put goods on the shelf from a purchase or a donation; returns (move, created)."""
-    _require(acting_user, "store.stock", goods)
+    ensure(acting_user, "store.stock", goods)
     existing = _existing_stock_move(idempotency_key)
     if existing is not None:
         return existing, False
@@ -755,7 +675,7 @@ def stock_in(
     if kind != StockKind.DONATION:
         donor, thank_publicly = "", False
     try:
-        with transaction.atomic(durable=True):
+        with transaction.atomic():
             move = StockMove.objects.create(
                 goods=goods,
                 kind=kind,
@@ -792,7 +712,7 @@ def stock_adjust(
     *, goods: Goods, quantity: int, note: str, acting_user, idempotency_key: str | None = None
 ) -> tuple[StockMove, bool]:
     """Correct the stock after a count (spoilt, lost, found); never below zero."""
-    _require(acting_user, "store.stock", goods)
+    ensure(acting_user, "store.stock", goods)
     existing = _existing_stock_move(idempotency_key)
     if existing is not None:
         return existing, False
@@ -800,7 +720,7 @@ def stock_adjust(
         raise KaopingError({"quantity": _("The correction cannot be 0.")})
     if not note.strip():
         raise KaopingError({"note": _("Say why the stock is corrected.")})
-    with transaction.atomic(durable=True):
+    with transaction.atomic():
         changed = Goods.objects.filter(pk=goods.pk, stock__gte=max(0, -quantity)).update(
             stock=F("stock") + quantity
         )
@@ -862,10 +782,10 @@ def redemption_make(
     keeper hands them over; a keeper's redemption at the counter (`hand_over=True`, action
     store.redeem) is handed over at once. Either way balance and stock move here, once.
     """
+    ensure(acting_user, "store.redeem" if hand_over else "store.request", account)
     existing = _existing_redemption(idempotency_key)
     if existing is not None:
         return existing, False
-    _require(acting_user, "store.redeem" if hand_over else "store.request", account)
     day = day or timezone.localdate()
     store = goods.store
     if not store.active or not goods.active:
@@ -889,7 +809,7 @@ def redemption_make(
         )
     cost = _points(goods.price * quantity)
     try:
-        with transaction.atomic(durable=True):
+        with transaction.atomic():
             locked = Account.objects.select_for_update().get(pk=account.pk)
             if goods.limit_per_household is not None:
                 taken = (
@@ -975,9 +895,9 @@ def redemption_make(
 
 def redemption_complete(*, redemption: Redemption, acting_user) -> bool:
     """Hand over requested goods; False when it was already handed over or cancelled."""
-    _require(acting_user, "store.redeem", redemption.account)
+    ensure(acting_user, "store.redeem", redemption.account)
     before, after = REDEMPTION_TRANSITIONS["complete"]
-    with transaction.atomic(durable=True):
+    with transaction.atomic():
         changed = Redemption.objects.filter(pk=redemption.pk, status__in=before).update(
             status=after, completed_at=timezone.now(), completed_by=_actor(acting_user)
         )
@@ -1000,16 +920,14 @@ def redemption_cancel(*, redemption: Redemption, acting_user, reason: str) -> bo
     own request before it is handed over. False when it was already cancelled.
     """
     account = redemption.account
-    if acting_user is not None:
-        may_redeem = Account.objects.for_user(acting_user, "store.redeem").filter(pk=account.pk)
-        if not may_redeem.exists():
-            _require(acting_user, "store.request", account)
-            if redemption.status != RedemptionStatus.REQUESTED:
-                raise KaopingError(_("Goods already handed over are returned at the store."))
+    if not may(acting_user, "store.redeem", account):
+        ensure(acting_user, "store.request", account)
+        if redemption.status != RedemptionStatus.REQUESTED:
+            raise KaopingError(_("Goods already handed over are returned at the store."))
     if not reason.strip():
         raise KaopingError({"reason": _("Say why the redemption is cancelled.")})
     before, after = REDEMPTION_TRANSITIONS["cancel"]
-    with transaction.atomic(durable=True):
+    with transaction.atomic():
         locked = Account.objects.select_for_update().get(pk=account.pk)
         current = Redemption.objects.get(pk=redemption.pk).status
         changed = Redemption.objects.filter(pk=redemption.pk, status__in=before).update(
@@ -1055,39 +973,52 @@ def redemption_cancel(*, redemption: Redemption, acting_user, reason: str) -> bo
     return True
 
 
-def redemptions_lapse(*, today: date | None = None, acting_user=None) -> int:
-    """Cancel requests not collected within the store's days after their window closed."""
+def redemptions_lapse(*, today: date | None = None, acting_user) -> int:
+    """Cancel requests not collected within the store's days after their window closed.
+
+    The actor keeps (store.redeem) the accounts of every request that lapses.
+    """
     today = today or timezone.localdate()
     stale = (
         Redemption.objects.filter(status=RedemptionStatus.REQUESTED)
         .select_related("account__subject__region", "goods__store", "window")
         .order_by("pk")
     )
-    cancelled = 0
+    due = []
     for redemption in stale.iterator():
-        store = redemption.goods.store
         closes = redemption.window.ends_on if redemption.window else redemption.requested_on
-        if closes + timedelta(days=store.pickup_days) < today:
-            cancelled += redemption_cancel(
-                redemption=redemption,
-                acting_user=acting_user,
-                reason=_("not collected by %(day)s")
-                % {"day": (closes + timedelta(days=store.pickup_days)).isoformat()},
-            )
+        last_day = closes + timedelta(days=redemption.goods.store.pickup_days)
+        if last_day < today:
+            due.append((redemption, last_day))
+    accounts = Account.objects.filter(pk__in={r.account_id for r, _day in due})
+    ensure(acting_user, "store.redeem", accounts)
+    cancelled = 0
+    for redemption, last_day in due:
+        cancelled += redemption_cancel(
+            redemption=redemption,
+            acting_user=acting_user,
+            reason=_("not collected by %(day)s") % {"day": last_day.isoformat()},
+        )
     return cancelled
 
 
-def accounts_open(*, scheme: Scheme, subject_ids=None) -> int:
-    """Open the accounts of a scheme's subjects that have none yet (for cards before any credit)."""
+def accounts_open(*, scheme: Scheme, acting_user, subject_ids=None) -> int:
+    """Open the accounts of a scheme's subjects that have none yet (for cards before any credit).
+
+    Whoever prints the cards (store.report on every subject asked for) opens their accounts.
+    """
     from kaoping.people.models import Subject
 
-    subjects = Subject.objects.filter(kind=scheme.subject_kind, active=True)
+    subjects = Subject.objects.filter(kind=scheme.subject_kind, active=True).filter(
+        Q(region__code__startswith=scheme.region.code)
+    )
     if subject_ids is not None:
         subjects = subjects.filter(pk__in=subject_ids)
+    ensure(acting_user, "store.report", subjects)
     missing = subjects.filter(
         ~Exists(Account.objects.filter(scheme=scheme, subject_id=OuterRef("pk")))
-    ).filter(Q(region__code__startswith=scheme.region.code))
+    )
     ids = list(missing.values_list("pk", flat=True))
-    with transaction.atomic(durable=True):
+    with transaction.atomic():
         _ensure_accounts(scheme, ids)
     return len(ids)

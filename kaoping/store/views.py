@@ -17,11 +17,12 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from kaoping.accounts.permissions import user_can
+from kaoping.accounts.scoping import get_scoped_or_404
 from kaoping.core.errors import KaopingError
-from kaoping.core.scoping import get_scoped_or_404
+from kaoping.core.views import form_submit
 from kaoping.people.models import Subject, SubjectKind
-from kaoping.periods.calendar import label_for, period_dates
 from kaoping.regions.models import Level, Region
+from kaoping.schemes.calendar import label_for, period_dates
 
 from . import selectors, services
 from .cards import cards_pdf
@@ -383,16 +384,10 @@ def _staff_required(user) -> None:
 def store_list(request):
     user = request.user
     _staff_required(user)
-    stores = Store.objects.for_user(user, "store.view").select_related("region")
-    villages = []
+    stores = selectors.store_list(user=user)
     form = None
     if user_can(user, "store.manage"):
-        villages = list(
-            Region.objects.for_user(user, "store.manage")
-            .filter(level=Level.VILLAGE, store__isnull=True)
-            .order_by("code")[:500]
-        )
-        form = StoreForm(villages=villages)
+        form = StoreForm(villages=selectors.village_list_without_store(user=user))
     return render(request, "store/store_list.html", {"stores": stores, "form": form})
 
 
@@ -474,25 +469,29 @@ def goods_edit(request, store_pk: int, pk: int | None = None):
     goods = get_object_or_404(Goods, pk=pk, store=store) if pk else None
     if request.method == "POST":
         form = GoodsForm(request.POST, request.FILES)
-        if form.is_valid():
-            data = dict(form.cleaned_data)
+
+        def save(cleaned):
+            data = dict(cleaned)
             photo = data.pop("photo")
             data.pop("idempotency_key")
-            try:
-                saved = services.goods_save(
-                    store=store,
-                    goods=goods,
-                    photo=photo,
-                    acting_user=user,
-                    idempotency_key=form.key_for(user) if goods is None else None,
-                    **data,
-                )
-            except KaopingError as exc:
-                for field, errors in getattr(exc, "message_dict", {None: exc.messages}).items():
-                    form.add_error(field if field in form.fields else None, errors)
-            else:
-                messages.success(request, _("Saved: %(goods)s.") % {"goods": saved.name})
-                return HttpResponseRedirect(reverse("store:store", args=[store.pk]))
+            return services.goods_save(
+                store=store,
+                goods=goods,
+                photo=photo,
+                acting_user=user,
+                idempotency_key=form.key_for(user) if goods is None else None,
+                **data,
+            )
+
+        done = form_submit(
+            request,
+            form,
+            save,
+            redirect_to=reverse("store:store", args=[store.pk]),
+            message=lambda saved: _("Saved: %(goods)s.") % {"goods": saved.name},
+        )
+        if done:
+            return done
     else:
         initial = {}
         if goods is not None:
@@ -598,6 +597,7 @@ def store_cards(request, pk: int):
                 subject_ids=Subject.objects.filter(
                     kind=SubjectKind.HOUSEHOLD, region__code__startswith=prefix
                 ).values("pk"),
+                acting_user=user,
             )
     accounts = list(
         Account.objects.for_user(user, "store.view")

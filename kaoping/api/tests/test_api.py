@@ -5,9 +5,10 @@ from decimal import Decimal
 import pytest
 from django.core.management import call_command
 
+from kaoping.accounts.scoping import system_actor
 from kaoping.api.models import ApiToken
-from kaoping.console.tests.ledger_fixture import add_reviewer, load_household_scheme
 from kaoping.ledger.models import Entry
+from kaoping.ledger.tests.ledger_fixture import add_reviewer, load_household_scheme
 from kaoping.people.models import Subject
 
 pytestmark = pytest.mark.django_db
@@ -109,8 +110,8 @@ def test_review_outcomes_and_results(client, county, hh):
     assert outcomes == [{"entry_id": created["id"], "outcome": "approved"}]
     from kaoping.periods.services import period_close, period_open
 
-    period = period_open(scheme=hh, label="2026-03")
-    period_close(period=period, acting_user=None)
+    period = period_open(scheme=hh, label="2026-03", acting_user=system_actor())
+    period_close(period=period, acting_user=system_actor())
     results = client.get(
         f"/api/periods/{period.pk}/results", headers=bearer(county, "carol")
     ).json()
@@ -147,7 +148,7 @@ def test_departments_report_metrics_all_or_nothing(client, county):
 
     version = load_test_scheme(county)
     subjects = village_subjects(county)
-    period = period_open(scheme=version.scheme, label="2026-03")
+    period = period_open(scheme=version.scheme, label="2026-03", acting_user=system_actor())
     headers = bearer(county, "grace")  # department scorer covering 南山社区 and 西溪村
     ok = [{"subject_id": subjects["330304002001"].pk, "metric": "reported_rate", "value": "0.95"}]
     url = f"/api/periods/{period.pk}/metrics"

@@ -23,7 +23,7 @@ def test_department_scorer_starts_from_covered_villages(county, client_for):
 def test_villager_home_links_to_own_household(county, client_for):
     response = client_for(county, "erin").get(reverse("console:home"))
     household = county.users["erin"].role_assignments.get().household
-    assert reverse("console:household", args=[household.pk]) in response.content.decode()
+    assert reverse("people:household", args=[household.pk]) in response.content.decode()
     assert response.context["counts"]["households"] == 1
 
 

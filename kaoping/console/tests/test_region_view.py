@@ -1,5 +1,9 @@
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+
+from kaoping.ledger.tests.ledger_fixture import fill_grid
 
 pytestmark = pytest.mark.django_db
 
@@ -61,3 +65,15 @@ def test_village_page_query_count_does_not_grow_with_households(
     client = client_for(county, "carol")
     with django_assert_max_num_queries(14):
         client.get(url(VILLAGE))
+
+
+def test_village_page_query_count_is_the_same_for_3_times_the_households(county, client_for):
+    client = client_for(county, "carol")
+    counts = []
+    for households in (5, 15):
+        fill_grid(county, households)
+        with CaptureQueriesContext(connection) as queries:
+            response = client.get(url(VILLAGE))
+        assert response.context["households"].paginator.count >= households
+        counts.append(len(queries))
+    assert counts[0] == counts[1]

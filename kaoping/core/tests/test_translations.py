@@ -4,15 +4,16 @@ import shutil
 import subprocess
 from pathlib import Path
 
-import pytest
 from django.conf import settings
 from django.core.management import call_command
+
+from kaoping.testing import require_tool
 
 CATALOG = Path(settings.BASE_DIR) / "locale" / "zh_Hans" / "LC_MESSAGES"
 
 
-@pytest.mark.skipif(shutil.which("msgattrib") is None, reason="GNU gettext is not installed")
 def test_every_ui_string_is_translated(tmp_path, monkeypatch):
+    require_tool("msgattrib", "gettext")
     # Extract from a copy of the tree so the committed catalog is compared, not rewritten.
     ignore = shutil.ignore_patterns("__pycache__", "vendor", "*.pyc")
     shutil.copytree(Path(settings.BASE_DIR) / "kaoping", tmp_path / "kaoping", ignore=ignore)

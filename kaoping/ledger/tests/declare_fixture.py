@@ -6,6 +6,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from PIL import Image
 
 from kaoping.accounts.models import Role, RoleAssignment
+from kaoping.accounts.scoping import system_actor
 from kaoping.people.models import Subject
 from kaoping.schemes.services import scheme_load
 
@@ -41,7 +42,7 @@ def load_household_scheme(county):
         text=HOUSEHOLD_SCHEME,
         filename="test-household.yaml",
         region=county.region("330304"),
-        acting_user=None,
+        acting_user=system_actor(),
     )
     return version.scheme
 

@@ -4,6 +4,7 @@ from datetime import date
 
 import pytest
 
+from kaoping.accounts.scoping import system_actor
 from kaoping.core.errors import KaopingError
 from kaoping.ledger.chain import chain_verify
 from kaoping.ledger.models import Entry, MetricValue
@@ -44,19 +45,20 @@ def test_from_metric_needs_explicit_bounds():
 
 def test_close_writes_computed_entries_once_and_reverses_when_no_longer_true(county):
     version, _ = scheme_load(
-        text=SCHEME, filename="v.yaml", region=county.region("330304"), acting_user=None
+        text=SCHEME, filename="v.yaml", region=county.region("330304"), acting_user=system_actor()
     )
     scheme = version.scheme
     households = list(Subject.objects.filter(kind="household").order_by("id"))
-    period = period_open(scheme=scheme, label="2026-03")
+    period = period_open(scheme=scheme, label="2026-03", acting_user=system_actor())
     for subject, value in zip(households[:3], (1, "0.5", 1), strict=True):
         MetricValue.objects.create(
-            period=period,
+            scheme=scheme,
+            period_label=period.label,
             subject=subject,
             metric="visit_coverage",
             value_scaled=int(float(value) * 10000),
         )
-    period_close(period=period, acting_user=None)
+    period_close(period=period, acting_user=system_actor())
     computed = Entry.objects.filter(source="computed")
     assert sorted(computed.values_list("subject_id", flat=True)) == [
         households[0].pk,
@@ -66,11 +68,11 @@ def test_close_writes_computed_entries_once_and_reverses_when_no_longer_true(cou
     totals = dict(Result.objects.filter(period=period).values_list("subject_id", "total"))
     assert totals[households[0].pk] == 10200 and totals[households[1].pk] == 10000
 
-    period_close(period=period, acting_user=None)  # again: nothing new
+    period_close(period=period, acting_user=system_actor())  # again: nothing new
     assert computed.count() == 2
 
     MetricValue.objects.filter(subject=households[2]).update(value_scaled=9000)
-    period_close(period=period, acting_user=None)
+    period_close(period=period, acting_user=system_actor())
     assert (
         Entry.objects.filter(source="computed", sign=-1, reverses__subject=households[2]).count()
         == 1
@@ -86,7 +88,7 @@ def test_close_writes_computed_entries_once_and_reverses_when_no_longer_true(cou
 
 def test_people_cannot_record_a_system_item(county):
     version, _ = scheme_load(
-        text=SCHEME, filename="v.yaml", region=county.region("330304"), acting_user=None
+        text=SCHEME, filename="v.yaml", region=county.region("330304"), acting_user=system_actor()
     )
     subject = Subject.objects.filter(kind="household").first()
     with pytest.raises(KaopingError) as caught:

@@ -11,6 +11,7 @@ from openpyxl import Workbook, load_workbook
 from openpyxl.cell.rich_text import CellRichText, TextBlock
 from openpyxl.cell.text import InlineFont
 
+from kaoping.accounts.scoping import system_actor
 from kaoping.core.models import AuditLog
 from kaoping.ledger import imports
 from kaoping.ledger.chain import chain_verify
@@ -23,7 +24,6 @@ from kaoping.ledger.imports import (
     xlsx_rows,
 )
 from kaoping.ledger.models import Entry, EntrySource, EntryStatus, ImportJob, LedgerChain
-from kaoping.ledger.services import Recorder
 from kaoping.ledger.tasks import import_commit_task
 from kaoping.ledger.testing import (
     HOUSEHOLD_SCHEME,
@@ -32,9 +32,9 @@ from kaoping.ledger.testing import (
     make_households,
     timed_import,
 )
-from kaoping.periods.models import Period, PeriodStatus
 from kaoping.periods.services import period_open
 from kaoping.schemes.services import scheme_load
+from kaoping.testing import period_make_final
 
 pytestmark = pytest.mark.django_db
 
@@ -51,7 +51,10 @@ def _english():
 
 def load(county, text=HOUSEHOLD_SCHEME):
     version, _created = scheme_load(
-        text=text, filename="scheme.yaml", region=county.region("330304"), acting_user=None
+        text=text,
+        filename="scheme.yaml",
+        region=county.region("330304"),
+        acting_user=system_actor(),
     )
     return version.scheme
 
@@ -139,7 +142,7 @@ def test_good_file_previews_clean_and_commits_every_row(county, scheme):
     assert (job.status, job.errors, job.rows_total) == ("previewed", [], 4)
     assert Entry.objects.count() == before  # the preview writes nothing
 
-    job = import_commit(job, county.users["carol"])
+    job = import_commit(job, acting_user=county.users["carol"])
     assert (job.status, job.rows_done) == ("committed", 4)
     entries = list(Entry.objects.filter(import_job=job).order_by("id"))
     assert len(entries) == 4
@@ -167,13 +170,13 @@ def test_entries_are_approved_when_the_scheme_approves_imports(county):
         HOUSEHOLD_SCHEME.replace("code: hh-import", "code: hh-import-auto")
         + "review:\n  auto_approve: [imported]\n",
     )
-    job = import_commit(upload(county, scheme, good_rows()[:2]), county.users["carol"])
+    job = import_commit(upload(county, scheme, good_rows()[:2]), acting_user=county.users["carol"])
     assert set(job.entries.values_list("status", flat=True)) == {EntryStatus.APPROVED}
 
 
 def test_broken_file_lists_every_problem_by_row_and_column_and_writes_nothing(county, scheme):
-    final = period_open(scheme=scheme, label="2026-02")
-    Period.objects.filter(pk=final.pk).update(status=PeriodStatus.FINAL)
+    final = period_open(scheme=scheme, label="2026-02", acting_user=system_actor())
+    period_make_final(final)
     before = ledger_state()
     rows = [
         (CAROL_1, "参加志愿服务活动", 1, None, date(2026, 3, 5), ""),  # row 2: fine
@@ -210,7 +213,7 @@ def test_broken_file_lists_every_problem_by_row_and_column_and_writes_nothing(co
     assert "evidence" in found[(11, "评分项", "B11")]
     assert job.rows_total == 10
     with pytest.raises(imports.KaopingError):
-        import_commit(job, county.users["carol"])
+        import_commit(job, acting_user=county.users["carol"])
     assert ledger_state() == before
 
 
@@ -241,19 +244,20 @@ def test_csv_is_accepted(county, scheme):
 
 def test_the_same_file_twice_changes_nothing(county, scheme):
     data = import_workbook(good_rows())
-    first = import_commit(upload(county, scheme, data), county.users["carol"])
+    first = import_commit(upload(county, scheme, data), acting_user=county.users["carol"])
     assert first.status == "committed"
     state = ledger_state()
-    assert import_commit(first, county.users["carol"]).rows_done == 4  # idempotent per job
+    carol = county.users["carol"]
+    assert import_commit(first, acting_user=carol).rows_done == 4  # idempotent per job
 
     again = upload(county, scheme, data, filename="entries (1).xlsx")
     assert again.errors[0]["duplicate_of"] == first.pk
     with pytest.raises(imports.KaopingError):
-        import_commit(again, county.users["carol"])
+        import_commit(again, acting_user=county.users["carol"])
     # Even if its preview had missed it (checked before the first import finished), the
     # commit refuses the twin and writes nothing.
     ImportJob.objects.filter(pk=again.pk).update(errors=[])
-    again = import_commit(again, county.users["carol"])
+    again = import_commit(again, acting_user=county.users["carol"])
     assert again.status == "failed" and again.errors[0]["duplicate_of"] == first.pk
     assert ledger_state() == state
 
@@ -264,17 +268,17 @@ def test_a_failure_in_the_middle_of_the_commit_leaves_nothing(county, scheme, mo
     job = upload(county, scheme, good_rows())
     before = ledger_state()
     saved = []
-    real_save = Recorder.save
+    real_write = imports.entries_write
 
-    def save_then_fail(self, entries):
+    def write_then_fail(*, entries, **kwargs):
         saved.append(len(entries))
         if len(saved) == 2:
             raise RuntimeError("disk full")
-        return real_save(self, entries)
+        return real_write(entries=entries, **kwargs)
 
-    monkeypatch.setattr(Recorder, "save", save_then_fail)
+    monkeypatch.setattr(imports, "entries_write", write_then_fail)
     with pytest.raises(RuntimeError):
-        import_commit(job, county.users["carol"])
+        import_commit(job, acting_user=county.users["carol"])
     assert saved == [2, 2]  # the first batch was inserted, then rolled back with the rest
     assert ledger_state() == before
     job.refresh_from_db()
@@ -284,10 +288,10 @@ def test_a_failure_in_the_middle_of_the_commit_leaves_nothing(county, scheme, mo
 def test_a_period_finalised_after_the_preview_stops_the_commit(county, scheme):
     job = upload(county, scheme, good_rows())
     assert job.errors == []
-    march = period_open(scheme=scheme, label="2026-03")
-    Period.objects.filter(pk=march.pk).update(status=PeriodStatus.FINAL)
+    march = period_open(scheme=scheme, label="2026-03", acting_user=system_actor())
+    period_make_final(march)
     before = ledger_state()
-    job = import_commit(job, county.users["carol"])
+    job = import_commit(job, acting_user=county.users["carol"])
     assert job.status == "failed"
     assert [(e["row"], e["column"]) for e in job.errors] == [(n, "日期") for n in (2, 3, 4, 5)]
     assert ledger_state() == before
@@ -297,17 +301,17 @@ def test_a_period_finalised_during_the_commit_undoes_it(county, scheme, monkeypa
     """Finalised between the check pass and the write: the write pass finds it, all undone."""
     monkeypatch.setattr(imports, "CHUNK", 2)
     job = upload(county, scheme, good_rows())
-    march = period_open(scheme=scheme, label="2026-03")
+    march = period_open(scheme=scheme, label="2026-03", acting_user=system_actor())
     real_check = imports._check_pass
 
     def check_then_finalise(*args):
         problems = real_check(*args)
-        Period.objects.filter(pk=march.pk).update(status=PeriodStatus.FINAL)
+        period_make_final(march)
         return problems
 
     monkeypatch.setattr(imports, "_check_pass", check_then_finalise)
     before = ledger_state()
-    job = import_commit(job, county.users["carol"])
+    job = import_commit(job, acting_user=county.users["carol"])
     assert job.status == "failed"
     assert [(e["row"], e["column"]) for e in job.errors] == [(2, "日期")]
     assert ledger_state() == before
@@ -316,7 +320,7 @@ def test_a_period_finalised_during_the_commit_undoes_it(county, scheme, monkeypa
 def test_only_the_uploader_commits(county, scheme):
     job = upload(county, scheme, good_rows())
     with pytest.raises(imports.KaopingError):
-        import_commit(job, county.users["bob"])
+        import_commit(job, acting_user=county.users["bob"])
     assert Entry.objects.count() == 0
 
 
@@ -388,7 +392,9 @@ def test_party_members_by_name_and_village_or_id_number(county):
     assert "ID number" in problems[5] and "李秀英" in problems[6]
     assert "330*" in problems[7] and "330304198001019990" not in problems[7]  # masked
 
-    job = import_commit(upload(county, scheme, rows[:3], headers=headers), county.users["carol"])
+    job = import_commit(
+        upload(county, scheme, rows[:3], headers=headers), acting_user=county.users["carol"]
+    )
     assert set(job.entries.values_list("subject__person", flat=True)) == {wang.pk}
 
 

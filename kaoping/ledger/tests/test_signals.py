@@ -2,9 +2,9 @@ from datetime import date
 
 import pytest
 
-from kaoping.console.tests.ledger_fixture import add_reviewer, load_household_scheme
 from kaoping.ledger.services import entries_review, entry_record, entry_reverse
 from kaoping.ledger.signals import entries_approved
+from kaoping.ledger.tests.ledger_fixture import add_reviewer, load_household_scheme
 from kaoping.people.models import Subject
 
 pytestmark = pytest.mark.django_db(transaction=True)

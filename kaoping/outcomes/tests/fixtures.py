@@ -2,12 +2,13 @@
 
 from datetime import date
 
+from kaoping.accounts.scoping import system_actor
 from kaoping.people.models import Subject
-from kaoping.periods.calendar import period_dates
 from kaoping.periods.models import Period
 from kaoping.periods.services import period_close, period_open
 from kaoping.periods.tests.scheme_fixture import record
 from kaoping.regions.models import Region
+from kaoping.schemes.calendar import period_dates
 from kaoping.schemes.services import scheme_load
 
 CONTEST = """
@@ -79,7 +80,7 @@ def build_villages(county, extra: int = 8) -> None:
 
 def load(county, text: str = CONTEST, filename: str = "contest.yaml"):
     version, _created = scheme_load(
-        text=text, filename=filename, region=county.region("330304"), acting_user=None
+        text=text, filename=filename, region=county.region("330304"), acting_user=system_actor()
     )
     return version.scheme
 
@@ -102,12 +103,12 @@ def score(scheme, subjects, points, label: str, *, vetoes=(), user=None) -> Peri
             record(scheme, subject, "P", str(n), on=day)
     for index in vetoes:
         record(scheme, subjects[index], "BAR", on=day)
-    period = period_open(scheme=scheme, label=label)
-    period_close(period=period, acting_user=user)
+    period = period_open(scheme=scheme, label=label, acting_user=system_actor())
+    period_close(period=period, acting_user=user or system_actor())
     return period
 
 
 def close(scheme, label: str, user=None) -> Period:
-    period = period_open(scheme=scheme, label=label)
-    period_close(period=period, acting_user=user)
+    period = period_open(scheme=scheme, label=label, acting_user=system_actor())
+    period_close(period=period, acting_user=user or system_actor())
     return period

@@ -6,6 +6,8 @@ from io import StringIO
 import pytest
 from django.core.management import CommandError, call_command
 
+from kaoping.accounts.scoping import system_actor
+
 from ..models import Pairing, Pledge
 from ..services import exchange_record, pledge_item_add
 from .fixtures import SPREAD, build_villages, load, score, villages
@@ -30,14 +32,14 @@ def test_prints_overdue_items_and_short_months(county):
         text="修缮党群服务中心",
         owner="村书记",
         deadline=date(2026, 3, 1),
-        acting_user=None,
+        acting_user=system_actor(),
     )
     pledge_item_add(
         pledge=pledge,
         text="建立议事会",
         owner="村主任",
         deadline=date(2026, 9, 1),
-        acting_user=None,
+        acting_user=system_actor(),
     )
     pairing = Pairing.objects.create(
         period=jan, scheme=scheme, strong=s[0], weak=s[10], start=date(2026, 2, 1)
@@ -48,7 +50,7 @@ def test_prints_overdue_items_and_short_months(county):
             on=day,
             kind="offline",
             note="交流",
-            acting_user=None,
+            acting_user=system_actor(),
             today=date(2026, 4, 2),
         )
     text = run("--date", "2026-04-02")

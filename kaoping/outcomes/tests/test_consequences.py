@@ -6,6 +6,7 @@ from datetime import date, timedelta
 import pytest
 from django.utils import timezone, translation
 
+from kaoping.accounts.scoping import system_actor
 from kaoping.core.errors import KaopingError
 from kaoping.core.models import AuditLog
 from kaoping.periods.models import ListMembership
@@ -155,7 +156,7 @@ def test_a_pledge_per_black_listed_subject_and_acceptance_stops_the_carry_over(w
     with pytest.raises(KaopingError):
         pledge_item_add(pledge=pledge, text="再加一项", owner="某人", acting_user=bob)
     # March: the carry-over has stopped, and re-closing February keeps the resolution.
-    period_close(period=feb, acting_user=None)
+    period_close(period=feb, acting_user=system_actor())
     assert not ListMembership.objects.filter(
         period=feb, subject=s[10], list_code="black", resolved_at__isnull=True
     ).exists()
@@ -173,14 +174,14 @@ def test_overdue_items_are_found(world, county):
         text="修缮党群服务中心",
         owner="村书记",
         deadline=date(2026, 2, 1),
-        acting_user=None,
+        acting_user=system_actor(),
     )
     pledge_item_add(
         pledge=pledge,
         text="建立议事会",
         owner="村主任",
         deadline=date(2026, 9, 1),
-        acting_user=None,
+        acting_user=system_actor(),
     )
     assert list(pledge_items_overdue(today=date(2026, 3, 1))) == [late]
     assert list(pledge_items_overdue(county.users["carol"], today=date(2026, 3, 1))) == []
@@ -242,17 +243,19 @@ def test_key_village_designated_by_rule_and_leaves_when_off_the_lists(world):
     assert kv.exit_criteria == "连续两个月不在末位和黑榜"
     assert kv.events.get().kind == EventKind.DESIGNATED
     # Re-closing the quarter designates nothing twice.
-    period_close(period=q1, acting_user=None)
+    period_close(period=q1, acting_user=system_actor())
     assert KeyVillage.objects.filter(subject=s[10]).count() == 1
     # Its pledge is accepted (the black listing stops being carried over); April: off the
     # lists, May: off again → two months in a row → it leaves.
     pledge = Pledge.objects.get(subject=s[10], status="open")
     for text in ("整治村容", "壮大集体经济"):
         pledge_item_done(
-            item=pledge_item_add(pledge=pledge, text=text, owner="村书记", acting_user=None),
-            acting_user=None,
+            item=pledge_item_add(
+                pledge=pledge, text=text, owner="村书记", acting_user=system_actor()
+            ),
+            acting_user=system_actor(),
         )
-    pledge_accept(pledge=pledge, acting_user=None)
+    pledge_accept(pledge=pledge, acting_user=system_actor())
     better = SPREAD[:8] + [0, 1, 7]
     score(scheme, s, better, "2026-04")
     assert KeyVillage.objects.get(pk=kv.pk).left_on is None
@@ -266,7 +269,7 @@ def test_key_village_designated_by_rule_and_leaves_when_off_the_lists(world):
     ]
     # A correction that puts it back at the bottom in May withdraws the exit.
     record(scheme, s[10], "P", "7", on=date(2026, 5, 20), sign=-1)
-    period_close(period=may, acting_user=None)
+    period_close(period=may, acting_user=system_actor())
     kv.refresh_from_db()
     assert kv.left_on is None
     assert kv.events.filter(kind=EventKind.EXIT_WITHDRAWN).exists()
@@ -281,7 +284,7 @@ def test_leaving_by_hand_needs_a_reason(world, county):
     kv = KeyVillage.objects.get(subject=s[10])
     with pytest.raises(KaopingError):
         key_village_leave(
-            key_village=kv, left_on=timezone.localdate(), reason=" ", acting_user=None
+            key_village=kv, left_on=timezone.localdate(), reason=" ", acting_user=system_actor()
         )
     kv = key_village_leave(
         key_village=kv,
@@ -292,7 +295,7 @@ def test_leaving_by_hand_needs_a_reason(world, county):
     assert kv.left_on == timezone.localdate() and not kv.left_by_rule
     with pytest.raises(KaopingError):
         key_village_leave(
-            key_village=kv, left_on=timezone.localdate(), reason="again", acting_user=None
+            key_village=kv, left_on=timezone.localdate(), reason="again", acting_user=system_actor()
         )
 
 
@@ -384,7 +387,7 @@ def test_a_new_round_ends_the_previous_pairings(world):
         (date(2026, 7, 1), None)
     }
     # Closing the first round again keeps its end at the second round, and makes no duplicates.
-    period_close(period=q1, acting_user=None)
+    period_close(period=q1, acting_user=system_actor())
     assert Pairing.objects.filter(period=q1).count() == 3
     assert set(Pairing.objects.filter(period=q1).values_list("end", flat=True)) == {
         date(2026, 6, 30)
@@ -405,7 +408,7 @@ def test_closing_again_converges_and_keeps_what_was_acted_on(world, county):
         )
 
     before = snapshot()
-    period_close(period=jan, acting_user=None)
+    period_close(period=jan, acting_user=system_actor())
     assert snapshot() == before
     # The interview of s[8] is held and minuted; s[9]'s is not acted on.
     held = Interview.objects.get(period=jan, subject=s[8])
@@ -419,7 +422,7 @@ def test_closing_again_converges_and_keeps_what_was_acted_on(world, county):
     # A correction lifts s[8] and s[9] out of the bottom three (and s[9] off the black list).
     record(scheme, s[8], "P", "20", on=date(2026, 1, 20))
     record(scheme, s[9], "P", "20", on=date(2026, 1, 20))
-    period_close(period=jan, acting_user=None)
+    period_close(period=jan, acting_user=system_actor())
     interviews = {i.subject_id: i for i in Interview.objects.filter(period=jan)}
     assert interviews[s[8].pk].triggered is False  # kept: it was held, with minutes
     assert interviews[s[8].pk].minutes.startswith("查摆问题")
@@ -432,7 +435,7 @@ def test_closing_again_converges_and_keeps_what_was_acted_on(world, county):
     )
     # Back as it was: the held interview is triggered again, not duplicated.
     record(scheme, s[8], "P", "20", on=date(2026, 1, 21), sign=-1)
-    period_close(period=jan, acting_user=None)
+    period_close(period=jan, acting_user=system_actor())
     assert Interview.objects.get(period=jan, subject=s[8]).triggered is True
     assert Interview.objects.filter(period=jan, subject=s[8]).count() == 1
 
@@ -441,9 +444,9 @@ def test_a_pledge_with_items_stays_when_its_listing_disappears(world):
     scheme, s = world
     jan = score(scheme, s, SPREAD, "2026-01")
     pledge = Pledge.objects.get(period=jan, subject=s[9])
-    pledge_item_add(pledge=pledge, text="整改", owner="村书记", acting_user=None)
+    pledge_item_add(pledge=pledge, text="整改", owner="村书记", acting_user=system_actor())
     record(scheme, s[9], "P", "20", on=date(2026, 1, 20))
-    period_close(period=jan, acting_user=None)
+    period_close(period=jan, acting_user=system_actor())
     pledge.refresh_from_db()
     assert pledge.triggered is False and PledgeItem.objects.filter(pledge=pledge).count() == 1
 
@@ -480,6 +483,6 @@ def test_events_written_by_the_close_are_written_once(world):
     for label in ("2026-01", "2026-02", "2026-03"):
         score(scheme, s, SPREAD, label)
     q1 = close(scheme, "2026-Q1")
-    period_close(period=q1, acting_user=None)
-    period_close(period=q1, acting_user=None)
+    period_close(period=q1, acting_user=system_actor())
+    period_close(period=q1, acting_user=system_actor())
     assert KeyVillageEvent.objects.filter(period=q1).count() == 1

@@ -8,8 +8,9 @@ from pathlib import Path
 import pytest
 import yaml
 
+from kaoping.schemes.checks import check_scheme, path_text
 from kaoping.schemes.loader import SchemeError, load_scheme_file, load_scheme_text
-from kaoping.schemes.spec import DEFER_CHECKS, SchemeSpec, check_scheme, path_text
+from kaoping.schemes.spec import DEFER_CHECKS, SchemeSpec
 
 ROOT = Path(__file__).resolve().parents[3]
 FILE = "schemes/x.yaml"

@@ -11,6 +11,7 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
+from kaoping.accounts.scoping import system_actor
 from kaoping.core.models import AuditLog
 
 from ..models import (
@@ -265,7 +266,7 @@ def test_the_secretary_writes_and_ticks_off_the_village_pledge(world, client_for
 def test_the_township_accepts_a_finished_pledge(world, client_for, county):
     pledge = world["pledge"]
     for text in ("整治村容", "规范三务公开"):
-        item = pledge_item_add(pledge=pledge, text=text, owner="村书记", acting_user=None)
+        item = pledge_item_add(pledge=pledge, text=text, owner="村书记", acting_user=system_actor())
         PledgeItem.objects.filter(pk=item.pk).update(status="done")
     response = client_for(county, "bob").post(url("pledge_accept", pledge), follow=True)
     assert response.status_code == 200
@@ -285,7 +286,9 @@ def test_accepting_an_unfinished_pledge_says_why(world, client_for, county):
 )
 def test_pledge_writes_refused_change_nothing(world, client_for, county, username, key, status):
     pledge = world[key]
-    item = pledge_item_add(pledge=pledge, text="已有事项", owner="村书记", acting_user=None)
+    item = pledge_item_add(
+        pledge=pledge, text="已有事项", owner="村书记", acting_user=system_actor()
+    )
     client = client_for(county, username)
     assert client.post(url("pledge", pledge), {"text": "x", "owner": "y"}).status_code == status
     assert client.post(url("pledge_item_done", item)).status_code == status
@@ -385,7 +388,7 @@ def test_badge_counts_overdue_items_in_scope(world, client_for, county):
         text="早该完成",
         owner="村书记",
         deadline=date(2026, 2, 1),
-        acting_user=None,
+        acting_user=system_actor(),
     )
     assert client_for(county, "bob").get(url("badge")).content.decode().count("badge") == 1
     # oscar's village has no overdue items… but its pairing has had months without exchanges.
@@ -426,3 +429,19 @@ def test_sharing_refused_changes_nothing(world, client_for, county, username, st
     assert client_for(county, username).post(url("share_held", share)).status_code == status
     share.refresh_from_db()
     assert share.status == "pending"
+
+
+def test_key_village_list_query_count_does_not_grow_with_villages(world, client_for, county):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    client = client_for(county, "alice")
+    counts = []
+    for more in ([], villages()[3:7]):
+        for subject in more:
+            key_village_designate(subject=subject, reason="连续黑榜", acting_user=system_actor())
+        with CaptureQueriesContext(connection) as queries:
+            response = client.get(url("key_villages"))
+        counts.append(len(queries))
+    assert len(response.context["active"]) == 6
+    assert counts[0] == counts[1]

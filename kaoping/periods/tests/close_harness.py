@@ -1,6 +1,6 @@
 """Harness of the close property tests: a world to score, random ledgers, and the reference.
 
-The SQL close (`kaoping.periods.engine`) must agree with `SchemeSpec.evaluate` for every
+The SQL close (`kaoping.periods.engine`) must agree with `scoring.evaluate` for every
 subject and every node. `check_close` rebuilds each subject's inputs in Python from the entries
 the test wrote (its drafts; plus any the system recorded itself) and the metric values, and
 compares result by result, node by node; `snapshot` captures everything a close wrote, so that
@@ -22,18 +22,20 @@ from pathlib import Path
 from django.db import transaction
 from hypothesis import strategies as st
 
-from kaoping.core.testing import SmallCounty, build_small_county
+from kaoping.accounts.scoping import system_actor
 from kaoping.ledger.models import Entry, EntrySource, MetricValue
 from kaoping.people.models import Subject
 from kaoping.periods import services
-from kaoping.periods.calendar import period_dates
 from kaoping.periods.engine import ADJUST_CODE
 from kaoping.periods.metrics import COMPUTED
 from kaoping.periods.models import Period, Result, ResultNode
+from kaoping.schemes.calendar import period_dates
 from kaoping.schemes.loader import load_scheme_text
 from kaoping.schemes.models import METRIC_SCALE, QTY_SCALE, SchemeNode, SchemeVersion
+from kaoping.schemes.scoring import Evaluation, evaluate
 from kaoping.schemes.services import scheme_load
-from kaoping.schemes.spec import ROOT_CODE, Evaluation, FlatNode, Rule, SchemeSpec, VetoEffect
+from kaoping.schemes.spec import ROOT_CODE, FlatNode, Rule, SchemeSpec, VetoEffect
+from kaoping.testing import SmallCounty, build_small_county
 
 SCHEMES = Path(__file__).resolve().parents[3] / "schemes"
 SHIPPED = sorted(p.name for p in SCHEMES.glob("*.yaml"))
@@ -91,7 +93,7 @@ class World:
 
 def load(county: SmallCounty, text: str, filename: str = "generated.yaml") -> SchemeVersion:
     version, _created = scheme_load(
-        text=text, filename=filename, region=county.region(COUNTY), acting_user=None
+        text=text, filename=filename, region=county.region(COUNTY), acting_user=system_actor()
     )
     return version
 
@@ -336,7 +338,8 @@ def write_metrics(
     for i in order if order is not None else range(len(keys)):
         subject, name = keys[i]
         MetricValue.objects.create(
-            period=period,
+            scheme_id=period.scheme_id,
+            period_label=period.label,
             subject=world.writers[subject],
             metric=name,
             value_scaled=int(reports[keys[i]] * METRIC_SCALE),
@@ -519,7 +522,7 @@ def check_close(
     for row in ResultNode.objects.filter(period=period).exclude(code__startswith="__part__"):
         rows[row.subject_id][row.code] = row
     metrics: dict[int, dict[str, Decimal]] = defaultdict(dict)
-    for m in MetricValue.objects.filter(period=period):
+    for m in MetricValue.objects.filter(scheme_id=period.scheme_id, period_label=period.label):
         metrics[m.subject_id][m.metric] = Decimal(m.value_scaled) / METRIC_SCALE
     stored_nodes = {(n.variant, n.code): n for n in SchemeNode.objects.filter(version=version)}
     grade_position = {g.code: i for i, g in enumerate(spec.grades)}
@@ -529,7 +532,7 @@ def check_close(
         variant = variant_of(spec, subject.track)
         inputs = inputs_from(spec, ledger[subject.pk], period.start, period.end, cadence)
         inputs |= metric_inputs(spec, variant, metrics[subject.pk])
-        ev = spec.evaluate(inputs, variant=variant)
+        ev = evaluate(spec, inputs, variant=variant)
         result = results[subject.pk]
         where = f"{subject.name} ({subject.track or '-'}) in {period.label}"
         checked.evaluations[subject.pk] = ev

@@ -3,6 +3,7 @@
 from datetime import date
 from decimal import Decimal
 
+from kaoping.accounts.scoping import system_actor
 from kaoping.ledger.models import Entry, MetricValue
 from kaoping.people.models import Subject
 from kaoping.people.services import subjects_sync
@@ -79,7 +80,7 @@ ranking:
 
 def load_test_scheme(county, text: str = TEST_SCHEME):
     version, _created = scheme_load(
-        text=text, filename="test.yaml", region=county.region("330304"), acting_user=None
+        text=text, filename="test.yaml", region=county.region("330304"), acting_user=system_actor()
     )
     return version
 
@@ -126,7 +127,8 @@ def record(
 
 def report_metric(period, subject, metric, value):
     MetricValue.objects.create(
-        period=period,
+        scheme_id=period.scheme_id,
+        period_label=period.label,
         subject=subject,
         metric=metric,
         value_scaled=int(Decimal(value) * METRIC_SCALE),

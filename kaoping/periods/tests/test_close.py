@@ -6,6 +6,7 @@ from decimal import Decimal
 import pytest
 from django.db import connection
 
+from kaoping.accounts.scoping import system_actor
 from kaoping.core.errors import KaopingError
 from kaoping.core.models import AuditLog
 from kaoping.periods.models import Period, Result, ResultNode
@@ -52,9 +53,9 @@ def test_every_rule_by_hand(setup):
     record(scheme, d, "D1", "1")  # −5
     record(scheme, d, "A1", on=date(2026, 4, 1))  # outside March: ignored
     record(scheme, d, "A1", status="submitted")  # not approved: ignored
-    period = period_open(scheme=scheme, label="2026-03")
+    period = period_open(scheme=scheme, label="2026-03", acting_user=system_actor())
     report_metric(period, d, "reported_rate", "0.9")  # inclusive lower bound → 10
-    period_close(period=period, acting_user=None)
+    period_close(period=period, acting_user=system_actor())
 
     assert node(period, d, "A") == Decimal("34.75")
     assert node(period, d, "B") == Decimal("0")
@@ -85,8 +86,8 @@ def test_vetoes_take_effect_and_are_recorded(setup):
     record(scheme, s[DONGLING], "V0")
     record(scheme, s[NANSHAN], "V1")
     record(scheme, s[XIXI], "V2")
-    period = period_open(scheme=scheme, label="2026-03")
-    period_close(period=period, acting_user=None)
+    period = period_open(scheme=scheme, label="2026-03", acting_user=system_actor())
+    period_close(period=period, acting_user=system_actor())
     results = {
         r.subject.region.code: r
         for r in Result.objects.filter(period=period).select_related("subject__region")
@@ -110,8 +111,8 @@ def test_honour_grade_is_withheld_when_barred(setup):
         record(scheme, s[code], "A3", label="好")
         record(scheme, s[code], "C1", "2")  # 15 + 20 + 30 + 10 = 75 → good (an honour)
     record(scheme, s[NANSHAN], "V2")
-    period = period_open(scheme=scheme, label="2026-03")
-    period_close(period=period, acting_user=None)
+    period = period_open(scheme=scheme, label="2026-03", acting_user=system_actor())
+    period_close(period=period, acting_user=system_actor())
     grades = {
         r.subject.region.code: r.grade_code
         for r in Result.objects.filter(period=period).select_related("subject__region")
@@ -124,8 +125,8 @@ def test_reversal_cancels_and_ranks_are_competition_within_track(setup):
     scheme, s = setup
     original = record(scheme, s[DONGLING], "B1")
     record(scheme, s[DONGLING], "B1", sign=-1).__class__.objects.filter(pk=original.pk)
-    period = period_open(scheme=scheme, label="2026-03")
-    period_close(period=period, acting_user=None)
+    period = period_open(scheme=scheme, label="2026-03", acting_user=system_actor())
+    period_close(period=period, acting_user=system_actor())
     results = {
         r.subject.region.code: r
         for r in Result.objects.filter(period=period).select_related("subject__region")
@@ -140,8 +141,8 @@ def test_close_twice_is_identical_and_audited(setup):
     scheme, s = setup
     record(scheme, s[DONGLING], "A1")
     record(scheme, s[NANSHAN], "A3", label="差")
-    period = period_open(scheme=scheme, label="2026-03")
-    period_close(period=period, acting_user=None)
+    period = period_open(scheme=scheme, label="2026-03", acting_user=system_actor())
+    period_close(period=period, acting_user=system_actor())
     first = list(
         Result.objects.filter(period=period)
         .order_by("subject_id")
@@ -152,7 +153,7 @@ def test_close_twice_is_identical_and_audited(setup):
         .order_by("subject_id", "code")
         .values_list("subject_id", "code", "value")
     )
-    period_close(period=period, acting_user=None)
+    period_close(period=period, acting_user=system_actor())
     assert first == list(
         Result.objects.filter(period=period)
         .order_by("subject_id")
@@ -174,8 +175,8 @@ def test_close_twice_is_identical_and_audited(setup):
 def test_failed_close_leaves_previous_state(setup, monkeypatch):
     scheme, s = setup
     record(scheme, s[DONGLING], "A1")
-    period = period_open(scheme=scheme, label="2026-03")
-    period_close(period=period, acting_user=None)
+    period = period_open(scheme=scheme, label="2026-03", acting_user=system_actor())
+    period_close(period=period, acting_user=system_actor())
     before = list(Result.objects.filter(period=period).values_list("subject_id", "total"))
     record(scheme, s[DONGLING], "A1")
 
@@ -188,7 +189,7 @@ def test_failed_close_leaves_previous_state(setup, monkeypatch):
     original = engine.result_statement
     monkeypatch.setattr(engine, "result_statement", broken)
     with pytest.raises(Exception):  # noqa: B017 — any database error
-        period_close(period=period, acting_user=None)
+        period_close(period=period, acting_user=system_actor())
     assert list(Result.objects.filter(period=period).values_list("subject_id", "total")) == before
     assert AuditLog.objects.filter(action="periods.period.closed").count() == 1
 
@@ -197,12 +198,15 @@ def test_quarter_rollup_sums_months_and_needs_them_closed(setup):
     scheme, s = setup
     for month in (1, 2, 3):
         record(scheme, s[DONGLING], "A1", on=date(2026, month, 5))
-    quarter = period_open(scheme=scheme, label="2026-Q1")
+    quarter = period_open(scheme=scheme, label="2026-Q1", acting_user=system_actor())
     with pytest.raises(KaopingError, match="2026-01"):
-        period_close(period=quarter, acting_user=None)
+        period_close(period=quarter, acting_user=system_actor())
     for label in ("2026-01", "2026-02", "2026-03"):
-        period_close(period=period_open(scheme=scheme, label=label), acting_user=None)
-    period_close(period=quarter, acting_user=None)
+        period_close(
+            period=period_open(scheme=scheme, label=label, acting_user=system_actor()),
+            acting_user=system_actor(),
+        )
+    period_close(period=quarter, acting_user=system_actor())
     assert totals(quarter)[DONGLING] == Decimal("105")  # 3 × (5 + 30)
     assert totals(quarter)[NANSHAN] == Decimal("90")
     assert node(quarter, s[DONGLING], "A1") == Decimal("15")
@@ -214,9 +218,9 @@ def test_close_runs_one_statement_per_level_not_per_subject(setup, django_assert
     for subject in s.values():
         for _ in range(5):
             record(scheme, subject, "A1")
-    period = period_open(scheme=scheme, label="2026-03")
+    period = period_open(scheme=scheme, label="2026-03", acting_user=system_actor())
     with django_assert_max_num_queries(30):
-        period_close(period=period, acting_user=None)
+        period_close(period=period, acting_user=system_actor())
 
 
 def test_engine_sql_is_the_same_text_on_every_database(setup):

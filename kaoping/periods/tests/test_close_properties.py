@@ -1,4 +1,4 @@
-"""Property tests: the set-based SQL close equals the reference `SchemeSpec.evaluate`.
+"""Property tests: the set-based SQL close equals the reference `scoring.evaluate`.
 
 For every shipped scheme and for generated trees: random ledgers (every rule, reversals, vetoes,
 entries outside the period, of another cadence, unapproved, on unknown or excluded items, of
@@ -16,10 +16,11 @@ import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
-from kaoping.core.testing import build_small_county
+from kaoping.accounts.scoping import system_actor
 from kaoping.periods.models import Period
 from kaoping.periods.services import period_close, period_open
 from kaoping.schemes.loader import SchemeError, load_scheme_text
+from kaoping.testing import build_small_county
 
 from .close_harness import (
     LABELS,
@@ -68,20 +69,20 @@ def close_and_compare(world, data, label: str) -> None:
     metric_order = data.draw(st.permutations(range(len(reports))))
 
     set_tracks(world.writers, tracks)
-    period = period_open(scheme=world.scheme, label=label)
+    period = period_open(scheme=world.scheme, label=label, acting_user=system_actor())
     with rolled_back():
         write_ledger(world, drafts)
         write_metrics(world, period, reports)
-        period_close(period=period, acting_user=None)
+        period_close(period=period, acting_user=system_actor())
         check_close(world, period, drafts)
         first = snapshot(period)
-        period_close(period=period, acting_user=None)
+        period_close(period=period, acting_user=system_actor())
         assert snapshot(period) == first, "closing twice gives the same results"
         assert Period.objects.get(pk=period.pk).status == "closed"
     with rolled_back():
         write_ledger(world, drafts, order)
         write_metrics(world, period, reports, metric_order)
-        period_close(period=period, acting_user=None)
+        period_close(period=period, acting_user=system_actor())
         assert snapshot(period) == first, "the order entries were written in does not matter"
 
 
@@ -161,7 +162,7 @@ def test_a_rating_on_a_rounding_tie_rounds_up(county):
         for label in ("较好", "一般", "差")
     ]
     write_ledger(world, drafts)
-    period = period_open(scheme=world.scheme, label="2026-03")
-    period_close(period=period, acting_user=None)
+    period = period_open(scheme=world.scheme, label="2026-03", acting_user=system_actor())
+    period_close(period=period, acting_user=system_actor())
     checked = check_close(world, period, drafts)
     assert checked.evaluations[world.scored[0].pk].total == Decimal("9.5")

@@ -11,6 +11,7 @@ from decimal import Decimal
 
 import pytest
 
+from kaoping.accounts.scoping import system_actor
 from kaoping.ledger.models import Entry, MetricValue
 from kaoping.people.models import Subject
 from kaoping.periods.models import Result, ResultNode
@@ -37,12 +38,16 @@ def rate(world, subject, item, *labels, on=date(2026, 3, 10)):
 
 def report(period, subject, metric, value):
     MetricValue.objects.create(
-        period=period, subject=subject, metric=metric, value_scaled=int(D(value) * METRIC_SCALE)
+        scheme_id=period.scheme_id,
+        period_label=period.label,
+        subject=subject,
+        metric=metric,
+        value_scaled=int(D(value) * METRIC_SCALE),
     )
 
 
 def open_period(world, label):
-    return period_open(scheme=world.scheme, label=label)
+    return period_open(scheme=world.scheme, label=label, acting_user=system_actor())
 
 
 def result(period, subject) -> Result:
@@ -100,7 +105,7 @@ def test_household_points(county):
     )
 
     period = open_period(world, "2026-03")
-    period_close(period=period, acting_user=None)
+    period_close(period=period, acting_user=system_actor())
 
     assert total(period, a) == 114
     assert value(period, a, "GY04") == 5  # the cap
@@ -140,7 +145,7 @@ def test_hong_huang_qi(county):
     period = open_period(world, "2026-03")
     report(period, a, "member_household_coverage", "95")  # [95, ∞) → 10
     report(period, b, "member_household_coverage", "94.9999")  # [80, 95) → 7
-    period_close(period=period, acting_user=None)
+    period_close(period=period, acting_user=system_actor())
 
     # a: 33 + (10 + 主题党日 10) + 17 + 18 + 5 = 93.0 → 红旗 (≥ 90).
     assert total(period, a) == D("93.0")
@@ -169,7 +174,7 @@ def test_hong_huang_qi(county):
     rate(world, c, "ZD01.1", "一般", on=on)  # 14
     rate(world, c, "MS02.1", "满意", on=on)  # 10 → 74.0
     april = open_period(world, "2026-04")
-    period_close(period=april, acting_user=None)
+    period_close(period=april, acting_user=system_actor())
     assert [total(april, s) for s in (a, b, c)] == [90, 75, 74]
     assert [result(april, s).grade_code for s in (a, b, c)] == ["hongqi", "", "huangqi"]
 
@@ -185,7 +190,7 @@ def test_leitai_biwu_tracks(county):
         rate(world, village, "HJ", "一般", "较差", "优秀")  # (0.7 + 0.5 + 1) / 3 = 0.7333…
         rate(world, village, "ZL", "优秀")  # 1; 民生 not rated: 0
     period = open_period(world, "2026-03")
-    period_close(period=period, acting_user=None)
+    period_close(period=period, acting_user=system_actor())
 
     # 示范 (20/30/15/15/20): 18.5 + 25.5 + 11.0 + 0 + 20 = 75.00
     assert total(period, v[DONGLING]) == D("75.00")
@@ -220,7 +225,7 @@ def test_liubi_liuzheng(county):
     report(period, a, "member_household_coverage", "85")  # [85, 95) → 10
     report(period, a, "collective_income_growth", "4.9999")  # [0, 5) → 15
     report(period, b, "visit_coverage", "95")  # [95, ∞) → 15
-    period_close(period=period, acting_user=None)
+    period_close(period=period, acting_user=system_actor())
 
     # With nothing recorded a village keeps its bases: 堡垒 70, 经济 60, 平安 70, 环境 65,
     # 文明 35, 清廉 70 = 370.
@@ -278,7 +283,7 @@ def test_qianfen_team(county):
     period = open_period(world, "2026-H1")
     report(period, a, "collective_income_growth", "10")  # [10, ∞) → 60
     report(period, a, "visit_coverage", "84.9999")  # [70, 85) → 20
-    period_close(period=period, acting_user=None)
+    period_close(period=period, acting_user=system_actor())
 
     # a: 定量 145 + (60 + 50 + 40) + (20 + 50 + 25) + (50 + 37.5 + 35) = 512.5
     #    定性 57 + 70 + 56 = 183; 加分 50; 扣分 −20  →  725.5 → 基本合格 [600, 750)
@@ -317,7 +322,7 @@ def test_qianfen_cadre(county):
         report(period, cadre, "visit_coverage", "95")  # → 80, 包联任务 80 + 70 = 150
         report(period, cadre, "member_points_percentile", "20")  # (−∞, 20] → 40
     report(period, b, "member_points_percentile", "20.0001")  # (20, 50] → 30
-    period_close(period=period, acting_user=None)
+    period_close(period=period, acting_user=system_actor())
 
     # a: 定量 118.8 + 150 + 150 + (60 + 50 + 40) = 568.8; 定性 104; 加分 5 → 677.8 → 基本称职
     assert value(period, a, "DL1.1.1") == D("73.8")
@@ -356,7 +361,7 @@ def test_party_member_classes(county):
     times(5, world, m["F"], "YW06")  # F: 5 × −2 = −10 more
     record(world, m["E"], "JL11")  # grade veto: 不合格
     period = open_period(world, "2026-03")
-    period_close(period=period, acting_user=None)
+    period_close(period=period, acting_user=system_actor())
 
     # 履行义务 (floor −30; F: −10):
     #   A −6 − 6 − 25 = −37 → −30;  B, C, E −6 − 3 = −9;  D −3;  F −2 − 10 = −12 → −10

@@ -5,6 +5,7 @@ from datetime import date, timedelta
 import pytest
 from django.utils import timezone
 
+from kaoping.accounts.scoping import system_actor
 from kaoping.core.errors import KaopingError
 from kaoping.core.models import AuditLog
 from kaoping.ledger.services import entry_record
@@ -66,7 +67,10 @@ def world(county):
             code=f"330304001{n:03d}", name=f"第{n}村", level="village", kind="村", parent=township
         )
     version, _ = scheme_load(
-        text=SCHEME, filename="lists.yaml", region=county.region("330304"), acting_user=None
+        text=SCHEME,
+        filename="lists.yaml",
+        region=county.region("330304"),
+        acting_user=system_actor(),
     )
     from kaoping.people.models import Subject
 
@@ -84,8 +88,8 @@ def score(scheme, subjects, points, label="2026-03", vetoes=()):
             record(scheme, subject, "P", str(n), on=day)
     for index in vetoes:
         record(scheme, subjects[index], "BAR", on=day)
-    period = start or period_open(scheme=scheme, label=label)
-    period_close(period=period, acting_user=None)
+    period = start or period_open(scheme=scheme, label=label, acting_user=system_actor())
+    period_close(period=period, acting_user=system_actor())
     return period
 
 
@@ -143,7 +147,7 @@ def test_black_listing_carries_over_until_resolved(world):
     ListMembership.objects.filter(period=march, subject=s[9], list_code="black").update(
         resolved_at=timezone.now()
     )
-    period_close(period=april, acting_user=None)
+    period_close(period=april, acting_user=system_actor())
     assert sorted(
         m.subject.region.name
         for m in ListMembership.objects.filter(period=april, list_code="black", carried=True)
@@ -173,18 +177,19 @@ def test_lifecycle_post_window_finalise_and_reopen(world, county):
     scheme, s = world
     period = score(scheme, s, [1])
     with pytest.raises(KaopingError):
-        period_finalise(period=period, acting_user=None)  # not posted yet
+        period_finalise(period=period, acting_user=system_actor())  # not posted yet
     period = period_post(period=period, acting_user=county.users["alice"])
     assert period.status == "posted"
     assert period.objection_deadline - period.posted_at == timedelta(days=3)
     with pytest.raises(KaopingError, match="2026|until"):
-        period_finalise(period=period, acting_user=None)
-    period_close(period=period, acting_user=None)  # a correction during the window keeps it posted
+        period_finalise(period=period, acting_user=system_actor())
+    # A correction during the window keeps it posted.
+    period_close(period=period, acting_user=system_actor())
     period.refresh_from_db()
     assert period.status == "posted"
     later = period.objection_deadline + timedelta(minutes=1)
     assert (
-        periods_finalise_due(now=later) == [period]
+        periods_finalise_due(now=later, acting_user=system_actor()) == [period]
         or Period.objects.get(pk=period.pk).status == "final"
     )
     period.refresh_from_db()
@@ -206,15 +211,24 @@ def test_lifecycle_post_window_finalise_and_reopen(world, county):
     assert AuditLog.objects.filter(
         action="periods.period.reopen", after__reason="群众异议属实，需重新核分"
     ).exists()
+    # Reopened, the ledger takes entries dated in it again (its seal was lifted).
+    entry, created = entry_record(
+        scheme=scheme,
+        subject=s[0],
+        item_code="P",
+        occurred_on=date(2026, 3, 11),
+        acting_user=county.users["bob"],
+    )
+    assert created and entry.pk
 
 
 def test_a_stale_transition_is_refused(world, county):
     scheme, s = world
     period = score(scheme, s, [1])
     stale = Period.objects.get(pk=period.pk)
-    period_post(period=period, acting_user=None)
+    period_post(period=period, acting_user=system_actor())
     with pytest.raises(KaopingError):
-        period_post(period=stale, acting_user=None)
+        period_post(period=stale, acting_user=system_actor())
 
 
 def test_finalise_due_command_finalises_only_expired_windows(world, capsys):
@@ -222,7 +236,7 @@ def test_finalise_due_command_finalises_only_expired_windows(world, capsys):
 
     scheme, s = world
     period = score(scheme, s, [1])
-    period_post(period=period, acting_user=None)
+    period_post(period=period, acting_user=system_actor())
     call_command("finalise_due")
     assert Period.objects.get(pk=period.pk).status == "posted"
     Period.objects.filter(pk=period.pk).update(

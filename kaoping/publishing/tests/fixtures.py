@@ -3,6 +3,7 @@
 from dataclasses import dataclass
 from datetime import date
 
+from kaoping.accounts.scoping import system_actor
 from kaoping.core.pinyin import initials
 from kaoping.people.models import Subject
 from kaoping.people.services import subjects_sync
@@ -98,7 +99,10 @@ def add_villages(county) -> None:
 def village_scheme(county, text: str = QUARTER_SCHEME):
     add_villages(county)
     version, _created = scheme_load(
-        text=text, filename="posting.yaml", region=county.region("330304"), acting_user=None
+        text=text,
+        filename="posting.yaml",
+        region=county.region("330304"),
+        acting_user=system_actor(),
     )
     subjects_sync(kind="village")
     villages = {
@@ -116,8 +120,8 @@ def score(scheme, villages, label: str, points: dict[str, tuple[int, int]]) -> P
             record(scheme, villages[name], "BL1", str(good), on=day, note=f"{name}党员大会")
         if bad:
             record(scheme, villages[name], "HJ1", str(bad), on=day, note=f"{name}暗访")
-    period = period_open(scheme=scheme, label=label)
-    period_close(period=period, acting_user=None)
+    period = period_open(scheme=scheme, label=label, acting_user=system_actor())
+    period_close(period=period, acting_user=system_actor())
     return period
 
 
@@ -157,12 +161,12 @@ def household_posting(county) -> Period:
         text=HOUSEHOLD_SCHEME,
         filename="households.yaml",
         region=county.region("330304"),
-        acting_user=None,
+        acting_user=system_actor(),
     )
     subjects_sync(kind="household")
     households = list(Subject.objects.filter(kind="household").order_by("id"))
     for n, subject in enumerate(households):
         record(version.scheme, subject, "ZM1" if n % 2 else "FM1", str(n % 3 + 1))
-    period = period_open(scheme=version.scheme, label="2026-03")
-    period_close(period=period, acting_user=None)
-    return period_post(period=period, acting_user=None)
+    period = period_open(scheme=version.scheme, label="2026-03", acting_user=system_actor())
+    period_close(period=period, acting_user=system_actor())
+    return period_post(period=period, acting_user=system_actor())

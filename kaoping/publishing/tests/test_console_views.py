@@ -7,6 +7,7 @@ import pytest
 from django.urls import reverse
 from openpyxl import load_workbook
 
+from kaoping.accounts.scoping import system_actor
 from kaoping.ledger.models import Entry
 from kaoping.people.models import Subject
 from kaoping.periods.models import Result
@@ -168,7 +169,7 @@ def test_an_invalid_decision_shows_the_error(objections, client_for, county):
 
 
 def test_nav_and_period_page_links(posted, client_for, county):
-    alice = client_for(county, "alice").get(reverse("console:period", args=[posted.period.pk]))
+    alice = client_for(county, "alice").get(reverse("periods:detail", args=[posted.period.pk]))
     html = alice.content.decode()
     assert reverse("portal:objections") in html
     for url in (
@@ -177,7 +178,7 @@ def test_nav_and_period_page_links(posted, client_for, county):
         reverse("portal:period_export", args=[posted.period.pk]),
     ):
         assert url in html
-    carol = client_for(county, "carol").get(reverse("console:period", args=[posted.period.pk]))
+    carol = client_for(county, "carol").get(reverse("periods:detail", args=[posted.period.pk]))
     assert reverse("portal:objections") not in carol.content.decode()
 
 
@@ -217,7 +218,7 @@ def test_console_export_needs_a_login_and_a_closed_period(posted, client, client
     assert client_for(county, "carol").get(url).status_code == 200
     from kaoping.periods.services import period_open
 
-    open_period = period_open(scheme=posted.scheme, label="2026-Q4")
+    open_period = period_open(scheme=posted.scheme, label="2026-Q4", acting_user=system_actor())
     assert (
         client_for(county, "alice")
         .get(reverse("portal:period_export", args=[open_period.pk]))

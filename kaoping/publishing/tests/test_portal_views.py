@@ -2,7 +2,6 @@
 
 import io
 import re
-import shutil
 import subprocess
 from datetime import date, timedelta
 
@@ -12,11 +11,13 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from openpyxl import load_workbook
 
+from kaoping.accounts.scoping import system_actor
 from kaoping.ledger.services import EntryDraft
 from kaoping.people.models import Subject
 from kaoping.periods.services import period_finalise
 from kaoping.publishing.models import Objection
 from kaoping.publishing.services import objection_decide, objection_file
+from kaoping.testing import require_tool
 
 from .fixtures import household_posting, posted_quarter
 
@@ -39,7 +40,7 @@ def test_open_and_closed_periods_are_not_public(county, client):
     assert client.get(reverse("portal:posting", args=[posted.previous.pk])).status_code == 404
     from kaoping.periods.services import period_open
 
-    still_open = period_open(scheme=posted.scheme, label="2026-Q4")
+    still_open = period_open(scheme=posted.scheme, label="2026-Q4", acting_user=system_actor())
     for name in ("posting", "objection", "poster", "export"):
         assert client.get(reverse(f"portal:{name}", args=[still_open.pk])).status_code == 404
         assert client.get(reverse(f"portal:{name}", args=[posted.period.pk])).status_code == 404
@@ -248,8 +249,8 @@ def page_size(pdf: bytes, tmp_path) -> tuple[float, float]:
     return float(width), float(height)
 
 
-@pytest.mark.skipif(shutil.which("pdftotext") is None, reason="poppler-utils is not installed")
 def test_poster_prints_chinese_and_a3_is_larger(posted, client, tmp_path):
+    require_tool("pdftotext", "poppler-utils")
     url = reverse("portal:poster", args=[posted.period.pk])
     a4 = client.get(url)
     assert a4["Content-Type"] == "application/pdf"
@@ -264,8 +265,8 @@ def test_poster_prints_chinese_and_a3_is_larger(posted, client, tmp_path):
     assert client.get(url, {"size": "b5"}).status_code == 404
 
 
-@pytest.mark.skipif(shutil.which("pdftotext") is None, reason="poppler-utils is not installed")
 def test_poster_masks_persons(county, client, tmp_path):
+    require_tool("pdftotext", "poppler-utils")
     period = household_posting(county)
     url = reverse("portal:poster", args=[period.pk])
     text = pdf_text(client.get(url).content, tmp_path)

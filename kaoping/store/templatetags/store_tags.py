@@ -1,6 +1,6 @@
 from django import template
 
-from kaoping.console.templatetags.scoring import pts
+from kaoping.core.templatetags.scoring import pts
 
 register = template.Library()
 

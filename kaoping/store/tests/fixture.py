@@ -11,8 +11,9 @@ from django.contrib.auth import get_user_model
 from django.utils import timezone
 
 from kaoping.accounts.models import Role, RoleAssignment
-from kaoping.console.tests.ledger_fixture import add_reviewer
+from kaoping.accounts.scoping import system_actor
 from kaoping.ledger.services import entry_record
+from kaoping.ledger.tests.ledger_fixture import add_reviewer
 from kaoping.people.models import Subject
 from kaoping.schemes.services import scheme_load
 from kaoping.store import services
@@ -57,7 +58,10 @@ grades:
 
 def load_scheme(county, text: str = SCHEME):
     version, _created = scheme_load(
-        text=text, filename="hh-store.yaml", region=county.region("330304"), acting_user=None
+        text=text,
+        filename="hh-store.yaml",
+        region=county.region("330304"),
+        acting_user=system_actor(),
     )
     return version.scheme
 
@@ -90,11 +94,11 @@ def earn(scheme, subject, item: str = "CLEAN", times: int = 1, day: date | None 
             subject=subject,
             item_code=item,
             occurred_on=day,
-            acting_user=None,
+            acting_user=system_actor(),
             source="department",
         )
         entries.append(entry)
-    services.accounts_credit(entry_ids=[e.pk for e in entries])
+    services.accounts_credit(entry_ids=[e.pk for e in entries], acting_user=system_actor())
     return entries
 
 
@@ -104,21 +108,28 @@ def account_of(scheme, subject) -> Account:
 
 def open_store(county, code: str = VILLAGE, stock: int = 10, price: str = "10"):
     """A store for `code` redeeming from yesterday to next week, with rice and oil."""
-    store = services.store_save(region=county.region(code), name="东岭村积分超市", acting_user=None)
+    store = services.store_save(
+        region=county.region(code), name="东岭村积分超市", acting_user=system_actor()
+    )
     today = timezone.localdate()
     services.window_add(
         store=store,
         name="兑换周",
         starts_on=today - timedelta(days=1),
         ends_on=today + timedelta(days=6),
-        acting_user=None,
+        acting_user=system_actor(),
     )
     rice = services.goods_save(
-        store=store, acting_user=None, name="大米", unit="袋", price=Decimal(price), position=1
+        store=store,
+        acting_user=system_actor(),
+        name="大米",
+        unit="袋",
+        price=Decimal(price),
+        position=1,
     )
     oil = services.goods_save(
         store=store,
-        acting_user=None,
+        acting_user=system_actor(),
         name="食用油",
         unit="桶",
         price=Decimal("25"),
@@ -126,6 +137,6 @@ def open_store(county, code: str = VILLAGE, stock: int = 10, price: str = "10"):
         limit_per_household=1,
     )
     for goods in (rice, oil):
-        services.stock_in(goods=goods, quantity=stock, kind="purchase", acting_user=None)
+        services.stock_in(goods=goods, quantity=stock, kind="purchase", acting_user=system_actor())
         goods.refresh_from_db()
     return store, rice, oil

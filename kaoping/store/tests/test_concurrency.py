@@ -15,8 +15,9 @@ import pytest
 from django.db import OperationalError, connection
 from django.db.models import Sum
 
-from kaoping.console.tests.ledger_fixture import fill_grid
+from kaoping.accounts.scoping import system_actor
 from kaoping.core.errors import KaopingError
+from kaoping.ledger.tests.ledger_fixture import fill_grid
 from kaoping.store import services
 from kaoping.store.models import Account, Goods, Movement, Redemption, StockMove
 
@@ -55,7 +56,7 @@ def run_parallel(jobs: list[tuple[int, int, int]], threads: int) -> Counter:
                             account=account,
                             goods=goods,
                             quantity=quantity,
-                            acting_user=None,
+                            acting_user=system_actor(),
                             hand_over=True,
                         )
                         outcome = "redeemed"
@@ -125,7 +126,7 @@ def test_200_parallel_attempts_on_the_last_10_items_redeem_exactly_10(live_count
 @on_postgresql
 def test_one_household_cannot_overdraw_from_many_clients(live_county):
     _scheme, rice, accounts = _county_with_households(live_county, 1)
-    services.stock_in(goods=rice, quantity=100, kind="purchase", acting_user=None)
+    services.stock_in(goods=rice, quantity=100, kind="purchase", acting_user=system_actor())
     (account,) = accounts  # 20 points: exactly two bags
     outcomes = run_parallel([(account.pk, rice.pk, 1)] * 60, threads=30)
     assert outcomes["redeemed"] == 2, outcomes

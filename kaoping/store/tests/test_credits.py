@@ -6,6 +6,7 @@ from decimal import Decimal
 import pytest
 from django.utils import timezone
 
+from kaoping.accounts.scoping import system_actor
 from kaoping.core.models import AuditLog
 from kaoping.ledger.models import Entry
 from kaoping.ledger.services import entries_review, entry_record, entry_reverse
@@ -36,7 +37,7 @@ def test_an_approved_entry_credits_its_points_once(scheme, county):
     assert totals(account) == (Decimal("10.00"), 0, Decimal("10.00"))
     # The base score (100) is never spendable; a re-sent announcement credits nothing more.
     services.entries_approved_receiver(None, entry_ids=[entry.pk])
-    services.accounts_credit(entry_ids=[entry.pk])
+    services.accounts_credit(entry_ids=[entry.pk], acting_user=system_actor())
     assert totals(account)[0] == Decimal("10.00")
     movement = Movement.objects.get(entry=entry)
     assert (movement.kind, movement.amount, movement.period_key) == (
@@ -76,11 +77,11 @@ def test_rejected_and_submitted_entries_credit_nothing(scheme, county):
         acting_user=county.users["dave"],
         source="collected",
     )
-    assert services.accounts_credit(entry_ids=[entry.pk]) == 0
+    assert services.accounts_credit(entry_ids=[entry.pk], acting_user=system_actor()) == 0
     entries_review(
         entry_ids=[entry.pk], decision="reject", reason="不属实", acting_user=county.users["rita"]
     )
-    assert services.accounts_credit(entry_ids=[entry.pk]) == 0
+    assert services.accounts_credit(entry_ids=[entry.pk], acting_user=system_actor()) == 0
     assert not Movement.objects.exists()
 
 
@@ -91,10 +92,10 @@ def test_an_items_cap_limits_the_credit_as_it_limits_the_score(scheme, county):
     assert amounts == [Decimal(2), Decimal(2), Decimal(2), Decimal(0)]
     # Reversing one of the four leaves 3 × 2 = 6: still at the cap, nothing changes.
     reversal = entry_reverse(entry=entries[0], reason="重复", acting_user=county.users["alice"])
-    services.accounts_credit(entry_ids=[reversal.pk])
+    services.accounts_credit(entry_ids=[reversal.pk], acting_user=system_actor())
     assert Movement.objects.get(entry=reversal).earned == 0
     second = entry_reverse(entry=entries[1], reason="重复", acting_user=county.users["alice"])
-    services.accounts_credit(entry_ids=[second.pk])
+    services.accounts_credit(entry_ids=[second.pk], acting_user=system_actor())
     assert Movement.objects.get(entry=second).earned == Decimal(-2)
     assert totals(account_of(scheme, subject)) == (Decimal(4), 0, Decimal(4))
 
@@ -127,7 +128,7 @@ def test_reversing_a_deduction_gives_back_exactly_what_it_took(scheme, county):
     earn(scheme, subject, "CLEAN")
     (waste,) = earn(scheme, subject, "WASTE")
     reversal = entry_reverse(entry=waste, reason="认定有误", acting_user=county.users["alice"])
-    services.accounts_credit(entry_ids=[reversal.pk])
+    services.accounts_credit(entry_ids=[reversal.pk], acting_user=system_actor())
     assert totals(account_of(scheme, subject)) == (Decimal(10), Decimal(0), Decimal(10))
 
 
@@ -163,14 +164,14 @@ def test_reconcile_repairs_a_receiver_that_never_ran(scheme, county, caplog):
             subject=subject,
             item_code=item,
             occurred_on=timezone.localdate(),
-            acting_user=None,
+            acting_user=system_actor(),
             source="department",
         )
         ids.append(entry.pk)
     # The announcement was lost (on_commit never ran in this test transaction).
     assert not Movement.objects.exists()
-    assert services.accounts_reconcile() == 3
-    assert services.accounts_reconcile() == 0
+    assert services.accounts_reconcile(acting_user=system_actor()) == 3
+    assert services.accounts_reconcile(acting_user=system_actor()) == 0
     assert account_of(scheme, subject).balance == Decimal(62)
     assert Movement.objects.filter(entry_id__in=ids).count() == 3
 
@@ -190,7 +191,7 @@ def test_a_failing_receiver_does_not_fail_the_ledger(scheme, county, monkeypatch
     entries_approved.send(sender=None, entry_ids=[entry.pk])  # does not raise
     assert "crediting entries" in caplog.text
     monkeypatch.undo()
-    assert services.accounts_reconcile() == 1
+    assert services.accounts_reconcile(acting_user=system_actor()) == 1
 
 
 def test_reversal_and_original_credited_together_in_any_order(scheme, county):
@@ -200,11 +201,11 @@ def test_reversal_and_original_credited_together_in_any_order(scheme, county):
         subject=subject,
         item_code="BIG",
         occurred_on=timezone.localdate(),
-        acting_user=None,
+        acting_user=system_actor(),
         source="department",
     )
     reversal = entry_reverse(entry=entry, reason="错录", acting_user=county.users["alice"])
-    services.accounts_credit(entry_ids=[reversal.pk, entry.pk])
+    services.accounts_credit(entry_ids=[reversal.pk, entry.pk], acting_user=system_actor())
     assert totals(account_of(scheme, subject)) == (Decimal(0), Decimal(0), Decimal(0))
 
 
@@ -248,7 +249,7 @@ variants:
 
 @pytest.mark.parametrize("code", ["household-points", "party-member-points", "rated"])
 def test_the_running_tally_scores_as_the_scheme_does(code):
-    """The incremental scorer behind credits agrees with SchemeSpec.evaluate, entry by entry."""
+    """The running tally behind credits agrees with `scoring.evaluate`, entry by entry."""
     import random
     from pathlib import Path
 
@@ -256,8 +257,9 @@ def test_the_running_tally_scores_as_the_scheme_does(code):
 
     from kaoping.schemes.loader import load_scheme_file, load_scheme_text
     from kaoping.schemes.models import QTY_SCALE
+    from kaoping.schemes.scoring import TallyTree, evaluate
     from kaoping.schemes.spec import ROOT_CODE
-    from kaoping.store.services import _Scorer
+    from kaoping.store.services import _tally_add
 
     if code == "rated":
         spec = load_scheme_text(RATED)
@@ -270,8 +272,7 @@ def test_the_running_tally_scores_as_the_scheme_does(code):
             for r in spec.flatten(variant)
             if r.is_item and r.rule in ("count", "quantity", "rating")
         ]
-        scorer = _Scorer(spec, variant)
-        tally = scorer.tally()
+        tally = TallyTree(spec, variant).tally()
         entries: list[Entry] = []
         reversible: list[Entry] = []
         for _n in range(60):
@@ -293,7 +294,7 @@ def test_the_running_tally_scores_as_the_scheme_does(code):
                 )
                 reversible.append(entry)
             entries.append(entry)
-            tally.add(entry)
+            _tally_add(tally, entry)
             quantities: dict = {}
             labels: dict = {}
             for e in entries:
@@ -309,5 +310,5 @@ def test_the_running_tally_scores_as_the_scheme_does(code):
                         quantities.get(e.item_code, 0) + e.sign * e.quantity_scaled
                     )
             inputs = {c: Decimal(q) / QTY_SCALE for c, q in quantities.items()} | labels
-            expected = spec.evaluate(inputs, variant=variant).values[ROOT_CODE]
+            expected = evaluate(spec, inputs, variant=variant).values[ROOT_CODE]
             assert tally.values[ROOT_CODE] == expected

@@ -6,6 +6,7 @@ from decimal import Decimal
 import pytest
 from django.utils import timezone
 
+from kaoping.accounts.scoping import system_actor
 from kaoping.schemes.spec import AccountPolicy
 from kaoping.store import services
 from kaoping.store.models import Movement, MovementKind
@@ -49,13 +50,13 @@ def test_clearing_takes_what_was_credited_before_the_day_first_in_first_out(coun
         effective_on=date(2026, 1, 15)
     )
     today = date(2026, 1, 20)
-    assert services.accounts_lapse(today=today) == {"hh-store": 1}
+    assert services.accounts_lapse(today=today, acting_user=system_actor()) == {"hh-store": 1}
     account.refresh_from_db()
     assert account.balance == Decimal(10)
     assert account.earned == Decimal(60)  # the honour total stays
     cleared = Movement.objects.get(kind=MovementKind.CLEAR)
     assert (cleared.amount, cleared.note) == (Decimal(-50), "2026-01-10")
-    assert services.accounts_lapse(today=today) == {"hh-store": 0}
+    assert services.accounts_lapse(today=today, acting_user=system_actor()) == {"hh-store": 0}
 
 
 def test_spent_points_are_the_oldest_ones(county):
@@ -72,7 +73,7 @@ def test_spent_points_are_the_oldest_ones(county):
     services.redemption_make(
         account=account, goods=rice, quantity=3, acting_user=county.users["kim"], hand_over=True
     )  # 30 spent: from the old 50
-    services.accounts_lapse(today=timezone.localdate())
+    services.accounts_lapse(today=timezone.localdate(), acting_user=system_actor())
     account.refresh_from_db()
     # 50 old − 30 spent = 20 old left to expire; the 20 recent stay.
     assert account.balance == Decimal(20)
@@ -92,7 +93,7 @@ def test_points_refunded_after_they_lapsed_lapse_again(county):
     redemption, _ = services.redemption_make(
         account=account, goods=rice, quantity=2, acting_user=county.users["kim"], hand_over=True
     )
-    services.accounts_lapse(today=timezone.localdate())
+    services.accounts_lapse(today=timezone.localdate(), acting_user=system_actor())
     account.refresh_from_db()
     assert account.balance == 0
     services.redemption_cancel(
@@ -100,7 +101,7 @@ def test_points_refunded_after_they_lapsed_lapse_again(county):
     )
     account.refresh_from_db()
     assert account.balance == Decimal(20)
-    services.accounts_lapse(today=timezone.localdate())
+    services.accounts_lapse(today=timezone.localdate(), acting_user=system_actor())
     account.refresh_from_db()
     assert account.balance == 0
 
@@ -121,7 +122,7 @@ def test_the_daily_command(county):
         subject=subject,
         item_code="BIG",
         occurred_on=date(2026, 1, 2),
-        acting_user=None,
+        acting_user=system_actor(),
         source="department",
     )
     out = StringIO()

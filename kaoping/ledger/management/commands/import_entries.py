@@ -2,6 +2,7 @@ from pathlib import Path
 
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
+from django.db import transaction
 
 from kaoping.core.errors import KaopingError
 from kaoping.ledger.imports import import_commit, import_upload
@@ -36,12 +37,15 @@ class Command(BaseCommand):
         path = Path(file)
         try:
             data = path.read_bytes()
-            job = import_upload(scheme=found, data=data, filename=path.name, acting_user=actor)
+            with transaction.atomic(durable=True):
+                job = import_upload(scheme=found, data=data, filename=path.name, acting_user=actor)
             self._report(job, path)
             if not commit:
                 self.stdout.write(f"{job.rows_total} rows checked (job {job.pk}); --commit imports")
                 return
-            job = import_commit(job, actor)
+            # Not wrapped: the import commits its progress as it goes, and writes in one
+            # transaction of its own.
+            job = import_commit(job, acting_user=actor)
         except OSError as exc:
             raise CommandError(str(exc)) from exc
         except KaopingError as exc:

@@ -1,5 +1,7 @@
 from django.core.management.base import BaseCommand, CommandError
+from django.db import transaction
 
+from kaoping.accounts.scoping import system_actor
 from kaoping.core.errors import KaopingError
 from kaoping.periods.services import period_close, period_open
 from kaoping.schemes.models import Scheme
@@ -19,9 +21,11 @@ class Command(BaseCommand):
         if found is None:
             known = ", ".join(Scheme.objects.values_list("code", flat=True)) or "none loaded"
             raise CommandError(f"no scheme {scheme!r} (known: {known})")
+        actor = system_actor()
         try:
-            opened = period_open(scheme=found, label=period)
-            counts = period_close(period=opened, acting_user=None)
+            with transaction.atomic(durable=True):
+                opened = period_open(scheme=found, label=period, acting_user=actor)
+                counts = period_close(period=opened, acting_user=actor)
         except (KaopingError, ValueError) as exc:
             raise CommandError(
                 exc.messages[0] if isinstance(exc, KaopingError) else str(exc)

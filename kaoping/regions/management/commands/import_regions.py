@@ -1,7 +1,9 @@
 from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
+from django.db import transaction
 
+from kaoping.accounts.scoping import system_actor
 from kaoping.core.errors import ImportFailed
 from kaoping.regions.services import regions_import_file
 
@@ -15,9 +17,11 @@ class Command(BaseCommand):
     def handle(self, *args, file, **options):
         path = Path(file)
         try:
-            counts = regions_import_file(
-                data=path.read_bytes(), filename=path.name, acting_user=None
-            )
+            data = path.read_bytes()
+            with transaction.atomic(durable=True):
+                counts = regions_import_file(
+                    data=data, filename=path.name, acting_user=system_actor()
+                )
         except OSError as exc:
             raise CommandError(str(exc)) from exc
         except ImportFailed as exc:

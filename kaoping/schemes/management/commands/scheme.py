@@ -3,7 +3,9 @@ import sys
 from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
+from django.db import transaction
 
+from kaoping.accounts.scoping import system_actor
 from kaoping.core.errors import KaopingError
 from kaoping.regions.models import Level, Region
 from kaoping.schemes.loader import load_scheme_file
@@ -41,14 +43,14 @@ class Command(BaseCommand):
             return self.check_files(files, as_json=json)
         failed = False
         target = default_region(region)
+        actor = system_actor()
         for name in files:
             try:
-                version, created = scheme_load(
-                    text=Path(name).read_text(encoding="utf-8"),
-                    filename=name,
-                    region=target,
-                    acting_user=None,
-                )
+                text = Path(name).read_text(encoding="utf-8")
+                with transaction.atomic(durable=True):
+                    version, created = scheme_load(
+                        text=text, filename=name, region=target, acting_user=actor
+                    )
             except (SchemeError, KaopingError, OSError) as exc:
                 failed = True
                 self.stderr.write(str(exc.messages[0] if isinstance(exc, KaopingError) else exc))

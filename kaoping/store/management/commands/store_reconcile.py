@@ -1,5 +1,6 @@
 from django.core.management.base import BaseCommand
 
+from kaoping.accounts.scoping import system_actor
 from kaoping.store.services import accounts_reconcile
 
 
@@ -10,5 +11,9 @@ class Command(BaseCommand):
     )
 
     def handle(self, *args, **options):
-        credited = accounts_reconcile(out=self.stdout.write if options["verbosity"] > 1 else None)
+        # Not wrapped in a transaction: it commits a chunk of accounts at a time.
+        credited = accounts_reconcile(
+            acting_user=system_actor(),
+            out=self.stdout.write if options["verbosity"] > 1 else None,
+        )
         self.stdout.write(f"store reconcile: {credited} entries credited")

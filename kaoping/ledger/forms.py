@@ -1,0 +1,154 @@
+"""Forms of the ledger's pages: one entry, a household's declaration, an Excel upload."""
+
+import uuid
+from decimal import Decimal
+from pathlib import Path
+
+from django import forms
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from kaoping.schemes.models import Scheme, SchemeNode
+
+MAX_UPLOAD_BYTES = 30 * 1024 * 1024
+
+
+class ImportUploadForm(forms.Form):
+    scheme = forms.ModelChoiceField(queryset=Scheme.objects.none(), label=gettext_lazy("Scheme"))
+    file = forms.FileField(
+        label=gettext_lazy("Filled-in template (.xlsx) or CSV"),
+        widget=forms.ClearableFileInput(attrs={"accept": ".xlsx,.xlsm,.csv"}),
+    )
+
+    def __init__(self, *args, schemes, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["scheme"].queryset = schemes
+
+    def clean_file(self):
+        upload = self.cleaned_data["file"]
+        if Path(upload.name).suffix.lower() not in {".xlsx", ".xlsm", ".csv"}:
+            raise forms.ValidationError(gettext_lazy("Upload the .xlsx template (or a .csv)."))
+        if upload.size > MAX_UPLOAD_BYTES:
+            raise forms.ValidationError(
+                gettext_lazy("The file is larger than 30 MB; split it into smaller files.")
+            )
+        return upload
+
+
+class EntryForm(forms.Form):
+    item_code = forms.ChoiceField(label=gettext_lazy("Item"))
+    quantity = forms.DecimalField(
+        label=gettext_lazy("Quantity"), initial=1, min_value=0, decimal_places=3, max_digits=12
+    )
+    label = forms.ChoiceField(label=gettext_lazy("Rating"), required=False)
+    occurred_on = forms.DateField(
+        label=gettext_lazy("Date"),
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+    )
+    note = forms.CharField(label=gettext_lazy("Note"), required=False, max_length=500)
+    idempotency_key = forms.CharField(widget=forms.HiddenInput, required=False)
+
+    def __init__(self, *args, items, labels, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["item_code"].choices = items
+        self.fields["label"].choices = [("", "—"), *labels]
+
+
+class ItemSelect(forms.Select):
+    """A select whose options say whether the item is counted in units or needs a photo."""
+
+    def __init__(self, *args, meta=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.meta = meta or {}
+
+    def create_option(self, name, value, label, selected, index, subindex=None, attrs=None):
+        option = super().create_option(name, value, label, selected, index, subindex, attrs)
+        option["attrs"].update(self.meta.get(str(value), {}))
+        return option
+
+
+class DeclareForm(forms.Form):
+    subject = forms.ChoiceField(label=gettext_lazy("Household"))
+    item = forms.ChoiceField(label=gettext_lazy("What did you do?"))
+    quantity = forms.DecimalField(
+        label=gettext_lazy("How many"),
+        required=False,
+        min_value=Decimal("0.001"),
+        decimal_places=3,
+        max_digits=12,
+        widget=forms.NumberInput(attrs={"inputmode": "decimal", "step": "any"}),
+    )
+    occurred_on = forms.DateField(
+        label=gettext_lazy("When"),
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+    )
+    note = forms.CharField(
+        label=gettext_lazy("What happened"),
+        max_length=500,
+        widget=forms.Textarea(attrs={"rows": 4}),
+        help_text=gettext_lazy("Who, where, and what you did — the review group reads this."),
+    )
+    photo = forms.FileField(
+        label=gettext_lazy("Photo"),
+        required=False,
+        widget=forms.FileInput(attrs={"accept": "image/*", "capture": "environment"}),
+    )
+    idempotency_key = forms.CharField(widget=forms.HiddenInput, max_length=32)
+
+    def __init__(self, *args, subjects, groups, **kwargs):
+        # The labels are questions; a colon after them reads oddly in Chinese.
+        super().__init__(*args, label_suffix="", **kwargs)
+        self.subjects = {str(s.pk): s for s in subjects}
+        if len(subjects) == 1:
+            del self.fields["subject"]  # nearly everyone heads one household: no question
+        else:
+            self.fields["subject"].choices = [(str(s.pk), s.name) for s in subjects]
+        self.items = {d.value: d for _title, items in groups for d in items}
+        meta = {}
+        for value, declarable in self.items.items():
+            node = declarable.node
+            meta[value] = {
+                **({"data-unit": node.unit} if node.rule == "quantity" else {}),
+                **({"data-photo": "required"} if node.evidence_required else {}),
+            }
+        self.fields["item"].widget = ItemSelect(meta=meta)
+        self.fields["item"].choices = [
+            ("", _("— choose —")),
+            *(
+                (title, [(d.value, self._item_label(d.node)) for d in items])
+                for title, items in groups
+            ),
+        ]
+
+    @staticmethod
+    def _item_label(node: SchemeNode) -> str:
+        label = f"{node.name}（{node.rule_text}）"
+        if node.evidence_required:
+            label += _(", photo needed")
+        return label
+
+    def clean_idempotency_key(self):
+        key = self.cleaned_data["idempotency_key"]
+        try:
+            return uuid.UUID(hex=key).hex
+        except ValueError:
+            raise forms.ValidationError(
+                _("The form is out of date; open it again."), code="key"
+            ) from None
+
+    def clean(self):
+        data = super().clean()
+        data["subject"] = self.subjects.get(data.get("subject") or next(iter(self.subjects)))
+        declarable = self.items.get(data.get("item", ""))
+        if declarable is None:
+            return data
+        data["declarable"] = declarable
+        if declarable.node.rule == "quantity":
+            if data.get("quantity") is None and "quantity" not in self.errors:
+                self.add_error(
+                    "quantity",
+                    _("Say how many (in %(unit)s).") % {"unit": declarable.node.unit},
+                )
+        else:
+            data["quantity"] = Decimal(1)
+        return data

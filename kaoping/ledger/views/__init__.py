@@ -1,0 +1,1 @@
+"""The ledger's pages: review, recording, my entries, corrections, Excel import, declaring."""

@@ -1,0 +1,260 @@
+"""Pages of the ledger: review queue, recording (one entry, a grid's batch), my entries,
+corrections."""
+
+import uuid
+from datetime import date
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.http import HttpResponseRedirect
+from django.shortcuts import render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.dateparse import parse_date
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_POST
+
+from kaoping.accounts.permissions import user_can
+from kaoping.accounts.scoping import get_scoped_or_404
+from kaoping.core.errors import ImportFailed, KaopingError
+from kaoping.core.views import form_submit
+from kaoping.people.models import Subject
+from kaoping.people.selectors import subject_list_households
+from kaoping.regions.models import Level, Region
+from kaoping.regions.selectors import region_list
+from kaoping.schemes.models import Scheme
+
+from ..forms import EntryForm
+from ..models import Entry, EntrySource, EntryStatus
+from ..selectors import (
+    annotate_item_names,
+    entry_list_mine,
+    entry_review_queue,
+    scheme_item_choices,
+)
+from ..services import (
+    EntryDraft,
+    entries_record_batch,
+    entries_review,
+    entry_record,
+    entry_reverse,
+    scorable_items,
+)
+
+PAGE_SIZE = 50
+
+OUTCOME_TEXT = {
+    "approved": gettext_lazy("approved"),
+    "rejected": gettext_lazy("rejected"),
+    "not_found": gettext_lazy("not in your area"),
+    "not_reviewer": gettext_lazy("your role does not review this scheme"),
+    "own_entry": gettext_lazy("you recorded it yourself"),
+    "already_reviewed": gettext_lazy("already decided by someone else"),
+}
+
+
+@login_required
+def review_queue(request):
+    user = request.user
+    if not user_can(user, "entry.review"):
+        raise PermissionDenied
+    outcomes = None
+    if request.method == "POST":
+        decision = request.POST.get("decision")
+        ids = [int(i) for i in request.POST.getlist("entry") if i.isdigit()]
+        if decision not in ("approve", "reject") or not ids:
+            messages.error(request, _("Choose entries and a decision."))
+        else:
+            try:
+                results = entries_review(
+                    entry_ids=ids,
+                    decision=decision,
+                    reason=request.POST.get("reason", ""),
+                    acting_user=user,
+                )
+            except KaopingError as exc:
+                messages.error(request, exc.messages[0])
+            else:
+                done = sum(1 for r in results if r.ok)
+                messages.success(
+                    request,
+                    _("%(done)d of %(total)d decided.") % {"done": done, "total": len(results)},
+                )
+                outcomes = [(r.entry_id, r.ok, OUTCOME_TEXT[r.outcome]) for r in results]
+    filters = {
+        key: request.GET.get(key, "").strip()
+        for key in ("region", "item", "status", "start", "end", "scheme")
+    }
+    filters["status"] = filters["status"] or EntryStatus.SUBMITTED
+    page = Paginator(entry_review_queue(user=user, filters=filters), PAGE_SIZE).get_page(
+        request.GET.get("page")
+    )
+    annotate_item_names(page)
+    villages = region_list(user=user, action="entry.review", level=Level.VILLAGE, limit=300)
+    return render(
+        request,
+        "ledger/review.html",
+        {
+            "page": page,
+            "filters": filters,
+            "outcomes": outcomes,
+            "villages": villages,
+            "statuses": EntryStatus.choices,
+        },
+    )
+
+
+@login_required
+def grid_record(request, code: str, scheme_code: str):
+    """One form for every household of a grid: the grid member's monthly round."""
+    user = request.user
+    grid = get_scoped_or_404(Region.objects, user, "entry.record", code=code)
+    scheme = get_scoped_or_404(
+        Scheme.objects.filter(subject_kind="household"), user, "scheme.view", code=scheme_code
+    )
+    subjects = list(
+        subject_list_households(user=user, action="entry.record", region_code=grid.code)
+    )
+    version = scheme.latest_version()
+    items = list(scorable_items(version, subjects[0]).order_by("position")) if subjects else []
+    errors: dict[int, list[str]] = {}
+    day = timezone.localdate()
+    form_key = request.POST.get("form_key") or uuid.uuid4().hex
+    if request.method == "POST":
+        day = parse_date(request.POST.get("occurred_on", "")) or day
+        drafts, rows = [], []
+        for subject in subjects:
+            item = request.POST.get(f"item_{subject.pk}", "")
+            if not item:
+                continue
+            drafts.append(
+                EntryDraft(
+                    subject=subject,
+                    item_code=item,
+                    occurred_on=day,
+                    quantity=request.POST.get(f"qty_{subject.pk}") or "1",
+                    note=request.POST.get(f"note_{subject.pk}", ""),
+                    idempotency_key=f"grid:{form_key}:{subject.pk}",
+                )
+            )
+            rows.append(subject.pk)
+        if not drafts:
+            messages.error(request, _("Choose an item for at least one household."))
+        else:
+            try:
+                created = entries_record_batch(
+                    scheme=scheme, drafts=drafts, acting_user=user, source=EntrySource.COLLECTED
+                )
+            except ImportFailed as exc:
+                for error in exc.errors:
+                    errors.setdefault(rows[error.row - 1], []).append(error.message)
+            else:
+                messages.success(
+                    request,
+                    _("Recorded for %(n)d households.") % {"n": len(created) or len(drafts)},
+                )
+                return HttpResponseRedirect(reverse("ledger:my_entries"))
+    for subject in subjects:
+        subject.row_errors = errors.get(subject.pk, [])
+        subject.chosen = request.POST.get(f"item_{subject.pk}", "")
+        subject.qty = request.POST.get(f"qty_{subject.pk}", "")
+        subject.note = request.POST.get(f"note_{subject.pk}", "")
+    return render(
+        request,
+        "ledger/grid_record.html",
+        {
+            "grid": grid,
+            "scheme": scheme,
+            "subjects": subjects,
+            "items": items,
+            "day": day,
+            "form_key": form_key,
+        },
+    )
+
+
+@login_required
+def my_entries(request):
+    page = Paginator(entry_list_mine(user=request.user), PAGE_SIZE).get_page(
+        request.GET.get("page")
+    )
+    annotate_item_names(page)
+    return render(request, "ledger/my_entries.html", {"page": page})
+
+
+@require_POST
+@login_required
+def entry_reverse_view(request, pk: int):
+    entry = get_scoped_or_404(
+        Entry.objects.select_related("subject__region", "scheme"),
+        request.user,
+        "entry.review",
+        pk=pk,
+    )
+    try:
+        entry_reverse(
+            entry=entry,
+            reason=request.POST.get("reason", ""),
+            acting_user=request.user,
+            idempotency_key=request.POST.get("idempotency_key") or None,
+        )
+    except KaopingError as exc:
+        messages.error(request, exc.messages[0])
+    else:
+        messages.success(request, _("The entry was reversed."))
+    return HttpResponseRedirect(reverse("periods:subject", args=[entry.subject_id]))
+
+
+@login_required
+def entry_new(request, subject_id: int, scheme_code: str):
+    user = request.user
+    subject = get_scoped_or_404(
+        Subject.objects.select_related("region"), user, "entry.record", pk=subject_id
+    )
+    scheme = get_scoped_or_404(
+        Scheme.objects.filter(subject_kind=subject.kind), user, "scheme.view", code=scheme_code
+    )
+    items, labels = scheme_item_choices(version=scheme.latest_version(), subject=subject)
+    if request.method == "POST":
+        form = EntryForm(request.POST, items=items, labels=labels)
+
+        def record(data):
+            return entry_record(
+                scheme=scheme,
+                subject=subject,
+                item_code=data["item_code"],
+                quantity=data["quantity"] or 1,
+                label=data["label"],
+                occurred_on=data["occurred_on"],
+                note=data["note"],
+                acting_user=user,
+                idempotency_key=data["idempotency_key"] or None,
+            )
+
+        done = form_submit(
+            request,
+            form,
+            record,
+            redirect_to=reverse("periods:subject", args=[subject.pk]),
+            message=_("Recorded."),
+        )
+        if done:
+            return done
+    else:
+        form = EntryForm(
+            items=items,
+            labels=labels,
+            initial={
+                "occurred_on": timezone.localdate(),
+                "idempotency_key": uuid.uuid4().hex,
+                "quantity": 1,
+            },
+        )
+    return render(
+        request,
+        "ledger/entry_new.html",
+        {"subject": subject, "scheme": scheme, "form": form, "today": date.today()},
+    )

@@ -1,0 +1,248 @@
+"""Pages of periods and results: a scheme's periods, the result table, close and the lifecycle,
+the explanation of a total, a subject's results and entries.
+
+The scheme's page lives here, not in `schemes`, because it lists and opens the scheme's periods
+and `schemes` sits below `periods`.
+"""
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import NON_FIELD_ERRORS, PermissionDenied
+from django.core.paginator import Paginator
+from django.http import Http404, HttpResponseRedirect
+from django.shortcuts import render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from kaoping.accounts.scoping import get_scoped_or_404, may
+from kaoping.core.errors import KaopingError
+from kaoping.core.views import form_submit
+from kaoping.ledger.selectors import annotate_item_names, entry_list_of_subject
+from kaoping.people.models import Subject
+from kaoping.schemes.models import Scheme, SchemeVersion
+from kaoping.schemes.selectors import (
+    scheme_grades,
+    scheme_list,
+    scheme_nodes,
+    scheme_variants,
+    scheme_version_newer,
+    scheme_versions,
+)
+
+from .forms import OpenPeriodForm
+from .models import Period, Result
+from .selectors import (
+    explain,
+    period_grade_names,
+    period_list_of_scheme,
+    period_lists,
+    result_groups,
+    result_list,
+    result_list_of_subject,
+    subject_history,
+)
+from .services import (
+    period_close,
+    period_finalise,
+    period_open,
+    period_post,
+    period_rebind,
+    period_reopen,
+)
+
+PAGE_SIZE = 50
+
+
+@login_required
+def scheme_detail(request, code: str):
+    user = request.user
+    scheme = get_scoped_or_404(
+        Scheme.objects.select_related("region"), user, "scheme.view", code=code
+    )
+    versions = scheme_versions(scheme=scheme)
+    shown = next(
+        (v for v in versions if str(v.number) == request.GET.get("v")),
+        versions[0] if versions else None,
+    )
+    variant = request.GET.get("variant", "")
+    can_close = may(user, "period.close", scheme)
+    form = OpenPeriodForm()
+    if request.method == "POST":
+        if not can_close:
+            raise PermissionDenied
+        form = OpenPeriodForm(request.POST)
+        done = form_submit(
+            request,
+            form,
+            lambda data: period_open(scheme=scheme, label=data["label"], acting_user=user),
+            redirect_to=lambda period: reverse("periods:detail", args=[period.pk]),
+            fields={NON_FIELD_ERRORS: "label"},
+        )
+        if done:
+            return done
+    return render(
+        request,
+        "periods/scheme.html",
+        {
+            "scheme": scheme,
+            "versions": versions,
+            "shown": shown,
+            "nodes": scheme_nodes(version=shown, variant=variant) if shown else [],
+            "variants": scheme_variants(version=shown) if shown else [],
+            "variant": variant,
+            "periods": period_list_of_scheme(user=user, scheme=scheme),
+            "form": form,
+            "can_close": can_close,
+            "grades": scheme_grades(version=shown) if shown else [],
+        },
+    )
+
+
+@login_required
+def period_detail(request, pk: int):
+    user = request.user
+    period = get_scoped_or_404(
+        Period.objects.select_related("scheme__region", "version"), user, "period.view", pk=pk
+    )
+    group = request.GET.get("group")
+    grades = period_grade_names(period=period)
+    page = Paginator(result_list(user=user, period=period, group=group), PAGE_SIZE).get_page(
+        request.GET.get("page")
+    )
+    for result in page:
+        result.points = period.version.to_points(result.total)
+        result.grade_name = grades.get(result.grade_code, "")
+    return render(
+        request,
+        "periods/period.html",
+        {
+            "period": period,
+            "page": page,
+            "groups": result_groups(period=period),
+            "group": group,
+            "can_close": may(user, "period.close", period),
+            "newer": scheme_version_newer(version=period.version),
+            "lists": period_lists(user, period),
+        },
+    )
+
+
+@require_POST
+@login_required
+def period_close_view(request, pk: int):
+    period = get_scoped_or_404(
+        Period.objects.select_related("scheme__region", "version"),
+        request.user,
+        "period.close",
+        pk=pk,
+    )
+    try:
+        counts = period_close(period=period, acting_user=request.user)
+    except KaopingError as exc:
+        messages.error(request, exc.messages[0])
+    else:
+        messages.success(request, _("Closed: %(results)d results.") % counts)
+    return HttpResponseRedirect(reverse("periods:detail", args=[period.pk]))
+
+
+@require_POST
+@login_required
+def period_transition_view(request, pk: int, action: str):
+    """Post, finalise or reopen a period (county admins: period.close)."""
+    period = get_scoped_or_404(
+        Period.objects.select_related("scheme__region", "version"),
+        request.user,
+        "period.close",
+        pk=pk,
+    )
+    try:
+        if action == "post":
+            period_post(period=period, acting_user=request.user)
+            messages.success(request, _("Posted. Objections are taken until the window ends."))
+        elif action == "finalise":
+            period_finalise(period=period, acting_user=request.user)
+            messages.success(request, _("Finalised: the results are locked."))
+        elif action == "reopen":
+            period_reopen(
+                period=period, reason=request.POST.get("reason", ""), acting_user=request.user
+            )
+            messages.success(request, _("Reopened."))
+        else:
+            raise Http404
+    except KaopingError as exc:
+        messages.error(request, exc.messages[0])
+    return HttpResponseRedirect(reverse("periods:detail", args=[period.pk]))
+
+
+@require_POST
+@login_required
+def period_rebind_view(request, pk: int):
+    period = get_scoped_or_404(
+        Period.objects.select_related("scheme"), request.user, "period.close", pk=pk
+    )
+    version = get_scoped_or_404(
+        SchemeVersion.objects.filter(scheme=period.scheme),
+        request.user,
+        "scheme.view",
+        pk=request.POST.get("version"),
+    )
+    try:
+        period_rebind(period=period, version=version, acting_user=request.user)
+    except KaopingError as exc:
+        messages.error(request, exc.messages[0])
+    else:
+        messages.success(
+            request,
+            _("Now scored with version %(n)d; close the period to compute its results.")
+            % {"n": version.number},
+        )
+    return HttpResponseRedirect(reverse("periods:detail", args=[period.pk]))
+
+
+@login_required
+def result_explain(request, pk: int, subject_id: int):
+    user = request.user
+    period = get_scoped_or_404(
+        Period.objects.select_related("scheme", "version"), user, "period.view", pk=pk
+    )
+    result = get_scoped_or_404(
+        Result.objects.select_related("subject__region"),
+        user,
+        "period.view",
+        period=period,
+        subject_id=subject_id,
+    )
+    return render(
+        request,
+        "periods/explain.html",
+        {"period": period, "result": result, **explain(period, result)},
+    )
+
+
+@login_required
+def subject_detail(request, pk: int):
+    user = request.user
+    subject = get_scoped_or_404(
+        Subject.objects.select_related("region", "household"), user, "entry.view", pk=pk
+    )
+    results = list(result_list_of_subject(user=user, subject=subject))
+    for result in results:
+        result.points = result.period.version.to_points(result.total)
+    page = Paginator(entry_list_of_subject(user=user, subject=subject), PAGE_SIZE).get_page(
+        request.GET.get("page")
+    )
+    annotate_item_names(page)
+    return render(
+        request,
+        "periods/subject.html",
+        {
+            "subject": subject,
+            "results": results,
+            "page": page,
+            "schemes": scheme_list(user=user, subject_kind=subject.kind),
+            "can_record": may(user, "entry.record", subject),
+            "can_reverse": may(user, "entry.review", subject),
+            "history": subject_history(subject),
+        },
+    )

@@ -1,0 +1,52 @@
+"""Reads of schemes and their versions."""
+
+from django.db.models import Count, QuerySet
+
+from .models import Scheme, SchemeGrade, SchemeNode, SchemeVersion
+
+
+def scheme_list(
+    *, user, action: str = "scheme.view", subject_kind: str | None = None
+) -> QuerySet[Scheme]:
+    """The schemes where `user` may do `action` (of one subject kind if given), by code."""
+    schemes = Scheme.objects.for_user(user, action)
+    if subject_kind is not None:
+        schemes = schemes.filter(subject_kind=subject_kind)
+    return schemes.order_by("code")
+
+
+def scheme_list_with_version_counts(*, user) -> QuerySet[Scheme]:
+    return scheme_list(user=user).annotate(version_count=Count("versions"))
+
+
+def scheme_versions(*, scheme: Scheme) -> list[SchemeVersion]:
+    """Every version of `scheme`, newest first (the model's order)."""
+    return list(scheme.versions.select_related("loaded_by"))
+
+
+def scheme_nodes(*, version: SchemeVersion, variant: str = "") -> list[SchemeNode]:
+    """The tree of one variant of `version`, in the file's order."""
+    return list(SchemeNode.objects.filter(version=version, variant=variant).order_by("position"))
+
+
+def scheme_variants(*, version: SchemeVersion) -> list[str]:
+    """The named variants (per track or kind) `version` defines besides the default tree."""
+    return list(
+        SchemeNode.objects.filter(version=version)
+        .exclude(variant="")
+        .values_list("variant", flat=True)
+        .distinct()
+    )
+
+
+def scheme_grades(*, version: SchemeVersion) -> QuerySet[SchemeGrade]:
+    return SchemeGrade.objects.filter(version=version)
+
+
+def scheme_version_newer(*, version: SchemeVersion) -> SchemeVersion | None:
+    """The newest version of the same scheme after `version`, if there is one."""
+    return (
+        SchemeVersion.objects.filter(scheme_id=version.scheme_id, number__gt=version.number)
+        .order_by("-number")
+        .first()
+    )

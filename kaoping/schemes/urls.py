@@ -1,0 +1,9 @@
+from django.urls import path
+
+from . import views
+
+app_name = "schemes"
+
+urlpatterns = [
+    path("schemes/", views.scheme_list, name="list"),
+]

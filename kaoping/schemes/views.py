@@ -1,0 +1,68 @@
+"""The schemes' list, where a county admin loads a scheme file.
+
+A scheme's own page lists and opens its periods, so it is served by `periods` (this app sits
+below `periods` and may not import it).
+"""
+
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.shortcuts import render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+
+from kaoping.accounts.permissions import user_can
+from kaoping.core.errors import KaopingError
+from kaoping.core.views import form_submit
+from kaoping.regions.models import Level
+from kaoping.regions.selectors import region_list
+
+from .forms import SchemeUploadForm
+from .selectors import scheme_list_with_version_counts
+from .services import scheme_load
+from .spec import SchemeError
+
+
+@login_required
+def scheme_list(request):
+    user = request.user
+    if not user_can(user, "scheme.view"):
+        raise PermissionDenied
+    form = SchemeUploadForm()
+    if request.method == "POST":
+        if not user_can(user, "scheme.manage"):
+            raise PermissionDenied
+        form = SchemeUploadForm(request.POST, request.FILES)
+        region = region_list(user=user, action="scheme.manage", level=Level.COUNTY).first()
+
+        def load(data):
+            filename, text = data["file"]
+            try:
+                return scheme_load(text=text, filename=filename, region=region, acting_user=user)
+            except SchemeError as exc:
+                raise KaopingError([str(p) for p in exc.problems]) from exc
+
+        def loaded(result):
+            version, created = result
+            word = _("Loaded") if created else _("Already loaded")
+            return f"{word}: {version.scheme.name} v{version.number}"
+
+        if region is not None:
+            done = form_submit(
+                request,
+                form,
+                load,
+                redirect_to=lambda result: reverse("periods:scheme", args=[result[0].scheme.code]),
+                message=loaded,
+            )
+            if done:
+                return done
+    return render(
+        request,
+        "schemes/list.html",
+        {
+            "schemes": scheme_list_with_version_counts(user=user),
+            "form": form,
+            "problems": form.non_field_errors() if form.is_bound else None,
+            "can_manage": user_can(user, "scheme.manage"),
+        },
+    )
