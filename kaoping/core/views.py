@@ -1,4 +1,5 @@
-"""What every page that writes does with a posted form: one helper, so the views stay thin."""
+"""What every page that writes does with a posted form or a button: one helper for each, so the
+views stay thin."""
 
 from collections.abc import Callable, Mapping
 from typing import Any, TypeVar
@@ -51,11 +52,49 @@ def form_submit(
     except ImportFailed as exc:
         form.row_errors = exc.errors
         return None
-    shown = message(result) if callable(message) else message
+    _show(request, message(result) if callable(message) else message)
+    return HttpResponseRedirect(redirect_to(result) if callable(redirect_to) else redirect_to)
+
+
+def action_submit(
+    request: HttpRequest,
+    call: Callable[[], T],
+    *,
+    redirect_to: str | Callable[[T], str],
+    success: Message | Callable[[T], Message] = None,
+    failed_to: str | None = None,
+) -> HttpResponseRedirect:
+    """Run `call()` for a posted button (no form to re-render) and redirect either way.
+
+    The call runs in one durable transaction, as in `form_submit`. On success the message
+    `success` (text, or `(level, text)`, or a function of the call's result giving either, or
+    None for no message) is shown and the user is sent to `redirect_to` (or
+    `redirect_to(result)`). A KaopingError undoes the call's writes, each of its messages is
+    shown as an error and the user is sent to `failed_to`, by default `redirect_to` (which must
+    then be a URL: there is no result to compute it from). PermissionDenied, including a
+    service's refusal, propagates, and the user gets a 403.
+    """
+    if failed_to is None:
+        if callable(redirect_to):
+            raise TypeError("a redirect_to computed from the result needs failed_to")
+        failed_to = redirect_to
+    try:
+        with transaction.atomic(durable=True):
+            result = call()
+    except PermissionDenied:
+        raise
+    except KaopingError as exc:
+        for text in exc.messages:
+            messages.error(request, text)
+        return HttpResponseRedirect(failed_to)
+    _show(request, success(result) if callable(success) else success)
+    return HttpResponseRedirect(redirect_to(result) if callable(redirect_to) else redirect_to)
+
+
+def _show(request: HttpRequest, shown: Message) -> None:
     if shown:
         level, text = shown if isinstance(shown, tuple) else (messages.SUCCESS, shown)
         messages.add_message(request, level, text)
-    return HttpResponseRedirect(redirect_to(result) if callable(redirect_to) else redirect_to)
 
 
 def form_add_errors(

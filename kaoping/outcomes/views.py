@@ -5,10 +5,9 @@ Reads need `outcome.view` in the subject's region; township staff and county adm
 (`outcome.pledge`). Out of scope is 404, in scope but not allowed 403.
 """
 
-from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.http import HttpResponse, HttpResponseRedirect
+from django.http import HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone
@@ -18,8 +17,7 @@ from django.views.decorators.http import require_POST
 
 from kaoping.accounts.permissions import user_can
 from kaoping.accounts.scoping import get_scoped_or_404
-from kaoping.core.errors import KaopingError
-from kaoping.core.views import form_submit
+from kaoping.core.views import action_submit, form_submit
 from kaoping.people.models import SubjectKind
 from kaoping.periods.models import Period
 from kaoping.schemes.selectors import scheme_list
@@ -212,13 +210,12 @@ def pledge_detail(request, pk: int):
 def pledge_item_done_view(request, pk: int):
     user = request.user
     item = get_scoped_or_404(PledgeItem.objects.select_related("pledge"), user, PLEDGE, pk=pk)
-    try:
-        pledge_item_done(item=item, acting_user=user)
-    except KaopingError as exc:
-        messages.error(request, exc.messages[0])
-    else:
-        messages.success(request, _("Marked done."))
-    return HttpResponseRedirect(reverse("outcomes:pledge", args=[item.pledge_id]))
+    return action_submit(
+        request,
+        lambda: pledge_item_done(item=item, acting_user=user),
+        redirect_to=reverse("outcomes:pledge", args=[item.pledge_id]),
+        success=_("Marked done."),
+    )
 
 
 @require_POST
@@ -226,15 +223,12 @@ def pledge_item_done_view(request, pk: int):
 def pledge_accept_view(request, pk: int):
     user = request.user
     pledge = get_scoped_or_404(Pledge.objects.all(), user, MANAGE, pk=pk)
-    try:
-        pledge_accept(pledge=pledge, acting_user=user)
-    except KaopingError as exc:
-        messages.error(request, exc.messages[0])
-    else:
-        messages.success(
-            request, _("Accepted: the listing is resolved and no longer carried over.")
-        )
-    return HttpResponseRedirect(reverse("outcomes:pledge", args=[pledge.pk]))
+    return action_submit(
+        request,
+        lambda: pledge_accept(pledge=pledge, acting_user=user),
+        redirect_to=reverse("outcomes:pledge", args=[pledge.pk]),
+        success=_("Accepted: the listing is resolved and no longer carried over."),
+    )
 
 
 @require_POST
@@ -242,13 +236,12 @@ def pledge_accept_view(request, pk: int):
 def share_held_view(request, pk: int):
     user = request.user
     share = get_scoped_or_404(ExperienceShare.objects.all(), user, MANAGE, pk=pk)
-    try:
-        share_mark_held(share=share, topic=request.POST.get("topic", ""), acting_user=user)
-    except KaopingError as exc:
-        messages.error(request, exc.messages[0])
-    else:
-        messages.success(request, _("Recorded as shared."))
-    return HttpResponseRedirect(reverse("outcomes:period", args=[share.period_id]) + "#shares")
+    return action_submit(
+        request,
+        lambda: share_mark_held(share=share, topic=request.POST.get("topic", ""), acting_user=user),
+        redirect_to=reverse("outcomes:period", args=[share.period_id]) + "#shares",
+        success=_("Recorded as shared."),
+    )
 
 
 @login_required

@@ -5,19 +5,17 @@ The scheme's page lives here, not in `schemes`, because it lists and opens the s
 and `schemes` sits below `periods`.
 """
 
-from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import NON_FIELD_ERRORS, PermissionDenied
 from django.core.paginator import Paginator
-from django.http import Http404, HttpResponseRedirect
+from django.http import Http404
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from kaoping.accounts.scoping import get_scoped_or_404, may
-from kaoping.core.errors import KaopingError
-from kaoping.core.views import form_submit
+from kaoping.core.views import action_submit, form_submit
 from kaoping.ledger.selectors import annotate_item_names, entry_list_of_subject
 from kaoping.people.models import Subject
 from kaoping.schemes.models import Scheme, SchemeVersion
@@ -137,13 +135,12 @@ def period_close_view(request, pk: int):
         "period.close",
         pk=pk,
     )
-    try:
-        counts = period_close(period=period, acting_user=request.user)
-    except KaopingError as exc:
-        messages.error(request, exc.messages[0])
-    else:
-        messages.success(request, _("Closed: %(results)d results.") % counts)
-    return HttpResponseRedirect(reverse("periods:detail", args=[period.pk]))
+    return action_submit(
+        request,
+        lambda: period_close(period=period, acting_user=request.user),
+        redirect_to=reverse("periods:detail", args=[period.pk]),
+        success=lambda counts: _("Closed: %(results)d results.") % counts,
+    )
 
 
 @require_POST
@@ -156,23 +153,20 @@ def period_transition_view(request, pk: int, action: str):
         "period.close",
         pk=pk,
     )
-    try:
-        if action == "post":
-            period_post(period=period, acting_user=request.user)
-            messages.success(request, _("Posted. Objections are taken until the window ends."))
-        elif action == "finalise":
-            period_finalise(period=period, acting_user=request.user)
-            messages.success(request, _("Finalised: the results are locked."))
-        elif action == "reopen":
-            period_reopen(
-                period=period, reason=request.POST.get("reason", ""), acting_user=request.user
-            )
-            messages.success(request, _("Reopened."))
-        else:
-            raise Http404
-    except KaopingError as exc:
-        messages.error(request, exc.messages[0])
-    return HttpResponseRedirect(reverse("periods:detail", args=[period.pk]))
+    transitions = {
+        "post": (period_post, {}, _("Posted. Objections are taken until the window ends.")),
+        "finalise": (period_finalise, {}, _("Finalised: the results are locked.")),
+        "reopen": (period_reopen, {"reason": request.POST.get("reason", "")}, _("Reopened.")),
+    }
+    if action not in transitions:
+        raise Http404
+    service, arguments, success = transitions[action]
+    return action_submit(
+        request,
+        lambda: service(period=period, acting_user=request.user, **arguments),
+        redirect_to=reverse("periods:detail", args=[period.pk]),
+        success=success,
+    )
 
 
 @require_POST
@@ -187,17 +181,13 @@ def period_rebind_view(request, pk: int):
         "scheme.view",
         pk=request.POST.get("version"),
     )
-    try:
-        period_rebind(period=period, version=version, acting_user=request.user)
-    except KaopingError as exc:
-        messages.error(request, exc.messages[0])
-    else:
-        messages.success(
-            request,
-            _("Now scored with version %(n)d; close the period to compute its results.")
-            % {"n": version.number},
-        )
-    return HttpResponseRedirect(reverse("periods:detail", args=[period.pk]))
+    return action_submit(
+        request,
+        lambda: period_rebind(period=period, version=version, acting_user=request.user),
+        redirect_to=reverse("periods:detail", args=[period.pk]),
+        success=_("Now scored with version %(n)d; close the period to compute its results.")
+        % {"n": version.number},
+    )
 
 
 @login_required

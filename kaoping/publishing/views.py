@@ -12,7 +12,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.http import Http404, HttpResponseRedirect
+from django.http import Http404
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone
@@ -21,9 +21,8 @@ from django.views.decorators.http import require_POST
 
 from kaoping.accounts.permissions import user_can
 from kaoping.accounts.scoping import get_scoped_or_404
-from kaoping.core.errors import KaopingError
 from kaoping.core.privacy import mask_name
-from kaoping.core.views import form_submit
+from kaoping.core.views import action_submit, form_submit
 from kaoping.ledger.models import Entry, EntryStatus
 from kaoping.ledger.selectors import annotate_item_names
 from kaoping.ledger.services import EntryDraft, scorable_items, subject_variant
@@ -243,13 +242,12 @@ def objection_reclose_view(request, pk: int):
         raise Http404
     if not _can_decide(user, objection):
         raise PermissionDenied
-    try:
-        objection_reclose(objection=objection, acting_user=user)
-    except KaopingError as exc:
-        messages.error(request, exc.messages[0])
-    else:
-        messages.success(request, _("Closed again; the corrected results are on the public page."))
-    return HttpResponseRedirect(reverse("portal:objection_detail", args=[pk]))
+    return action_submit(
+        request,
+        lambda: objection_reclose(objection=objection, acting_user=user),
+        redirect_to=reverse("portal:objection_detail", args=[pk]),
+        success=_("Closed again; the corrected results are on the public page."),
+    )
 
 
 @login_required

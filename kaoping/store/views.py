@@ -18,8 +18,7 @@ from django.views.decorators.http import require_POST
 
 from kaoping.accounts.permissions import user_can
 from kaoping.accounts.scoping import get_scoped_or_404
-from kaoping.core.errors import KaopingError
-from kaoping.core.views import form_submit
+from kaoping.core.views import action_submit, form_submit
 from kaoping.people.models import Subject, SubjectKind
 from kaoping.regions.models import Level, Region
 from kaoping.schemes.calendar import label_for, period_dates
@@ -47,24 +46,14 @@ def large_text(request) -> bool:
     return request.COOKIES.get(TEXT_COOKIE) == "large"
 
 
-def _errors(exc: KaopingError) -> list[str]:
-    if hasattr(exc, "error_dict"):
-        return [m for messages_ in exc.message_dict.values() for m in messages_]
-    return list(exc.messages)
-
-
-def _flash_errors(request, exc: KaopingError) -> None:
-    for message in _errors(exc):
-        messages.error(request, message)
-
-
-def _back(request, fallback: str) -> HttpResponseRedirect:
+def _back_to(request, fallback: str) -> str:
+    """The page the form came from (`next`, if it is on this site), else `fallback`."""
     target = request.POST.get("next") or request.GET.get("next") or ""
     if not url_has_allowed_host_and_scheme(
         target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
     ):
         target = fallback
-    return HttpResponseRedirect(target)
+    return target
 
 
 # --- the household's phone page ------------------------------------------------------------
@@ -155,26 +144,23 @@ def my_request(request):
                 messages.error(request, error)
         return HttpResponseRedirect(reverse("store:my_points"))
     goods = form.cleaned_data["goods"]
-    try:
-        redemption, created = services.redemption_make(
+    return action_submit(
+        request,
+        lambda: services.redemption_make(
             account=account,
             goods=goods,
             quantity=1,
             acting_user=user,
             idempotency_key=form.key_for(user),
-        )
-    except KaopingError as exc:
-        _flash_errors(request, exc)
-    else:
-        if created:
-            messages.success(
-                request,
-                _("Requested: %(goods)s. Show your points card at the store to collect it.")
-                % {"goods": goods.name},
-            )
-        else:
-            messages.info(request, _("This request was already sent."))
-    return HttpResponseRedirect(reverse("store:my_points") + "#requests")
+        ),
+        redirect_to=reverse("store:my_points") + "#requests",
+        success=lambda made: (
+            _("Requested: %(goods)s. Show your points card at the store to collect it.")
+            % {"goods": goods.name}
+            if made[1]
+            else (messages.INFO, _("This request was already sent."))
+        ),
+    )
 
 
 @login_required
@@ -186,20 +172,22 @@ def my_request_cancel(request, pk: int):
         "store.request",
         pk=pk,
     )
-    try:
-        if services.redemption_cancel(
+    return action_submit(
+        request,
+        lambda: services.redemption_cancel(
             redemption=redemption, acting_user=request.user, reason=_("withdrawn by the household")
-        ):
-            messages.success(request, _("Request withdrawn; the points are back."))
-    except KaopingError as exc:
-        _flash_errors(request, exc)
-    return HttpResponseRedirect(reverse("store:my_points") + "#requests")
+        ),
+        redirect_to=reverse("store:my_points") + "#requests",
+        success=lambda cancelled: (
+            _("Request withdrawn; the points are back.") if cancelled else None
+        ),
+    )
 
 
 @require_POST
 def text_size(request):
     """Switch the large-text mode for older users; remembered by the browser for a year."""
-    response = _back(request, reverse("store:my_points"))
+    response = HttpResponseRedirect(_back_to(request, reverse("store:my_points")))
     if request.POST.get("size") == "large":
         response.set_cookie(TEXT_COOKIE, "large", max_age=365 * 86400, samesite="Lax")
     else:
@@ -305,28 +293,24 @@ def keeper_redeem(request, number: str):
             for error in errors:
                 messages.error(request, error)
         return HttpResponseRedirect(back)
-    goods = form.cleaned_data["goods"]
-    try:
-        _redemption, created = services.redemption_make(
+    goods, quantity = form.cleaned_data["goods"], form.cleaned_data["quantity"]
+    return action_submit(
+        request,
+        lambda: services.redemption_make(
             account=account,
             goods=goods,
-            quantity=form.cleaned_data["quantity"],
+            quantity=quantity,
             acting_user=user,
             idempotency_key=form.key_for(user),
             hand_over=True,
-        )
-    except KaopingError as exc:
-        _flash_errors(request, exc)
-    else:
-        if created:
-            messages.success(
-                request,
-                _("Handed over: %(goods)s × %(n)s.")
-                % {"goods": goods.name, "n": form.cleaned_data["quantity"]},
-            )
-        else:
-            messages.info(request, _("This redemption was already recorded."))
-    return HttpResponseRedirect(back)
+        ),
+        redirect_to=back,
+        success=lambda made: (
+            _("Handed over: %(goods)s × %(n)s.") % {"goods": goods.name, "n": quantity}
+            if made[1]
+            else (messages.INFO, _("This redemption was already recorded."))
+        ),
+    )
 
 
 @login_required
@@ -338,15 +322,19 @@ def redemption_complete(request, pk: int):
         "store.redeem",
         pk=pk,
     )
-    if services.redemption_complete(redemption=redemption, acting_user=request.user):
-        messages.success(
-            request,
+    return action_submit(
+        request,
+        lambda: services.redemption_complete(redemption=redemption, acting_user=request.user),
+        redirect_to=_back_to(
+            request, reverse("store:keeper_card", args=[redemption.account.card_number])
+        ),
+        success=lambda completed: (
             _("Handed over: %(goods)s × %(n)s.")
-            % {"goods": redemption.goods.name, "n": redemption.quantity},
-        )
-    else:
-        messages.info(request, _("This request was already handed over or cancelled."))
-    return _back(request, reverse("store:keeper_card", args=[redemption.account.card_number]))
+            % {"goods": redemption.goods.name, "n": redemption.quantity}
+            if completed
+            else (messages.INFO, _("This request was already handed over or cancelled."))
+        ),
+    )
 
 
 @login_required
@@ -358,18 +346,21 @@ def redemption_cancel(request, pk: int):
         "store.redeem",
         pk=pk,
     )
-    form = ReasonForm(request.POST)
-    try:
-        reason = form.data.get("reason", "")
-        if services.redemption_cancel(
+    reason = ReasonForm(request.POST).data.get("reason", "")
+    return action_submit(
+        request,
+        lambda: services.redemption_cancel(
             redemption=redemption, acting_user=request.user, reason=reason
-        ):
-            messages.success(request, _("Cancelled; points and goods are back."))
-        else:
-            messages.info(request, _("This redemption was already cancelled."))
-    except KaopingError as exc:
-        _flash_errors(request, exc)
-    return _back(request, reverse("store:keeper_card", args=[redemption.account.card_number]))
+        ),
+        redirect_to=_back_to(
+            request, reverse("store:keeper_card", args=[redemption.account.card_number])
+        ),
+        success=lambda cancelled: (
+            _("Cancelled; points and goods are back.")
+            if cancelled
+            else (messages.INFO, _("This redemption was already cancelled."))
+        ),
+    )
 
 
 # --- management ----------------------------------------------------------------------------
@@ -399,23 +390,23 @@ def store_new(request):
         raise PermissionDenied
     villages = Region.objects.for_user(user, "store.manage").filter(level=Level.VILLAGE)
     form = StoreForm(request.POST, villages=villages.filter(code=request.POST.get("village")))
-    if form.is_valid():
-        region = villages.get(code=form.cleaned_data["village"])
-        try:
-            store = services.store_save(
-                region=region,
-                name=form.cleaned_data["name"],
-                address=form.cleaned_data["address"],
-                hours=form.cleaned_data["hours"],
-                acting_user=user,
-            )
-        except KaopingError as exc:
-            _flash_errors(request, exc)
-        else:
-            return HttpResponseRedirect(reverse("store:store", args=[store.pk]))
-    else:
+    if not form.is_valid():
         messages.error(request, _("Check the form: every store needs a village and a name."))
-    return HttpResponseRedirect(reverse("store:stores"))
+        return HttpResponseRedirect(reverse("store:stores"))
+    data = form.cleaned_data
+    region = villages.get(code=data["village"])
+    return action_submit(
+        request,
+        lambda: services.store_save(
+            region=region,
+            name=data["name"],
+            address=data["address"],
+            hours=data["hours"],
+            acting_user=user,
+        ),
+        redirect_to=lambda store: reverse("store:store", args=[store.pk]),
+        failed_to=reverse("store:stores"),
+    )
 
 
 @login_required
@@ -513,41 +504,45 @@ def goods_stock(request, pk: int):
     )
     adjusting = request.POST.get("action") == "adjust"
     form = AdjustForm(request.POST) if adjusting else StockInForm(request.POST)
-    if form.is_valid():
-        data = form.cleaned_data
-        try:
-            if adjusting:
-                _move, created = services.stock_adjust(
-                    goods=goods,
-                    quantity=data["quantity"],
-                    note=data["note"],
-                    acting_user=user,
-                    idempotency_key=form.key_for(user),
-                )
-            else:
-                _move, created = services.stock_in(
-                    goods=goods,
-                    quantity=data["quantity"],
-                    kind=data["kind"],
-                    donor=data["donor"],
-                    thank_publicly=data["thank_publicly"],
-                    unit_cost=data["unit_cost"],
-                    note=data["note"],
-                    acting_user=user,
-                    idempotency_key=form.key_for(user),
-                )
-        except KaopingError as exc:
-            _flash_errors(request, exc)
-        else:
-            if created:
-                messages.success(request, _("Stock of %(goods)s updated.") % {"goods": goods.name})
-            else:
-                messages.info(request, _("This stock change was already recorded."))
-    else:
+    back = reverse("store:store", args=[goods.store_id])
+    if not form.is_valid():
         for errors in form.errors.values():
             for error in errors:
                 messages.error(request, error)
-    return HttpResponseRedirect(reverse("store:store", args=[goods.store_id]))
+        return HttpResponseRedirect(back)
+    data = form.cleaned_data
+
+    def change():
+        if adjusting:
+            return services.stock_adjust(
+                goods=goods,
+                quantity=data["quantity"],
+                note=data["note"],
+                acting_user=user,
+                idempotency_key=form.key_for(user),
+            )
+        return services.stock_in(
+            goods=goods,
+            quantity=data["quantity"],
+            kind=data["kind"],
+            donor=data["donor"],
+            thank_publicly=data["thank_publicly"],
+            unit_cost=data["unit_cost"],
+            note=data["note"],
+            acting_user=user,
+            idempotency_key=form.key_for(user),
+        )
+
+    return action_submit(
+        request,
+        change,
+        redirect_to=back,
+        success=lambda made: (
+            _("Stock of %(goods)s updated.") % {"goods": goods.name}
+            if made[1]
+            else (messages.INFO, _("This stock change was already recorded."))
+        ),
+    )
 
 
 @login_required
@@ -555,29 +550,30 @@ def goods_stock(request, pk: int):
 def store_windows(request, pk: int):
     user = request.user
     store = get_scoped_or_404(Store.objects.select_related("region"), user, "store.manage", pk=pk)
-    try:
-        if request.POST.get("action") == "quarterly":
-            form = QuarterlyForm(request.POST)
-            if form.is_valid():
-                added = services.windows_quarterly(
-                    store=store,
-                    year=form.cleaned_data["year"],
-                    days=form.cleaned_data["days"],
-                    acting_user=user,
-                )
-                messages.success(request, _("%(n)s redemption windows added.") % {"n": added})
-        else:
-            form = WindowForm(request.POST)
-            if form.is_valid():
-                services.window_add(store=store, acting_user=user, **form.cleaned_data)
-                messages.success(request, _("Redemption window added."))
-        if not form.is_valid():
-            for errors in form.errors.values():
-                for error in errors:
-                    messages.error(request, error)
-    except KaopingError as exc:
-        _flash_errors(request, exc)
-    return HttpResponseRedirect(reverse("store:store", args=[store.pk]))
+    quarterly = request.POST.get("action") == "quarterly"
+    form = QuarterlyForm(request.POST) if quarterly else WindowForm(request.POST)
+    back = reverse("store:store", args=[store.pk])
+    if not form.is_valid():
+        for errors in form.errors.values():
+            for error in errors:
+                messages.error(request, error)
+        return HttpResponseRedirect(back)
+    data = form.cleaned_data
+    if quarterly:
+        return action_submit(
+            request,
+            lambda: services.windows_quarterly(
+                store=store, year=data["year"], days=data["days"], acting_user=user
+            ),
+            redirect_to=back,
+            success=lambda added: _("%(n)s redemption windows added.") % {"n": added},
+        )
+    return action_submit(
+        request,
+        lambda: services.window_add(store=store, acting_user=user, **data),
+        redirect_to=back,
+        success=_("Redemption window added."),
+    )
 
 
 @login_required

@@ -1,4 +1,5 @@
-"""`form_submit`: the posted form, the service call in the edge's transaction, the errors."""
+"""`form_submit` and `action_submit`: the posted form or button, the service call in the edge's
+transaction, the errors."""
 
 import pytest
 from django import forms
@@ -7,10 +8,12 @@ from django.contrib.messages.storage.fallback import FallbackStorage
 from django.core.exceptions import NON_FIELD_ERRORS, PermissionDenied
 from django.db import connection
 from django.test import RequestFactory
+from django.urls import path
 
+from kaoping.accounts.scoping import Refused
 from kaoping.core.errors import ImportFailed, KaopingError, RowError
 from kaoping.core.models import AuditLog
-from kaoping.core.views import form_submit
+from kaoping.core.views import action_submit, form_submit
 
 
 class NoteForm(forms.Form):
@@ -116,3 +119,113 @@ def test_permission_denied_is_not_a_form_error():
 
         with pytest.raises(PermissionDenied):
             form_submit(request, form, call, redirect_to="/")
+
+
+# -- action_submit: a button, no form ----------------------------------------------------------
+
+
+def pressed():
+    request = RequestFactory().post("/")
+    request.session = {}
+    request._messages = FallbackStorage(request)
+    return request
+
+
+@pytest.mark.django_db
+def test_an_action_runs_in_a_durable_transaction_and_redirects_with_the_message():
+    request = pressed()
+    seen = {}
+
+    def call():
+        seen["durable"] = connection.atomic_blocks[-1].durable
+        AuditLog.objects.create(action="test.written", object_type="test")
+        return 7
+
+    response = action_submit(
+        request,
+        call,
+        redirect_to=lambda n: f"/items/{n}/",
+        success=lambda n: f"done {n}",
+        failed_to="/items/",
+    )
+    assert response.status_code == 302 and response["Location"] == "/items/7/"
+    assert seen == {"durable": True}
+    assert AuditLog.objects.filter(action="test.written").count() == 1
+    assert shown(request) == [(messages.SUCCESS, "done 7")]
+
+
+@pytest.mark.django_db
+def test_an_action_message_may_name_its_level_or_be_left_out():
+    request = pressed()
+    action_submit(request, lambda: False, redirect_to="/", success=(messages.INFO, "again"))
+    assert shown(request) == [(messages.INFO, "again")]
+    request = pressed()
+    action_submit(request, lambda: False, redirect_to="/", success=lambda ok: "yes" if ok else None)
+    assert shown(request) == []
+    request = pressed()
+    assert action_submit(request, lambda: 1, redirect_to="/")["Location"] == "/"
+    assert shown(request) == []
+
+
+@pytest.mark.django_db
+def test_a_refused_action_undoes_its_writes_and_shows_every_message():
+    request = pressed()
+
+    def call():
+        AuditLog.objects.create(action="test.written", object_type="test")
+        raise KaopingError({"reason": "say why", "day": ["too late", "a holiday"]})
+
+    response = action_submit(request, call, redirect_to="/back/", success="never shown")
+    assert response.status_code == 302 and response["Location"] == "/back/"
+    assert not AuditLog.objects.exists()
+    assert shown(request) == [
+        (messages.ERROR, "say why"),
+        (messages.ERROR, "too late"),
+        (messages.ERROR, "a holiday"),
+    ]
+
+
+@pytest.mark.django_db
+def test_a_failed_action_goes_to_failed_to_when_there_is_one():
+    def refuse():
+        raise KaopingError("no")
+
+    request = pressed()
+    response = action_submit(
+        request, refuse, redirect_to=lambda n: f"/items/{n}/", failed_to="/items/"
+    )
+    assert response["Location"] == "/items/"
+    assert shown(request) == [(messages.ERROR, "no")]
+    with pytest.raises(TypeError):  # no result to compute the page from, and no page given
+        action_submit(pressed(), refuse, redirect_to=lambda n: f"/items/{n}/")
+
+
+@pytest.mark.django_db
+def test_a_refusal_of_the_action_is_a_403_not_a_message():
+    for error in (PermissionDenied(), Refused()):  # Refused is also a KaopingError
+        request = pressed()
+
+        def call(error=error):
+            AuditLog.objects.create(action="test.written", object_type="test")
+            raise error
+
+        with pytest.raises(PermissionDenied):
+            action_submit(request, call, redirect_to="/", success="never shown")
+        assert not AuditLog.objects.exists()
+        assert shown(request) == []
+
+
+def refused_view(request):
+    def call():
+        raise Refused()
+
+    return action_submit(request, call, redirect_to="/", success="never shown")
+
+
+urlpatterns = [path("refused/", refused_view)]
+
+
+@pytest.mark.django_db
+@pytest.mark.urls(__name__)
+def test_a_refusal_by_the_service_answers_403(client):
+    assert client.post("/refused/").status_code == 403

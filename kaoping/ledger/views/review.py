@@ -20,7 +20,7 @@ from django.views.decorators.http import require_POST
 from kaoping.accounts.permissions import user_can
 from kaoping.accounts.scoping import get_scoped_or_404
 from kaoping.core.errors import ImportFailed, KaopingError
-from kaoping.core.views import form_submit
+from kaoping.core.views import action_submit, form_submit
 from kaoping.people.models import Subject
 from kaoping.people.selectors import subject_list_households
 from kaoping.regions.models import Level, Region
@@ -194,18 +194,17 @@ def entry_reverse_view(request, pk: int):
         "entry.review",
         pk=pk,
     )
-    try:
-        entry_reverse(
+    return action_submit(
+        request,
+        lambda: entry_reverse(
             entry=entry,
             reason=request.POST.get("reason", ""),
             acting_user=request.user,
             idempotency_key=request.POST.get("idempotency_key") or None,
-        )
-    except KaopingError as exc:
-        messages.error(request, exc.messages[0])
-    else:
-        messages.success(request, _("The entry was reversed."))
-    return HttpResponseRedirect(reverse("periods:subject", args=[entry.subject_id]))
+        ),
+        redirect_to=reverse("periods:subject", args=[entry.subject_id]),
+        success=_("The entry was reversed."),
+    )
 
 
 @login_required
