@@ -20,6 +20,7 @@ from .models import (
     Interview,
     ItemStatus,
     KeyVillage,
+    KeyVillageEvent,
     Pairing,
     Pledge,
     PledgeItem,
@@ -221,6 +222,11 @@ def key_villages(user, *, active: bool | None = None):
     return rows
 
 
+def key_village_count(*, user, active: bool | None = None) -> int:
+    """How many key villages `user` may see (only those still being helped if `active`)."""
+    return key_villages(user, active=active).count()
+
+
 def period_list_with_consequences(*, user, limit: int = RECENT_PERIODS) -> QuerySet[Period]:
     """The user's closed periods that set off any consequence, newest first."""
     triggered = Q()
@@ -243,4 +249,34 @@ def subject_list_designatable(*, user) -> QuerySet[Subject]:
         .exclude(pk__in=KeyVillage.objects.filter(left_on__isnull=True).values("subject_id"))
         .select_related("region")
         .order_by("region__code")
+    )
+
+
+def pledge_item_list(*, user, pledge: Pledge) -> list[PledgeItem]:
+    """The items of `pledge`, soonest deadline first, with who ticked them off."""
+    return list(
+        PledgeItem.objects.for_user(user, VIEW)
+        .filter(pledge=pledge)
+        .select_related("done_by")
+        .order_by("deadline", "id")
+    )
+
+
+def exchange_list(*, user, pairing: Pairing) -> list[Exchange]:
+    """The exchanges logged for `pairing`, newest first, with who logged them."""
+    return list(
+        Exchange.objects.for_user(user, VIEW)
+        .filter(pairing=pairing)
+        .select_related("recorded_by")
+        .order_by("-on", "-id")
+    )
+
+
+def key_village_event_list(*, user, key_village: KeyVillage) -> list[KeyVillageEvent]:
+    """What happened to `key_village` since it was designated, oldest first."""
+    return list(
+        KeyVillageEvent.objects.for_user(user, VIEW)
+        .filter(key_village=key_village)
+        .select_related("period", "actor")
+        .order_by("on", "id")
     )

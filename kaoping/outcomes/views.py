@@ -16,7 +16,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from kaoping.accounts.permissions import user_can
-from kaoping.accounts.scoping import get_scoped_or_404
+from kaoping.accounts.scoping import get_scoped_or_404, may
 from kaoping.core.views import action_submit, form_submit
 from kaoping.people.models import SubjectKind
 from kaoping.periods.models import Period
@@ -54,10 +54,6 @@ from .services import (
 VIEW, MANAGE, PLEDGE = "outcome.view", "outcome.manage", "outcome.pledge"
 
 
-def _may(user, action: str, obj) -> bool:
-    return type(obj).objects.for_user(user, action).filter(pk=obj.pk).exists()
-
-
 def _require_view(user) -> None:
     if not user_can(user, VIEW):
         raise PermissionDenied
@@ -77,7 +73,7 @@ def index(request):
             "periods": periods,
             "overdue": list(selectors.pledge_items_overdue(user, today=today)[:100]),
             "short_months": selectors.pairing_months_below(user, today=today),
-            "key_village_count": selectors.key_villages(user, active=True).count(),
+            "key_village_count": selectors.key_village_count(user=user, active=True),
             "today": today,
         },
     )
@@ -123,7 +119,7 @@ def interview_detail(request, pk: int):
         VIEW,
         pk=pk,
     )
-    can_manage = _may(user, MANAGE, interview)
+    can_manage = may(user, MANAGE, interview)
     form = InterviewForm(
         initial={
             "scheduled_on": interview.scheduled_on,
@@ -168,7 +164,7 @@ def pledge_detail(request, pk: int):
         VIEW,
         pk=pk,
     )
-    can_write = _may(user, PLEDGE, pledge)
+    can_write = may(user, PLEDGE, pledge)
     form = PledgeItemForm()
     if request.method == "POST":
         if not can_write:
@@ -189,7 +185,7 @@ def pledge_detail(request, pk: int):
         )
         if done:
             return done
-    items = list(pledge.items.select_related("done_by").order_by("deadline", "id"))
+    items = selectors.pledge_item_list(user=user, pledge=pledge)
     return render(
         request,
         "outcomes/pledge.html",
@@ -199,7 +195,7 @@ def pledge_detail(request, pk: int):
             "done": sum(1 for i in items if i.status == "done"),
             "form": form,
             "can_write": can_write and pledge.status == "open",
-            "can_accept": pledge.status == "open" and _may(user, MANAGE, pledge),
+            "can_accept": pledge.status == "open" and may(user, MANAGE, pledge),
             "today": timezone.localdate(),
         },
     )
@@ -253,7 +249,7 @@ def pairing_detail(request, pk: int):
         VIEW,
         pk=pk,
     )
-    can_manage = _may(user, MANAGE, pairing)
+    can_manage = may(user, MANAGE, pairing)
     today = timezone.localdate()
     form = ExchangeForm(initial={"on": today, "kind": "offline"})
     if request.method == "POST":
@@ -280,7 +276,7 @@ def pairing_detail(request, pk: int):
         "outcomes/pairing.html",
         {
             "pairing": pairing,
-            "exchanges": pairing.exchanges.select_related("recorded_by").order_by("-on", "-id"),
+            "exchanges": selectors.exchange_list(user=user, pairing=pairing),
             "checks": selectors.pairing_months([pairing], today=today)[pairing.pk],
             "form": form,
             "can_manage": can_manage,
@@ -340,7 +336,7 @@ def key_village_detail(request, pk: int):
         VIEW,
         pk=pk,
     )
-    can_manage = _may(user, MANAGE, kv)
+    can_manage = may(user, MANAGE, kv)
     form = KeyVillageForm(
         initial={"support_team": kv.support_team, "exit_criteria": kv.exit_criteria}
     )
@@ -394,7 +390,7 @@ def key_village_detail(request, pk: int):
         "outcomes/key_village.html",
         {
             "kv": kv,
-            "events": kv.events.select_related("period", "actor").order_by("on", "id"),
+            "events": selectors.key_village_event_list(user=user, key_village=kv),
             "form": form,
             "leave": leave,
             "can_manage": can_manage and kv.left_on is None,

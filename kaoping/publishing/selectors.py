@@ -16,6 +16,10 @@ from django.utils.translation import gettext as _
 from kaoping.accounts.permissions import scopes_for
 from kaoping.core.fields import subtree_q
 from kaoping.core.privacy import mask_name, mask_phone
+from kaoping.ledger.models import Entry, EntryStatus
+from kaoping.ledger.selectors import annotate_item_names
+from kaoping.ledger.services import scorable_items, subject_variant
+from kaoping.people.models import Subject
 from kaoping.periods.engine import PART_PREFIX
 from kaoping.periods.models import ListMembership, Period, PeriodStatus, Result, ResultNode
 from kaoping.regions.codes import LEVEL_DIGITS
@@ -475,3 +479,84 @@ def objection_list(
     if period_id is not None:
         rows = rows.filter(period_id=period_id)
     return rows.order_by("-created_at", "-id")
+
+
+def export_sheets_for_user(*, user, period: Period, region: Region | None = None) -> list[Sheet]:
+    """The console export of `period`: the results and list places `user` may see, with names
+    in full inside their `people.view` scope and masked outside it."""
+    return export_sheets(
+        period,
+        results=Result.objects.for_user(user, "period.view"),
+        memberships=ListMembership.objects.for_user(user, "period.view"),
+        name_of=name_policy(user),
+        region=region,
+    )
+
+
+# ── An objection's decision ──────────────────────────────────────────────────────────────────
+
+
+def subject_of_period_result(*, user, period: Period, subject_id: int) -> Subject | None:
+    """The subject of one result of `period` that `user` may see, with its region."""
+    result = (
+        Result.objects.for_user(user, "period.view")
+        .filter(period=period, subject_id=subject_id)
+        .select_related("subject__region")
+        .first()
+    )
+    return result.subject if result is not None else None
+
+
+def result_list_to_choose(*, user, period: Period, limit: int) -> list[Result] | None:
+    """The results of `period` that `user` may see, in rank order, to pick a subject from; None
+    when there are more than `limit` (a large period is searched by subject number instead)."""
+    rows = list(
+        Result.objects.for_user(user, "period.view")
+        .filter(period=period)
+        .select_related("subject__region")
+        .order_by("rank", "subject_id")[: limit + 1]
+    )
+    return rows if len(rows) <= limit else None
+
+
+@dataclass
+class CorrectionChoices:
+    """What an upheld objection may correct for one subject of the period."""
+
+    entries: list[Entry]  # approved, not yet reversed, inside the period; with `item_name`
+    items: list[tuple[str, str]]  # (code, name) of the items that may be recorded
+    labels: list[str]  # the rating labels of the subject's variant
+
+
+def correction_choices(*, user, period: Period, subject: Subject) -> CorrectionChoices:
+    """The entries `user` may reverse and the items and labels they may record for `subject`."""
+    entries = list(
+        Entry.objects.for_user(user, "entry.view")
+        .filter(
+            scheme_id=period.scheme_id,
+            subject=subject,
+            occurred_on__gte=period.start,
+            occurred_on__lte=period.end,
+            status=EntryStatus.APPROVED,
+            sign=1,
+            reversals__isnull=True,
+        )
+        .order_by("occurred_on", "id")
+    )
+    annotate_item_names(entries)
+    version = period.scheme.latest_version()
+    items = [(n.code, n.name) for n in scorable_items(version, subject).order_by("position")]
+    variant = subject_variant(version, subject)
+    labels = sorted({level.label for level in version.levels.filter(variant=variant)})
+    return CorrectionChoices(entries=entries, items=items, labels=labels)
+
+
+def entry_list_of_corrections(*, user, objection: Objection) -> list[Entry]:
+    """The entries an upheld objection wrote (its reversals and recorded corrections), by id."""
+    corrections = objection.corrections or {}
+    ids = [*corrections.get("reversals", []), *corrections.get("recorded", [])]
+    if not ids:
+        return []
+    entries = list(Entry.objects.for_user(user, "entry.view").filter(pk__in=ids).order_by("id"))
+    annotate_item_names(entries)
+    return entries

@@ -20,19 +20,17 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from kaoping.accounts.permissions import user_can
-from kaoping.accounts.scoping import get_scoped_or_404
+from kaoping.accounts.scoping import get_scoped_or_404, may
 from kaoping.core.privacy import mask_name
 from kaoping.core.views import action_submit, form_submit
-from kaoping.ledger.models import Entry, EntryStatus
-from kaoping.ledger.selectors import annotate_item_names
-from kaoping.ledger.services import EntryDraft, scorable_items, subject_variant
-from kaoping.periods.models import ListMembership, Period, PeriodStatus, Result
+from kaoping.ledger.services import EntryDraft
+from kaoping.periods.models import Period, PeriodStatus
 
 from . import selectors
 from .exports import xlsx_response
 from .forms import DecisionForm
 from .models import Objection, ObjectionStatus
-from .selectors import export_sheets, mask_contact, name_policy, region_in_period
+from .selectors import mask_contact, region_in_period
 from .services import objection_decide, objection_reclose
 
 VIEW_ACTION = "objection.view"
@@ -44,10 +42,6 @@ SUBJECT_CHOICES = 500  # a larger period is searched by subject number instead o
 def _require_viewer(user) -> None:
     if not user_can(user, VIEW_ACTION):
         raise PermissionDenied
-
-
-def _can_decide(user, objection: Objection) -> bool:
-    return Objection.objects.for_user(user, DECIDE_ACTION).filter(pk=objection.pk).exists()
 
 
 @login_required
@@ -82,38 +76,26 @@ def _decision_subject(request, objection: Objection, user):
     """The subject a correction is for: the objection's, or one the handler picks."""
     if objection.subject is not None:
         return objection.subject, []
-    results = Result.objects.for_user(user, "period.view").filter(period=objection.period)
+    period = objection.period
     chosen = request.POST.get("subject") or request.GET.get("subject")
     subject = None
     if chosen and chosen.isdigit():
-        found = results.filter(subject_id=int(chosen)).select_related("subject__region").first()
-        subject = found.subject if found else None
-    choices = []
-    if results.count() <= SUBJECT_CHOICES:
-        choices = [
-            (r.subject_id, f"{r.rank}. {r.subject.name} · {r.subject.region.name}")
-            for r in results.select_related("subject__region").order_by("rank", "subject_id")
-        ]
+        subject = selectors.subject_of_period_result(
+            user=user, period=period, subject_id=int(chosen)
+        )
+    results = selectors.result_list_to_choose(user=user, period=period, limit=SUBJECT_CHOICES)
+    choices = [
+        (r.subject_id, f"{r.rank}. {r.subject.name} · {r.subject.region.name}")
+        for r in results or []
+    ]
     return subject, choices
 
 
-def _form_parts(objection: Objection, subject) -> tuple[list, list, list]:
+def _form_parts(objection: Objection, subject, user) -> tuple[list, list, list]:
     """Choices of the decision form: entries to reverse, items and rating labels."""
     if subject is None:
         return [], [], []
-    period = objection.period
-    entries = list(
-        Entry.objects.filter(
-            scheme_id=period.scheme_id,
-            subject=subject,
-            occurred_on__gte=period.start,
-            occurred_on__lte=period.end,
-            status=EntryStatus.APPROVED,
-            sign=1,
-            reversals__isnull=True,
-        ).order_by("occurred_on", "id")
-    )
-    annotate_item_names(entries)
+    found = selectors.correction_choices(user=user, period=objection.period, subject=subject)
     entry_choices = [
         (
             str(e.pk),
@@ -122,17 +104,9 @@ def _form_parts(objection: Objection, subject) -> tuple[list, list, list]:
             + f" ({e.points.normalize():+f})"
             + (f" · {e.note}" if e.note else ""),
         )
-        for e in entries
+        for e in found.entries
     ]
-    version = period.scheme.latest_version()
-    items = [(n.code, n.name) for n in scorable_items(version, subject).order_by("position")]
-    labels = sorted(
-        {
-            (lv.label, lv.label)
-            for lv in version.levels.filter(variant=subject_variant(version, subject))
-        }
-    )
-    return entry_choices, items, labels
+    return entry_choices, found.items, [(label, label) for label in found.labels]
 
 
 def _correction_day(period: Period) -> date:
@@ -143,23 +117,23 @@ def _correction_day(period: Period) -> date:
 def objection_detail(request, pk: int):
     user = request.user
     _require_viewer(user)
-    try:
-        objection = (
-            Objection.objects.for_user(user, VIEW_ACTION)
-            .select_related("period__scheme__region", "period__version", "subject__region")
-            .select_related("decided_by")
-            .get(pk=pk)
-        )
-    except Objection.DoesNotExist:
-        raise Http404 from None
-    can_decide = _can_decide(user, objection)
+    objection = get_scoped_or_404(
+        Objection.objects.select_related(
+            "period__scheme__region", "period__version", "subject__region", "decided_by"
+        ),
+        user,
+        VIEW_ACTION,
+        pk=pk,
+    )
+    can_decide = may(user, DECIDE_ACTION, objection)
     if request.method == "POST" and not can_decide:
         raise PermissionDenied
     pending = objection.status == ObjectionStatus.SUBMITTED
-    subject, subject_choices = _decision_subject(request, objection, user)
-    entries, items, labels = _form_parts(objection, subject)
-    form = None
+    subject, subject_choices, form = None, [], None
     if can_decide and pending:
+        # Only the handler's form needs these choices; a reviewer reading along pays no query.
+        subject, subject_choices = _decision_subject(request, objection, user)
+        entries, items, labels = _form_parts(objection, subject, user)
         form = DecisionForm(
             request.POST or None,
             entries=entries,
@@ -210,11 +184,6 @@ def objection_detail(request, pk: int):
                 return done
     objection.shown_name = objection.name if can_decide else mask_name(objection.name)
     objection.shown_contact = objection.contact if can_decide else mask_contact(objection.contact)
-    corrected = []
-    ids = [*objection.corrections.get("reversals", []), *objection.corrections.get("recorded", [])]
-    if ids:
-        corrected = list(Entry.objects.filter(pk__in=ids).order_by("id"))
-        annotate_item_names(corrected)
     return render(
         request,
         "publishing/objection_detail.html",
@@ -225,7 +194,7 @@ def objection_detail(request, pk: int):
             "subject_choices": subject_choices,
             "form": form,
             "can_decide": can_decide,
-            "corrected": corrected,
+            "corrected": selectors.entry_list_of_corrections(user=user, objection=objection),
             "unapplied": objection.status == ObjectionStatus.UPHELD
             and objection.applied_at is None,
         },
@@ -237,11 +206,7 @@ def objection_detail(request, pk: int):
 def objection_reclose_view(request, pk: int):
     user = request.user
     _require_viewer(user)
-    objection = Objection.objects.for_user(user, VIEW_ACTION).filter(pk=pk).first()
-    if objection is None:
-        raise Http404
-    if not _can_decide(user, objection):
-        raise PermissionDenied
+    objection = get_scoped_or_404(Objection.objects.all(), user, DECIDE_ACTION, pk=pk)
     return action_submit(
         request,
         lambda: objection_reclose(objection=objection, acting_user=user),
@@ -262,12 +227,8 @@ def period_export(request, pk: int):
     )
     if period.status == PeriodStatus.OPEN:
         raise Http404
-    sheets = export_sheets(
-        period,
-        results=Result.objects.for_user(user, "period.view"),
-        memberships=ListMembership.objects.for_user(user, "period.view"),
-        name_of=name_policy(user),
-        region=region_in_period(period, request.GET.get("region")),
+    sheets = selectors.export_sheets_for_user(
+        user=user, period=period, region=region_in_period(period, request.GET.get("region"))
     )
     stamp = timezone.localdate().strftime("%Y%m%d")
     return xlsx_response(sheets, f"{period.scheme.name}-{period.label}-{stamp}.xlsx")

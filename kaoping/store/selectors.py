@@ -6,6 +6,7 @@ from decimal import Decimal
 
 from django.db.models import Count, Exists, IntegerField, OuterRef, Q, Sum, Value
 from django.db.models.functions import Coalesce, Substr, TruncMonth
+from django.shortcuts import get_object_or_404
 
 from kaoping.accounts.models import Role, RoleAssignment
 from kaoping.core.privacy import mask_name
@@ -13,7 +14,8 @@ from kaoping.ledger.selectors import annotate_item_names
 from kaoping.people.models import Subject, SubjectKind
 from kaoping.periods.models import Period, PeriodStatus, Result
 from kaoping.regions.models import Level, Region
-from kaoping.schemes.models import SchemeGrade
+from kaoping.schemes.models import Scheme, SchemeGrade
+from kaoping.schemes.selectors import scheme_list
 
 from .models import (
     ZERO,
@@ -23,6 +25,7 @@ from .models import (
     MovementKind,
     Redemption,
     RedemptionStatus,
+    RedemptionWindow,
     StockKind,
     StockMove,
     Store,
@@ -446,3 +449,96 @@ def village_list_without_store(*, user, limit: int = 500) -> list[Region]:
         .filter(level=Level.VILLAGE, store__isnull=True)
         .order_by("code")[:limit]
     )
+
+
+# --- the household's phone page ------------------------------------------------------------
+
+
+def subject_household_of_user(*, user) -> Subject | None:
+    """The first active household `user` may see in the store (a villager's own), with its region."""
+    return (
+        Subject.objects.for_user(user, "store.view")
+        .filter(kind=SubjectKind.HOUSEHOLD, active=True)
+        .select_related("region")
+        .first()
+    )
+
+
+def scheme_default_of_households(*, user) -> Scheme | None:
+    """The household scheme a villager without an account is ranked by: the oldest they see."""
+    return scheme_list(user=user, subject_kind=SubjectKind.HOUSEHOLD).order_by("pk").first()
+
+
+def village_of_subject(*, subject: Subject) -> Region | None:
+    """The village (or community) `subject` lives in; `subject` was fetched in scope already."""
+    return Region.objects.filter(code=subject.region.code[:VILLAGE_CODE_LENGTH]).first()
+
+
+# --- the keeper's counter and management -------------------------------------------------------
+
+
+def store_list_of_keeper(*, user) -> list[Store]:
+    """The stores where `user` hands over goods at the counter, with their villages."""
+    return list(Store.objects.for_user(user, "store.redeem").select_related("region"))
+
+
+def village_managed(*, user, code: str) -> Region | None:
+    """The village `code` if `user` may open or manage a store there."""
+    return (
+        Region.objects.for_user(user, "store.manage").filter(level=Level.VILLAGE, code=code).first()
+    )
+
+
+def goods_list_of_store(*, user, store: Store) -> list[Goods]:
+    """Every goods of `store`, on offer or not, in shelf order."""
+    return list(
+        Goods.objects.for_user(user, "store.view")
+        .filter(store=store)
+        .order_by("position", "price", "pk")
+    )
+
+
+def window_list_of_store(*, user, store: Store, limit: int = 12) -> list[RedemptionWindow]:
+    """The latest redemption windows of `store`, newest first."""
+    return list(
+        RedemptionWindow.objects.for_user(user, "store.view")
+        .filter(store=store)
+        .order_by("-starts_on")[:limit]
+    )
+
+
+def stock_move_list_of_store(*, user, store: Store, limit: int = 30) -> list[StockMove]:
+    """The latest stock movements of `store`'s goods, newest first."""
+    return list(
+        StockMove.objects.for_user(user, "store.view")
+        .filter(goods__store=store)
+        .select_related("goods", "created_by")
+        .order_by("-created_on", "-pk")[:limit]
+    )
+
+
+def account_list_of_households(*, user, region_code: str, limit: int = 1000) -> list[Account]:
+    """The accounts of the active households under `region_code`, by household number (cards)."""
+    return list(
+        Account.objects.for_user(user, "store.view")
+        .filter(
+            subject__kind=SubjectKind.HOUSEHOLD,
+            subject__region__code__startswith=region_code,
+            subject__active=True,
+        )
+        .select_related("scheme", "subject__region", "subject__household__head")
+        .order_by("subject__household__number", "pk")[:limit]
+    )
+
+
+# --- public --------------------------------------------------------------------------------
+
+
+def store_public_or_404(*, pk: int) -> Store:
+    """An active store, for its public page; an inactive one does not exist for the public."""
+    return get_object_or_404(Store.objects.select_related("region"), pk=pk, active=True)
+
+
+def goods_list_on_offer(*, store: Store) -> list[Goods]:
+    """The goods `store` offers now, as its public page shows them."""
+    return list(Goods.objects.filter(store=store, active=True).order_by("position", "pk"))

@@ -17,10 +17,10 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from kaoping.accounts.permissions import user_can
-from kaoping.accounts.scoping import get_scoped_or_404
+from kaoping.accounts.scoping import get_scoped_or_404, may
 from kaoping.core.views import action_submit, form_submit
-from kaoping.people.models import Subject, SubjectKind
-from kaoping.regions.models import Level, Region
+from kaoping.people.models import SubjectKind
+from kaoping.people.selectors import subject_list_households
 from kaoping.schemes.calendar import label_for, period_dates
 
 from . import selectors, services
@@ -77,10 +77,7 @@ def my_points(request):
     spendable = [a for a in accounts if services.account_policy(a.scheme).spendable]
     account = (spendable or accounts or [None])[0]
     context = {"large": large_text(request), "account": account, "others": [], "today": today}
-    households = Subject.objects.for_user(user, "store.view").filter(
-        kind=SubjectKind.HOUSEHOLD, active=True
-    )
-    subject = account.subject if account else households.select_related("region").first()
+    subject = account.subject if account else selectors.subject_household_of_user(user=user)
     context["subject"] = subject
     if account is not None:
         shelf = selectors.shelf(account, today)
@@ -96,16 +93,7 @@ def my_points(request):
             goods.form_key = uuid.uuid4().hex  # one key per form: each request is its own
     if subject is not None:
         village_code = subject.region.code[: selectors.VILLAGE_CODE_LENGTH]
-        scheme = account.scheme if account else None
-        if scheme is None:
-            from kaoping.schemes.models import Scheme
-
-            scheme = (
-                Scheme.objects.for_user(user, "scheme.view")
-                .filter(subject_kind=SubjectKind.HOUSEHOLD)
-                .order_by("pk")
-                .first()
-            )
+        scheme = account.scheme if account else selectors.scheme_default_of_households(user=user)
         if scheme is not None:
             context["rank"] = selectors.subject_rank(subject, scheme)
             context["honours"] = selectors.subject_honours(subject)
@@ -119,7 +107,7 @@ def my_points(request):
                 context["ranking_period"], context["ranking"] = selectors.village_ranking(
                     scheme, village_code, own_subject_id=subject.pk
                 )
-        context["village"] = Region.objects.filter(code=village_code).first()
+        context["village"] = selectors.village_of_subject(subject=subject)
     context["can_declare"] = user_can(user, "entry.declare")
     return render(request, "store/my_points.html", context)
 
@@ -233,7 +221,7 @@ def keeper_home(request):
         if account is not None:
             return HttpResponseRedirect(reverse("store:keeper_card", args=[account.card_number]))
         form.add_error("number", _("No household of your store has this card number."))
-    stores = list(Store.objects.for_user(user, "store.redeem").select_related("region"))
+    stores = selectors.store_list_of_keeper(user=user)
     for store in stores:
         store.pending = selectors.pending_requests(store)
         store.window = services.open_window(store, timezone.localdate())
@@ -253,7 +241,7 @@ def keeper_card(request, number: str):
     if account is None:
         raise Http404
     store = services.store_for_account(account)
-    if store is None or not Store.objects.for_user(user, "store.redeem").filter(pk=store.pk):
+    if store is None or not may(user, "store.redeem", store):
         raise Http404
     today = timezone.localdate()
     form = RedeemForm(store=store)
@@ -388,13 +376,12 @@ def store_new(request):
     user = request.user
     if not user_can(user, "store.manage"):
         raise PermissionDenied
-    villages = Region.objects.for_user(user, "store.manage").filter(level=Level.VILLAGE)
-    form = StoreForm(request.POST, villages=villages.filter(code=request.POST.get("village")))
+    region = selectors.village_managed(user=user, code=request.POST.get("village", ""))
+    form = StoreForm(request.POST, villages=[region] if region else [])
     if not form.is_valid():
         messages.error(request, _("Check the form: every store needs a village and a name."))
         return HttpResponseRedirect(reverse("store:stores"))
     data = form.cleaned_data
-    region = villages.get(code=data["village"])
     return action_submit(
         request,
         lambda: services.store_save(
@@ -414,17 +401,16 @@ def store_detail(request, pk: int):
     user = request.user
     _staff_required(user)
     store = get_scoped_or_404(Store.objects.select_related("region"), user, "store.view", pk=pk)
-    can_manage = Store.objects.for_user(user, "store.manage").filter(pk=pk).exists()
-    can_stock = Store.objects.for_user(user, "store.stock").filter(pk=pk).exists()
+    can_manage = may(user, "store.manage", store)
+    can_stock = may(user, "store.stock", store)
     today = timezone.localdate()
-    goods = list(Goods.objects.filter(store=store).order_by("position", "price", "pk"))
     return render(
         request,
         "store/store_detail.html",
         {
             "store": store,
-            "goods": goods,
-            "windows": store.windows.order_by("-starts_on")[:12],
+            "goods": selectors.goods_list_of_store(user=user, store=store),
+            "windows": selectors.window_list_of_store(user=user, store=store),
             "window": services.open_window(store, today),
             "can_manage": can_manage,
             "can_stock": can_stock,
@@ -436,18 +422,8 @@ def store_detail(request, pk: int):
             if can_manage
             else None,
             "pending": selectors.pending_requests(store),
-            "moves": store_moves(store),
+            "moves": selectors.stock_move_list_of_store(user=user, store=store),
         },
-    )
-
-
-def store_moves(store: Store):
-    from .models import StockMove
-
-    return (
-        StockMove.objects.filter(goods__store=store)
-        .select_related("goods", "created_by")
-        .order_by("-created_on", "-pk")[:30]
     )
 
 
@@ -590,21 +566,12 @@ def store_cards(request, pk: int):
         if policy.spendable and scheme.subject_kind == SubjectKind.HOUSEHOLD:
             services.accounts_open(
                 scheme=scheme,
-                subject_ids=Subject.objects.filter(
-                    kind=SubjectKind.HOUSEHOLD, region__code__startswith=prefix
+                subject_ids=subject_list_households(
+                    user=user, action="store.report", region_code=prefix
                 ).values("pk"),
                 acting_user=user,
             )
-    accounts = list(
-        Account.objects.for_user(user, "store.view")
-        .filter(
-            subject__kind=SubjectKind.HOUSEHOLD,
-            subject__region__code__startswith=prefix,
-            subject__active=True,
-        )
-        .select_related("scheme", "subject__region", "subject__household__head")
-        .order_by("subject__household__number", "pk")[:1000]
-    )
+    accounts = selectors.account_list_of_households(user=user, region_code=prefix)
     pdf = cards_pdf(request, selectors.cards_of(accounts))
     return _pdf(pdf, f"cards-{prefix}.pdf")
 
@@ -653,14 +620,14 @@ def reports(request):
 
 def public_store(request, pk: int):
     """The store's public page: what it offers, who donated (thanked by name), honours."""
-    store = get_object_or_404(Store.objects.select_related("region"), pk=pk, active=True)
+    store = selectors.store_public_or_404(pk=pk)
     today = timezone.localdate()
     return render(
         request,
         "store/public.html",
         {
             "store": store,
-            "goods": Goods.objects.filter(store=store, active=True).order_by("position", "pk"),
+            "goods": selectors.goods_list_on_offer(store=store),
             "window": services.open_window(store, today),
             "upcoming": services.next_window(store, today),
             "thanks": selectors.store_thanks(store, today),

@@ -445,3 +445,86 @@ def test_key_village_list_query_count_does_not_grow_with_villages(world, client_
         counts.append(len(queries))
     assert len(response.context["active"]) == 6
     assert counts[0] == counts[1]
+
+
+def test_period_overview_query_count_does_not_grow_with_consequences(world, client_for, county):
+    """Every section of the period's page (interviews, shares, pledges with items, pairings with
+    exchanges, payouts, honours) gets rows for 3 new villages, then for 9 in all: the same count."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from kaoping.people.models import Subject
+    from kaoping.people.services import subjects_sync
+    from kaoping.regions.models import Region
+
+    from ..models import BonusPayout, BonusPool, Honour
+
+    period = world["period"]
+    pool = BonusPool.objects.get(period=period)
+    strong = world["pairing"].strong
+    township = county.region("330304001")
+    made = 0
+
+    def add(n):
+        nonlocal made
+        codes = [f"330304001{900 + made + i:03d}" for i in range(n)]
+        made += n
+        for code in codes:
+            Region.objects.create(
+                code=code, name=f"新{code[-3:]}村", level="village", kind="村", parent=township
+            )
+        subjects_sync(kind="village")
+        for subject in Subject.objects.filter(region__code__in=codes):
+            Interview.objects.create(
+                period=period,
+                subject=subject,
+                list_code="bottom3",
+                level="deputy",
+                level_name="约谈",
+            )
+            ExperienceShare.objects.create(period=period, subject=subject, list_code="top3")
+            pledge = Pledge.objects.create(
+                period=period,
+                subject=subject,
+                scheme=period.scheme,
+                list_code="black",
+                deadline=date(2026, 3, 2),
+            )
+            for text in ("整改环境", "补开会议"):
+                PledgeItem.objects.create(
+                    pledge=pledge, text=text, owner="书记", deadline=date(2026, 3, 2)
+                )
+            pairing = Pairing.objects.create(
+                period=period,
+                scheme=period.scheme,
+                strong=strong,
+                weak=subject,
+                start=date(2026, 2, 1),
+            )
+            Exchange.objects.create(pairing=pairing, on=date(2026, 2, 5), note="现场交流")
+            BonusPayout.objects.create(
+                period=period,
+                subject=subject,
+                pool=pool,
+                basis="fair",
+                weight=10000,
+                total=0,
+                rank=99,
+                amount_fen=0,
+            )
+            Honour.objects.create(
+                period=period, subject=subject, source="award", code="star:star", title="擂台之星"
+            )
+
+    client = client_for(county, "alice")
+    client.get(url("period", period))  # warm the session
+    counts = []
+    for n in (3, 6):
+        add(n)
+        with CaptureQueriesContext(connection) as queries:
+            response = client.get(url("period", period))
+        counts.append(len(queries))
+    assert response.status_code == 200
+    assert len(response.context["pairings"]) == Pairing.objects.filter(period=period).count()
+    assert len(response.context["interviews"]) == Interview.objects.filter(period=period).count()
+    assert counts[0] == counts[1]

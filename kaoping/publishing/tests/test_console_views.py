@@ -225,3 +225,36 @@ def test_console_export_needs_a_login_and_a_closed_period(posted, client, client
         .status_code
         == 404
     )
+
+
+def test_objection_list_query_count_does_not_grow_with_objections(posted, client_for, county):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    subjects = [*posted.villages.values(), None]  # every village, and the whole posting
+
+    def add(n):
+        for i in range(n):
+            subject = subjects[i % len(subjects)]
+            Objection.objects.create(
+                period=posted.period,
+                subject=subject,
+                region_code=subject.region.code if subject else posted.scheme.region.code,
+                name="陈小明",
+                contact="13800001234",
+                reason="扣分有误，请核实。",
+            )
+
+    for username in ("alice", "bob"):  # in full for the handler, masked for a reviewer
+        Objection.objects.all().delete()
+        client = client_for(county, username)
+        counts = []
+        for n in (4, 8):  # 4 objections, then 12
+            add(n)
+            with CaptureQueriesContext(connection) as queries:
+                response = client.get(reverse("portal:objections"))
+            counts.append(len(queries))
+        area = "330304" if username == "alice" else "330304001"
+        seen = Objection.objects.filter(region_code__startswith=area).count()
+        assert len(response.context["page"]) == seen and seen > 4
+        assert counts[0] == counts[1], username

@@ -424,3 +424,61 @@ def test_store_list_query_count_does_not_grow_with_stores(county, client_for):
         counts.append(len(queries))
     assert len(response.context["stores"]) == 3
     assert counts[0] == counts[1]
+
+
+def _queries_of(client, method: str, url: str) -> int:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as queries:
+        response = getattr(client, method)(url)
+    assert response.status_code == 200
+    return len(queries)
+
+
+def test_store_page_query_count_does_not_grow_with_goods_and_stock_moves(shop, client_for, county):
+    _scheme, store, _rice, _oil, _account = shop
+    client = client_for(county, "alice")  # manages and stocks: every row has its forms
+    url = reverse("store:store", args=[store.pk])
+    client.get(url)  # warm the session
+    counts = []
+    for goods in (2, 6):  # 4 goods then 12, each with a purchase and a donation
+        for n in range(goods):
+            item = services.goods_save(
+                store=store,
+                acting_user=system_actor(),
+                name=f"毛巾{len(counts)}{n}",
+                unit="条",
+                price=Decimal("5"),
+                position=10 + n,
+            )
+            services.stock_in(goods=item, quantity=5, kind="purchase", acting_user=system_actor())
+            services.stock_in(
+                goods=item,
+                quantity=1,
+                kind="donation",
+                donor="爱心人士",
+                acting_user=system_actor(),
+            )
+        counts.append(_queries_of(client, "get", url))
+    response = client.get(url)
+    assert len(response.context["goods"]) == 2 + 2 + 6
+    assert len(response.context["moves"]) == 2 + 2 * (2 + 6)
+    assert counts[0] == counts[1]
+
+
+def test_the_cards_of_a_store_query_count_does_not_grow_with_households(shop, client_for, county):
+    from kaoping.ledger.tests.ledger_fixture import fill_grid
+    from kaoping.people.services import subjects_sync
+
+    _scheme, store, _rice, _oil, _account = shop
+    client = client_for(county, "kim")
+    url = reverse("store:cards", args=[store.pk])
+    counts = []
+    for households in (4, 12):  # the grid's two, then more: 6 accounts in the village, then 14
+        fill_grid(county, households=households)
+        subjects_sync(kind="household")
+        client.post(url)  # opens the accounts of the new households
+        counts.append(_queries_of(client, "post", url))
+    assert Account.objects.filter(subject__region__code__startswith=VILLAGE).count() == 14
+    assert counts[0] == counts[1]
