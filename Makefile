@@ -17,10 +17,10 @@ STAMP := $(VENV)/.installed
 $(STAMP): pyproject.toml
 	@test -n "$(PYTHON)" || { echo "kaoping needs Python 3.11, 3.12 or 3.13 (e.g. apt-get install python3 python3-venv)"; exit 1; }
 	@test -x $(BIN)/python || { echo "kaoping: creating $(VENV) with $$($(PYTHON) --version)"; $(PYTHON) -m venv $(VENV); }
-	@echo "kaoping: installing the Python packages into $(VENV) (a minute the first time)"
-	@$(BIN)/pip install -q --disable-pip-version-check --upgrade pip 2>&1 | grep -v -i "warning\|deprecat" || true
-	@$(BIN)/pip install -q --disable-pip-version-check -e '.[dev]' 2>&1 | grep -v -i "warning\|deprecat" || true
-	@$(BIN)/python -c 'import kaoping, django, weasyprint' 2>/dev/null || { echo "kaoping: the Python packages did not install; run $(BIN)/pip install -e '.[dev]' to see why"; exit 1; }
+	@echo "kaoping: installing the Python packages into $(VENV) (a minute the first time; log in $(VENV)/pip.log)"
+	@{ $(BIN)/pip install --disable-pip-version-check --upgrade pip \
+	  && $(BIN)/pip install --disable-pip-version-check -e '.[dev]'; } > $(VENV)/pip.log 2>&1 \
+	  || { tail -20 $(VENV)/pip.log; echo "kaoping: the Python packages did not install (see $(VENV)/pip.log)"; exit 1; }
 	@touch $(STAMP)
 
 install: $(STAMP)

@@ -13,6 +13,7 @@ purpose="${1:-test}"
 venv="${VENV:-.venv}"
 
 # package            needed for   present when
+# (libatomic1: the Node.js that drives Playwright needs it; Debian's minimal images lack it)
 PACKAGES="
 libpango-1.0-0        demo,test    lib:libpango-1.0.so
 libpangoft2-1.0-0     demo,test    lib:libpangoft2-1.0.so
@@ -20,6 +21,7 @@ fonts-noto-cjk        demo,test    font:Noto Sans CJK
 gettext               test         cmd:msgfmt
 poppler-utils         test         cmd:pdftotext
 chromium              test         cmd:chromium
+libatomic1            test         lib:libatomic.so.1
 "
 
 present() {
@@ -49,9 +51,14 @@ elif command -v sudo >/dev/null 2>&1 && sudo -n true 2>/dev/null; then
   apt="sudo apt-get"
 fi
 if [ -n "$apt" ] && command -v apt-get >/dev/null 2>&1; then
-  echo "kaoping: installing system packages: ${missing[*]}"
-  $apt update -qq >/dev/null
-  DEBIAN_FRONTEND=noninteractive $apt install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  log="${TMPDIR:-/tmp}/kaoping-apt.log"
+  echo "kaoping: installing system packages (log in $log): ${missing[*]}"
+  if ! { $apt update -q && DEBIAN_FRONTEND=noninteractive $apt install -y -q \
+    --no-install-recommends "${missing[@]}"; } >"$log" 2>&1; then
+    tail -20 "$log" >&2
+    echo "kaoping: apt-get could not install ${missing[*]} (see $log)" >&2
+    exit 1
+  fi
   exit 0
 fi
 

@@ -275,12 +275,16 @@ def metrics_endpoint(request, period_id: int, payload: list[MetricIn]):
         index for index, row in enumerate(payload, start=1) if row.subject_id not in subjects
     ]
     if missing:
-        return 422, {
-            "detail": "invalid",
-            "errors": [
-                {"row": i, "field": "subject_id", "message": "not in your area"} for i in missing
-            ],
-        }
+        return Status(
+            422,
+            {
+                "detail": "invalid",
+                "errors": [
+                    {"row": i, "field": "subject_id", "message": "not in your area"}
+                    for i in missing
+                ],
+            },
+        )
     try:
         with transaction.atomic(durable=True):
             stored = metrics_report(
@@ -289,8 +293,13 @@ def metrics_endpoint(request, period_id: int, payload: list[MetricIn]):
                 acting_user=request.user,
             )
     except ImportFailed as exc:
-        return 422, {
-            "detail": "invalid",
-            "errors": [{"row": e.row, "field": e.field, "message": e.message} for e in exc.errors],
-        }
-    return 200, ReportedOut(stored=stored)
+        return Status(
+            422,
+            {
+                "detail": "invalid",
+                "errors": [
+                    {"row": e.row, "field": e.field, "message": e.message} for e in exc.errors
+                ],
+            },
+        )
+    return Status(200, ReportedOut(stored=stored))
