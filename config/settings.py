@@ -3,6 +3,7 @@
 Each variable is listed in `.env.example`.
 """
 
+import contextlib
 import os
 from pathlib import Path
 
@@ -172,6 +173,10 @@ USE_TZ = True
 
 STATIC_URL = "static/"
 STATIC_ROOT = Path(os.environ.get("STATIC_ROOT", DATA_DIR / "static"))
+# WhiteNoise warns at every start while collectstatic has not run (the quick start never runs it:
+# `runserver --insecure` serves the apps' static files itself).
+with contextlib.suppress(OSError):  # a read-only deployment has run collectstatic already
+    STATIC_ROOT.mkdir(parents=True, exist_ok=True)
 MEDIA_URL = "media/"
 MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT", DATA_DIR / "media"))
 STORAGES = {
