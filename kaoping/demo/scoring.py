@@ -44,9 +44,11 @@ writes in many short transactions.
 import math
 import time
 from bisect import bisect
+from collections import namedtuple
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import Decimal
+from operator import itemgetter
 from pathlib import Path
 from random import Random
 from typing import TYPE_CHECKING
@@ -54,7 +56,7 @@ from typing import TYPE_CHECKING
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import connection, transaction
-from django.db.models import NOT_PROVIDED, Q
+from django.db.models import NOT_PROVIDED
 from django.utils import timezone
 
 from kaoping.accounts.models import RoleAssignment
@@ -156,6 +158,7 @@ QUANTITIES: dict[str, tuple[float, float, int]] = {
 }
 
 DECLARED_SHARE = 0.6  # of declarable bonus items, for households and party members
+WAITING = {TODAY.month: 0.35, TODAY.month - 1: 0.05}  # share still to review, by month
 REVERSAL_SHARE = 0.004
 REVERSAL_NOTE = "录入有误,予以冲销"
 REJECTED_REASON = "经核实不符,不予认定"
@@ -355,6 +358,7 @@ class Logins:
     secretary: tuple[int, int] | None = None
     review: tuple[int, int] | None = None
     villager: tuple[int, int] | None = None
+    reviewers: dict[tuple[str, int, int | None], int | None] = field(default_factory=dict)
 
     @classmethod
     def load(cls) -> "Logins":
@@ -401,6 +405,12 @@ class Logins:
 
     def reviewer(self, kind: str, village: Region, recorder: int | None) -> int | None:
         """The demo login that reviewed an entry (the scheme's default reviewers), if any."""
+        key = (kind, village.pk, recorder)
+        if key not in self.reviewers:
+            self.reviewers[key] = self._reviewer(kind, village, recorder)
+        return self.reviewers[key]
+
+    def _reviewer(self, kind: str, village: Region, recorder: int | None) -> int | None:
         if kind == "household":
             candidates = [self.review[0] if self.review and self.review[1] == village.pk else None]
         elif kind == "party_member":
@@ -419,19 +429,33 @@ class SubjectRow:
     household_id: int | None
 
 
-def _subjects(kind: str, village: Region) -> list[SubjectRow]:
-    """The active subjects of `kind` in a village, in an order that does not depend on ids
+@dataclass
+class Roster:
+    """The active subjects of each kind by village, read with one query per kind the first time
+    they are asked for (after the tracks are assigned), in an order that does not depend on ids
     (households and persons were created in a fixed order)."""
-    subjects = Subject.objects.filter(kind=kind, active=True)
-    if kind == "household":
-        subjects = subjects.filter(Q(region__parent=village) | Q(region=village))
-        subjects = subjects.order_by("household_id")
-    else:
-        subjects = subjects.filter(region=village).order_by("person_id", "pk")
-    return [
-        SubjectRow(*values)
-        for values in subjects.values_list("pk", "track", "region_id", "household_id")
-    ]
+
+    kinds: dict[str, dict[int, list[SubjectRow]]] = field(default_factory=dict)
+
+    def of(self, kind: str, village: Region) -> list[SubjectRow]:
+        if kind not in self.kinds:
+            self.kinds[kind] = self._read(kind)
+        return self.kinds[kind].get(village.pk, [])
+
+    @staticmethod
+    def _read(kind: str) -> dict[int, list[SubjectRow]]:
+        subjects = Subject.objects.filter(kind=kind, active=True)
+        # A household belongs to its grid's village, or to the village itself; everyone else
+        # is registered with their village.
+        order = ("household_id",) if kind == "household" else ("person_id", "pk")
+        by_village: dict[int, list[SubjectRow]] = {}
+        for *values, level, parent_id in subjects.order_by(*order).values_list(
+            "pk", "track", "region_id", "household_id", "region__level", "region__parent_id"
+        ):
+            row = SubjectRow(*values)
+            village = parent_id if kind == "household" and level != Level.VILLAGE else row.region_id
+            by_village.setdefault(village, []).append(row)
+        return by_village
 
 
 # --- strengths and reported figures -------------------------------------------------------
@@ -509,13 +533,12 @@ ROW = (
 )
 AT = {name: index for index, name in enumerate(ROW)}
 LINKED = ("reverses_id", "chain_region", "chain_seq", "chain_hash", "created_at")
-
-
-class _Fields:
-    """A row as `entry_digest` reads an entry (plain attributes, fast to get)."""
-
-    def __init__(self, values: dict) -> None:
-        self.__dict__ = values
+# A row as `entry_digest` reads an entry: the chained fields as attributes, picked from the row
+# followed by its `reverses` and None (for the chained fields the demo leaves empty).
+Chained = namedtuple("Chained", CHAINED_FIELDS)
+CHAINED_AT = itemgetter(
+    *(AT.get(name, len(ROW) if name == "reverses_id" else len(ROW) + 1) for name in CHAINED_FIELDS)
+)
 
 
 class Ledger:
@@ -533,9 +556,9 @@ class Ledger:
         self.rows: list[tuple[tuple, str]] = []  # (row, chain region)
         self.reversed: list[tuple[tuple, str]] = []
         self.heads = ChainHeads.unlocked()  # the demo is the only writer while it builds
-        self.unset = dict.fromkeys(CHAINED_FIELDS)
         self.ops = connection.ops
-        self.times: dict = {}  # review times, adapted once each
+        self.days: dict = {}  # adapted once each
+        self.times: dict = {}
         self.counts = {"entries": 0, "reversals": 0, **{s: 0 for s in EntryStatus.values}}
         others = [
             f
@@ -550,6 +573,11 @@ class Ledger:
             f"VALUES ({', '.join(['%s'] * len(columns))})"
         )
 
+    @property
+    def written(self) -> int:
+        """Entries so far, the ones waiting for the next batch included."""
+        return self.counts["entries"] + len(self.rows) + 2 * len(self.reversed)
+
     def add(self, row: tuple, region: str, reverse: bool = False) -> None:
         (self.reversed if reverse else self.rows).append((row, region))
         self.counts[row[AT["status"]]] += 1
@@ -557,17 +585,16 @@ class Ledger:
             self.flush()
 
     def _link(self, row: tuple, region: str, reverses: int | None) -> tuple[str, int, str]:
-        values = dict(self.unset)  # chained fields the demo leaves empty
-        values.update(zip(ROW, row, strict=True))
-        values["reverses_id"] = reverses
-        return self.heads.link(region, _Fields(values))
+        return self.heads.link(region, Chained._make(CHAINED_AT((*row, reverses, None))))
 
     def _values(self, row: tuple, link: tuple, reverses: int | None, now) -> tuple:
         adapted = list(row)
-        adapted[AT["occurred_on"]] = self.ops.adapt_datefield_value(row[AT["occurred_on"]])
-        reviewed = row[AT["reviewed_at"]]
+        day, reviewed = row[AT["occurred_on"]], row[AT["reviewed_at"]]
+        if day not in self.days:
+            self.days[day] = self.ops.adapt_datefield_value(day)
         if reviewed not in self.times:
             self.times[reviewed] = self.ops.adapt_datetimefield_value(reviewed)
+        adapted[AT["occurred_on"]] = self.days[day]
         adapted[AT["reviewed_at"]] = self.times[reviewed]
         return (*adapted, reverses, *link, now, *self.defaults)
 
@@ -619,6 +646,7 @@ class Recorder:
     ledger: Ledger
     logins: Logins
     points: dict[tuple[str, str], Decimal] = field(default_factory=dict)
+    moments: dict[tuple[date, int], datetime] = field(default_factory=dict)  # review times
 
     def entry(
         self,
@@ -657,14 +685,16 @@ class Recorder:
             reviewed_by = self.logins.reviewer(kind, village, recorder)
             day = min(TODAY, on + timedelta(days=rng.randint(0, 5)))
             minute = 10 * rng.randint(54, 108)  # office hours, to ten minutes
-            reviewed_at = datetime(
-                day.year,
-                day.month,
-                day.day,
-                minute // 60,
-                minute % 60,
-                tzinfo=timezone.get_default_timezone(),
-            )
+            reviewed_at = self.moments.get((day, minute))
+            if reviewed_at is None:
+                reviewed_at = self.moments[(day, minute)] = datetime(
+                    day.year,
+                    day.month,
+                    day.day,
+                    minute // 60,
+                    minute % 60,
+                    tzinfo=timezone.get_default_timezone(),
+                )
         self.ledger.add(
             (
                 self.plan.scheme.pk,
@@ -704,7 +734,7 @@ def _status(rng: Random, on: date, source: str, row: FlatNode) -> str:
     weeks still wait for review. Ratings and vetoes were decided at a meeting."""
     if row.rule is Rule.VETO or row.rule is Rule.RATING:
         return EntryStatus.APPROVED
-    waiting = {TODAY.month: 0.35, TODAY.month - 1: 0.05}.get(on.month, 0.004)
+    waiting = WAITING.get(on.month, 0.004)
     if source == EntrySource.DECLARED:
         waiting *= 2
     draw = rng.random()
@@ -737,6 +767,7 @@ def build_scoring(build: "Build") -> None:
     build.out(f"  schemes: {len(plans)} loaded ({', '.join(plan.code for plan in plans)})")
 
     ledger = Ledger(build.batch_size)
+    roster = Roster()
     metrics = Metrics(strengths)
     metric_rows = 0
     for plan in plans:
@@ -744,8 +775,8 @@ def build_scoring(build: "Build") -> None:
             plan.periods[window.label] = period_open(
                 scheme=plan.scheme, label=window.label, acting_user=logins.county
             )
-        _record(plan, villages, strengths, Recorder(plan, ledger, logins))
-        metric_rows += _report_metrics(plan, villages, metrics, build.batch_size)
+        _record(plan, villages, roster, strengths, Recorder(plan, ledger, logins))
+        metric_rows += _report_metrics(plan, villages, roster, metrics, build.batch_size)
     ledger.flush()
     counts = ledger.counts
     build.out(
@@ -762,7 +793,10 @@ def build_scoring(build: "Build") -> None:
             _derive_percentiles(plans)
         closing = time.monotonic()
         batch = [(plan, label) for plan in plans for c, label in plan.closes() if c == cadence]
-        for plan, label in sorted(batch, key=lambda pair: (pair[1], pair[0].code)):
+        for done, (plan, label) in enumerate(
+            sorted(batch, key=lambda pair: (pair[1], pair[0].code))
+        ):
+            build.progress(f"  closing {cadence} periods: {done}/{len(batch)}")
             period = plan.periods.get(label) or period_open(
                 scheme=plan.scheme, label=label, acting_user=logins.county
             )
@@ -816,7 +850,9 @@ def _assign_tracks(plans: list[Plan], villages: list[Region], strengths: Strengt
         start = end
 
 
-def _record(plan: Plan, villages: list[Region], strengths: Strengths, recorder: Recorder) -> None:
+def _record(
+    plan: Plan, villages: list[Region], roster: Roster, strengths: Strengths, recorder: Recorder
+) -> None:
     """Every subject's entries in every period of the plan, village by village."""
     kind = plan.kind
     total = Subject.objects.filter(
@@ -826,8 +862,12 @@ def _record(plan: Plan, villages: list[Region], strengths: Strengths, recorder: 
     vetoes = _veto_plan(plan, total)
     share = VILLAGE_SHARE[kind]
     ordinal = 0
-    for village in villages:
-        subjects = _subjects(kind, village)
+    for index, village in enumerate(villages):
+        plan.build.progress(
+            f"  entries: {recorder.ledger.written:,} so far "
+            f"({plan.code}, village {index + 1} of {len(villages)})"
+        )
+        subjects = roster.of(kind, village)
         own = strengths.members(kind, village.code, len(subjects))
         monthly = strengths.village(village.code)
         rng = plan.build.rng("scoring", plan.code, village.code)
@@ -915,7 +955,9 @@ def _veto_plan(plan: Plan, total: int) -> dict[tuple[int, str], str]:
     }
 
 
-def _report_metrics(plan: Plan, villages: list[Region], metrics: Metrics, batch_size: int) -> int:
+def _report_metrics(
+    plan: Plan, villages: list[Region], roster: Roster, metrics: Metrics, batch_size: int
+) -> int:
     """The figures departments report for the plan's metric items, per subject and period:
     the village's figure, and for a person (a cadre's own grid visits) that figure give or take
     a personal offset."""
@@ -926,7 +968,7 @@ def _report_metrics(plan: Plan, villages: list[Region], metrics: Metrics, batch_
     written, rows = 0, []
     for village in villages:
         rng = plan.build.rng("metric-personal", plan.kind, village.code)
-        for subject in _subjects(plan.kind, village):
+        for subject in roster.of(plan.kind, village):
             offsets = {name: rng.gauss(0, 2.0) if personal else 0.0 for name in names}
             for window in plan.windows:
                 for name in names:

@@ -15,6 +15,7 @@ would have left. Draws come from `Build.rng("store", village)`: a seed gives the
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from functools import partial
+from time import monotonic
 from typing import TYPE_CHECKING
 
 from django.contrib.auth import get_user_model
@@ -75,8 +76,13 @@ build_store.scores_only = True
 
 
 def _build(build: "Build") -> None:
-    credited = services.accounts_reconcile(acting_user=system_actor())
-    build.out(f"  store: {credited:,} entries credited to points accounts")
+    started = monotonic()
+    credited = services.accounts_reconcile(
+        acting_user=system_actor(), out=lambda line: build.progress(f"  store: crediting {line}")
+    )
+    build.out(
+        f"  store: {credited:,} entries credited to points accounts ({monotonic() - started:.1f} s)"
+    )
     scheme = _household_scheme()
     if scheme is None:
         build.out("  store: no household scheme keeps accounts; no store opened")

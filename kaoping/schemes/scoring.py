@@ -309,9 +309,19 @@ class TallyTree:
         self.empty_sums: dict[str, Decimal] = defaultdict(lambda: ZERO)
         for code, parent in self.parent.items():
             self.empty_sums[parent] += self.empty_values[code]
+        self.item_values: dict[tuple, Decimal] = {}
 
     def tally(self) -> "SubjectTally":
         return SubjectTally(self)
+
+    def item_value(self, element: Item, given: Any, key: tuple) -> Decimal:
+        """`item_value` of one of the tree's items, worked out once per `key` (the item and
+        what determines its input): the same quantities and levels recur across the tallies of
+        many subjects, and a large reconcile re-scores an item for every entry."""
+        value = self.item_values.get(key)
+        if value is None:
+            value = self.item_values[key] = item_value(element, given, decimals=self.decimals)
+        return value
 
 
 class SubjectTally:
@@ -321,8 +331,8 @@ class SubjectTally:
     def __init__(self, tree: TallyTree):
         self.tree = tree
         self.values = dict(tree.empty_values)
-        self.sums: dict[str, Decimal] = defaultdict(lambda: ZERO, tree.empty_sums)
-        self.quantities: dict[str, Decimal] = defaultdict(lambda: ZERO)
+        self.sums: dict[str, Decimal] = dict(tree.empty_sums)  # every group has its sum
+        self.quantities: dict[str, Decimal] = defaultdict(Decimal)  # Decimal() is 0
         self.labels: dict[str, Counter] = defaultdict(Counter)
 
     @property
@@ -349,13 +359,14 @@ class SubjectTally:
             # Counted with sign, so a reversal tallied before its original still cancels it.
             counts = self.labels[item_code]
             counts[label] += sign
-            given: Any = [level for level, n in counts.items() for _n in range(max(n, 0))]
+            given: Any = sorted(level for level, n in counts.items() for _n in range(max(n, 0)))
+            value = self.tree.item_value(element, given, (item_code, *given))
         elif isinstance(element, CountItem | QuantityItem):
             self.quantities[item_code] += sign * quantity
             given = self.quantities[item_code]
+            value = self.tree.item_value(element, given, (item_code, given))
         else:
             return
-        value = item_value(element, given, decimals=self.tree.decimals)
         code = item_code
         delta = value - self.values[code]
         self.values[code] = value

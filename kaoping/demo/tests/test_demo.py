@@ -12,10 +12,14 @@ from django.db.models import Count, F
 from kaoping.accounts.models import Role, RoleAssignment
 from kaoping.core.pinyin import initials
 from kaoping.core.privacy import id_number_problem
+from kaoping.demo import generator
 from kaoping.demo.generator import (
     DEMO_PASSWORD,
     GRID_MAX,
     GRID_MIN,
+    PROGRESS_SECONDS,
+    Build,
+    estimate,
     grid_sizes,
     village_household_counts,
 )
@@ -233,6 +237,23 @@ def test_too_few_households_is_refused():
     with pytest.raises(CommandError, match="at least 570"):
         call_command("demo", "--households", "100", "--without-scores", stdout=StringIO())
     assert not Region.objects.exists()
+
+
+@pytest.mark.django_db
+def test_the_build_starts_with_an_estimate_and_reports_progress_every_few_seconds(monkeypatch):
+    assert (
+        demo().splitlines()[0].startswith(f"building 瓯海区: {SMALL:,} households, seed 1; about")
+    )
+    assert estimate(20_000).endswith(" s") and estimate(100_000).endswith(" min")
+    lines: list[str] = []
+    build = Build(out=lines.append)
+    now = build.said_at
+    monkeypatch.setattr(generator.time, "monotonic", lambda: now)
+    build.progress("too soon")
+    now += PROGRESS_SECONDS
+    build.progress("5 s on")
+    build.progress("too soon again")
+    assert lines == ["5 s on"]
 
 
 def test_the_place_table_matches_the_report():

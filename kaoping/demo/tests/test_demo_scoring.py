@@ -330,6 +330,18 @@ def test_the_demo_ledger_verifies_and_was_reviewed(demo):
     assert declared.exists() and set(declared.values_list("source", flat=True)) == {"declared"}
 
 
+def test_the_ledger_verifies_and_reconcile_finds_nothing_to_credit(demo):
+    """The demo writes in bulk, but what it leaves is what the services would have: the
+    commands an operator runs find every chain intact and every approved entry credited."""
+    out = StringIO()
+    call_command("ledger", "verify", stdout=out)
+    assert "every chain is intact" in out.getvalue()
+    out = StringIO()
+    call_command("store_reconcile", stdout=out)
+    assert out.getvalue().strip() == "store reconcile: 0 entries credited"
+    assert "store: " in demo and "entries credited to points accounts" in demo
+
+
 def test_entries_are_credited_to_the_demo_logins_where_they_fit(demo):
     users = get_user_model().objects.in_bulk(field_name="username")
     grid = Region.objects.get(code="330304001001001")

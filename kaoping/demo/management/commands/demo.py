@@ -12,6 +12,7 @@ from kaoping.demo.generator import (
     Build,
     demo_build,
     demo_exists,
+    estimate,
     format_table,
     login_rows,
 )
@@ -71,9 +72,11 @@ class Command(BaseCommand):
             self.stdout.write(f"deleted {deleted:,} rows ({time.monotonic() - started:.1f} s)")
         if connection.vendor == "sqlite":
             # A bigger page cache keeps the name and ID-number indexes in memory while millions
-            # of rows go in; 128 MiB for this connection only.
+            # of rows go in, and the log is copied back every 80 MB rather than every 4 MB;
+            # for this connection only.
             with connection.cursor() as cursor:
                 cursor.execute("PRAGMA cache_size = -131072")
+                cursor.execute("PRAGMA wal_autocheckpoint = 20000")
         build = Build(
             seed=seed,
             households=households,
@@ -81,7 +84,11 @@ class Command(BaseCommand):
             out=self.stdout.write,
             scores=not without_scores,
         )
-        self.stdout.write(f"building {COUNTY_NAME}: {households:,} households, seed {seed}")
+        self.stdout.write(
+            f"building {COUNTY_NAME}: {households:,} households, seed {seed}; "
+            f"{estimate(households, not without_scores)} on a 2-core machine "
+            f"(measured, approximate)"
+        )
         demo_build(build)
         self.stdout.write(
             self.style.SUCCESS(f"demo county built in {time.monotonic() - started:.1f} s")
