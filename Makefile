@@ -27,10 +27,11 @@ install: $(STAMP)
 
 demo: $(STAMP)
 	@tools/system-packages.sh demo
-	$(BIN)/kaoping migrate --noinput
-	$(BIN)/kaoping demo --households $(HOUSEHOLDS)
+	@echo "kaoping: preparing the database"
+	@$(BIN)/kaoping migrate --noinput -v 0
+	@$(BIN)/kaoping demo --households $(HOUSEHOLDS)
 	@echo "kaoping: http://127.0.0.1:$(PORT)/"
-	$(BIN)/kaoping runserver --insecure 127.0.0.1:$(PORT)
+	@$(BIN)/kaoping runserver --insecure 127.0.0.1:$(PORT)
 
 # SQLite always; PostgreSQL too when DATABASE_URL is set.
 test: $(STAMP)
