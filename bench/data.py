@@ -588,36 +588,31 @@ class BenchChain:
     COLUMNS = ["chain_region", "chain_seq", "chain_hash"]
 
     def __init__(self) -> None:
-        from kaoping.ledger.chain import CHAINED_FIELDS, ChainHeads
+        from kaoping.ledger.chain import ChainHeads
 
         self.heads = ChainHeads.unlocked()  # the generator is the only writer
-        self.unset = dict.fromkeys(CHAINED_FIELDS)
 
-    def link(self, region: str, **fields) -> tuple[str, int, str]:
-        values = {**self.unset, **fields}
-        return self.heads.link(region[:12], _Row(values))
+    def link(self, village: str, **fields) -> tuple[str, int, str]:
+        from kaoping.ledger.chain import Chained
+
+        return self.heads.link(village, Chained(**fields))
 
     def save(self) -> None:
         with transaction.atomic():
             self.heads.save()
 
 
-class _Row:
-    """A generated row as `entry_digest` reads an entry."""
-
-    def __init__(self, values: dict) -> None:
-        self.__dict__ = values
-
-
 def subject_villages(kind: str) -> dict[int, str]:
     """subject id → the village code whose chain holds its entries, in one query."""
+    from kaoping.ledger.chain import chain_region
+
     with connection.cursor() as cursor:
         cursor.execute(
-            "SELECT s.id, SUBSTR(r.code, 1, 12) FROM people_subject s "
+            "SELECT s.id, r.code FROM people_subject s "
             "JOIN regions_region r ON r.id = s.region_id WHERE s.kind = %s",
             [kind],
         )
-        return dict(cursor.fetchall())
+        return {subject_id: chain_region(code) for subject_id, code in cursor.fetchall()}
 
 
 def build_village_entries(shape: Shape, version) -> int:

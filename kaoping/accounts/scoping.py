@@ -20,7 +20,7 @@ from django.http import Http404
 from django.utils.translation import gettext as _
 
 from kaoping.core.errors import KaopingError
-from kaoping.core.fields import subtree_q
+from kaoping.core.fields import ancestor_codes, subtree_q
 
 
 @dataclass(frozen=True)
@@ -89,8 +89,7 @@ def restrict(queryset: models.QuerySet, user, action: str) -> models.QuerySet:
         else:
             condition |= subtree_q(region_lookup, scope.prefix)
         if with_ancestors:
-            ancestors = [scope.prefix[:n] for n in (2, 4, 6, 9, 12) if n < len(scope.prefix)]
-            condition |= models.Q(**{f"{region_lookup}__in": ancestors})
+            condition |= models.Q(**{f"{region_lookup}__in": ancestor_codes(scope.prefix)})
     return queryset.filter(condition) if granted else queryset.none()
 
 
@@ -135,10 +134,7 @@ def get_scoped_or_404(queryset, user, action: str, **lookup):
         obj = queryset.for_user(user, view_action(action)).get(**lookup)
     except queryset.model.DoesNotExist:
         raise Http404 from None
-    if (
-        action != view_action(action)
-        and not queryset.for_user(user, action).filter(pk=obj.pk).exists()
-    ):
+    if action != view_action(action) and not may(user, action, obj):
         raise PermissionDenied
     return obj
 

@@ -58,6 +58,10 @@ def forbidden(request, exc):
 
 @api.exception_handler(KaopingError)
 def invalid(request, exc):
+    # A service's refusal (accounts.scoping.Refused) is a KaopingError too, and ninja picks the
+    # handler of the first class in its MRO: answer it as the refusal it is.
+    if isinstance(exc, PermissionDenied):
+        return forbidden(request, exc)
     errors = exc.message_dict if hasattr(exc, "error_dict") else {"__all__": exc.messages}
     return api.create_response(request, {"detail": "invalid", "errors": errors}, status=422)
 

@@ -10,6 +10,7 @@ from kaoping.core.fields import subtree_q
 from kaoping.core.models import AuditLog
 from kaoping.people.models import Household, PartyMember, Person
 from kaoping.regions.models import Level, Region
+from kaoping.regions.selectors import region_children
 
 SEARCH_LIMIT = 20
 
@@ -32,7 +33,7 @@ def scope_roots(user):
 
 def children_with_counts(user, region):
     """Direct children the user may see, each with its number of households in scope."""
-    children = Region.objects.for_user(user, "region.view").filter(parent=region).order_by("code")
+    children = region_children(user=user, region=region)
     counts: dict[str, int] = {}
     if region.level in (Level.TOWNSHIP, Level.VILLAGE, Level.COUNTY):
         # One grouped query: households by the child's code prefix (the child's code length).

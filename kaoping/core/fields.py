@@ -23,3 +23,12 @@ class RegionCodeField(models.CharField):
 def subtree_q(lookup: str, prefix: str) -> models.Q:
     """Q for rows whose region code (at `lookup`) lies in the subtree rooted at `prefix`."""
     return models.Q(**{f"{lookup}__gte": prefix, f"{lookup}__lt": prefix + ":"})
+
+
+# The lengths of the significant codes above a grid: province, city, county, township, village.
+ANCESTOR_WIDTHS = (2, 4, 6, 9, 12)
+
+
+def ancestor_codes(code: str) -> list[str]:
+    """The codes of the regions above `code`, top first (the prefixes of the level widths)."""
+    return [code[:n] for n in ANCESTOR_WIDTHS if n < len(code)]

@@ -106,3 +106,13 @@ def form_add_errors(
     for name, errors in by_field.items():
         target = fields.get(name, name)
         form.add_error(target if target in form.fields else None, errors)
+
+
+def form_flash_errors(request: HttpRequest, form: forms.BaseForm) -> None:
+    """Show the errors of a form posted from a button on another page (there is no form to
+    re-render), each naming its field: "数量：这个字段是必填项。"."""
+    for name, errors in form.errors.items():
+        field = form.fields.get(name)
+        label = field.label if field is not None and field.label else ""
+        for error in errors:
+            messages.error(request, f"{label}：{error}" if label else error)

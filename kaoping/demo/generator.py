@@ -664,8 +664,8 @@ def demo_exists() -> bool:
 def demo_build(build: Build) -> None:
     """Run every step, each in its own transaction, and record one audit row at the end.
 
-    A step that calls services (which open durable transactions of their own) says so with
-    `manages_transactions = True` and runs outside the wrapper.
+    A step that commits as it goes (many short transactions rather than one long one) says so
+    with `manages_transactions = True` and runs outside the wrapper.
     """
     for step in STEPS:
         started = build.said_at = time.monotonic()

@@ -36,15 +36,14 @@ village by village and inserted with one `executemany` per `Build.batch_size` ro
 FULL_RATE_SUBJECTS households (or members) the rates are scaled down, every household still
 getting at least one entry, so a million households make a few million entries.
 
-Transactions: `scheme_load` and `period_close` open durable transactions of their own, so this
-step declares `manages_transactions` and `demo_build` runs it outside its per-step wrapper; it
-writes in many short transactions.
+Transactions: this step declares `manages_transactions` and `demo_build` runs it outside its
+per-step wrapper: it writes in many short transactions (each `scheme_load` and `period_close`
+is one), not one that holds the write lock for the whole year.
 """
 
 import math
 import time
 from bisect import bisect
-from collections import namedtuple
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import Decimal
@@ -60,7 +59,7 @@ from django.db.models import NOT_PROVIDED
 from django.utils import timezone
 
 from kaoping.accounts.models import RoleAssignment
-from kaoping.ledger.chain import CHAINED_FIELDS, ChainHeads
+from kaoping.ledger.chain import CHAINED_FIELDS, Chained, ChainHeads
 from kaoping.ledger.models import Entry, EntrySource, EntryStatus, MetricValue
 from kaoping.people.models import Subject
 from kaoping.people.services import subjects_sync
@@ -535,7 +534,6 @@ AT = {name: index for index, name in enumerate(ROW)}
 LINKED = ("reverses_id", "chain_region", "chain_seq", "chain_hash", "created_at")
 # A row as `entry_digest` reads an entry: the chained fields as attributes, picked from the row
 # followed by its `reverses` and None (for the chained fields the demo leaves empty).
-Chained = namedtuple("Chained", CHAINED_FIELDS)
 CHAINED_AT = itemgetter(
     *(AT.get(name, len(ROW) if name == "reverses_id" else len(ROW) + 1) for name in CHAINED_FIELDS)
 )

@@ -14,16 +14,15 @@ would have left. Draws come from `Build.rng("store", village)`: a seed gives the
 
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
-from functools import partial
 from time import monotonic
 from typing import TYPE_CHECKING
 
 from django.contrib.auth import get_user_model
-from django.db import transaction
 from django.utils import timezone
 
 from kaoping.accounts.scoping import system_actor
 from kaoping.core.errors import KaopingError
+from kaoping.demo.scoring import TODAY
 from kaoping.regions.models import Level, Region
 from kaoping.schemes.models import Scheme
 from kaoping.store import services
@@ -32,7 +31,6 @@ from kaoping.store.models import Account, Redemption, RedemptionStatus, Store
 if TYPE_CHECKING:
     from kaoping.demo.generator import Build
 
-TODAY = date(2026, 11, 20)  # the demo's today (kaoping.demo.scoring.TODAY)
 QUARTER_WINDOW = (date(2026, 10, 1), date(2026, 10, 7))
 YEAR_END_WINDOW = (date(2026, 11, 16), date(2026, 11, 30))
 STOCKED_ON = date(2026, 9, 20)
@@ -60,22 +58,12 @@ DONATIONS = (
 
 
 def build_store(build: "Build") -> None:
-    """A demo step. Crediting commits a chunk of accounts at a time, so inside the step's own
-    transaction the work waits until that (empty) transaction has committed. It acts as the
-    system actor, and as the village's keeper at the counter where the demo has one."""
-    if transaction.get_connection().in_atomic_block:
-        transaction.on_commit(partial(_build, build))
-    else:
-        _build(build)
+    """A demo step: credit the year's entries, then open the stores of the first township.
 
-
-# See kaoping.demo.generator.demo_build: runs outside the step transaction, and only when the
-# demo scores (without schemes there are no accounts to spend).
-build_store.manages_transactions = True
-build_store.scores_only = True
-
-
-def _build(build: "Build") -> None:
+    Crediting commits a chunk of accounts at a time, so the step runs outside the per-step
+    transaction (see kaoping.demo.generator.demo_build), and only when the demo scores (without
+    schemes there are no accounts to spend). It acts as the system actor, and as the village's
+    keeper at the counter where the demo has one."""
     started = monotonic()
     credited = services.accounts_reconcile(
         acting_user=system_actor(), out=lambda line: build.progress(f"  store: crediting {line}")
@@ -102,6 +90,10 @@ def _build(build: "Build") -> None:
         f"  store: {len(villages)} stores; 2026-Q4 window: {totals['redeemed']:,} redemptions "
         f"({totals['cancelled']} cancelled); open window: {totals['requested']} requests waiting"
     )
+
+
+build_store.manages_transactions = True
+build_store.scores_only = True
 
 
 def _household_scheme() -> Scheme | None:

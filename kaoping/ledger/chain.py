@@ -6,10 +6,13 @@ change by design, and every such change has its audit row.
 """
 
 import hashlib
+from collections import namedtuple
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
 from django.db import IntegrityError, transaction
+
+from kaoping.regions.codes import LEVEL_DIGITS
 
 from .models import Entry, LedgerChain
 
@@ -31,9 +34,18 @@ CHAINED_FIELDS = (
 )
 
 
+# A bulk writer's row as `entry_digest` reads an entry: the chained fields it leaves out are None.
+Chained = namedtuple("Chained", CHAINED_FIELDS, defaults=(None,) * len(CHAINED_FIELDS))
+
+
+def chain_region(region_code: str) -> str:
+    """The village whose chain holds entries of a subject in `region_code` (a grid's entries
+    belong to its village)."""
+    return region_code[: LEVEL_DIGITS["village"]]
+
+
 def chain_region_of(entry: Entry) -> str:
-    """The village whose chain holds `entry` (a grid's entries belong to its village)."""
-    return entry.subject.region.code[:12]
+    return chain_region(entry.subject.region.code)
 
 
 def entry_digest(previous: str, region: str, seq: int, entry: Entry) -> str:
@@ -81,7 +93,9 @@ class ChainHeads:
         return cls(
             {
                 h.region_code: h
-                for h in LedgerChain.objects.select_for_update().filter(region_code__in=regions)
+                for h in LedgerChain.objects.select_for_update()
+                .filter(region_code__in=regions)
+                .order_by("region_code")  # one lock order for every writer
             }
         )
 

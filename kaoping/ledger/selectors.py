@@ -154,11 +154,6 @@ def subject_list_declaring(*, user) -> list[Subject]:
     )
 
 
-def scheme_list_declarable(*, user) -> QuerySet[Scheme]:
-    """The household schemes `user` may declare under."""
-    return Scheme.objects.for_user(user, "entry.declare").filter(subject_kind=SubjectKind.HOUSEHOLD)
-
-
 def declarable_items(*, subject: Subject, schemes) -> list[tuple[str, list[Declarable]]]:
     """The items `subject` may declare, grouped by the list (parent node) they are in."""
     groups: list[tuple[str, list[Declarable]]] = []

@@ -636,12 +636,34 @@ def metric_values_put(
     assert transaction.get_connection().in_atomic_block, (
         "metric_values_put belongs inside the caller's transaction"
     )
-    for subject, metric, value in values:
-        MetricValue.objects.update_or_create(
-            scheme=scheme,
-            period_label=period_label,
-            subject=subject,
-            metric=metric,
-            defaults={"value_scaled": int(Decimal(value) * METRIC_SCALE)},
-        )
+    # Set-wise: a feeder pushes a figure for every household of a county at once. The last value
+    # given for a (subject, metric) wins, as it would row by row.
+    latest = {
+        (subject.pk, metric): int(Decimal(value) * METRIC_SCALE)
+        for subject, metric, value in values
+    }
+    by_metric: dict[str, list[int]] = {}
+    for subject_id, metric in latest:
+        by_metric.setdefault(metric, []).append(subject_id)
+    for metric, subject_ids in by_metric.items():
+        for start in range(0, len(subject_ids), 2000):
+            MetricValue.objects.filter(
+                scheme=scheme,
+                period_label=period_label,
+                metric=metric,
+                subject_id__in=subject_ids[start : start + 2000],
+            ).delete()
+    MetricValue.objects.bulk_create(
+        [
+            MetricValue(
+                scheme=scheme,
+                period_label=period_label,
+                subject_id=subject_id,
+                metric=metric,
+                value_scaled=scaled,
+            )
+            for (subject_id, metric), scaled in latest.items()
+        ],
+        batch_size=2000,
+    )
     return len(values)

@@ -74,7 +74,6 @@ def index(request):
             "overdue": list(selectors.pledge_items_overdue(user, today=today)[:100]),
             "short_months": selectors.pairing_months_below(user, today=today),
             "key_village_count": selectors.key_village_count(user=user, active=True),
-            "today": today,
         },
     )
 

@@ -7,7 +7,7 @@ from django.utils.translation import gettext as _
 
 from kaoping.accounts.scoping import get_scoped_or_404, may
 from kaoping.core.views import form_submit
-from kaoping.regions.selectors import region_ancestors, region_in_scope
+from kaoping.regions.selectors import region_ancestors
 
 from .forms import PersonForm
 from .models import Household, Person
@@ -31,8 +31,7 @@ def household_detail(request, pk: int):
             "subject": subject_of_household(user=user, household=household),
             "sensitive": may(user, "people.view_sensitive", household),
             "can_edit": may(user, "people.change", household),
-            "ancestors": region_ancestors(user=user, region=region)
-            + ([region] if region_in_scope(user=user, region=region) else []),
+            "ancestors": region_ancestors(user=user, region=region, include_self=True),
         },
     )
 

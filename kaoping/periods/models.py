@@ -62,6 +62,11 @@ class Period(models.Model):
     def __str__(self) -> str:
         return f"{self.scheme.name} {self.label}"
 
+    @property
+    def seal_reason(self) -> str:
+        """The name of the ledger's seal on this period's days while it is final."""
+        return f"period:{self.label}"
+
 
 class Result(models.Model):
     """A subject's result for a period. Only the period close writes results."""

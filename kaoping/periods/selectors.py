@@ -208,10 +208,11 @@ def result_list(*, user, period: Period, group: str | None = None) -> QuerySet[R
     return results if group is None else results.filter(rank_group=group)
 
 
-def result_groups(*, period: Period) -> list[str]:
-    """The ranking groups (tracks) of `period`'s results."""
+def result_groups(*, user, period: Period) -> list[str]:
+    """The ranking groups (tracks) of `period`'s results that `user` sees a result in."""
     return list(
-        Result.objects.filter(period=period)
+        Result.objects.for_user(user, "period.view")
+        .filter(period=period)
         .values_list("rank_group", flat=True)
         .distinct()
         .order_by("rank_group")

@@ -21,7 +21,7 @@ from kaoping.ledger.services import ledger_seal, ledger_unseal, metric_values_pu
 from kaoping.people.models import Subject
 from kaoping.people.services import subjects_sync
 from kaoping.schemes.calendar import cadence_of_label, labels_within, period_dates
-from kaoping.schemes.models import Scheme, SchemeNode, SchemeVersion
+from kaoping.schemes.models import METRIC_SCALE, Scheme, SchemeNode, SchemeVersion
 from kaoping.schemes.spec import RollupMethod, SchemeSpec
 
 from . import engine
@@ -347,11 +347,12 @@ def _transition(
         if not updated:
             raise KaopingError(_("The period changed while you were working; try again."))
         # The ledger refuses entries dated inside a final period by a seal of its own.
-        seal = f"period:{locked.label}"
         if to == PeriodStatus.FINAL:
-            ledger_seal(scheme=locked.scheme, start=locked.start, end=locked.end, reason=seal)
+            ledger_seal(
+                scheme=locked.scheme, start=locked.start, end=locked.end, reason=locked.seal_reason
+            )
         elif locked.status == PeriodStatus.FINAL:
-            ledger_unseal(scheme=locked.scheme, reason=seal)
+            ledger_unseal(scheme=locked.scheme, reason=locked.seal_reason)
         pagecache.changed("period", locked.pk)
         audit_record(
             actor=acting_user,
@@ -462,7 +463,7 @@ def metrics_report(*, period: Period, values: list[tuple], acting_user) -> int:
             problems.append(
                 RowError(index, "subject_id", _("This scheme scores another kind of subject."))
             )
-        elif (Decimal(value) * 10000) != (Decimal(value) * 10000).to_integral_value():
+        elif (scaled := Decimal(value) * METRIC_SCALE) != scaled.to_integral_value():
             problems.append(RowError(index, "value", _("At most 4 decimal places.")))
     if problems:
         raise ImportFailed(problems)

@@ -117,7 +117,7 @@ def period_detail(request, pk: int):
         {
             "period": period,
             "page": page,
-            "groups": result_groups(period=period),
+            "groups": result_groups(user=user, period=period),
             "group": group,
             "can_close": may(user, "period.close", period),
             "newer": scheme_version_newer(version=period.version),

@@ -2,18 +2,14 @@
 
 from django.db.models import QuerySet
 
+from kaoping.core.fields import ancestor_codes
+
 from .models import Region
 
-ANCESTOR_WIDTHS = (2, 4, 6, 9, 12)  # province, city, county, township, village
 
-
-def region_in_scope(*, user, region: Region, action: str = "region.view") -> bool:
-    return Region.objects.for_user(user, action).filter(pk=region.pk).exists()
-
-
-def region_ancestors(*, user, region: Region) -> list[Region]:
-    """Breadcrumb: the ancestors of `region` the user may open, top first."""
-    codes = [region.code[:n] for n in ANCESTOR_WIDTHS if n < len(region.code)]
+def region_ancestors(*, user, region: Region, include_self: bool = False) -> list[Region]:
+    """Breadcrumb: the ancestors of `region` (and itself) the user may open, top first."""
+    codes = ancestor_codes(region.code) + ([region.code] if include_self else [])
     return list(
         Region.objects.for_user(user, "region.view").filter(code__in=codes).order_by("code")
     )

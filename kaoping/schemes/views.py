@@ -43,10 +43,18 @@ def scheme_list(request):
 
         def loaded(result):
             version, created = result
-            word = _("Loaded") if created else _("Already loaded")
-            return f"{word}: {version.scheme.name} v{version.number}"
+            text = (
+                _("Loaded: %(scheme)s v%(n)s")
+                if created
+                else _("Already loaded: %(scheme)s v%(n)s")
+            )
+            return text % {"scheme": version.scheme.name, "n": version.number}
 
-        if region is not None:
+        if region is None:
+            form.add_error(
+                None, _("Import the county's regions first: a scheme belongs to a county.")
+            )
+        else:
             done = form_submit(
                 request,
                 form,

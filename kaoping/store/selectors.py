@@ -437,9 +437,10 @@ def participation(user, start: date, end: date) -> list[dict]:
     return rows
 
 
-def store_list(*, user) -> list[Store]:
-    """The stores `user` may see, with their villages."""
-    return list(Store.objects.for_user(user, "store.view").select_related("region"))
+def store_list(*, user, action: str = "store.view") -> list[Store]:
+    """The stores where `user` may do `action` (see them; hand over goods at the counter with
+    store.redeem), with their villages."""
+    return list(Store.objects.for_user(user, action).select_related("region"))
 
 
 def village_list_without_store(*, user, limit: int = 500) -> list[Region]:
@@ -475,11 +476,6 @@ def village_of_subject(*, subject: Subject) -> Region | None:
 
 
 # --- the keeper's counter and management -------------------------------------------------------
-
-
-def store_list_of_keeper(*, user) -> list[Store]:
-    """The stores where `user` hands over goods at the counter, with their villages."""
-    return list(Store.objects.for_user(user, "store.redeem").select_related("region"))
 
 
 def village_managed(*, user, code: str) -> Region | None:

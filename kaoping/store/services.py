@@ -3,8 +3,9 @@
 Concurrency rules, everywhere in this module:
 
 * An account is changed only inside a transaction that first locks its row
-  (`select_for_update`), and its columns move with `F()` updates guarded by `balance__gte`, so
-  two redemptions of one household can neither overdraw nor both pass a limit.
+  (`select_for_update`), and its columns move by adding to them (`F()` updates guarded by
+  `balance__gte` for spending; `col = col + %s` for a batch of credits), never by writing a value
+  read earlier, so two redemptions of one household can neither overdraw nor both pass a limit.
 * Stock moves with `stock__gte` conditional updates: the last item goes to exactly one of any
   number of simultaneous redemptions.
 * Locks are always taken in the order account → goods (→ redemption), so two services never
@@ -42,7 +43,6 @@ from kaoping.schemes.scoring import SubjectTally, TallyTree, round_half_away
 from kaoping.schemes.spec import AccountPolicy, SchemeSpec
 
 from .models import (
-    POINTS,
     ZERO,
     Account,
     Goods,
@@ -123,6 +123,8 @@ def _entry_rows(queryset, *leading: str, via: str = "") -> list[list]:
     As `values_list` reads them, except that each distinct value is converted once: Django
     converts every value of every row, and SQLite gives dates and times as text, so parsing
     the days and approval times of a large reconcile took longer than reading its rows.
+    It follows Django's own `SQLCompiler.results_iter` (select, col_count, get_converters):
+    check it against that method when Django is upgraded.
     """
     fields = [f"{via}{name}" for name in Credited._fields[:-1]]
     approved = Coalesce(f"{via}reviewed_at", f"{via}created_at")
@@ -229,17 +231,13 @@ def _insert(model: type[models.Model], columns: tuple[str, ...], rows, *, ignore
 
 
 class _Values:
-    """Database values of points, days and the time, each prepared once."""
+    """Database values of days and the time, each prepared once (points are Decimals already
+    rounded to the fen by `_points`, which both engines take as they are)."""
 
     def __init__(self) -> None:
         self.ops = connection.ops
         self.now = self.ops.adapt_datetimefield_value(timezone.now())
         self.days: dict[date, object] = {}
-
-    def points(self, value: Decimal):
-        return self.ops.adapt_decimalfield_value(
-            value, POINTS["max_digits"], POINTS["decimal_places"]
-        )
 
     def day(self, value: date):
         if value not in self.days:
@@ -255,12 +253,11 @@ def _ensure_accounts(scheme: Scheme, subject_ids) -> None:
         .order_by()
         .values_list("subject_id", flat=True)
     )
-    values = _Values()
-    zero = values.points(ZERO)
+    now = _Values().now
     _insert(
         Account,
         ("scheme", "subject", "balance", "debt", "earned", "created_at"),
-        [(scheme.pk, pk, zero, zero, zero, values.now) for pk in sorted(subject_ids)],
+        [(scheme.pk, pk, ZERO, ZERO, ZERO, now) for pk in sorted(subject_ids)],
         ignore=True,  # opened meanwhile by another receiver
     )
 
@@ -270,19 +267,18 @@ def _write_credits(movements: list[tuple], totals: dict[int, "_Change"]) -> None
     Balances move by adding to the column under the account lock, as everywhere in this module,
     never by writing a value read earlier."""
     values = _Values()
-    points = values.points
     _insert(
         Movement,
         ("account", "kind", "amount", "debt_change", "earned", "entry", "period_key")
         + ("effective_on", "redemption", "note", "created_at"),
         [
-            (account, kind, points(amount), points(debt), points(earned), entry, key)
+            (account, kind, amount, debt, earned, entry, key)
             + (values.day(day), None, "", values.now)
             for account, kind, amount, debt, earned, entry, key, day in movements
         ],
     )
     moved = [
-        (points(c.amount), points(c.debt), points(c.earned), pk)
+        (c.amount, c.debt, c.earned, pk)
         for pk, c in totals.items()
         if c.amount or c.debt or c.earned
     ]
@@ -292,7 +288,7 @@ def _write_credits(movements: list[tuple], totals: dict[int, "_Change"]) -> None
         with connection.cursor() as cursor:
             cursor.executemany(
                 f"UPDATE {quote(Account._meta.db_table)} SET {balance} = {balance} + %s, "
-                f"{debt} = {debt} + %s, {earned} = {earned} + %s WHERE {quote('id')} = %s",
+                f"{debt} = {debt} + %s, {earned} = {earned} + %s WHERE {quote(Account._meta.pk.column)} = %s",
                 moved,
             )
 

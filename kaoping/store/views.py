@@ -18,7 +18,7 @@ from django.views.decorators.http import require_POST
 
 from kaoping.accounts.permissions import user_can
 from kaoping.accounts.scoping import get_scoped_or_404, may
-from kaoping.core.views import action_submit, form_submit
+from kaoping.core.views import action_submit, form_flash_errors, form_submit
 from kaoping.people.models import SubjectKind
 from kaoping.people.selectors import subject_list_households
 from kaoping.schemes.calendar import label_for, period_dates
@@ -76,7 +76,7 @@ def my_points(request):
     accounts = selectors.villager_accounts(user)
     spendable = [a for a in accounts if services.account_policy(a.scheme).spendable]
     account = (spendable or accounts or [None])[0]
-    context = {"large": large_text(request), "account": account, "others": [], "today": today}
+    context = {"large": large_text(request), "account": account, "others": []}
     subject = account.subject if account else selectors.subject_household_of_user(user=user)
     context["subject"] = subject
     if account is not None:
@@ -127,9 +127,7 @@ def my_request(request):
         raise Http404
     form = RequestForm(request.POST, store=store)
     if not form.is_valid():
-        for errors in form.errors.values():
-            for error in errors:
-                messages.error(request, error)
+        form_flash_errors(request, form)
         return HttpResponseRedirect(reverse("store:my_points"))
     goods = form.cleaned_data["goods"]
     return action_submit(
@@ -221,7 +219,7 @@ def keeper_home(request):
         if account is not None:
             return HttpResponseRedirect(reverse("store:keeper_card", args=[account.card_number]))
         form.add_error("number", _("No household of your store has this card number."))
-    stores = selectors.store_list_of_keeper(user=user)
+    stores = selectors.store_list(user=user, action="store.redeem")
     for store in stores:
         store.pending = selectors.pending_requests(store)
         store.window = services.open_window(store, timezone.localdate())
@@ -277,9 +275,7 @@ def keeper_redeem(request, number: str):
     form = RedeemForm(request.POST, store=store)
     back = reverse("store:keeper_card", args=[account.card_number])
     if not form.is_valid():
-        for errors in form.errors.values():
-            for error in errors:
-                messages.error(request, error)
+        form_flash_errors(request, form)
         return HttpResponseRedirect(back)
     goods, quantity = form.cleaned_data["goods"], form.cleaned_data["quantity"]
     return action_submit(
@@ -482,9 +478,7 @@ def goods_stock(request, pk: int):
     form = AdjustForm(request.POST) if adjusting else StockInForm(request.POST)
     back = reverse("store:store", args=[goods.store_id])
     if not form.is_valid():
-        for errors in form.errors.values():
-            for error in errors:
-                messages.error(request, error)
+        form_flash_errors(request, form)
         return HttpResponseRedirect(back)
     data = form.cleaned_data
 
@@ -530,9 +524,7 @@ def store_windows(request, pk: int):
     form = QuarterlyForm(request.POST) if quarterly else WindowForm(request.POST)
     back = reverse("store:store", args=[store.pk])
     if not form.is_valid():
-        for errors in form.errors.values():
-            for error in errors:
-                messages.error(request, error)
+        form_flash_errors(request, form)
         return HttpResponseRedirect(back)
     data = form.cleaned_data
     if quarterly:

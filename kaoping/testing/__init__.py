@@ -160,6 +160,4 @@ def period_make_final(period) -> None:
     from kaoping.periods.models import Period, PeriodStatus
 
     Period.objects.filter(pk=period.pk).update(status=PeriodStatus.FINAL)
-    ledger_seal(
-        scheme=period.scheme, start=period.start, end=period.end, reason=f"period:{period.label}"
-    )
+    ledger_seal(scheme=period.scheme, start=period.start, end=period.end, reason=period.seal_reason)

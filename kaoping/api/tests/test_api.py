@@ -119,6 +119,20 @@ def test_review_outcomes_and_results(client, county, hh):
     assert max(Decimal(r["total"]) for r in results) == 101  # decimals travel as exact strings
 
 
+def test_a_refusal_by_the_service_is_a_403_and_decides_nothing(client, county, hh):
+    created = post_entry(client, bearer(county, "dave"), household()).json()
+    other = add_reviewer(county, "rex")
+    other.role_assignments.update(region=county.region("330304002001"))  # 西溪村
+    response = client.post(
+        "/api/entries/review",
+        {"entry_ids": [created["id"]], "decision": "approve"},
+        content_type="application/json",
+        headers=bearer(county, "rex"),
+    )
+    assert response.status_code == 403
+    assert Entry.objects.get(pk=created["id"]).status == "submitted"
+
+
 def test_lists_are_scoped(client, county, hh):
     names = {
         s["region_code"][:12]

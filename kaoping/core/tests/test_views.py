@@ -13,7 +13,7 @@ from django.urls import path
 from kaoping.accounts.scoping import Refused
 from kaoping.core.errors import ImportFailed, KaopingError, RowError
 from kaoping.core.models import AuditLog
-from kaoping.core.views import action_submit, form_submit
+from kaoping.core.views import action_submit, form_flash_errors, form_submit
 
 
 class NoteForm(forms.Form):
@@ -229,3 +229,11 @@ urlpatterns = [path("refused/", refused_view)]
 @pytest.mark.urls(__name__)
 def test_a_refusal_by_the_service_answers_403(client):
     assert client.post("/refused/").status_code == 403
+
+
+def test_flashed_form_errors_name_their_field():
+    request, form = posted(note="no title")
+    form.fields["title"].label = "标题"
+    assert not form.is_valid()
+    form_flash_errors(request, form)
+    assert shown(request) == [(messages.ERROR, f"标题：{form.errors['title'][0]}")]

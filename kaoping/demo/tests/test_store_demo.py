@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from kaoping.accounts.scoping import system_actor
 from kaoping.demo.generator import STEPS, Build
-from kaoping.demo.store import QUARTER_WINDOW, YEAR_END_WINDOW, _build, build_store
+from kaoping.demo.store import QUARTER_WINDOW, YEAR_END_WINDOW, build_store
 from kaoping.ledger.models import Entry, EntrySource, EntryStatus
 from kaoping.ledger.tests.ledger_fixture import fill_grid
 from kaoping.people.models import Subject
@@ -63,7 +63,7 @@ def test_stores_with_donations_and_a_quarter_of_redemptions(county):
         for subject in Subject.objects.filter(kind="household")
     )
     lines: list[str] = []
-    _build(Build(out=lines.append))
+    build_store(Build(out=lines.append))
 
     assert "entries credited" in lines[0]
     assert Account.objects.filter(balance=0, earned=0).count() == 0

@@ -3,12 +3,13 @@
 from datetime import date
 
 import pytest
+from django.db import transaction
 
 from kaoping.accounts.scoping import system_actor
 from kaoping.core.errors import KaopingError
 from kaoping.ledger.chain import chain_verify
 from kaoping.ledger.models import Entry, MetricValue
-from kaoping.ledger.services import entry_record
+from kaoping.ledger.services import entry_record, metric_values_put
 from kaoping.people.models import Subject
 from kaoping.periods.models import Result
 from kaoping.periods.services import period_close, period_open
@@ -100,3 +101,30 @@ def test_people_cannot_record_a_system_item(county):
             acting_user=county.users["dave"],
         )
     assert "item_code" in caught.value.message_dict
+
+
+def test_pushed_metric_values_replace_earlier_ones_and_the_last_given_wins(county):
+    version, _ = scheme_load(
+        text=SCHEME, filename="v.yaml", region=county.region("330304"), acting_user=system_actor()
+    )
+    households = list(Subject.objects.filter(kind="household").order_by("id")[:3])
+    with transaction.atomic():
+        metric_values_put(
+            scheme=version.scheme,
+            period_label="2026-03",
+            values=[(households[0], "visit_coverage", "0.5"), (households[1], "visit_coverage", 1)],
+        )
+    with transaction.atomic():
+        metric_values_put(
+            scheme=version.scheme,
+            period_label="2026-03",
+            values=[
+                (households[0], "visit_coverage", "0.25"),
+                (households[2], "visit_coverage", "0.1"),
+                (households[2], "visit_coverage", "0.75"),
+            ],
+        )
+    stored = dict(
+        MetricValue.objects.filter(period_label="2026-03").values_list("subject_id", "value_scaled")
+    )
+    assert stored == {households[0].pk: 2500, households[1].pk: 10000, households[2].pk: 7500}

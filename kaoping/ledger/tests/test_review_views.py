@@ -116,6 +116,19 @@ def test_township_staff_sees_the_queue_but_is_not_a_reviewer_of_household_points
     assert Entry.objects.get(pk=entries[0].pk).status == "submitted"
 
 
+def test_a_reviewer_of_another_village_is_refused_403_and_nothing_is_decided(
+    county, client_for, hh
+):
+    entries = recorded(county, hh, 1)
+    other = add_reviewer(county, "rex")
+    other.role_assignments.update(region=county.region("330304002001"))  # 西溪村
+    response = client_for(county, "rex").post(
+        reverse("ledger:review"), {"entry": [entries[0].pk], "decision": "approve"}
+    )
+    assert response.status_code == 403
+    assert Entry.objects.get(pk=entries[0].pk).status == "submitted"
+
+
 @pytest.mark.parametrize("username", ["oscar", "erin", "dave"])
 def test_roles_without_review_get_403_and_change_nothing(county, client_for, hh, username):
     entries = recorded(county, hh, 1)

@@ -18,6 +18,8 @@ from django.utils.translation import gettext as _
 
 from kaoping.accounts.permissions import user_can
 from kaoping.core.views import form_submit
+from kaoping.schemes.selectors import scheme_list
+from kaoping.schemes.spec import SubjectKind
 
 from ..evidence import thumbnail_path
 from ..forms import DeclareForm
@@ -25,7 +27,6 @@ from ..models import EntrySource
 from ..selectors import (
     declarable_items,
     evidence_get,
-    scheme_list_declarable,
     subject_list_declaring,
 )
 from ..services import entry_record
@@ -42,7 +43,8 @@ def declare(request):
         return render(request, "ledger/declare.html", {"has_items": False})
     # Every household of a county is scored by the same schemes with the same tree (households
     # have no track), so the first household's items serve them all.
-    groups = declarable_items(subject=subjects[0], schemes=scheme_list_declarable(user=user))
+    schemes = scheme_list(user=user, action="entry.declare", subject_kind=SubjectKind.HOUSEHOLD)
+    groups = declarable_items(subject=subjects[0], schemes=schemes)
     if request.method == "POST":
         form = DeclareForm(request.POST, request.FILES, subjects=subjects, groups=groups)
 

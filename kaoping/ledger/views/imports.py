@@ -6,6 +6,7 @@ from django.http import HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils.http import content_disposition_header
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from kaoping.accounts.permissions import user_can
@@ -79,7 +80,7 @@ def import_template_download(request, scheme_code: str):
     )
     response = HttpResponse(import_template(scheme, user), content_type=XLSX)
     response["Content-Disposition"] = content_disposition_header(
-        as_attachment=True, filename=f"记分导入-{scheme.code}.xlsx"
+        as_attachment=True, filename=f"{_('entry import')}-{scheme.code}.xlsx"
     )
     return response
 

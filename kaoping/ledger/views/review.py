@@ -2,12 +2,12 @@
 corrections."""
 
 import uuid
-from datetime import date
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
+from django.db import transaction
 from django.http import HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse
@@ -49,7 +49,7 @@ PAGE_SIZE = 50
 OUTCOME_TEXT = {
     "approved": gettext_lazy("approved"),
     "rejected": gettext_lazy("rejected"),
-    "not_found": gettext_lazy("not in your area"),
+    "not_found": gettext_lazy("no such entry"),
     "not_reviewer": gettext_lazy("your role does not review this scheme"),
     "own_entry": gettext_lazy("you recorded it yourself"),
     "already_reviewed": gettext_lazy("already decided by someone else"),
@@ -69,12 +69,15 @@ def review_queue(request):
             messages.error(request, _("Choose entries and a decision."))
         else:
             try:
-                results = entries_review(
-                    entry_ids=ids,
-                    decision=decision,
-                    reason=request.POST.get("reason", ""),
-                    acting_user=user,
-                )
+                with transaction.atomic(durable=True):  # the page is the edge
+                    results = entries_review(
+                        entry_ids=ids,
+                        decision=decision,
+                        reason=request.POST.get("reason", ""),
+                        acting_user=user,
+                    )
+            except PermissionDenied:
+                raise  # a refusal by the service is a 403, not a message
             except KaopingError as exc:
                 messages.error(request, exc.messages[0])
             else:
@@ -145,9 +148,10 @@ def grid_record(request, code: str, scheme_code: str):
             messages.error(request, _("Choose an item for at least one household."))
         else:
             try:
-                created = entries_record_batch(
-                    scheme=scheme, drafts=drafts, acting_user=user, source=EntrySource.COLLECTED
-                )
+                with transaction.atomic(durable=True):  # the page is the edge
+                    created = entries_record_batch(
+                        scheme=scheme, drafts=drafts, acting_user=user, source=EntrySource.COLLECTED
+                    )
             except ImportFailed as exc:
                 for error in exc.errors:
                     errors.setdefault(rows[error.row - 1], []).append(error.message)
@@ -255,5 +259,5 @@ def entry_new(request, subject_id: int, scheme_code: str):
     return render(
         request,
         "ledger/entry_new.html",
-        {"subject": subject, "scheme": scheme, "form": form, "today": date.today()},
+        {"subject": subject, "scheme": scheme, "form": form},
     )
