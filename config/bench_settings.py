@@ -12,10 +12,14 @@ from pathlib import Path
 
 import dj_database_url
 
+from .secret import secret_key_from, secret_key_store
 from .settings import *  # noqa: F403
 from .settings import DATA_DIR, DATABASE_URL, DATABASES
 
 BENCH_DIR = Path(os.environ.get("BENCH_DIR", DATA_DIR / "bench"))
+if not SECRET_KEY_SOURCE:  # noqa: F405
+    # gunicorn's workers must share one key (a login's hash is checked against it).
+    SECRET_KEY, SECRET_KEY_SOURCE = secret_key_from({}, secret_key_store(BENCH_DIR).parent)
 BENCH_DB_NAME = os.environ.get("BENCH_DB_NAME", "kaoping_bench")
 
 if DATABASE_URL:

@@ -9,6 +9,8 @@ from pathlib import Path
 
 import dj_database_url
 
+from config.secret import secret_key_from
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 
@@ -24,14 +26,17 @@ def env_list(name: str, default: str) -> list[str]:
 
 
 DEBUG = env_bool("DEBUG", False)
-# The fallback key is only good for a laptop; production sets SECRET_KEY (see README).
-SECRET_KEY = os.environ.get("SECRET_KEY", "kaoping-insecure-development-key-change-me")
+DATA_DIR = Path(os.environ.get("DATA_DIR", BASE_DIR / "var"))
+# From the environment, else DATA_DIR/secret_key (the quick start stores one), else random for
+# this process alone, on which the WSGI/ASGI entry points refuse to serve unless DEBUG is on.
+SECRET_KEY, SECRET_KEY_SOURCE = secret_key_from(os.environ, DATA_DIR)
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "127.0.0.1,localhost,[::1]")
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", "")
 SITE_NAME = os.environ.get("SITE_NAME", "考评")
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    # The admin with a superuser-only, audited, throttled site (kaoping/accounts/admin_site.py).
+    "kaoping.accounts.admin_apps.KaopingAdminConfig",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -40,6 +45,8 @@ INSTALLED_APPS = [
     "django.contrib.humanize",
     "django_tasks",
     "django_tasks_db",
+    # Serves the API explorer's scripts from here, not from a CDN the CSP would refuse.
+    "ninja",
     "kaoping.core",
     "kaoping.regions",
     "kaoping.people",
@@ -66,6 +73,8 @@ PERIOD_HOOKS = {
         "kaoping.publishing.services.objections_mark_applied",
     ],
     "finalise_blockers": ["kaoping.publishing.services.objections_block_finalise"],
+    # Reopening voids what the close created: results and lists (periods), then these.
+    "after_reopen": ["kaoping.outcomes.services.consequences_void"],
 }
 
 MIDDLEWARE = [
@@ -76,7 +85,10 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    # A login signed in with a temporary password may only change it (accounts.middleware).
+    "kaoping.accounts.middleware.PasswordChangeRequiredMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "kaoping.core.csp.ContentSecurityPolicyMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -94,6 +106,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "kaoping.console.context.navigation",
+                "kaoping.core.csp.csp_nonce",
             ],
         },
     }
@@ -101,7 +114,6 @@ TEMPLATES = [
 
 # SQLite is the embedded default. WAL lets readers run during a write, and IMMEDIATE takes the
 # write lock at BEGIN so two writers queue instead of failing with "database is locked" mid-way.
-DATA_DIR = Path(os.environ.get("DATA_DIR", BASE_DIR / "var"))
 DATABASE_URL = os.environ.get("DATABASE_URL", "")
 SQLITE_OPTIONS = {
     "transaction_mode": "IMMEDIATE",
@@ -141,6 +153,10 @@ PUBLIC_PAGE_CACHE_SECONDS = int(os.environ.get("PUBLIC_PAGE_CACHE_SECONDS", "60"
 
 # Background jobs: in-process unless a worker is configured (TASKS_BACKEND=db, then run
 # `kaoping db_worker`).
+# A running job (an import's commit) renews its lease as it goes; one not renewed for this long
+# has no live process behind it (kill -9, a restart) and may be started again. Longer than the
+# longest single write transaction (an import's write pass).
+LEASE_STALE_SECONDS = int(os.environ.get("LEASE_STALE_SECONDS", "300"))
 if os.environ.get("TASKS_BACKEND", "immediate") == "db":
     TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
 else:
@@ -193,6 +209,9 @@ WHITENOISE_USE_FINDERS = True
 # never served directly, only through a view that checks who may see the entry.
 EVIDENCE_MAX_BYTES = int(os.environ.get("EVIDENCE_MAX_BYTES", str(10 * 1024 * 1024)))
 EVIDENCE_MAX_PIXELS = int(os.environ.get("EVIDENCE_MAX_PIXELS", "1600"))
+# The most pixels an uploaded JPEG may have before it is decoded (a 48-megapixel phone camera is
+# 8000 × 6000; other formats get half); a larger one is refused, decoding it can take gigabytes.
+EVIDENCE_MAX_SOURCE_PIXELS = int(os.environ.get("EVIDENCE_MAX_SOURCE_PIXELS", "50000000"))
 
 # Production security, all behind env vars so a plain-HTTP laptop demo still works.
 SESSION_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE", False)

@@ -4,3 +4,7 @@ from django.core.wsgi import get_wsgi_application
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 application = get_wsgi_application()
+
+from config.secret import secret_key_required  # noqa: E402  (needs the settings loaded)
+
+secret_key_required()

@@ -1,4 +1,5 @@
 import os
+from pathlib import Path
 
 import pytest
 
@@ -87,6 +88,24 @@ def live_county(transactional_db):
     from kaoping.testing import build_small_county
 
     return build_small_county()
+
+
+# Screenshots of every browser test's main steps, kept as artifacts of the run to look at.
+SCREENSHOTS = Path(
+    os.environ.get("KAOPING_SCREENSHOTS") or Path(__file__).parent.parent / "var/screenshots"
+)
+
+
+@pytest.fixture
+def shot(request):
+    """`shot(page, "2-review")` saves the whole page as var/screenshots/<test>/2-review.png."""
+    folder = SCREENSHOTS / request.node.name.replace("/", "_")
+
+    def save(page, name: str) -> None:
+        folder.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=folder / f"{name}.png", full_page=True)
+
+    return save
 
 
 def browser_login(page, live_server, username, password="pw"):

@@ -22,6 +22,7 @@ gettext               test         cmd:msgfmt
 poppler-utils         test         cmd:pdftotext
 chromium              test         cmd:chromium
 libatomic1            test         lib:libatomic.so.1
+postgresql-client     test         cmd:pg_dump
 "
 
 present() {

@@ -1,9 +1,12 @@
 from django import forms
+from django.contrib.admin.forms import AdminAuthenticationForm
 from django.contrib.auth.forms import AuthenticationForm
 from django.utils.translation import gettext_lazy as _
 
 from kaoping.core.http import client_address
+from kaoping.core.limits import PlainTextMixin
 
+from .models import Role
 from .services import login_failure_record, login_failures_clear, login_is_blocked
 
 
@@ -28,3 +31,40 @@ class ThrottledAuthenticationForm(AuthenticationForm):
             raise
         login_failures_clear(username=username, address=self._address())
         return cleaned
+
+
+class ThrottledAdminAuthenticationForm(ThrottledAuthenticationForm, AdminAuthenticationForm):
+    """The Django admin's sign-in: the same lockout as /login/ (one counter for both), and only
+    the system superuser gets in (the console manages everything else)."""
+
+    def confirm_login_allowed(self, user):
+        super().confirm_login_allowed(user)
+        if not user.is_superuser:
+            raise forms.ValidationError(self.error_messages["invalid_login"], code="invalid_login")
+
+
+class LoginCreateForm(PlainTextMixin, forms.Form):
+    name = forms.CharField(label=_("Full name"), max_length=30)
+    phone = forms.CharField(
+        label=_("Mobile number"),
+        max_length=11,
+        help_text=_("It is the username of the login."),
+        widget=forms.TextInput(attrs={"inputmode": "numeric", "autocomplete": "off"}),
+    )
+    role = forms.ChoiceField(label=_("Role"))
+    scope = forms.CharField(
+        label=_("Scope"),
+        max_length=40,
+        help_text=_(
+            "The division code (or exact name) of the county, township, village or grid; a "
+            "department's code for a department scorer; a household number for a villager."
+        ),
+    )
+
+    def __init__(self, *args, roles: list[str], **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["role"].choices = [(r, Role(r).label) for r in roles]
+
+
+class LoginImportForm(forms.Form):
+    file = forms.FileField(label=_("Login list (Excel or CSV)"))

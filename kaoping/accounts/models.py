@@ -111,6 +111,9 @@ class Profile(models.Model):
         on_delete=models.SET_NULL,
         related_name="+",
     )
+    # Set when a login is created or its password reset: the temporary password someone else
+    # saw must be replaced before the login may do anything else.
+    must_change_password = models.BooleanField(_("must change password"), default=False)
 
     class Meta:
         verbose_name = _("profile")

@@ -3,6 +3,9 @@
 `outcome.view` reads consequences (interviews, pledges, pairings, payouts, honours, key villages);
 `outcome.manage` arranges them; `outcome.pledge` writes and ticks off pledge items.
 
+`login.manage` creates, imports, disables, enables and resets logins; who may grant which role
+where is `may_grant` below (the scope through `login.manage`, the power through `ROLE_RANK`).
+
 Actions are `<area>.<verb>`; `<area>.view` is the read that goes with every other verb of the area.
 """
 
@@ -33,6 +36,8 @@ ROLE_ACTIONS: dict[str, frozenset[str]] = {
             "store.report",
             "store.manage",
             "store.stock",
+            "login.view",
+            "login.manage",
         }
     ),
     Role.TOWNSHIP_STAFF: frozenset(
@@ -51,6 +56,9 @@ ROLE_ACTIONS: dict[str, frozenset[str]] = {
             "store.report",
             "store.manage",
             "store.stock",
+            # The township admin runs the logins of its own township (never a county admin's).
+            "login.view",
+            "login.manage",
         }
     ),
     Role.DEPARTMENT_SCORER: frozenset(
@@ -117,3 +125,80 @@ def user_can(user, action: str) -> bool:
     if not user.is_authenticated:
         return False
     return user.is_superuser or bool(scopes_for(user, action))
+
+
+# ─── who may grant which role where ───
+
+# The power of each role, for granting: a login manager may grant a role whose rank is at most
+# its own, on a place inside the scope of its `login.manage` (equal is allowed: a county admin
+# appoints its colleague). Nobody grants above their own rank, so nobody grows their own power.
+ROLE_RANK: dict[str, int] = {
+    Role.COUNTY_ADMIN: 100,
+    Role.TOWNSHIP_STAFF: 80,
+    Role.DEPARTMENT_SCORER: 60,
+    Role.VILLAGE_SECRETARY: 60,
+    Role.REVIEW_MEMBER: 50,
+    Role.VILLAGE_COMMITTEE: 40,
+    Role.GRID_MEMBER: 40,
+    Role.STORE_KEEPER: 30,
+    Role.VILLAGER: 10,
+}
+
+# The levels of region each role is anchored to. A department scorer is anchored to a
+# department and a villager to a household instead (their region follows from it).
+ROLE_LEVELS: dict[str, tuple[str, ...]] = {
+    Role.COUNTY_ADMIN: ("county",),
+    Role.TOWNSHIP_STAFF: ("township",),
+    Role.VILLAGE_SECRETARY: ("village",),
+    Role.VILLAGE_COMMITTEE: ("village",),
+    Role.REVIEW_MEMBER: ("village", "township"),
+    Role.GRID_MEMBER: ("grid", "village"),
+    Role.STORE_KEEPER: ("village", "township"),
+}
+
+_UNLIMITED = max(ROLE_RANK.values()) + 1
+
+
+def _managing_assignments(user) -> list:
+    cached = getattr(user, "_kaoping_managing", None)
+    if cached is None:
+        cached = [
+            assignment
+            for assignment in user.role_assignments.select_related("region", "department")
+            if "login.manage" in ROLE_ACTIONS[assignment.role]
+        ]
+        user._kaoping_managing = cached
+    return cached
+
+
+def grant_power(user, code: str) -> int:
+    """The highest rank `user` may grant on the place with region code `code` (0: none)."""
+    from .scoping import is_unrestricted
+
+    if is_unrestricted(user):
+        return _UNLIMITED
+    if user is None or not user.is_authenticated or not user.is_active:
+        return 0
+    power = 0
+    for assignment in _managing_assignments(user):
+        if any(code.startswith(scope.prefix) for scope in _assignment_scopes(assignment)):
+            power = max(power, ROLE_RANK[assignment.role])
+    return power
+
+
+def may_grant(user, role: str, code: str) -> bool:
+    """Whether `user` may give a login `role` on the place with region code `code`."""
+    return grant_power(user, code) >= ROLE_RANK[role]
+
+
+def grantable_roles(user) -> list[str]:
+    """The roles `user` may grant somewhere, most powerful first (for a form's choices)."""
+    from .scoping import is_unrestricted
+
+    if is_unrestricted(user):
+        top = _UNLIMITED
+    else:
+        top = max((ROLE_RANK[a.role] for a in _managing_assignments(user)), default=0)
+    return sorted(
+        (role for role, rank in ROLE_RANK.items() if rank <= top), key=lambda r: -ROLE_RANK[r]
+    )

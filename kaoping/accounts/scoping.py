@@ -65,7 +65,12 @@ def view_action(action: str) -> str:
 
 def restrict(queryset: models.QuerySet, user, action: str) -> models.QuerySet:
     """The rows of `queryset` that `user` may `action`: the model names its region lookup in
-    `scope_region` (and `scope_household` when a villager's household scope applies)."""
+    `scope_region` (and `scope_household` when a villager's household scope applies).
+
+    A model that names the user who made a row in `scope_owner` (an import's uploader) also
+    gives its maker their own rows, wherever the region says they lie, for as long as the maker
+    may do `action` somewhere: a department's villages share no region below the county, so an
+    import a department scorer uploads lies in no region its scopes cover."""
     from .permissions import scopes_for  # permissions reads the role model, which uses this file
 
     if is_unrestricted(user):
@@ -90,7 +95,11 @@ def restrict(queryset: models.QuerySet, user, action: str) -> models.QuerySet:
             condition |= subtree_q(region_lookup, scope.prefix)
         if with_ancestors:
             condition |= models.Q(**{f"{region_lookup}__in": ancestor_codes(scope.prefix)})
-    return queryset.filter(condition) if granted else queryset.none()
+    if not granted:
+        return queryset.none()
+    if owner_lookup := getattr(model, "scope_owner", None):
+        condition |= models.Q(**{owner_lookup: user.pk})
+    return queryset.filter(condition)
 
 
 class ScopedQuerySet(models.QuerySet):

@@ -8,17 +8,23 @@ is the edge of its write: it calls the service inside one durable transaction.
 
 from datetime import date
 from decimal import Decimal
+from typing import Annotated
 
+from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.http import Http404
 from django.utils import timezone
-from ninja import Header, NinjaAPI, Schema, Status
+from django.utils.translation import gettext as _
+from ninja import Header, NinjaAPI, Query, Schema, Status
 from ninja.errors import HttpError
+from ninja.errors import ValidationError as RequestInvalid
 from ninja.security import HttpBearer
+from pydantic import AfterValidator, Field
 
 from kaoping.accounts.scoping import get_scoped_or_404
 from kaoping.core.errors import ImportFailed, KaopingError
+from kaoping.core.limits import METRIC_VALUE_MAX, QUANTITY_MAX, REVIEW_BATCH_MAX, text_problem
 from kaoping.ledger.models import Entry, EntrySource
 from kaoping.ledger.services import entries_review, entry_record
 from kaoping.people.models import Subject
@@ -43,7 +49,20 @@ class BearerToken(HttpBearer):
         return found.user
 
 
-api = NinjaAPI(title="kaoping API", version="1", auth=BearerToken(), urls_namespace="api")
+# The schema and its explorer are for people who hold an account (it maps every write), not
+# for anyone on the internet: a console login is asked for first.
+api = NinjaAPI(
+    title="kaoping API",
+    version="1",
+    auth=BearerToken(),
+    urls_namespace="api",
+    docs_decorator=login_required,
+)
+
+# Bounds of the list endpoints' `limit` and `offset`: outside them a 422 names the parameter
+# (a negative offset or one past SQLite's 64-bit integers used to be a 500).
+PAGE_MAX = 1000
+OFFSET_MAX = 1_000_000_000
 
 
 @api.exception_handler(Http404)
@@ -66,6 +85,51 @@ def invalid(request, exc):
     return api.create_response(request, {"detail": "invalid", "errors": errors}, status=422)
 
 
+@api.exception_handler(RequestInvalid)
+def request_invalid(request, exc):
+    """A parameter or field that does not parse: 422 in the shape of a service's refusal
+    ({"errors": {name: [message]}}), each message in Chinese and naming where it went wrong."""
+    errors: dict[str, list[str]] = {}
+    for error in exc.errors:
+        place, *path = error.get("loc") or ("body",)
+        name = ".".join(str(p) for p in path if p != "payload") or str(place)
+        errors.setdefault(name, []).append(_request_problem(place, name, error))
+    return api.create_response(request, {"detail": "invalid", "errors": errors}, status=422)
+
+
+def _request_problem(place: str, name: str, error: dict) -> str:
+    kind, limits = error.get("type", ""), error.get("ctx") or {}
+    if kind == "missing":
+        problem = _("is required.")
+    elif kind in ("int_parsing", "int_type", "int_from_float"):
+        problem = _("must be a whole number.")
+    elif kind in ("decimal_parsing", "decimal_type", "float_parsing", "float_type"):
+        problem = _("must be a number.")
+    elif kind.startswith("date"):
+        problem = _("must be a date such as 2026-03-05.")
+    elif kind == "greater_than_equal":
+        problem = _("must be at least %(bound)s.") % {"bound": limits.get("ge")}
+    elif kind == "greater_than":
+        problem = _("must be more than %(bound)s.") % {"bound": limits.get("gt")}
+    elif kind == "less_than_equal":
+        problem = _("must be at most %(bound)s.") % {"bound": limits.get("le")}
+    elif kind == "less_than":
+        problem = _("must be less than %(bound)s.") % {"bound": limits.get("lt")}
+    elif kind == "finite_number":
+        problem = _("must be a finite number.")
+    elif kind == "string_too_long":
+        problem = _("must be at most %(n)s characters long.") % {"n": limits.get("max_length")}
+    elif kind == "too_long":
+        problem = _("may hold at most %(n)s items.") % {"n": limits.get("max_length")}
+    elif kind == "value_error" and limits.get("error"):
+        problem = str(limits["error"])  # our own validators' messages, already in Chinese
+    else:
+        problem = _("is not valid (%(error)s).") % {"error": error.get("msg", kind)}
+    if place == "query":
+        return _("Query parameter “%(name)s” %(problem)s") % {"name": name, "problem": problem}
+    return _("Field “%(name)s” %(problem)s") % {"name": name, "problem": problem}
+
+
 class SchemeOut(Schema):
     code: str
     name: str
@@ -81,14 +145,25 @@ class SubjectOut(Schema):
     track: str
 
 
+def _plain_text(value: str) -> str:
+    if problem := text_problem(value):
+        raise ValueError(problem)
+    return value
+
+
+def _text(max_length: int):
+    """A string field of at most `max_length` characters and no control characters."""
+    return Annotated[str, Field(max_length=max_length), AfterValidator(_plain_text)]
+
+
 class EntryIn(Schema):
-    scheme: str
+    scheme: _text(64)
     subject_id: int
-    item_code: str
+    item_code: _text(64)
     occurred_on: date
-    quantity: Decimal = Decimal(1)
-    label: str = ""
-    note: str = ""
+    quantity: Decimal = Field(Decimal(1), gt=0, le=QUANTITY_MAX, allow_inf_nan=False)
+    label: _text(32) = ""
+    note: _text(500) = ""
 
 
 class EntryOut(Schema):
@@ -107,9 +182,9 @@ class EntryOut(Schema):
 
 
 class ReviewIn(Schema):
-    entry_ids: list[int]
-    decision: str
-    reason: str = ""
+    entry_ids: list[int] = Field(max_length=REVIEW_BATCH_MAX)
+    decision: _text(20)
+    reason: _text(500) = ""
 
 
 class ReviewOutcomeOut(Schema):
@@ -119,8 +194,8 @@ class ReviewOutcomeOut(Schema):
 
 class MetricIn(Schema):
     subject_id: int
-    metric: str
-    value: Decimal
+    metric: _text(64)
+    value: Decimal = Field(ge=-METRIC_VALUE_MAX, le=METRIC_VALUE_MAX, allow_inf_nan=False)
 
 
 class ReportedOut(Schema):
@@ -162,7 +237,11 @@ def schemes(request):
 
 @api.get("/subjects", response=list[SubjectOut])
 def subjects(
-    request, kind: str | None = None, region: str | None = None, limit: int = 100, offset: int = 0
+    request,
+    kind: str | None = None,
+    region: str | None = None,
+    limit: int = Query(100, ge=1, le=PAGE_MAX),
+    offset: int = Query(0, ge=0, le=OFFSET_MAX),
 ):
     rows = (
         Subject.objects.for_user(request.user, "entry.view").select_related("region").order_by("id")
@@ -171,7 +250,6 @@ def subjects(
         rows = rows.filter(kind=kind)
     if region:
         rows = rows.filter(region__code__startswith=region)
-    limit = max(1, min(limit, 1000))
     return [
         SubjectOut(id=s.pk, kind=s.kind, name=s.name, region_code=s.region.code, track=s.track)
         for s in rows[offset : offset + limit]
@@ -179,14 +257,18 @@ def subjects(
 
 
 @api.get("/subjects/{subject_id}/entries", response=list[EntryOut])
-def subject_entries(request, subject_id: int, limit: int = 100, offset: int = 0):
+def subject_entries(
+    request,
+    subject_id: int,
+    limit: int = Query(100, ge=1, le=PAGE_MAX),
+    offset: int = Query(0, ge=0, le=OFFSET_MAX),
+):
     subject = get_scoped_or_404(Subject.objects, request.user, "entry.view", pk=subject_id)
     rows = (
         Entry.objects.filter(subject=subject)
         .select_related("scheme")
         .order_by("-occurred_on", "-id")
     )
-    limit = max(1, min(limit, 1000))
     return [entry_out(e) for e in rows[offset : offset + limit]]
 
 
@@ -234,7 +316,12 @@ def entries_review_endpoint(request, payload: ReviewIn):
 
 
 @api.get("/periods/{period_id}/results", response=list[ResultOut])
-def period_results(request, period_id: int, limit: int = 100, offset: int = 0):
+def period_results(
+    request,
+    period_id: int,
+    limit: int = Query(100, ge=1, le=PAGE_MAX),
+    offset: int = Query(0, ge=0, le=OFFSET_MAX),
+):
     period = get_scoped_or_404(
         Period.objects.select_related("version"), request.user, "period.view", pk=period_id
     )
@@ -244,7 +331,6 @@ def period_results(request, period_id: int, limit: int = 100, offset: int = 0):
         .select_related("subject")
         .order_by("rank_group", "rank", "subject_id")
     )
-    limit = max(1, min(limit, 1000))
     return [
         ResultOut(
             subject_id=r.subject_id,

@@ -22,6 +22,8 @@ def navigation(request):
             "stores": user_can(user, "store.report") or user_can(user, "store.manage"),
             "imports": user_can(user, "entry.record"),
             "region_import": user_can(user, "region.change"),
-            "admin": user.is_staff,
+            "logins": user_can(user, "login.view"),
+            # The Django admin is the system superuser's alone (accounts/admin_site.py).
+            "admin": user.is_active and user.is_superuser,
         }
     }

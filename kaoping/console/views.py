@@ -12,6 +12,7 @@ from django.shortcuts import render
 
 from kaoping.accounts.permissions import user_can
 from kaoping.accounts.scoping import get_scoped_or_404, may
+from kaoping.core.audit_labels import action_choices, action_label, change_lines
 from kaoping.people.models import SubjectKind
 from kaoping.people.selectors import (
     cadre_list,
@@ -84,8 +85,15 @@ def audit_log(request):
     action = request.GET.get("action", "").strip()
     rows = selectors.audit_log_list(user=user, region=region, actor=actor, action=action)
     page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
+    for row in page:
+        row.action_label = action_label(row.action)
+        row.changes = change_lines(row.before, row.after)
     return render(
         request,
         "console/audit.html",
-        {"page": page, "filters": {"region": region, "actor": actor, "action": action}},
+        {
+            "page": page,
+            "filters": {"region": region, "actor": actor, "action": action},
+            "actions": action_choices(),
+        },
     )

@@ -35,3 +35,18 @@ class AuditLog(models.Model):
 
     def __str__(self) -> str:
         return f"{self.at:%Y-%m-%d %H:%M} {self.action} {self.object_repr}"
+
+
+class Lease(models.Model):
+    """Background work in progress, renewed as it goes: a lease not renewed for a while belongs
+    to a process that died (kill -9, a restart), and the work may be taken over."""
+
+    key = models.CharField(max_length=100, primary_key=True)
+    renewed_at = models.DateTimeField()
+
+    class Meta:
+        verbose_name = _("lease")
+        verbose_name_plural = _("leases")
+
+    def __str__(self) -> str:
+        return self.key

@@ -2,12 +2,15 @@
 
 import csv
 import io
+import zipfile
 from collections.abc import Iterator
 from pathlib import Path
 
 from django.utils.translation import gettext as _
+from openpyxl.cell.cell import ERROR_CODES, ILLEGAL_CHARACTERS_RE, Cell
 
 from .errors import ImportFailed, RowError
+from .limits import text_problem, zip_problem
 
 
 def _csv_text(data: bytes) -> str:
@@ -20,12 +23,34 @@ def _csv_text(data: bytes) -> str:
     raise ImportFailed([RowError(0, _("file"), _("The file is neither UTF-8 nor GBK text."))])
 
 
+def excel_guard(data: bytes) -> None:
+    """Refuse an .xlsx whose parts would unpack to too much, before any of it is unpacked."""
+    try:
+        archive = zipfile.ZipFile(io.BytesIO(data))
+    except (zipfile.BadZipFile, ValueError) as exc:
+        raise ImportFailed(
+            [RowError(0, _("file"), _("Not a readable Excel file: %(e)s") % {"e": exc})]
+        ) from exc
+    problem = zip_problem(archive)
+    if problem:
+        raise ImportFailed(
+            [
+                RowError(
+                    0,
+                    _("file"),
+                    _("This Excel file is refused: %(problem)s.") % {"problem": problem},
+                )
+            ]
+        )
+
+
 def iter_rows(data: bytes, filename: str) -> Iterator[tuple[int, list[str]]]:
     """Yield (row number, cells) for every non-empty row, the header included (row 1)."""
     suffix = Path(filename).suffix.lower()
     if suffix in {".xlsx", ".xlsm"}:
         from openpyxl import load_workbook
 
+        excel_guard(data)
         try:
             workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
         except Exception as exc:  # openpyxl raises many types for a damaged file
@@ -81,4 +106,48 @@ def rows_with_header(
             [RowError(1, _("header"), _("Missing column: %(c)s") % {"c": c}) for c in missing]
         )
     for number, cells in rows:
-        yield number, {c: (cells[i] if i < len(cells) else "") for c, i in positions.items()}
+        values = {c: (cells[i] if i < len(cells) else "") for c, i in positions.items()}
+        # A NUL stored on SQLite fails PostgreSQL; no control character belongs in a cell.
+        bad = [(c, p) for c, v in values.items() if (p := text_problem(v, multiline=False))]
+        if bad:
+            raise ImportFailed(
+                [RowError(number, c, _("This cell %(problem)s.") % {"problem": p}) for c, p in bad]
+            )
+        yield number, values
+
+
+# ── writing ──
+# A text cell starting with one of these is a formula in a spreadsheet, or becomes one when the
+# cell is edited or the sheet saved as CSV (OWASP, "CSV injection"): `=HYPERLINK(…)` as a village
+# or person name would be live in every export. Such text is written as a text cell with Excel's
+# own quote prefix (what Excel does when one types '=…): it shows exactly as typed, stays text
+# when edited, and the value read back is unchanged.
+FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
+_TRIGGER_CHARACTERS = frozenset(FORMULA_TRIGGERS)
+
+
+def xlsx_cell(worksheet, value, *, font=None):
+    """`value` for a cell of `worksheet` (write-only or not), as `worksheet.append` takes it.
+
+    Every Excel write goes through this (or `xlsx_row`), so no text from users becomes a
+    formula or an error value, or a crash on a control character (openpyxl refuses those; they
+    are dropped). A plain value comes back as it is; a cell when it needs a style."""
+    risky = False
+    if isinstance(value, str):
+        value = ILLEGAL_CHARACTERS_RE.sub("", value)
+        risky = value[:1] in _TRIGGER_CHARACTERS or value in ERROR_CODES
+    if not risky and font is None:
+        return value
+    cell = Cell(worksheet, column=1, row=1, value=value)
+    if risky:
+        cell.data_type = "s"  # openpyxl made it "f" (a formula) or "e" (an error value)
+        cell.quotePrefix = True
+    if font is not None:
+        cell.font = font
+    return cell
+
+
+def xlsx_row(worksheet, values) -> list:
+    """A row for `worksheet.append`, every text through `xlsx_cell` (a household export runs to
+    a million cells: numbers and dates pass as they are)."""
+    return [xlsx_cell(worksheet, value) if isinstance(value, str) else value for value in values]

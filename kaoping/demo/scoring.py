@@ -5,6 +5,8 @@ TODAY, late November 2026: each scheme's ledger holds entries from January on; J
 October, and the quarters and half-year inside them, are closed; the current period (November,
 2026-Q4, 2026-H2) is open with the entries of its first weeks, for users to review, complete and
 close themselves. The year is not over, so it is not closed and has no year-end assessment.
+The contest (擂台比武, HISTORY) has also run through 2025: its months, quarters and year, with
+the year-end assessment, are closed, so the annual ladder (年度后三名 表态发言) has happened once.
 
 What makes the data plausible rather than uniform noise:
 
@@ -55,7 +57,7 @@ from typing import TYPE_CHECKING
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import connection, transaction
-from django.db.models import NOT_PROVIDED
+from django.db.models import NOT_PROVIDED, Case, Value, When
 from django.utils import timezone
 
 from kaoping.accounts.models import RoleAssignment
@@ -80,6 +82,12 @@ SCHEMES_DIR = Path(settings.BASE_DIR) / "schemes"
 
 TODAY = date(2026, 11, 20)
 YEAR_START = date(2026, 1, 1)
+# Schemes whose ledger starts a year earlier, so that a whole year (and its annual consequences)
+# is closed: the contest, whose year ends with 年度后三名 表态发言.
+HISTORY: dict[str, date] = {"leitai-biwu": date(2025, 1, 1)}
+# Ratings per item in those earlier periods: the jury's agreed level (one, sometimes a second
+# opinion) rather than every judge's, which keeps the demo's build time.
+HISTORY_RATERS = (1, 2)
 CLOSED_UNTIL = date(2026, 10, 31)  # periods ending on or before it are closed
 CADENCE_ORDER = ("month", "quarter", "half_year", "year")
 
@@ -157,8 +165,11 @@ QUANTITIES: dict[str, tuple[float, float, int]] = {
 }
 
 DECLARED_SHARE = 0.6  # of declarable bonus items, for households and party members
-WAITING = {TODAY.month: 0.35, TODAY.month - 1: 0.05}  # share still to review, by month
+# Share still to review, by (year, month).
+WAITING = {(TODAY.year, TODAY.month): 0.35, (TODAY.year, TODAY.month - 1): 0.05}
 REVERSAL_SHARE = 0.004
+# Days between an event and its recording, drawn uniformly from this tuple: mostly the same day.
+RECORDING_DELAYS = (0, 0, 0, 0, 1, 1, 2, 3)
 REVERSAL_NOTE = "录入有误,予以冲销"
 REJECTED_REASON = "经核实不符,不予认定"
 
@@ -225,6 +236,10 @@ class Window:
     def month_numbers(self) -> list[int]:
         return list(range(self.start.month, self.last.month + 1))
 
+    @property
+    def year(self) -> int:
+        return self.start.year
+
 
 @dataclass
 class Plan:
@@ -238,6 +253,7 @@ class Plan:
     bonus_rate: float
     deduction_rate: float
     raters: tuple[int, int]
+    start: date = YEAR_START  # the first day with entries
     periods: dict[str, Period] = field(default_factory=dict)
     rating_days: dict[tuple[str, str], date] = field(default_factory=dict)
 
@@ -266,6 +282,23 @@ class Plan:
         day = self.rating_days[key]
         return day if day <= window.last else None
 
+    def raters_for(self, window: Window) -> tuple[int, int]:
+        return self.raters if window.end >= YEAR_START else HISTORY_RATERS
+
+    def assessments(self) -> list[tuple[str, Window]]:
+        """(cadence, window) of the closed roll-ups assessed on their own (a composite's `self`
+        part, 年终考核): their ratings are entries of that cadence in the period's last week."""
+        found = []
+        for rollup in self.spec.rollups:
+            if not any(str(part.source) == "self" for part in rollup.parts):
+                continue
+            cadence = str(rollup.cadence)
+            for label in labels_within(cadence, self.start, CLOSED_UNTIL):
+                start, end = period_dates(cadence, label)
+                if end <= CLOSED_UNTIL:
+                    found.append((cadence, Window(label, start, end, end, True)))
+        return found
+
     def reported_metrics(self) -> list[str]:
         names = {row.metric for table in self.tables.values() for row in table.metrics}
         return sorted(names - set(COMPUTED))
@@ -276,15 +309,15 @@ class Plan:
         found = [(self.scheme.cadence, w.label) for w in self.windows if w.closed]
         for rollup in self.spec.rollups:
             cadence = str(rollup.cadence)
-            for label in labels_within(cadence, YEAR_START, CLOSED_UNTIL):
+            for label in labels_within(cadence, self.start, CLOSED_UNTIL):
                 if period_dates(cadence, label)[1] <= CLOSED_UNTIL:
                     found.append((cadence, label))
         return found
 
 
-def _windows(cadence: str) -> list[Window]:
+def _windows(cadence: str, first: date = YEAR_START) -> list[Window]:
     windows = []
-    for label in labels_within(cadence, YEAR_START, TODAY):
+    for label in labels_within(cadence, first, TODAY):
         start, end = period_dates(cadence, label)
         windows.append(Window(label, start, end, min(end, TODAY), end <= CLOSED_UNTIL))
     return windows
@@ -354,6 +387,7 @@ class Logins:
     grid: tuple[int, int] | None = None
     township: tuple[int, str] | None = None
     dept: tuple[int, set[int]] | None = None
+    dept_owner: str = ""  # `dept:<code>`: the items the scheme gives the login's department
     secretary: tuple[int, int] | None = None
     review: tuple[int, int] | None = None
     villager: tuple[int, int] | None = None
@@ -371,6 +405,7 @@ class Logins:
             elif name == "dept":
                 villages = set(assignment.department.villages.values_list("pk", flat=True))
                 logins.dept = (user_id, villages)
+                logins.dept_owner = f"dept:{assignment.department.code}"
             elif name == "secretary":
                 logins.secretary = (user_id, assignment.region_id)
             elif name == "review":
@@ -397,7 +432,8 @@ class Logins:
             return None
         owner = row.owner or ""
         if owner.startswith("dept:"):
-            return self.dept[0] if self.dept and village.pk in self.dept[1] else None
+            mine = self.dept and owner == self.dept_owner and village.pk in self.dept[1]
+            return self.dept[0] if mine else None
         if row.rule is Rule.RATING or owner == "role:township_staff":
             return self.in_township(village)
         return None
@@ -465,18 +501,28 @@ class Strengths:
     """Persistent strengths: a village's month by month, everyone else's own."""
 
     build: "Build"
-    villages: dict[str, list[float]] = field(default_factory=dict)
+    villages: dict[tuple[str, int], list[float]] = field(default_factory=dict)
+    levels: dict[str, float] = field(default_factory=dict)
 
-    def village(self, code: str) -> list[float]:
-        """Twelve monthly strengths: a level and a slow drift (the movers of the year)."""
-        if code not in self.villages:
+    def village(self, code: str, year: int = TODAY.year) -> list[float]:
+        """Twelve monthly strengths of `year`: the village's level and a slow drift (the movers
+        of the year); an earlier year has the same level and a drift of its own."""
+        if code not in self.levels:
             rng = self.build.rng("strength", code)
             level, drift, series = rng.gauss(0, 1), 0.0, []
             for _ in range(12):
                 drift = 0.85 * drift + rng.gauss(0, 0.2)
                 series.append(level + drift)
-            self.villages[code] = series
-        return self.villages[code]
+            self.levels[code] = level
+            self.villages[(code, TODAY.year)] = series
+        if (code, year) not in self.villages:
+            rng = self.build.rng("strength", code, str(year))
+            drift, series = 0.0, []
+            for _ in range(12):
+                drift = 0.85 * drift + rng.gauss(0, 0.2)
+                series.append(self.levels[code] + drift)
+            self.villages[(code, year)] = series
+        return self.villages[(code, year)]
 
     def members(self, kind: str, code: str, count: int) -> list[float]:
         """Own strengths of the `count` subjects of `kind` in a village, in subject order."""
@@ -529,9 +575,10 @@ ROW = (
     "reviewed_by_id",
     "reviewed_at",
     "review_reason",
+    "created_at",
 )
 AT = {name: index for index, name in enumerate(ROW)}
-LINKED = ("reverses_id", "chain_region", "chain_seq", "chain_hash", "created_at")
+LINKED = ("reverses_id", "chain_region", "chain_seq", "chain_hash")
 # A row as `entry_digest` reads an entry: the chained fields as attributes, picked from the row
 # followed by its `reverses` and None (for the chained fields the demo leaves empty).
 CHAINED_AT = itemgetter(
@@ -585,16 +632,18 @@ class Ledger:
     def _link(self, row: tuple, region: str, reverses: int | None) -> tuple[str, int, str]:
         return self.heads.link(region, Chained._make(CHAINED_AT((*row, reverses, None))))
 
-    def _values(self, row: tuple, link: tuple, reverses: int | None, now) -> tuple:
+    def _values(self, row: tuple, link: tuple, reverses: int | None) -> tuple:
         adapted = list(row)
-        day, reviewed = row[AT["occurred_on"]], row[AT["reviewed_at"]]
+        day = row[AT["occurred_on"]]
         if day not in self.days:
             self.days[day] = self.ops.adapt_datefield_value(day)
-        if reviewed not in self.times:
-            self.times[reviewed] = self.ops.adapt_datetimefield_value(reviewed)
         adapted[AT["occurred_on"]] = self.days[day]
-        adapted[AT["reviewed_at"]] = self.times[reviewed]
-        return (*adapted, reverses, *link, now, *self.defaults)
+        for column in ("reviewed_at", "created_at"):
+            moment = row[AT[column]]
+            if moment not in self.times:
+                self.times[moment] = self.ops.adapt_datetimefield_value(moment)
+            adapted[AT[column]] = self.times[moment]
+        return (*adapted, reverses, *link, *self.defaults)
 
     def flush(self) -> None:
         if not self.rows and not self.reversed:
@@ -602,9 +651,8 @@ class Ledger:
         rows, self.rows = self.rows, []
         originals, self.reversed = self.reversed, []
         touched = {region for _row, region in rows + originals}
-        now = connection.ops.adapt_datetimefield_value(timezone.now())
         with transaction.atomic():
-            values = [self._values(row, self._link(row, r, None), None, now) for row, r in rows]
+            values = [self._values(row, self._link(row, r, None), None) for row, r in rows]
             with connection.cursor() as cursor:
                 cursor.executemany(self.insert, values)
             if originals:
@@ -614,6 +662,17 @@ class Ledger:
                         **dict(zip(LINKED[1:4], self._link(row, region, None), strict=True)),
                     )
                     for row, region in originals
+                )
+                # `created_at` is auto_now_add, which bulk_create overrides: set the recorded
+                # moments afterwards, in one statement.
+                Entry.objects.filter(pk__in=[e.pk for e in saved]).update(
+                    created_at=Case(
+                        *(
+                            When(pk=e.pk, then=Value(row[AT["created_at"]]))
+                            for e, (row, _region) in zip(saved, originals, strict=True)
+                        ),
+                        output_field=Entry._meta.get_field("created_at"),
+                    )
                 )
                 reversals = []
                 for (row, region), original in zip(originals, saved, strict=True):
@@ -626,8 +685,10 @@ class Ledger:
                     reversal[AT["reviewed_by_id"]] = None
                     reversal[AT["reviewed_at"]] = None
                     reversal[AT["review_reason"]] = ""
+                    # Reversed a few days after the review, by TODAY at the latest.
+                    reversal[AT["created_at"]] = _reversed_at(row)
                     link = self._link(tuple(reversal), region, original.pk)
-                    reversals.append(self._values(tuple(reversal), link, original.pk, now))
+                    reversals.append(self._values(tuple(reversal), link, original.pk))
                 with connection.cursor() as cursor:
                     cursor.executemany(self.insert, reversals)
             self.heads.save(touched)
@@ -644,7 +705,21 @@ class Recorder:
     ledger: Ledger
     logins: Logins
     points: dict[tuple[str, str], Decimal] = field(default_factory=dict)
-    moments: dict[tuple[date, int], datetime] = field(default_factory=dict)  # review times
+    moments: dict[tuple[date, int], datetime] = field(default_factory=dict)  # made once each
+
+    def moment(self, day: date, minute: int) -> datetime:
+        """`minute` past midnight of `day`, local time."""
+        found = self.moments.get((day, minute))
+        if found is None:
+            found = self.moments[(day, minute)] = datetime(
+                day.year,
+                day.month,
+                day.day,
+                minute // 60,
+                minute % 60,
+                tzinfo=timezone.get_default_timezone(),
+            )
+        return found
 
     def entry(
         self,
@@ -657,6 +732,7 @@ class Recorder:
         label: str = "",
         factor: Decimal | None = None,
         reversible: bool = True,
+        cadence: str = "",
     ) -> None:
         kind = self.plan.kind
         quantity = _quantity(rng, row)
@@ -678,21 +754,23 @@ class Recorder:
             source = EntrySource.DECLARED
         status = _status(rng, on, source, row)
         recorder = self.logins.recorder(kind, village, subject, row, source)
+        # Recorded on the day or within a few days (ratings at the meeting itself), in office
+        # hours: the demo's entries are spread over the year as people would have written them,
+        # so that only a genuine burst trips the ledger's burst flag.
+        recorded_on = on
+        if row.rule is not Rule.RATING:
+            recorded_on = min(TODAY, on + timedelta(days=rng.choice(RECORDING_DELAYS)))
+        recorded_minute = 10 * rng.randint(50, 100)  # 8:20 to 16:40, to ten minutes
+        created_at = self.moment(recorded_on, recorded_minute)
         reviewed_by, reviewed_at = None, None
         if status != EntryStatus.SUBMITTED:
             reviewed_by = self.logins.reviewer(kind, village, recorder)
-            day = min(TODAY, on + timedelta(days=rng.randint(0, 5)))
-            minute = 10 * rng.randint(54, 108)  # office hours, to ten minutes
-            reviewed_at = self.moments.get((day, minute))
-            if reviewed_at is None:
-                reviewed_at = self.moments[(day, minute)] = datetime(
-                    day.year,
-                    day.month,
-                    day.day,
-                    minute // 60,
-                    minute % 60,
-                    tzinfo=timezone.get_default_timezone(),
-                )
+            day = min(TODAY, recorded_on + timedelta(days=rng.randint(0, 5)))
+            if day == recorded_on:
+                minute = recorded_minute + 10 * rng.randint(1, 40)  # later that day
+            else:
+                minute = 10 * rng.randint(54, 108)  # office hours, to ten minutes
+            reviewed_at = self.moment(day, minute)
         self.ledger.add(
             (
                 self.plan.scheme.pk,
@@ -700,7 +778,7 @@ class Recorder:
                 row.code,
                 int(quantity * QTY_SCALE),
                 label,
-                "",
+                cadence,
                 1,
                 points,
                 on,
@@ -711,12 +789,22 @@ class Recorder:
                 reviewed_by,
                 reviewed_at,
                 REJECTED_REASON if status == EntryStatus.REJECTED else "",
+                created_at,
             ),
             village.code,
             reverse=(
                 reversible and status == EntryStatus.APPROVED and rng.random() < REVERSAL_SHARE
             ),
         )
+
+
+def _reversed_at(row: tuple) -> datetime:
+    """When the reversal of an approved entry was recorded: some days after its review."""
+    reviewed = row[AT["reviewed_at"]] or row[AT["created_at"]]
+    seed = row[AT["subject_id"]] + len(row[AT["item_code"]])
+    later = reviewed + timedelta(days=1 + seed % 9, minutes=10 * (seed % 30))
+    last = datetime(TODAY.year, TODAY.month, TODAY.day, 17, tzinfo=timezone.get_default_timezone())
+    return min(later, last)
 
 
 def _source(kind: str, row: FlatNode) -> str:
@@ -732,7 +820,7 @@ def _status(rng: Random, on: date, source: str, row: FlatNode) -> str:
     weeks still wait for review. Ratings and vetoes were decided at a meeting."""
     if row.rule is Rule.VETO or row.rule is Rule.RATING:
         return EntryStatus.APPROVED
-    waiting = WAITING.get(on.month, 0.004)
+    waiting = WAITING.get((on.year, on.month), 0.004)
     if source == EntrySource.DECLARED:
         waiting *= 2
     draw = rng.random()
@@ -822,12 +910,14 @@ def _load(build: "Build", path: Path, county: Region, logins: Logins) -> Plan:
     bonus, deductions = SCHEME_RATES.get(spec.code, (rates.bonus, rates.deductions))
     tables = {"": ItemTable.of(spec, None)}
     tables.update({name: ItemTable.of(spec, name) for name in spec.variants})
+    start = HISTORY.get(spec.code, YEAR_START)
     return Plan(
         build=build,
         scheme=version.scheme,
         spec=spec,
         tables=tables,
-        windows=_windows(str(spec.cadence)),
+        windows=_windows(str(spec.cadence), start),
+        start=start,
         bonus_rate=bonus,
         deduction_rate=deductions,
         raters=SCHEME_RATERS.get(spec.code, rates.raters),
@@ -859,6 +949,7 @@ def _record(
     scale = min(1.0, FULL_RATE_SUBJECTS / total) if total else 1.0
     vetoes = _veto_plan(plan, total)
     share = VILLAGE_SHARE[kind]
+    assessments = plan.assessments()
     ordinal = 0
     for index, village in enumerate(villages):
         plan.build.progress(
@@ -867,7 +958,6 @@ def _record(
         )
         subjects = roster.of(kind, village)
         own = strengths.members(kind, village.code, len(subjects))
-        monthly = strengths.village(village.code)
         rng = plan.build.rng("scoring", plan.code, village.code)
         for subject, personal in zip(subjects, own, strict=True):
             table = plan.table(subject.track)
@@ -876,6 +966,7 @@ def _record(
             wrote = False
             for window in plan.windows:
                 months = window.month_numbers
+                monthly = strengths.village(village.code, window.year)
                 z = share * sum(monthly[m - 1] for m in months) / len(months)
                 z += math.sqrt(1 - share * share) * personal
                 wrote |= _subject_window(
@@ -886,6 +977,12 @@ def _record(
                     day = _day(rng, window.start, window.last)
                     recorder.entry(rng, village, subject, veto, day, reversible=False)
                     wrote = True
+            for cadence, window in assessments:
+                monthly = strengths.village(village.code, window.year)
+                months = window.month_numbers
+                z = share * sum(monthly[m - 1] for m in months) / len(months)
+                z += math.sqrt(1 - share * share) * personal
+                wrote |= _assessment(rng, recorder, table, village, subject, cadence, window, z)
             if not wrote and kind == "household" and table.bonus:
                 # Every household has some history, even when the rates are scaled down.
                 closed = [w for w in plan.windows if w.closed]
@@ -930,11 +1027,37 @@ def _subject_window(
         # The collective rating (集中评比): several raters each, on the township's day.
         for row in table.ratings:
             quality_now = 0.8 + 0.09 * z + quality[row.code]
-            for _ in range(rng.randint(*plan.raters)):
+            for _ in range(rng.randint(*plan.raters_for(window))):
                 label, factor = _level(rng, row, quality_now)
                 recorder.entry(rng, village, subject, row, rated_on, label=label, factor=factor)
                 wrote = True
     return wrote
+
+
+def _assessment(
+    rng: Random,
+    recorder: Recorder,
+    table: ItemTable,
+    village: Region,
+    subject: SubjectRow,
+    cadence: str,
+    window: Window,
+    z: float,
+) -> bool:
+    """The year-end assessment (年终考核) of a closed roll-up: every rating item rated again by
+    several raters on the township's day in the period's last week, as entries of `cadence`."""
+    plan = recorder.plan
+    rated_on = plan.rating_day(village, window)
+    if rated_on is None or not table.ratings:
+        return False
+    for row in table.ratings:
+        quality = 0.8 + 0.09 * z + rng.gauss(0, 0.04)
+        for _ in range(rng.randint(*plan.raters_for(window))):
+            label, factor = _level(rng, row, quality)
+            recorder.entry(
+                rng, village, subject, row, rated_on, label=label, factor=factor, cadence=cadence
+            )
+    return True
 
 
 def _veto_plan(plan: Plan, total: int) -> dict[tuple[int, str], str]:

@@ -33,6 +33,7 @@ HEIF_BRANDS = frozenset({b"heic", b"heix", b"hevc", b"hevx", b"heim", b"heis", b
 JPEG_QUALITY = 85
 THUMB_PIXELS = 320
 THUMB_QUALITY = 70
+MAX_FILES = 6  # per entry: a few photos of the scene and a notice (通报) as PDF
 
 
 @dataclass(frozen=True)
@@ -129,6 +130,16 @@ def _prepare_image(data: bytes, name: str) -> tuple[bytes, str, str, bytes]:
             with Image.open(io.BytesIO(data)) as opened:
                 if opened.format not in IMAGE_FORMATS:
                     raise _refused(name)
+                # Opening reads the header only; refuse a pixel bomb before a byte is decoded
+                # (Pillow's own limit, 89 megapixels, lets a 1.4 GB decode through). A JPEG is
+                # decoded at a fraction of its size (draft below); other formats in full, so
+                # they get half the limit.
+                limit = settings.EVIDENCE_MAX_SOURCE_PIXELS
+                if opened.format not in ("JPEG", "MPO"):
+                    limit //= 2
+                width, height = opened.size
+                if width * height > limit:
+                    raise _too_many_pixels(name, width, height, limit)
                 if opened.format in ("JPEG", "MPO"):
                     # Decode a big JPEG at a fraction of its size (never below what we keep).
                     opened.draft("RGB", (max_pixels, max_pixels))
@@ -152,6 +163,21 @@ def _prepare_image(data: bytes, name: str) -> tuple[bytes, str, str, bytes]:
     if keep_alpha:
         return stored, ".png", "image/png", _thumbnail(image)
     return stored, ".jpg", "image/jpeg", _thumbnail(image)
+
+
+def _too_many_pixels(name: str, width: int, height: int, limit: int) -> KaopingError:
+    return KaopingError(
+        _(
+            "“%(name)s” is %(width)d × %(height)d pixels, more than %(mp)s megapixels; "
+            "send a smaller photo."
+        )
+        % {
+            "name": name,
+            "width": width,
+            "height": height,
+            "mp": f"{limit / 1e6:g}",
+        }
+    )
 
 
 def _refused(name: str) -> KaopingError:
@@ -195,6 +221,18 @@ def evidence_prepare(upload) -> PreparedEvidence:
         original_name=name,
         thumbnail=thumbnail,
     )
+
+
+def evidence_prepare_all(uploads) -> list[PreparedEvidence]:
+    """Check and clean the files of one entry (at most MAX_FILES); raises KaopingError naming the
+    first file refused. Nothing is stored, so a refusal leaves no file behind."""
+    uploads = list(uploads)
+    if len(uploads) > MAX_FILES:
+        raise KaopingError(
+            _("At most %(max)d photos or files per entry; %(n)d were chosen.")
+            % {"max": MAX_FILES, "n": len(uploads)}
+        )
+    return [evidence_prepare(upload) for upload in uploads]
 
 
 def thumbnail_path(sha256: str) -> str:

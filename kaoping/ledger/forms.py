@@ -35,6 +35,43 @@ class ImportUploadForm(forms.Form):
         return upload
 
 
+class MultipleFileInput(forms.FileInput):
+    allow_multiple_selected = True
+
+
+class EvidenceField(forms.FileField):
+    """Photos or PDFs behind an entry, several at once; checked by `ledger.evidence`.
+
+    No `capture` attribute: on Android it would open the camera alone, and staff also attach
+    photos taken earlier (an 暗访 round) and notices as PDF. Without it a phone's chooser offers
+    the camera, the gallery and files.
+    """
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault(
+            "widget",
+            MultipleFileInput(attrs={"accept": "image/*,application/pdf", "multiple": True}),
+        )
+        kwargs.setdefault("required", False)
+        super().__init__(**kwargs)
+
+    def clean(self, data, initial=None):
+        files = [f for f in (data if isinstance(data, list | tuple) else [data]) if f]
+        if not files:
+            if self.required:
+                raise forms.ValidationError(self.error_messages["required"], code="required")
+            return []
+        return [super(EvidenceField, self).clean(f, initial) for f in files]
+
+
+class EvidenceAttachForm(forms.Form):
+    evidence = EvidenceField(
+        label=gettext_lazy("Photos or files"),
+        required=True,
+        help_text=gettext_lazy("Take a photo or choose photos or PDF files (up to 6)."),
+    )
+
+
 class EntryForm(forms.Form):
     item_code = forms.ChoiceField(label=gettext_lazy("Item"))
     quantity = forms.DecimalField(
@@ -46,11 +83,23 @@ class EntryForm(forms.Form):
         widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
     )
     note = forms.CharField(label=gettext_lazy("Note"), required=False, max_length=500)
+    evidence = EvidenceField(
+        label=gettext_lazy("Photos or files"),
+        help_text=gettext_lazy(
+            "Take a photo or choose photos or PDF files (up to 6). Items marked “photo needed” require one."
+        ),
+    )
     idempotency_key = forms.CharField(widget=forms.HiddenInput, required=False)
 
-    def __init__(self, *args, items, labels, **kwargs):
+    def __init__(self, *args, items, labels, needs_evidence=frozenset(), **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["item_code"].choices = items
+        self.fields["item_code"].widget = ItemSelect(
+            meta={code: {"data-photo": "required"} for code in needs_evidence}
+        )
+        self.fields["item_code"].choices = [
+            (code, name + _(", photo needed") if code in needs_evidence else name)
+            for code, name in items
+        ]
         self.fields["label"].choices = [("", "—"), *labels]
 
 

@@ -51,13 +51,15 @@ from kaoping.accounts.scoping import ensure
 from kaoping.core.audit import audit_record
 from kaoping.core.errors import ImportFailed, KaopingError, RowError
 from kaoping.core.fields import subtree_q
+from kaoping.core.leases import lease_is_stale, lease_release, lease_renew, lease_take_over
+from kaoping.core.limits import text_problem, zip_problem
 from kaoping.core.privacy import mask_id_number
-from kaoping.core.tabular import iter_rows
+from kaoping.core.tabular import iter_rows, xlsx_row
 from kaoping.people.models import Subject, SubjectKind
 from kaoping.regions.models import Region
 from kaoping.schemes.models import Scheme, SchemeLevel, SchemeNode
 
-from .models import EntrySource, ImportJob, ImportStatus
+from .models import EntrySource, EntryStatus, ImportJob, ImportStatus
 from .services import AUDIT_BY_CALLER, EntryDraft, Recorder, entries_write
 
 CHUNK = 5000  # rows validated and inserted at a time: bounds memory and query size
@@ -243,6 +245,9 @@ def xlsx_rows(data: bytes) -> Iterator[tuple[int, list[str]]]:
     """
     try:
         archive = zipfile.ZipFile(io.BytesIO(data))
+        # Every part, not only the sheet: workbook.xml or styles.xml can be the bomb.
+        if problem := zip_problem(archive):
+            raise ValueError(problem)
         sheet_path, strings_path, date1904 = _import_sheet(archive)
         if archive.getinfo(sheet_path).file_size > _SHEET_MAX_BYTES:
             raise ValueError("the sheet is too large")
@@ -734,16 +739,27 @@ class FileCheck:
             yield self.check(batch)
 
     def check(self, rows: list[tuple[int, dict[str, str]]]) -> list[Row]:
-        subjects = self.subjects.resolve(rows)
+        # Control characters first: a NUL would even fail PostgreSQL's lookup of the subject.
+        refused = {number: self._control_characters(number, cells) for number, cells in rows}
+        subjects = self.subjects.resolve([(n, c) for n, c in rows if not refused[n]])
         checked = []
         for number, cells in rows:
-            row = self._check_row(number, cells, subjects[number])
+            if refused[number]:
+                row = Row(number, problems=refused[number])
+            else:
+                row = self._check_row(number, cells, subjects[number])
             if row.problems:
                 order = self.header.positions
                 keys = {self.header.label(key): key for key in COLUMNS}
                 row.problems.sort(key=lambda p: order.get(keys.get(p["column"]), 99))
             checked.append(row)
         return checked
+
+    def _control_characters(self, number: int, cells: dict[str, str]) -> list[dict]:
+        """A NUL is stored on SQLite and fails PostgreSQL: no control character in any cell."""
+        bad = [(k, p) for k, v in cells.items() if (p := text_problem(v, multiline=(k == "note")))]
+        message = _("This cell %(problem)s; retype it.")
+        return [self.problem(number, k, message % {"problem": p}) for k, p in bad]
 
     def _check_row(self, number: int, cells: dict[str, str], subject: Subject | str) -> Row:
         row = Row(number)
@@ -782,7 +798,7 @@ class FileCheck:
             occurred_on=day or timezone.localdate(),
             quantity=quantity if quantity is not None else Decimal(1),
             label=cells.get("label", ""),
-            note=note,
+            note=note if len(note) <= NOTE_MAX else "",  # too long: reported above
             idempotency_key=idempotency_key(self.job, number),
         )
         for name, message in self.recorder_problems(draft).items():
@@ -793,13 +809,7 @@ class FileCheck:
         return row
 
     def recorder_problems(self, draft: EntryDraft) -> dict[str, str]:
-        problems = self.recorder.problems(draft)
-        if "evidence" in problems:
-            node = self.recorder.item(draft.subject, draft.item_code)
-            problems["evidence"] = _(
-                "“%(name)s” needs a photo or file as evidence, which a file import cannot carry; record it in the console."
-            ) % {"name": node.name}
-        return problems
+        return self.recorder.problems(draft)
 
 
 def idempotency_key(job: ImportJob, row: int) -> str:
@@ -812,8 +822,13 @@ def _file_data(job: ImportJob) -> bytes:
 
 
 def _recorder(job: ImportJob, acting_user=None) -> Recorder:
+    # A spreadsheet cannot carry photos: rows of items that need evidence are imported as
+    # `awaiting` and counted only once their evidence is attached (`entry_evidence_attach`).
     return Recorder(
-        scheme=job.scheme, acting_user=acting_user or job.uploaded_by, source=EntrySource.IMPORTED
+        scheme=job.scheme,
+        acting_user=acting_user or job.uploaded_by,
+        source=EntrySource.IMPORTED,
+        evidence_later=True,
     )
 
 
@@ -935,11 +950,27 @@ def import_queue(*, job: ImportJob, acting_user) -> bool:
     ensure(acting_user, "entry.record", job)
     if job.errors or job.uploaded_by_id != acting_user.pk:
         return False
-    return bool(
-        ImportJob.objects.filter(pk=job.pk, status=ImportStatus.PREVIEWED).update(
-            status=ImportStatus.COMMITTING, rows_done=0
-        )
+    claimed = ImportJob.objects.filter(pk=job.pk, status=ImportStatus.PREVIEWED).update(
+        status=ImportStatus.COMMITTING, rows_done=0
     )
+    if claimed:
+        lease_renew(_lease(job))  # queued: a worker has LEASE_STALE_SECONDS to pick it up
+    elif job.status == ImportStatus.COMMITTING and lease_take_over(_lease(job)):
+        # Its process died (kill -9, a restart). The write pass is one transaction, so nothing
+        # of it was written: starting again from the first row is safe.
+        claimed = ImportJob.objects.filter(pk=job.pk, status=ImportStatus.COMMITTING).update(
+            rows_done=0
+        )
+    return bool(claimed)
+
+
+def _lease(job: ImportJob) -> str:
+    return f"ledger.import:{job.pk}"
+
+
+def import_is_stalled(job: ImportJob) -> bool:
+    """Is `job` importing with no live process behind it (its lease not renewed for a while)?"""
+    return job.status == ImportStatus.COMMITTING and lease_is_stale(_lease(job))
 
 
 def _fail(job: ImportJob, errors: list[dict]) -> ImportJob:
@@ -971,12 +1002,14 @@ def import_commit(job: ImportJob, *, acting_user) -> ImportJob:
     ImportJob.objects.filter(pk=job.pk, status=ImportStatus.PREVIEWED).update(
         status=ImportStatus.COMMITTING, rows_done=0
     )
+    lease_renew(_lease(job))
     reading = FileCheck(job, _recorder(job, acting_user), _file_data(job))
     try:
         with tempfile.TemporaryFile() as spool:
             problems = _check_pass(job, reading, spool)
             if problems:
                 return _fail(job, problems.as_list())
+            lease_renew(_lease(job))  # the write pass cannot renew from inside its transaction
             return _write_pass(job, reading, spool)
     except ImportFailed as exc:
         return _fail(job, _from_row_errors(exc.errors[:MAX_PROBLEMS]))
@@ -992,6 +1025,8 @@ def import_commit(job: ImportJob, *, acting_user) -> ImportJob:
         message = _("The import stopped and nothing was written: %(error)s")
         _fail(job, [_row_error(0, "", message % {"error": type(exc).__name__})])
         raise
+    finally:
+        lease_release(_lease(job))
 
 
 # A checked row as spooled between the passes: (row, subject id, item, date, quantity, label, note).
@@ -1021,6 +1056,7 @@ def _check_pass(job: ImportJob, reading: FileCheck, spool) -> _Problems:
             pickle.dump(spooled, spool, protocol=pickle.HIGHEST_PROTOCOL)
         # Its own short transaction, so the status page sees the count move.
         ImportJob.objects.filter(pk=job.pk).update(rows_done=done)
+        lease_renew(_lease(job))
     return problems
 
 
@@ -1038,7 +1074,7 @@ def _write_pass(job: ImportJob, reading: FileCheck, spool) -> ImportJob:
     # A fresh Recorder reads the finalised periods again, inside the transaction.
     recorder = _recorder(job, reading.recorder.acting_user)
     reading.recorder = recorder
-    written, flagged, regions = 0, 0, set()
+    written, flagged, awaiting, regions = 0, 0, 0, set()
     with transaction.atomic():
         locked = ImportJob.objects.select_for_update().get(pk=job.pk)
         if locked.status != ImportStatus.COMMITTING:
@@ -1077,6 +1113,7 @@ def _write_pass(job: ImportJob, reading: FileCheck, spool) -> ImportJob:
             )
             written += len(entries)
             flagged += sum(1 for e in entries if e.flags)
+            awaiting += sum(1 for e in entries if e.status == EntryStatus.AWAITING)
             regions.add(_common_prefix(e.subject.region.code for e in entries))
         ImportJob.objects.filter(pk=job.pk).update(
             status=ImportStatus.COMMITTED, rows_done=written, finished_at=timezone.now()
@@ -1093,6 +1130,7 @@ def _write_pass(job: ImportJob, reading: FileCheck, spool) -> ImportJob:
                 "rows": job.rows_total,
                 "entries": written,
                 "flagged": flagged,
+                "awaiting_evidence": awaiting,
                 "status": str(recorder.status),
             },
         )
@@ -1140,9 +1178,8 @@ def import_template(scheme: Scheme, user) -> bytes:
     )
     importable: dict[str, SchemeNode] = {}
     for node in nodes:
-        if not node.evidence_required:
-            importable.setdefault(node.code, node)
-    needs_evidence = {n.code: n.name for n in nodes if n.code not in importable}
+        importable.setdefault(node.code, node)
+    needs_evidence = {n.code: n.name for n in nodes if n.evidence_required}
     names: dict[str, set[str]] = {}
     for node in nodes:
         names.setdefault(node.name, set()).add(node.code)
@@ -1162,7 +1199,7 @@ def import_template(scheme: Scheme, user) -> bytes:
     sheet.title = SHEET
     keys = template_columns(scheme)
     bold = Font(bold=True)
-    sheet.append([COLUMNS[k][0] for k in keys])
+    sheet.append(xlsx_row(sheet, [COLUMNS[k][0] for k in keys]))
     widths = {"subject": 22, "village": 16, "item": 40, "quantity": 8, "label": 12, "date": 13}
     for index, key in enumerate(keys, start=1):
         letter = get_column_letter(index)
@@ -1183,13 +1220,16 @@ def import_template(scheme: Scheme, user) -> bytes:
     sheet.freeze_panes = "A2"
 
     lists = workbook.create_sheet(LISTS_SHEET)
-    lists.append([COLUMNS["item"][0], COLUMNS["label"][0]])
+    lists.append(xlsx_row(lists, [COLUMNS["item"][0], COLUMNS["label"][0]]))
     for index in range(max(len(display), len(labels))):
         lists.append(
-            [
-                display[index] if index < len(display) else None,
-                labels[index] if index < len(labels) else None,
-            ]
+            xlsx_row(
+                lists,
+                [
+                    display[index] if index < len(display) else None,
+                    labels[index] if index < len(labels) else None,
+                ],
+            )
         )
     lists.sheet_state = "hidden"
     if display:
@@ -1205,7 +1245,7 @@ def import_template(scheme: Scheme, user) -> bytes:
     guide.column_dimensions["A"].width = 14
     guide.column_dimensions["B"].width = 90
     for row in _guide_rows(scheme, user, labels, needs_evidence, importable, display):
-        guide.append(row)
+        guide.append(xlsx_row(guide, row))
     guide["A1"].font = Font(bold=True, size=13)
     for row in guide.iter_rows(min_row=2, max_col=2):
         row[0].font = bold
@@ -1315,7 +1355,7 @@ def _guide_rows(scheme, user, labels, needs_evidence, importable, display) -> li
             (
                 _("Needs evidence"),
                 _(
-                    "These items need a photo or file, which a spreadsheet cannot carry; record them in the console: %(items)s."
+                    "These items need a photo or file, which a spreadsheet cannot carry: their rows are imported as awaiting evidence and count only once you attach it (“Add evidence” on the import's page or under My entries): %(items)s."
                 )
                 % {"items": "、".join(needs_evidence.values())},
             )

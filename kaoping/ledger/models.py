@@ -13,6 +13,9 @@ class EntryStatus(models.TextChoices):
     SUBMITTED = "submitted", _("submitted")
     APPROVED = "approved", _("approved")
     REJECTED = "rejected", _("rejected")
+    # Recorded without the evidence its item requires (an imported row): counted nowhere and
+    # not reviewable until the evidence is attached, which makes it `submitted`.
+    AWAITING = "awaiting", _("awaiting evidence")
 
 
 class EntrySource(models.TextChoices):
@@ -272,6 +275,9 @@ class ImportJob(models.Model):
     region_code = RegionCodeField(blank=True)
 
     scope_region = "region_code"
+    # The uploader always sees its own job: a department's villages have no common region below
+    # the county, so `region_code` (their common code prefix) is no region its scopes cover.
+    scope_owner = "uploaded_by"
     objects = ScopedQuerySet.as_manager()
 
     class Meta:

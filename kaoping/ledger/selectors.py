@@ -4,7 +4,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 
-from django.db.models import Case, Count, F, QuerySet, Sum, Value, When, Window
+from django.db.models import Case, Count, Exists, F, OuterRef, QuerySet, Sum, Value, When, Window
 from django.utils.dateparse import parse_date
 
 from kaoping.accounts.models import Role, RoleAssignment
@@ -12,7 +12,15 @@ from kaoping.core.fields import subtree_q
 from kaoping.core.templatetags.scoring import node_rule
 from kaoping.people.models import Subject, SubjectKind
 from kaoping.schemes.models import Scheme, SchemeNode, SchemeVersion
+from kaoping.schemes.selectors import rating_labels
 
+from .duties import (
+    department_codes,
+    department_may_score,
+    entries_reviewable,
+    reviewed_schemes,
+    sealed,
+)
 from .models import Entry, EntryStatus, Evidence, ImportJob
 from .services import scorable_items, subject_variant
 
@@ -42,21 +50,30 @@ def annotate_item_names(entries) -> None:
 
 
 def entry_review_queue(*, user, filters: Mapping[str, str]) -> QuerySet[Entry]:
-    """The entries `user` may review, as the review page filters them: `status` (submitted
-    unless given; "all" for every status), `region` (a code prefix), `item`, `scheme` (a code),
-    `start` and `end` (ISO dates, inclusive). Oldest first; evidence prefetched."""
-    entries = Entry.objects.for_user(user, "entry.review").select_related(
-        "subject__region", "scheme", "created_by"
+    """The entries `user` may decide (`duties.entries_reviewable`: nothing the review would then
+    refuse, nothing inside a finalised period), as the review page filters them: `status`
+    (submitted unless given; "all" for every status), `region` (a code prefix), `scheme` (a
+    code), `item` (part of the item's name), `start` and `end` (ISO dates, inclusive). Oldest
+    first; evidence prefetched."""
+    entries = entries_reviewable(
+        Entry.objects.select_related("subject__region", "scheme", "created_by"), user
     )
     status = filters.get("status") or EntryStatus.SUBMITTED
     if status != "all":
         entries = entries.filter(status=status)
     if filters.get("region"):
         entries = entries.filter(subtree_q("subject__region__code", filters["region"]))
-    if filters.get("item"):
-        entries = entries.filter(item_code=filters["item"])
     if filters.get("scheme"):
         entries = entries.filter(scheme__code=filters["scheme"])
+    if filters.get("item"):
+        # By name in any version of the entry's scheme: a renamed item is still found by both.
+        named = SchemeNode.objects.filter(
+            version__scheme_id=OuterRef("scheme_id"),
+            code=OuterRef("item_code"),
+            is_item=True,
+            name__icontains=filters["item"],
+        )
+        entries = entries.filter(Exists(named))
     if start := parse_date(filters.get("start") or ""):
         entries = entries.filter(occurred_on__gte=start)
     if end := parse_date(filters.get("end") or ""):
@@ -64,12 +81,33 @@ def entry_review_queue(*, user, filters: Mapping[str, str]) -> QuerySet[Entry]:
     return entries.order_by("occurred_on", "id").prefetch_related("evidence")
 
 
+def review_scheme_choices(*, user) -> list[Scheme]:
+    """The schemes whose entries `user` reviews somewhere, by name (the queue's scheme filter)."""
+    return list(Scheme.objects.filter(pk__in=list(reviewed_schemes(user))).order_by("name", "code"))
+
+
+def review_item_names(*, user, scheme_code: str) -> list[str]:
+    """The names of the items of one scheme `user` reviews (the queue's item suggestions)."""
+    scheme_ids = list(reviewed_schemes(user))
+    names = (
+        SchemeNode.objects.filter(
+            version__scheme__code=scheme_code, version__scheme_id__in=scheme_ids, is_item=True
+        )
+        .exclude(aggregate="metric")
+        .order_by("position")
+        .values_list("name", flat=True)
+    )
+    return list(dict.fromkeys(names))
+
+
 def entry_list_mine(*, user) -> QuerySet[Entry]:
-    """The entries `user` recorded (in the area they may still see), newest first."""
+    """The entries `user` recorded (in the area they may still see), newest first; `lapsed`
+    marks those dated inside a finalised period (one still submitted there no longer counts)."""
     return (
         Entry.objects.for_user(user, "entry.view")
         .filter(created_by=user)
         .select_related("subject", "scheme", "reviewed_by")
+        .annotate(lapsed=sealed())
         .order_by("-created_at", "-id")
     )
 
@@ -112,12 +150,18 @@ def import_job_status_counts(*, job: ImportJob) -> list[dict]:
 
 
 def scheme_item_choices(
-    *, version: SchemeVersion, subject: Subject
+    *, version: SchemeVersion, subject: Subject, user=None
 ) -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
     """The items `subject` may be scored on under `version` (named with their list, in the
-    scheme's order), and the rating labels of its variant, as form choices."""
+    scheme's order) by `user` (a department scorer: the items the scheme gives its department),
+    and the rating labels of its variant, as form choices."""
     variant = subject_variant(version, subject)
-    nodes = list(scorable_items(version, subject).order_by("position"))
+    departments = department_codes(user)
+    nodes = [
+        n
+        for n in scorable_items(version, subject).order_by("position")
+        if department_may_score(departments, n.owner)
+    ]
     parents = {
         n.code: n.name
         for n in SchemeNode.objects.filter(version=version, variant=variant, is_item=False)
@@ -129,8 +173,25 @@ def scheme_item_choices(
         )
         for n in nodes
     ]
-    labels = sorted({(lv.label, lv.label) for lv in version.levels.filter(variant=variant)})
+    labels = [(label, label) for label in rating_labels(version=version, variant=variant)]
     return items, labels
+
+
+def evidence_required_codes(*, version: SchemeVersion, subject: Subject) -> set[str]:
+    """The codes of the items of `subject` under `version` that need a photo or file."""
+    return set(
+        scorable_items(version, subject)
+        .filter(evidence_required=True)
+        .values_list("code", flat=True)
+    )
+
+
+def entry_list_awaiting_evidence(*, user, job: ImportJob | None = None) -> QuerySet[Entry]:
+    """Entries waiting for their evidence that `user` may complete: an import's, or those `user`
+    recorded. Oldest first."""
+    entries = Entry.objects.for_user(user, "entry.record").filter(status=EntryStatus.AWAITING)
+    entries = entries.filter(import_job=job) if job is not None else entries.filter(created_by=user)
+    return entries.select_related("subject", "scheme").order_by("occurred_on", "id")
 
 
 @dataclass(frozen=True)

@@ -19,7 +19,14 @@ from kaoping.accounts.models import Profile, RoleAssignment
 from kaoping.accounts.scoping import ensure
 from kaoping.core.audit import audit_record
 from kaoping.core.errors import ImportFailed, KaopingError, RowError
-from kaoping.people.models import Person, Subject
+from kaoping.core.limits import (
+    ENTRY_POINTS_LIMIT,
+    ENTRY_YEARS_BACK,
+    QUANTITY_MAX,
+    REVIEW_BATCH_MAX,
+    text_problem,
+)
+from kaoping.people.models import Person, Subject, SubjectKind
 from kaoping.schemes.calendar import label_for, period_dates
 from kaoping.schemes.models import (
     FACTOR_SCALE,
@@ -33,8 +40,13 @@ from kaoping.schemes.models import (
 from kaoping.schemes.scoring import entry_points
 
 from .chain import chain_link
+from .duties import department_codes, department_may_score, entries_reviewable, owner_name, sealed
+from .evidence import evidence_prepare_all, evidence_save
 from .models import Entry, EntrySource, EntryStatus, MetricValue, SealedSpan
 from .signals import announce_approved
+
+# Subjects that are a village as a whole: whoever holds a role inside it rates its own.
+UNIT_KINDS = (SubjectKind.VILLAGE, SubjectKind.TEAM)
 
 # More entries than this for one subject within a day is shown to reviewers as a burst.
 BURST_LIMIT = 5
@@ -81,11 +93,25 @@ class Recorder:
     thousand rows costs no query per row.
     """
 
-    def __init__(self, *, scheme: Scheme, acting_user, source: str, declared: bool = False):
+    def __init__(
+        self,
+        *,
+        scheme: Scheme,
+        acting_user,
+        source: str,
+        declared: bool = False,
+        evidence_later: bool = False,
+    ):
         self.scheme, self.acting_user, self.source = scheme, acting_user, source
         self.version = scheme.latest_version()
         self.spec = self.version.spec()
         self.declared = declared
+        # An import cannot carry files: its rows of items that need evidence are written as
+        # `awaiting` and reach review once the evidence is attached (`entry_evidence_attach`).
+        self.evidence_later = evidence_later
+        # A department scorer records only the items the scheme gives its department.
+        self.departments = department_codes(acting_user)
+        self.owner_names: dict[str, str] = {}  # read once per owner, not once per refused row
         self.items = {
             (n.variant, n.code): n
             for n in SchemeNode.objects.filter(version=self.version, is_item=True)
@@ -107,6 +133,11 @@ class Recorder:
         # Read once: a Recorder serves one request or one import, and asking the time zone for
         # today on each of 100,000 rows costs seconds.
         self.today = timezone.localdate()
+        # 0001-01-01 is a typing slip, not a record: nothing before the scheme's first year,
+        # less a margin for late records of earlier work.
+        first = scheme.versions.order_by("number").values_list("loaded_at", flat=True).first()
+        first_year = timezone.localtime(first).year if first else self.today.year
+        self.earliest = date(first_year - ENTRY_YEARS_BACK, 1, 1)
 
     def variant_of(self, subject: Subject) -> str:
         return subject.track if subject.track in self.variants else ""
@@ -135,6 +166,15 @@ class Recorder:
             found["item_code"] = _("“%(name)s” cannot be declared by the household.") % {
                 "name": node.name
             }
+        if not department_may_score(self.departments, node.owner):
+            if node.owner not in self.owner_names:
+                self.owner_names[node.owner] = owner_name(node.owner, self.scheme.region.code)
+            owner = self.owner_names[node.owner]
+            found["item_code"] = (
+                _("“%(name)s” is scored by %(owner)s, not by your department.")
+                if owner
+                else _("“%(name)s” is not your department's to score.")
+            ) % {"name": node.name, "owner": owner}
         try:
             amount = Decimal(str(draft.quantity))
         except InvalidOperation:
@@ -148,16 +188,35 @@ class Recorder:
                 found["quantity"] = _(
                     "The quantity must be positive with at most 3 decimal places."
                 )
+            elif amount > QUANTITY_MAX:
+                found["quantity"] = _("The quantity must be at most %(max)s.") % {
+                    "max": f"{QUANTITY_MAX:,}"
+                }
+            elif node.rule in ("count", "quantity") and (
+                abs(self.version.to_points(node.points) or 0) * amount >= ENTRY_POINTS_LIMIT
+            ):
+                found["quantity"] = _("This quantity makes the entry worth too many points.")
+        if len(draft.note) > Entry._meta.get_field("note").max_length:
+            found["note"] = _("The note is %(n)d characters long; at most %(max)d.") % {
+                "n": len(draft.note),
+                "max": Entry._meta.get_field("note").max_length,
+            }
+        elif problem := text_problem(draft.note):
+            found["note"] = _("The note %(problem)s.") % {"problem": problem}
         if node.rule == "rating":
             labels = self.levels.get((node.variant, node.code), {})
             if draft.label not in labels:
                 found["label"] = _("Choose a rating: %(labels)s.") % {"labels": "、".join(labels)}
-        if node.evidence_required and not draft.evidence:
+        if node.evidence_required and not draft.evidence and not self.evidence_later:
             found["evidence"] = _("“%(name)s” needs a photo or file as evidence.") % {
                 "name": node.name
             }
         if draft.occurred_on > self.today:
             found["occurred_on"] = _("%(day)s is in the future.") % {"day": draft.occurred_on}
+        elif draft.occurred_on < self.earliest:
+            found["occurred_on"] = _(
+                "%(day)s is too long ago; the earliest date accepted is %(first)s."
+            ) % {"day": draft.occurred_on, "first": self.earliest}
         elif any(start <= draft.occurred_on <= end for start, end in self.sealed_spans):
             found["occurred_on"] = _(
                 "%(day)s lies in a finalised period; record it in an open period."
@@ -185,7 +244,9 @@ class Recorder:
             label=draft.label if node.rule == "rating" else "",
             points=points,
             occurred_on=draft.occurred_on,
-            status=self.status,
+            status=EntryStatus.AWAITING
+            if self.evidence_later and node.evidence_required and not draft.evidence
+            else self.status,
             source=self.source,
             note=draft.note[:500],
             idempotency_key=draft.idempotency_key or None,
@@ -200,8 +261,18 @@ class Recorder:
         """Set the integrity flags of unsaved `entries` with a few grouped queries."""
         subject_ids = {e.subject_id for e in entries}
         own_household, relatives_households = None, set()
+        person_id, own_regions = None, []
         actor = self._actor()
         if actor is not None:
+            # Where the actor works from inside a village (its secretary, committee, grids):
+            # scoring that village or its team is rating one's own (擂台比武, 六比六争).
+            own_regions = [
+                code
+                for code in RoleAssignment.objects.filter(user=actor).values_list(
+                    "region__code", flat=True
+                )
+                if code
+            ]
             person_id, own_household = Profile.objects.filter(user=actor).values_list(
                 "person_id", "person__household_id"
             ).first() or (None, None)
@@ -246,7 +317,7 @@ class Recorder:
                     subject_id__in={k[0] for k in capped},
                     item_code__in={k[1] for k in capped},
                     occurred_on__range=(first, last),
-                    status__in=[EntryStatus.SUBMITTED, EntryStatus.APPROVED],
+                    status__in=[EntryStatus.SUBMITTED, EntryStatus.APPROVED, EntryStatus.AWAITING],
                 )
                 .values_list("scheme_id", "subject_id", "item_code", "occurred_on")
                 .annotate(q=Sum(F("sign") * F("quantity_scaled")))
@@ -263,6 +334,12 @@ class Recorder:
                 flags.append("own_household")
             elif entry.subject.household_id in relatives_households:
                 flags.append("relatives")
+            if person_id is not None and entry.subject.person_id == person_id:
+                flags.append("self")
+            elif entry.subject.kind in UNIT_KINDS and any(
+                code.startswith(entry.subject.region.code) for code in own_regions
+            ):
+                flags.append("own_village")
             if recent.get(entry.subject_id, 0) + in_batch[entry.subject_id] > BURST_LIMIT:
                 flags.append("burst")
             key = (entry.subject_id, entry.item_code, label_of[entry.occurred_on])
@@ -311,8 +388,6 @@ def entries_write(
     saved = Entry.objects.bulk_create(entries, batch_size=2000)
     hashes: dict[int, list[str]] = {}
     if evidence:
-        from .evidence import evidence_save
-
         for entry, prepared in zip(saved, evidence, strict=False):
             hashes[entry.pk] = [evidence_save(entry=entry, prepared=p).sha256 for p in prepared]
     if audit == AUDIT_EACH:
@@ -412,10 +487,8 @@ def entry_record(
     problems = recorder.problems(draft)
     prepared = []
     if not problems and draft.evidence:
-        from .evidence import evidence_prepare
-
         try:
-            prepared = [evidence_prepare(upload) for upload in draft.evidence]
+            prepared = evidence_prepare_all(draft.evidence)
         except KaopingError as exc:
             problems = {"evidence": exc.messages[0]}
     if problems:
@@ -442,19 +515,29 @@ def entries_record_batch(
 ) -> list[Entry]:
     """Record many entries at once (a grid member's batch): all of them, or none.
 
-    Raises ImportFailed with a RowError per bad field (rows counted from 1). Drafts whose
-    idempotency key was already used are skipped, so a resubmitted form records nothing twice.
+    Raises ImportFailed with a RowError per bad field (rows counted from 1), the refused evidence
+    files included: every file is checked before anything is stored, so a refused batch leaves
+    neither entries nor files. Drafts whose idempotency key was already used are skipped, so a
+    resubmitted form records nothing twice.
     """
     subject_ids = {d.subject.pk for d in drafts}
     ensure(acting_user, "entry.record", Subject.objects.filter(pk__in=subject_ids))
     recorder = Recorder(scheme=scheme, acting_user=acting_user, source=source)
     fresh = drafts_not_recorded(drafts)
-    errors = [
-        RowError(index, field, message)
-        for index, draft in enumerate(drafts, start=1)
-        if draft in fresh
-        for field, message in recorder.problems(draft).items()
-    ]
+    errors = []
+    prepared: list[list] = []
+    for index, draft in enumerate(drafts, start=1):
+        if draft not in fresh:
+            continue
+        problems = recorder.problems(draft)
+        files = []
+        if draft.evidence and "evidence" not in problems:
+            try:
+                files = evidence_prepare_all(draft.evidence)
+            except KaopingError as exc:
+                problems["evidence"] = exc.messages[0]
+        errors += [RowError(index, field, message) for field, message in problems.items()]
+        prepared.append(files)
     if errors:
         raise ImportFailed(errors)
     with transaction.atomic():
@@ -462,9 +545,56 @@ def entries_record_batch(
             entries=[recorder.build(d) for d in fresh],
             acting_user=acting_user,
             recorder=recorder,
+            evidence=prepared,
             audit=AUDIT_SUMMARY,
             summary_of=scheme,
         )
+
+
+def entry_evidence_attach(*, entry: Entry, files: list, acting_user) -> Entry:
+    """Attach the evidence an entry awaits (an imported row of an item that needs evidence);
+    the entry then goes to review like any other, or counts at once where the scheme approves
+    its source without review.
+
+    Anyone who may record for the subject may attach it (the clerk who imported, a colleague
+    who holds the photo). Every file is checked before anything is stored.
+    """
+    ensure(acting_user, "entry.record", entry)
+    if entry.status != EntryStatus.AWAITING:
+        raise KaopingError(_("This entry is not waiting for evidence."))
+    if not files:
+        raise KaopingError({"evidence": _("Choose at least one photo or file.")})
+    if SealedSpan.objects.filter(
+        scheme_id=entry.scheme_id, start__lte=entry.occurred_on, end__gte=entry.occurred_on
+    ).exists():
+        raise KaopingError(
+            _("%(day)s lies in a finalised period; this entry can no longer count.")
+            % {"day": entry.occurred_on}
+        )
+    try:
+        prepared = evidence_prepare_all(files)
+    except KaopingError as exc:
+        raise KaopingError({"evidence": exc.messages[0]}) from None
+    spec = entry.scheme.latest_version().spec()
+    auto = entry.source in {str(s) for s in spec.review.auto_approve}
+    after = EntryStatus.APPROVED if auto else EntryStatus.SUBMITTED
+    with transaction.atomic():
+        # Conditional: two people attaching at once move the entry once.
+        if not Entry.objects.filter(pk=entry.pk, status=EntryStatus.AWAITING).update(status=after):
+            raise KaopingError(_("This entry is not waiting for evidence."))
+        entry.status = after
+        hashes = [evidence_save(entry=entry, prepared=p).sha256 for p in prepared]
+        audit_record(
+            actor=acting_user,
+            action="ledger.entry.evidence_attached",
+            obj=entry,
+            region_code=entry.subject.region.code,
+            before={"status": EntryStatus.AWAITING},
+            after={"status": after, "evidence": hashes},
+        )
+        if after == EntryStatus.APPROVED:
+            announce_approved([entry.pk])
+    return entry
 
 
 def _common_prefix(codes: list[str]) -> str:
@@ -483,12 +613,27 @@ def reviewer_roles(scheme: Scheme) -> tuple[str, ...]:
 class ReviewOutcome:
     entry_id: int
     outcome: (
-        str  # approved, rejected, or why not: not_found, not_reviewer, own_entry, already_reviewed
+        str  # approved, rejected, or why not: not_found, not_reviewer, own_entry, sealed,
+        # already_reviewed
     )
 
     @property
     def ok(self) -> bool:
         return self.outcome in ("approved", "rejected")
+
+
+def _check_reason(reason: str) -> None:
+    """A reason is kept in a 500-character column: refuse a longer one rather than cut it."""
+    limit = Entry._meta.get_field("review_reason").max_length
+    if len(reason.strip()) > limit:
+        raise KaopingError(
+            {
+                "reason": _("The reason is %(n)d characters long; at most %(max)d.")
+                % {"n": len(reason.strip()), "max": limit}
+            }
+        )
+    if problem := text_problem(reason):
+        raise KaopingError({"reason": _("The reason %(problem)s.") % {"problem": problem}})
 
 
 def entries_review(
@@ -497,24 +642,36 @@ def entries_review(
     """Approve or reject submitted entries; reports an outcome per entry.
 
     The actor reviews every one of the entries (entry.review, in scope), or none is decided.
-    Then the reviewer rule: nobody reviews an entry they recorded, and only the roles the scheme
-    names review its entries. Each change is a conditional update, so two reviewers racing on one
+    Then the reviewer rule (`duties.entries_reviewable`, which the queue lists by): nobody
+    reviews an entry they recorded, only the roles the scheme names review its entries, and
+    nothing dated inside a finalised period is decided (`sealed`). Each change is a conditional update, so two reviewers racing on one
     entry cannot both decide it. Ids of no entry come back `not_found`.
     """
+    # Before the scope check, which asks about every id: a batch of 100,000 would hold the write
+    # lock for half a minute (and exceed SQLite's limit on query parameters).
+    entry_ids = list(dict.fromkeys(entry_ids))
+    if len(entry_ids) > REVIEW_BATCH_MAX:
+        raise KaopingError(
+            _("At most %(max)d entries can be decided at once; %(n)d were sent.")
+            % {"max": REVIEW_BATCH_MAX, "n": len(entry_ids)}
+        )
     ensure(acting_user, "entry.review", Entry.objects.filter(pk__in=entry_ids))
     before, after = REVIEW_TRANSITIONS[decision]
     if decision == "reject" and not reason.strip():
         raise KaopingError({"reason": _("Say why the entry is rejected.")})
+    _check_reason(reason)
     visible = {
         e.pk: e
-        for e in Entry.objects.filter(pk__in=entry_ids).select_related("scheme", "subject__region")
+        for e in Entry.objects.filter(pk__in=entry_ids)
+        .select_related("scheme", "subject__region")
+        .annotate(in_sealed=sealed())
     }
-    roles_by_prefix = list(
-        RoleAssignment.objects.filter(user=acting_user)
-        .select_related("region")
-        .values_list("role", "region__code")
+    # The review queue's own rule, so that what the queue lists is what is decided here.
+    decidable = set(
+        entries_reviewable(Entry.objects.filter(pk__in=entry_ids), acting_user).values_list(
+            "pk", flat=True
+        )
     )
-    reviewers = {}
     outcomes = []
     now = timezone.now()
     with transaction.atomic():
@@ -526,15 +683,12 @@ def entries_review(
             if entry.created_by_id == acting_user.pk:
                 outcomes.append(ReviewOutcome(entry_id, "own_entry"))
                 continue
-            if entry.scheme_id not in reviewers:
-                reviewers[entry.scheme_id] = reviewer_roles(entry.scheme)
-            allowed = acting_user.is_superuser or any(
-                role in reviewers[entry.scheme_id]
-                and code
-                and entry.subject.region.code.startswith(code)
-                for role, code in roles_by_prefix
-            )
-            if not allowed:
+            if entry.in_sealed:
+                # Its period is finalised: the results stand, and a pending entry there no
+                # longer counts (it is decidable again if the period is reopened).
+                outcomes.append(ReviewOutcome(entry_id, "sealed"))
+                continue
+            if entry_id not in decidable:
                 outcomes.append(ReviewOutcome(entry_id, "not_reviewer"))
                 continue
             changed = Entry.objects.filter(pk=entry_id, status=before).update(
@@ -566,6 +720,7 @@ def entry_reverse(
     ensure(acting_user, "entry.review", entry)
     if not reason.strip():
         raise KaopingError({"reason": _("Say why the entry is corrected.")})
+    _check_reason(reason)
     existing = _existing_for_key(idempotency_key)
     if existing is not None:
         return existing

@@ -126,3 +126,13 @@ def timed_import(*, scheme, data: bytes, filename: str, user) -> dict:
         "commit_s": round(done - checked, 2),
         "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024,
     }
+
+
+def png_upload(name: str = "现场.png", colour: tuple[int, int, int] = (200, 60, 40)):
+    """A small photo as a browser uploads it (a different `colour` gives a different file)."""
+    from django.core.files.uploadedfile import SimpleUploadedFile
+    from PIL import Image
+
+    buffer = io.BytesIO()
+    Image.new("RGB", (64, 48), colour).save(buffer, "PNG")
+    return SimpleUploadedFile(name, buffer.getvalue(), content_type="image/png")

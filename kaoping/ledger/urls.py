@@ -1,6 +1,6 @@
 from django.urls import path
 
-from .views import declare, imports, review
+from .views import declare, evidence, imports, review
 
 app_name = "ledger"
 
@@ -8,6 +8,7 @@ urlpatterns = [
     path("review/", review.review_queue, name="review"),
     path("entries/mine/", review.my_entries, name="my_entries"),
     path("entries/<int:pk>/reverse/", review.entry_reverse_view, name="entry_reverse"),
+    path("entries/<int:pk>/evidence/", evidence.entry_evidence, name="entry_evidence"),
     path("grids/<str:code>/record/<slug:scheme_code>/", review.grid_record, name="grid_record"),
     path(
         "subjects/<int:subject_id>/record/<slug:scheme_code>/", review.entry_new, name="entry_new"

@@ -2,7 +2,7 @@
 
 import calendar
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Sum
 from django.db.models.functions import TruncMonth
@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from kaoping.people.models import Subject, SubjectKind
 from kaoping.periods.models import Period, PeriodStatus
+from kaoping.schemes.models import SchemeVersion
 
 from .models import (
     BonusPayout,
@@ -18,6 +19,7 @@ from .models import (
     ExperienceShare,
     Honour,
     Interview,
+    InterviewStatus,
     ItemStatus,
     KeyVillage,
     KeyVillageEvent,
@@ -131,6 +133,66 @@ def pledge_items_overdue(user=None, *, today: date | None = None, region_prefix:
     return rows
 
 
+# An interview still unarranged this many days after its period was closed is overdue.
+ARRANGE_DAYS = 14
+OPEN_SHOWN = 300  # the to-do lists show the oldest ones first
+
+
+def interviews_open(user, *, today: date | None = None) -> list[Interview]:
+    """Interviews still to arrange or hold (the close triggered them and they stand), of closed
+    periods, overdue first, each with `overdue` set: scheduled for a day that has passed, or
+    still unarranged `ARRANGE_DAYS` days after the close."""
+    today = today or timezone.localdate()
+    rows = list(
+        _scoped(Interview, user)
+        .filter(
+            status__in=[InterviewStatus.PENDING, InterviewStatus.SCHEDULED],
+            triggered=True,
+        )
+        .exclude(period__status=PeriodStatus.OPEN)
+        .select_related("subject__region", "period__scheme")
+        .order_by("period__end", "subject__region__code", "id")[:OPEN_SHOWN]
+    )
+    late = timezone.now() - timedelta(days=ARRANGE_DAYS)
+    for row in rows:
+        if row.status == InterviewStatus.SCHEDULED:
+            row.overdue = row.scheduled_on is not None and row.scheduled_on < today
+        else:
+            row.overdue = row.period.closed_at is not None and row.period.closed_at < late
+    return sorted(rows, key=lambda r: not r.overdue)
+
+
+def rectifications_open(user, *, today: date | None = None):
+    """Open pledge lists and rectifications that stand, with their progress, overdue first (the
+    deadline has passed)."""
+    today = today or timezone.localdate()
+    rows = _with_progress(
+        _scoped(Pledge, user)
+        .filter(status=PledgeStatus.OPEN, triggered=True)
+        .exclude(period__status=PeriodStatus.OPEN)
+        .select_related("subject__region", "period__scheme"),
+        today,
+    ).order_by("deadline", "subject__region__code", "id")
+    found = list(rows[:OPEN_SHOWN])
+    causes = _causes({row.period.version_id for row in found})
+    for row in found:
+        row.overdue = row.deadline < today
+        row.cause = causes.get((row.period.version_id, row.list_code), row.list_code)
+    return found
+
+
+def _causes(version_ids: set[int]) -> dict[tuple[int, str], str]:
+    """(version, list code) → what set a pledge off: the list's name or the grade rule's."""
+    names: dict[tuple[int, str], str] = {}
+    for version in SchemeVersion.objects.filter(pk__in=version_ids):
+        spec = version.spec()
+        for rule in spec.ranking.lists:
+            names[(version.pk, rule.code)] = rule.name
+        for rule in spec.consequences.by_grade if spec.consequences else ():
+            names[(version.pk, rule.code)] = rule.name
+    return names
+
+
 def alerts_count(user, *, today: date | None = None) -> int:
     """Overdue pledge items plus pairing months below the minimum, for the console badge."""
     today = today or timezone.localdate()
@@ -179,6 +241,9 @@ def period_consequences(user, period: Period, *, today: date | None = None) -> d
             today,
         ).order_by("subject__region__code", "-period__start")
     )
+    causes = _causes({p.period.version_id for p in pledges})
+    for pledge in pledges:
+        pledge.cause = causes.get((pledge.period.version_id, pledge.list_code), pledge.list_code)
     pairings = list(
         _scoped(Pairing, user)
         .filter(period=period)

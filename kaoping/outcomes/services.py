@@ -25,6 +25,7 @@ from kaoping.periods.models import ListMembership, Period, PeriodStatus, Result
 from kaoping.periods.services import membership_resolve
 from kaoping.schemes.calendar import previous_label
 from kaoping.schemes.spec import (
+    GradeConsequence,
     HonourRule,
     InterviewRule,
     KeyVillageRule,
@@ -98,9 +99,9 @@ def consequences_apply(period: Period, spec: SchemeSpec, acting_user) -> dict | 
     today = timezone.localdate()
     cadence = period.cadence
     counts = {
-        "interviews": _apply_interviews(period, rules.interviews, cadence),
+        "interviews": _apply_interviews(period, rules.interviews, cadence, rules.by_grade),
         "shares": _apply_shares(period, rules.share, cadence),
-        "pledges": _apply_pledges(period, rules.pledges, cadence, today),
+        "pledges": _apply_pledges(period, rules.pledges, cadence, today, rules.by_grade),
         "pairings": _apply_pairings(period, spec, cadence),
         "payouts": _apply_bonus_pool(period, spec, cadence),
         "honours": _apply_honours(period, spec, rules.honours, cadence),
@@ -114,6 +115,84 @@ def consequences_apply(period: Period, spec: SchemeSpec, acting_user) -> dict | 
         after=counts,
     )
     return counts
+
+
+def _next_pairing_end(period) -> date | None:
+    """The end of the next period of the same scheme and cadence that made pairings, if any."""
+    return (
+        Pairing.objects.filter(
+            scheme_id=period.scheme_id,
+            period__cadence=period.cadence,
+            period__start__gt=period.start,
+        )
+        .order_by("period__start")
+        .values_list("period__end", flat=True)
+        .first()
+    )
+
+
+def consequences_void(period: Period, reason: str, acting_user) -> dict:
+    """Void what the period's close triggered, because the period was reopened (`reason`).
+
+    Listed in settings.PERIOD_HOOKS["after_reopen"]; runs inside the reopening's transaction,
+    after its results and lists are gone. What nobody has acted on is deleted: interviews still
+    to arrange, sharing not held, pledge lists without items, pairings without exchanges, key
+    villages designated by this close with no support team or history, and every bonus payout
+    and honour (nothing is paid before a period is final). What someone has acted on stays as a
+    record, marked no longer triggered; the next close triggers it again (the same row, never a
+    second one) if the subject is still listed.
+    """
+    today = timezone.localdate()
+    before = _consequence_counts(period)
+    _apply_interviews(period, None, period.cadence)
+    _apply_shares(period, None, period.cadence)
+    _apply_pledges(period, None, period.cadence, today)
+    _void_pairings(period)
+    BonusPool.objects.filter(period=period).delete()
+    Honour.objects.filter(period=period).delete()
+    _designate(period, "", "", today)
+    _withdraw_exits(period, set(), today)
+    after = _consequence_counts(period)
+    voided = {name: before[name] - after[name] for name in before}
+    kept = {name: after[name] for name in after if after[name]}
+    audit_record(
+        actor=acting_user,
+        action="outcomes.consequences.voided",
+        obj=period,
+        region_code=period.scheme.region.code,
+        after={"reason": reason, "voided": voided, "kept_acted_on": kept},
+    )
+    return {"voided": voided, "kept": kept}
+
+
+def _consequence_counts(period: Period) -> dict[str, int]:
+    return {
+        "interviews": Interview.objects.filter(period=period).count(),
+        "shares": ExperienceShare.objects.filter(period=period).count(),
+        "pledges": Pledge.objects.filter(period=period).count(),
+        "pairings": Pairing.objects.filter(period=period).count(),
+        "payouts": BonusPool.objects.filter(period=period).count(),
+        "honours": Honour.objects.filter(period=period).count(),
+        "key_villages": KeyVillage.objects.filter(period=period, by_rule=True).count(),
+    }
+
+
+def _void_pairings(period: Period) -> None:
+    """Pairings of the period: deleted without exchanges, else no longer triggered; the round
+    before gets back the end this round had cut it to."""
+    pairings = list(Pairing.objects.filter(period=period))
+    if not pairings:
+        return
+    logged = set(Exchange.objects.filter(pairing__in=pairings).values_list("pairing_id", flat=True))
+    Pairing.objects.filter(period=period).exclude(pk__in=logged).delete()
+    Pairing.objects.filter(pk__in=logged).update(triggered=False)
+    later = _next_pairing_end(period)
+    Pairing.objects.filter(
+        scheme_id=period.scheme_id,
+        period__cadence=period.cadence,
+        period__start__lt=period.start,
+        end=period.end,
+    ).update(end=later)
 
 
 def _listing_counts(
@@ -136,9 +215,14 @@ def _listing_counts(
     }
 
 
-def _apply_interviews(period: Period, rule: InterviewRule | None, cadence: str) -> int:
+def _apply_interviews(
+    period: Period,
+    rule: InterviewRule | None,
+    cadence: str,
+    by_grade: tuple[GradeConsequence, ...] = (),
+) -> int:
     existing = {row.subject_id: row for row in Interview.objects.filter(period=period)}
-    wanted: dict[int, tuple[int, bool, int]] = {}
+    wanted: dict[int, dict] = {}
     base = None
     if rule is not None:
         base = next((i for i, lv in enumerate(rule.levels) if cadence in lv.cadences), None)
@@ -153,19 +237,36 @@ def _apply_interviews(period: Period, rule: InterviewRule | None, cadence: str) 
         for subject_id in subjects:
             steps = sum(1 for e in rule.escalate if counts[subject_id][e.within] >= e.repeats)
             index = min(base + steps, top)
-            wanted[subject_id] = (index, index > base, counts[subject_id][widest])
+            level = rule.levels[index]
+            wanted[subject_id] = {
+                "list_code": rule.list,
+                "level": level.code,
+                "level_name": level.name,
+                "level_index": index,
+                "escalated": index > base,
+                "repeat_count": counts[subject_id][widest],
+                "triggered": True,
+            }
+    # A grade that sets off an interview: one interview per subject and period, so a subject
+    # also listed keeps the list's (it may be escalated); the first grade rule naming it wins.
+    for grade_rule in by_grade:
+        if grade_rule.interview is None:
+            continue
+        for subject_id in _graded(period, grade_rule, cadence):
+            wanted.setdefault(
+                subject_id,
+                {
+                    "list_code": grade_rule.code,
+                    "level": grade_rule.code,
+                    "level_name": grade_rule.interview,
+                    "level_index": 0,
+                    "escalated": False,
+                    "repeat_count": 1,
+                    "triggered": True,
+                },
+            )
     create, update, delete = [], [], []
-    for subject_id, (index, escalated, repeats) in wanted.items():
-        level = rule.levels[index]
-        fields = {
-            "list_code": rule.list,
-            "level": level.code,
-            "level_name": level.name,
-            "level_index": index,
-            "escalated": escalated,
-            "repeat_count": repeats,
-            "triggered": True,
-        }
+    for subject_id, fields in wanted.items():
         row = existing.pop(subject_id, None)
         if row is None:
             create.append(Interview(period=period, subject_id=subject_id, **fields))
@@ -234,42 +335,79 @@ def _apply_shares(period: Period, rule: ShareRule | None, cadence: str) -> int:
     return len(wanted)
 
 
-def _apply_pledges(period: Period, rule: PledgeRule | None, cadence: str, today: date) -> int:
-    existing = {row.subject_id: row for row in Pledge.objects.filter(period=period)}
-    wanted: list[int] = []
+def _graded(period: Period, rule: GradeConsequence, cadence: str) -> list[int]:
+    """Subjects given one of `rule`'s grades in `period` (when the rule applies to it)."""
+    if not _applies(rule.cadences, cadence):
+        return []
+    return list(
+        Result.objects.filter(period=period, grade_code__in=rule.grades)
+        .order_by("subject_id")
+        .values_list("subject_id", flat=True)
+    )
+
+
+def _apply_pledges(
+    period: Period,
+    rule: PledgeRule | None,
+    cadence: str,
+    today: date,
+    by_grade: tuple[GradeConsequence, ...] = (),
+) -> int:
+    """Pledge lists (干事清单) of listed subjects, and rectifications (整改) set off by grades:
+    both are a `Pledge`, keyed by (subject, list code); a grade rule's code is its list code."""
+    existing = {
+        (row.subject_id, row.list_code): row for row in Pledge.objects.filter(period=period)
+    }
+    # (subject, list code) → (deadline days, items needed)
+    wanted: dict[tuple[int, str], tuple[int, int]] = {}
     if rule is not None and _applies(rule.cadences, cadence):
+        # A pledge of this period accepted before a reopening still resolves its listing.
+        for subject_id, accepted_at in Pledge.objects.filter(
+            period=period, list_code=rule.list, status=PledgeStatus.ACCEPTED
+        ).values_list("subject_id", "accepted_at"):
+            ListMembership.objects.filter(
+                period=period, subject_id=subject_id, list_code=rule.list, resolved_at__isnull=True
+            ).update(resolved_at=accepted_at)
         # Carried listings count too (the pledge is what ends them); resolved ones need none.
-        wanted = list(
+        for subject_id in (
             _listed(period, rule.list, fresh_only=False)
             .filter(resolved_at__isnull=True)
             .values_list("subject_id", flat=True)
-        )
+        ):
+            wanted[(subject_id, rule.list)] = (rule.deadline_days, rule.items_min)
+    for grade_rule in by_grade:
+        if grade_rule.rectification:
+            for subject_id in _graded(period, grade_rule, cadence):
+                wanted[(subject_id, grade_rule.code)] = (
+                    grade_rule.deadline_days,
+                    grade_rule.items_min,
+                )
     still_open = set(
         Pledge.objects.filter(
             scheme_id=period.scheme_id,
-            list_code=rule.list if rule else "",
+            list_code__in={code for _subject, code in wanted},
             status=PledgeStatus.OPEN,
-            subject_id__in=wanted,
+            subject_id__in={subject for subject, _code in wanted},
         )
         .exclude(period=period)
-        .values_list("subject_id", flat=True)
+        .values_list("subject_id", "list_code")
     )
     create, update = [], []
-    for subject_id in wanted:
-        row = existing.pop(subject_id, None)
+    for (subject_id, code), (days, items_min) in wanted.items():
+        row = existing.pop((subject_id, code), None)
         if row is not None:
             if not row.triggered:
                 row.triggered = True
                 update.append(row)
-        elif subject_id not in still_open:  # an earlier open pledge carries on
+        elif (subject_id, code) not in still_open:  # an earlier open pledge carries on
             create.append(
                 Pledge(
                     period=period,
                     subject_id=subject_id,
                     scheme_id=period.scheme_id,
-                    list_code=rule.list,
-                    deadline=today + timedelta(days=rule.deadline_days),
-                    items_min=rule.items_min,
+                    list_code=code,
+                    deadline=today + timedelta(days=days),
+                    items_min=items_min,
                 )
             )
     leftover = [row for row in existing.values() if row.status == PledgeStatus.OPEN]
@@ -332,16 +470,7 @@ def _apply_pairings(period: Period, spec: SchemeSpec, cadence: str) -> int:
             period__cadence=period.cadence,
             period__start__lt=period.start,
         ).filter(Q(end__isnull=True) | Q(end__gt=period.end)).update(end=period.end)
-    later = (
-        Pairing.objects.filter(
-            scheme_id=period.scheme_id,
-            period__cadence=period.cadence,
-            period__start__gt=period.start,
-        )
-        .order_by("period__start")
-        .values_list("period__end", flat=True)
-        .first()
-    )
+    later = _next_pairing_end(period)
     create, update = [], []
     for strong_id, weak_id in wanted:
         row = existing.pop((strong_id, weak_id), None)
@@ -552,7 +681,12 @@ def _check_exits(
                 KeyVillageEvent.objects.get_or_create(
                     key_village=kv, period=period, kind=EventKind.LEFT, defaults={"on": today}
                 )
-    # A re-close that no longer meets the criteria takes back the exit this period gave.
+    _withdraw_exits(period, met, today)
+
+
+def _withdraw_exits(period: Period, met: set[int], today: date) -> None:
+    """A re-close that no longer meets the criteria (or a reopening, `met` empty) takes back
+    the exits this period gave."""
     withdrawn = KeyVillageEvent.objects.filter(
         period=period, kind__in=[EventKind.EXIT_MET, EventKind.LEFT]
     ).exclude(key_village_id__in=met)

@@ -72,6 +72,8 @@ def index(request):
         {
             "periods": periods,
             "overdue": list(selectors.pledge_items_overdue(user, today=today)[:100]),
+            "interviews_open": selectors.interviews_open(user, today=today),
+            "rectifications_open": selectors.rectifications_open(user, today=today),
             "short_months": selectors.pairing_months_below(user, today=today),
             "key_village_count": selectors.key_village_count(user=user, active=True),
         },

@@ -3,8 +3,10 @@
 from django import forms
 from django.utils.translation import gettext_lazy
 
+from kaoping.core.limits import PlainTextMixin
 
-class PersonForm(forms.Form):
+
+class PersonForm(PlainTextMixin, forms.Form):
     name = forms.CharField(label=gettext_lazy("full name"), max_length=50)
     phone = forms.RegexField(
         label=gettext_lazy("phone"),

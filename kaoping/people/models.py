@@ -1,5 +1,6 @@
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from kaoping.accounts.scoping import ScopedQuerySet
 from kaoping.core.privacy import mask_id_number, mask_name, mask_phone
@@ -32,8 +33,9 @@ class Household(models.Model):
     objects = ScopedQuerySet.as_manager()
 
     class Meta:
-        verbose_name = _("household")
-        verbose_name_plural = _("households")
+        # "households" alone is also a column heading meaning a number of households (户数).
+        verbose_name = pgettext_lazy("model", "household")
+        verbose_name_plural = pgettext_lazy("model", "households")
         ordering = ["number"]
 
     def __str__(self) -> str:

@@ -71,6 +71,9 @@ class Scope:
     rank_dense: bool = False
     rank_ascending: bool = False
     period_label: str = ""  # metric values are keyed by (scheme, label)
+    # `no_data: exclude`: a condition on the subject row `s` that keeps only subjects with data
+    # (see data_filter); None scores every subject.
+    data_filter: tuple[str, list] | None = None
 
     def variant_sql(self, alias: str) -> tuple[str, list]:
         """The variant of the tree the subject row `alias` is scored with, and its params."""
@@ -90,10 +93,12 @@ class Scope:
             "track": "s.track",
             "class": "s.track",
         }[self.rank_within]
+        only, only_params = self.data_filter or ("", [])
         sql = (
             f"WITH u AS (SELECT s.id AS subject_id, {variant} AS variant, {group} AS rank_group "
             "FROM people_subject s JOIN regions_region r ON r.id = s.region_id "
-            "WHERE s.kind = %s AND s.active = %s AND r.code >= %s AND r.code < %s) "
+            "WHERE s.kind = %s AND s.active = %s AND r.code >= %s AND r.code < %s"
+            f"{' AND ' + only if only else ''}) "
         )
         return sql, [
             *variant_params,
@@ -101,7 +106,50 @@ class Scope:
             True,
             self.region_prefix,
             self.region_prefix + ":",
+            *only_params,
         ]
+
+
+def data_filter(
+    scope: Scope, *, entry_cadence: str, child_ids: list[int], computed_metrics: list[str]
+) -> tuple[str, list]:
+    """Has the subject row `s` any data for the close of `scope`? (`scoring.no_data_outcome`)
+
+    An approved entry of the scheme dated in the period and of `entry_cadence` that the close
+    did not compute itself, or a reported metric value of the period; for a roll-up
+    (`child_ids`), also a result in one of the periods it is computed from.
+    """
+    parts = [
+        "EXISTS (SELECT 1 FROM ledger_entry e WHERE e.subject_id = s.id AND "
+        f"{PERIOD_ENTRIES} AND e.source <> %s)",
+    ]
+    params: list = [scope.scheme_id, entry_cadence, scope.start, scope.end, "computed"]
+    computed = ", ".join(["%s"] * len(computed_metrics))
+    parts.append(
+        "EXISTS (SELECT 1 FROM ledger_metricvalue m WHERE m.subject_id = s.id "
+        "AND m.scheme_id = %s AND m.period_label = %s"
+        + (f" AND m.metric NOT IN ({computed}))" if computed_metrics else ")")
+    )
+    params += [scope.scheme_id, scope.period_label, *computed_metrics]
+    if child_ids:
+        marks = ", ".join(["%s"] * len(child_ids))
+        parts.append(
+            "EXISTS (SELECT 1 FROM periods_result c WHERE c.subject_id = s.id "
+            f"AND c.period_id IN ({marks}))"
+        )
+        params += child_ids
+    return "(" + " OR ".join(parts) + ")", params
+
+
+def without_data_statement(scope: Scope, condition: tuple[str, list]) -> tuple[str, list]:
+    """The subjects the close of `scope` scores that fail `condition` (see data_filter): id, name."""
+    sql, params = condition
+    return (
+        "SELECT s.id, s.name FROM people_subject s JOIN regions_region r ON r.id = s.region_id "
+        "WHERE s.kind = %s AND s.active = %s AND r.code >= %s AND r.code < %s "
+        f"AND NOT {sql} ORDER BY r.code, s.name, s.id",
+        [scope.subject_kind, True, scope.region_prefix, scope.region_prefix + ":", *params],
+    )
 
 
 INSERT_NODE = (

@@ -6,6 +6,7 @@ Order matters between rules: black lists (and their carry-over) first, because n
 red list and a black list at once; streaks after the lists they count; awards last.
 """
 
+from collections.abc import Iterable
 from decimal import Decimal
 
 from django.db import connection
@@ -161,23 +162,26 @@ def _previous(period: Period, steps: int = 1) -> list[Period]:
 
 
 def _awards(period: Period, rule: AwardRule, scale: int) -> None:
-    """Award tiers by rank inside each ranking group. Only the best few subjects are read."""
+    """Award tiers by rank inside each ranking group.
+
+    Each group's candidates are streamed best first and read only until every tier is settled,
+    so a household scheme reads a few rows per group; a tie at a cut-off is read to its end
+    (ties share the same fate), however many subjects it holds and whatever their ids.
+    """
     from .models import Result
 
-    candidates = Result.objects.filter(period=period, barred=False).order_by(
-        "rank_group", "rank", "subject_id"
-    )
+    candidates = Result.objects.filter(period=period, barred=False)
     if rule.from_lists:
         candidates = candidates.filter(
             subject__memberships__period=period, subject__memberships__list_code__in=rule.from_lists
         ).distinct()
-    places = sum(t.quota for t in rule.tiers)
     rows = []
     for group in candidates.order_by("rank_group").values_list("rank_group", flat=True).distinct():
-        ordered = list(
-            candidates.filter(rank_group=group).values_list("subject_id", "rank", "total")[
-                : places * 3
-            ]
+        ordered = (
+            candidates.filter(rank_group=group)
+            .order_by("rank", "subject_id")
+            .values_list("subject_id", "rank", "total")
+            .iterator(chunk_size=200)
         )
         rows += _allocate(rule, ordered, scale)
     ListMembership.objects.bulk_create(
@@ -202,16 +206,24 @@ def _meets(tier, total: int, scale: int) -> bool:
 
 
 def _allocate(
-    rule: AwardRule, ordered: list[tuple[int, int, int]], scale: int
+    rule: AwardRule, ordered: Iterable[tuple[int, int, int]], scale: int
 ) -> list[tuple[int, int, int, str]]:
-    """(subject, rank, total) best first → (subject, rank, total, tier). Ties share a fate."""
+    """(subject, rank, total) best first → (subject, rank, total, tier). Ties share a fate.
+
+    One pass, stopping as soon as the outcome of everybody further down is known. Subjects of
+    one rank have the same total, so they meet the same tiers; every decision below depends on
+    the rank and total only, never on a subject's place inside its tie.
+    """
     awarded: list[tuple[int, int, int, str]] = []
-    taken: set[int] = set()
     if rule.allocation == "slots":
-        # Rank slots in tier order; a subject below its slot's minimum drops to the first lower tier it meets.
+        # Rank slots in tier order: a tie takes the slot of its first member (its place among
+        # the candidates, who may rank below barred or unlisted subjects), so all of it shares
+        # one tier; a subject below its slot's minimum drops to the first lower tier it meets.
         slot_tiers = [tier for tier in rule.tiers for _ in range(tier.quota)]
+        slot, last_rank = 0, None
         for index, (subject_id, rank, total) in enumerate(ordered):
-            slot = min(rank - 1, index)
+            if rank != last_rank:
+                slot, last_rank = index, rank
             if slot >= len(slot_tiers):
                 break
             start = rule.tiers.index(slot_tiers[slot])
@@ -219,18 +231,25 @@ def _allocate(
             if tier is not None:
                 awarded.append((subject_id, rank, total, tier.code))
         return awarded
-    for tier in rule.tiers:
-        filled = 0
-        last_rank = None
-        for subject_id, rank, total in ordered:
-            if subject_id in taken or not _meets(tier, total, scale):
+    # fill_down: each tier, in order, takes the best not yet placed who meet its minimum until
+    # its quota is full, and then the rest of the tie it stopped in; a tier is closed by the
+    # first eligible subject of a lower rank after that.
+    filled = [0] * len(rule.tiers)
+    last: list[int | None] = [None] * len(rule.tiers)
+    closed = [False] * len(rule.tiers)
+    for subject_id, rank, total in ordered:
+        if all(closed):
+            break
+        for i, tier in enumerate(rule.tiers):
+            if closed[i] or not _meets(tier, total, scale):
                 continue
-            if filled >= tier.quota and rank != last_rank:
-                break
+            if filled[i] >= tier.quota and rank != last[i]:
+                closed[i] = True
+                continue
             awarded.append((subject_id, rank, total, tier.code))
-            taken.add(subject_id)
-            filled += 1
-            last_rank = rank
+            filled[i] += 1
+            last[i] = rank
+            break
     return awarded
 
 

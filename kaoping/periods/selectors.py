@@ -3,13 +3,17 @@
 from dataclasses import dataclass
 from decimal import Decimal
 
-from django.db.models import QuerySet
+from django.db.models import Count, QuerySet
 
-from kaoping.ledger.models import Entry
+from kaoping.core.errors import KaopingError
+from kaoping.ledger.models import Entry, EntryStatus, MetricValue
+from kaoping.people.models import Subject
 from kaoping.schemes.models import SchemeGrade, SchemeLevel, SchemeNode
 
 from .engine import PART_PREFIX
+from .metrics import COMPUTED
 from .models import ListMembership, Period, Result, ResultNode
+from .services import NAMES_SHOWN, subjects_without_data
 
 
 @dataclass
@@ -227,3 +231,116 @@ def result_list_of_subject(*, user, subject) -> QuerySet[Result]:
         .select_related("period__scheme", "period__version")
         .order_by("period__scheme__code", "-period__start", "period__cadence")
     )
+
+
+@dataclass
+class MissingMetric:
+    """A reported metric the scheme scores and the subjects still without a value for it."""
+
+    metric: str
+    label: str
+    count: int
+    names: list[str]
+
+
+@dataclass
+class ClosePreview:
+    """What a close of `period` would meet, shown before it is confirmed (nothing is written)."""
+
+    period: Period
+    policy: str  # the scheme's no_data: zero, exclude, block
+    subject_count: int
+    without_data: list[str]  # the first few names, in region order
+    without_data_count: int
+    problem: str  # why the close cannot run now (a roll-up's periods not closed), or ""
+    missing_metrics: list[MissingMetric]
+    pending: list[tuple[str, int]]  # (status label, entries) still waiting in the period
+
+    @property
+    def pending_total(self) -> int:
+        return sum(n for _label, n in self.pending)
+
+    @property
+    def blocked(self) -> bool:
+        return bool(self.problem) or (self.policy == "block" and self.without_data_count > 0)
+
+    @property
+    def scored_count(self) -> int:
+        if self.policy == "exclude":
+            return self.subject_count - self.without_data_count
+        return self.subject_count
+
+    @property
+    def without_data_more(self) -> int:
+        return self.without_data_count - len(self.without_data)
+
+
+def period_close_preview(*, period: Period) -> ClosePreview:
+    """Subjects without data, reported metrics still missing and entries still under review in
+    `period`, for the page that asks before closing. Reads only; a few queries whatever the size
+    (names are read for the first few subjects only)."""
+    spec = period.version.spec()
+    region = period.scheme.region.code
+    subjects = Subject.objects.filter(
+        kind=period.scheme.subject_kind, active=True, region__code__startswith=region
+    )
+    problem, count, without = "", 0, []
+    try:
+        count, rows = subjects_without_data(period, spec, limit=NAMES_SHOWN)
+        without = [name for _id, name in rows]
+    except KaopingError as error:
+        problem = "; ".join(error.messages)
+    own = period.cadence == str(spec.cadence)
+    missing: list[MissingMetric] = []
+    if own:
+        used = sorted(
+            set(
+                SchemeNode.objects.filter(version=period.version)
+                .exclude(metric="")
+                .values_list("metric", flat=True)
+            )
+            - set(COMPUTED)
+        )
+        for metric in used:
+            lacking = subjects.exclude(
+                pk__in=MetricValue.objects.filter(
+                    scheme_id=period.scheme_id, period_label=period.label, metric=metric
+                ).values("subject_id")
+            ).order_by("region__code", "name")
+            count = lacking.count()
+            if count:
+                names = list(lacking.values_list("name", flat=True)[:NAMES_SHOWN])
+                label = spec.metric_label(metric) or _metric_item_name(period, metric)
+                missing.append(MissingMetric(metric, label, count, names))
+    waiting = (
+        Entry.objects.filter(
+            scheme_id=period.scheme_id,
+            status__in=[EntryStatus.SUBMITTED, EntryStatus.AWAITING],
+            cadence="" if own else period.cadence,
+            occurred_on__gte=period.start,
+            occurred_on__lte=period.end,
+        )
+        .values("status")
+        .annotate(n=Count("id"))
+        .order_by("status")
+    )
+    labels = dict(EntryStatus.choices)
+    return ClosePreview(
+        period=period,
+        policy=str(spec.no_data),
+        subject_count=subjects.count(),
+        without_data=without,
+        without_data_count=count,
+        problem=problem,
+        missing_metrics=missing,
+        pending=[(labels[row["status"]], row["n"]) for row in waiting],
+    )
+
+
+def _metric_item_name(period: Period, metric: str) -> str:
+    node = (
+        SchemeNode.objects.filter(version=period.version, metric=metric)
+        .order_by("position")
+        .first()
+    )
+    return node.name if node is not None else metric

@@ -4,25 +4,27 @@ from datetime import timedelta
 from decimal import Decimal
 
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Max
 from django.utils import timezone
 from django.utils.module_loading import import_string
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, ngettext
 
 from kaoping.accounts.scoping import ensure
 from kaoping.core import pagecache
 from kaoping.core.audit import audit_record
 from kaoping.core.errors import ImportFailed, KaopingError, RowError
+from kaoping.core.limits import METRIC_VALUE_MAX
 from kaoping.ledger.computed import entries_compute
 from kaoping.ledger.models import MetricValue
 from kaoping.ledger.services import ledger_seal, ledger_unseal, metric_values_put
 from kaoping.people.models import Subject
 from kaoping.people.services import subjects_sync
 from kaoping.schemes.calendar import cadence_of_label, labels_within, period_dates
+from kaoping.schemes.labels import cadence_label
 from kaoping.schemes.models import METRIC_SCALE, Scheme, SchemeNode, SchemeVersion
-from kaoping.schemes.spec import RollupMethod, SchemeSpec
+from kaoping.schemes.spec import NoData, PartSource, RollupMethod, SchemeSpec
 
 from . import engine
 from .lists import lists_compute
@@ -62,7 +64,11 @@ def period_open(*, scheme: Scheme, label: str, acting_user) -> Period:
     if cadence != scheme.cadence and not _rollup_for(scheme.latest_version().spec(), cadence):
         raise KaopingError(
             _("Scheme %(code)s is scored per %(cadence)s and has no roll-up per %(other)s.")
-            % {"code": scheme.code, "cadence": scheme.cadence, "other": cadence}
+            % {
+                "code": scheme.code,
+                "cadence": cadence_label(scheme.cadence),
+                "other": cadence_label(cadence),
+            }
         )
     start, end = period_dates(cadence, label)
     period = Period.objects.filter(scheme=scheme, cadence=cadence, label=label).first()
@@ -91,6 +97,13 @@ def _rollup_for(spec: SchemeSpec, cadence: str):
 
 
 def _scope(period: Period, spec: SchemeSpec) -> engine.Scope:
+    scope = _bare_scope(period, spec)
+    if spec.no_data is NoData.EXCLUDE:
+        scope.data_filter = _data_condition(period, spec, scope)
+    return scope
+
+
+def _bare_scope(period: Period, spec: SchemeSpec) -> engine.Scope:
     return engine.Scope(
         period_id=period.pk,
         version_id=period.version_id,
@@ -106,6 +119,81 @@ def _scope(period: Period, spec: SchemeSpec) -> engine.Scope:
         rank_dense=str(spec.ranking.ties) == "dense",
         rank_ascending=str(spec.ranking.order) == "asc",
     )
+
+
+def _rollup_children(period: Period, spec: SchemeSpec) -> list[Period]:
+    """The periods a roll-up period is computed from (all must be closed)."""
+    rollup = _rollup_for(spec, period.cadence)
+    if rollup.method in (RollupMethod.SUM, RollupMethod.MEAN):
+        return _child_periods(period, str(rollup.source or spec.cadence))
+    children = []
+    for part in rollup.parts:
+        if part.source is not PartSource.SELF:
+            children += _child_periods(period, str(part.source))
+    return children
+
+
+def _data_condition(period: Period, spec: SchemeSpec, scope: engine.Scope) -> tuple[str, list]:
+    own = period.cadence == str(spec.cadence)
+    return engine.data_filter(
+        scope,
+        entry_cadence="" if own else period.cadence,
+        child_ids=[] if own else [p.pk for p in _rollup_children(period, spec)],
+        computed_metrics=sorted(COMPUTED),
+    )
+
+
+def subjects_without_data(
+    period: Period, spec: SchemeSpec, *, limit: int | None = None
+) -> tuple[int, list[tuple[int, str]]]:
+    """How many subjects the close of `period` scores have no data in it, and the (id, name)
+    of the first `limit` of them in region order (all when None).
+
+    No data, as `scoring.no_data_outcome` says: no approved entry dated in the period (computed
+    ones aside) and no reported metric value; for a roll-up, no result in the periods it is
+    computed from and no entry of its own. Raises KaopingError when a roll-up's periods are
+    not all closed.
+    """
+    scope = _bare_scope(period, spec)
+    sql, params = engine.without_data_statement(scope, _data_condition(period, spec, scope))
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT COUNT(*) FROM ({sql}) w", params)
+        count = cursor.fetchone()[0]
+        if limit is not None:
+            sql, params = f"{sql} LIMIT %s", [*params, limit]
+        cursor.execute(sql, params)
+        return count, [(row[0], row[1]) for row in cursor.fetchall()]
+
+
+NAMES_SHOWN = 10
+
+
+def names_text(names: list[str], count: int) -> str:
+    """The names joined, with “等 N 个” when `count` is larger."""
+    text = "、".join(names)
+    if count > len(names):
+        text += _(" and %(n)d more") % {"n": count - len(names)}
+    return text
+
+
+def _refuse_without_data(period: Period, spec: SchemeSpec) -> None:
+    """`no_data: block`: the close stops, naming how many subjects lack data and which."""
+    count, missing = subjects_without_data(period, spec, limit=NAMES_SHOWN)
+    if count:
+        raise KaopingError(
+            ngettext(
+                "%(n)d subject has no data in %(period)s, and this scheme does not close while "
+                "any has none (no_data: block): %(names)s. Record its entries or figures first.",
+                "%(n)d subjects have no data in %(period)s, and this scheme does not close while "
+                "any has none (no_data: block): %(names)s. Record their entries or figures first.",
+                count,
+            )
+            % {
+                "n": count,
+                "period": period.label,
+                "names": names_text([name for _id, name in missing], count),
+            }
+        )
 
 
 def _tree_statements(scope: engine.Scope, entry_cadence: str) -> list[tuple[str, list]]:
@@ -206,6 +294,8 @@ def period_close(*, period: Period, acting_user) -> dict:
         previous = locked.status
         # Households, members and villages added since the last close are scored too.
         subjects_sync(kind=locked.scheme.subject_kind)
+        if spec.no_data is NoData.BLOCK:
+            _refuse_without_data(locked, spec)
         resolved = dict(
             ListMembership.objects.filter(period=locked, resolved_at__isnull=False).values_list(
                 "subject_id", "resolved_at"
@@ -407,14 +497,33 @@ def period_reopen(*, period: Period, reason: str, acting_user) -> Period:
     ensure(acting_user, "period.close", period)
     if not reason.strip():
         raise KaopingError({"reason": _("Say why the period is reopened.")})
-    return _transition(
-        period=period,
-        action="reopen",
-        to=PeriodStatus.OPEN,
-        acting_user=acting_user,
-        reason=reason.strip(),
-        changes={"posted_at": None, "objection_deadline": None, "finalised_at": None},
-    )
+    with transaction.atomic():
+        reopened = _transition(
+            period=period,
+            action="reopen",
+            to=PeriodStatus.OPEN,
+            acting_user=acting_user,
+            reason=reason.strip(),
+            changes={"posted_at": None, "objection_deadline": None, "finalised_at": None},
+        )
+        # What the close created is void: an open period has no results and no lists (a
+        # listing's acceptance is kept by its pledge, which the next close reads again).
+        voided = {
+            "results": Result.objects.filter(period=reopened).delete()[0],
+            "lists": ListMembership.objects.filter(period=reopened).delete()[0],
+        }
+        ResultNode.objects.filter(period=reopened).delete()
+        audit_record(
+            actor=acting_user,
+            action="periods.period.voided",
+            obj=reopened,
+            region_code=reopened.scheme.region.code,
+            after={"reason": reason.strip(), **voided},
+        )
+        # settings.PERIOD_HOOKS["after_reopen"]: consequences not acted on are voided.
+        for hook in _hooks("after_reopen"):
+            hook(reopened, reason.strip(), acting_user)
+    return reopened
 
 
 def periods_finalise_due(*, acting_user, now=None) -> list[Period]:
@@ -462,6 +571,15 @@ def metrics_report(*, period: Period, values: list[tuple], acting_user) -> int:
         elif subject.kind != period.scheme.subject_kind:
             problems.append(
                 RowError(index, "subject_id", _("This scheme scores another kind of subject."))
+            )
+        elif not Decimal(value).is_finite() or abs(Decimal(value)) > METRIC_VALUE_MAX:
+            problems.append(
+                RowError(
+                    index,
+                    "value",
+                    _("The value must be a number between -%(max)s and %(max)s.")
+                    % {"max": f"{METRIC_VALUE_MAX:,}"},
+                )
             )
         elif (scaled := Decimal(value) * METRIC_SCALE) != scaled.to_integral_value():
             problems.append(RowError(index, "value", _("At most 4 decimal places.")))

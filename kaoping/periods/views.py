@@ -9,7 +9,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import NON_FIELD_ERRORS, PermissionDenied
 from django.core.paginator import Paginator
 from django.http import Http404
-from django.shortcuts import render
+from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
@@ -18,6 +18,7 @@ from kaoping.accounts.scoping import get_scoped_or_404, may
 from kaoping.core.views import action_submit, form_submit
 from kaoping.ledger.selectors import annotate_item_names, entry_list_of_subject
 from kaoping.people.models import Subject
+from kaoping.regions.selectors import rank_group_labels
 from kaoping.schemes.models import Scheme, SchemeVersion
 from kaoping.schemes.selectors import (
     scheme_grades,
@@ -32,6 +33,7 @@ from .forms import OpenPeriodForm
 from .models import Period, Result
 from .selectors import (
     explain,
+    period_close_preview,
     period_grade_names,
     period_list_of_scheme,
     period_lists,
@@ -108,16 +110,19 @@ def period_detail(request, pk: int):
     page = Paginator(result_list(user=user, period=period, group=group), PAGE_SIZE).get_page(
         request.GET.get("page")
     )
+    groups = result_groups(user=user, period=period)
+    group_labels = rank_group_labels(groups)
     for result in page:
         result.points = period.version.to_points(result.total)
         result.grade_name = grades.get(result.grade_code, "")
+        result.group_label = group_labels.get(result.rank_group, result.rank_group)
     return render(
         request,
         "periods/period.html",
         {
             "period": period,
             "page": page,
-            "groups": result_groups(user=user, period=period),
+            "groups": [(g, group_labels.get(g, g)) for g in groups],
             "group": group,
             "can_close": may(user, "period.close", period),
             "newer": scheme_version_newer(version=period.version),
@@ -126,20 +131,30 @@ def period_detail(request, pk: int):
     )
 
 
-@require_POST
 @login_required
 def period_close_view(request, pk: int):
+    """GET: what the close would meet (subjects without data, missing figures, entries under
+    review) and a button to confirm; POST with `confirm`: the close. Nothing is written before."""
     period = get_scoped_or_404(
         Period.objects.select_related("scheme__region", "version"),
         request.user,
         "period.close",
         pk=pk,
     )
-    return action_submit(
+    if request.method == "POST" and request.POST.get("confirm") == "yes":
+        return action_submit(
+            request,
+            lambda: period_close(period=period, acting_user=request.user),
+            redirect_to=reverse("periods:detail", args=[period.pk]),
+            success=lambda counts: _("Closed: %(results)d results.") % counts,
+            failed_to=reverse("periods:close", args=[period.pk]),
+        )
+    if request.method == "POST":
+        return redirect("periods:close", pk=period.pk)
+    return render(
         request,
-        lambda: period_close(period=period, acting_user=request.user),
-        redirect_to=reverse("periods:detail", args=[period.pk]),
-        success=lambda counts: _("Closed: %(results)d results.") % counts,
+        "periods/close.html",
+        {"period": period, "preview": period_close_preview(period=period)},
     )
 
 
@@ -203,6 +218,7 @@ def result_explain(request, pk: int, subject_id: int):
         period=period,
         subject_id=subject_id,
     )
+    result.group_label = rank_group_labels([result.rank_group]).get(result.rank_group, "")
     return render(
         request,
         "periods/explain.html",
@@ -219,9 +235,18 @@ def subject_detail(request, pk: int):
     results = list(result_list_of_subject(user=user, subject=subject))
     for result in results:
         result.points = result.period.version.to_points(result.total)
-    page = Paginator(entry_list_of_subject(user=user, subject=subject), PAGE_SIZE).get_page(
-        request.GET.get("page")
+    # One scheme's records at a time: the running total (∑) is that scheme's, never a sum of
+    # points of different schemes.
+    entries = entry_list_of_subject(user=user, subject=subject)
+    schemes = list(scheme_list(user=user, subject_kind=subject.kind))
+    recorded = set(entries.order_by().values_list("scheme__code", flat=True).distinct())
+    tabs = [s for s in schemes if s.code in recorded]
+    shown = next(
+        (s for s in tabs if s.code == request.GET.get("scheme")), tabs[0] if tabs else None
     )
+    if shown is not None:
+        entries = entries.filter(scheme=shown)
+    page = Paginator(entries, PAGE_SIZE).get_page(request.GET.get("page"))
     annotate_item_names(page)
     return render(
         request,
@@ -230,7 +255,9 @@ def subject_detail(request, pk: int):
             "subject": subject,
             "results": results,
             "page": page,
-            "schemes": scheme_list(user=user, subject_kind=subject.kind),
+            "record_tabs": tabs,
+            "record_scheme": shown,
+            "schemes": schemes,
             "can_record": may(user, "entry.record", subject),
             "can_reverse": may(user, "entry.review", subject),
             "history": subject_history(subject),

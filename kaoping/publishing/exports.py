@@ -6,8 +6,9 @@ from urllib.parse import quote
 
 from django.http import FileResponse
 from openpyxl import Workbook
-from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Font
+
+from kaoping.core.tabular import xlsx_cell, xlsx_row
 
 from .selectors import Sheet
 
@@ -19,15 +20,12 @@ def xlsx_write(sheets: Iterable[Sheet], target) -> None:
     workbook = Workbook(write_only=True)
     for sheet in sheets:
         worksheet = workbook.create_sheet(title=sheet.title)
-        header = []
-        for label in sheet.header:
-            cell = WriteOnlyCell(worksheet, value=label)
-            cell.font = Font(bold=True)
-            header.append(cell)
-        worksheet.append(header)
+        bold = Font(bold=True)
+        worksheet.append([xlsx_cell(worksheet, label, font=bold) for label in sheet.header])
         worksheet.freeze_panes = "A2"
         for row in sheet.rows:
-            worksheet.append(row)
+            # Names come from users: `xlsx_row` keeps "=…" a text, never a live formula.
+            worksheet.append(xlsx_row(worksheet, row))
     workbook.save(target)
 
 

@@ -1,8 +1,10 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from kaoping.core.limits import PlainTextMixin
 
-class ObjectionForm(forms.Form):
+
+class ObjectionForm(PlainTextMixin, forms.Form):
     name = forms.CharField(label=_("Your name"), max_length=50)
     contact = forms.CharField(
         label=_("Telephone or address"),
@@ -16,7 +18,7 @@ class ObjectionForm(forms.Form):
     )
 
 
-class DecisionForm(forms.Form):
+class DecisionForm(PlainTextMixin, forms.Form):
     decision = forms.ChoiceField(
         label=_("Decision"),
         choices=[("uphold", _("Uphold: the posting is corrected")), ("dismiss", _("Dismiss"))],

@@ -13,6 +13,7 @@ from kaoping.core.errors import KaopingError
 from kaoping.core.http import client_address
 from kaoping.core.pagecache import cached_page
 from kaoping.periods.models import ListMembership, Result
+from kaoping.regions.selectors import rank_group_labels
 
 from .exports import xlsx_response
 from .forms import ObjectionForm
@@ -50,11 +51,13 @@ def posting(request, pk: int):
         request.GET.get("page")
     )
     grades = grade_names(period)
+    group_labels = rank_group_labels(result.rank_group for result in page)
     for result in page:
         result.public_name = public_name(result.subject)
         result.place = place_of(result.subject)
         result.points = period.version.to_points(result.total)
         result.grade_name = grades.get(result.grade_code, "")
+        result.group_label = group_labels.get(result.rank_group, result.rank_group)
     decisions = list(decided_objections(period))
     for objection in decisions:
         objection.subject_name = public_name(objection.subject) if objection.subject else ""
@@ -88,6 +91,7 @@ def subject_breakdown(request, pk: int, subject_id: int):
     if result is None:
         raise Http404
     decisions = list(decided_objections(period, subject_id=subject_id))
+    result.group_label = rank_group_labels([result.rank_group]).get(result.rank_group, "")
     return render(
         request,
         "publishing/breakdown.html",

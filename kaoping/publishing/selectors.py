@@ -24,7 +24,9 @@ from kaoping.periods.engine import PART_PREFIX
 from kaoping.periods.models import ListMembership, Period, PeriodStatus, Result, ResultNode
 from kaoping.regions.codes import LEVEL_DIGITS
 from kaoping.regions.models import Level, Region
+from kaoping.regions.selectors import rank_group_labels
 from kaoping.schemes.models import SchemeGrade, SchemeNode
+from kaoping.schemes.selectors import rating_labels
 
 from .models import Objection, ObjectionStatus
 
@@ -32,7 +34,7 @@ PUBLIC_STATUSES = (PeriodStatus.POSTED, PeriodStatus.FINAL)
 # Subjects that are people: their names are personal data and are masked in public.
 PERSON_KINDS = frozenset({"household", "party_member", "cadre"})
 # Kinds of list a village notice-board poster carries.
-POSTER_KINDS = ("red", "black", "progress")
+POSTER_KINDS = ("red", "black", "progress", "flag")
 # Rows of one list shown on a public page; longer lists are read by village or in the export.
 LIST_ROWS_SHOWN = 200
 
@@ -398,9 +400,10 @@ def export_sheets(
                 period=period, depth=1, subject_id__in=[r.subject_id for r in chunk]
             ).values_list("subject_id", "code", "value")
         }
+        groups = rank_group_labels(r.rank_group for r in chunk)
         for r in chunk:
             yield [
-                r.rank_group,
+                groups.get(r.rank_group, r.rank_group),
                 r.rank,
                 name_of(r.subject),
                 place_of(r.subject),
@@ -547,7 +550,7 @@ def correction_choices(*, user, period: Period, subject: Subject) -> CorrectionC
     version = period.scheme.latest_version()
     items = [(n.code, n.name) for n in scorable_items(version, subject).order_by("position")]
     variant = subject_variant(version, subject)
-    labels = sorted({level.label for level in version.levels.filter(variant=variant)})
+    labels = rating_labels(version=version, variant=variant)
     return CorrectionChoices(entries=entries, items=items, labels=labels)
 
 

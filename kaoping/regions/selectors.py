@@ -24,3 +24,19 @@ def region_list(*, user, action: str, level: str, limit: int | None = None) -> Q
 def region_children(*, user, region: Region) -> QuerySet[Region]:
     """The direct children of `region` the user may see, by code."""
     return Region.objects.for_user(user, "region.view").filter(parent=region).order_by("code")
+
+
+def rank_group_labels(groups) -> dict[str, str]:
+    """What to show for ranking groups: a township or village code (330304001) → its name.
+
+    A ranking group is the code of the region the subjects are compared within, or a variant
+    label (a track) that is already a name. Region names are not confidential and the caller
+    shows only groups of results it may see, so the names are read without a scope.
+    """
+    groups = {g for g in groups if g}
+    names = dict(
+        Region.objects.filter(code__in=[g for g in groups if g.isdigit()]).values_list(
+            "code", "name"
+        )
+    )
+    return {g: names.get(g, g) for g in groups}

@@ -10,6 +10,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 
+from django.utils.translation import gettext as _
+
+from .labels import cadence_label, subject_kind_label
 from .scoring import value_range
 from .spec import (
     INF,
@@ -60,6 +63,20 @@ class Finding:
 _CADENCE_ORDER = [Cadence.MONTH, Cadence.QUARTER, Cadence.HALF_YEAR, Cadence.YEAR]
 
 
+def _cadence(cadence: Cadence | str) -> str:
+    """A cadence as written in the file, with its label: quarter（季度）."""
+    return f"{cadence}（{cadence_label(cadence)}）"
+
+
+def _cadences(cadences) -> str:
+    return "、".join(_cadence(c) for c in _CADENCE_ORDER if c in cadences)
+
+
+def _known(codes, none: str | None = None) -> str:
+    """The codes a reference may name, for a message; `none` when there are none."""
+    return "、".join(sorted(codes)) or (none if none is not None else _("none defined"))
+
+
 def path_text(path: Sequence[str | int]) -> str:
     """('tree', 2, 'children', 0) → 'tree[2].children[0]'."""
     out = ""
@@ -73,16 +90,24 @@ def path_text(path: Sequence[str | int]) -> str:
 
 def render_finding(spec: SchemeSpec | None, finding: Finding) -> str:
     """A finding as text without file lines (used when a spec is built from data)."""
-    related = f" (first at {path_text(finding.related)})" if finding.related else ""
+    related = (
+        _(" (first at %(path)s)") % {"path": path_text(finding.related)} if finding.related else ""
+    )
     where = path_text(finding.path)
     return f"{where}: {finding.message}{related}" if where else finding.message + related
 
 
 def _sign_problem(section: Section, points: Decimal, what: str) -> str | None:
     if section is Section.BONUS and points < 0:
-        return f"{what} ({number_text(points)}) must be ≥ 0 in a bonus section"
+        return _("%(what)s (%(n)s) must be ≥ 0 in a bonus section") % {
+            "what": what,
+            "n": number_text(points),
+        }
     if section is Section.DEDUCTION and points > 0:
-        return f"{what} ({number_text(points)}) must be ≤ 0 in a deduction section"
+        return _("%(what)s (%(n)s) must be ≤ 0 in a deduction section") % {
+            "what": what,
+            "n": number_text(points),
+        }
     return None
 
 
@@ -106,34 +131,44 @@ def _check_limits(
     if cap is not None and floor is not None and floor > cap:
         findings.append(
             Finding(
-                (*at, "floor"), f"floor ({number_text(floor)}) must be ≤ cap ({number_text(cap)})"
+                (*at, "floor"),
+                _("floor (%(floor)s) must be ≤ cap (%(cap)s)")
+                % {"floor": number_text(floor), "cap": number_text(cap)},
             )
         )
     if cap is not None and ceiling is not None and ceiling < -cap:
         findings.append(
             Finding(
-                (*at, "max"), f"max ({number_text(ceiling)}) must be ≥ −cap ({number_text(-cap)})"
+                (*at, "max"),
+                _("max (%(max)s) must be ≥ −cap (%(cap)s)")
+                % {"max": number_text(ceiling), "cap": number_text(-cap)},
             )
         )
     if ceiling is not None and base is not None and ceiling < base:
         findings.append(
             Finding(
-                (*at, "max"), f"max ({number_text(ceiling)}) must be ≥ base ({number_text(base)})"
+                (*at, "max"),
+                _("max (%(max)s) must be ≥ base (%(base)s)")
+                % {"max": number_text(ceiling), "base": number_text(base)},
             )
         )
     if floor is not None and ceiling is not None and floor > ceiling:
         findings.append(
             Finding(
                 (*at, "floor"),
-                f"floor ({number_text(floor)}) must be ≤ max ({number_text(ceiling)})",
+                _("floor (%(floor)s) must be ≤ max (%(max)s)")
+                % {"floor": number_text(floor), "max": number_text(ceiling)},
             )
         )
     if floor is not None and base is not None and floor > base:
         findings.append(
             Finding(
                 (*at, "floor"),
-                f"floor ({number_text(floor)}) is above base ({number_text(base)}): the group can never score "
-                "below its floor, so base has no effect",
+                _(
+                    "floor (%(floor)s) is above base (%(base)s): the group can never score "
+                    "below its floor, so base has no effect"
+                )
+                % {"floor": number_text(floor), "base": number_text(base)},
                 warning=True,
             )
         )
@@ -178,17 +213,23 @@ def _check_item(
     if isinstance(item, VetoItem):
         if item.effect is VetoEffect.GRADE:
             if item.grade is None:
-                findings.append(Finding((*path, "grade"), "grade is required when effect is grade"))
-            elif item.grade not in grade_codes:
-                known = ", ".join(sorted(grade_codes)) or "none defined"
                 findings.append(
-                    Finding((*path, "grade"), f"grade '{item.grade}' is not a grade code ({known})")
+                    Finding((*path, "grade"), _("grade is required when effect is grade"))
+                )
+            elif item.grade not in grade_codes:
+                findings.append(
+                    Finding(
+                        (*path, "grade"),
+                        _("grade “%(code)s” is not a grade code (%(known)s)")
+                        % {"code": item.grade, "known": _known(grade_codes)},
+                    )
                 )
         elif item.grade is not None:
             findings.append(
                 Finding(
                     (*path, "grade"),
-                    f"grade is only used with effect: grade (effect is {item.effect})",
+                    _("grade is only used with effect: grade (effect is %(effect)s)")
+                    % {"effect": item.effect},
                 )
             )
         return
@@ -201,13 +242,13 @@ def _check_item(
         findings.append(
             Finding(
                 (*path, "rule"),
-                "a rating item scores ≥ 0 and cannot sit in a deduction section",
+                _("a rating item scores ≥ 0 and cannot sit in a deduction section"),
             )
         )
     if isinstance(item, CountItem) and item.from_metric is not None:
-        _check_intervals((item.from_metric,), (*path, "from_metric"), "interval", findings)
+        _check_intervals((item.from_metric,), (*path, "from_metric"), _("interval"), findings)
     if isinstance(item, MetricItem):
-        _check_intervals(item.bands, (*path, "bands"), "band", findings)
+        _check_intervals(item.bands, (*path, "bands"), _("band"), findings)
         for i, band in enumerate(item.bands):
             problem = _sign_problem(section, band.points, "points")
             if problem:
@@ -228,29 +269,40 @@ def _check_intervals(
                 findings.append(
                     Finding(
                         (*at, flag),
-                        f"{flag} is required when {end} is given: is {bound} itself in the "
-                        f"{what}? (true = 含 {bound}, false = 不含 {bound}; 以上/以下 alone is "
-                        "ambiguous)",
+                        _(
+                            "%(flag)s is required when %(end)s is given: is %(bound)s itself in "
+                            "the %(what)s? (true = 含 %(bound)s, false = 不含 %(bound)s; "
+                            "以上/以下 alone is ambiguous)"
+                        )
+                        % {"flag": flag, "end": end, "bound": bound, "what": what},
                     )
                 )
                 ok = False
             if getattr(interval, end) is None and getattr(interval, flag) is not None:
-                findings.append(Finding((*at, flag), f"{flag} given without {end}"))
+                message = _("%(flag)s is given without %(end)s") % {"flag": flag, "end": end}
+                findings.append(Finding((*at, flag), message))
                 ok = False
         if ok and interval.is_empty():
-            findings.append(Finding(at, f"{what} {interval.describe()} is empty"))
+            message = _("%(what)s %(interval)s is empty: no value lies in it")
+            findings.append(Finding(at, message % {"what": what, "interval": interval.describe()}))
             ok = False
         if ok:
             usable.append((i, interval))
     for n, (i, a) in enumerate(usable):
         for j, b in usable[:n]:
             if a.overlaps(b) and _share_cadence(a, b):
-                other = f"'{b.code}'" if isinstance(b, Grade) else f"{path[-1]}[{j}]"
-                findings.append(
-                    Finding(
-                        (*path, i), f"{what} {a.describe()} overlaps {what} {other} {b.describe()}"
-                    )
+                other = (
+                    f"“{b.code}”"
+                    if isinstance(b, Grade)
+                    else _("%(key)s item %(n)d") % {"key": path[-1], "n": j + 1}
                 )
+                message = _("%(what)s %(a)s overlaps %(what)s %(other)s %(b)s") % {
+                    "what": what,
+                    "a": a.describe(),
+                    "other": other,
+                    "b": b.describe(),
+                }
+                findings.append(Finding((*path, i), message))
 
 
 def _share_cadence(a: Interval, b: Interval) -> bool:
@@ -269,14 +321,15 @@ def check_scheme(spec: SchemeSpec) -> list[Finding]:
     # Codes are unique across groups and items: entries, results and variants refer to them.
     seen: dict[str, tuple] = {}
     kinds: dict[str, Node | Item] = {}
-    for path, element, _ in spec.walk():
+    for path, element, _depth in spec.walk():
         if element.code == ROOT_CODE:
-            findings.append(Finding((*path, "code"), f"code {ROOT_CODE} is reserved for the root"))
+            message = _("the code %(code)s is reserved") % {"code": ROOT_CODE}
+            findings.append(Finding((*path, "code"), message))
         elif element.code in seen:
             findings.append(
                 Finding(
                     (*path, "code"),
-                    f"duplicate code '{element.code}'",
+                    _("the code “%(code)s” is used twice") % {"code": element.code},
                     related=seen[element.code],
                 )
             )
@@ -288,7 +341,11 @@ def check_scheme(spec: SchemeSpec) -> list[Finding]:
         own = node.section
         if own is not None and section is not Section.NORMAL and own is not section:
             findings.append(
-                Finding((*path, "section"), f"section {own} inside a {section} section")
+                Finding(
+                    (*path, "section"),
+                    _("a %(own)s section cannot sit inside a %(section)s section")
+                    % {"own": own, "section": section},
+                )
             )
         section = own or section
         _check_limits(node, path, findings, base=node.base, floor=node.floor, ceiling=node.max)
@@ -297,8 +354,8 @@ def check_scheme(spec: SchemeSpec) -> list[Finding]:
             findings.append(
                 Finding(
                     (*path, "max"),
-                    f"children can reach {number_text(reach)}, above max {number_text(node.max)}; "
-                    "the excess is cut",
+                    _("children can reach %(reach)s, above max %(max)s; the excess is cut")
+                    % {"reach": number_text(reach), "max": number_text(node.max)},
                     warning=True,
                 )
             )
@@ -312,14 +369,14 @@ def check_scheme(spec: SchemeSpec) -> list[Finding]:
     visit(spec.root, (), Section.NORMAL)
 
     # Grades
-    _check_intervals(spec.grades, ("grades",), "grade", findings)
+    _check_intervals(spec.grades, ("grades",), _("grade"), findings)
     grade_seen: dict[str, int] = {}
     for i, grade in enumerate(spec.grades):
         if grade.code in grade_seen:
             findings.append(
                 Finding(
                     ("grades", i, "code"),
-                    f"duplicate grade code '{grade.code}'",
+                    _("the grade code “%(code)s” is used twice") % {"code": grade.code},
                     related=("grades", grade_seen[grade.code]),
                 )
             )
@@ -330,8 +387,8 @@ def check_scheme(spec: SchemeSpec) -> list[Finding]:
                 findings.append(
                     Finding(
                         ("grades", i, "cadences", j),
-                        f"cadences: the scheme has no {cadence} results "
-                        f"(it has {', '.join(c for c in _CADENCE_ORDER if c in periods)})",
+                        _("the scheme has no %(cadence)s results (it has %(has)s)")
+                        % {"cadence": _cadence(cadence), "has": _cadences(periods)},
                     )
                 )
     high = spec.max_total()
@@ -344,8 +401,15 @@ def check_scheme(spec: SchemeSpec) -> list[Finding]:
                 findings.append(
                     Finding(
                         ("grades", i, "min"),
-                        f"grade '{grade.code}' starts at {number_text(grade.min)} but the maximum "
-                        f"total is {number_text(high)}: no subject can reach it",
+                        _(
+                            "grade “%(code)s” starts at %(min)s but the maximum total is "
+                            "%(high)s: no subject can reach it"
+                        )
+                        % {
+                            "code": grade.code,
+                            "min": number_text(grade.min),
+                            "high": number_text(high),
+                        },
                         warning=True,
                     )
                 )
@@ -355,12 +419,26 @@ def check_scheme(spec: SchemeSpec) -> list[Finding]:
     _check_consequences(spec, findings)
     _check_variants(spec, kinds, findings)
     _check_precision(spec, findings)
+    if spec.no_data == "block" and spec.subject_kind.value == "household":
+        findings.append(
+            Finding(
+                ("no_data",),
+                _(
+                    "no_data: block refuses the close while any household has no entry in the "
+                    "period, which is usual for households; consider no_data: exclude"
+                ),
+                warning=True,
+            )
+        )
     if spec.ranking.within in (RankingScope.TRACK, RankingScope.CLASS) and not spec.variants:
         findings.append(
             Finding(
                 ("ranking", "within"),
-                f"ranking within {spec.ranking.within} but the scheme defines no variants: "
-                "subjects are grouped by their track/class as recorded on the subject",
+                _(
+                    "ranking within %(within)s but the scheme defines no variants: subjects are "
+                    "grouped by the track or class recorded on each subject"
+                )
+                % {"within": spec.ranking.within},
                 warning=True,
             )
         )
@@ -372,50 +450,57 @@ def _check_lists(spec: SchemeSpec, findings: list[Finding]) -> None:
     for i, rule in enumerate(spec.ranking.lists):
         path = ("ranking", "lists", i)
         if rule.code in codes:
-            findings.append(Finding((*path, "code"), f"duplicate list code '{rule.code}'"))
+            message = _("the list code “%(code)s” is used twice") % {"code": rule.code}
+            findings.append(Finding((*path, "code"), message))
         codes[rule.code] = i
         has_bounds = rule.min is not None or rule.max is not None
         if rule.kind is ListKind.PROGRESS:
             if rule.count is None and rule.percent is None:
-                findings.append(Finding(path, "a progress list needs count or percent"))
+                findings.append(Finding(path, _("a progress list needs count or percent")))
         elif rule.count is None and rule.percent is None and not has_bounds:
-            findings.append(Finding(path, "say who is on the list: count, percent, min or max"))
+            message = _("say who is on the list: count, percent, min or max")
+            findings.append(Finding(path, message))
         if rule.count is not None and rule.percent is not None:
-            findings.append(Finding((*path, "percent"), "give count or percent, not both"))
+            findings.append(Finding((*path, "percent"), _("give count or percent, not both")))
         if rule.min is not None and rule.min_inclusive is None:
             findings.append(
                 Finding(
                     (*path, "min_inclusive"),
-                    "say whether min itself is on the list (min_inclusive: true/false)",
+                    _("say whether min itself is on the list (min_inclusive: true/false)"),
                 )
             )
         if rule.max is not None and rule.max_inclusive is None:
             findings.append(
                 Finding(
                     (*path, "max_inclusive"),
-                    "say whether max itself is on the list (max_inclusive: true/false)",
+                    _("say whether max itself is on the list (max_inclusive: true/false)"),
                 )
             )
     for i, streak in enumerate(spec.ranking.streaks):
         if streak.list not in codes:
-            known = ", ".join(codes) or "none defined"
             findings.append(
                 Finding(
                     ("ranking", "streaks", i, "list"),
-                    f"unknown list '{streak.list}' (lists: {known})",
+                    _("there is no list “%(code)s” (lists: %(known)s)")
+                    % {"code": streak.list, "known": _known(codes)},
                 )
             )
         if streak.code in codes:
             findings.append(
                 Finding(
-                    ("ranking", "streaks", i, "code"), f"code '{streak.code}' is already a list"
+                    ("ranking", "streaks", i, "code"),
+                    _("the code “%(code)s” is already a list's") % {"code": streak.code},
                 )
             )
     for i, award in enumerate(spec.ranking.awards):
         for j, name in enumerate(award.from_lists):
             if name not in codes:
                 findings.append(
-                    Finding(("ranking", "awards", i, "from_lists", j), f"unknown list '{name}'")
+                    Finding(
+                        ("ranking", "awards", i, "from_lists", j),
+                        _("there is no list “%(code)s” (lists: %(known)s)")
+                        % {"code": name, "known": _known(codes)},
+                    )
                 )
 
 
@@ -429,22 +514,27 @@ def _check_consequences(spec: SchemeSpec, findings: list[Finding]) -> None:
     awards = {award.code for award in spec.ranking.awards}
     grades = {grade.code for grade in spec.grades}
     available = {spec.cadence} | {r.cadence for r in spec.rollups}
-    has = ", ".join(c for c in _CADENCE_ORDER if c in available)
+    has = _cadences(available)
     places_kind = ("village", "team")
 
     def known_list(code: str, path: tuple, *, streak_ok: bool = False) -> bool:
         if code in lists or (streak_ok and code in streaks):
             return True
         names = [*lists, *(streaks if streak_ok else ())]
-        known = ", ".join(names) or "none defined under ranking.lists"
-        findings.append(Finding(path, f"unknown list '{code}' (lists: {known})"))
+        known = _known(names, _("none defined under ranking.lists"))
+        message = _("there is no list “%(code)s” (lists: %(known)s)")
+        findings.append(Finding(path, message % {"code": code, "known": known}))
         return False
 
     def check_cadences(cadences: Sequence[Cadence] | None, path: tuple) -> None:
         for i, cadence in enumerate(cadences or ()):
             if cadence not in available:
                 findings.append(
-                    Finding((*path, i), f"the scheme has no {cadence} results (it has {has})")
+                    Finding(
+                        (*path, i),
+                        _("the scheme has no %(cadence)s results (it has %(has)s)")
+                        % {"cadence": _cadence(cadence), "has": has},
+                    )
                 )
 
     def villages_only(path: tuple, what: str) -> None:
@@ -452,8 +542,8 @@ def _check_consequences(spec: SchemeSpec, findings: list[Finding]) -> None:
             findings.append(
                 Finding(
                     path,
-                    f"{what} need village or team subjects (this scheme scores "
-                    f"{spec.subject_kind})",
+                    _("%(what)s need village or team subjects (this scheme scores %(kind)s)")
+                    % {"what": what, "kind": subject_kind_label(spec.subject_kind)},
                 )
             )
 
@@ -472,7 +562,8 @@ def _check_consequences(spec: SchemeSpec, findings: list[Finding]) -> None:
         for i, level in enumerate(rules.interviews.levels):
             here = (*path, "levels", i)
             if level.code in seen_codes:
-                findings.append(Finding((*here, "code"), f"duplicate level code '{level.code}'"))
+                message = _("the level code “%(code)s” is used twice") % {"code": level.code}
+                findings.append(Finding((*here, "code"), message))
             seen_codes.add(level.code)
             check_cadences(level.cadences, (*here, "cadences"))
             for j, cadence in enumerate(level.cadences):
@@ -480,7 +571,8 @@ def _check_consequences(spec: SchemeSpec, findings: list[Finding]) -> None:
                     findings.append(
                         Finding(
                             (*here, "cadences", j),
-                            f"{cadence} interviews already start on level '{claimed[cadence]}'",
+                            _("%(cadence)s interviews already start on level “%(level)s”")
+                            % {"cadence": _cadence(cadence), "level": claimed[cadence]},
                         )
                     )
                 claimed.setdefault(cadence, level.code)
@@ -488,7 +580,7 @@ def _check_consequences(spec: SchemeSpec, findings: list[Finding]) -> None:
             findings.append(
                 Finding(
                     (*path, "levels"),
-                    "no level says which periods start on it: give a level cadences: [month]…",
+                    _("no level says which periods start on it: give a level cadences: [month]…"),
                 )
             )
         for i, rule in enumerate(rules.interviews.escalate):
@@ -496,8 +588,11 @@ def _check_consequences(spec: SchemeSpec, findings: list[Finding]) -> None:
                 findings.append(
                     Finding(
                         (*path, "escalate", i, "within"),
-                        f"within ({rule.within}) must be ≥ repeats ({rule.repeats}): "
-                        f"{rule.repeats} listings cannot fit in {rule.within} periods",
+                        _(
+                            "within (%(within)s) must be ≥ repeats (%(repeats)s): %(repeats)s "
+                            "listings cannot fit in %(within)s periods"
+                        )
+                        % {"within": rule.within, "repeats": rule.repeats},
                     )
                 )
 
@@ -512,8 +607,11 @@ def _check_consequences(spec: SchemeSpec, findings: list[Finding]) -> None:
                 findings.append(
                     Finding(
                         (*path, "list"),
-                        f"list '{rule.code}' is not carried over, so accepting a pledge changes "
-                        "no later list",
+                        _(
+                            "list “%(code)s” is not carried over, so accepting a pledge changes "
+                            "no later list"
+                        )
+                        % {"code": rule.code},
                         warning=True,
                     )
                 )
@@ -521,11 +619,12 @@ def _check_consequences(spec: SchemeSpec, findings: list[Finding]) -> None:
 
     if rules.pairing is not None:
         path = (*at, "pairing")
-        villages_only(path, "pairings")
+        villages_only(path, _("pairings"))
         known_list(rules.pairing.strong_list, (*path, "strong_list"))
         known_list(rules.pairing.weak_list, (*path, "weak_list"))
         if rules.pairing.strong_list == rules.pairing.weak_list:
-            findings.append(Finding((*path, "weak_list"), "weak_list must differ from strong_list"))
+            message = _("weak_list must differ from strong_list")
+            findings.append(Finding((*path, "weak_list"), message))
         check_cadences(rules.pairing.cadences, (*path, "cadences"))
 
     if rules.bonus_pool is not None:
@@ -539,25 +638,66 @@ def _check_consequences(spec: SchemeSpec, findings: list[Finding]) -> None:
             findings.append(
                 Finding(
                     path,
-                    "no grade is marked honour: true: list the grades (grades: [code…]) or "
-                    "awards that are honours",
+                    _(
+                        "no grade is marked honour: true: list the grades (grades: [code…]) or "
+                        "awards that are honours"
+                    ),
                 )
             )
         for i, code in enumerate(rules.honours.grades or ()):
             if code not in grades:
-                known = ", ".join(sorted(grades)) or "none defined"
                 findings.append(
-                    Finding((*path, "grades", i), f"'{code}' is not a grade code ({known})")
+                    Finding(
+                        (*path, "grades", i),
+                        _("“%(code)s” is not a grade code (%(known)s)")
+                        % {"code": code, "known": _known(grades)},
+                    )
                 )
         for i, code in enumerate(rules.honours.awards):
             if code not in awards:
-                known = ", ".join(sorted(awards)) or "none defined under ranking.awards"
-                findings.append(Finding((*path, "awards", i), f"unknown award '{code}' ({known})"))
+                known = _known(awards, _("none defined under ranking.awards"))
+                message = _("there is no award “%(code)s” (%(known)s)")
+                findings.append(
+                    Finding((*path, "awards", i), message % {"code": code, "known": known})
+                )
         check_cadences(rules.honours.cadences, (*path, "cadences"))
+
+    seen_grade_rules: set[str] = set()
+    for i, rule in enumerate(rules.by_grade):
+        path = (*at, "by_grade", i)
+        if rule.code in lists or rule.code in streaks or rule.code in seen_grade_rules:
+            findings.append(
+                Finding(
+                    (*path, "code"),
+                    _("code “%(code)s” is already used by a list or another rule")
+                    % {"code": rule.code},
+                )
+            )
+        seen_grade_rules.add(rule.code)
+        for j, code in enumerate(rule.grades):
+            if code not in grades:
+                findings.append(
+                    Finding(
+                        (*path, "grades", j),
+                        _("“%(code)s” is not a grade code (%(known)s)")
+                        % {"code": code, "known": _known(grades)},
+                    )
+                )
+        if not rule.rectification and rule.interview is None:
+            findings.append(
+                Finding(
+                    path,
+                    _(
+                        "say what the grades set off: rectification: true, an interview "
+                        "level (interview: …), or both"
+                    ),
+                )
+            )
+        check_cadences(rule.cadences, (*path, "cadences"))
 
     if rules.key_villages is not None:
         path = (*at, "key_villages")
-        villages_only(path, "key villages")
+        villages_only(path, _("key villages"))
         designate, leave = rules.key_villages.designate, rules.key_villages.exit
         if designate is not None:
             known_list(designate.list, (*path, "designate", "list"))
@@ -571,8 +711,10 @@ def _check_consequences(spec: SchemeSpec, findings: list[Finding]) -> None:
                 findings.append(
                     Finding(
                         (*path, "exit", "lists"),
-                        "say which lists a key village must stay off (lists: [code…]): "
-                        "there is no designating list",
+                        _(
+                            "say which lists a key village must stay off (lists: [code…]): "
+                            "there is no designating list"
+                        ),
                     )
                 )
 
@@ -581,25 +723,30 @@ def _check_bonus_pool(
     pool: BonusPoolRule, path: tuple, grades: set[str], findings: list[Finding]
 ) -> None:
     if (pool.by_grade is None) == (pool.by_rank is None):
-        findings.append(Finding(path, "give exactly one split: by_grade or by_rank"))
+        findings.append(Finding(path, _("give exactly one split: by_grade or by_rank")))
     if _places(pool.amount) > 2:
         findings.append(
             Finding(
                 (*path, "amount"),
-                f"amount {number_text(pool.amount)} has more than 2 decimal places (yuan and fen)",
+                _("amount %(n)s has more than 2 decimal places (yuan and fen)")
+                % {"n": number_text(pool.amount)},
             )
         )
     for code, weight in (pool.by_grade or {}).items():
         if code not in grades:
-            known = ", ".join(sorted(grades)) or "none defined"
             findings.append(
-                Finding((*path, "by_grade", code), f"'{code}' is not a grade code ({known})")
+                Finding(
+                    (*path, "by_grade", code),
+                    _("“%(code)s” is not a grade code (%(known)s)")
+                    % {"code": code, "known": _known(grades)},
+                )
             )
         if _places(weight) > WEIGHT_PLACES:
             findings.append(
                 Finding(
                     (*path, "by_grade", code),
-                    f"weight {number_text(weight)} has more than {WEIGHT_PLACES} decimal places",
+                    _("weight %(n)s has more than %(places)d decimal places")
+                    % {"n": number_text(weight), "places": WEIGHT_PLACES},
                 )
             )
     bands = pool.by_rank or ()
@@ -609,7 +756,8 @@ def _check_bonus_pool(
             findings.append(
                 Finding(
                     (*here, "to_rank"),
-                    f"to_rank ({band.to_rank}) must be ≥ from_rank ({band.from_rank})",
+                    _("to_rank (%(to)s) must be ≥ from_rank (%(from)s)")
+                    % {"to": band.to_rank, "from": band.from_rank},
                 )
             )
             continue
@@ -617,7 +765,8 @@ def _check_bonus_pool(
             findings.append(
                 Finding(
                     (*here, "weight"),
-                    f"weight {number_text(band.weight)} has more than {WEIGHT_PLACES} decimal places",
+                    _("weight %(n)s has more than %(places)d decimal places")
+                    % {"n": number_text(band.weight), "places": WEIGHT_PLACES},
                 )
             )
         for j, other in enumerate(bands[:i]):
@@ -625,8 +774,14 @@ def _check_bonus_pool(
                 findings.append(
                     Finding(
                         here,
-                        f"ranks {band.from_rank}–{band.to_rank} overlap by_rank[{j}] "
-                        f"({other.from_rank}–{other.to_rank})",
+                        _("ranks %(a)s–%(b)s overlap by_rank item %(n)d (%(c)s–%(d)s)")
+                        % {
+                            "a": band.from_rank,
+                            "b": band.to_rank,
+                            "n": j + 1,
+                            "c": other.from_rank,
+                            "d": other.to_rank,
+                        },
                     )
                 )
 
@@ -639,26 +794,32 @@ def _check_rollups(spec: SchemeSpec, findings: list[Finding]) -> None:
         rank = _CADENCE_ORDER.index(rollup.cadence)
         if rollup.cadence in seen:
             findings.append(
-                Finding((*path, "cadence"), f"a {rollup.cadence} roll-up is already defined")
+                Finding(
+                    (*path, "cadence"),
+                    _("a %(cadence)s roll-up is already defined")
+                    % {"cadence": _cadence(rollup.cadence)},
+                )
             )
         seen.add(rollup.cadence)
         if rank <= base_rank:
             findings.append(
                 Finding(
                     (*path, "cadence"),
-                    f"cadence {rollup.cadence} must be coarser than the scheme cadence "
-                    f"{spec.cadence}",
+                    _("cadence %(cadence)s must be longer than the scheme cadence %(scheme)s")
+                    % {"cadence": _cadence(rollup.cadence), "scheme": _cadence(spec.cadence)},
                 )
             )
             continue
 
         if rollup.method is RollupMethod.COMPOSITE:
             if not rollup.parts:
-                findings.append(Finding((*path, "parts"), "parts is required for method composite"))
+                message = _("parts is required for method composite")
+                findings.append(Finding((*path, "parts"), message))
             if rollup.source is not None:
                 findings.append(
                     Finding(
-                        (*path, "source"), "source is not used by composite (each part has one)"
+                        (*path, "source"),
+                        _("source is not used by composite (each part has one)"),
                     )
                 )
             total = ZERO
@@ -670,7 +831,8 @@ def _check_rollups(spec: SchemeSpec, findings: list[Finding]) -> None:
                         findings.append(
                             Finding(
                                 (*at, "aggregate"),
-                                f"aggregate must be value for source self (got {part.aggregate})",
+                                _("aggregate must be value for source self (it is %(got)s)")
+                                % {"got": part.aggregate},
                             )
                         )
                 else:
@@ -681,14 +843,15 @@ def _check_rollups(spec: SchemeSpec, findings: list[Finding]) -> None:
                         findings.append(
                             Finding(
                                 (*at, "aggregate"),
-                                f"aggregate must be mean or sum for source {part.source}",
+                                _("aggregate must be mean or sum for source %(source)s")
+                                % {"source": part.source},
                             )
                         )
             if rollup.parts and total != ONE:
                 findings.append(
                     Finding(
                         (*path, "parts"),
-                        f"weights add up to {number_text(total)}, not 1",
+                        _("weights add up to %(n)s, not 1") % {"n": number_text(total)},
                         warning=True,
                     )
                 )
@@ -697,7 +860,8 @@ def _check_rollups(spec: SchemeSpec, findings: list[Finding]) -> None:
                 findings.append(
                     Finding(
                         (*path, "parts"),
-                        f"parts is only used by composite (method is {rollup.method})",
+                        _("parts is only used by composite (method is %(method)s)")
+                        % {"method": rollup.method},
                     )
                 )
             if rollup.source is not None:
@@ -714,12 +878,20 @@ def _check_source(
         findings.append(
             Finding(
                 at,
-                f"source {source} must be finer than {rollup.cadence} and not finer "
-                f"than the scheme cadence {spec.cadence}",
+                _(
+                    "source %(source)s must be shorter than %(rollup)s and not shorter than the "
+                    "scheme cadence %(scheme)s"
+                )
+                % {
+                    "source": _cadence(source),
+                    "rollup": _cadence(rollup.cadence),
+                    "scheme": _cadence(spec.cadence),
+                },
             )
         )
     elif source not in available:
-        findings.append(Finding(at, f"source {source}: no {source} results (add a roll-up)"))
+        message = _("source %(source)s: the scheme has no such results (add a roll-up)")
+        findings.append(Finding(at, message % {"source": _cadence(source)}))
 
 
 def _check_variants(
@@ -732,38 +904,49 @@ def _check_variants(
         for i, code in enumerate(variant.exclude):
             element = kinds.get(code)
             if element is None:
-                findings.append(Finding((*path, "exclude", i), f"exclude: no item '{code}'"))
+                message = _("exclude: there is no item “%(code)s”") % {"code": code}
+                findings.append(Finding((*path, "exclude", i), message))
             elif isinstance(element, Node):
                 findings.append(
-                    Finding((*path, "exclude", i), f"exclude: '{code}' is a group; list its items")
+                    Finding(
+                        (*path, "exclude", i),
+                        _("exclude: “%(code)s” is a group; list its items") % {"code": code},
+                    )
                 )
         for code, override in variant.items.items():
             at = (*path, "items", code)
             element = kinds.get(code)
             if element is None:
-                findings.append(Finding(at, f"no item '{code}'"))
+                findings.append(Finding(at, _("there is no item “%(code)s”") % {"code": code}))
                 continue
             if isinstance(element, Node):
-                findings.append(Finding(at, f"'{code}' is a group; override it under nodes"))
+                message = _("“%(code)s” is a group; override it under nodes") % {"code": code}
+                findings.append(Finding(at, message))
                 continue
             if code in variant.exclude:
-                findings.append(Finding(at, f"'{code}' is both excluded and overridden"))
+                message = _("“%(code)s” is both excluded and overridden") % {"code": code}
+                findings.append(Finding(at, message))
             rule = element.rule
             if override.points is not None:
                 if rule not in ("count", "quantity"):
                     findings.append(
-                        Finding((*at, "points"), f"points cannot be set on a {rule} item")
+                        Finding(
+                            (*at, "points"),
+                            _("points cannot be set on a %(rule)s item") % {"rule": rule},
+                        )
                     )
                 else:
                     problem = _sign_problem(sections[code], override.points, "points")
                     if problem:
                         findings.append(Finding((*at, "points"), problem))
             if override.weight is not None and rule != "rating":
-                findings.append(Finding((*at, "weight"), f"weight cannot be set on a {rule} item"))
+                message = _("weight cannot be set on a %(rule)s item") % {"rule": rule}
+                findings.append(Finding((*at, "weight"), message))
             if rule == "veto":
                 for key in ("cap", "max", "floor"):
                     if getattr(override, key) is not None:
-                        findings.append(Finding((*at, key), f"{key} cannot be set on a veto item"))
+                        message = _("%(key)s cannot be set on a veto item") % {"key": key}
+                        findings.append(Finding((*at, key), message))
                 continue
             merged = element.model_copy(update=override.model_dump(exclude_none=True))
             _check_limits(
@@ -773,10 +956,11 @@ def _check_variants(
             at = (*path, "nodes", code)
             element = root if code == ROOT_CODE else kinds.get(code)
             if element is None:
-                findings.append(Finding(at, f"no group '{code}'"))
+                findings.append(Finding(at, _("there is no group “%(code)s”") % {"code": code}))
                 continue
             if not isinstance(element, Node):
-                findings.append(Finding(at, f"'{code}' is an item; override it under items"))
+                message = _("“%(code)s” is an item; override it under items") % {"code": code}
+                findings.append(Finding(at, message))
                 continue
             merged = element.model_copy(update=override.model_dump(exclude_none=True))
             collected: list[Finding] = []
@@ -790,8 +974,15 @@ def _check_variants(
                 findings.append(
                     Finding(
                         path,
-                        f"with this variant the children of '{code}' can reach {number_text(reach)}, "
-                        f"above its max {number_text(ceiling)}; the excess is cut",
+                        _(
+                            "with this variant the children of “%(code)s” can reach %(reach)s, "
+                            "above its max %(max)s; the excess is cut"
+                        )
+                        % {
+                            "code": code,
+                            "reach": number_text(reach),
+                            "max": number_text(ceiling),
+                        },
                         warning=True,
                     )
                 )
@@ -815,7 +1006,8 @@ def _check_precision(spec: SchemeSpec, findings: list[Finding]) -> None:
             findings.append(
                 Finding(
                     at,
-                    f"{at[-1]} {number_text(value)} has more than {places} decimal places ({why})",
+                    _("%(key)s %(n)s has more than %(places)d decimal places (%(why)s)")
+                    % {"key": at[-1], "n": number_text(value), "places": places, "why": why},
                 )
             )
 
@@ -824,15 +1016,15 @@ def _check_precision(spec: SchemeSpec, findings: list[Finding]) -> None:
     points_keys = ("base", "max", "floor", "cap", "points", "weight")
     for key in ("base", "max", "floor"):
         check(getattr(spec, key), (key,), keep, why)
-    for path, element, _ in spec.walk():
+    for path, element, _depth in spec.walk():
         for key in points_keys:
             check(getattr(element, key, None), (*path, key), keep, why)
         for label, factor in getattr(element, "levels", {}).items():
-            check(factor, (*path, "levels", label), FACTOR_PLACES, "rating factors")
+            check(factor, (*path, "levels", label), FACTOR_PLACES, _("rating factors"))
         for i, band in enumerate(getattr(element, "bands", ())):
             check(band.points, (*path, "bands", i, "points"), keep, why)
-            check(band.min, (*path, "bands", i, "min"), METRIC_PLACES, "metric bounds")
-            check(band.max, (*path, "bands", i, "max"), METRIC_PLACES, "metric bounds")
+            check(band.min, (*path, "bands", i, "min"), METRIC_PLACES, _("metric bounds"))
+            check(band.max, (*path, "bands", i, "max"), METRIC_PLACES, _("metric bounds"))
     for i, grade in enumerate(spec.grades):
         check(grade.min, ("grades", i, "min"), keep, why)
         check(grade.max, ("grades", i, "max"), keep, why)

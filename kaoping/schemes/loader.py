@@ -9,17 +9,29 @@ findings both come back as data paths, which are looked up in that table.
 
 import os
 import re
+import types
 from collections.abc import Mapping, Sequence
 from decimal import Decimal, InvalidOperation
-from typing import Any
+from typing import Annotated, Any, Union, get_args, get_origin
 
 import yaml
-from pydantic import ValidationError
+from django.utils.translation import gettext as _
+from pydantic import BaseModel, ValidationError
 from yaml.constructor import SafeConstructor
 from yaml.nodes import MappingNode, ScalarNode, SequenceNode
 from yaml.nodes import Node as YamlNode
 
+from kaoping.core.limits import SCHEME_TREE_DEPTH, SCHEME_YAML_DEPTH, text_problem
 from kaoping.schemes.checks import Finding, check_scheme, path_text, suggest_key
+from kaoping.schemes.messages import (
+    LineIndex,
+    field_text,
+    place_of,
+    pydantic_message,
+    show,
+    where_text,
+    yaml_problem,
+)
 from kaoping.schemes.spec import (
     CHILD_TAGS,
     DEFER_CHECKS,
@@ -69,27 +81,29 @@ def load_scheme_file(path: str | os.PathLike[str]) -> SchemeSpec:
         with open(filename, encoding="utf-8") as f:
             text = f.read()
     except (OSError, UnicodeDecodeError) as exc:
-        raise SchemeError([SchemeProblem(filename, None, "", f"cannot read file: {exc}")]) from exc
+        message = _("the file cannot be read as UTF-8 text (%(detail)s)") % {"detail": exc}
+        raise SchemeError([SchemeProblem(filename, None, "", message)]) from exc
     return load_scheme_text(text, filename=filename)
 
 
 def load_scheme_text(text: str, filename: str = "<string>") -> SchemeSpec:
     """Parse and validate scheme YAML; raise SchemeError listing every problem."""
     try:
-        root = yaml.compose(text, Loader=yaml.SafeLoader)
+        root = yaml.compose(text, Loader=_NestingLimitedLoader)
     except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        line = mark.line + 1 if mark else None
-        message = " ".join(p for p in (exc.context, exc.problem) if p) or "invalid YAML"
-        raise SchemeError([SchemeProblem(filename, line, "", f"YAML syntax: {message}")]) from exc
+        line, message = yaml_problem(exc, text)
+        message = _("YAML format: %(problem)s") % {"problem": message}
+        raise SchemeError([SchemeProblem(filename, line, "", message)]) from exc
     except yaml.YAMLError as exc:
-        raise SchemeError([SchemeProblem(filename, None, "", f"YAML: {exc}")]) from exc
+        # Unmarked errors are about the stream itself (e.g. a character YAML does not allow).
+        message = _("the file cannot be read as YAML text (%(detail)s)") % {"detail": exc}
+        raise SchemeError([SchemeProblem(filename, None, "", message)]) from exc
     if root is None:
-        raise SchemeError([SchemeProblem(filename, 1, "", "the file is empty")])
-    converter = _Converter(filename)
+        raise SchemeError([SchemeProblem(filename, 1, "", _("the file is empty"))])
+    converter = _Converter(filename, text)
     data = converter.convert(root, ())
-    if converter.problems:
-        raise SchemeError(converter.problems)
+    if converter.found:
+        raise SchemeError(converter.problems_in(data))
     return load_scheme_data(data, filename=filename, lines=converter.lines)
 
 
@@ -100,7 +114,7 @@ def load_scheme_data(
     locator = _Locator(filename, data, lines or {})
     if not isinstance(data, Mapping):
         raise SchemeError(
-            [SchemeProblem(filename, 1, "", "a scheme must be a mapping (key: value)")]
+            [SchemeProblem(filename, 1, "", _("a scheme file must be a mapping of key: value"))]
         )
     try:
         spec = SchemeSpec.model_validate(data, context={DEFER_CHECKS: True})
@@ -120,57 +134,109 @@ def _sorted(problems: list[SchemeProblem]) -> list[SchemeProblem]:
     return sorted(unique, key=lambda p: p.line or 0)
 
 
+class _NestingLimitedLoader(yaml.SafeLoader):
+    """PyYAML composes nodes recursively: a file nested 50,000 deep overflows the stack. No
+    real scheme nests deeper than a few levels; refuse past SCHEME_YAML_DEPTH at the line."""
+
+    _depth = 0
+
+    def compose_node(self, parent, index):
+        if self._depth >= SCHEME_YAML_DEPTH:
+            raise yaml.composer.ComposerError(
+                None,
+                None,
+                _("nested more than %(n)d levels deep") % {"n": SCHEME_YAML_DEPTH},
+                self.peek_event().start_mark,
+            )
+        self._depth += 1
+        try:
+            return super().compose_node(parent, index)
+        finally:
+            self._depth -= 1
+
+
+def _unsupported_tag(tag: str) -> str:
+    return _("the YAML tag %(tag)s is not supported: write plain values") % {"tag": tag}
+
+
 class _Converter:
     """YAML nodes → plain data (Decimal numbers), recording the line of every data path."""
 
-    def __init__(self, filename: str) -> None:
+    def __init__(self, filename: str, text: str) -> None:
         self.filename = filename
         self.lines: dict[DataPath, int] = {(): 1}
-        self.problems: list[SchemeProblem] = []
+        self.found: list[tuple[int, DataPath, str]] = []
         self._constructor = SafeConstructor()
         self._count = 0
+        self._index = LineIndex(text)
+
+    def line(self, node: YamlNode) -> int:
+        return self._index.line(node.start_mark.index)
 
     def problem(self, node: YamlNode, path: DataPath, message: str) -> None:
-        self.problems.append(
-            SchemeProblem(self.filename, node.start_mark.line + 1, path_text(path), message)
-        )
+        self.found.append((self.line(node), path, message))
+
+    def problems_in(self, data: Any) -> list[SchemeProblem]:
+        """The problems found, each placed by the codes and names of `data`."""
+        return [
+            SchemeProblem(
+                self.filename,
+                line,
+                path_text(path),
+                message,
+                # The key stays in the place: these messages do not name it themselves.
+                where=where_text(data, path),
+            )
+            for line, path, message in self.found
+        ]
 
     def convert(self, node: YamlNode, path: DataPath) -> Any:
         self._count += 1
         if self._count > _MAX_VALUES:
             if self._count == _MAX_VALUES + 1:
-                self.problem(node, path, f"more than {_MAX_VALUES} values (runaway aliases?)")
+                message = _("more than %(n)d values (aliases repeated without end?)")
+                self.problem(node, path, message % {"n": _MAX_VALUES})
             return None
         if isinstance(node, MappingNode):
             return self._mapping(node, path)
         if isinstance(node, SequenceNode):
             if node.tag != _TAG + "seq":
-                self.problem(node, path, f"unsupported YAML tag {node.tag}")
+                self.problem(node, path, _unsupported_tag(node.tag))
+            if path and path[-1] == "children" and path.count("children") > SCHEME_TREE_DEPTH:
+                # Checks and the close walk the tree recursively; 300 levels would overflow.
+                message = _("the tree is nested more than %(n)d levels deep")
+                self.problem(node, path, message % {"n": SCHEME_TREE_DEPTH})
+                return []
             out = []
             for i, element in enumerate(node.value):
-                self.lines[(*path, i)] = element.start_mark.line + 1
+                self.lines[(*path, i)] = self.line(element)
                 out.append(self.convert(element, (*path, i)))
             return out
         return self._scalar(node, path)
 
     def _mapping(self, node: MappingNode, path: DataPath) -> dict[str, Any]:
         if node.tag != _TAG + "map":
-            self.problem(node, path, f"unsupported YAML tag {node.tag}")
+            self.problem(node, path, _unsupported_tag(node.tag))
         out: dict[str, Any] = {}
         for key_node, value_node in node.value:
             if key_node.tag == _TAG + "merge":
-                self.problem(key_node, path, "merge keys (<<) are not supported: write keys out")
+                message = _("merge keys (<<) are not supported: write the keys out")
+                self.problem(key_node, path, message)
                 continue
             if not isinstance(key_node, ScalarNode):
-                self.problem(key_node, path, "a key must be plain text")
+                self.problem(key_node, path, _("a key must be plain text"))
                 continue
             # Keys stay text as written: variant labels such as `1` or `NO` are labels, not
             # numbers or booleans.
             key = key_node.value
-            line = key_node.start_mark.line + 1
+            line = self.line(key_node)
+            if problem := text_problem(key, multiline=False):
+                self.problem(key_node, path, _("a key %(problem)s") % {"problem": problem})
+                continue
             if key in out:
                 first = self.lines.get((*path, key))
-                self.problem(key_node, path, f"duplicate key '{key}' (first at line {first})")
+                message = _("the key “%(key)s” is written twice (first on line %(first)s)")
+                self.problem(key_node, path, message % {"key": key, "first": first})
                 continue
             self.lines[(*path, key)] = line
             out[key] = self.convert(value_node, (*path, key))
@@ -179,13 +245,20 @@ class _Converter:
     def _scalar(self, node: ScalarNode, path: DataPath) -> Any:
         tag = node.tag
         if tag == _TAG + "str" or tag == _TAG + "timestamp":
+            # A quoted "\0" is a NUL; it would be stored on SQLite and fail on PostgreSQL.
+            if problem := text_problem(node.value):
+                self.problem(node, path, _("the text %(problem)s") % {"problem": problem})
             return node.value
         if tag == _TAG + "null":
             return None
         if tag == _TAG + "bool":
             return self._constructor.construct_yaml_bool(node)
         if tag == _TAG + "int":
-            return self._constructor.construct_yaml_int(node)
+            try:
+                return self._constructor.construct_yaml_int(node)
+            except ValueError:  # Python refuses to parse an integer of over 4,300 digits
+                self.problem(node, path, _("the number has too many digits"))
+                return None
         if tag == _TAG + "float":
             text = node.value.replace("_", "")
             if _PLAIN_DECIMAL.match(text):
@@ -194,11 +267,11 @@ class _Converter:
                 except InvalidOperation:
                     pass
             if text.lower().lstrip("+-") in (".inf", ".nan"):
-                self.problem(node, path, f"{path_text(path)} must be a finite number")
+                self.problem(node, path, _("must be an ordinary finite number"))
                 return None
             # YAML 1.1 oddities such as 1:30 (sexagesimal); exact enough through str().
             return Decimal(str(self._constructor.construct_yaml_float(node)))
-        self.problem(node, path, f"unsupported YAML tag {tag}")
+        self.problem(node, path, _unsupported_tag(tag))
         return node.value
 
 
@@ -221,6 +294,7 @@ _CONTAINERS: dict[Any, dict[str, Any]] = {
         "review": Review,
         "posting": Posting,
         "account": AccountPolicy,
+        "metrics": _FREE,
     },
     Node: {"children": _CHILDREN},
     MetricItem: {"bands": _BANDS},
@@ -243,14 +317,6 @@ def _child_model(value: Any) -> Any:
     if isinstance(value, Mapping) and "rule" in value:
         return ITEM_MODELS.get(str(value["rule"]), _ItemBase)
     return Node
-
-
-_PATTERN_HELP = {
-    "code": "may use only letters, digits, '_', '.' and '-'",
-    "grade": "may use only letters, digits, '_', '.' and '-'",
-    "metric": "must be a lowercase name like visit_coverage",
-    "owner": "must not contain spaces (e.g. dept:political_legal)",
-}
 
 
 class _Locator:
@@ -342,15 +408,39 @@ class _Locator:
         return tuple(path), about_key
 
     def _problem(self, path: DataPath, message: str) -> SchemeProblem:
-        obj_path, _, _, label = self.locate(path)
-        return SchemeProblem(self.filename, self.line(path), path_text(obj_path), message, label)
+        obj_path, _rel, _kind, label = self.locate(path)
+        return SchemeProblem(
+            self.filename,
+            self.line(path),
+            path_text(obj_path),
+            message,
+            label,
+            where=where_text(self.data, place_of(self.data, path), self.names),
+        )
 
     def finding_problem(self, finding: Finding) -> SchemeProblem:
         message = finding.message
         if finding.related is not None:
             first = self.line(finding.related)
-            message += f" (first at line {first})" if first else ""
+            if first:
+                message += _(" (first on line %(line)d)") % {"line": first}
         return self._problem(finding.path, message)
+
+    def _model_at(self, path: DataPath) -> type[BaseModel] | None:
+        """The pydantic model of the object at `path`, read from the annotations."""
+        annotation: Any = SchemeSpec
+        for n, part in enumerate(path):
+            model = _model_of(annotation, self._value(path[:n]))
+            if model is not None and isinstance(part, str):
+                field = model.model_fields.get(part)
+                if field is None:
+                    return None
+                annotation = field.annotation
+            else:
+                annotation = _element_of(annotation)
+                if annotation is None:
+                    return None
+        return _model_of(annotation, self._value(path))
 
     def pydantic_problem(self, error: Mapping[str, Any]) -> SchemeProblem | None:
         path, about_key = self._resolve(error["loc"])
@@ -358,93 +448,99 @@ class _Locator:
         value = error.get("input")
         if kind_of == "too_short" and isinstance(value, list) and value:
             return None  # the elements failed; their own errors say why
-        obj_path, rel, kind, _ = self.locate(path)
+        obj_path, rel, kind, _label = self.locate(path)
+        place = place_of(self.data, path)
+        if len(place) > len(obj_path) and (model := self._model_at(place)) is not None:
+            # Inside a section the locator does not model (consequences, ranking lists…): the
+            # object's own model says which keys it allows.
+            obj_path, rel, kind = place, path[len(place) :], model
         # An error on a whole entry (e.g. a list item that is not a mapping) has no field name.
-        field = path_text(rel)
+        field = field_text(rel)
         message = _message(kind_of, error, field, kind, self._value(obj_path), about_key).strip()
         if kind_of == "union_tag_invalid":
             path = (*path, "rule")
         return self._problem(path, message)
 
 
-def _show(value: Any) -> str:
-    if isinstance(value, Decimal):
-        return format(value, "f")
-    if isinstance(value, Mapping):
-        return "a mapping"
-    if isinstance(value, list):
-        return "a list"
-    if value is None:
-        return "nothing"
-    return repr(value)
-
-
 def _message(
     kind_of: str, error: Mapping[str, Any], field: str, kind: Any, obj: Any, about_key: bool
 ) -> str:
-    ctx = error.get("ctx") or {}
-    value = error.get("input")
-    last = field.rsplit(".", 1)[-1]
+    last = field.rsplit(" › ", 1)[-1].split(" ", 1)[0]
     if about_key:
-        return f"key {_show(value)} in {field}: {error['msg'].removeprefix('Value error, ')}"
-    match kind_of:
-        case "extra_forbidden":
-            allowed = (
-                _ITEM_FIELDS if kind is _ItemBase else sorted(getattr(kind, "model_fields", {}))
+        # A key of a mapping the county names (metrics, variants, levels…) is malformed: say
+        # which mapping and what its keys may be.
+        container = field.rsplit(" › ", 1)[0] if " › " in field else field
+        help_text = _pattern_help(_KEY_KINDS.get(container.rsplit(" › ", 1)[-1], "code"))
+        if kind_of == "string_pattern_mismatch" and help_text:
+            reason = help_text
+        else:
+            reason = pydantic_message(kind_of, error, "", "").strip("：: ")
+        return _("the key %(key)s in %(field)s: %(reason)s") % {
+            "key": show(error.get("input")),
+            "field": container,
+            "reason": reason,
+        }
+    is_item = kind is _ItemBase or kind in ITEM_MODELS.values()
+    allowed = _ITEM_FIELDS if kind is _ItemBase else sorted(getattr(kind, "model_fields", {}))
+    owners = [r for r, m in ITEM_MODELS.items() if last in m.model_fields]
+    rule = obj.get("rule") if kind in ITEM_MODELS.values() and isinstance(obj, Mapping) else None
+    return pydantic_message(
+        kind_of,
+        error,
+        field,
+        last,
+        allowed=allowed,
+        suggestion=suggest_key(last, allowed) if kind_of == "extra_forbidden" else None,
+        owners=owners,
+        is_item=kind in ITEM_MODELS.values(),
+        is_group=kind is Node,
+        item_rule=str(rule) if rule is not None and is_item else None,
+        scheme_code=kind is SchemeSpec and last == "code",
+        pattern_help=_pattern_help(last),
+    )
+
+
+def _unwrap(annotation: Any) -> list[Any]:
+    """The types an annotation may hold: Annotated and Optional removed, unions spread."""
+    origin = get_origin(annotation)
+    if origin is Annotated:
+        return _unwrap(get_args(annotation)[0])
+    if origin in (Union, types.UnionType):
+        return [t for arg in get_args(annotation) for t in _unwrap(arg) if t is not type(None)]
+    return [annotation]
+
+
+def _model_of(annotation: Any, value: Any) -> type[BaseModel] | None:
+    models = [t for t in _unwrap(annotation) if isinstance(t, type) and issubclass(t, BaseModel)]
+    if Node in models:  # a child of the tree: a group, or an item by its rule
+        model = _child_model(value)
+        return None if model is _ItemBase else model
+    return models[0] if models else None
+
+
+def _element_of(annotation: Any) -> Any:
+    """The type of the elements of a list, tuple or mapping annotation."""
+    for candidate in _unwrap(annotation):
+        origin, args = get_origin(candidate), get_args(candidate)
+        if origin in (tuple, list) and args:
+            return args[0]
+        if origin is dict and len(args) == 2:
+            return args[1]
+    return None
+
+
+# What the keys of a named mapping are, for the help on a malformed one.
+_KEY_KINDS = {"metrics": "metric", "items": "code", "nodes": "code", "by_grade": "grade"}
+
+
+def _pattern_help(key: str) -> str | None:
+    match key:
+        case "code" | "grade":
+            return _("a code may use only letters, digits, “_”, “.” and “-”")
+        case "metric":
+            return _(
+                "a metric name is lowercase English letters, digits and “_”, like visit_coverage"
             )
-            text = f"unknown key '{last}'"
-            near = suggest_key(last, allowed)
-            owners = [r for r, m in ITEM_MODELS.items() if last in m.model_fields]
-            if near and near != last:
-                text += f" (did you mean '{near}'?)"
-            elif owners and kind in ITEM_MODELS.values():
-                text += f" (only for rule {', '.join(owners)})"
-            elif kind is Node and owners:
-                text += " (a group has no item keys: add rule: … to make it an item)"
-            return text
-        case "missing":
-            if kind is Node and field == "children":
-                return "children is required for a group (an item needs rule: count | quantity | rating | metric | veto)"
-            if kind in ITEM_MODELS.values() and isinstance(obj, Mapping):
-                return f"{field} is required for rule {obj.get('rule')}"
-            return f"{field} is required"
-        case "union_tag_invalid":
-            tag = ctx.get("tag")
-            got = "nothing" if tag == "None" else f"'{tag}'"
-            return f"rule must be one of count, quantity, rating, metric, veto (got {got})"
-        case "literal_error" | "enum":
-            return f"{field} must be one of {ctx.get('expected')} (got {_show(value)})"
-        case "greater_than_equal":
-            return f"{field} must be ≥ {ctx.get('ge')}"
-        case "greater_than":
-            return f"{field} must be > {ctx.get('gt')}"
-        case "less_than_equal":
-            return f"{field} must be ≤ {ctx.get('le')}"
-        case "less_than":
-            return f"{field} must be < {ctx.get('lt')}"
-        case "string_pattern_mismatch":
-            if kind is SchemeSpec and last == "code":
-                return f"code {_show(value)} must be lowercase letters, digits, '-' and '_'"
-            help_text = _PATTERN_HELP.get(last, f"must match {ctx.get('pattern')}")
-            return f"{field} {_show(value)} {help_text}"
-        case "string_too_short" | "too_short":
-            return f"{field} must not be empty"
-        case "string_too_long":
-            return f"{field} is longer than {ctx.get('max_length')} characters"
-        case "string_type":
-            return f"{field} must be text (got {_show(value)})"
-        case "decimal_parsing" | "decimal_type":
-            return f"{field} must be a number (got {_show(value)})"
-        case "finite_number":
-            return f"{field} must be a finite number"
-        case "int_type" | "int_parsing" | "int_from_float":
-            return f"{field} must be a whole number (got {_show(value)})"
-        case "bool_type" | "bool_parsing":
-            return f"{field} must be true or false (got {_show(value)})"
-        case "list_type" | "tuple_type":
-            return f"{field} must be a list (got {_show(value)})"
-        case "dict_type" | "model_type" | "model_attributes_type":
-            return f"{field} must be a mapping of key: value (got {_show(value)})"
-        case "value_error":
-            return f"{field}: {error['msg'].removeprefix('Value error, ')}"
-    return f"{field}: {error['msg']}"
+        case "owner":
+            return _("an owner has no spaces, like dept:political_legal")
+    return None

@@ -32,6 +32,7 @@ from .spec import (
     Grade,
     Item,
     MetricItem,
+    NoData,
     Node,
     PartSource,
     QuantityItem,
@@ -235,6 +236,19 @@ def evaluate(
         zeroed=zeroed,
         barred=barred,
     )
+
+
+def no_data_outcome(spec: SchemeSpec, has_data: bool) -> str:
+    """What the close does with one subject: "score" it, "exclude" it (no result, not ranked,
+    on no list), or "refuse" the whole close because of it (`no_data: block`).
+
+    `has_data`: an approved entry of the scheme dated in the period (computed entries aside) or
+    a reported metric value; for a roll-up, a result in a period it is computed from or an
+    entry of its own. The SQL close states the same test in `engine.Scope.data_filter`.
+    """
+    if has_data or spec.no_data is NoData.ZERO:
+        return "score"
+    return "exclude" if spec.no_data is NoData.EXCLUDE else "refuse"
 
 
 def rollup_total(

@@ -18,7 +18,9 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Annotated, Any, ClassVar, Literal
 
+from django.utils.translation import gettext
 from pydantic import (
+    AfterValidator,
     BaseModel,
     ConfigDict,
     Discriminator,
@@ -33,6 +35,8 @@ from pydantic import (
     model_validator,
 )
 
+from kaoping.core.limits import SCHEME_NUMBER_MAX, WHOLE_NUMBER_MAX, name_problem
+
 ROOT_CODE = "__root__"
 
 # Passed as pydantic validation context by the loader, which runs `check_scheme` itself so it
@@ -43,16 +47,35 @@ INF = Decimal("Infinity")
 ZERO = Decimal(0)
 ONE = Decimal(1)
 
-Num = Annotated[Decimal, Field(allow_inf_nan=False)]
-NonNegative = Annotated[Decimal, Field(allow_inf_nan=False, ge=0)]
-Positive = Annotated[Decimal, Field(allow_inf_nan=False, gt=0)]
+# Every number of a file is bounded by what its columns hold (kaoping.core.limits): 1e39 points
+# would pass the checks and fail at upload, 9e999999 after seconds of arithmetic.
+_MAX = SCHEME_NUMBER_MAX
+Num = Annotated[Decimal, Field(allow_inf_nan=False, ge=-_MAX, le=_MAX)]
+NonNegative = Annotated[Decimal, Field(allow_inf_nan=False, ge=0, le=_MAX)]
+Positive = Annotated[Decimal, Field(allow_inf_nan=False, gt=0, le=_MAX)]
 Factor = Annotated[Decimal, Field(allow_inf_nan=False, ge=0, le=1)]
 Code = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_.-]+$", max_length=64)]
 SchemeCode = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9_-]*$", max_length=64)]
 MetricName = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]*$", max_length=64)]
 Owner = Annotated[str, StringConstraints(pattern=r"^\S+$", max_length=100)]
-Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
-Label = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=32)]
+
+
+def _plain_name(value: str) -> str:
+    if problem := name_problem(value):
+        raise ValueError(problem)
+    return value
+
+
+Name = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=200),
+    AfterValidator(_plain_name),
+]
+Label = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=32),
+    AfterValidator(_plain_name),
+]
 
 
 def number_text(value: Decimal) -> str:
@@ -158,6 +181,19 @@ class Ties(StrEnum):
 class Order(StrEnum):
     DESC = "desc"
     ASC = "asc"
+
+
+class NoData(StrEnum):
+    """What the close does with a subject that has no data in the period (无数据对象).
+
+    No data: no approved entry of the scheme dated in the period (computed ones aside) and no
+    reported metric value for it; for a roll-up, no result in any period it is computed from and
+    no entry of its own.
+    """
+
+    ZERO = "zero"  # scored as if nothing were recorded: the base (today's behaviour)
+    EXCLUDE = "exclude"  # no result: not ranked, on no list, nothing triggered
+    BLOCK = "block"  # the close refuses and names them
 
 
 class _Model(BaseModel):
@@ -380,7 +416,7 @@ class ListRule(_Model):
     name: Name
     kind: ListKind = ListKind.MARK
     pick: Literal["top", "bottom"] = "top"
-    count: StrictInt | None = Field(None, ge=1)
+    count: StrictInt | None = Field(None, ge=1, le=WHOLE_NUMBER_MAX)
     percent: Num | None = Field(None, gt=0, le=100)
     min: Num | None = None
     min_inclusive: StrictBool | None = None
@@ -408,7 +444,7 @@ class StreakRule(_Model):
 class AwardTier(_Model):
     code: Code
     name: Name
-    quota: StrictInt = Field(ge=1)
+    quota: StrictInt = Field(ge=1, le=WHOLE_NUMBER_MAX)
     min: Num | None = None  # a subject below it cannot hold this tier
     min_inclusive: StrictBool = True
 
@@ -501,8 +537,8 @@ WEIGHT_PLACES = 4  # weights are stored as integers × 10^4
 class RankBand(_Model):
     """Subjects ranked `from_rank`–`to_rank` (inclusive) in their ranking group get `weight`."""
 
-    from_rank: StrictInt = Field(ge=1)
-    to_rank: StrictInt = Field(ge=1)
+    from_rank: StrictInt = Field(ge=1, le=WHOLE_NUMBER_MAX)
+    to_rank: StrictInt = Field(ge=1, le=WHOLE_NUMBER_MAX)
     weight: Weight
 
 
@@ -551,6 +587,20 @@ class KeyVillageRule(_Model):
     criteria: str = ""  # exit criteria in words, shown beside the rule
 
 
+class GradeConsequence(_Model):
+    """What a grade sets off (结果运用 by grade), e.g. 基本合格 and 不合格 → 整改 (a rectification
+    pledge list with a deadline), optionally with an interview at a named level."""
+
+    code: Code  # names the rectification; unique among the scheme's list codes
+    name: Name  # e.g. 软弱涣散整顿
+    grades: tuple[Code, ...] = Field(min_length=1)
+    rectification: StrictBool = True
+    deadline_days: StrictInt = Field(60, ge=1, le=366)  # default deadline of its items
+    items_min: StrictInt = Field(1, ge=1, le=50)  # items it needs before it can be accepted
+    interview: Name | None = None  # an interview at this level, e.g. 乡镇党委书记约谈
+    cadences: tuple[Cadence, ...] | None = None  # None: every period with grades
+
+
 class Consequences(_Model):
     """What a close triggers (结果运用); each block is optional."""
 
@@ -561,6 +611,7 @@ class Consequences(_Model):
     bonus_pool: BonusPoolRule | None = None
     honours: HonourRule | None = None
     key_villages: KeyVillageRule | None = None
+    by_grade: tuple[GradeConsequence, ...] = ()
 
 
 class Posting(_Model):
@@ -606,7 +657,8 @@ class AccountPolicy(_Model):
             try:
                 date(2025, month, day)
             except ValueError:
-                raise ValueError(f"{value} is not a day of every year") from None
+                message = gettext("%(day)s is not a day of every year (MM-DD)")
+                raise ValueError(message % {"day": value}) from None
         return value
 
 
@@ -674,18 +726,27 @@ class FlatNode:
 
 @dataclass(frozen=True, slots=True)
 class SchemeProblem:
-    """One problem in a scheme file; str() is `file:line: path (code name): message`."""
+    """One problem in a scheme file; str() is `file 第 N 行，place by codes and names：message`.
+
+    `path` is the data path (tree[0].children[1]) for tools; `where` names the same place by
+    the codes and names the county wrote (A 党建 › A2 开会), which is what people read.
+    """
 
     file: str
     line: int | None
     path: str
     message: str
     label: str = ""
+    where: str = ""
 
     def __str__(self) -> str:
-        where = f"{self.file}:{self.line}" if self.line else self.file
-        what = self.path + (f" ({self.label})" if self.label else "")
-        return f"{where}: {what}: {self.message}" if what else f"{where}: {self.message}"
+        place = (
+            gettext("%(file)s, line %(line)d") % {"file": self.file, "line": self.line}
+            if self.line
+            else self.file
+        )
+        what = self.where or self.path
+        return f"{place}，{what}：{self.message}" if what else f"{place}：{self.message}"
 
 
 class SchemeError(ValueError):
@@ -700,7 +761,7 @@ class SchemeSpec(_Model):
     """A whole scheme file."""
 
     code: SchemeCode
-    version: StrictInt = Field(ge=1)
+    version: StrictInt = Field(ge=1, le=WHOLE_NUMBER_MAX)
     name: Name
     description: str = ""
     subject_kind: SubjectKind
@@ -716,9 +777,13 @@ class SchemeSpec(_Model):
     variants: dict[Label, Variant] = Field(default_factory=dict)
     ranking: Ranking = Field(default_factory=Ranking)
     consequences: Consequences | None = None  # 结果运用; None: nothing is triggered
+    no_data: NoData = NoData.ZERO  # subjects without any data in a period (see NoData)
     review: Review = Field(default_factory=Review)
     posting: Posting = Field(default_factory=Posting)
     account: AccountPolicy | None = None  # points account for the store; None: no account
+    # What users read for a metric name (visit_coverage: 走访覆盖率); optional, a page falls back
+    # to the item's own name.
+    metrics: dict[MetricName, Name] = Field(default_factory=dict)
 
     # Warnings rendered with file lines by the loader; None when built without one.
     _warnings: list[str] | None = PrivateAttr(default=None)
@@ -869,6 +934,10 @@ class SchemeSpec(_Model):
             "variants": list(self.variants),
             "warnings": list(warnings),
         }
+
+    def metric_label(self, metric: str) -> str | None:
+        """The label the file gives `metric`, or None."""
+        return self.metrics.get(metric)
 
     def reviewers(self) -> tuple[str, ...]:
         """Roles that approve entries of this scheme (county admins always may)."""

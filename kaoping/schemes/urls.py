@@ -6,4 +6,5 @@ app_name = "schemes"
 
 urlpatterns = [
     path("schemes/", views.scheme_list, name="list"),
+    path("schemes/format/", views.scheme_format, name="format"),
 ]

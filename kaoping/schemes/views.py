@@ -6,6 +6,7 @@ below `periods` and may not import it).
 
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
+from django.http import Http404
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -16,6 +17,7 @@ from kaoping.core.views import form_submit
 from kaoping.regions.models import Level
 from kaoping.regions.selectors import region_list
 
+from .format_doc import ERRORS_SECTION, format_doc_html
 from .forms import SchemeUploadForm
 from .selectors import scheme_list_with_version_counts
 from .services import scheme_load
@@ -72,5 +74,17 @@ def scheme_list(request):
             "form": form,
             "problems": form.non_field_errors() if form.is_bound else None,
             "can_manage": user_can(user, "scheme.manage"),
+            "errors_section": ERRORS_SECTION,
         },
     )
+
+
+@login_required
+def scheme_format(request):
+    """How a scheme file is written (docs/schemes.md), linked from every refused upload."""
+    if not user_can(request.user, "scheme.view"):
+        raise PermissionDenied
+    html = format_doc_html()
+    if html is None:
+        raise Http404
+    return render(request, "schemes/format.html", {"doc": html})

@@ -5,10 +5,12 @@ from django import forms
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from kaoping.core.limits import WHOLE_NUMBER_MAX, PlainTextMixin
+
 from .models import Goods, StockKind
 
 
-class KeyedForm(forms.Form):
+class KeyedForm(PlainTextMixin, forms.Form):
     """A form that carries a fresh uuid, so that a double tap or a resent POST writes once."""
 
     idempotency_key = forms.CharField(widget=forms.HiddenInput, max_length=32)
@@ -70,7 +72,7 @@ class RedeemForm(KeyedForm):
         ).order_by("position", "price", "pk")
 
 
-class ReasonForm(forms.Form):
+class ReasonForm(PlainTextMixin, forms.Form):
     reason = forms.CharField(label=gettext_lazy("Reason"), max_length=200)
 
 
@@ -84,7 +86,7 @@ class CardLookupForm(forms.Form):
     )
 
 
-class StoreForm(forms.Form):
+class StoreForm(PlainTextMixin, forms.Form):
     village = forms.ChoiceField(label=gettext_lazy("Village or community"))
     name = forms.CharField(label=gettext_lazy("Name"), max_length=100)
     address = forms.CharField(label=gettext_lazy("Address"), max_length=200, required=False)
@@ -112,7 +114,9 @@ class GoodsForm(KeyedForm):
         help_text=gettext_lazy("Leave empty for no limit."),
     )
     description = forms.CharField(label=gettext_lazy("Description"), max_length=300, required=False)
-    position = forms.IntegerField(label=gettext_lazy("Order"), min_value=0, initial=0)
+    position = forms.IntegerField(
+        label=gettext_lazy("Order"), min_value=0, max_value=WHOLE_NUMBER_MAX, initial=0
+    )
     active = forms.BooleanField(label=gettext_lazy("On offer"), required=False, initial=True)
     photo = forms.FileField(
         label=gettext_lazy("Photo"),
@@ -153,7 +157,7 @@ class AdjustForm(KeyedForm):
     note = forms.CharField(label=gettext_lazy("Reason"), max_length=200)
 
 
-class WindowForm(forms.Form):
+class WindowForm(PlainTextMixin, forms.Form):
     name = forms.CharField(label=gettext_lazy("Name"), max_length=100)
     starts_on = forms.DateField(
         label=gettext_lazy("From"),

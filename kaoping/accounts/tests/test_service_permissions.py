@@ -32,15 +32,16 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 import kaoping
+from kaoping.accounts import services as accounts
 from kaoping.accounts.models import Role, RoleAssignment
 from kaoping.accounts.scoping import Refused, system_actor
 from kaoping.core.errors import ImportFailed
 from kaoping.core.models import AuditLog
 from kaoping.ledger import computed, imports
 from kaoping.ledger import services as ledger
-from kaoping.ledger.models import ImportJob
+from kaoping.ledger.models import Entry, ImportJob
 from kaoping.ledger.services import EntryDraft
-from kaoping.ledger.testing import import_workbook
+from kaoping.ledger.testing import import_workbook, png_upload
 from kaoping.outcomes import services as outcomes
 from kaoping.outcomes.models import (
     ExperienceShare,
@@ -73,6 +74,8 @@ INTERNAL = {
     # settings.PERIOD_HOOKS["after_close"]: run by period_close (period.close checked).
     "kaoping.outcomes.services.consequences_apply",
     "kaoping.publishing.services.objections_mark_applied",
+    # settings.PERIOD_HOOKS["after_reopen"]: run by period_reopen (period.close checked).
+    "kaoping.outcomes.services.consequences_void",
     # The ledger's one write: asserts it runs inside the transaction of the service that checked
     # (entry_record, entries_review's reversals, an import, the close, an objection decision).
     "kaoping.ledger.services.entries_write",
@@ -193,6 +196,7 @@ class World:
     finished_pledge: Pledge  # open, every item done
     pairing: Pairing
     key_village: KeyVillage
+    awaiting: object = None  # an imported entry waiting for its evidence
 
 
 def add_user(county, username: str, role: str, code: str):
@@ -239,6 +243,16 @@ def world(county) -> World:
         acting_user=system,
         source="department",
     )
+    awaiting, _ = ledger.entry_record(
+        scheme=hh,
+        subject=household,
+        item_code="CLEAN",
+        occurred_on=today - timedelta(days=3),
+        acting_user=county.users["carol"],
+    )
+    # As an import writes a row of an item that needs evidence (the scheme's items need none).
+    Entry.objects.filter(pk=awaiting.pk).update(status="awaiting")
+    awaiting.status = "awaiting"
     job = imports.import_upload(
         scheme=hh,
         data=import_workbook([(erin_household.number, "庭院整洁", 1, None, today, "")]),
@@ -326,6 +340,7 @@ def world(county) -> World:
         team=team,
         submitted=submitted,
         approved=approved,
+        awaiting=awaiting,
         job=job,
         open_period=open_period,
         closed_period=closed_period,
@@ -383,6 +398,44 @@ class Case:
 
 
 CASES: dict[str, Case] = {
+    # accounts: logins managed in the console (bob: township staff of 东岭街道)
+    "kaoping.accounts.services.login_create": Case(
+        "bob",
+        "oscar",
+        lambda w, a: accounts.login_create(
+            name="新书记",
+            phone="13911112222",
+            role=Role.VILLAGE_SECRETARY,
+            scope=DONGLING,
+            acting_user=a,
+        ),
+    ),
+    "kaoping.accounts.services.logins_import": Case(
+        "alice",
+        "oscar",
+        lambda w, a: accounts.logins_import(
+            data="姓名,手机号,角色,范围\n新网格员,13911113333,网格员,330304001001001\n".encode(),
+            filename="logins.csv",
+            acting_user=a,
+        ),
+    ),
+    "kaoping.accounts.services.login_set_active": Case(
+        "bob",
+        "oscar",
+        lambda w, a: accounts.login_set_active(user=w.users["carol"], active=False, acting_user=a),
+    ),
+    "kaoping.accounts.services.login_password_reset": Case(
+        "bob",
+        "oscar",
+        lambda w, a: accounts.login_password_reset(user=w.users["clara"], acting_user=a),
+    ),
+    "kaoping.accounts.services.password_change": Case(
+        "dave",
+        "oscar",  # nobody changes someone else's password (a reset is a manager's, and audited)
+        lambda w, a: accounts.password_change(
+            user=w.users["dave"], old_password="pw", new_password="Kp-2026-new", acting_user=a
+        ),
+    ),
     # ledger
     "kaoping.ledger.services.entry_record": Case(
         "dave",
@@ -410,6 +463,13 @@ CASES: dict[str, Case] = {
         "oscar",
         lambda w, a: ledger.entries_review(
             entry_ids=[w.submitted.pk], decision="approve", acting_user=a
+        ),
+    ),
+    "kaoping.ledger.services.entry_evidence_attach": Case(
+        "dave",
+        "oscar",
+        lambda w, a: ledger.entry_evidence_attach(
+            entry=w.awaiting, files=[png_upload()], acting_user=a
         ),
     ),
     "kaoping.ledger.services.entry_reverse": Case(

@@ -22,7 +22,10 @@ def node_rule(version, node):
     if node.rule == "rating":
         return _("rating × %(w)s") % {"w": f"{version.to_points(node.weight).normalize():f}"}
     if node.rule == "metric":
-        return _("metric %(m)s by bands") % {"m": node.metric}
+        # The metric's name is a code (visit_coverage): show the label the file gives it, or
+        # the item's own name, which for a metric item names the figure.
+        label = version.spec().metric_label(node.metric) if node.metric else None
+        return _("by bands of %(m)s") % {"m": label or node.name}
     if node.rule == "veto":
         return _("veto")
     return ""

@@ -8,7 +8,7 @@ from django.contrib.messages.storage.fallback import FallbackStorage
 from django.core.exceptions import NON_FIELD_ERRORS, PermissionDenied
 from django.db import connection
 from django.test import RequestFactory
-from django.urls import path
+from django.urls import include, path
 
 from kaoping.accounts.scoping import Refused
 from kaoping.core.errors import ImportFailed, KaopingError, RowError
@@ -222,7 +222,8 @@ def refused_view(request):
     return action_submit(request, call, redirect_to="/", success="never shown")
 
 
-urlpatterns = [path("refused/", refused_view)]
+# The product's own URLs beside it: the 403 page links home.
+urlpatterns = [path("refused/", refused_view), path("", include("config.urls"))]
 
 
 @pytest.mark.django_db

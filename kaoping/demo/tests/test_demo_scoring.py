@@ -17,7 +17,7 @@ from django.db import connection
 from django.db.models import Count, F, Sum
 
 from kaoping.demo.reset import wipe_all
-from kaoping.demo.scoring import CLOSED_UNTIL, TODAY
+from kaoping.demo.scoring import CLOSED_UNTIL, HISTORY, TODAY, YEAR_START
 from kaoping.ledger.chain import chain_verify
 from kaoping.ledger.models import Entry, MetricValue
 from kaoping.people.models import Subject
@@ -92,12 +92,14 @@ def demo(built):
 
 def expected_closed(spec) -> set[tuple[str, str]]:
     """(cadence, label) the demo closes: the scheme's own periods and its roll-ups that end by
-    the end of October 2026; never the year, which is not over."""
+    the end of October 2026, from 2026 on (the contest from 2025 on); never the year 2026,
+    which is not over."""
     cadences = [str(spec.cadence), *(str(r.cadence) for r in spec.rollups)]
+    first = HISTORY.get(spec.code, YEAR_START)
     return {
         (cadence, label)
         for cadence in cadences
-        for label in labels_within(cadence, period_dates("year", "2026")[0], CLOSED_UNTIL)
+        for label in labels_within(cadence, first, CLOSED_UNTIL)
         if period_dates(cadence, label)[1] <= CLOSED_UNTIL
     }
 
@@ -124,7 +126,7 @@ def test_expected_periods_are_closed_with_one_result_per_subject(demo):
         # Closed, and then some posted or finalised by the postings step.
         closed = Period.objects.filter(scheme__code=code, status__in=["closed", "posted", "final"])
         assert set(closed.values_list("cadence", "label")) == expected_closed(spec), code
-        assert not closed.filter(cadence="year").exists()
+        assert not closed.filter(cadence="year", label="2026").exists()
         subjects = scored(kind)
         assert subjects > 0
         for period in closed.annotate(n=Count("results")):
@@ -139,7 +141,14 @@ def test_expected_periods_are_closed_with_one_result_per_subject(demo):
             scheme__code=code, occurred_on__gte=current.start, occurred_on__lte=TODAY
         ).exists()
         assert not Entry.objects.filter(scheme__code=code, occurred_on__gt=TODAY).exists()
-        assert not Entry.objects.filter(scheme__code=code).exclude(cadence="").exists()
+        # Entries of a year-end assessment exist only for the contest's closed year 2025.
+        assessed = Entry.objects.filter(scheme__code=code).exclude(cadence="")
+        if code in HISTORY:
+            assert assessed.exists()
+            assert not assessed.exclude(cadence="year").exists()
+            assert not assessed.filter(occurred_on__gte=YEAR_START).exists()
+        else:
+            assert not assessed.exists()
 
 
 def test_village_tracks_follow_the_contest_shares(demo):
@@ -356,6 +365,11 @@ def test_entries_are_credited_to_the_demo_logins_where_they_fit(demo):
     villages = set(users["dept"].role_assignments.get().department.villages.all())
     assert by_dept.exists()
     assert {entry.subject.region for entry in by_dept.select_related("subject__region")} <= villages
+    # Only the items the schemes give its department (组织部: `owner: dept:organization`).
+    dept_items = SchemeNode.objects.filter(
+        version__scheme__in=by_dept.values("scheme"), is_item=True, owner="dept:organization"
+    ).values_list("version__scheme__code", "code")
+    assert set(by_dept.values_list("scheme__code", "item_code")) <= set(dept_items)
 
 
 def test_same_seed_same_results(built):
@@ -385,3 +399,101 @@ def test_postings_finalise_the_past_and_post_the_latest(demo):
     )
     assert KeyVillage.objects.filter(left_on__isnull=True).count() >= 1
     assert Interview.objects.filter(period__scheme__code="leitai-biwu").exists()
+
+
+def test_the_contest_year_2025_is_final_and_its_annual_ladder_ran(demo, client):
+    """年度后三名 表态发言: the year's bottom three of each township speak at the town meeting."""
+    from kaoping.outcomes.models import Interview
+
+    year = Period.objects.get(scheme__code="leitai-biwu", cadence="year", label="2025")
+    assert year.status == "final"
+    # The year is 40 % year-end assessment and 60 % the months' mean: both parts are there.
+    assert Entry.objects.filter(scheme=year.scheme, cadence="year").count() > 0
+    assert Period.objects.filter(scheme=year.scheme, label__startswith="2025-").count() == 12 + 4
+    assert set(
+        Period.objects.filter(scheme=year.scheme, label__startswith="2025")
+        .values_list("status", flat=True)
+        .distinct()
+    ) == {"final"}
+    bottom = set(year.memberships.filter(list_code="bottom3").values_list("subject_id", flat=True))
+    interviews = Interview.objects.filter(period=year)
+    townships = Region.objects.filter(level="township", code__startswith="330304").count()
+    assert interviews.count() >= 3 * townships
+    assert set(interviews.values_list("level_name", flat=True)) == {"全镇大会表态发言"}
+    assert set(interviews.values_list("status", flat=True)) == {"held"}
+    assert set(interviews.values_list("subject_id", flat=True)) == bottom
+    # 2025's months and quarters were dealt with as well: nothing of that year is still to do.
+    assert not Interview.objects.filter(period__end__lt=YEAR_START, status="pending").exists()
+    # The public posting of the year lists its bottom three.
+    response = client.get(f"/p/{year.pk}/")
+    assert response.status_code == 200
+    assert "后三名" in response.content.decode()
+
+
+def test_entries_were_recorded_when_they_happened(demo):
+    """Recorded on the day or a few days later, in office hours, never after TODAY; reviewed
+    after being recorded: the ledger's burst flag sees no burst that did not happen."""
+    from datetime import datetime, timedelta
+
+    from django.utils import timezone
+
+    zone = timezone.get_default_timezone()
+    end_of_today = datetime(TODAY.year, TODAY.month, TODAY.day, 23, 59, tzinfo=zone)
+    assert not Entry.objects.filter(created_at__gt=end_of_today).exists()
+    sample = list(
+        Entry.objects.order_by("?").values_list(
+            "occurred_on", "created_at", "reviewed_at", "reverses_id"
+        )[:3000]
+    )
+    for occurred, created, reviewed, reverses in sample:
+        local = timezone.localtime(created, zone)
+        assert occurred <= local.date(), (occurred, local)
+        assert reviewed is None or reviewed > created
+        if not reverses:  # a reversal comes some days after the review
+            assert local.date() <= occurred + timedelta(days=3), (occurred, local)
+            assert 8 <= local.hour <= 17
+    # No subject has more than a handful of entries (ratings aside) recorded on one day.
+    busiest = (
+        Entry.objects.filter(label="", reverses__isnull=True, cadence="")
+        .values("subject_id", "created_at__date")
+        .annotate(n=Count("id"))
+        .order_by("-n")
+        .values_list("n", flat=True)
+        .first()
+    )
+    assert busiest <= 12
+
+
+def test_an_entry_recorded_after_the_demo_is_not_flagged_as_a_burst(demo):
+    from kaoping.ledger.models import EntrySource
+    from kaoping.ledger.services import EntryDraft, Recorder
+
+    county = get_user_model().objects.get(username="county")
+    scheme = Scheme.objects.get(code="household-points")
+    version = scheme.latest_version()
+    item = (
+        SchemeNode.objects.filter(version=version, variant="", rule="count", points__gt=0)
+        .exclude(evidence_required=True)
+        .order_by("position")
+        .first()
+    )
+    busiest = (
+        Entry.objects.filter(scheme=scheme)
+        .values("subject_id")
+        .annotate(n=Count("id"))
+        .order_by("-n")
+        .first()
+    )
+    assert busiest["n"] > 5
+    subject = Subject.objects.get(pk=busiest["subject_id"])
+    recorder = Recorder(scheme=scheme, acting_user=county, source=EntrySource.CONSOLE)
+    entry = recorder.build(EntryDraft(subject=subject, item_code=item.code, occurred_on=TODAY))
+    recorder.flag([entry])
+    assert "burst" not in entry.flags
+    # Six at once is a genuine burst, and is flagged.
+    entries = [
+        recorder.build(EntryDraft(subject=subject, item_code=item.code, occurred_on=TODAY))
+        for _ in range(6)
+    ]
+    recorder.flag(entries)
+    assert "burst" in entries[-1].flags

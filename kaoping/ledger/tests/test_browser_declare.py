@@ -9,7 +9,7 @@ from kaoping.ledger.tests.declare_fixture import image_bytes, load_household_sch
 pytestmark = [pytest.mark.browser]
 
 
-def test_erin_declares_a_good_deed_with_a_photo(live_server, live_county, phone, tmp_path):
+def test_erin_declares_a_good_deed_with_a_photo(live_server, live_county, phone, shot, tmp_path):
     load_household_scheme(live_county)
     picture = tmp_path / "good-deed.jpg"
     picture.write_bytes(image_bytes((1200, 900)))
@@ -43,3 +43,4 @@ def test_erin_declares_a_good_deed_with_a_photo(live_server, live_county, phone,
         EntryStatus.SUBMITTED,
         1,
     )
+    shot(phone, "1-end")

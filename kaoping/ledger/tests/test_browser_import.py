@@ -18,7 +18,7 @@ GOOD = [
 ]
 
 
-def test_carol_fixes_a_file_and_imports_it(live_server, live_county, phone, tmp_path):
+def test_carol_fixes_a_file_and_imports_it(live_server, live_county, phone, shot, tmp_path):
     version, _created = scheme_load(
         text=HOUSEHOLD_SCHEME,
         filename="hh.yaml",
@@ -61,3 +61,4 @@ def test_carol_fixes_a_file_and_imports_it(live_server, live_county, phone, tmp_
     assert "待审核" in status.inner_text()
     assert Entry.objects.filter(source="imported").count() == 2
     assert phone.evaluate("document.documentElement.scrollWidth <= window.innerWidth + 1")
+    shot(phone, "1-end")

@@ -10,7 +10,7 @@ from .ledger_fixture import GRID, add_reviewer, fill_grid, load_household_scheme
 pytestmark = [pytest.mark.browser]
 
 
-def test_grid_round_review_and_household_view(live_server, live_county, phone):
+def test_grid_round_review_and_household_view(live_server, live_county, phone, shot):
     county = live_county
     fill_grid(county, 20)
     scheme = load_household_scheme(county)
@@ -30,6 +30,7 @@ def test_grid_round_review_and_household_view(live_server, live_county, phone):
     assert Entry.objects.filter(status="submitted").count() == 20
     assert phone.evaluate("document.documentElement.scrollWidth <= window.innerWidth + 1")
 
+    shot(phone, "1-before-next-login")
     browser_login(phone, live_server, "rita")
     phone.goto(f"{live_server.url}/review/")
     rejected = Entry.objects.get(subject__household=erin_household)
@@ -46,9 +47,11 @@ def test_grid_round_review_and_household_view(live_server, live_county, phone):
     rejected.refresh_from_db()
     assert (rejected.status, rejected.review_reason) == ("rejected", "照片与实际不符")
 
+    shot(phone, "2-before-next-login")
     browser_login(phone, live_server, "erin")
     phone.goto(f"{live_server.url}/households/{erin_household.pk}/")
     phone.get_by_role("link", name="积分与记录").click()
     phone.wait_for_url("**/subjects/**")
-    row = phone.locator("section:has(h2:text-is('记分记录')) tbody tr").first
+    row = phone.locator("section:has(h2:text-matches('^记分记录')) tbody tr").first
     assert "已驳回" in row.inner_text() and "照片与实际不符" in row.inner_text()
+    shot(phone, "3-end")

@@ -7,6 +7,7 @@ from django.urls import reverse
 from openpyxl import load_workbook
 
 from kaoping.accounts.scoping import system_actor
+from kaoping.core.leases import lease_renew
 from kaoping.ledger.models import Entry, ImportJob, ImportStatus
 from kaoping.ledger.testing import HOUSEHOLD_SCHEME, import_workbook
 from kaoping.schemes.services import scheme_load
@@ -158,6 +159,7 @@ def test_status_polls_while_running_and_stops_when_done(county, client_for, sche
     post_file(client, scheme, xlsx(carol_rows()))
     job = ImportJob.objects.get()
     ImportJob.objects.filter(pk=job.pk).update(status=ImportStatus.COMMITTING, rows_done=1)
+    lease_renew(f"ledger.import:{job.pk}")  # a live worker (without one it has stalled)
     status_url = reverse("ledger:import_status", args=[job.pk])
     running = client.get(status_url).content.decode()
     assert f'hx-get="{status_url}"' in running and 'hx-trigger="every 2s"' in running

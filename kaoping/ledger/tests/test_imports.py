@@ -100,15 +100,21 @@ def test_template_has_headers_hidden_item_list_and_drop_downs(county, scheme):
     lists = book["选项"]
     assert lists.sheet_state == "hidden"
     items = [c.value for c in lists["A"][1:] if c.value]
-    # Items needing evidence cannot come from a spreadsheet, so they are not offered.
-    assert items == ["参加志愿服务活动", "为村内公益事业捐款捐物", "乱倒垃圾", "文明户评议"]
+    # Items needing evidence are offered too: their rows import as awaiting evidence.
+    assert items == [
+        "参加志愿服务活动",
+        "为村内公益事业捐款捐物",
+        "见义勇为",
+        "乱倒垃圾",
+        "文明户评议",
+    ]
     assert [c.value for c in lists["B"][1:] if c.value] == ["优秀", "良好", "一般"]
 
     rules = {str(dv.sqref).split(":")[0]: dv for dv in sheet.data_validations.dataValidation}
     assert rules["B2"].type == "list" and rules["B2"].formula1 == "=kaoping_items"
     assert rules["D2"].type == "list" and rules["D2"].formula1 == "=kaoping_levels"
     assert rules["E2"].type == "date"
-    assert book.defined_names["kaoping_items"].attr_text == "'选项'!$A$2:$A$5"
+    assert book.defined_names["kaoping_items"].attr_text == "'选项'!$A$2:$A$6"
     assert book.defined_names["kaoping_levels"].attr_text == "'选项'!$B$2:$B$4"
 
     guide = "\n".join(str(c.value) for row in book["说明"].iter_rows() for c in row if c.value)
@@ -188,7 +194,7 @@ def test_broken_file_lists_every_problem_by_row_and_column_and_writes_nothing(co
         (OSCAR_1, "乱倒垃圾", 1, None, date(2026, 3, 5), ""),  # 8
         (CAROL_2, "乱倒垃圾", 1, None, date(2026, 2, 10), ""),  # 9
         (CAROL_2, "乱倒垃圾", -1, None, date(2026, 3, 5), ""),  # 10
-        (CAROL_2, "见义勇为", 1, None, date(2026, 3, 5), ""),  # 11
+        (CAROL_2, "见义勇为", 1, None, date(2026, 3, 5), ""),  # 11: fine, awaits evidence
     ]
     job = upload(county, scheme, rows)
     found = {(e["row"], e["column"], e["cell"]): e["message"] for e in job.errors}
@@ -201,7 +207,6 @@ def test_broken_file_lists_every_problem_by_row_and_column_and_writes_nothing(co
         (8, "对象", "A8"),
         (9, "日期", "E9"),
         (10, "数量", "C10"),
-        (11, "评分项", "B11"),
     ]
     assert "3303049999999999" in found[(3, "对象", "A3")]
     assert "种树" in found[(4, "评分项", "B4")]
@@ -210,7 +215,6 @@ def test_broken_file_lists_every_problem_by_row_and_column_and_writes_nothing(co
     assert "优秀" in found[(7, "评议等次", "D7")]
     assert "not in your area" in found[(8, "对象", "A8")]
     assert "finalised" in found[(9, "日期", "E9")]
-    assert "evidence" in found[(11, "评分项", "B11")]
     assert job.rows_total == 10
     with pytest.raises(imports.KaopingError):
         import_commit(job, acting_user=county.users["carol"])

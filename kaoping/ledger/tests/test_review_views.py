@@ -109,6 +109,7 @@ def test_township_staff_sees_the_queue_but_is_not_a_reviewer_of_household_points
     county, client_for, hh
 ):
     entries = recorded(county, hh, 1)
+    assert not client_for(county, "bob").get(reverse("ledger:review")).context["page"]
     response = client_for(county, "bob").post(
         reverse("ledger:review"), {"entry": [entries[0].pk], "decision": "approve"}
     )

@@ -16,10 +16,11 @@ from kaoping.schemes.models import Scheme
 from kaoping.schemes.selectors import scheme_list
 
 from ..forms import ImportUploadForm
-from ..imports import import_queue, import_template, import_upload
+from ..imports import import_is_stalled, import_queue, import_template, import_upload
 from ..models import ImportJob, ImportStatus
-from ..selectors import import_job_list, import_job_status_counts
+from ..selectors import entry_list_awaiting_evidence, import_job_list, import_job_status_counts
 from ..tasks import import_commit_task
+from .evidence import awaiting_context
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
@@ -86,12 +87,16 @@ def import_template_download(request, scheme_code: str):
 
 
 def _status_context(user, job: ImportJob) -> dict:
-    running = job.status == ImportStatus.COMMITTING
+    # An import whose process died (kill -9, a restart) stays "committing": say so and offer to
+    # start it again instead of polling for ever.
+    stalled = import_is_stalled(job)
+    running = job.status == ImportStatus.COMMITTING and not stalled
     context = {
         "job": job,
         "running": running,
+        "stalled": stalled,
         "writing": running and job.rows_total and job.rows_done >= job.rows_total,
-        "can_commit": job.status == ImportStatus.PREVIEWED
+        "can_commit": (job.status == ImportStatus.PREVIEWED or stalled)
         and not job.errors
         and job.uploaded_by_id == user.pk,
     }
@@ -100,12 +105,18 @@ def _status_context(user, job: ImportJob) -> dict:
     return context
 
 
+def _awaiting_context(user, job: ImportJob) -> dict:
+    if job.status != ImportStatus.COMMITTED:
+        return {}
+    return awaiting_context(entry_list_awaiting_evidence(user=user, job=job))
+
+
 @login_required
 def import_job(request, pk: int):
     user = request.user
     _require_record(user)
     job = _job_or_404(user, pk)
-    context = _status_context(user, job)
+    context = {**_status_context(user, job), **_awaiting_context(user, job)}
     if job.uploaded_by_id == user.pk and job.status != ImportStatus.COMMITTED:
         context["form"] = ImportUploadForm(
             schemes=_importable_schemes(user), initial={"scheme": job.scheme_id}

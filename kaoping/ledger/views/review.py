@@ -31,8 +31,12 @@ from ..forms import EntryForm
 from ..models import Entry, EntrySource, EntryStatus
 from ..selectors import (
     annotate_item_names,
+    entry_list_awaiting_evidence,
     entry_list_mine,
     entry_review_queue,
+    evidence_required_codes,
+    review_item_names,
+    review_scheme_choices,
     scheme_item_choices,
 )
 from ..services import (
@@ -43,8 +47,11 @@ from ..services import (
     entry_reverse,
     scorable_items,
 )
+from .evidence import awaiting_context
 
 PAGE_SIZE = 50
+# The statuses the queue filters by (an entry awaiting its evidence is not yet reviewable).
+REVIEW_STATUSES = (EntryStatus.SUBMITTED, EntryStatus.APPROVED, EntryStatus.REJECTED)
 
 OUTCOME_TEXT = {
     "approved": gettext_lazy("approved"),
@@ -52,6 +59,7 @@ OUTCOME_TEXT = {
     "not_found": gettext_lazy("no such entry"),
     "not_reviewer": gettext_lazy("your role does not review this scheme"),
     "own_entry": gettext_lazy("you recorded it yourself"),
+    "sealed": gettext_lazy("its period is finalised; it no longer counts"),
     "already_reviewed": gettext_lazy("already decided by someone else"),
 }
 
@@ -92,11 +100,23 @@ def review_queue(request):
         for key in ("region", "item", "status", "start", "end", "scheme")
     }
     filters["status"] = filters["status"] or EntryStatus.SUBMITTED
+    for key, label in (("start", _("from")), ("end", _("to"))):
+        if filters[key] and _date_or_none(filters[key]) is None:
+            # 2026-02-30 used to be a 500 (parse_date raises on a date that does not exist).
+            messages.warning(
+                request,
+                _(
+                    "“%(value)s” in “%(field)s” is not a date such as 2026-03-05; that filter is ignored."
+                )
+                % {"value": filters[key], "field": label},
+            )
+            filters[key] = ""
     page = Paginator(entry_review_queue(user=user, filters=filters), PAGE_SIZE).get_page(
         request.GET.get("page")
     )
     annotate_item_names(page)
     villages = region_list(user=user, action="entry.review", level=Level.VILLAGE, limit=300)
+    schemes = review_scheme_choices(user=user)
     return render(
         request,
         "ledger/review.html",
@@ -105,7 +125,11 @@ def review_queue(request):
             "filters": filters,
             "outcomes": outcomes,
             "villages": villages,
-            "statuses": EntryStatus.choices,
+            "schemes": schemes,
+            "item_names": review_item_names(user=user, scheme_code=filters["scheme"])
+            if filters["scheme"]
+            else [],
+            "statuses": [(s.value, s.label) for s in REVIEW_STATUSES],
         },
     )
 
@@ -132,6 +156,9 @@ def grid_record(request, code: str, scheme_code: str):
         for subject in subjects:
             item = request.POST.get(f"item_{subject.pk}", "")
             if not item:
+                if request.FILES.getlist(f"evidence_{subject.pk}"):
+                    # A photo with no item would be dropped without a word.
+                    errors[subject.pk] = [_("Choose the item this photo or file is for.")]
                 continue
             drafts.append(
                 EntryDraft(
@@ -141,10 +168,18 @@ def grid_record(request, code: str, scheme_code: str):
                     quantity=request.POST.get(f"qty_{subject.pk}") or "1",
                     note=request.POST.get(f"note_{subject.pk}", ""),
                     idempotency_key=f"grid:{form_key}:{subject.pk}",
+                    evidence=request.FILES.getlist(f"evidence_{subject.pk}"),
                 )
             )
             rows.append(subject.pk)
-        if not drafts:
+        if errors:
+            messages.error(
+                request,
+                _("Nothing was saved; correct the households marked below.")
+                + " "
+                + _("Choose their photos or files again."),
+            )
+        elif not drafts:
             messages.error(request, _("Choose an item for at least one household."))
         else:
             try:
@@ -155,6 +190,11 @@ def grid_record(request, code: str, scheme_code: str):
             except ImportFailed as exc:
                 for error in exc.errors:
                     errors.setdefault(rows[error.row - 1], []).append(error.message)
+                # A browser never refills a file input, so say so rather than let it look kept.
+                message = _("Nothing was saved; correct the households marked below.")
+                if request.FILES:
+                    message += " " + _("Choose their photos or files again.")
+                messages.error(request, message)
             else:
                 messages.success(
                     request,
@@ -186,7 +226,11 @@ def my_entries(request):
         request.GET.get("page")
     )
     annotate_item_names(page)
-    return render(request, "ledger/my_entries.html", {"page": page})
+    return render(
+        request,
+        "ledger/my_entries.html",
+        {"page": page, **awaiting_context(entry_list_awaiting_evidence(user=request.user))},
+    )
 
 
 @require_POST
@@ -220,9 +264,17 @@ def entry_new(request, subject_id: int, scheme_code: str):
     scheme = get_scoped_or_404(
         Scheme.objects.filter(subject_kind=subject.kind), user, "scheme.view", code=scheme_code
     )
-    items, labels = scheme_item_choices(version=scheme.latest_version(), subject=subject)
+    version = scheme.latest_version()
+    items, labels = scheme_item_choices(version=version, subject=subject, user=user)
+    needs_evidence = evidence_required_codes(version=version, subject=subject)
     if request.method == "POST":
-        form = EntryForm(request.POST, items=items, labels=labels)
+        form = EntryForm(
+            request.POST,
+            request.FILES,
+            items=items,
+            labels=labels,
+            needs_evidence=needs_evidence,
+        )
 
         def record(data):
             return entry_record(
@@ -235,6 +287,7 @@ def entry_new(request, subject_id: int, scheme_code: str):
                 note=data["note"],
                 acting_user=user,
                 idempotency_key=data["idempotency_key"] or None,
+                evidence=data["evidence"],
             )
 
         done = form_submit(
@@ -250,6 +303,7 @@ def entry_new(request, subject_id: int, scheme_code: str):
         form = EntryForm(
             items=items,
             labels=labels,
+            needs_evidence=needs_evidence,
             initial={
                 "occurred_on": timezone.localdate(),
                 "idempotency_key": uuid.uuid4().hex,
@@ -261,3 +315,11 @@ def entry_new(request, subject_id: int, scheme_code: str):
         "ledger/entry_new.html",
         {"subject": subject, "scheme": scheme, "form": form},
     )
+
+
+def _date_or_none(text: str):
+    """The date `text` names (2026-03-05), or None when it names none (2026-02-30, "x")."""
+    try:
+        return parse_date(text)
+    except ValueError:
+        return None

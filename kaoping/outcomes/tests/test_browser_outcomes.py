@@ -11,7 +11,9 @@ from .fixtures import SPREAD, build_villages, close, load, score, villages
 pytestmark = [pytest.mark.browser]
 
 
-def test_bottom_three_of_the_quarter_are_interviewed_and_minuted(live_server, live_county, phone):
+def test_bottom_three_of_the_quarter_are_interviewed_and_minuted(
+    live_server, live_county, phone, shot
+):
     build_villages(live_county)
     scheme = load(live_county)
     subjects = villages()
@@ -59,3 +61,4 @@ def test_bottom_three_of_the_quarter_are_interviewed_and_minuted(live_server, li
         "镇党委副书记和镇长约谈",
         "bob",
     )
+    shot(phone, "1-end")

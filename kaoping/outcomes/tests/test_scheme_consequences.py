@@ -99,63 +99,67 @@ def test_without_the_block_nothing_is_triggered():
 @pytest.mark.parametrize(
     ("block", "needle", "message"),
     [
-        ("share: {lists: [gold]}\n", "gold", "unknown list 'gold' (lists: top3, bottom3, black)"),
+        (
+            "share: {lists: [gold]}\n",
+            "gold",
+            "没有代码为 “gold” 的榜单（已有的榜单：black、bottom3、top3）",
+        ),
         (
             "interviews:\n  list: bottom3\n  levels:\n    - {code: a, name: 甲}\n",
             "levels:",
-            "no level says which periods start on it",
+            "没有任何层级写明从哪种考评期开始",
         ),
         (
             "interviews:\n  list: bottom3\n  levels:\n"
             "    - {code: a, name: 甲, cadences: [month]}\n"
             "    - {code: b, name: 乙, cadences: [month]}\n",
             "name: 乙",
-            "month interviews already start on level 'a'",
+            "month（月度） 的约谈已经从层级 “a” 开始了",
         ),
         (
             "interviews:\n  list: bottom3\n  levels:\n    - {code: a, name: 甲, cadences: [year]}\n",
             "code: a",
-            "the scheme has no year results (it has month, quarter)",
+            "本方案没有 year（年度） 的考评结果（只有 month（月度）、quarter（季度））",
         ),
         (
             "interviews:\n  list: bottom3\n  levels:\n    - {code: a, name: 甲, cadences: [month]}\n"
             "  escalate:\n    - {repeats: 3, within: 2}\n",
             "repeats: 3",
-            "within (2) must be ≥ repeats (3)",
+            "within（2）必须 ≥ repeats（3）",
         ),
         (
             "pairing: {strong_list: top3, weak_list: top3}\n",
             "pairing",
-            "weak_list must differ from strong_list",
+            "weak_list 与 strong_list 不能是同一个榜单",
         ),
         (
             "bonus_pool: {amount: 100, remainder: keep}\n",
             "bonus_pool",
-            "give exactly one split: by_grade or by_rank",
+            "奖金分配方式只能写一种：by_grade（按等次）或 by_rank（按名次）",
         ),
         (
             "bonus_pool: {amount: 100.001, by_grade: {good: 1}, remainder: keep}\n",
             "bonus_pool",
-            "more than 2 decimal places",
+            "的小数超过 2 位",
         ),
         (
             "bonus_pool: {amount: 100, by_grade: {great: 1}, remainder: keep}\n",
             "bonus_pool",
-            "'great' is not a grade code (fair, good)",
+            "“great” 不是已定义的等次代码（可用：fair、good）",
         ),
         (
             "bonus_pool:\n  amount: 100\n  remainder: first\n  by_rank:\n"
             "    - {from_rank: 1, to_rank: 3, weight: 2}\n"
             "    - {from_rank: 3, to_rank: 5, weight: 1}\n",
             "from_rank: 3",
-            "ranks 3–5 overlap by_rank[0] (1–3)",
+            "名次 3–5 与 by_rank 第 1 项（1–3）重叠",
         ),
-        ("honours: {grades: [best]}\n", "honours", "'best' is not a grade code"),
-        ("honours: {awards: [moon]}\n", "honours", "unknown award 'moon'"),
+        ("honours: {grades: [best]}\n", "honours", "“best” 不是已定义的等次代码"),
+        ("honours: {awards: [moon]}\n", "honours", "没有代码为 “moon” 的奖项"),
         (
             "key_villages:\n  exit: {periods: 2}\n",
             "exit",
-            "say which lists a key village must stay off",
+            "请写明重点村要连续不上哪些榜才能退出",
         ),
     ],
 )
@@ -164,7 +168,7 @@ def test_meaning_problems_name_the_path_and_line(block, needle, message):
     found = problems(text)
     hit = [p for p in found if message in p]
     assert hit, found
-    assert hit[0].startswith(f"{FILE}:{line_of(text, needle)}:"), hit
+    assert hit[0].startswith(f"{FILE} 第 {line_of(text, needle)} 行"), hit
     # The finding itself names the data path of the offending key.
     spec = SchemeSpec.model_validate(yaml.safe_load(text), context={DEFER_CHECKS: True})
     paths = [path_text(f.path) for f in check_scheme(spec) if message in f.message]
@@ -177,14 +181,14 @@ def test_shape_problems_are_reported_with_lines():
         "bonus_pool: {amount: 100, by_grade: {good: 1}}\n"
     )
     found = "\n".join(problems(text))
-    assert f"{FILE}:{line_of(text, 'levls')}:" in found and "unknown key 'levls'" in found
-    assert "remainder is required" in found
-    assert "levels is required" in found
+    assert f"{FILE} 第 {line_of(text, 'levls')} 行" in found and "不认识的键 “levls”" in found
+    assert "bonus_pool：必须写 remainder" in found
+    assert "interviews：必须写 levels" in found
 
 
 def test_the_remainder_rule_must_be_stated():
     text = with_consequences("bonus_pool: {amount: 100, by_grade: {good: 1}, remainder: even}\n")
-    assert any("remainder must be one of" in p for p in problems(text))
+    assert any("remainder 只能是 largest_remainder、first、keep 之一" in p for p in problems(text))
 
 
 def test_key_villages_and_pairings_are_for_villages():
@@ -193,18 +197,18 @@ def test_key_villages_and_pairings_are_for_villages():
         "  pairing: {strong_list: top3, weak_list: bottom3}\n"
     )
     found = "\n".join(problems(text))
-    assert "key villages need village or team subjects" in found
-    assert "pairings need village or team subjects" in found
+    assert "重点村只适用于考评村社或村“两委”班子的方案（本方案考评的是农户）" in found
+    assert "结对只适用于考评村社或村“两委”班子的方案" in found
 
 
 def test_a_pledge_list_that_is_not_carried_over_is_a_warning():
     spec = load_scheme_text(with_consequences("pledges: {list: bottom3}\n"), filename=FILE)
-    assert any("not carried over" in w for w in spec.summary()["warnings"])
+    assert any("不会延续到下一期" in w for w in spec.summary()["warnings"])
 
 
 def test_honours_need_an_honour_grade_or_an_award():
     text = with_consequences("honours: {}\n").replace("honour: true, ", "")
-    assert any("no grade is marked honour: true" in p for p in problems(text))
+    assert any("没有等次标记为 honour: true" in p for p in problems(text))
 
 
 def test_the_shipped_contest_interviews_at_the_seed_levels():

@@ -32,7 +32,7 @@ from kaoping.periods.models import Period, Result, ResultNode
 from kaoping.schemes.calendar import period_dates
 from kaoping.schemes.loader import load_scheme_text
 from kaoping.schemes.models import METRIC_SCALE, QTY_SCALE, SchemeNode, SchemeVersion
-from kaoping.schemes.scoring import Evaluation, evaluate
+from kaoping.schemes.scoring import Evaluation, evaluate, no_data_outcome
 from kaoping.schemes.services import scheme_load
 from kaoping.schemes.spec import ROOT_CODE, FlatNode, Rule, SchemeSpec, VetoEffect
 from kaoping.testing import SmallCounty, build_small_county
@@ -461,6 +461,32 @@ class Checked:
     results: dict[int, Result] = field(default_factory=dict)
 
 
+def has_data(
+    drafts: Sequence[Draft], metrics: dict[str, Decimal], start: date, end: date, cadence: str = ""
+) -> bool:
+    """The reference of “a subject has data in the period” (no_data): an approved entry of the
+    scheme dated in it and of its cadence that the close did not compute (computed entries are
+    read back with subject −1), whatever its item; or a reported metric value."""
+    entered = any(
+        d.subject != -1 and d.status == "approved" and d.cadence == cadence and start <= d.on <= end
+        for d in drafts
+    )
+    return entered or any(name not in COMPUTED for name in metrics)
+
+
+def without_data(world: World, period: Period, drafts: Sequence[Draft], cadence: str = "") -> set:
+    """Ids of the scored subjects without data in `period`, by the reference."""
+    ledger = drafts_by_subject(world, drafts)
+    metrics: dict[int, dict[str, Decimal]] = defaultdict(dict)
+    for m in MetricValue.objects.filter(scheme_id=period.scheme_id, period_label=period.label):
+        metrics[m.subject_id][m.metric] = Decimal(m.value_scaled) / METRIC_SCALE
+    return {
+        s.pk
+        for s in scored_subjects(world.spec)
+        if not has_data(ledger[s.pk], metrics[s.pk], period.start, period.end, cadence)
+    }
+
+
 def scored_subjects(spec: SchemeSpec) -> list[Subject]:
     """Everything the close scores: active subjects of the kind under the county."""
     return list(
@@ -517,7 +543,8 @@ def check_close(
     ledger = drafts_by_subject(world, drafts)
     subjects = scored_subjects(spec)
     results = {r.subject_id: r for r in Result.objects.filter(period=period)}
-    assert set(results) == {s.pk for s in subjects}, "one result per scored subject, no other"
+    if nodes_only:
+        assert set(results) == {s.pk for s in subjects}, "one result per scored subject"
     rows: dict[int, dict[str, ResultNode]] = defaultdict(dict)
     for row in ResultNode.objects.filter(period=period).exclude(code__startswith="__part__"):
         rows[row.subject_id][row.code] = row
@@ -528,6 +555,19 @@ def check_close(
     grade_position = {g.code: i for i, g in enumerate(spec.grades)}
     checked = Checked()
     totals, groups = {}, {}
+    if not nodes_only:
+        outcome = {
+            s.pk: no_data_outcome(
+                spec,
+                has_data(ledger[s.pk], metrics[s.pk], period.start, period.end, cadence),
+            )
+            for s in subjects
+        }
+        assert "refuse" not in outcome.values(), "a blocked close wrote results"
+        subjects = [s for s in subjects if outcome[s.pk] == "score"]
+        excluded = set(outcome) - {s.pk for s in subjects}
+        assert not excluded & set(rows), "no node rows for an excluded subject"
+        assert set(results) == {s.pk for s in subjects}, "results for exactly the scored ones"
     for subject in subjects:
         variant = variant_of(spec, subject.track)
         inputs = inputs_from(spec, ledger[subject.pk], period.start, period.end, cadence)

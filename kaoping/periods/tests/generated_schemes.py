@@ -3,7 +3,7 @@
 Trees one to three levels deep of count, quantity, rating, metric and veto items; bases, caps,
 floors and maxima on groups and items; bonus and deduction sections; metric bands and grades
 with inclusive and exclusive bounds and gaps; variants that exclude items and override points,
-weights, caps and group limits; every ranking scope, tie rule and order. Numbers carry at most
+weights, caps and group limits; every ranking scope, tie rule and order; every no_data setting. Numbers carry at most
 the scheme's `decimals` places (rating factors and metric bounds at most four).
 """
 
@@ -234,4 +234,8 @@ def scheme_texts(draw) -> str:
         "ties": draw(st.sampled_from(["competition", "dense"])),
         "order": draw(st.sampled_from(["desc", "asc"])),
     }
+    # Subjects without data: scored from the base (the default), left out, or the close refused.
+    no_data = draw(st.sampled_from([None, "zero", "exclude", "block"]))
+    if no_data is not None:
+        scheme["no_data"] = no_data
     return dump(scheme)

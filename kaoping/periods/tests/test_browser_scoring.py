@@ -34,7 +34,7 @@ grades:
 """
 
 
-def test_write_load_record_close_explain(live_server, live_county, phone, tmp_path):
+def test_write_load_record_close_explain(live_server, live_county, phone, shot, tmp_path):
     scheme_file = tmp_path / "clean-village.yaml"
     scheme_file.write_text(NEW_SCHEME, encoding="utf-8")
     browser_login(phone, live_server, "alice")
@@ -66,7 +66,9 @@ def test_write_load_record_close_explain(live_server, live_county, phone, tmp_pa
     phone.click("form.filters button[type=submit]")
     phone.wait_for_url("**/periods/**")
     phone.click("text=关闭本期")
-    phone.wait_for_load_state()
+    phone.wait_for_url("**/close/")  # the close asks first
+    phone.click("button:has-text('确认关闭')")
+    phone.wait_for_url("**/periods/*/")
     phone.get_by_role("link", name="东岭村").click()
     phone.wait_for_url("**/explain/**")
 
@@ -74,4 +76,57 @@ def test_write_load_record_close_explain(live_server, live_county, phone, tmp_pa
     assert phone.locator(".stats div").first.locator("b").inner_text() == "11"
     assert "合格" in phone.locator(".stats").inner_text()
     assert "-14→-10" in phone.locator("#node-LITTER").inner_text()
+    assert phone.evaluate("document.documentElement.scrollWidth <= window.innerWidth + 1")
+    shot(phone, "1-explained")
+
+
+def test_close_asks_first_then_reopen_voids(live_server, live_county, phone, shot):
+    """At 360 px: the preview names what is missing, the close needs the confirmation, and a
+    reopening (with its reason) leaves no stale interview behind."""
+    from kaoping.accounts.scoping import system_actor
+    from kaoping.outcomes.models import Interview
+    from kaoping.periods.models import Period, Result
+    from kaoping.schemes.services import scheme_load
+
+    version, _ = scheme_load(
+        text=NEW_SCHEME.replace(
+            "grades:",
+            "ranking:\n  lists:\n    - {code: last, name: 末位, kind: black, pick: bottom, count: 1}\n"
+            "consequences:\n  interviews:\n    list: last\n    levels:\n"
+            "      - {code: talk, name: 副书记约谈, cadences: [month]}\ngrades:",
+        ),
+        filename="clean-village.yaml",
+        region=live_county.region("330304"),
+        acting_user=system_actor(),
+    )
+    browser_login(phone, live_server, "alice")
+    phone.goto(f"{live_server.url}/schemes/clean-village/")
+    phone.fill("input[name=label]", "2026-03")
+    phone.click("form.filters button[type=submit]")
+    phone.wait_for_url("**/periods/**")
+    period = Period.objects.get(scheme=version.scheme, label="2026-03")
+
+    phone.click("text=关闭本期")
+    phone.wait_for_url("**/close/")
+    preview = phone.locator("#without-data").inner_text()
+    assert "东岭村" in preview and "西溪村" in preview  # nothing recorded for anybody
+    assert "(3 / 3)" in preview.replace("（", "(").replace("）", ")")
+    assert phone.evaluate("document.documentElement.scrollWidth <= window.innerWidth + 1")
+    shot(phone, "1-preview")
+    assert not Result.objects.filter(period=period).exists()  # asking wrote nothing
+
+    phone.click("button:has-text('确认关闭')")
+    phone.wait_for_url(f"**/periods/{period.pk}/")
+    shot(phone, "2-closed")
+    assert Result.objects.filter(period=period).count() == 3
+    assert Interview.objects.filter(period=period).count() == 3  # all tied at 20: all last
+
+    phone.click("summary:has-text('重新开启')")
+    phone.fill("input[name=reason]", "数据没录完就关闭了")
+    phone.click("form:has(input[name=reason]) button[type=submit]")
+    phone.wait_for_url(f"**/periods/{period.pk}/")
+    shot(phone, "3-reopened")
+    assert Period.objects.get(pk=period.pk).status == "open"
+    assert not Interview.objects.filter(period=period).exists()
+    assert not Result.objects.filter(period=period).exists()
     assert phone.evaluate("document.documentElement.scrollWidth <= window.innerWidth + 1")

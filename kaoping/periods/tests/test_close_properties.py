@@ -17,7 +17,8 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from kaoping.accounts.scoping import system_actor
-from kaoping.periods.models import Period
+from kaoping.core.errors import KaopingError
+from kaoping.periods.models import Period, Result
 from kaoping.periods.services import period_close, period_open
 from kaoping.schemes.loader import SchemeError, load_scheme_text
 from kaoping.testing import build_small_county
@@ -36,6 +37,7 @@ from .close_harness import (
     shipped_text,
     snapshot,
     tracks_for,
+    without_data,
     write_ledger,
     write_metrics,
 )
@@ -73,6 +75,13 @@ def close_and_compare(world, data, label: str) -> None:
     with rolled_back():
         write_ledger(world, drafts)
         write_metrics(world, period, reports)
+        if str(spec.no_data) == "block" and without_data(world, period, drafts):
+            # no_data: block refuses the close and leaves nothing behind.
+            with pytest.raises(KaopingError, match="no_data: block"):
+                period_close(period=period, acting_user=system_actor())
+            assert not Result.objects.filter(period=period).exists()
+            assert Period.objects.get(pk=period.pk).status == "open"
+            return
         period_close(period=period, acting_user=system_actor())
         check_close(world, period, drafts)
         first = snapshot(period)
@@ -132,8 +141,8 @@ def test_generated_scheme_close_equals_reference():
 @pytest.mark.parametrize(
     ("limits", "message"),
     [
-        ("cap: 3, floor: 4", "floor (4) must be ≤ cap (3)"),
-        ("cap: 3, max: -4", "max (-4) must be ≥ −cap (-3)"),
+        ("cap: 3, floor: 4", "floor（4）必须 ≤ cap（3）"),
+        ("cap: 3, max: -4", "max（-4）必须 ≥ −cap（-3）"),
     ],
 )
 def test_item_limits_outside_the_cap_are_rejected(limits, message):

@@ -176,7 +176,8 @@ def test_hong_huang_qi(county):
     april = open_period(world, "2026-04")
     period_close(period=april, acting_user=system_actor())
     assert [total(april, s) for s in (a, b, c)] == [90, 75, 74]
-    assert [result(april, s).grade_code for s in (a, b, c)] == ["hongqi", "", "huangqi"]
+    # 75 is 达标 (no flag; [75, 90) shares the bonus pool at the lower weight).
+    assert [result(april, s).grade_code for s in (a, b, c)] == ["hongqi", "dabiao", "huangqi"]
 
 
 def test_leitai_biwu_tracks(county):

@@ -92,10 +92,14 @@ def test_explain_names_the_veto(scored, client_for, county):
 def test_close_button_for_admin_only_and_audited(scored, client_for, county):
     _scheme, subjects, period = scored
     url = reverse("periods:close", args=[period.pk])
-    assert client_for(county, "bob").post(url).status_code == 403
+    assert client_for(county, "bob").post(url, {"confirm": "yes"}).status_code == 403
+    assert client_for(county, "bob").get(url).status_code == 403
     assert AuditLog.objects.filter(action="periods.period.closed").count() == 1
     record(period.scheme, subjects[DONGLING], "C1")
+    # Without the confirmation a post only leads back to the preview.
     assert client_for(county, "alice").post(url).status_code == 302
+    assert Result.objects.get(period=period, subject=subjects[DONGLING]).total != 5100
+    assert client_for(county, "alice").post(url, {"confirm": "yes"}).status_code == 302
     assert Result.objects.get(period=period, subject=subjects[DONGLING]).total == 5100
     assert AuditLog.objects.filter(
         action="periods.period.closed", actor=county.users["alice"]

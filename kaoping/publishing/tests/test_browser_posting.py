@@ -1,8 +1,6 @@
 """Issue acceptance in a real browser at 360 px: post a quarter, object on the public page,
 uphold the objection in the console with a correcting entry, read the corrected lists."""
 
-import os
-
 import pytest
 
 from kaoping.conftest import browser_login
@@ -10,13 +8,6 @@ from kaoping.conftest import browser_login
 from .fixtures import posted_quarter
 
 pytestmark = [pytest.mark.browser]
-
-SCREENSHOTS = os.environ.get("KAOPING_SCREENSHOTS")  # a directory, to look at the pages
-
-
-def shot(page, name):
-    if SCREENSHOTS:
-        page.screenshot(path=os.path.join(SCREENSHOTS, f"{name}.png"), full_page=True)
 
 
 def list_names(page, code):
@@ -27,7 +18,7 @@ def fits_the_phone(page) -> bool:
     return page.evaluate("document.documentElement.scrollWidth <= window.innerWidth + 1")
 
 
-def test_post_object_uphold_and_see_the_corrected_list(live_server, live_county, phone):
+def test_post_object_uphold_and_see_the_corrected_list(live_server, live_county, phone, shot):
     posted = posted_quarter(live_county)  # closed and posted through the services
     public = f"{live_server.url}/p/{posted.period.pk}/"
 

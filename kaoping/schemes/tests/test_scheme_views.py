@@ -63,7 +63,7 @@ def test_upload_loads_a_new_version_and_reports_errors_with_lines(county, client
     assert Scheme.objects.get(code="test-village").versions.count() == 2
     broken = scheme_text(version=3).replace("cap: 15", "cpa: 15")
     response = client.post(reverse("schemes:list"), {"file": upload(broken)})
-    assert any("t.yaml:" in p and "cpa" in p for p in response.context["problems"])
+    assert any("t.yaml 第 11 行" in p and "“cpa”" in p for p in response.context["problems"])
     assert Scheme.objects.get(code="test-village").versions.count() == 2
 
 

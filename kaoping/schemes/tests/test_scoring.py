@@ -220,7 +220,7 @@ def test_bar_withholds_honours_and_zero_clears_the_total():
     assert zeroed.zeroed and zeroed.total == 0 and zeroed.values[ROOT_CODE] == 170
     flags = load("hong-huang-qi")
     middling = evaluate(flags, {"ZD01.1": ["好"], "ZL02.1": ["好"]})
-    assert middling.total == 80 and middling.grade is None  # 75–90: no flag
+    assert middling.total == 80 and middling.grade.name == "达标"  # 75–90: no flag
     assert str(middling.values["ZD02.1"]) == "0.0"  # never "-0.0"
     full = {
         "ZD01.1": ["好"],

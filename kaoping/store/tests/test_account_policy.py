@@ -28,11 +28,11 @@ def test_a_full_block():
 @pytest.mark.parametrize(
     ("line", "message"),
     [
-        ('clear_on: "02-29"', "not a day of every year"),
-        ('clear_on: "13-01"', "not a day of every year"),
-        ("clear_on: 1231", "account: clear_on must be text"),
-        ("expire_months: 0", "account: expire_months must be ≥ 1"),
-        ("spendible: true", "unknown key 'spendible'"),
+        ('clear_on: "02-29"', "02-29 不是每年都有的日期"),
+        ('clear_on: "13-01"', "13-01 不是每年都有的日期"),
+        ("clear_on: 1231", "积分账户 account：clear_on 必须是文字"),
+        ("expire_months: 0", "积分账户 account：expire_months 不能小于 1"),
+        ("spendible: true", "不认识的键 “spendible”"),
     ],
 )
 def test_mistakes_are_named_with_their_line(line, message):
@@ -40,7 +40,7 @@ def test_mistakes_are_named_with_their_line(line, message):
     with pytest.raises(SchemeError) as caught:
         load_scheme_text(text, filename="x.yaml")
     problem = str(caught.value)
-    assert message in problem and "x.yaml:15" in problem
+    assert message in problem and "x.yaml 第 15 行" in problem
 
 
 def test_shipped_schemes_keep_accounts():

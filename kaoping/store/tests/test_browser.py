@@ -20,7 +20,7 @@ def no_sideways_scroll(page) -> bool:
     return page.evaluate("document.documentElement.scrollWidth <= window.innerWidth + 1")
 
 
-def test_earn_see_request_and_collect_by_qr_code(live_server, live_county, phone):
+def test_earn_see_request_and_collect_by_qr_code(live_server, live_county, phone, shot):
     county = live_county
     add_keepers(county)
     scheme = load_scheme(county)
@@ -66,6 +66,7 @@ def test_earn_see_request_and_collect_by_qr_code(live_server, live_county, phone
 
     # The keeper scans the card: the QR code opens this URL on the keeper's phone.
     account = Account.objects.get(subject=subject)
+    shot(phone, "1-before-next-login")
     browser_login(phone, live_server, "kim")
     phone.goto(f"{live_server.url}/store/keeper/card/{account.card_number}/")
     assert phone.locator("#household-name").inner_text() == subject.name
@@ -88,3 +89,4 @@ def test_earn_see_request_and_collect_by_qr_code(live_server, live_county, phone
     assert (account.balance, rice.stock) == (Decimal(40), 9)
     assert Movement.objects.filter(redemption=redemption).count() == 1
     assert StockMove.objects.filter(redemption=redemption).count() == 1
+    shot(phone, "2-end")

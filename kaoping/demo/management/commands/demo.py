@@ -1,9 +1,11 @@
 import time
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 from django.db import connection
 
+from config.secret import secret_key_store
 from kaoping.demo.generator import (
     COUNTY_NAME,
     DEMO_LOGINS,
@@ -51,6 +53,10 @@ class Command(BaseCommand):
         without_scores: bool,
         **options,
     ):
+        if not settings.SECRET_KEY_SOURCE:
+            # The quick start's server refuses to run on a key nobody chose: choose one for this
+            # laptop, kept in the data directory (production sets SECRET_KEY).
+            secret_key_store(settings.DATA_DIR)
         minimum = MIN_HOUSEHOLDS_PER_VILLAGE * VILLAGE_COUNT
         if households < minimum:
             raise CommandError(f"--households must be at least {minimum}.")

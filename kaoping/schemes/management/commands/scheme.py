@@ -4,10 +4,12 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
+from django.utils.translation import gettext as _
 
 from kaoping.accounts.scoping import system_actor
 from kaoping.core.errors import KaopingError
 from kaoping.regions.models import Level, Region
+from kaoping.schemes.labels import cadence_label, subject_kind_label
 from kaoping.schemes.loader import load_scheme_file
 from kaoping.schemes.services import scheme_load
 from kaoping.schemes.spec import SchemeError
@@ -17,11 +19,11 @@ def default_region(code: str | None) -> Region:
     if code:
         region = Region.objects.filter(code=code.rstrip("0") if len(code) == 12 else code).first()
         if region is None:
-            raise CommandError(f"no region with code {code}")
+            raise CommandError(_("there is no region with code %(code)s") % {"code": code})
         return region
     counties = list(Region.objects.filter(level=Level.COUNTY)[:2])
     if len(counties) != 1:
-        raise CommandError("say which county the scheme is for: --region CODE")
+        raise CommandError(_("say which county the scheme is for: --region CODE"))
     return counties[0]
 
 
@@ -55,10 +57,16 @@ class Command(BaseCommand):
                 failed = True
                 self.stderr.write(str(exc.messages[0] if isinstance(exc, KaopingError) else exc))
                 continue
-            word = "loaded" if created else "already loaded"
-            self.stdout.write(f"{name}: {version.scheme.code} v{version.number} {word}")
+            text = (
+                _("%(file)s: %(code)s v%(n)s loaded")
+                if created
+                else _("%(file)s: %(code)s v%(n)s was already loaded")
+            )
+            self.stdout.write(
+                text % {"file": name, "code": version.scheme.code, "n": version.number}
+            )
         if failed:
-            raise CommandError("some files were not loaded")
+            raise CommandError(_("some files were not loaded"))
 
     def check_files(self, files, *, as_json: bool):
         reports, failed = [], False
@@ -86,12 +94,28 @@ class Command(BaseCommand):
             reports.append(report)
             if not as_json:
                 self.stdout.write(
-                    f"{name}: {report['code']} v{report['version']} {summary['name']} — {report['subject_kind']}, "
-                    f"{report['cadence']}; {report['indices']} indices, {report['indicators']} indicators, "
-                    f"{report['items']} items; max {report['max_total'] or '∞'}"
+                    _(
+                        "%(file)s: %(code)s v%(version)s %(name)s — %(kind)s, %(cadence)s; "
+                        "%(indices)s indices, %(indicators)s indicators, %(items)s items; "
+                        "maximum %(max)s"
+                    )
+                    % {
+                        "file": name,
+                        "code": report["code"],
+                        "version": report["version"],
+                        "name": summary["name"],
+                        "kind": subject_kind_label(report["subject_kind"]),
+                        "cadence": cadence_label(report["cadence"]),
+                        "indices": report["indices"],
+                        "indicators": report["indicators"],
+                        "items": report["items"],
+                        "max": report["max_total"] or "∞",
+                    }
                 )
                 for warning in report["warnings"]:
-                    self.stdout.write(f"  warning: {warning}")
+                    self.stdout.write("  " + _("warning: %(text)s") % {"text": warning})
+        if failed and not as_json:
+            self.stderr.write(_("The scheme file format is described in docs/schemes.md."))
         if as_json:
             self.stdout.write(
                 json.dumps(

@@ -1,0 +1,273 @@
+"""What the audit log shows for its codes: action names, the keys and values of a change.
+
+An audit row stores its action as a dotted code (`store.redemption.requested`) and its change
+as two JSON objects. This registry is the one place that turns them into Chinese for people; a
+code it does not know is still shown readably (the app's name and the verb), never as a Python
+dict.
+"""
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
+
+ACTION_LABELS = {
+    "accounts.login.created": _("Login created"),
+    "accounts.login.disabled": _("Login disabled"),
+    "accounts.login.enabled": _("Login enabled"),
+    "accounts.login.password_reset": _("Login password reset"),
+    "accounts.logins.imported": _("Logins imported"),
+    "accounts.password.changed": _("Password changed"),
+    "outcomes.consequences.voided": _("Consequences of a close voided on reopening"),
+    "periods.period.voided": _("Results of a period voided"),
+    "store.window.rotated": _("Redemption windows rotated"),
+    "demo.built": _("Demo county built"),
+    "ledger.entry.recorded": _("Entry recorded"),
+    "ledger.entries.recorded": _("Entries recorded"),
+    "ledger.entry.approved": _("Entry approved"),
+    "ledger.entry.rejected": _("Entry rejected"),
+    "ledger.entry.reversed": _("Entry reversed"),
+    "ledger.entry.evidence_attached": _("Evidence attached to an entry"),
+    "ledger.import.committed": _("Excel import committed"),
+    "ledger.metrics.reported": _("Metric values reported"),
+    "outcomes.consequences.applied": _("Consequences of a close applied"),
+    "outcomes.exchange.recorded": _("Pairing exchange recorded"),
+    "outcomes.interview.recorded": _("Interview recorded"),
+    "outcomes.key_village.designated": _("Key village designated"),
+    "outcomes.key_village.left": _("Key village left the list"),
+    "outcomes.key_village.updated": _("Key village updated"),
+    "outcomes.pledge.accepted": _("Pledge accepted"),
+    "outcomes.pledge_item.added": _("Pledge item added"),
+    "outcomes.pledge_item.done": _("Pledge item done"),
+    "outcomes.share.held": _("Experience sharing held"),
+    "people.person.updated": _("Person updated"),
+    "periods.membership.resolved": _("Listing resolved"),
+    "periods.period.closed": _("Period closed"),
+    "periods.period.opened": _("Period opened"),
+    "periods.period.post": _("Period posted publicly"),
+    "periods.period.finalise": _("Period finalised"),
+    "periods.period.reopen": _("Period reopened"),
+    "periods.period.rebound": _("Period bound to another scheme version"),
+    "publishing.objection.filed": _("Objection filed"),
+    "publishing.objection.upheld": _("Objection upheld"),
+    "publishing.objection.dismissed": _("Objection dismissed"),
+    "regions.imported": _("Regions imported"),
+    "regions.region.renamed": _("Region renamed"),
+    "schemes.version.loaded": _("Scheme version loaded"),
+    "store.accounts.credited": _("Points credited to accounts"),
+    "store.accounts.reconciled": _("Points accounts reconciled"),
+    "store.accounts.clear": _("Yearly clearing of points"),
+    "store.accounts.expire": _("Points expired"),
+    "store.goods.created": _("Goods added"),
+    "store.goods.changed": _("Goods changed"),
+    "store.redemption.requested": _("Redemption requested"),
+    "store.redemption.completed": _("Redemption handed over"),
+    "store.redemption.cancelled": _("Redemption cancelled"),
+    "store.stock.adjusted": _("Stock corrected"),
+    "store.stock.purchase": _("Goods purchased into stock"),
+    "store.stock.donation": _("Donated goods into stock"),
+    "store.stock.adjust": _("Stock corrected"),
+    "store.store.created": _("Points store created"),
+    "store.store.changed": _("Points store changed"),
+    "store.window.added": _("Redemption window added"),
+    "store.window.quarterly": _("Quarterly redemption windows added"),
+}
+
+# For codes without a label: the app and the verb, so that a new action reads as Chinese.
+APP_LABELS = {
+    "accounts": _("Accounts"),
+    "admin": _("System configuration"),
+    "demo": _("Demo"),
+    "ledger": _("Scoring records"),
+    "outcomes": _("Consequences"),
+    "people": _("People"),
+    "periods": _("Periods"),
+    "publishing": _("Public posting"),
+    "regions": _("Regions"),
+    "schemes": _("Schemes"),
+    "store": _("Points store"),
+}
+VERB_LABELS = {
+    "added": _("added"),
+    "approved": _("approved"),
+    "cancelled": _("cancelled"),
+    "changed": _("changed"),
+    "closed": _("closed"),
+    "created": _("created"),
+    "deleted": _("deleted"),
+    "enabled": _("enabled"),
+    "disabled": _("disabled"),
+    "imported": _("imported"),
+    "recorded": _("recorded"),
+    "rejected": _("rejected"),
+    "updated": _("changed"),
+}
+
+FIELD_LABELS = {
+    "households": _("households"),
+    "unit": _("unit"),
+    "price": _("price in points"),
+    "photo": _("photo"),
+    "limit_per_household": _("limit per household"),
+    "position": _("position"),
+    "phone": _("mobile number"),
+    "role": _("role"),
+    "scope": _("scope"),
+    "username": _("username"),
+    "is_active": _("login enabled"),
+    "account": _("account"),
+    "accounts": _("accounts"),
+    "active": _("active"),
+    "added": _("added"),
+    "address": _("address"),
+    "awaiting_evidence": _("awaiting evidence"),
+    "created": pgettext_lazy("audit", "created"),
+    "cutoff": _("cut-off day"),
+    "date": _("date"),
+    "decision": _("decision"),
+    "donor": _("donor"),
+    "file": _("file"),
+    "flagged": _("flagged"),
+    "flags": _("flags"),
+    "goods": _("goods"),
+    "honours": _("honours"),
+    "interviews": _("interviews"),
+    "item": _("item"),
+    "key_villages": _("key villages"),
+    "list": _("list"),
+    "nodes": _("result rows"),
+    "pairings": _("pairings"),
+    "payouts": _("bonus payouts"),
+    "periods": _("periods"),
+    "pledges": _("pledges"),
+    "recorded": pgettext_lazy("audit", "recorded"),
+    "renamed": pgettext_lazy("audit", "renamed"),
+    "reversal": _("reversal"),
+    "reversed": pgettext_lazy("audit", "reversed"),
+    "rows": _("rows"),
+    "scheme": _("scheme"),
+    "shares": _("experience sharing"),
+    "source": _("source"),
+    "unchanged": _("unchanged"),
+    "unit_cost": _("unit cost"),
+    "code": _("code"),
+    "count": _("count"),
+    "days": _("days"),
+    "entries": _("entries"),
+    "evidence": _("evidence"),
+    "from": pgettext_lazy("audit", "from"),
+    "held_on": _("held on"),
+    "hours": _("opening hours"),
+    "ids": _("ids"),
+    "label": _("period"),
+    "left_on": _("left on"),
+    "level": _("level"),
+    "metrics": _("metrics"),
+    "minutes": _("minutes"),
+    "name": _("name"),
+    "note": _("note"),
+    "period": _("period"),
+    "points": _("points"),
+    "quantity": _("quantity"),
+    "reason": _("reason"),
+    "results": _("results"),
+    "sha256": _("fingerprint"),
+    "status": _("status"),
+    "subject": _("subject"),
+    "to": pgettext_lazy("audit", "to"),
+    "topic": _("topic"),
+    "version": _("version"),
+    "year": _("year"),
+}
+VALUE_LABELS = {
+    True: _("yes"),
+    False: _("no"),
+    "accepted": _("accepted"),
+    "approved": _("approved"),
+    "awaiting_evidence": _("awaiting evidence"),
+    "cancelled": _("cancelled"),
+    "closed": _("closed"),
+    "completed": _("handed over"),
+    "dismissed": _("dismissed"),
+    "done": _("done"),
+    "final": _("final"),
+    "held": _("held"),
+    "open": _("open"),
+    "pending": _("pending"),
+    "posted": _("posted"),
+    "rejected": _("rejected"),
+    "requested": _("requested"),
+    "submitted": _("submitted"),
+    "upheld": _("upheld"),
+}
+
+_MAX_LIST = 10
+_MAX_TEXT = 120
+
+
+def action_label(code: str) -> str:
+    """The Chinese name of an audit action; an unknown one as its app and verb."""
+    if code in ACTION_LABELS:
+        return str(ACTION_LABELS[code])
+    parts = code.split(".")
+    app = APP_LABELS.get(parts[0])
+    verb = VERB_LABELS.get(parts[-1], _("other action"))
+    if app is None:
+        return str(_("Other action"))
+    return f"{app}：{verb}"
+
+
+def action_choices() -> list[tuple[str, str]]:
+    """(prefix, label) for the audit log's action filter: each app, then each known action."""
+    apps = [(f"{code}.", str(label)) for code, label in APP_LABELS.items()]
+    actions = sorted(((code, str(label)) for code, label in ACTION_LABELS.items()))
+    return apps + actions
+
+
+@dataclass(frozen=True)
+class ChangeLine:
+    """One key of a change: its label, the value before (if any) and after."""
+
+    label: str
+    before: str
+    after: str
+
+
+def _value_text(value) -> str:
+    if value is None or value == "":
+        return "—"
+    if isinstance(value, bool):
+        return str(VALUE_LABELS[value])
+    if isinstance(value, str):
+        label = VALUE_LABELS.get(value)
+        text = str(label) if label is not None else value
+        return text if len(text) <= _MAX_TEXT else text[:_MAX_TEXT] + "…"
+    if isinstance(value, list | tuple):
+        shown = "、".join(_value_text(v) for v in value[:_MAX_LIST])
+        more = len(value) - _MAX_LIST
+        return shown + (str(_("… and %(n)d more")) % {"n": more} if more > 0 else "")
+    if isinstance(value, Mapping):
+        return "；".join(f"{_key_text(k)}：{_value_text(v)}" for k, v in value.items())
+    return str(value)
+
+
+def _key_text(key) -> str:
+    label = FIELD_LABELS.get(key)
+    return str(label) if label is not None else str(key).replace("_", " ")
+
+
+def change_lines(before, after) -> list[ChangeLine]:
+    """A change as lines people read: one per key, keys in the order they were written."""
+    before = before if isinstance(before, Mapping) else ({} if before is None else {"": before})
+    after = after if isinstance(after, Mapping) else ({} if after is None else {"": after})
+    lines = []
+    for key in dict.fromkeys([*before, *after]):
+        lines.append(
+            ChangeLine(
+                label=_key_text(key) if key else "",
+                before=_value_text(before[key]) if key in before else "",
+                after=_value_text(after[key]) if key in after else "",
+            )
+        )
+    return lines
