@@ -10,9 +10,11 @@ from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.shortcuts import render
 
+from kaoping.accounts.models import Role
 from kaoping.accounts.permissions import user_can
 from kaoping.accounts.scoping import get_scoped_or_404, may
 from kaoping.core.audit_labels import action_choices, action_label, change_lines
+from kaoping.ledger.models import EntrySource
 from kaoping.people.models import SubjectKind
 from kaoping.people.selectors import (
     cadre_list,
@@ -75,6 +77,11 @@ def search(request):
     return render(request, "console/search.html", {"query": query, "results": results})
 
 
+# Codes of the apps' choices that audit rows store (a role granted, an entry's source), by
+# their labels: core's audit labels know no app, so the log's page passes them in.
+AUDIT_CHOICE_NAMES = dict(Role.choices) | dict(EntrySource.choices)
+
+
 @login_required
 def audit_log(request):
     user = request.user
@@ -87,7 +94,7 @@ def audit_log(request):
     page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
     for row in page:
         row.action_label = action_label(row.action)
-        row.changes = change_lines(row.before, row.after)
+        row.changes = change_lines(row.before, row.after, AUDIT_CHOICE_NAMES)
     return render(
         request,
         "console/audit.html",

@@ -6,8 +6,10 @@ code it does not know is still shown readably (the app's name and the verb), nev
 dict.
 """
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
+from types import MappingProxyType
 
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
@@ -105,6 +107,10 @@ VERB_LABELS = {
 }
 
 FIELD_LABELS = {
+    "voided": _("cancelled"),
+    "kept_acted_on": _("kept (already acted on)"),
+    "lists": _("lists"),
+    "seed": _("random seed"),
     "households": _("households"),
     "unit": _("unit"),
     "price": _("price in points"),
@@ -234,21 +240,30 @@ class ChangeLine:
     after: str
 
 
-def _value_text(value) -> str:
+_DECIMAL = re.compile(r"^-?\d+\.\d+$")
+_DIGEST = re.compile(r"^[0-9a-f]{64}$")
+
+
+def _value_text(value, names: Mapping = MappingProxyType({})) -> str:
     if value is None or value == "":
         return "—"
     if isinstance(value, bool):
         return str(VALUE_LABELS[value])
     if isinstance(value, str):
-        label = VALUE_LABELS.get(value)
-        text = str(label) if label is not None else value
-        return text if len(text) <= _MAX_TEXT else text[:_MAX_TEXT] + "…"
+        label = names.get(value, VALUE_LABELS.get(value))
+        if label is not None:
+            return str(label)
+        if _DECIMAL.match(value):  # points and amounts are stored with their scale: -3.0000
+            return value.rstrip("0").rstrip(".")
+        if _DIGEST.match(value):  # a file's SHA-256: its first characters tell files apart
+            return value[:8] + "…"
+        return value if len(value) <= _MAX_TEXT else value[:_MAX_TEXT] + "…"
     if isinstance(value, list | tuple):
-        shown = "、".join(_value_text(v) for v in value[:_MAX_LIST])
+        shown = "、".join(_value_text(v, names) for v in value[:_MAX_LIST])
         more = len(value) - _MAX_LIST
         return shown + (str(_("… and %(n)d more")) % {"n": more} if more > 0 else "")
     if isinstance(value, Mapping):
-        return "；".join(f"{_key_text(k)}：{_value_text(v)}" for k, v in value.items())
+        return "；".join(f"{_key_text(k)}：{_value_text(v, names)}" for k, v in value.items())
     return str(value)
 
 
@@ -257,8 +272,11 @@ def _key_text(key) -> str:
     return str(label) if label is not None else str(key).replace("_", " ")
 
 
-def change_lines(before, after) -> list[ChangeLine]:
-    """A change as lines people read: one per key, keys in the order they were written."""
+def change_lines(before, after, names: Mapping = MappingProxyType({})) -> list[ChangeLine]:
+    """A change as lines people read: one per key, keys in the order they were written.
+
+    `names` turns the codes of the apps' choices (roles, sources) into their labels; core
+    imports no app, so the page that shows the log passes them in."""
     before = before if isinstance(before, Mapping) else ({} if before is None else {"": before})
     after = after if isinstance(after, Mapping) else ({} if after is None else {"": after})
     lines = []
@@ -266,8 +284,8 @@ def change_lines(before, after) -> list[ChangeLine]:
         lines.append(
             ChangeLine(
                 label=_key_text(key) if key else "",
-                before=_value_text(before[key]) if key in before else "",
-                after=_value_text(after[key]) if key in after else "",
+                before=_value_text(before[key], names) if key in before else "",
+                after=_value_text(after[key], names) if key in after else "",
             )
         )
     return lines

@@ -128,9 +128,20 @@ def period_lists(user, period: Period) -> list[PeriodList]:
         .select_related("subject__region")
         .order_by("list_code", "position", "subject_id")
     )
+    rows = list(rows)
+    # Positions count within a ranking group (a township, a track): each member carries its
+    # group so that six "#1" read as the first of six groups, and members sit by group.
+    groups = dict(
+        Result.objects.filter(
+            period=period, subject_id__in={r.subject_id for r in rows}
+        ).values_list("subject_id", "rank_group")
+    )
     grouped: dict[str, list] = {}
-    for row in rows:
+    for row in sorted(
+        rows, key=lambda r: (r.list_code, groups.get(r.subject_id, ""), r.position or 0)
+    ):
         row.points = period.version.to_points(row.value) if row.kind != "progress" else None
+        row.rank_group = groups.get(row.subject_id, "")
         grouped.setdefault(row.list_code, []).append(row)
     return [
         PeriodList(code=code, name=name, kind=kind, members=grouped.get(code, []))

@@ -116,6 +116,10 @@ def period_detail(request, pk: int):
         result.points = period.version.to_points(result.total)
         result.grade_name = grades.get(result.grade_code, "")
         result.group_label = group_labels.get(result.rank_group, result.rank_group)
+    lists = period_lists(user, period)
+    if len(groups) > 1:
+        for member in (m for listed in lists for m in listed.members):
+            member.group_label = group_labels.get(member.rank_group, "")
     return render(
         request,
         "periods/period.html",
@@ -126,7 +130,7 @@ def period_detail(request, pk: int):
             "group": group,
             "can_close": may(user, "period.close", period),
             "newer": scheme_version_newer(version=period.version),
-            "lists": period_lists(user, period),
+            "lists": lists,
         },
     )
 
@@ -171,7 +175,14 @@ def period_transition_view(request, pk: int, action: str):
     transitions = {
         "post": (period_post, {}, _("Posted. Objections are taken until the window ends.")),
         "finalise": (period_finalise, {}, _("Finalised: the results are locked.")),
-        "reopen": (period_reopen, {"reason": request.POST.get("reason", "")}, _("Reopened.")),
+        "reopen": (
+            period_reopen,
+            {"reason": request.POST.get("reason", "")},
+            _(
+                "Reopened: the results, lists and untouched consequences of the close are "
+                "cancelled (see the audit log)."
+            ),
+        ),
     }
     if action not in transitions:
         raise Http404

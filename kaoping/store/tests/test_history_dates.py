@@ -39,7 +39,7 @@ def test_phone_page_and_subject_page_show_the_day_it_happened(reversed_fight, cl
     html = page.content.decode()
     assert "<th>发生日期</th>" in html and when in html
     for text in (mine, html):
-        assert f"冲正 {when} 的“打架斗殴”记录" in text
+        assert f"撤销 {when} 的“打架斗殴”记录" in text
     assert "+5" in mine and "+5" in html  # the reversal of a −5, with its sign
 
 
