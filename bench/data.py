@@ -542,6 +542,8 @@ def write_spooled_entries(
                     source=collected,
                     note="",
                     reverses_id=reverses,
+                    status=approved,
+                    review_reason="",
                 )
                 entries.add(
                     (
@@ -677,6 +679,8 @@ def build_village_entries(shape: Shape, version) -> int:
                 cadence="",
                 source=EntrySource.DEPARTMENT.value,
                 note="",
+                status=EntryStatus.APPROVED.value,
+                review_reason="",
             )
             writer.add(
                 (

@@ -142,11 +142,23 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 CACHE_URL = os.environ.get("CACHE_URL", "")
 if CACHE_URL.startswith("redis://"):
-    CACHES = {
-        "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": CACHE_URL}
-    }
+    _redis = {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": CACHE_URL}
+    # The page cache and the throttles' counters (kaoping.core.throttle) in one Redis.
+    CACHES = {"default": _redis, "limits": dict(_redis)}
 else:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+    # The throttles' counters (kaoping.core.throttle) must be shared by every worker process:
+    # without Redis they live in the database (a table `migrate` creates), which all workers
+    # share, and count atomically. The page cache stays in each process's memory.
+    CACHES = {
+        "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
+        "limits": {
+            "BACKEND": "kaoping.core.throttle.AtomicDatabaseCache",
+            "LOCATION": "kaoping_limits_cache",
+            # Culling drops live rows once past MAX_ENTRIES (expired ones go first): a limit
+            # must not be forgotten early, so only a flood beyond this many counters culls.
+            "OPTIONS": {"MAX_ENTRIES": 1_000_000},
+        },
+    }
 # Public posting pages are cached whole until their period changes (kaoping.core.pagecache), and
 # at most this long: the bound on how stale another worker's local cache can be. 0 turns it off.
 PUBLIC_PAGE_CACHE_SECONDS = int(os.environ.get("PUBLIC_PAGE_CACHE_SECONDS", "60"))
@@ -177,6 +189,11 @@ LOGOUT_REDIRECT_URL = "login"
 # Failed logins per (username, address) before the door closes for LOGIN_LOCKOUT_SECONDS.
 LOGIN_MAX_FAILURES = int(os.environ.get("LOGIN_MAX_FAILURES", "5"))
 LOGIN_LOCKOUT_SECONDS = int(os.environ.get("LOGIN_LOCKOUT_SECONDS", "900"))
+# Failed logins from one address, whatever the usernames, before that address is shut out for
+# LOGIN_ADDRESS_LOCKOUT_SECONDS (guessing across many accounts). A village office behind one
+# address has room for its people's typos.
+LOGIN_MAX_FAILURES_PER_ADDRESS = int(os.environ.get("LOGIN_MAX_FAILURES_PER_ADDRESS", "20"))
+LOGIN_ADDRESS_LOCKOUT_SECONDS = int(os.environ.get("LOGIN_ADDRESS_LOCKOUT_SECONDS", "900"))
 
 # The interface speaks LANGUAGE_CODE whatever a phone's own language setting (no LocaleMiddleware):
 # a county chooses its language once.

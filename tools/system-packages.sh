@@ -23,6 +23,7 @@ poppler-utils         test         cmd:pdftotext
 chromium              test         cmd:chromium
 libatomic1            test         lib:libatomic.so.1
 postgresql-client     test         cmd:pg_dump
+redis-server          test         cmd:redis-server
 "
 
 present() {

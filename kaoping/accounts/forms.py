@@ -7,7 +7,7 @@ from kaoping.core.http import client_address
 from kaoping.core.limits import PlainTextMixin
 
 from .models import Role
-from .services import login_failure_record, login_failures_clear, login_is_blocked
+from .services import BLOCKED_ADDRESS, login_attempt_begin, login_attempt_succeeded
 
 
 class ThrottledAuthenticationForm(AuthenticationForm):
@@ -15,6 +15,10 @@ class ThrottledAuthenticationForm(AuthenticationForm):
         **AuthenticationForm.error_messages,
         "invalid_login": _("Wrong username or password."),
         "throttled": _("Too many failed attempts. Please wait a few minutes and try again."),
+        "throttled_address": _(
+            "Too many failed sign-ins from this network. Please wait a quarter of an hour and "
+            "try again, or ask your administrator to reset your password."
+        ),
     }
 
     def _address(self) -> str:
@@ -22,14 +26,18 @@ class ThrottledAuthenticationForm(AuthenticationForm):
 
     def clean(self):
         username = self.cleaned_data.get("username") or ""
-        if login_is_blocked(username=username, address=self._address()):
+        if not username or not self.cleaned_data.get("password"):
+            return super().clean()  # nothing is checked, so nothing is counted or cleared
+        blocked = login_attempt_begin(username=username, address=self._address())
+        if blocked == BLOCKED_ADDRESS:
+            raise forms.ValidationError(
+                self.error_messages["throttled_address"], code="throttled_address"
+            )
+        if blocked is not None:
             raise forms.ValidationError(self.error_messages["throttled"], code="throttled")
-        try:
-            cleaned = super().clean()
-        except forms.ValidationError:
-            login_failure_record(username=username, address=self._address())
-            raise
-        login_failures_clear(username=username, address=self._address())
+        cleaned = super().clean()  # a wrong password raises; its attempt stays counted
+        if self.get_user() is not None:
+            login_attempt_succeeded(username=username, address=self._address())
         return cleaned
 
 

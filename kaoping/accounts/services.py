@@ -9,12 +9,12 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.password_validation import validate_password
-from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.db import models, transaction
 from django.utils import translation
 from django.utils.translation import gettext as _
 
+from kaoping.core import throttle
 from kaoping.core.audit import audit_record
 from kaoping.core.errors import ImportFailed, KaopingError, RowError
 from kaoping.core.limits import name_problem
@@ -25,28 +25,53 @@ from .permissions import ROLE_LEVELS, may_grant, user_can
 from .scoping import Refused, ensure, is_system, is_unrestricted, restrict
 
 
-def _key(username: str, address: str) -> str:
+def _account_key(username: str, address: str) -> str:
     digest = hashlib.sha256(f"{username.lower()}|{address}".encode()).hexdigest()[:32]
     return f"kaoping:login-failures:{digest}"
 
 
+def _address_key(address: str) -> str:
+    digest = hashlib.sha256(address.encode()).hexdigest()[:32]
+    return f"kaoping:login-failures:address:{digest}"
+
+
+# Two counters, both in the workers' shared cache (kaoping.core.throttle): failures per
+# (username, address), the account's lockout; and failures per address whatever the usernames,
+# which shuts out an address guessing across many accounts. A window starts at its first
+# failure, so a blocked user waits at most the lockout.
+BLOCKED_ACCOUNT = "account"
+BLOCKED_ADDRESS = "address"
+
+
+def login_attempt_begin(*, username: str, address: str) -> str | None:
+    """Count a sign-in attempt before its password is checked; BLOCKED_ACCOUNT or
+    BLOCKED_ADDRESS when it must be refused unchecked, else None.
+
+    Counting first (and giving the count back when the password is right) means attempts racing
+    on several workers cannot all slip under the limit.
+    """
+    per_address = throttle.bump(_address_key(address), settings.LOGIN_ADDRESS_LOCKOUT_SECONDS)
+    per_account = throttle.bump(_account_key(username, address), settings.LOGIN_LOCKOUT_SECONDS)
+    if per_address > settings.LOGIN_MAX_FAILURES_PER_ADDRESS:
+        return BLOCKED_ADDRESS
+    if per_account > settings.LOGIN_MAX_FAILURES:
+        return BLOCKED_ACCOUNT
+    return None
+
+
+def login_attempt_succeeded(*, username: str, address: str) -> None:
+    """The password was right: the account starts afresh, the address gets its attempt back (a
+    valid login must not let an address reset its count of guesses at others)."""
+    throttle.reset(_account_key(username, address))
+    throttle.give_back(_address_key(address))
+
+
 def login_is_blocked(*, username: str, address: str) -> bool:
-    return cache.get(_key(username, address), 0) >= settings.LOGIN_MAX_FAILURES
-
-
-def login_failure_record(*, username: str, address: str) -> None:
-    key = _key(username, address)
-    # add() then incr() is atomic on every cache backend we support; the window starts at the
-    # first failure, so a blocked user waits at most LOGIN_LOCKOUT_SECONDS.
-    cache.add(key, 0, timeout=settings.LOGIN_LOCKOUT_SECONDS)
-    try:
-        cache.incr(key)
-    except ValueError:
-        cache.set(key, 1, timeout=settings.LOGIN_LOCKOUT_SECONDS)
-
-
-def login_failures_clear(*, username: str, address: str) -> None:
-    cache.delete(_key(username, address))
+    """Whether the next attempt for `username` from `address` would be refused (counts nothing)."""
+    return (
+        throttle.count(_account_key(username, address)) >= settings.LOGIN_MAX_FAILURES
+        or throttle.count(_address_key(address)) >= settings.LOGIN_MAX_FAILURES_PER_ADDRESS
+    )
 
 
 # ──────────────────────────── logins, managed in the console ────────────────────────────
@@ -474,7 +499,14 @@ def password_change(*, user, old_password: str, new_password: str, acting_user) 
         user.set_password(new_password)
         user.save(update_fields=["password"])
         Profile.objects.update_or_create(user=user, defaults={"must_change_password": False})
-        audit_record(actor=acting_user, action="accounts.password.changed", obj=user)
+        # Filed under the login's own area, so that the admins of that area see it.
+        home = user.role_assignments.exclude(region=None).values_list("region__code", flat=True)
+        audit_record(
+            actor=acting_user,
+            action="accounts.password.changed",
+            obj=user,
+            region_code=home.first() or "",
+        )
 
 
 def must_change_password(user) -> bool:

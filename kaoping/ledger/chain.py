@@ -1,8 +1,12 @@
 """The ledger's hash chains: one per village, so a hand edit in the database is found.
 
 Each entry carries its position in its village's chain and sha256 over the previous link and the
-fields that never change after insert. Review fields (status, reviewer, reason) are left out: they
-change by design, and every such change has its audit row.
+fields it was recorded with, its review fields (status, reviewer, reason) as recorded included.
+Those change by design: each later change is an `EntryDecision`, chained in the village's second
+chain (head `LedgerChain.decisions`) and hashed with the entry's own hash and the review fields
+before and after. `chain_verify` replays them: an entry's hash is checked against the review
+fields before its first decision, and its current fields against those after its last, so a
+status flipped by hand in the database is found, as is a decision edited or deleted.
 """
 
 import hashlib
@@ -10,11 +14,11 @@ from collections import namedtuple
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, models, transaction
 
 from kaoping.regions.codes import LEVEL_DIGITS
 
-from .models import Entry, LedgerChain
+from .models import Entry, EntryDecision, LedgerChain
 
 CHAINED_FIELDS = (
     "scheme_id",
@@ -31,7 +35,12 @@ CHAINED_FIELDS = (
     "idempotency_key",
     "created_by_id",
     "import_job_id",
+    # The review fields as recorded; later changes are in the decision chain.
+    "status",
+    "reviewed_by_id",
+    "review_reason",
 )
+REVIEW_FIELDS = ("status", "reviewed_by_id", "review_reason")
 
 
 # A bulk writer's row as `entry_digest` reads an entry: the chained fields it leaves out are None.
@@ -48,17 +57,44 @@ def chain_region_of(entry: Entry) -> str:
     return chain_region(entry.subject.region.code)
 
 
-def entry_digest(previous: str, region: str, seq: int, entry: Entry) -> str:
+def _text(value) -> str:
+    return "" if value is None else value.isoformat() if hasattr(value, "isoformat") else str(value)
+
+
+def entry_digest(
+    previous: str, region: str, seq: int, entry: Entry, review: tuple | None = None
+) -> str:
+    """The hash of `entry`'s link; `review` (status, reviewed_by_id, review_reason) stands for
+    the entry's review fields when they have changed since it was recorded."""
     values = [previous, region, str(seq)]
+    recorded = dict(zip(REVIEW_FIELDS, review, strict=True)) if review is not None else {}
     for name in CHAINED_FIELDS:
-        value = getattr(entry, name)
-        values.append(
-            ""
-            if value is None
-            else value.isoformat()
-            if hasattr(value, "isoformat")
-            else str(value)
-        )
+        values.append(_text(recorded[name] if name in recorded else getattr(entry, name)))
+    return hashlib.sha256("\x1f".join(values).encode()).hexdigest()
+
+
+def review_state(entry) -> tuple[str, int | None, str]:
+    """An entry's review fields as its hash and its decisions record them."""
+    return (str(entry.status), entry.reviewed_by_id, entry.review_reason or "")
+
+
+DECISION_FIELDS = (
+    "entry_id",
+    "action",
+    "actor_id",
+    "at",
+    "before_status",
+    "before_reviewer_id",
+    "before_reason",
+    "status",
+    "reviewer_id",
+    "reason",
+)
+
+
+def decision_digest(previous: str, region: str, seq: int, entry_hash: str, decision) -> str:
+    values = [previous, region, str(seq), entry_hash]
+    values += [_text(getattr(decision, name)) for name in DECISION_FIELDS]
     return hashlib.sha256("\x1f".join(values).encode()).hexdigest()
 
 
@@ -114,12 +150,27 @@ class ChainHeads:
         head.last_hash = entry_digest(head.last_hash, region, head.length, entry)
         return region, head.length, head.last_hash
 
+    def decide(self, region: str, entry_hash: str, decision: EntryDecision) -> None:
+        """Link `decision` (of an entry whose link is `entry_hash`) into `region`'s decision
+        chain, advancing its head."""
+        head = self.heads.get(region)
+        if head is None:
+            head = self.heads[region] = LedgerChain(region_code=region)
+        head.decisions += 1
+        head.decisions_hash = decision_digest(
+            head.decisions_hash, region, head.decisions, entry_hash, decision
+        )
+        decision.chain_region, decision.chain_seq = region, head.decisions
+        decision.chain_hash = head.decisions_hash
+
     def save(self, regions: Iterable[str] | None = None) -> None:
         """Write the heads (of `regions`, or all) back."""
         names = sorted(self.heads if regions is None else set(regions))
         heads = [self.heads[name] for name in names if name in self.heads]
         LedgerChain.objects.bulk_create([h for h in heads if h.pk is None])
-        LedgerChain.objects.bulk_update([h for h in heads if h.pk], ["length", "last_hash"])
+        LedgerChain.objects.bulk_update(
+            [h for h in heads if h.pk], ["length", "last_hash", "decisions", "decisions_hash"]
+        )
 
 
 def chain_link(entries: list[Entry]) -> None:
@@ -137,6 +188,36 @@ def chain_link(entries: list[Entry]) -> None:
     heads.save()
 
 
+def decisions_record(
+    changes: list[tuple[Entry, tuple]], *, action: str, actor, at
+) -> list[EntryDecision]:
+    """Chain one decision per (entry, review fields before) in `changes`, the entries already
+    carrying their review fields after. Call inside the transaction that changes them."""
+    if not changes:
+        return []
+    regions = {e.pk: e.chain_region or chain_region_of(e) for e, _before in changes}
+    heads = ChainHeads.locked(regions.values())
+    decisions = []
+    for entry, before in changes:
+        decision = EntryDecision(
+            entry_id=entry.pk,
+            action=action,
+            actor_id=actor.pk if actor is not None and actor.is_authenticated else None,
+            at=at,
+            before_status=before[0],
+            before_reviewer_id=before[1],
+            before_reason=before[2],
+            status=str(entry.status),
+            reviewer_id=entry.reviewed_by_id,
+            reason=entry.review_reason or "",
+        )
+        heads.decide(regions[entry.pk], entry.chain_hash, decision)
+        decisions.append(decision)
+    EntryDecision.objects.bulk_create(decisions)
+    heads.save()
+    return decisions
+
+
 @dataclass(frozen=True)
 class ChainProblem:
     region: str
@@ -149,22 +230,26 @@ class ChainProblem:
 
 
 def chain_verify(*, region_prefix: str = "") -> Iterator[ChainProblem]:
-    """Walk every chain (under `region_prefix`) and yield the first broken link of each."""
+    """Walk every chain (under `region_prefix`) and yield the first broken link of each, then
+    every entry whose review fields differ from what its hash and decisions record."""
     entries = Entry.objects.filter(chain_region__startswith=region_prefix).order_by(
         "chain_region", "chain_seq"
     )
     unchained = entries.filter(chain_seq=0).values_list("id", flat=True)[:1]
     for entry_id in unchained:
         yield ChainProblem("", entry_id, "not in any chain (written around the ledger services)")
-    heads = dict(
-        LedgerChain.objects.filter(region_code__startswith=region_prefix).values_list(
-            "region_code", "last_hash"
-        )
-    )
+    heads = {
+        region: (last_hash, decisions_hash)
+        for region, last_hash, decisions_hash in LedgerChain.objects.filter(
+            region_code__startswith=region_prefix
+        ).values_list("region_code", "last_hash", "decisions_hash")
+    }
+    replayed: dict[int, list[tuple]] = {}  # entry id → [review fields before, after]
+    yield from _verify_decisions(region_prefix, heads, replayed)
     region, previous, expected_seq, broken = None, "", 1, False
     for entry in _stream(entries.filter(chain_seq__gt=0)):
         if entry.chain_region != region:
-            if region is not None and not broken and heads.get(region) != previous:
+            if region is not None and not broken and heads.get(region, ("",))[0] != previous:
                 yield ChainProblem(region, None, "the head does not match the last entry")
             region, previous, expected_seq, broken = entry.chain_region, "", 1, False
         if broken:
@@ -175,13 +260,85 @@ def chain_verify(*, region_prefix: str = "") -> Iterator[ChainProblem]:
             )
             broken = True
             continue
-        if entry_digest(previous, region, entry.chain_seq, entry) != entry.chain_hash:
-            yield ChainProblem(region, entry.pk, "its recorded fields do not match its hash")
+        before_after = replayed.pop(entry.pk, None)
+        recorded = before_after[0] if before_after else None
+        if entry_digest(previous, region, entry.chain_seq, entry, recorded) != entry.chain_hash:
+            yield ChainProblem(
+                region,
+                entry.pk,
+                "its recorded fields do not match its hash"
+                if before_after
+                else "its recorded fields (its status, reviewer or reason included) do not "
+                "match its hash",
+            )
             broken = True
             continue
+        if before_after and review_state(entry) != before_after[1]:
+            yield ChainProblem(
+                region,
+                entry.pk,
+                f"its status, reviewer or reason {review_state(entry)} is not what its "
+                f"decisions record {before_after[1]}",
+            )
         previous, expected_seq = entry.chain_hash, expected_seq + 1
-    if region is not None and not broken and heads.get(region) != previous:
+    if region is not None and not broken and heads.get(region, ("",))[0] != previous:
         yield ChainProblem(region, None, "the head does not match the last entry")
+    for entry_id in list(replayed)[:1]:
+        yield ChainProblem("", entry_id, "decided, but not in any chain")
+
+
+def _verify_decisions(
+    region_prefix: str, heads: dict, replayed: dict[int, list[tuple]]
+) -> Iterator[ChainProblem]:
+    """Walk the decision chains; fill `replayed` with each decided entry's review fields
+    before its first decision and after its last."""
+    decisions = (
+        EntryDecision.objects.filter(chain_region__startswith=region_prefix)
+        .order_by("chain_region", "chain_seq")
+        .annotate(entry_hash=models.F("entry__chain_hash"))
+        .iterator(chunk_size=5000)
+    )
+    region, previous, expected_seq, broken = None, "", 1, False
+    walked = set()
+    for decision in decisions:
+        if decision.chain_region != region:
+            if region is not None and not broken and heads.get(region, ("", ""))[1] != previous:
+                yield ChainProblem(region, None, "the head does not match the last decision")
+            region, previous, expected_seq, broken = decision.chain_region, "", 1, False
+            walked.add(region)
+        # Replayed even past a broken link (reported once, below), so that its entries are
+        # checked against what their decisions say rather than reported again.
+        before = (decision.before_status, decision.before_reviewer_id, decision.before_reason)
+        after = (decision.status, decision.reviewer_id, decision.reason)
+        known = replayed.setdefault(decision.entry_id, [before, before])
+        where = f"decision {decision.chain_seq} of"
+        if not broken and known[1] != before:
+            yield ChainProblem(
+                region, decision.entry_id, f"{where} it does not start where the last ended"
+            )
+        known[1] = after
+        if broken:
+            continue
+        if decision.chain_seq != expected_seq:
+            yield ChainProblem(
+                region, decision.entry_id, f"{where} it: expected decision {expected_seq}"
+            )
+            broken = True
+            continue
+        digest = decision_digest(
+            previous, region, decision.chain_seq, decision.entry_hash, decision
+        )
+        if digest != decision.chain_hash:
+            yield ChainProblem(region, decision.entry_id, f"{where} it does not match its hash")
+            broken = True
+            continue
+        previous, expected_seq = decision.chain_hash, expected_seq + 1
+    if region is not None and not broken and heads.get(region, ("", ""))[1] != previous:
+        yield ChainProblem(region, None, "the head does not match the last decision")
+    # A head whose decisions were all deleted.
+    for code, (_last, decisions_hash) in heads.items():
+        if decisions_hash and code not in walked:
+            yield ChainProblem(code, None, "the head does not match the last decision")
 
 
 def _stream(queryset) -> Iterable[Entry]:

@@ -84,7 +84,8 @@ class Entry(models.Model):
     chain_seq = models.BigIntegerField(default=0)
     chain_hash = models.CharField(max_length=64, default="")
     # Review fields and `flags` (a reused photo is found after insert) are the only ones that
-    # change after insert; none of them is in the hash chain, and each change has an audit row.
+    # change after insert. The review fields as recorded are in the entry's hash; each later
+    # change is an EntryDecision in the village's decision chain (see ledger.chain).
     reviewed_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         verbose_name=_("reviewed by"),
@@ -211,9 +212,44 @@ class LedgerChain(models.Model):
     region_code = RegionCodeField(unique=True)
     length = models.BigIntegerField(default=0)
     last_hash = models.CharField(max_length=64, default="")
+    # The head of the village's chain of review decisions (EntryDecision), locked with it.
+    decisions = models.BigIntegerField(default=0)
+    decisions_hash = models.CharField(max_length=64, default="")
 
     def __str__(self) -> str:
         return f"{self.region_code} #{self.length}"
+
+
+class EntryDecision(models.Model):
+    """One change of an entry's review fields (status, reviewer, reason) after it was recorded:
+    approve, reject, evidence attached. Chained per village like the entries, and hashed with
+    the entry's own hash, so `ledger verify` recomputes every entry's status from its record."""
+
+    entry = models.ForeignKey(Entry, on_delete=models.PROTECT, related_name="decisions")
+    action = models.CharField(max_length=40)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+"
+    )
+    at = models.DateTimeField()
+    before_status = models.CharField(max_length=10)
+    before_reviewer_id = models.BigIntegerField(null=True)  # a user id, as in the hash
+    before_reason = models.CharField(max_length=500, blank=True)
+    status = models.CharField(max_length=10)
+    reviewer_id = models.BigIntegerField(null=True)
+    reason = models.CharField(max_length=500, blank=True)
+    chain_region = RegionCodeField()
+    chain_seq = models.BigIntegerField()
+    chain_hash = models.CharField(max_length=64)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["chain_region", "chain_seq"], name="entry_decision_chain_unique"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.chain_region} #{self.chain_seq}: entry {self.entry_id} {self.action}"
 
 
 def evidence_path(instance, filename: str) -> str:

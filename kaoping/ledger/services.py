@@ -39,7 +39,7 @@ from kaoping.schemes.models import (
 )
 from kaoping.schemes.scoring import entry_points
 
-from .chain import chain_link
+from .chain import chain_link, decisions_record, review_state
 from .duties import department_codes, department_may_score, entries_reviewable, owner_name, sealed
 from .evidence import evidence_prepare_all, evidence_save
 from .models import Entry, EntrySource, EntryStatus, MetricValue, SealedSpan
@@ -582,7 +582,11 @@ def entry_evidence_attach(*, entry: Entry, files: list, acting_user) -> Entry:
         # Conditional: two people attaching at once move the entry once.
         if not Entry.objects.filter(pk=entry.pk, status=EntryStatus.AWAITING).update(status=after):
             raise KaopingError(_("This entry is not waiting for evidence."))
+        recorded = review_state(entry)
         entry.status = after
+        decisions_record(
+            [(entry, recorded)], action="evidence", actor=acting_user, at=timezone.now()
+        )
         hashes = [evidence_save(entry=entry, prepared=p).sha256 for p in prepared]
         audit_record(
             actor=acting_user,
@@ -672,7 +676,7 @@ def entries_review(
             "pk", flat=True
         )
     )
-    outcomes = []
+    outcomes, decided = [], []
     now = timezone.now()
     with transaction.atomic():
         for entry_id in entry_ids:
@@ -700,6 +704,10 @@ def entries_review(
             if not changed:
                 outcomes.append(ReviewOutcome(entry_id, "already_reviewed"))
                 continue
+            recorded = (str(before), entry.reviewed_by_id, entry.review_reason)
+            entry.status, entry.reviewed_by, entry.reviewed_at = after, acting_user, now
+            entry.review_reason = reason.strip()[:500]
+            decided.append((entry, recorded))
             audit_record(
                 actor=acting_user,
                 action=f"ledger.entry.{after}",
@@ -709,6 +717,7 @@ def entries_review(
                 after={"status": after, "reason": reason.strip()},
             )
             outcomes.append(ReviewOutcome(entry_id, str(after)))
+        decisions_record(decided, action=decision, actor=acting_user, at=now)
         announce_approved([o.entry_id for o in outcomes if o.outcome == EntryStatus.APPROVED])
     return outcomes
 

@@ -19,14 +19,13 @@ from dataclasses import dataclass
 from datetime import date
 
 from django.conf import settings
-from django.core.cache import cache
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from kaoping.accounts.scoping import ensure
-from kaoping.core import pagecache
+from kaoping.core import pagecache, throttle
 from kaoping.core.audit import audit_record
 from kaoping.core.errors import KaopingError
 from kaoping.ledger.models import Entry, EntrySource, EntryStatus
@@ -60,14 +59,9 @@ def address_hash(address: str) -> str:
 
 
 def _bump(key: str, window: int) -> int:
-    # add() then incr() is atomic on every cache backend we support (as for login failures);
-    # counting before checking means two racing requests cannot both slip under the limit.
-    cache.add(key, 0, timeout=window)
-    try:
-        return cache.incr(key)
-    except ValueError:
-        cache.set(key, 1, timeout=window)
-        return 1
+    # Counted atomically in the cache every worker shares (kaoping.core.throttle); counting
+    # before checking means two racing requests cannot both slip under the limit.
+    return throttle.bump(key, window)
 
 
 def objection_window_open(period: Period, now=None) -> bool:

@@ -94,6 +94,15 @@ def load_scheme_text(text: str, filename: str = "<string>") -> SchemeSpec:
         line, message = yaml_problem(exc, text)
         message = _("YAML format: %(problem)s") % {"problem": message}
         raise SchemeError([SchemeProblem(filename, line, "", message)]) from exc
+    except yaml.reader.ReaderError as exc:
+        # A character YAML does not allow (NUL, other control characters): name its line.
+        line_start = text.rfind("\n", 0, exc.position) + 1
+        message = _("contains the control character U+%(code)04X (at character %(n)d)") % {
+            "code": exc.character,
+            "n": exc.position - line_start + 1,
+        }
+        line = text.count("\n", 0, exc.position) + 1
+        raise SchemeError([SchemeProblem(filename, line, "", message)]) from exc
     except yaml.YAMLError as exc:
         # Unmarked errors are about the stream itself (e.g. a character YAML does not allow).
         message = _("the file cannot be read as YAML text (%(detail)s)") % {"detail": exc}

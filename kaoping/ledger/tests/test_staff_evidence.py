@@ -11,6 +11,7 @@ from django.utils import timezone
 from kaoping.accounts.scoping import Refused, system_actor
 from kaoping.core.errors import ImportFailed, KaopingError
 from kaoping.core.models import AuditLog
+from kaoping.ledger.chain import chain_verify
 from kaoping.ledger.imports import import_commit, import_upload
 from kaoping.ledger.models import Entry, EntrySource, Evidence
 from kaoping.ledger.selectors import entry_review_queue
@@ -201,6 +202,14 @@ def test_an_import_writes_evidence_rows_as_awaiting_and_they_reach_review_once_a
     ]
     row = AuditLog.objects.get(action="ledger.entry.evidence_attached")
     assert row.after["status"] == "submitted" and len(row.after["evidence"]) == 1
+    # The move is a chained decision: the ledger still verifies, and a hand edit back would not.
+    decision = waiting.decisions.get()
+    assert (decision.action, decision.before_status, decision.status) == (
+        "evidence",
+        "awaiting",
+        "submitted",
+    )
+    assert list(chain_verify()) == []
     with pytest.raises(KaopingError):  # it waits no longer
         entry_evidence_attach(entry=waiting, files=[png_upload()], acting_user=county.users["dave"])
 
