@@ -33,11 +33,13 @@ demo: $(STAMP)
 	@echo "kaoping: http://127.0.0.1:$(PORT)/"
 	@$(BIN)/kaoping runserver --insecure 127.0.0.1:$(PORT)
 
-# SQLite always; PostgreSQL too when DATABASE_URL is set.
+# SQLite always; PostgreSQL too when DATABASE_URL is set. One worker process per core
+# (pytest-xdist; a test file stays on one worker, so its fixtures are built once).
+TEST_WORKERS ?= auto
 test: $(STAMP)
 	@tools/system-packages.sh test
-	env -u DATABASE_URL $(BIN)/pytest $(PYTEST_ARGS)
-	if [ -n "$$DATABASE_URL" ]; then $(BIN)/pytest $(PYTEST_ARGS); fi
+	env -u DATABASE_URL $(BIN)/pytest -n $(TEST_WORKERS) --dist loadfile $(PYTEST_ARGS)
+	if [ -n "$$DATABASE_URL" ]; then $(BIN)/pytest -n $(TEST_WORKERS) --dist loadfile $(PYTEST_ARGS); fi
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

@@ -144,9 +144,8 @@ def test_shipped_scheme_loads_with_expected_summary(name):
     kind, cadence, indices, indicators, max_total = SHIPPED[name]
     summary = load(name).summary()
     assert summary["code"] == name
-    # 红黄旗 v2 added its flag lists and bonus pool, 擂台比武 v2 leaves villages without data
-    # out of the ranking; a changed shipped file raises its version.
-    assert summary["version"] == (2 if name in ("hong-huang-qi", "leitai-biwu") else 1)
+    # 红黄旗 v2 added its flag lists and bonus pool; a changed shipped file raises its version.
+    assert summary["version"] == (2 if name == "hong-huang-qi" else 1)
     assert (summary["subject_kind"], summary["cadence"]) == (kind, cadence)
     assert (summary["indices"], summary["indicators"]) == (indices, indicators)
     assert summary["max_total"] == max_total
