@@ -51,13 +51,17 @@ INSTALLED_APPS = [
     "kaoping.regions",
     "kaoping.people",
     "kaoping.accounts",
+    "kaoping.inbox",
     "kaoping.schemes",
     "kaoping.ledger",
+    "kaoping.grid",
+    "kaoping.problems",
     "kaoping.periods",
     "kaoping.outcomes",
     "kaoping.publishing",
     "kaoping.store",
     "kaoping.console",
+    "kaoping.reports",
     "kaoping.api",
     "kaoping.demo",
 ]
@@ -75,7 +79,19 @@ PERIOD_HOOKS = {
     "finalise_blockers": ["kaoping.publishing.services.objections_block_finalise"],
     # Reopening voids what the close created: results and lists (periods), then these.
     "after_reopen": ["kaoping.outcomes.services.consequences_void"],
+    # Feeders push the metric values of the period being closed (e.g. grid visit coverage),
+    # before the close reads them: `hook(period, spec, acting_user)`, inside its transaction.
+    "before_close": [],
 }
+
+# The to-dos each module contributes to the role homes: `provider(user) -> list[Todo]`
+# (kaoping.core.todos). A new module adds its provider here; the home does not know them.
+HOME_TODOS: list[str] = []
+
+# The one periodic runner (kaoping.core.periodic): what runs when. `kaoping tick` runs whatever
+# is due once (a cron line or systemd timer in production); the embedded server runs it in a
+# background thread. Each job runs at most once per slot, however often the runner is called.
+PERIODIC_JOBS: list[dict] = []
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",

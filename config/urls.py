@@ -21,5 +21,9 @@ urlpatterns = [
     path("", include("kaoping.schemes.urls")),
     path("", include("kaoping.ledger.urls")),
     path("", include("kaoping.periods.urls")),
+    path("", include("kaoping.inbox.urls")),
+    path("", include("kaoping.grid.urls")),
+    path("", include("kaoping.problems.urls")),
+    path("", include("kaoping.reports.urls")),
     path("", include("kaoping.console.urls")),
 ]

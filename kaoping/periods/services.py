@@ -294,6 +294,10 @@ def period_close(*, period: Period, acting_user) -> dict:
         previous = locked.status
         # Households, members and villages added since the last close are scored too.
         subjects_sync(kind=locked.scheme.subject_kind)
+        # settings.PERIOD_HOOKS["before_close"]: feeders push the metric values they own for
+        # this period (grid visit coverage, …) so that the close reads today's, not yesterday's.
+        for hook in _hooks("before_close"):
+            hook(locked, spec, acting_user)
         if spec.no_data is NoData.BLOCK:
             _refuse_without_data(locked, spec)
         resolved = dict(
