@@ -229,6 +229,8 @@ class SubjectKind(models.TextChoices):
     CADRE = "cadre", _("cadre")
     PARTY_MEMBER = "party_member", _("party member")
     HOUSEHOLD = "household", _("household")
+    # A grid (网格) as a whole, scored for its grid members' work (coverage, problems closed).
+    GRID = "grid", _("grid")
 
 
 class Subject(models.Model):

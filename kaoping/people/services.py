@@ -72,6 +72,10 @@ _SUBJECT_SOURCES = {
         "LEFT JOIN people_person p ON p.id = h.head_id "
         "WHERE NOT EXISTS (SELECT 1 FROM people_subject s WHERE s.kind = 'household' AND s.household_id = h.id)"
     ),
+    "grid": (
+        "SELECT 'grid', r.id, r.name, '', NULL, NULL FROM regions_region r WHERE r.level = 'grid' "
+        "AND NOT EXISTS (SELECT 1 FROM people_subject s WHERE s.kind = 'grid' AND s.region_id = r.id)"
+    ),
 }
 
 

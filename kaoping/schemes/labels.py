@@ -13,6 +13,7 @@ SUBJECT_KIND_LABELS = {
     "cadre": pgettext_lazy("subject kind", "village cadre"),
     "party_member": pgettext_lazy("subject kind", "party member"),
     "household": pgettext_lazy("subject kind", "household"),
+    "grid": pgettext_lazy("subject kind", "grid"),
 }
 
 CADENCE_LABELS = {

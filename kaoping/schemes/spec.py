@@ -94,6 +94,7 @@ class SubjectKind(StrEnum):
     CADRE = "cadre"
     PARTY_MEMBER = "party_member"
     HOUSEHOLD = "household"
+    GRID = "grid"  # 网格, scored for its grid members' work
 
 
 class Cadence(StrEnum):
@@ -668,6 +669,7 @@ DEFAULT_REVIEWERS = {
     "village": ("township_staff",),
     "team": ("township_staff",),
     "cadre": ("township_staff",),
+    "grid": ("village_secretary", "township_staff"),
 }
 
 
