@@ -22,7 +22,7 @@ def main() -> int:
     import django
 
     django.setup()
-    from . import close, data, importing, web
+    from . import close, data, importing, visits, web
     from .runner import RESULT_PREFIX
 
     name, kwargs = sys.argv[1], json.loads(sys.argv[2])
@@ -40,6 +40,8 @@ def main() -> int:
         result = importing.STEPS[name](echo=echo, **kwargs)
     elif name in web.STEPS:
         result = web.STEPS[name](echo=echo, **kwargs)
+    elif name in visits.STEPS:
+        result = visits.STEPS[name](echo=echo, **kwargs)
     else:
         raise SystemExit(f"unknown step {name}")
     print(RESULT_PREFIX + json.dumps(result, default=str), flush=True)

@@ -11,7 +11,11 @@ Pages: the bare view (no database, no template), the public posting of one villa
 villager opens from the notice board's QR code), the province-wide first page of the same
 posting, the village's posting once more as a signed-in reader gets it (rendered for each
 request: anonymous readers are served from kaoping.core.pagecache), and the household's phone
-page (store `my_points`).
+page (store `my_points`); then the county dashboard (`/dashboard/`, on the village scheme's
+closed quarter and on the household month) and the home page (`/`) of every role, each as a
+login of that role in the same county, village or household gets it. Each page's database
+queries are counted once, in the setup step (a warm request through Django's test client), and
+reported beside its rate.
 """
 
 import http.client
@@ -38,21 +42,95 @@ TARGET_P99_MS = 50
 # --- the child step: a posted period and a villager ----------------------------------------
 
 
-def web_setup(*, echo: Out, period_id: int) -> dict:
-    """Close (if the close benchmark has not) and post the month; a villager and their session."""
+def _session_cookie(user) -> str:
+    """A signed-in session of `user`, as the cookie a browser would send."""
     from importlib import import_module
 
     from django.conf import settings
-    from django.contrib.auth import (
-        BACKEND_SESSION_KEY,
-        HASH_SESSION_KEY,
-        SESSION_KEY,
-        get_user_model,
+    from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
+
+    store = import_module(settings.SESSION_ENGINE)
+    session = store.SessionStore()
+    session[SESSION_KEY] = str(user.pk)
+    session[BACKEND_SESSION_KEY] = settings.AUTHENTICATION_BACKENDS[0]
+    session[HASH_SESSION_KEY] = user.get_session_auth_hash()
+    session.save()
+    return f"{settings.SESSION_COOKIE_NAME}={session.session_key}"
+
+
+def _role_logins(subject) -> dict[str, object]:
+    """One login per role, anchored where the bench household lives (its county, township,
+    village and grid; a department covering its village)."""
+    from django.contrib.auth import get_user_model
+
+    from kaoping.accounts.models import Role, RoleAssignment
+    from kaoping.regions.codes import LEVEL_DIGITS
+    from kaoping.regions.models import Department, Region
+
+    grid = subject.region
+    village = Region.objects.get(code=grid.code[: LEVEL_DIGITS["village"]])
+    township = Region.objects.get(code=grid.code[: LEVEL_DIGITS["township"]])
+    county = Region.objects.get(code=grid.code[: LEVEL_DIGITS["county"]])
+    department, _created = Department.objects.get_or_create(
+        county=county, code="BENCH", defaults={"name": "基准部门"}
     )
+    department.villages.add(village)
+    anchors = {
+        Role.COUNTY_ADMIN: {"region": county},
+        Role.TOWNSHIP_STAFF: {"region": township},
+        Role.DEPARTMENT_SCORER: {"department": department},
+        Role.VILLAGE_SECRETARY: {"region": village},
+        Role.VILLAGE_COMMITTEE: {"region": village},
+        Role.GRID_MEMBER: {"region": grid},
+        Role.REVIEW_MEMBER: {"region": village},
+        Role.STORE_KEEPER: {"region": village},
+        Role.VILLAGER: {"region": grid, "household": subject.household},
+    }
+    User = get_user_model()
+    logins = {}
+    for role, anchor in anchors.items():
+        suffix = subject.pk if role == Role.VILLAGER else grid.code
+        user, created = User.objects.get_or_create(username=f"bench_{role}_{suffix}")
+        if created:
+            user.set_password("bench")
+            user.save()
+            RoleAssignment.objects.create(user=user, role=role, **anchor)
+        logins[role] = user
+    return logins
+
+
+def _query_counts(pages: list[dict], cookies: dict[str, str]) -> None:
+    """Each page's database queries on a warm request, through Django's test client."""
+    from django.db import connection
+    from django.test import Client
+    from django.test.utils import CaptureQueriesContext
+
+    for page in pages:
+        client = Client(SERVER_NAME="127.0.0.1")
+        cookie = cookies.get(page["login"], "")
+        if cookie:
+            name, value = cookie.split("=", 1)
+            client.cookies[name] = value
+        for _hop in range(3):  # a role whose home sends it elsewhere is measured there
+            response = client.get(page["path"])  # also fills the per-process caches
+            if response.status_code not in (301, 302) or not response["Location"].startswith("/"):
+                break
+            page["name"] += f" → {response['Location']}"
+            page["path"] = response["Location"]
+        with CaptureQueriesContext(connection) as queries:
+            response = client.get(page["path"])
+        if response.status_code != 200:
+            raise RuntimeError(f"{page['name']}: {page['path']} answered {response.status_code}")
+        page["queries"] = len(queries.captured_queries)
+
+
+def web_setup(*, echo: Out, period_id: int, village_period_id: int | None = None) -> dict:
+    """Close (if the close benchmark has not) and post the month, close the village quarter; a
+    login of every role near the middle household, their sessions and each page's queries."""
     from django.db import connection
     from django.urls import reverse
 
-    from kaoping.accounts.models import Role, RoleAssignment
+    from kaoping.accounts.models import Role
     from kaoping.accounts.scoping import system_actor
     from kaoping.ledger.models import Entry
     from kaoping.people.models import Subject
@@ -68,6 +146,13 @@ def web_setup(*, echo: Out, period_id: int) -> dict:
         period.refresh_from_db()
     if period.status == PeriodStatus.CLOSED:
         period = period_post(period=period, acting_user=system_actor())
+    village_period = None
+    if village_period_id is not None:
+        # The dashboard compares villages: their quarter closed gives it lists and scores.
+        village_period = Period.objects.select_related("scheme").get(pk=village_period_id)
+        if village_period.status == PeriodStatus.OPEN:
+            echo("  closing the village quarter for the dashboard …")
+            period_close(period=village_period, acting_user=system_actor())
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
             cursor.execute("ANALYZE")  # autovacuum's job after a close writes a million rows
@@ -78,45 +163,62 @@ def web_setup(*, echo: Out, period_id: int) -> dict:
         households.count() // 2
     ]
     village = subject.region.code[: LEVEL_DIGITS["village"]]
-    User = get_user_model()
-    user, created = User.objects.get_or_create(username=f"bench_villager_{subject.pk}")
-    if created:
-        user.set_password("bench")
-        user.save()
-        RoleAssignment.objects.create(
-            user=user, role=Role.VILLAGER, household=subject.household, region=subject.region
-        )
+    logins = _role_logins(subject)
     ids = Entry.objects.filter(subject=subject, status="approved").values_list("pk", flat=True)
     accounts_credit(entry_ids=list(ids), acting_user=system_actor())
-    store = import_module(settings.SESSION_ENGINE)
-    session = store.SessionStore()
-    session[SESSION_KEY] = str(user.pk)
-    session[BACKEND_SESSION_KEY] = settings.AUTHENTICATION_BACKENDS[0]
-    session[HASH_SESSION_KEY] = user.get_session_auth_hash()
-    session.save()
+    cookies = {role: _session_cookie(user) for role, user in logins.items()}
     posting = reverse("portal:posting", args=[period.pk])
+    dashboard = reverse("console:dashboard")
+    pages = [
+        {"name": "bare Django view", "path": "/bench/bare/", "login": ""},
+        {
+            "name": "public posting, one village",
+            "path": f"{posting}?region={village}",
+            "login": "",
+        },
+        {"name": "public posting, province page 1", "path": posting, "login": ""},
+        # A signed-in reader never gets the page cache's copy: the page rendered each time.
+        {
+            "name": "public posting, one village, rendered (signed in)",
+            "path": f"{posting}?region={village}",
+            "login": Role.VILLAGER,
+        },
+        {
+            "name": "household phone page (store:my_points)",
+            "path": reverse("store:my_points"),
+            "login": Role.VILLAGER,
+        },
+    ]
+    if village_period is not None:
+        quarter = f"?scheme={village_period.scheme.code}&period={village_period.label}"
+        pages += [
+            {
+                "name": "dashboard, county, village quarter",
+                "path": dashboard + quarter,
+                "login": Role.COUNTY_ADMIN,
+            },
+            {
+                "name": "dashboard, township, village quarter",
+                "path": dashboard + quarter,
+                "login": Role.TOWNSHIP_STAFF,
+            },
+        ]
+    pages.append(
+        {
+            "name": "dashboard, county, household month",
+            "path": f"{dashboard}?scheme={period.scheme.code}&period={period.label}",
+            "login": Role.COUNTY_ADMIN,
+        }
+    )
+    pages += [
+        {"name": f"home, {role.value}", "path": reverse("console:home"), "login": role.value}
+        for role in Role
+    ]
+    echo("  counting each page's queries …")
+    _query_counts(pages, cookies)
     return {
-        "cookie": f"{settings.SESSION_COOKIE_NAME}={session.session_key}",
-        "pages": [
-            {"name": "bare Django view", "path": "/bench/bare/", "auth": False},
-            {
-                "name": "public posting, one village",
-                "path": f"{posting}?region={village}",
-                "auth": False,
-            },
-            {"name": "public posting, province page 1", "path": posting, "auth": False},
-            # A signed-in reader never gets the page cache's copy: the page rendered each time.
-            {
-                "name": "public posting, one village, rendered (signed in)",
-                "path": f"{posting}?region={village}",
-                "auth": True,
-            },
-            {
-                "name": "household phone page (store:my_points)",
-                "path": reverse("store:my_points"),
-                "auth": True,
-            },
-        ],
+        "cookies": cookies,
+        "pages": pages,
         "results": period.results.count(),
     }
 
@@ -290,7 +392,12 @@ def run(
     """Serve, load each page in turn, stop. `requests` forces the Python client."""
     built = prepare(shape, echo)
     engine = engine_name()
-    setup = run_step("web_setup", echo, period_id=built["household_period"])
+    setup = run_step(
+        "web_setup",
+        echo,
+        period_id=built["household_period"],
+        village_period_id=built.get("village_period"),
+    )
     use_wrk = requests is None and shutil.which("wrk") is not None
     server = Server()
     measured = []
@@ -298,13 +405,13 @@ def run(
         server.wait_ready()
         for page in setup["pages"]:
             url = server.base + page["path"]
-            cookie = setup["cookie"] if page["auth"] else ""
+            cookie = setup["cookies"].get(page["login"], "")
             status, size = _get(url, cookie)
             if status != 200:
                 raise RuntimeError(f"{page['name']}: {url} answered {status}")
             for _ in range(5):  # warm the workers' caches (templates, translations, spec)
                 _get(url, cookie)
-            echo(f"  {page['name']}: {url} ({size / 1024:.0f} KiB) …")
+            echo(f"  {page['name']}: {url} ({size / 1024:.0f} KiB, {page['queries']} queries) …")
             if use_wrk:
                 load = load_wrk(url, connections=connections, seconds=seconds, cookie=cookie)
             else:
@@ -331,7 +438,7 @@ def run(
             "public page p99 <= 50 ms": (public["p99_ms"] or 1e9) <= TARGET_P99_MS,
         },
     }
-    header = ["page", "req/s", "p50 ms", "p99 ms", "× bare", "KiB", "errors"]
+    header = ["page", "req/s", "p50 ms", "p99 ms", "× bare", "KiB", "queries", "errors"]
     rows = [
         [
             p["name"],
@@ -340,6 +447,7 @@ def run(
             p["p99_ms"],
             p["share_of_bare"],
             round(p["bytes"] / 1024, 1),
+            p["queries"],
             p["errors"],
         ]
         for p in measured

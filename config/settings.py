@@ -81,17 +81,52 @@ PERIOD_HOOKS = {
     "after_reopen": ["kaoping.outcomes.services.consequences_void"],
     # Feeders push the metric values of the period being closed (e.g. grid visit coverage),
     # before the close reads them: `hook(period, spec, acting_user)`, inside its transaction.
-    "before_close": [],
+    "before_close": [
+        "kaoping.grid.coverage.coverage_push",
+        "kaoping.problems.services.problems_metrics_push",
+    ],
+}
+
+# Metric names a `before_close` hook pushes (name → the app that pushes it): the close's preview
+# does not ask for them and a department cannot report them (periods.metrics.system_metrics).
+PUSHED_METRICS: dict[str, str] = {
+    "visit_coverage": "grid",
+    "grid_visit_coverage": "grid",
+    "grid_problems_on_time_rate": "problems",
+    "grid_problem_satisfaction": "problems",
+    "problems_on_time_rate": "problems",
+    "problem_satisfaction": "problems",
 }
 
 # The to-dos each module contributes to the role homes: `provider(user) -> list[Todo]`
 # (kaoping.core.todos). A new module adds its provider here; the home does not know them.
-HOME_TODOS: list[str] = []
+HOME_TODOS: list[str] = [
+    "kaoping.inbox.todos.home_todos",
+    "kaoping.periods.todos.home_todos",
+    "kaoping.ledger.todos.home_todos",
+    "kaoping.outcomes.todos.home_todos",
+    "kaoping.store.todos.home_todos",
+    "kaoping.problems.todos.home_todos",
+    "kaoping.grid.todos.home_todos",
+]
 
 # The one periodic runner (kaoping.core.periodic): what runs when. `kaoping tick` runs whatever
 # is due once (a cron line or systemd timer in production); the embedded server runs it in a
 # background thread. Each job runs at most once per slot, however often the runner is called.
-PERIODIC_JOBS: list[dict] = []
+# A job: {"name", "call": "dotted.path" taking (*, now) and returning a one-line summary, "every":
+# minute|hour|day|week|month, "at": "HH:MM" local (day/week/month), "atomic": False if it commits
+# in chunks itself}. Checked at startup (kaoping.E101). One line per job, so a module adds one.
+# fmt: off
+PERIODIC_JOBS: list[dict] = [
+    {"name": "finalise_due", "call": "kaoping.periods.jobs.finalise_due_job", "every": "day", "at": "00:30"},
+    {"name": "store_daily", "call": "kaoping.store.jobs.store_daily_job", "every": "day", "at": "01:00", "atomic": False},
+    {"name": "outcomes_alerts", "call": "kaoping.outcomes.jobs.outcomes_alerts_job", "every": "day", "at": "07:00"},
+    {"name": "grid_overdue_reminders", "call": "kaoping.grid.coverage.overdue_remind", "every": "day", "at": "08:00"},
+    {"name": "problems_escalate", "call": "kaoping.problems.services.problems_escalate_due", "every": "hour"},
+    # Builds reports (each in its own transactions), so it manages them itself.
+    {"name": "reports_due", "call": "kaoping.reports.services.reports_due", "every": "hour", "atomic": False},
+]
+# fmt: on
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
@@ -189,6 +224,14 @@ if os.environ.get("TASKS_BACKEND", "immediate") == "db":
     TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
 else:
     TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
+# The server process runs the periodic jobs (PERIODIC_JOBS) itself, every 60 s, in a background
+# thread: on by default in the embedded default (SQLite, no cron); with PostgreSQL the default is
+# a cron line or systemd timer running `kaoping tick` (README). Never in tests or commands.
+PERIODIC_IN_SERVER = (
+    env_bool("PERIODIC_IN_SERVER", False)
+    if os.environ.get("PERIODIC_IN_SERVER", "").strip()
+    else DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3"
+)
 
 PASSWORD_HASHERS = [
     "django.contrib.auth.hashers.Argon2PasswordHasher",
@@ -269,6 +312,15 @@ PROXY_HOPS = int(os.environ.get("PROXY_HOPS", "1" if env_bool("BEHIND_PROXY", Fa
 OBJECTION_MAX_PER_ADDRESS = int(os.environ.get("OBJECTION_MAX_PER_ADDRESS", "5"))
 OBJECTION_MAX_PER_PERIOD = int(os.environ.get("OBJECTION_MAX_PER_PERIOD", "200"))
 OBJECTION_WINDOW_SECONDS = int(os.environ.get("OBJECTION_WINDOW_SECONDS", "3600"))
+
+# Outgoing mail: inbox messages are also e-mailed to logins with an address when EMAIL_HOST is
+# set (empty: the inbox alone).
+EMAIL_HOST = os.environ.get("EMAIL_HOST", "")
+EMAIL_PORT = int(os.environ.get("EMAIL_PORT", "25"))
+EMAIL_HOST_USER = os.environ.get("EMAIL_HOST_USER", "")
+EMAIL_HOST_PASSWORD = os.environ.get("EMAIL_HOST_PASSWORD", "")
+EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
+DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "kaoping@localhost")
 
 LOGGING = {
     "version": 1,

@@ -26,4 +26,6 @@ urlpatterns = [
     path("", include("kaoping.problems.urls")),
     path("", include("kaoping.reports.urls")),
     path("", include("kaoping.console.urls")),
+    # Progress of long work (a close, a report, an import): kaoping/core/progress.py.
+    path("", include("kaoping.core.urls")),
 ]

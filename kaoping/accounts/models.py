@@ -51,6 +51,16 @@ class RoleAssignment(models.Model):
         on_delete=models.PROTECT,
         related_name="+",
     )
+    # A grid member who holds a 三长 post (片长/组长/邻长): the scope is the post's households,
+    # not the whole village it is anchored at (see permissions._assignment_scopes).
+    household_post = models.ForeignKey(
+        "people.HouseholdPost",
+        verbose_name=_("household post"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
 
     scope_region = "region__code"
     objects = ScopedQuerySet.as_manager()

@@ -12,7 +12,8 @@ Actions are `<area>.<verb>`; `<area>.view` is the read that goes with every othe
 from .models import Role
 from .scoping import Scope
 
-_VILLAGE_READ = {"region.view", "people.view", "entry.view", "period.view"}
+# `visit.view` reads grid visits and households' books; `visit.record` records a visit.
+_VILLAGE_READ = {"region.view", "people.view", "entry.view", "period.view", "visit.view"}
 
 ROLE_ACTIONS: dict[str, frozenset[str]] = {
     Role.COUNTY_ADMIN: frozenset(
@@ -38,6 +39,11 @@ ROLE_ACTIONS: dict[str, frozenset[str]] = {
             "store.stock",
             "login.view",
             "login.manage",
+            # The county's household tags (低保, 脱贫户…); the households-and-members import;
+            # the 三长 posts of a village.
+            "people.configure",
+            "people.import",
+            "people.appoint",
         }
     ),
     Role.TOWNSHIP_STAFF: frozenset(
@@ -59,6 +65,8 @@ ROLE_ACTIONS: dict[str, frozenset[str]] = {
             # The township admin runs the logins of its own township (never a county admin's).
             "login.view",
             "login.manage",
+            "people.import",
+            "people.appoint",
         }
     ),
     Role.DEPARTMENT_SCORER: frozenset(
@@ -67,13 +75,18 @@ ROLE_ACTIONS: dict[str, frozenset[str]] = {
     Role.VILLAGE_SECRETARY: frozenset(
         _VILLAGE_READ
         | {"people.change", "scheme.view", "entry.record", "store.view", "store.report"}
+        # The secretary imports the village's households and appoints its 三长.
+        | {"people.import", "people.appoint"}
+        | {"visit.record"}
         # The secretary writes and ticks off the village's own pledge list (干事清单).
         | {"outcome.view", "outcome.pledge"}
     ),
     Role.VILLAGE_COMMITTEE: frozenset(
-        _VILLAGE_READ | {"scheme.view", "entry.record", "outcome.view"}
+        _VILLAGE_READ | {"scheme.view", "entry.record", "outcome.view", "visit.record"}
     ),
-    Role.GRID_MEMBER: frozenset(_VILLAGE_READ | {"people.change", "scheme.view", "entry.record"}),
+    Role.GRID_MEMBER: frozenset(
+        _VILLAGE_READ | {"people.change", "scheme.view", "entry.record", "visit.record"}
+    ),
     Role.REVIEW_MEMBER: frozenset(
         _VILLAGE_READ | {"scheme.view", "entry.review", "objection.view"}
     ),
@@ -96,6 +109,42 @@ ROLE_ACTIONS: dict[str, frozenset[str]] = {
     ),
 }
 
+# Problems (民情台账): `problem.raise` records one for a household; `problem.handle_<level>`
+# works on a problem held at that level (a higher office also handles the levels below it);
+# `problem.close` closes a resolution the household left unanswered; `problem.confirm` is the
+# household's answer to a resolution.
+_PROBLEM_ACTIONS: dict[str, frozenset[str]] = {
+    Role.COUNTY_ADMIN: frozenset(
+        {"problem.view", "problem.raise", "problem.close"}
+        | {f"problem.handle_{level}" for level in ("grid", "village", "township")}
+    ),
+    Role.TOWNSHIP_STAFF: frozenset(
+        {"problem.view", "problem.raise", "problem.close"}
+        | {f"problem.handle_{level}" for level in ("grid", "village", "township")}
+    ),
+    Role.DEPARTMENT_SCORER: frozenset({"problem.view", "problem.handle_department"}),
+    Role.VILLAGE_SECRETARY: frozenset(
+        {"problem.view", "problem.raise", "problem.handle_grid", "problem.handle_village"}
+    ),
+    Role.VILLAGE_COMMITTEE: frozenset({"problem.view", "problem.raise"}),
+    Role.GRID_MEMBER: frozenset({"problem.view", "problem.raise", "problem.handle_grid"}),
+    Role.VILLAGER: frozenset({"problem.view", "problem.raise", "problem.confirm"}),
+}
+ROLE_ACTIONS = {
+    role: actions | _PROBLEM_ACTIONS.get(role, frozenset())
+    for role, actions in ROLE_ACTIONS.items()
+}
+
+# Reports (考评通报, 红黑榜, a village's year): `report.view` reads the reports of one's area,
+# `report.create` makes one, `report.schedule` says which report goes to whom after each close.
+_REPORT_ACTIONS: dict[str, frozenset[str]] = {
+    Role.COUNTY_ADMIN: frozenset({"report.view", "report.create", "report.schedule"}),
+    Role.TOWNSHIP_STAFF: frozenset({"report.view", "report.create"}),
+}
+ROLE_ACTIONS = {
+    role: actions | _REPORT_ACTIONS.get(role, frozenset()) for role, actions in ROLE_ACTIONS.items()
+}
+
 
 def _assignment_scopes(assignment) -> list[Scope]:
     if assignment.role == Role.DEPARTMENT_SCORER:
@@ -104,6 +153,11 @@ def _assignment_scopes(assignment) -> list[Scope]:
         ]
     if assignment.role == Role.VILLAGER:
         return [Scope(assignment.region.code, household_id=assignment.household_id)]
+    if assignment.household_post_id is not None:
+        # A 三长 (片长/组长/邻长) works the households of the post, as a villager their own: one
+        # household scope each; a post without households grants nothing.
+        households = assignment.household_post.households.values_list("pk", flat=True)
+        return [Scope(assignment.region.code, household_id=pk) for pk in households]
     return [Scope(assignment.region.code)]
 
 
@@ -112,7 +166,8 @@ def scopes_for(user, action: str) -> list[Scope]:
     cache = getattr(user, "_kaoping_scopes", None)
     if cache is None:
         cache = {}
-        for assignment in user.role_assignments.select_related("region", "department"):
+        assignments = user.role_assignments.select_related("region", "department", "household_post")
+        for assignment in assignments:
             for scope in _assignment_scopes(assignment):
                 for granted in ROLE_ACTIONS[assignment.role]:
                     cache.setdefault(granted, []).append(scope)

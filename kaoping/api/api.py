@@ -393,3 +393,14 @@ def metrics_endpoint(request, period_id: int, payload: list[MetricIn]):
             },
         )
     return Status(200, ReportedOut(stored=stored))
+
+
+# Grid work for mini-programs (visits, household books): kaoping/grid/api.py.
+from kaoping.grid.api import router as grid_router  # noqa: E402
+
+api.add_router("/grid", grid_router)
+
+# Problems (民情台账): kaoping/problems/api.py.
+from kaoping.problems.api import router as problems_router  # noqa: E402
+
+api.add_router("/problems", problems_router)

@@ -1,4 +1,6 @@
-from kaoping.accounts.permissions import user_can
+from kaoping.accounts.permissions import scopes_for, user_can
+
+from .dashboard import has_dashboard
 
 
 def navigation(request):
@@ -13,15 +15,25 @@ def navigation(request):
             "audit": user_can(user, "audit.view"),
             "schemes": user_can(user, "scheme.view"),
             "outcomes": user_can(user, "outcome.view"),
+            "dashboard": has_dashboard(user),
+            "reports": user_can(user, "report.view"),
             "declare": user_can(user, "entry.declare"),
             "review": user_can(user, "entry.review"),
             "objections": user_can(user, "entry.review"),
             "my_entries": user_can(user, "entry.record"),
             "my_points": user_can(user, "store.request"),
+            # Staff's list of problems; a villager answers on /my/problems/ instead.
+            "problems": any(s.household_id is None for s in scopes_for(user, "problem.view")),
+            "my_problems": any(s.household_id for s in scopes_for(user, "problem.confirm")),
+            "round": user_can(user, "visit.record"),
+            "coverage": user_can(user, "visit.view"),
             "store_counter": user_can(user, "store.redeem"),
             "stores": user_can(user, "store.report") or user_can(user, "store.manage"),
             "imports": user_can(user, "entry.record"),
             "region_import": user_can(user, "region.change"),
+            "people_import": user_can(user, "people.import"),
+            "household_tags": user_can(user, "people.configure"),
+            "people_appoint": user_can(user, "people.appoint"),
             "logins": user_can(user, "login.view"),
             # The Django admin is the system superuser's alone (accounts/admin_site.py).
             "admin": user.is_active and user.is_superuser,

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import dashboard_views, views
 
 app_name = "console"
 
@@ -9,4 +9,5 @@ urlpatterns = [
     path("regions/<str:code>/", views.region_detail, name="region"),
     path("search/", views.search, name="search"),
     path("audit/", views.audit_log, name="audit"),
+    path("dashboard/", dashboard_views.dashboard, name="dashboard"),
 ]

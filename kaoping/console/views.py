@@ -8,7 +8,9 @@ composed here, where every app may be read; the pages of one app live in that ap
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
+from django.http import Http404, HttpResponseRedirect
 from django.shortcuts import render
+from django.urls import reverse
 
 from kaoping.accounts.models import Role
 from kaoping.accounts.permissions import user_can
@@ -23,27 +25,36 @@ from kaoping.people.selectors import (
     party_member_list,
     subject_list_of_region,
 )
+from kaoping.problems.models import Level as ProblemLevel
 from kaoping.regions.models import Level, Region
 from kaoping.regions.selectors import region_ancestors
 from kaoping.schemes.selectors import scheme_list
 
 from . import selectors
+from .homes import home_for
 
 PAGE_SIZE = 50
 
 
 @login_required
 def home(request):
+    """Each role's home (console/homes.py): the villager's is their phone page; the county
+    admin's ends with the county dashboard."""
     user = request.user
-    return render(
-        request,
-        "console/home.html",
-        {
-            "roots": selectors.scope_roots(user),
-            "counts": selectors.scope_counts(user),
-            "assignments": selectors.assignments_of(user),
-        },
-    )
+    home = home_for(user)
+    if home.kind == "villager":
+        return HttpResponseRedirect(reverse("store:my_points"))
+    context = {"home": home, "assignments": home.assignments}
+    if home.kind == "county":
+        # The dashboard sits beside the home in this app and is built on its own; imported here
+        # so that a failure in it cannot keep every other home from loading.
+        from .dashboard import dashboard_context
+
+        try:
+            context.update(dashboard_context(user, request.GET))
+        except Region.DoesNotExist:
+            raise Http404 from None
+    return render(request, "console/home.html", context)
 
 
 @login_required
@@ -79,7 +90,7 @@ def search(request):
 
 # Codes of the apps' choices that audit rows store (a role granted, an entry's source), by
 # their labels: core's audit labels know no app, so the log's page passes them in.
-AUDIT_CHOICE_NAMES = dict(Role.choices) | dict(EntrySource.choices)
+AUDIT_CHOICE_NAMES = dict(Role.choices) | dict(EntrySource.choices) | dict(ProblemLevel.choices)
 
 
 @login_required

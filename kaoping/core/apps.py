@@ -18,3 +18,8 @@ class CoreConfig(AppConfig):
 
     def ready(self):
         post_migrate.connect(_create_cache_tables, sender=self)
+        # Registers the PERIODIC_JOBS check; starts the periodic thread in a server process
+        # when settings.PERIODIC_IN_SERVER (the embedded default).
+        from . import periodic
+
+        periodic.server_thread_start()

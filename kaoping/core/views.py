@@ -2,15 +2,23 @@
 views stay thin."""
 
 from collections.abc import Callable, Mapping
+from datetime import timedelta
 from typing import Any, TypeVar
 
 from django import forms
+from django.conf import settings
 from django.contrib import messages
+from django.contrib.auth.decorators import login_required
 from django.core.exceptions import NON_FIELD_ERRORS, PermissionDenied
 from django.db import transaction
-from django.http import HttpRequest, HttpResponseRedirect
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
+from django.shortcuts import render
+from django.utils import timezone
+from django.views.decorators.http import require_GET
 
 from .errors import ImportFailed, KaopingError
+from .models import Progress
+from .progress import progress_visible
 
 T = TypeVar("T")
 
@@ -116,3 +124,42 @@ def form_flash_errors(request: HttpRequest, form: forms.BaseForm) -> None:
         label = field.label if field is not None and field.label else ""
         for error in errors:
             messages.error(request, f"{label}：{error}" if label else error)
+
+
+@require_GET
+@login_required
+def progress_view(request: HttpRequest, pk: int) -> HttpResponse:
+    """How far one piece of long work has come (kaoping.core.progress): the page, the fragment
+    it polls every second while the work runs (HTMX), or JSON. The starter's alone (and a
+    superuser's): anyone else gets 404, as for an object out of their area."""
+    progress = Progress.objects.filter(pk=pk).first()
+    if progress is None or not progress_visible(progress, request.user):
+        raise Http404
+    stale = timezone.now() - timedelta(seconds=settings.LEASE_STALE_SECONDS)
+    stalled = progress.status == Progress.Status.RUNNING and progress.updated_at < stale
+    if request.GET.get("format") == "json" or "application/json" in request.headers.get(
+        "Accept", ""
+    ):
+        return JsonResponse(
+            {
+                "id": progress.pk,
+                "kind": progress.kind,
+                "label": progress.label,
+                "status": progress.status,
+                "done": progress.done,
+                "total": progress.total,
+                "percent": progress.percent,
+                "message": progress.message,
+                "url": progress.url,
+                "error": progress.error,
+                "stalled": stalled,
+            }
+        )
+    context = {"progress": progress, "stalled": stalled}
+    if request.headers.get("HX-Request"):
+        response = render(request, "core/_progress.html", context)
+        if progress.status == Progress.Status.DONE and progress.url:
+            # The poll that sees the work done takes the page on to its result.
+            response["HX-Redirect"] = progress.url
+        return response
+    return render(request, "core/progress.html", context)

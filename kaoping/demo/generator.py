@@ -27,7 +27,12 @@ from django.db.models import OuterRef, Subquery
 from kaoping.accounts.models import Role, RoleAssignment
 from kaoping.core.audit import audit_record
 from kaoping.core.pinyin import initials
+from kaoping.demo.grid import build_visits
+from kaoping.demo.household_book import build_household_book
+from kaoping.demo.inbox import build_inbox
 from kaoping.demo.postings import build_postings
+from kaoping.demo.problems import build_problems
+from kaoping.demo.reports import build_reports
 from kaoping.demo.store import build_store
 from kaoping.people.models import (
     Cadre,
@@ -660,9 +665,14 @@ STEPS: list[Callable[[Build], None]] = [
     build_cadres,
     build_grid_posts,
     build_logins,
+    build_household_book,
+    build_visits,  # before the scoring: October's closes take coverage from the visits
     build_scoring,
     build_postings,
     build_store,
+    build_inbox,
+    build_problems,
+    build_reports,
 ]
 
 

@@ -112,6 +112,7 @@ RATES: dict[str, KindRates] = {
     "village": KindRates(0.5, 1.0, 8.0, (3, 5)),
     "team": KindRates(0.8, 0.8, 4.0, (5, 8)),
     "cadre": KindRates(0.6, 0.5, 2.0, (3, 5)),
+    "grid": KindRates(0.2, 0.4, 1.0, (1, 2)),
 }
 # Schemes whose shape asks for other rates than their kind's: 六比六争 has some 70 deduction
 # items across six indices; 红黄旗's bonus items are honours from above the county.
@@ -134,7 +135,14 @@ CLASS_FACTORS: dict[str, tuple[float, float]] = {
     "F": (0.25, 0.5),
 }
 # How much of a subject's strength is its village's.
-VILLAGE_SHARE = {"village": 1.0, "team": 0.75, "cadre": 0.5, "party_member": 0.3, "household": 0.35}
+VILLAGE_SHARE = {
+    "village": 1.0,
+    "team": 0.75,
+    "cadre": 0.5,
+    "party_member": 0.3,
+    "household": 0.35,
+    "grid": 0.4,
+}
 # How strongly strength moves the rates: one standard deviation multiplies or divides by e^0.6.
 STRENGTH_PULL = 0.6
 # Positive items of a normal group (projects done, services rendered) against 加分项 honours.
@@ -151,6 +159,10 @@ METRIC_PROFILES: dict[str, tuple[float, float, float, float, float, float]] = {
     "volunteer_rate": (10.0, 2.5, 2.0, 0.5, 2.0, 25.0),
     "safety_survey_score": (91.0, 3.0, 2.0, 1.5, 70.0, 100.0),
     "integrity_survey_score": (90.0, 3.5, 2.0, 1.5, 70.0, 100.0),
+    # Before the grid module's visits (kaoping/demo/grid.py: October on), a grid's figures.
+    "grid_visit_coverage": (90.0, 5.0, 4.0, 3.0, 40.0, 100.0),
+    "grid_problems_on_time_rate": (88.0, 6.0, 4.0, 3.0, 40.0, 100.0),
+    "grid_problem_satisfaction": (90.0, 4.0, 3.0, 3.0, 50.0, 100.0),
 }
 DEFAULT_METRIC = (70.0, 8.0, 6.0, 3.0, 0.0, 100.0)  # a metric the demo does not know
 PERCENTILE_METRIC = "member_points_percentile"  # derived from the party-member results
@@ -480,15 +492,19 @@ class Roster:
     @staticmethod
     def _read(kind: str) -> dict[int, list[SubjectRow]]:
         subjects = Subject.objects.filter(kind=kind, active=True)
-        # A household belongs to its grid's village, or to the village itself; everyone else
-        # is registered with their village.
+        # A household belongs to its grid's village, or to the village itself, and a grid to
+        # its village; everyone else is registered with their village.
         order = ("household_id",) if kind == "household" else ("person_id", "pk")
         by_village: dict[int, list[SubjectRow]] = {}
         for *values, level, parent_id in subjects.order_by(*order).values_list(
             "pk", "track", "region_id", "household_id", "region__level", "region__parent_id"
         ):
             row = SubjectRow(*values)
-            village = parent_id if kind == "household" and level != Level.VILLAGE else row.region_id
+            village = (
+                parent_id
+                if kind in ("household", "grid") and level != Level.VILLAGE
+                else row.region_id
+            )
             by_village.setdefault(village, []).append(row)
         return by_village
 

@@ -1,5 +1,12 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
+
+from . import views
 
 app_name = "inbox"
 
-urlpatterns: list = []
+urlpatterns = [
+    path("inbox/", views.message_list, name="list"),
+    path("inbox/badge/", views.badge, name="badge"),
+    path("inbox/<int:pk>/", views.message_detail, name="detail"),
+    path("inbox/<int:pk>/attachment/", views.attachment, name="attachment"),
+]

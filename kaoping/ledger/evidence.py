@@ -250,6 +250,16 @@ def _store_once(name: str, data: bytes) -> None:
         default_storage.delete(saved)
 
 
+def evidence_store(prepared: PreparedEvidence) -> str:
+    """Store the bytes of `prepared` (and its thumbnail) by their content; returns the storage
+    name. For other feeders' photos (a grid visit's) that hang off their own rows, not an entry."""
+    name = evidence_path(prepared, prepared.original_name)
+    _store_once(name, prepared.data)
+    if prepared.thumbnail is not None:
+        _store_once(thumbnail_path(prepared.sha256), prepared.thumbnail)
+    return name
+
+
 def evidence_save(*, entry: Entry, prepared: PreparedEvidence) -> Evidence:
     """Store `prepared` for `entry` (call inside the entry's transaction).
 
@@ -269,11 +279,7 @@ def evidence_save(*, entry: Entry, prepared: PreparedEvidence) -> Evidence:
         size=prepared.size,
         original_name=prepared.original_name,
     )
-    name = evidence_path(evidence, prepared.original_name)
-    _store_once(name, prepared.data)
-    if prepared.thumbnail is not None:
-        _store_once(thumbnail_path(prepared.sha256), prepared.thumbnail)
-    evidence.file.name = name
+    evidence.file.name = evidence_store(prepared)
     if connection.vendor == "postgresql":
         # Two entries with the same photo, in different villages (so not queued by the chain
         # lock), would each miss the other's uncommitted row; queue them on the hash instead.

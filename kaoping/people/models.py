@@ -1,4 +1,6 @@
+from django.conf import settings
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
@@ -47,6 +49,17 @@ class Gender(models.TextChoices):
     FEMALE = "F", _("female")
 
 
+class ResidenceStatus(models.TextChoices):
+    PRESENT = "present", _("living here")
+    AWAY = "away", _("working away")
+    MOVED_OUT = "moved_out", _("moved out")
+    DEAD = "dead", _("deceased")
+
+
+# The members a household has now; the others are its former members.
+CURRENT_STATUSES = (ResidenceStatus.PRESENT, ResidenceStatus.AWAY)
+
+
 class Person(models.Model):
     """A resident. The ID number is stored once, here, and shown masked."""
 
@@ -68,6 +81,14 @@ class Person(models.Model):
     birth_date = models.DateField(_("birth date"), null=True, blank=True)
     phone = models.CharField(_("phone"), max_length=20, blank=True)
     relation = models.CharField(_("relation to head"), max_length=20, blank=True)
+    # Former members (moved out, deceased) stay in the household's book.
+    status = models.CharField(
+        _("residence"),
+        max_length=10,
+        choices=ResidenceStatus.choices,
+        default=ResidenceStatus.PRESENT,
+        db_default="present",
+    )
     # Close relatives living in other households (parents, children, siblings who set up their own
     # household), as the village registers them: the ledger flags a collector recording for them.
     relatives = models.ManyToManyField(
@@ -291,3 +312,193 @@ class Subject(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+# ─── the household book (一户一册) ───
+
+
+class HouseholdTag(models.Model):
+    """A label the county puts on households (低保, 脱贫户, 监测户, 独居老人, …)."""
+
+    region = models.ForeignKey(
+        Region, verbose_name=_("county"), on_delete=models.PROTECT, related_name="household_tags"
+    )
+    name = models.CharField(_("name"), max_length=30)
+    code = models.CharField(_("code"), max_length=30)
+    active = models.BooleanField(_("in use"), default=True)
+
+    scope_region = "region__code"
+    # The county's tags are seen and used everywhere inside it; configured at the county.
+    scope_includes_ancestors = True
+    objects = ScopedQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("household tag")
+        verbose_name_plural = _("household tags")
+        ordering = ["region", "-active", "name"]
+        constraints = [
+            models.UniqueConstraint(fields=["region", "code"], name="household_tag_code_unique"),
+            models.UniqueConstraint(fields=["region", "name"], name="household_tag_name_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class HouseholdTagSpan(models.Model):
+    """One stretch of time a household carried a tag: the tag's history, never edited away."""
+
+    household = models.ForeignKey(
+        Household, verbose_name=_("household"), on_delete=models.PROTECT, related_name="tag_spans"
+    )
+    tag = models.ForeignKey(
+        HouseholdTag, verbose_name=_("tag"), on_delete=models.PROTECT, related_name="spans"
+    )
+    since = models.DateField(_("since"))
+    until = models.DateField(_("until"), null=True, blank=True)
+    added_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("added by"),
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    removed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("removed by"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    # The grid visit the tag was added on (grid sits above people: a plain id, set by grid).
+    visit_id = models.PositiveBigIntegerField(_("visit"), null=True, blank=True)
+
+    scope_region = "household__region__code"
+    scope_household = "household_id"
+    objects = ScopedQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("household tag period")
+        verbose_name_plural = _("household tag periods")
+        ordering = ["-since", "-id"]
+        constraints = [
+            # A household carries a tag at most once at a time.
+            models.UniqueConstraint(
+                fields=["household", "tag"],
+                condition=models.Q(until__isnull=True),
+                name="household_tag_span_open_unique",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(until__isnull=True) | models.Q(until__gte=models.F("since")),
+                name="household_tag_span_order",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.household} {self.tag}"
+
+
+class BookChangeKind(models.TextChoices):
+    MOVED_IN = "moved_in", _("moved in")
+    MOVED_OUT = "moved_out", _("moved out")
+    AWAY = "away", _("left to work away")
+    RETURNED = "returned", _("came back")
+    BORN = "born", _("born")
+    DIED = "died", _("died")
+    TAG_ADDED = "tag_added", _("tag added")
+    TAG_REMOVED = "tag_removed", _("tag removed")
+    EDITED = "edited", _("details changed")
+
+
+class BookChange(models.Model):
+    """One change in a household's book: who changed what, when, and on which visit."""
+
+    household = models.ForeignKey(
+        Household,
+        verbose_name=_("household"),
+        on_delete=models.PROTECT,
+        related_name="book_changes",
+    )
+    # The member concerned; none for a change of the household itself or of its tags.
+    person = models.ForeignKey(
+        Person,
+        verbose_name=_("member"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="book_changes",
+    )
+    kind = models.CharField(_("kind"), max_length=12, choices=BookChangeKind.choices)
+    tag = models.ForeignKey(
+        HouseholdTag,
+        verbose_name=_("tag"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    # For an edit: {field: [before, after]}; ID numbers are kept masked here.
+    fields = models.JSONField(_("fields changed"), default=dict, blank=True)
+    note = models.CharField(_("note"), max_length=200, blank=True)
+    on_date = models.DateField(_("date of the change"))
+    made_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("recorded by"),
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    made_at = models.DateTimeField(_("recorded at"), default=timezone.now)
+    # The grid visit the change was made on (grid sits above people: a plain id, set by grid).
+    visit_id = models.PositiveBigIntegerField(_("visit"), null=True, blank=True, db_index=True)
+
+    scope_region = "household__region__code"
+    scope_household = "household_id"
+    objects = ScopedQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("household book change")
+        verbose_name_plural = _("household book changes")
+        ordering = ["-made_at", "-id"]
+        indexes = [models.Index(fields=["household", "-made_at"], name="book_change_household_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.household} {self.get_kind_display()}"
+
+
+class HouseholdPostKind(models.TextChoices):
+    AREA = "area", _("area head (片长)")
+    GROUP = "group", _("group head (组长)")
+    NEIGHBOUR = "neighbour", _("neighbour head (邻长)")
+
+
+class HouseholdPost(models.Model):
+    """A 三长 post (片长/组长/邻长): a resident looking after some households of a village."""
+
+    region = models.ForeignKey(
+        Region, verbose_name=_("village"), on_delete=models.PROTECT, related_name="household_posts"
+    )
+    person = models.ForeignKey(
+        Person, verbose_name=_("person"), on_delete=models.PROTECT, related_name="household_posts"
+    )
+    post = models.CharField(_("post"), max_length=10, choices=HouseholdPostKind.choices)
+    # What the village calls the stretch (一片, 三组, 东头十户), shown beside the post.
+    label = models.CharField(_("name of the area"), max_length=30, blank=True)
+    households = models.ManyToManyField(
+        Household, verbose_name=_("households"), related_name="household_posts", blank=True
+    )
+
+    scope_region = "region__code"
+    objects = ScopedQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("household post")
+        verbose_name_plural = _("household posts")
+        ordering = ["region", "post", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["region", "person", "post"], name="household_post_unique"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_post_display()} {self.person.name}"

@@ -8,6 +8,8 @@ close reads them. Feeders write metrics, never results.
 
 from collections.abc import Callable
 
+from django.conf import settings
+
 from kaoping.regions.codes import LEVEL_DIGITS
 from kaoping.schemes.models import METRIC_SCALE
 
@@ -15,6 +17,12 @@ from .engine import Scope, rdiv
 
 # name → function(scope) returning (sql, params) that inserts the metric's rows for the period.
 COMPUTED: dict[str, Callable[[Scope], tuple[str, list]]] = {}
+
+
+def system_metrics() -> set[str]:
+    """The metric names nobody types in: computed here, or pushed by a feeder's `before_close`
+    hook (`settings.PUSHED_METRICS`, e.g. the grid module's visit coverage)."""
+    return set(COMPUTED) | set(getattr(settings, "PUSHED_METRICS", {}))
 
 
 def computed_metric(name: str):

@@ -11,7 +11,7 @@ from kaoping.people.models import Subject
 from kaoping.schemes.models import SchemeGrade, SchemeLevel, SchemeNode
 
 from .engine import PART_PREFIX
-from .metrics import COMPUTED
+from .metrics import system_metrics
 from .models import ListMembership, Period, Result, ResultNode
 from .services import NAMES_SHOWN, subjects_without_data
 
@@ -310,7 +310,7 @@ def period_close_preview(*, period: Period) -> ClosePreview:
                 .exclude(metric="")
                 .values_list("metric", flat=True)
             )
-            - set(COMPUTED)
+            - system_metrics()
         )
         for metric in used:
             lacking = subjects.exclude(

@@ -16,6 +16,7 @@ from kaoping.core import pagecache
 from kaoping.core.audit import audit_record
 from kaoping.core.errors import ImportFailed, KaopingError, RowError
 from kaoping.core.limits import METRIC_VALUE_MAX
+from kaoping.core.progress import progress_step
 from kaoping.ledger.computed import entries_compute
 from kaoping.ledger.models import MetricValue
 from kaoping.ledger.services import ledger_seal, ledger_unseal, metric_values_put
@@ -28,7 +29,7 @@ from kaoping.schemes.spec import NoData, PartSource, RollupMethod, SchemeSpec
 
 from . import engine
 from .lists import lists_compute
-from .metrics import COMPUTED
+from .metrics import COMPUTED, system_metrics
 from .models import ListMembership, Period, PeriodStatus, Result, ResultNode
 
 # Allowed transitions, declared once: action → the statuses it may start from. A posted period
@@ -271,12 +272,22 @@ def _close_statements(period: Period, spec: SchemeSpec) -> list[tuple[str, list]
     return statements
 
 
-def period_close(*, period: Period, acting_user) -> dict:
+# The phases of a close a progress bar shows (see period_close).
+CLOSE_STEPS = 4
+
+
+def _close_step(progress, done: int, message: str) -> None:
+    if progress is not None:
+        progress_step(progress, done=done, message=message)
+
+
+def period_close(*, period: Period, acting_user, progress=None) -> dict:
     """Compute every subject's result for `period` in one transaction; closing again is identical.
 
     A failed close raises and leaves the previous results and status as they were. Inside the
     same transaction, after results and lists, the readers of results listed in
     `settings.PERIOD_HOOKS["after_close"]` run in order (consequences, objections).
+    `progress` (kaoping.core.progress, CLOSE_STEPS steps) is told each phase as it ends.
     """
     ensure(acting_user, "period.close", period)
     spec = period.version.spec()
@@ -300,6 +311,7 @@ def period_close(*, period: Period, acting_user) -> dict:
             hook(locked, spec, acting_user)
         if spec.no_data is NoData.BLOCK:
             _refuse_without_data(locked, spec)
+        _close_step(progress, 1, _("Subjects and figures gathered"))
         resolved = dict(
             ListMembership.objects.filter(period=locked, resolved_at__isnull=False).values_list(
                 "subject_id", "resolved_at"
@@ -315,7 +327,9 @@ def period_close(*, period: Period, acting_user) -> dict:
             engine.run(_metric_statements(_scope(locked, spec), locked.version))
             entries_compute(period=locked, acting_user=acting_user)
         inserted = engine.run([*_close_statements(locked, spec), engine.ANALYZE_RESULTS])
+        _close_step(progress, 2, _("Results computed"))
         lists_compute(locked, spec)
+        _close_step(progress, 3, _("Lists computed"))
         # A rectification accepted before this re-close stays accepted; restored before the
         # hooks run so that they see the lists as they stand (a resolved listing needs no pledge).
         for subject_id, when in resolved.items():
@@ -325,6 +339,7 @@ def period_close(*, period: Period, acting_user) -> dict:
         # settings.PERIOD_HOOKS["after_close"]: consequences, then objections marked applied.
         for hook in _hooks("after_close"):
             hook(locked, spec, acting_user)
+        _close_step(progress, CLOSE_STEPS, _("Consequences applied"))
         closed_at = timezone.now()
         new_status = PeriodStatus.POSTED if previous == PeriodStatus.POSTED else PeriodStatus.CLOSED
         pagecache.changed("period", locked.pk)
@@ -564,7 +579,7 @@ def metrics_report(*, period: Period, values: list[tuple], acting_user) -> int:
         )
     problems = []
     for index, (subject, metric, value) in enumerate(values, start=1):
-        if metric not in used or metric in COMPUTED:
+        if metric not in used or metric in system_metrics():
             problems.append(
                 RowError(
                     index,

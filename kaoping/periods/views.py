@@ -5,6 +5,7 @@ The scheme's page lives here, not in `schemes`, because it lists and opens the s
 and `schemes` sits below `periods`.
 """
 
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import NON_FIELD_ERRORS, PermissionDenied
 from django.core.paginator import Paginator
@@ -15,6 +16,8 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from kaoping.accounts.scoping import get_scoped_or_404, may
+from kaoping.core.leases import lease_release, lease_take_over
+from kaoping.core.progress import progress_running, progress_start
 from kaoping.core.views import action_submit, form_submit
 from kaoping.ledger.selectors import annotate_item_names, entry_list_of_subject
 from kaoping.people.models import Subject
@@ -43,13 +46,14 @@ from .selectors import (
     subject_history,
 )
 from .services import (
-    period_close,
+    CLOSE_STEPS,
     period_finalise,
     period_open,
     period_post,
     period_rebind,
     period_reopen,
 )
+from .tasks import close_key, period_close_task
 
 PAGE_SIZE = 50
 
@@ -138,27 +142,51 @@ def period_detail(request, pk: int):
 @login_required
 def period_close_view(request, pk: int):
     """GET: what the close would meet (subjects without data, missing figures, entries under
-    review) and a button to confirm; POST with `confirm`: the close. Nothing is written before."""
+    review) and a button to confirm; POST with `confirm`: the close, as a task whose progress
+    page (`core:progress`) the user is sent to; reloading that page never closes again. Nothing
+    is written before."""
     period = get_scoped_or_404(
         Period.objects.select_related("scheme__region", "version"),
         request.user,
         "period.close",
         pk=pk,
     )
+    key = close_key(period.pk)
     if request.method == "POST" and request.POST.get("confirm") == "yes":
-        return action_submit(
-            request,
-            lambda: period_close(period=period, acting_user=request.user),
-            redirect_to=reverse("periods:detail", args=[period.pk]),
-            success=lambda counts: _("Closed: %(results)d results.") % counts,
-            failed_to=reverse("periods:close", args=[period.pk]),
-        )
+        # One close of a period at a time: the lease is taken here and released by the task.
+        # A second confirm (a double click, a re-posted form) is sent to the running close.
+        if not lease_take_over(key):
+            running = progress_running(kind="period.close", key=key)
+            if running is not None:
+                return redirect("core:progress", pk=running.pk)
+            messages.error(request, _("This period is being closed; try again in a moment."))
+            return redirect("periods:close", pk=period.pk)
+        try:
+            progress = progress_start(
+                kind="period.close",
+                key=key,
+                label=_("Closing %(scheme)s %(period)s")
+                % {"scheme": period.scheme.name, "period": period.label},
+                total=CLOSE_STEPS,
+                user_id=request.user.pk,
+            )
+            # Immediate backend (the embedded default): the close runs here and the progress
+            # page shows it done; with a worker it runs there and the page follows it.
+            period_close_task.enqueue(period.pk, request.user.pk, progress.pk)
+        except BaseException:
+            lease_release(key)
+            raise
+        return redirect("core:progress", pk=progress.pk)
     if request.method == "POST":
         return redirect("periods:close", pk=period.pk)
     return render(
         request,
         "periods/close.html",
-        {"period": period, "preview": period_close_preview(period=period)},
+        {
+            "period": period,
+            "preview": period_close_preview(period=period),
+            "running": progress_running(kind="period.close", key=key),
+        },
     )
 
 

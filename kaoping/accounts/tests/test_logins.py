@@ -372,7 +372,8 @@ def test_a_new_login_must_change_its_password_first(county, client):
 
 def test_everyone_has_the_password_page(county, client_for):
     client = client_for(county, "erin")
-    assert "修改密码" in client.get(reverse("console:home")).content.decode()
+    # The villager's home is their points page, under the same menu.
+    assert "修改密码" in client.get(reverse("console:home"), follow=True).content.decode()
     response = client.post(
         reverse("accounts:password_change"),
         {"old_password": "pw", "new_password1": "Erin-2026-hu", "new_password2": "Erin-2026-hu"},

@@ -37,6 +37,10 @@ from kaoping.accounts.models import Role, RoleAssignment
 from kaoping.accounts.scoping import Refused, system_actor
 from kaoping.core.errors import ImportFailed
 from kaoping.core.models import AuditLog
+from kaoping.grid import coverage as grid_coverage
+from kaoping.grid import services as grid
+from kaoping.inbox import services as inbox
+from kaoping.inbox.models import Message
 from kaoping.ledger import computed, imports
 from kaoping.ledger import services as ledger
 from kaoping.ledger.models import Entry, ImportJob
@@ -52,13 +56,17 @@ from kaoping.outcomes.models import (
     PledgeItem,
 )
 from kaoping.people import services as people
-from kaoping.people.models import Person, Subject
+from kaoping.people.models import HouseholdPost, HouseholdTag, Person, Subject
 from kaoping.people.services import subjects_sync
 from kaoping.periods import services as periods
 from kaoping.periods.models import Period
+from kaoping.problems import services as problems
+from kaoping.problems.testing import problems_in_each_state
 from kaoping.publishing import services as publishing
 from kaoping.publishing.models import Objection
 from kaoping.regions import services as regions
+from kaoping.reports import services as reports
+from kaoping.reports.models import Report, ReportSchedule
 from kaoping.schemes import services as schemes
 from kaoping.store import services as store
 from kaoping.store.models import Account
@@ -66,7 +74,12 @@ from kaoping.store.models import Account
 pytestmark = pytest.mark.django_db
 
 # Modules that hold write services besides each app's services.py.
-WRITE_MODULES = ["kaoping.ledger.imports", "kaoping.ledger.computed", "kaoping.outcomes.bonus"]
+WRITE_MODULES = [
+    "kaoping.ledger.imports",
+    "kaoping.ledger.computed",
+    "kaoping.outcomes.bonus",
+    "kaoping.grid.coverage",
+]
 
 # Public functions with an `acting_user` that are not services: each is called only by a service
 # that has checked already, inside its transaction. Nothing else belongs here.
@@ -76,6 +89,9 @@ INTERNAL = {
     "kaoping.publishing.services.objections_mark_applied",
     # settings.PERIOD_HOOKS["after_reopen"]: run by period_reopen (period.close checked).
     "kaoping.outcomes.services.consequences_void",
+    # settings.PERIOD_HOOKS["before_close"]: run by period_close (period.close checked).
+    "kaoping.problems.services.problems_metrics_push",
+    "kaoping.grid.coverage.coverage_push",
     # The ledger's one write: asserts it runs inside the transaction of the service that checked
     # (entry_record, entries_review's reversals, an import, the close, an objection decision).
     "kaoping.ledger.services.entries_write",
@@ -197,6 +213,10 @@ class World:
     pairing: Pairing
     key_village: KeyVillage
     awaiting: object = None  # an imported entry waiting for its evidence
+    message: object = None  # an unread inbox message to carol
+    problems: dict | None = None  # kaoping.problems.testing.problems_in_each_state
+    report: object = None  # a failed report of 东岭村's closed month (kaoping.reports)
+    schedule: object = None  # a schedule of 东岭村's bulletin to the county admins
 
 
 def add_user(county, username: str, role: str, code: str):
@@ -329,6 +349,10 @@ def world(county) -> World:
     PledgeItem.objects.create(
         pledge=finished, text="建台账", owner="村主任", deadline=later, status="done"
     )
+    HouseholdTag.objects.create(region=region, name="低保", code="dibao")
+    HouseholdPost.objects.create(
+        region=county.region(DONGLING), person=county.persons["张伟"], post="area"
+    )
     return World(
         county=county,
         users=county.users,
@@ -369,6 +393,26 @@ def world(county) -> World:
         ),
         key_village=KeyVillage.objects.create(
             subject=village, designated_on=today - timedelta(days=30), reason="基础薄弱"
+        ),
+        message=Message.objects.create(
+            recipient=county.users["carol"], kind="notice", title="通知"
+        ),
+        problems=problems_in_each_state(county),
+        report=Report.objects.create(
+            kind="bulletin",
+            scheme=village_scheme,
+            period=closed_period,
+            label=closed_period.label,
+            region=county.region(DONGLING),
+            status="failed",
+            created_by=system,
+        ),
+        schedule=ReportSchedule.objects.create(
+            kind="bulletin",
+            scheme=village_scheme,
+            region=county.region(DONGLING),
+            recipients=["county_admin"],
+            created_by=system,
         ),
     )
 
@@ -505,6 +549,61 @@ CASES: dict[str, Case] = {
         "carol",
         "oscar",
         lambda w, a: people.person_update(person=w.person, phone="13912345678", acting_user=a),
+    ),
+    "kaoping.people.services.book_changes_apply": Case(
+        "carol",
+        "oscar",
+        lambda w, a: people.book_changes_apply(
+            household=w.person.household,
+            changes=[{"kind": "edited", "person": w.person, "fields": {"phone": "13912345679"}}],
+            acting_user=a,
+        ),
+    ),
+    "kaoping.people.services.households_import": Case(
+        "carol",
+        "dave",  # a grid member does not import households
+        lambda w, a: people.households_import(
+            data=(
+                "户号,网格代码,户主,姓名,性别,身份证号,与户主关系,电话,地址,标签\n"
+                "H1,330304001001001,是,新户主,男,,户主,,,\n"
+            ).encode(),
+            filename="households.csv",
+            acting_user=a,
+        ),
+    ),
+    "kaoping.people.services.household_tag_create": Case(
+        "alice",
+        "bob",  # township staff: the tags are the county's
+        lambda w, a: people.household_tag_create(
+            county=w.county.region("330304"), name="监测户", code="jc", acting_user=a
+        ),
+    ),
+    "kaoping.people.services.household_tag_update": Case(
+        "alice",
+        "bob",
+        lambda w, a: people.household_tag_update(
+            tag=HouseholdTag.objects.get(code="dibao"), name="低保户", active=True, acting_user=a
+        ),
+    ),
+    "kaoping.people.services.household_post_login_create": Case(
+        "bob",  # logins are made by those who manage logins
+        "oscar",
+        lambda w, a: people.household_post_login_create(
+            household_post=HouseholdPost.objects.get(post="area"),
+            phone="13955556666",
+            acting_user=a,
+        ),
+    ),
+    "kaoping.people.services.household_post_save": Case(
+        "carol",
+        "oscar",
+        lambda w, a: people.household_post_save(
+            village=w.county.region(DONGLING),
+            person=w.person,
+            post="group",
+            households=[w.person.household],
+            acting_user=a,
+        ),
     ),
     "kaoping.regions.services.regions_import": Case(
         "alice",
@@ -731,6 +830,122 @@ CASES: dict[str, Case] = {
     ),
     "kaoping.store.services.redemptions_lapse": Case(
         "kim", "oscar", lambda w, a: store.redemptions_lapse(acting_user=a)
+    ),
+    # inbox: bob may write to the logins of his township; oscar (a secretary) to nobody else.
+    "kaoping.inbox.services.messages_deliver": Case(
+        "bob",
+        "oscar",
+        lambda w, a: inbox.messages_deliver(
+            recipients=[w.users["carol"]], title="通知", kind="notice", acting_user=a
+        ),
+    ),
+    # Only the recipient marks a message read.
+    "kaoping.inbox.services.message_mark_read": Case(
+        "carol", "oscar", lambda w, a: inbox.message_mark_read(message=w.message, acting_user=a)
+    ),
+    # problems (民情台账) of erin's household in 东岭村 grid 1 (kaoping.problems.testing).
+    "kaoping.problems.services.problem_raise": Case(
+        "erin",
+        "oscar",
+        lambda w, a: problems.problem_raise(
+            household=w.problems["open"].household,
+            category="other",
+            title="路灯坏了",
+            idempotency_key="perm",
+            acting_user=a,
+        ),
+    ),
+    "kaoping.problems.services.problem_assign": Case(
+        "dave",
+        "oscar",
+        lambda w, a: problems.problem_assign(
+            problem=w.problems["open"], level="village", acting_user=a
+        ),
+    ),
+    "kaoping.problems.services.problem_progress": Case(
+        "carol",
+        "oscar",
+        lambda w, a: problems.problem_progress(
+            problem=w.problems["village"], note="已联系", acting_user=a
+        ),
+    ),
+    "kaoping.problems.services.problem_resolve": Case(
+        "dave",
+        "oscar",
+        lambda w, a: problems.problem_resolve(
+            problem=w.problems["open"], resolution="修好了", acting_user=a
+        ),
+    ),
+    "kaoping.problems.services.problem_confirm": Case(
+        "erin",
+        "oscar",
+        lambda w, a: problems.problem_confirm(
+            problem=w.problems["resolved"], satisfied=True, rating=5, acting_user=a
+        ),
+    ),
+    "kaoping.problems.services.problem_close_unconfirmed": Case(
+        "bob",
+        "oscar",
+        lambda w, a: problems.problem_close_unconfirmed(
+            problem=w.problems["unanswered"], acting_user=a
+        ),
+    ),
+    # grid: dave visits the households of his grid; oscar (西溪村) sees none of 东岭村's.
+    "kaoping.grid.services.visit_record": Case(
+        "dave",
+        "oscar",
+        lambda w, a: grid.visit_record(
+            household=w.household.household, acting_user=a, idempotency_key="permission-case"
+        ),
+    ),
+    # grid coverage: the county's visiting rule is the county admin's; a township's is refused.
+    "kaoping.grid.coverage.coverage_rule_set": Case(
+        "alice",
+        "bob",
+        lambda w, a: grid_coverage.coverage_rule_set(
+            county=w.county.region("330304"), cycle="quarter", overdue_days=92, acting_user=a
+        ),
+    ),
+    # reports: bob (东岭街道) makes reports of his township's villages; a secretary makes none;
+    # schedules are the county admin's.
+    "kaoping.reports.services.report_create": Case(
+        "bob",
+        "oscar",
+        lambda w, a: reports.report_create(
+            kind="bulletin",
+            scheme=w.village_scheme,
+            period=w.closed_period,
+            region=w.county.region(DONGLING),
+            acting_user=a,
+        ),
+    ),
+    "kaoping.reports.services.report_build": Case(
+        "bob", "oscar", lambda w, a: reports.report_build(report=w.report, acting_user=a)
+    ),
+    "kaoping.reports.services.report_retry": Case(
+        "bob", "oscar", lambda w, a: reports.report_retry(report=w.report, acting_user=a)
+    ),
+    "kaoping.reports.services.schedule_save": Case(
+        "alice",
+        "bob",
+        lambda w, a: reports.schedule_save(
+            kind="bulletin",
+            scheme=w.village_scheme,
+            region=w.county.region(DONGLING),
+            recipients=["township_staff"],
+            when="after_close",
+            acting_user=a,
+        ),
+    ),
+    "kaoping.reports.services.schedule_delete": Case(
+        "alice", "bob", lambda w, a: reports.schedule_delete(schedule=w.schedule, acting_user=a)
+    ),
+    "kaoping.reports.services.schedule_deliver": Case(
+        "alice",
+        "bob",
+        lambda w, a: reports.schedule_deliver(
+            schedule=w.schedule, period=w.closed_period, acting_user=a
+        ),
     ),
 }
 

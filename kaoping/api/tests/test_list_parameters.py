@@ -30,6 +30,7 @@ def paths(client, county):
     ids = {
         "subject_id": Subject.objects.filter(kind="household").first().pk,
         "period_id": period.pk,
+        "household_id": Subject.objects.filter(kind="household").first().household_id,
     }
     client.force_login(county.users["alice"])  # the schema is for people with a login
     schema = api.get_openapi_schema()
@@ -47,7 +48,13 @@ def headers(county, username="alice"):
 
 
 def test_the_list_endpoints_are_found(paths):
-    assert sorted(p.split("/")[2] for p in paths) == ["periods", "subjects", "subjects"]
+    assert sorted(p.split("/")[2] for p in paths) == [
+        "grid",
+        "periods",
+        "problems",
+        "subjects",
+        "subjects",
+    ]
 
 
 @pytest.mark.parametrize(

@@ -16,6 +16,7 @@ from django.forms.models import model_to_dict
 from django.urls import URLPattern, URLResolver, get_resolver
 
 from kaoping.core.fields import ancestor_codes, subtree_q
+from kaoping.core.models import Progress
 
 
 @dataclass(frozen=True)
@@ -28,6 +29,15 @@ class Target:
 
 def pk(row):
     return {"pk": row.pk}
+
+
+# Logins that started long work (core.Progress names its starter by id, not by a foreign key).
+_PROGRESS_STARTERS = Progress.objects.filter(started_by_id__isnull=False).values("started_by_id")
+
+
+def _progress_of(user_id: int) -> int:
+    rows = Progress.objects.filter(started_by_id=user_id).order_by("pk")
+    return rows.values_list("pk", flat=True)[0]
 
 
 ROUTES: dict[str, Target | None] = {
@@ -75,6 +85,12 @@ ROUTES: dict[str, Target | None] = {
     "outcomes:key_village": Target("outcomes.KeyVillage", pk),
     "people:household": Target("people.Household", pk),
     "people:person_edit": Target("people.Person", pk),
+    "people:tag_edit": Target("people.HouseholdTag", pk),
+    "people:posts": Target(
+        "regions.Region", lambda r: {"code": r.code}, where=(("level", "village"),)
+    ),
+    "people:post_edit": Target("people.HouseholdPost", pk),
+    "people:post_login": Target("people.HouseholdPost", pk),
     "ledger:entry_reverse": Target("ledger.Entry", pk),
     "ledger:entry_evidence": Target("ledger.Entry", pk),
     "ledger:grid_record": Target(
@@ -84,6 +100,13 @@ ROUTES: dict[str, Target | None] = {
         "people.Subject", lambda r: {"subject_id": r.pk, "scheme_code": _scheme_of(r)}
     ),
     "ledger:import_template": None,  # a scheme code: schemes are county-wide
+    # A progress is its starter's alone (404 to anyone else, in the area or not), like a message;
+    # kaoping/core/tests/test_progress.py has the personas.
+    "core:progress": Target(
+        "accounts.RoleAssignment",
+        lambda r: {"pk": _progress_of(r.user_id)},
+        where=(("user_id__in", _PROGRESS_STARTERS), ("region__isnull", False)),
+    ),
     "ledger:import_job": Target("ledger.ImportJob", pk),
     "ledger:import_status": Target("ledger.ImportJob", pk),
     "ledger:import_commit": Target("ledger.ImportJob", pk),
@@ -102,6 +125,46 @@ ROUTES: dict[str, Target | None] = {
     ),
     "periods:subject": Target("people.Subject", pk),
     "console:region": Target("regions.Region", lambda r: {"code": r.code}),
+    "reports:detail": Target("reports.Report", pk),
+    "reports:retry": Target("reports.Report", pk),
+    "reports:file": Target("reports.Report", lambda r: {"pk": r.pk, "fmt": "pdf"}),
+    "reports:schedule_delete": Target("reports.ReportSchedule", pk),
+    "reports:schedule_toggle": Target("reports.ReportSchedule", pk),
+    # A message is its recipient's alone: one of a login in the area (or out of it) is as
+    # closed to the persona as any other (404); the persona's own is opened by its home.
+    "inbox:detail": Target(
+        "accounts.RoleAssignment",
+        lambda r: {"pk": _message_of(r.user_id)},
+        where=(("user__inbox_messages__isnull", False), ("region__isnull", False)),
+    ),
+    "inbox:attachment": Target(
+        "accounts.RoleAssignment",
+        lambda r: {"pk": _message_of(r.user_id)},
+        where=(("user__inbox_messages__isnull", False), ("region__isnull", False)),
+    ),
+    "grid:visit_new": Target("people.Household", pk),
+    "grid:book": Target("people.Household", pk),
+    "grid:book_pdf": Target("people.Household", pk),
+    "grid:visit": Target("grid.Visit", pk),
+    "grid:visit_photo": Target("grid.VisitEvidence", pk),
+    "grid:grid_books_pdf": Target(
+        "regions.Region", lambda r: {"code": r.code}, where=(("level", "grid"),)
+    ),
+    "api:household_visits": Target("people.Household", lambda r: {"household_id": r.pk}),
+    "api:book_changes_create": Target("people.Household", lambda r: {"household_id": r.pk}),
+    "problems:detail": Target("problems.Problem", pk),
+    "problems:progress": Target("problems.Problem", pk),
+    "problems:resolve": Target("problems.Problem", pk),
+    "problems:assign": Target("problems.Problem", pk),
+    "problems:close": Target("problems.Problem", pk),
+    "problems:confirm": Target("problems.Problem", pk),
+    "problems:raise": Target("people.Household", lambda r: {"household_pk": r.pk}),
+    "api:problem_get": Target("problems.Problem", lambda r: {"problem_id": r.pk}),
+    "api:problem_progress_api": Target("problems.Problem", lambda r: {"problem_id": r.pk}),
+    "api:problem_resolve_api": Target("problems.Problem", lambda r: {"problem_id": r.pk}),
+    "api:problem_assign_api": Target("problems.Problem", lambda r: {"problem_id": r.pk}),
+    "api:problem_confirm_api": Target("problems.Problem", lambda r: {"problem_id": r.pk}),
+    "api:problem_close_api": Target("problems.Problem", lambda r: {"problem_id": r.pk}),
 }
 
 _SCHEME_BY_KIND = {
@@ -110,11 +173,17 @@ _SCHEME_BY_KIND = {
     "party_member": "party-member-points",
     "team": "qianfen-team",
     "cadre": "qianfen-cadre",
+    "grid": "grid-work",
 }
 
 
 def _scheme_of(subject) -> str:
     return _SCHEME_BY_KIND[subject.kind]
+
+
+def _message_of(user_id: int) -> int:
+    model = apps.get_model("inbox.Message")
+    return model.objects.filter(recipient_id=user_id).order_by("pk").values_list("pk", flat=True)[0]
 
 
 def patterns() -> dict[str, str]:
@@ -167,7 +236,17 @@ def rows_in_and_out(target: Target, user):
     return inside, outside
 
 
-WATCHED_APPS = ("accounts", "people", "ledger", "periods", "outcomes", "publishing", "store")
+WATCHED_APPS = (
+    "accounts",
+    "people",
+    "ledger",
+    "periods",
+    "outcomes",
+    "publishing",
+    "store",
+    "grid",
+    "problems",
+)
 
 
 def fingerprint(row) -> dict:

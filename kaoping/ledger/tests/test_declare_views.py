@@ -197,7 +197,7 @@ def test_anonymous_is_sent_to_log_in(scheme, client_for, county):
 
 
 def test_only_villagers_see_the_menu_link(scheme, client_for, county):
-    assert URL in client_for(county, "erin").get("/").content.decode()
+    assert URL in client_for(county, "erin").get("/", follow=True).content.decode()
     assert URL not in client_for(county, "carol").get("/").content.decode()
 
 

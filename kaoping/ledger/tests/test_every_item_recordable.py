@@ -8,7 +8,8 @@ Who records what follows the items' `owner` in the scheme files:
 * `dept:<code>` (六比六争, 千分制 team, 红黄旗): a scorer of the department with that code
   (made here for 南山社区 and 西溪村; a department records only the items given to it);
 * `role:branch_committee` (党员积分): there is no such login role; the village secretary
-  records for the branch (carol).
+  records for the branch (carol);
+* `role:village_secretary` (网格员月度考评): the village secretary (carol).
 
 Items scored from a metric are computed by the close, never typed in, so no form offers them.
 """
@@ -39,6 +40,7 @@ ROLE_OF_OWNER = {
     "role:grid_member": "dave",
     "role:township_staff": "bob",
     "role:branch_committee": "carol",
+    "role:village_secretary": "carol",
     "": "bob",
 }
 

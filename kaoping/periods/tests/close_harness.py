@@ -147,6 +147,8 @@ def make_subjects(county: SmallCounty, kind: str) -> tuple[list[Subject], list[S
             _subject(kind, household.region, household.number, household=household)
             for household in county.households.values()
         ]
+    elif kind == "grid":
+        scored = [_subject(kind, regions[code], f"grid {code}") for code in GRIDS]
     else:  # pragma: no cover - the scheme kinds are an enum
         raise ValueError(kind)
     for subject in scored:

@@ -68,6 +68,8 @@ def test_write_load_record_close_explain(live_server, live_county, phone, shot, 
     phone.click("text=关闭本期")
     phone.wait_for_url("**/close/")  # the close asks first
     phone.click("button:has-text('确认关闭')")
+    phone.wait_for_url("**/progress/*/")  # the close's progress, done (no worker: in-request)
+    phone.get_by_role("link", name="查看结果").click()
     phone.wait_for_url("**/periods/*/")
     phone.get_by_role("link", name="东岭村").click()
     phone.wait_for_url("**/explain/**")
@@ -84,6 +86,7 @@ def test_close_asks_first_then_reopen_voids(live_server, live_county, phone, sho
     """At 360 px: the preview names what is missing, the close needs the confirmation, and a
     reopening (with its reason) leaves no stale interview behind."""
     from kaoping.accounts.scoping import system_actor
+    from kaoping.core.models import AuditLog
     from kaoping.outcomes.models import Interview
     from kaoping.periods.models import Period, Result
     from kaoping.schemes.services import scheme_load
@@ -116,6 +119,15 @@ def test_close_asks_first_then_reopen_voids(live_server, live_county, phone, sho
     assert not Result.objects.filter(period=period).exists()  # asking wrote nothing
 
     phone.click("button:has-text('确认关闭')")
+    phone.wait_for_url("**/progress/*/")
+    assert phone.locator("#progress").get_attribute("data-status") == "done"
+    assert phone.evaluate("document.documentElement.scrollWidth <= window.innerWidth + 1")
+    shot(phone, "2-progress")
+    # A reload shows the same finished close; it does not close again.
+    phone.reload()
+    assert phone.locator("#progress").get_attribute("data-status") == "done"
+    assert AuditLog.objects.filter(action="periods.period.closed").count() == 1
+    phone.get_by_role("link", name="查看结果").click()
     phone.wait_for_url(f"**/periods/{period.pk}/")
     shot(phone, "2-closed")
     assert Result.objects.filter(period=period).count() == 3

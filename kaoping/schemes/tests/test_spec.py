@@ -132,6 +132,7 @@ SHIPPED = {
     "qianfen-cadre": ("cadre", "half_year", 4, 29, D(1000)),
     "party-member-points": ("party_member", "month", 3, 33, D(120)),
     "household-points": ("household", "month", 3, 10, None),
+    "grid-work": ("grid", "month", 5, 10, D(100)),
 }
 
 

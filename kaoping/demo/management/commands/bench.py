@@ -7,12 +7,12 @@ from django.core.management.base import BaseCommand, CommandError
 class Command(BaseCommand):
     help = (
         "Benchmarks at province scale on a database of their own (SQLite file under var/bench, "
-        "or kaoping_bench on the PostgreSQL server of DATABASE_URL): close | import | web."
+        "or kaoping_bench on the PostgreSQL server of DATABASE_URL): close | import | web | visits."
     )
     requires_system_checks = []  # the parent never opens a database; children do the work
 
     def add_arguments(self, parser):
-        parser.add_argument("benchmark", choices=["close", "import", "web"])
+        parser.add_argument("benchmark", choices=["close", "import", "web", "visits"])
         parser.add_argument("--households", type=int, default=1_000_000, help="default 1000000")
         parser.add_argument(
             "--entries-per-household", type=int, default=20, help="per month, default 20"
@@ -35,7 +35,7 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args, benchmark: str, **options):
-        from bench import close, importing, web
+        from bench import close, importing, visits, web
         from bench.data import Shape
 
         if options["households"] < 1 or options["entries_per_household"] < 1:
@@ -60,6 +60,10 @@ class Command(BaseCommand):
             result = importing.run(shape, out_dir, echo, rows=options["rows"])
             if not result["ok"]:
                 raise CommandError("the import did not commit cleanly: see the report.")
+        elif benchmark == "visits":
+            result = visits.run(shape, out_dir, echo)
+            if not result["agree"]:
+                raise CommandError("kaoping and raw SQL disagree on coverage: see the report.")
         else:
             web.run(
                 shape,
