@@ -17,11 +17,10 @@ from pydantic import AfterValidator
 from kaoping.accounts.scoping import get_scoped_or_404
 from kaoping.core.limits import text_problem
 from kaoping.people.models import Household
-from kaoping.people.services import book_changes_apply
 
 from . import selectors
 from .models import Visit, VisitKind
-from .services import IDEMPOTENCY_KEY_MAX, NOTE_MAX, visit_record
+from .services import IDEMPOTENCY_KEY_MAX, NOTE_MAX, book_changes_request, visit_record
 
 router = Router(tags=["grid"])
 
@@ -89,6 +88,7 @@ class VisitOut(Schema):
 class BookChangesIn(Schema):
     changes: list[BookChangeIn] = Field(max_length=CHANGES_MAX)
     on_date: date | None = None
+    idempotency_key: Annotated[str, Field(max_length=IDEMPOTENCY_KEY_MAX)] = ""
 
 
 class BookChangeOut(Schema):
@@ -185,21 +185,32 @@ def household_visits(
     return [_visit_out(v, changes.get(v.pk, [])) for v in visits]
 
 
-@router.post("/households/{household_id}/book-changes", response={201: list[BookChangeOut]})
-def book_changes_create(request, household_id: int, payload: BookChangesIn):
-    """Edit a household's book outside a visit (the changes are all written, or none)."""
+@router.post(
+    "/households/{household_id}/book-changes",
+    response={200: list[BookChangeOut], 201: list[BookChangeOut]},
+)
+def book_changes_create(
+    request,
+    household_id: int,
+    payload: BookChangesIn,
+    idempotency_key: str | None = Header(None, alias="Idempotency-Key"),
+):
+    """Edit a household's book outside a visit (the changes are all written, or none); a retried
+    request with the same key returns the first request's changes (200) and writes nothing."""
+    key = _key(idempotency_key, payload.idempotency_key)
     household = get_scoped_or_404(
         Household.objects.select_related("region"), request.user, "people.change", pk=household_id
     )
     with transaction.atomic(durable=True):
-        rows = book_changes_apply(
+        rows, first = book_changes_request(
             household=household,
             changes=[c.as_change() for c in payload.changes],
             acting_user=request.user,
+            idempotency_key=key,
             on_date=payload.on_date,
         )
     return Status(
-        201,
+        201 if first else 200,
         [
             BookChangeOut(
                 id=r.pk,

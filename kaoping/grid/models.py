@@ -145,3 +145,31 @@ class CoverageRule(models.Model):
 
     def __str__(self) -> str:
         return f"{self.county} {self.get_cycle_display()}"
+
+
+class BookRequest(models.Model):
+    """One request that edited a household's book outside a visit, by its idempotency key: a
+    mini-program that retries after a lost answer gets the first request's changes back instead
+    of a second newborn or a second move (a visit carries its own key on `Visit`)."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    idempotency_key = models.CharField(max_length=64)
+    household = models.ForeignKey("people.Household", on_delete=models.PROTECT, related_name="+")
+    change_ids = models.JSONField(default=list)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    scope_region = "household__region__code"
+    scope_household = "household_id"
+    objects = ScopedQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("book edit request")
+        verbose_name_plural = _("book edit requests")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user", "idempotency_key"], name="grid_book_request_key_unique"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.household_id} {self.idempotency_key}"

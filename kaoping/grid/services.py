@@ -15,9 +15,10 @@ from kaoping.core.errors import KaopingError
 from kaoping.core.fields import ancestor_codes
 from kaoping.core.limits import text_problem
 from kaoping.ledger.evidence import PreparedEvidence, evidence_prepare_all, evidence_store
-from kaoping.people.models import GridPost, Household, HouseholdPost, Person
+from kaoping.people.models import BookChange, GridPost, Household, HouseholdPost, Person
+from kaoping.people.services import book_changes_apply
 
-from .models import Visit, VisitEvidence, VisitKind
+from .models import BookRequest, Visit, VisitEvidence, VisitKind
 
 NOTE_MAX = 2000
 IDEMPOTENCY_KEY_MAX = 64
@@ -120,6 +121,45 @@ def _visit_check(
         raise KaopingError(problems)
 
 
+def book_changes_request(
+    *,
+    household: Household,
+    changes: list[dict],
+    acting_user,
+    idempotency_key: str,
+    on_date: date | None = None,
+) -> tuple[list[BookChange], bool]:
+    """Edit a household's book outside a visit (the API's book-changes), once per key: the
+    changes written and True, or — the same key sent again by the same user — the first
+    request's changes and False, writing nothing. Permission and every check are
+    `book_changes_apply`'s; the key row and the changes are one transaction."""
+    ensure(acting_user, "people.change", household)
+    key = (idempotency_key or "").strip()
+    if not 8 <= len(key) <= IDEMPOTENCY_KEY_MAX:
+        raise KaopingError(
+            _("The idempotency key must be 8 to %(max)d characters.") % {"max": IDEMPOTENCY_KEY_MAX}
+        )
+    with transaction.atomic():
+        try:
+            with transaction.atomic():
+                request = BookRequest.objects.create(
+                    user=acting_user, idempotency_key=key, household=household
+                )
+        except IntegrityError:
+            first = BookRequest.objects.get(user=acting_user, idempotency_key=key)
+            if first.household_id != household.pk:
+                raise KaopingError(
+                    _("This idempotency key was already used for another household.")
+                ) from None
+            rows = list(BookChange.objects.filter(pk__in=first.change_ids).order_by("pk"))
+            return rows, False
+        rows = book_changes_apply(
+            household=household, changes=changes, acting_user=acting_user, on_date=on_date
+        )
+        BookRequest.objects.filter(pk=request.pk).update(change_ids=[r.pk for r in rows])
+    return rows, True
+
+
 def visit_record(
     *,
     household: Household,
@@ -182,7 +222,9 @@ def visit_record(
         if met:
             visit.met.set(met)
         if changes:
-            _book_changes_apply(
+            # people's book service checks and writes the changes; a bad one raises
+            # KaopingError, which undoes the visit with it.
+            book_changes_apply(
                 household=household,
                 changes=list(changes),
                 acting_user=acting_user,
@@ -252,14 +294,6 @@ def _visit_audit(visit: Visit, *, acting_user, met: int, changes: int, photos: i
         },
         object_repr=f"{household.number} {visit.visited_on.isoformat()}",
     )
-
-
-def _book_changes_apply(**kwargs) -> None:
-    # people's book service (kaoping.people.services.book_changes_apply) checks and writes the
-    # changes; it raises KaopingError for a bad one, which undoes the visit with it.
-    from kaoping.people.services import book_changes_apply
-
-    book_changes_apply(**kwargs)
 
 
 def _visit_of_key(user, key: str) -> Visit | None:

@@ -898,6 +898,17 @@ CASES: dict[str, Case] = {
             household=w.household.household, acting_user=a, idempotency_key="permission-case"
         ),
     ),
+    # grid: the book edited outside a visit (the API), as in people's book; oscar sees none of it.
+    "kaoping.grid.services.book_changes_request": Case(
+        "carol",
+        "oscar",
+        lambda w, a: grid.book_changes_request(
+            household=w.person.household,
+            changes=[{"kind": "edited", "person": w.person, "fields": {"phone": "13912345678"}}],
+            acting_user=a,
+            idempotency_key="permission-case",
+        ),
+    ),
     # grid coverage: the county's visiting rule is the county admin's; a township's is refused.
     "kaoping.grid.coverage.coverage_rule_set": Case(
         "alice",

@@ -102,17 +102,27 @@ def test_book_changes_endpoint(client, county, home):
     spouse = home.members.order_by("id")[1]
     url = f"/api/grid/households/{home.pk}/book-changes"
     body = {"changes": [{"kind": "away", "person": spouse.pk, "note": "外出务工"}]}
-    response = client.post(
-        url, body, content_type="application/json", headers=bearer(county, "dave")
-    )
+
+    def send(username, payload, key="book-away-0001"):
+        headers = {**bearer(county, username), **({"Idempotency-Key": key} if key else {})}
+        return client.post(url, payload, content_type="application/json", headers=headers)
+
+    assert send("dave", body, key=None).status_code == 400
+    response = send("dave", body)
     assert response.status_code == 201, response.content
     assert response.json()[0]["kind"] == "away" and response.json()[0]["visit_id"] is None
     spouse.refresh_from_db()
     assert spouse.status == "away"
     # clara may visit but not edit the book; oscar does not see the household.
     for username, status in (("clara", 403), ("oscar", 404)):
-        refused = client.post(
-            url, body, content_type="application/json", headers=bearer(county, username)
-        )
-        assert refused.status_code == status
+        assert send(username, body).status_code == status
     assert BookChange.objects.count() == 1
+
+    # A newborn sent twice with one key (the answer lost on the way) is registered once.
+    born = {"changes": [{"kind": "born", "name": "王小宝", "gender": "M", "relation": "孙子"}]}
+    first = send("dave", born, key="book-born-0001")
+    again = send("dave", born, key="book-born-0001")
+    assert (first.status_code, again.status_code) == (201, 200)
+    assert again.json() == first.json()
+    assert home.members.filter(name="王小宝").count() == 1
+    assert BookChange.objects.count() == 2
