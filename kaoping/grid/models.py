@@ -3,7 +3,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from kaoping.accounts.scoping import ScopedQuerySet
-from kaoping.ledger.models import evidence_path
+from kaoping.ledger.models import StoredEvidence
 
 
 class VisitKind(models.TextChoices):
@@ -83,20 +83,13 @@ class Visit(models.Model):
         return f"{self.household} {self.visited_on}"
 
 
-class VisitEvidence(models.Model):
-    """A photo taken on a visit, cleaned and stored by content like an entry's evidence."""
+class VisitEvidence(StoredEvidence):
+    """A photo taken on a visit, cleaned and stored by content like an entry's evidence (the
+    same storage path, so a photo used for a visit and an entry is stored once)."""
 
     visit = models.ForeignKey(
         Visit, verbose_name=_("visit"), on_delete=models.PROTECT, related_name="evidence"
     )
-    # Same storage path as the ledger's evidence (content-addressed), so a photo used for a
-    # visit and an entry is stored once.
-    file = models.FileField(_("file"), upload_to=evidence_path, max_length=200)
-    sha256 = models.CharField(max_length=64, db_index=True)
-    extension = models.CharField(max_length=8)
-    content_type = models.CharField(max_length=60)
-    size = models.PositiveIntegerField()
-    original_name = models.CharField(_("file name"), max_length=200)
     uploaded_at = models.DateTimeField(auto_now_add=True)
 
     scope_region = "visit__grid__code"
@@ -109,9 +102,6 @@ class VisitEvidence(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["visit", "sha256"], name="visit_evidence_unique")
         ]
-
-    def __str__(self) -> str:
-        return self.original_name
 
 
 class CoverageCycle(models.TextChoices):

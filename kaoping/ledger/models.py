@@ -257,18 +257,30 @@ def evidence_path(instance, filename: str) -> str:
     return f"evidence/{instance.sha256[:2]}/{instance.sha256}{instance.extension}"
 
 
-class Evidence(models.Model):
-    """A photo or file behind an entry, stored through Django's storage API."""
+class StoredEvidence(models.Model):
+    """A checked photo or file kept by its content (`ledger/evidence.py` prepares and stores
+    it): what an entry's evidence and a visit's photo have in common."""
 
-    entry = models.ForeignKey(
-        Entry, verbose_name=_("entry"), on_delete=models.PROTECT, related_name="evidence"
-    )
     file = models.FileField(_("file"), upload_to=evidence_path, max_length=200)
     sha256 = models.CharField(max_length=64, db_index=True)
     extension = models.CharField(max_length=8)
     content_type = models.CharField(max_length=60)
     size = models.PositiveIntegerField()
     original_name = models.CharField(_("file name"), max_length=200)
+
+    class Meta:
+        abstract = True
+
+    def __str__(self) -> str:
+        return self.original_name
+
+
+class Evidence(StoredEvidence):
+    """A photo or file behind an entry, stored through Django's storage API."""
+
+    entry = models.ForeignKey(
+        Entry, verbose_name=_("entry"), on_delete=models.PROTECT, related_name="evidence"
+    )
     # The same file was already evidence for another entry: shown to reviewers as a flag.
     reused = models.BooleanField(_("used before"), default=False)
     uploaded_at = models.DateTimeField(auto_now_add=True)
@@ -276,9 +288,6 @@ class Evidence(models.Model):
     class Meta:
         verbose_name = _("evidence")
         verbose_name_plural = _("evidence")
-
-    def __str__(self) -> str:
-        return self.original_name
 
 
 class ImportStatus(models.TextChoices):
