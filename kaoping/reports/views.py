@@ -154,7 +154,11 @@ def schedule_index(request):
     form = ScheduleForm(
         request.POST or None,
         schemes=scheme_list(user=user),
-        regions=report_regions(user=user, action="report.schedule").select_related("parent"),
+        # A schedule serves a county or a township (each recipient gets their own part); a
+        # single village's report is asked for on the new-report page.
+        regions=report_regions(user=user, action="report.schedule")
+        .filter(level__in=("county", "township"))
+        .select_related("parent"),
     )
     if request.method == "POST":
         done = form_submit(
