@@ -12,7 +12,7 @@ def test_bench_close_import_and_web_complete(tmp_path, monkeypatch):
 
     # A bench database of the test's own: a file in tmp_path, or its own PostgreSQL database.
     monkeypatch.setenv("BENCH_DIR", str(tmp_path))
-    monkeypatch.setenv("BENCH_DB_NAME", f"kaoping_bench_smoke_{os.getpid()}")
+    monkeypatch.setenv("BENCH_DB_NAME", f"kaoping_bench_test_{os.getpid()}")
     results = tmp_path / "results"
     shape = {"households": 60, "entries_per_household": 5, "villages": 4, "out": results}
     out = io.StringIO()

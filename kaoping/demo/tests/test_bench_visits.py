@@ -12,7 +12,9 @@ def test_bench_visits_completes_and_agrees(tmp_path, monkeypatch):
     from bench.runner import database_drop
 
     monkeypatch.setenv("BENCH_DIR", str(tmp_path))
-    monkeypatch.setenv("BENCH_DB_NAME", f"kaoping_bench_visits_{os.getpid()}")
+    # The same name as test_bench_smoke's: config.bench_settings reads it once per process, and
+    # both files may run in one pytest worker (the database is recreated and dropped each time).
+    monkeypatch.setenv("BENCH_DB_NAME", f"kaoping_bench_test_{os.getpid()}")
     results = tmp_path / "results"
     out = io.StringIO()
     try:
