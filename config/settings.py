@@ -60,6 +60,7 @@ INSTALLED_APPS = [
     "kaoping.outcomes",
     "kaoping.publishing",
     "kaoping.store",
+    "kaoping.election",
     "kaoping.console",
     "kaoping.reports",
     "kaoping.api",
@@ -108,6 +109,7 @@ HOME_TODOS: list[str] = [
     "kaoping.store.todos.home_todos",
     "kaoping.problems.todos.home_todos",
     "kaoping.grid.todos.home_todos",
+    "kaoping.election.todos.home_todos",
 ]
 
 # The one periodic runner (kaoping.core.periodic): what runs when. `kaoping tick` runs whatever
@@ -125,6 +127,8 @@ PERIODIC_JOBS: list[dict] = [
     {"name": "problems_escalate", "call": "kaoping.problems.services.problems_escalate_due", "every": "hour"},
     # Builds reports (each in its own transactions), so it manages them itself.
     {"name": "reports_due", "call": "kaoping.reports.services.reports_due", "every": "hour", "atomic": False},
+    # The election round's weekly analysis report (换届工作周报), per township and paired department.
+    {"name": "election_weekly", "call": "kaoping.reports.election.election_weekly_job", "every": "week", "at": "07:30", "atomic": False},
 ]
 # fmt: on
 

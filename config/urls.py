@@ -23,6 +23,7 @@ urlpatterns = [
     path("", include("kaoping.periods.urls")),
     path("", include("kaoping.inbox.urls")),
     path("", include("kaoping.grid.urls")),
+    path("", include("kaoping.election.urls")),
     path("", include("kaoping.problems.urls")),
     path("", include("kaoping.reports.urls")),
     path("", include("kaoping.console.urls")),

@@ -145,6 +145,34 @@ ROLE_ACTIONS = {
     role: actions | _REPORT_ACTIONS.get(role, frozenset()) for role, actions in ROLE_ACTIONS.items()
 }
 
+# Village elections (M8, kaoping.election): `election.view` reads the board and the villages'
+# files; `election.manage` opens a round, loads its configuration, names key villages, their
+# teams and paired departments; `election.record` records a village's stages, talks, issues and
+# results; `election.sheet` reads persons' sheets (一人一表, the most sensitive rows: the county
+# organisation department and the township only; every view audited) and `election.candidate`
+# adds candidates to them; `election.help` records a paired department's visits to its villages.
+# A department's own findings are checked by department, not by region (election/access.py).
+_ELECTION_ACTIONS: dict[str, frozenset[str]] = {
+    Role.COUNTY_ADMIN: frozenset(
+        {
+            "election.view",
+            "election.manage",
+            "election.record",
+            "election.sheet",
+            "election.candidate",
+            "election.help",
+        }
+    ),
+    Role.TOWNSHIP_STAFF: frozenset(
+        {"election.view", "election.record", "election.sheet", "election.candidate"}
+    ),
+    Role.DEPARTMENT_SCORER: frozenset({"election.view", "election.help"}),
+}
+ROLE_ACTIONS = {
+    role: actions | _ELECTION_ACTIONS.get(role, frozenset())
+    for role, actions in ROLE_ACTIONS.items()
+}
+
 
 def _assignment_scopes(assignment) -> list[Scope]:
     if assignment.role == Role.DEPARTMENT_SCORER:
@@ -167,12 +195,22 @@ def scopes_for(user, action: str) -> list[Scope]:
     if cache is None:
         cache = {}
         assignments = user.role_assignments.select_related("region", "department", "household_post")
+        user._kaoping_roles = set()
         for assignment in assignments:
+            user._kaoping_roles.add(assignment.role)
             for scope in _assignment_scopes(assignment):
                 for granted in ROLE_ACTIONS[assignment.role]:
                     cache.setdefault(granted, []).append(scope)
         user._kaoping_scopes = cache
     return cache.get(action, [])
+
+
+def roles_of(user) -> set[str]:
+    """The roles `user` holds anywhere (from the same per-request cache as `scopes_for`)."""
+    if not user.is_authenticated:
+        return set()
+    scopes_for(user, "")
+    return user._kaoping_roles
 
 
 def user_can(user, action: str) -> bool:

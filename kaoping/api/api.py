@@ -404,3 +404,8 @@ api.add_router("/grid", grid_router)
 from kaoping.problems.api import router as problems_router  # noqa: E402
 
 api.add_router("/problems", problems_router)
+
+# Departments' findings of village elections (一人一表): kaoping/election/api.py.
+from kaoping.election.api import router as election_router  # noqa: E402
+
+api.add_router("/election", election_router)

@@ -1,4 +1,5 @@
-from kaoping.accounts.permissions import scopes_for, user_can
+from kaoping.accounts.models import Role
+from kaoping.accounts.permissions import roles_of, scopes_for, user_can
 
 from .dashboard import has_dashboard
 
@@ -17,6 +18,11 @@ def navigation(request):
             "outcomes": user_can(user, "outcome.view"),
             "dashboard": has_dashboard(user),
             "reports": user_can(user, "report.view"),
+            "election": user_can(user, "election.view"),
+            "election_sheets": user_can(user, "election.sheet"),
+            "election_rounds": user_can(user, "election.manage"),
+            # A department enters its findings about persons even without paired villages.
+            "findings": Role.DEPARTMENT_SCORER in roles_of(user),
             "declare": user_can(user, "entry.declare"),
             "review": user_can(user, "entry.review"),
             "objections": user_can(user, "entry.review"),

@@ -6,6 +6,9 @@ from kaoping.accounts.models import Role
 from .models import ReportKind, ScheduleWhen
 from .services import SCHEDULE_ROLES
 
+# What a person asks for or schedules here; the election weekly report is the round's job.
+SCHEME_KINDS = [(k, label) for k, label in ReportKind.choices if k != ReportKind.ELECTION_WEEKLY]
+
 
 class RegionChoiceField(forms.ModelChoiceField):
     def label_from_instance(self, obj) -> str:
@@ -20,7 +23,7 @@ class PeriodChoiceField(forms.ModelChoiceField):
 
 
 class ReportForm(forms.Form):
-    kind = forms.ChoiceField(label=_("Kind of report"), choices=ReportKind.choices)
+    kind = forms.ChoiceField(label=_("Kind of report"), choices=SCHEME_KINDS)
     scheme = forms.ModelChoiceField(label=_("Scheme"), queryset=None)
     period = PeriodChoiceField(
         label=_("Period"),
@@ -45,7 +48,7 @@ class ReportForm(forms.Form):
 
 
 class ScheduleForm(forms.Form):
-    kind = forms.ChoiceField(label=_("Kind of report"), choices=ReportKind.choices)
+    kind = forms.ChoiceField(label=_("Kind of report"), choices=SCHEME_KINDS)
     scheme = forms.ModelChoiceField(label=_("Scheme"), queryset=None)
     region = RegionChoiceField(label=_("Region"), queryset=None)
     recipients = forms.MultipleChoiceField(

@@ -10,6 +10,8 @@ class ReportKind(models.TextChoices):
     BULLETIN = "bulletin", _("assessment bulletin")
     RED_BLACK = "red_black", _("red and black list bulletin")
     VILLAGE_ANNUAL = "village_annual", _("village annual report")
+    # 换届工作周报: an election round's week, per township and per paired department.
+    ELECTION_WEEKLY = "election_weekly", _("election weekly report")
 
 
 class ReportStatus(models.TextChoices):
@@ -29,11 +31,35 @@ TRANSITIONS = {
 
 
 class Report(models.Model):
-    """One built report of a scheme's period (or year) for a region, with its files."""
+    """One built report of a scheme's period (or year), or of an election round's week, for a
+    region, with its files."""
 
     kind = models.CharField(_("kind"), max_length=16, choices=ReportKind.choices)
+    # Blank for an election weekly report: it is about a round, not a scheme.
     scheme = models.ForeignKey(
-        "schemes.Scheme", verbose_name=_("scheme"), on_delete=models.PROTECT, related_name="+"
+        "schemes.Scheme",
+        verbose_name=_("scheme"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    election_round = models.ForeignKey(
+        "election.ElectionRound",
+        verbose_name=_("election round"),
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="+",
+    )
+    # The paired department an election weekly report is for (`region` is then the county).
+    department = models.ForeignKey(
+        "regions.Department",
+        verbose_name=_("department"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
     )
     # The period the report is about; a village's annual report names a year instead.
     period = models.ForeignKey(
@@ -44,7 +70,8 @@ class Report(models.Model):
         on_delete=models.CASCADE,
         related_name="+",
     )
-    label = models.CharField(_("period"), max_length=16)  # the period's label, or a year
+    # The period's label, a year, or an ISO week (2026-W49).
+    label = models.CharField(_("period"), max_length=16)
     region = models.ForeignKey(
         "regions.Region", verbose_name=_("region"), on_delete=models.PROTECT, related_name="+"
     )
@@ -81,6 +108,20 @@ class Report(models.Model):
         verbose_name_plural = _("reports")
         ordering = ["-created_at", "-id"]
         indexes = [models.Index(fields=["schedule", "label"], name="report_schedule_idx")]
+        constraints = [
+            # One weekly report per round, week and township, or round, week and department: a
+            # job run twice (or by two runners) builds nothing twice.
+            models.UniqueConstraint(
+                fields=["election_round", "label", "region"],
+                condition=models.Q(kind="election_weekly", department__isnull=True),
+                name="report_election_region_week_unique",
+            ),
+            models.UniqueConstraint(
+                fields=["election_round", "label", "department"],
+                condition=models.Q(kind="election_weekly", department__isnull=False),
+                name="report_election_department_week_unique",
+            ),
+        ]
 
     def __str__(self) -> str:
         return self.title or f"{self.get_kind_display()} {self.label}"

@@ -432,6 +432,11 @@ def _list_names(period: Period) -> dict[str, tuple[str, str]]:
 
 def report_data(*, user, report: Report) -> ReportData:
     """What `report` shows, read as `user` (its maker, or the system for a schedule)."""
+    if report.kind == ReportKind.ELECTION_WEEKLY:
+        # Built only by the round's job, as the system; the module imports this one.
+        from .election import election_report_data
+
+        return election_report_data(report)
     if report.kind == ReportKind.VILLAGE_ANNUAL:
         return village_annual_data(
             user=user, scheme=report.scheme, year=report.label[:4], region=report.region
@@ -450,7 +455,7 @@ def report_list(*, user) -> QuerySet[Report]:
     """The reports `user` may see, newest first."""
     return (
         Report.objects.for_user(user, "report.view")
-        .select_related("scheme", "region", "period", "created_by")
+        .select_related("scheme", "region", "period", "created_by", "department")
         .order_by("-created_at", "-id")
     )
 

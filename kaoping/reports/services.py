@@ -41,7 +41,7 @@ DUE_STATUSES = {
 
 
 def _check(*, kind: str, scheme: Scheme, period: Period | None, label: str, region: Region):
-    if kind not in ReportKind.values:
+    if kind not in ReportKind.values or kind == ReportKind.ELECTION_WEEKLY:
         raise KaopingError({"kind": _("Choose a kind of report.")})
     if region.level not in REPORT_LEVELS:
         raise KaopingError({"region": _("Choose a county, a township or a village.")})
@@ -199,7 +199,7 @@ def report_retry(*, report: Report, acting_user) -> Report:
 
 
 def _check_schedule(*, kind, scheme, region, recipients, when) -> list[str]:
-    if kind not in ReportKind.values:
+    if kind not in ReportKind.values or kind == ReportKind.ELECTION_WEEKLY:
         raise KaopingError({"kind": _("Choose a kind of report.")})
     if when not in ScheduleWhen.values:
         raise KaopingError({"when": _("Choose when the report is sent.")})

@@ -94,7 +94,9 @@ def report_new(request):
 
 def _report_or_404(user, pk: int, action: str = "report.view") -> Report:
     return get_scoped_or_404(
-        Report.objects.select_related("scheme", "region", "period", "created_by"),
+        Report.objects.select_related(
+            "scheme", "region", "period", "created_by", "election_round", "department"
+        ),
         user,
         action,
         pk=pk,

@@ -10,9 +10,9 @@ findings both come back as data paths, which are looked up in that table.
 import os
 import re
 import types
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from decimal import Decimal, InvalidOperation
-from typing import Annotated, Any, Union, get_args, get_origin
+from typing import Annotated, Any, TypeVar, Union, get_args, get_origin
 
 import yaml
 from django.utils.translation import gettext as _
@@ -64,9 +64,11 @@ __all__ = [
     "load_scheme_data",
     "load_scheme_file",
     "load_scheme_text",
+    "load_yaml_model",
 ]
 
 DataPath = tuple[str | int, ...]  # keys and list indices from the top of the file
+M = TypeVar("M", bound=BaseModel)
 
 _TAG = "tag:yaml.org,2002:"
 _PLAIN_DECIMAL = re.compile(r"^[-+]?(\d[\d_]*)?(\.[\d_]*)?([eE][-+]?\d+)?$")
@@ -88,6 +90,42 @@ def load_scheme_file(path: str | os.PathLike[str]) -> SchemeSpec:
 
 def load_scheme_text(text: str, filename: str = "<string>") -> SchemeSpec:
     """Parse and validate scheme YAML; raise SchemeError listing every problem."""
+    data, lines = _compose(text, filename)
+    return load_scheme_data(data, filename=filename, lines=lines)
+
+
+def load_yaml_model(
+    text: str,
+    model: type[M],
+    filename: str = "<string>",
+    *,
+    checks: Callable[[M], Iterable[tuple[DataPath, str]]] | None = None,
+) -> M:
+    """Parse YAML other than a scheme (an election round's configuration…) into `model`, with
+    the same line-numbered problems as a scheme file; raise SchemeError listing every problem.
+
+    Dates written plainly (`due: 2026-08-31`) stay text for pydantic to read into `date`.
+    `checks` looks at the valid model against the database (a department that does not exist…)
+    and returns (data path, message) pairs, which are reported at their lines the same way."""
+    data, lines = _compose(text, filename)
+    if not isinstance(data, Mapping):
+        message = _("the file must be a mapping of key: value")
+        raise SchemeError([SchemeProblem(filename, 1, "", message)])
+    locator = _Locator(filename, data, lines, root=model)
+    try:
+        spec = model.model_validate(data)
+    except ValidationError as exc:
+        problems = [p for e in exc.errors(include_url=False) if (p := locator.pydantic_problem(e))]
+        raise SchemeError(_sorted(problems)) from None
+    if checks is not None:
+        found = [locator.check_problem(path, message) for path, message in checks(spec)]
+        if found:
+            raise SchemeError(_sorted(found))
+    return spec
+
+
+def _compose(text: str, filename: str) -> tuple[Any, dict[DataPath, int]]:
+    """YAML text → (plain data, the line of every data path); SchemeError on any problem."""
     try:
         root = yaml.compose(text, Loader=_NestingLimitedLoader)
     except yaml.MarkedYAMLError as exc:
@@ -113,7 +151,7 @@ def load_scheme_text(text: str, filename: str = "<string>") -> SchemeSpec:
     data = converter.convert(root, ())
     if converter.found:
         raise SchemeError(converter.problems_in(data))
-    return load_scheme_data(data, filename=filename, lines=converter.lines)
+    return data, converter.lines
 
 
 def load_scheme_data(
@@ -331,10 +369,18 @@ def _child_model(value: Any) -> Any:
 class _Locator:
     """Turns data paths into (line, object path, label) for problem messages."""
 
-    def __init__(self, filename: str, data: Any, lines: Mapping[DataPath, int]) -> None:
+    def __init__(
+        self,
+        filename: str,
+        data: Any,
+        lines: Mapping[DataPath, int],
+        root: type[BaseModel] = SchemeSpec,
+    ) -> None:
         self.filename = filename
         self.data = data
         self.lines = lines
+        # The model of the whole file: a scheme, or another model read by load_yaml_model.
+        self.root = root
         self.names: dict[str, str] = {}
         self._collect_names(data.get("tree") if isinstance(data, Mapping) else None)
 
@@ -360,6 +406,9 @@ class _Locator:
 
     def _kinds(self, path: DataPath) -> list[Any]:
         """The kind of each prefix of `path` (index 0: the whole file)."""
+        if self.root is not SchemeSpec:
+            # Other files have no tree: each object's model comes from the annotations.
+            return [self._model_at(path[:n]) for n in range(len(path) + 1)]
         kinds: list[Any] = [SchemeSpec]
         for n, part in enumerate(path):
             parent = kinds[-1]
@@ -395,6 +444,7 @@ class _Locator:
                 label = f"{code} {self.names[code]}" if code in self.names else code
                 break
             labelled = kind in (Node, Grade, _ItemBase) or kind in ITEM_MODELS.values()
+            labelled = labelled or (self.root is not SchemeSpec and kind is not None)
             if labelled and isinstance(value, Mapping):
                 parts = (value.get("code"), value.get("name"))
                 label = " ".join(x for x in parts if isinstance(x, str))
@@ -427,6 +477,10 @@ class _Locator:
             where=where_text(self.data, place_of(self.data, path), self.names),
         )
 
+    def check_problem(self, path: DataPath, message: str) -> SchemeProblem:
+        """A problem a caller's check found at `path` (see load_yaml_model)."""
+        return self._problem(path, message)
+
     def finding_problem(self, finding: Finding) -> SchemeProblem:
         message = finding.message
         if finding.related is not None:
@@ -437,7 +491,7 @@ class _Locator:
 
     def _model_at(self, path: DataPath) -> type[BaseModel] | None:
         """The pydantic model of the object at `path`, read from the annotations."""
-        annotation: Any = SchemeSpec
+        annotation: Any = self.root
         for n, part in enumerate(path):
             model = _model_of(annotation, self._value(path[:n]))
             if model is not None and isinstance(part, str):
@@ -457,6 +511,8 @@ class _Locator:
         value = error.get("input")
         if kind_of == "too_short" and isinstance(value, list) and value:
             return None  # the elements failed; their own errors say why
+        if not path and kind_of == "value_error" and self.root is not SchemeSpec:
+            return self._whole_file_problem(error)
         obj_path, rel, kind, _label = self.locate(path)
         place = place_of(self.data, path)
         if len(place) > len(obj_path) and (model := self._model_at(place)) is not None:
@@ -465,14 +521,52 @@ class _Locator:
             obj_path, rel, kind = place, path[len(place) :], model
         # An error on a whole entry (e.g. a list item that is not a mapping) has no field name.
         field = field_text(rel)
-        message = _message(kind_of, error, field, kind, self._value(obj_path), about_key).strip()
+        message = _message(
+            kind_of, error, field, kind, self._value(obj_path), about_key, self.root
+        ).strip()
         if kind_of == "union_tag_invalid":
             path = (*path, "rule")
         return self._problem(path, message)
 
+    def _whole_file_problem(self, error: Mapping[str, Any]) -> SchemeProblem:
+        """A check of the whole file (a model validator) has no place of its own. Its message
+        starts with the section it is about (`stages: …`); the line is that of the entry or key
+        of the section the message names first (the later of two entries with the same code),
+        else the section's, else line 1."""
+        message = _message("value_error", error, "", None, self.data, False, self.root).strip()
+        path: DataPath = ()
+        section = message.split(":", 1)[0].split("：", 1)[0].strip()
+        if section in self.data:
+            path = (section,)
+            value = self.data[section]
+            keys: list[tuple[str, DataPath]] = []
+            if isinstance(value, Mapping):
+                keys = [(str(key), (section, key)) for key in value]
+            elif isinstance(value, list):
+                keys = [
+                    (element["code"], (section, i))
+                    for i, element in enumerate(value)
+                    if isinstance(element, Mapping) and isinstance(element.get("code"), str)
+                ]
+            # (where the message names it, -its order): the first named, the later entry.
+            found = [
+                (hit.start(), -n, key_path)
+                for n, (key, key_path) in enumerate(keys)
+                if (hit := re.search(rf"(?<![\w.-]){re.escape(key)}(?![\w.-])", message))
+            ]
+            if found:
+                path = min(found)[2]
+        return SchemeProblem(self.filename, self.line(path) or 1, "", message)
+
 
 def _message(
-    kind_of: str, error: Mapping[str, Any], field: str, kind: Any, obj: Any, about_key: bool
+    kind_of: str,
+    error: Mapping[str, Any],
+    field: str,
+    kind: Any,
+    obj: Any,
+    about_key: bool,
+    root: Any = SchemeSpec,
 ) -> str:
     last = field.rsplit(" › ", 1)[-1].split(" ", 1)[0]
     if about_key:
@@ -505,7 +599,11 @@ def _message(
         is_group=kind is Node,
         item_rule=str(rule) if rule is not None and is_item else None,
         scheme_code=kind is SchemeSpec and last == "code",
-        pattern_help=_pattern_help(last),
+        pattern_help=(
+            _("a code may use only lowercase letters, digits, “-” and “_”")
+            if kind is root and root is not SchemeSpec and last == "code"
+            else _pattern_help(last)
+        ),
     )
 
 

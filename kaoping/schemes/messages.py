@@ -327,6 +327,12 @@ def pydantic_message(
             return _("%(field)s must be an ordinary finite number; it is %(value)s") % bound
         case "int_type" | "int_parsing" | "int_from_float":
             return _("%(field)s must be a whole number; it is %(value)s") % bound
+        case "date_type" | "date_parsing" | "date_from_datetime_parsing":
+            return _("%(field)s must be a date written like 2026-08-31; it is %(value)s") % bound
+        case "date_from_datetime_inexact":
+            return _("%(field)s must be a day without a time, like 2026-08-31; it is %(value)s") % (
+                bound
+            )
         case "bool_type" | "bool_parsing":
             return _("%(field)s must be true or false; it is %(value)s") % bound
         case "list_type" | "tuple_type":

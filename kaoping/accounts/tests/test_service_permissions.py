@@ -35,8 +35,10 @@ import kaoping
 from kaoping.accounts import services as accounts
 from kaoping.accounts.models import Role, RoleAssignment
 from kaoping.accounts.scoping import Refused, system_actor
+from kaoping.accounts.tests.permission_case import Case, cases_of
 from kaoping.core.errors import ImportFailed
 from kaoping.core.models import AuditLog
+from kaoping.election.testing import election_world
 from kaoping.grid import coverage as grid_coverage
 from kaoping.grid import services as grid
 from kaoping.inbox import services as inbox
@@ -79,6 +81,10 @@ WRITE_MODULES = [
     "kaoping.ledger.computed",
     "kaoping.outcomes.bonus",
     "kaoping.grid.coverage",
+    "kaoping.election.rounds",
+    "kaoping.election.findings",
+    "kaoping.election.sheets",
+    "kaoping.reports.election",
 ]
 
 # Public functions with an `acting_user` that are not services: each is called only by a service
@@ -217,6 +223,7 @@ class World:
     problems: dict | None = None  # kaoping.problems.testing.problems_in_each_state
     report: object = None  # a failed report of 东岭村's closed month (kaoping.reports)
     schedule: object = None  # a schedule of 东岭村's bulletin to the county admins
+    election: object = None  # kaoping.election.testing.ElectionWorld: a round of village elections
 
 
 def add_user(county, username: str, role: str, code: str):
@@ -414,6 +421,7 @@ def world(county) -> World:
             recipients=["county_admin"],
             created_by=system,
         ),
+        election=election_world(county),
     )
 
 
@@ -431,14 +439,6 @@ def in_transaction(call):
             return call(w, actor)
 
     return run
-
-
-@dataclass(frozen=True)
-class Case:
-    allowed: str  # a persona who may (the case's call goes through for them)
-    refused: str  # a persona who may not: out of scope, or without the action
-    call: object  # (world, actor) → the service's result
-    refusal: type[Exception] = Refused
 
 
 CASES: dict[str, Case] = {
@@ -959,6 +959,10 @@ CASES: dict[str, Case] = {
         ),
     ),
 }
+
+
+# Each module of the election app keeps its cases beside its tests (cases_<module>.py).
+CASES.update(cases_of("kaoping.election.tests"))
 
 
 def everything() -> dict[str, list]:

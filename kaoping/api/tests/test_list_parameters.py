@@ -8,6 +8,7 @@ import pytest
 from kaoping.accounts.scoping import system_actor
 from kaoping.api.api import api
 from kaoping.api.models import ApiToken
+from kaoping.election.testing import election_world
 from kaoping.ledger.tests.ledger_fixture import load_household_scheme
 from kaoping.people.models import Subject
 from kaoping.periods.services import period_close, period_open
@@ -31,6 +32,7 @@ def paths(client, county):
         "subject_id": Subject.objects.filter(kind="household").first().pk,
         "period_id": period.pk,
         "household_id": Subject.objects.filter(kind="household").first().household_id,
+        "round_id": election_world(county).round.pk,
     }
     client.force_login(county.users["alice"])  # the schema is for people with a login
     schema = api.get_openapi_schema()
@@ -49,6 +51,7 @@ def headers(county, username="alice"):
 
 def test_the_list_endpoints_are_found(paths):
     assert sorted(p.split("/")[2] for p in paths) == [
+        "election",
         "grid",
         "periods",
         "problems",

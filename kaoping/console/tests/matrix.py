@@ -165,6 +165,36 @@ ROUTES: dict[str, Target | None] = {
     "api:problem_assign_api": Target("problems.Problem", lambda r: {"problem_id": r.pk}),
     "api:problem_confirm_api": Target("problems.Problem", lambda r: {"problem_id": r.pk}),
     "api:problem_close_api": Target("problems.Problem", lambda r: {"problem_id": r.pk}),
+    # A round is county-wide and findings are checked by department, not by region
+    # (election/access.py): a department scorer's villages do not cover the round it answers in.
+    # kaoping/election/tests/test_findings_api.py has the personas (own department 200, another
+    # department 403, county/township/village logins 403, an unknown round 404). The pages
+    # election:findings, election:findings_template, election:finding_withdraw take no arguments.
+    "api:findings_submit_endpoint": None,
+    "api:findings_list_endpoint": None,
+    # rounds (kaoping/election/views_rounds.py): a round's configuration pages are the county's
+    # (ElectionRound.objects.for_user(user, "election.view")); election:rounds and
+    # election:round_example take no arguments.
+    "election:round": Target("election.ElectionRound", pk),
+    "election:round_close": Target("election.ElectionRound", pk),
+    "election:round_version": Target("election.RoundVersion", pk),
+    # sheets (kaoping/election/views_sheets.py): one person's sheet and its intention form.
+    "election:sheet": Target("election.PersonSheet", pk),
+    "election:sheet_edit": Target("election.PersonSheet", pk),
+    # villages (kaoping/election/views_villages.py): the village file's pages and its posts.
+    "election:file": Target("election.VillageFile", pk),
+    "election:file_stage": Target("election.VillageFile", pk),
+    "election:file_stage_undo": Target("election.VillageFile", pk),
+    "election:file_update": Target("election.VillageFile", pk),
+    "election:file_key": Target("election.VillageFile", pk),
+    "election:file_team": Target("election.VillageFile", pk),
+    "election:file_visit": Target("election.VillageFile", pk),
+    "election:file_issue": Target("election.VillageFile", pk),
+    "election:file_talk": Target("election.VillageFile", pk),
+    "election:file_result": Target("election.VillageFile", pk),
+    "election:file_team_remove": Target("election.TeamMember", pk),
+    "election:file_issue_clear": Target("election.VillageIssue", pk),
+    "election:file_talk_remove": Target("election.Talk", pk),
 }
 
 _SCHEME_BY_KIND = {
