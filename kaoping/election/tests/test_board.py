@@ -280,9 +280,9 @@ def october(monkeypatch):
 
 
 def _todos(county, username):
-    from kaoping.election.todos import home_todos
-
     from django.utils import translation
+
+    from kaoping.election.todos import home_todos
 
     user = county.users[username]
     with translation.override("en"):  # the titles as written in the code
