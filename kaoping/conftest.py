@@ -130,3 +130,29 @@ def browser_login(page, live_server, username, password="pw"):
     page.fill("#id_password", password)
     page.click("button[type=submit]")
     page.wait_for_load_state()
+
+
+# ─── the second database ───
+# `make test` runs the suite on SQLite, then again on PostgreSQL. A test that cannot reach the
+# database (pytest-django blocks it unless the test asks for it) gives the same answer on both,
+# so the PostgreSQL pass leaves it to the SQLite pass. A test that reaches the database another
+# way — a subprocess or a connection of its own, given the run's DATABASE_URL — says so with
+# `@pytest.mark.database_url` and runs in both passes.
+_DATABASE_FIXTURES = {"db", "transactional_db", "live_server"}
+
+
+def _reaches_the_database(item) -> bool:
+    if item.get_closest_marker("django_db") or item.get_closest_marker("database_url"):
+        return True
+    return bool(_DATABASE_FIXTURES & set(getattr(item, "fixturenames", ())))
+
+
+def pytest_collection_modifyitems(config, items):
+    if not os.environ.get("DATABASE_URL", "").startswith("postgres"):
+        return
+    kept, left = [], []
+    for item in items:
+        (kept if _reaches_the_database(item) else left).append(item)
+    if left:
+        config.hook.pytest_deselected(items=left)
+        items[:] = kept

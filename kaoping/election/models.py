@@ -43,6 +43,8 @@ class ElectionRound(models.Model):
     opened_at = models.DateTimeField(_("opened at"), auto_now_add=True)
 
     scope_region = "county__code"
+    # County-wide: a township's staff and a department's scorers see the round they work in.
+    scope_includes_ancestors = True
     objects = ScopedQuerySet.as_manager()
 
     class Meta:
@@ -76,6 +78,7 @@ class RoundVersion(models.Model):
     loaded_at = models.DateTimeField(_("loaded at"), auto_now_add=True)
 
     scope_region = "round__county__code"
+    scope_includes_ancestors = True
     objects = ScopedQuerySet.as_manager()
 
     class Meta:

@@ -5,7 +5,11 @@ import io
 import json
 import os
 
+import pytest
 from django.core.management import call_command
+
+# The benchmark builds a database of its own on the run's engine (DATABASE_URL).
+pytestmark = pytest.mark.database_url
 
 
 def test_bench_visits_completes_and_agrees(tmp_path, monkeypatch):

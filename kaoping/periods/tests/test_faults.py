@@ -17,7 +17,8 @@ from pathlib import Path
 import pytest
 from django.conf import settings
 
-pytestmark = pytest.mark.faults
+# Its subprocesses use the run's DATABASE_URL (databases of their own on PostgreSQL).
+pytestmark = [pytest.mark.faults, pytest.mark.database_url]
 
 ROOT = Path(settings.BASE_DIR)
 KAOPING = [sys.executable, "-m", "django"]
