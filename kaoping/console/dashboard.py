@@ -467,6 +467,7 @@ def _chart_data(data: dict) -> dict:
             "periods": [c["label"] for c in data["lists"]["over_time"]],
             "over_time": {k: [c[k] for c in data["lists"]["over_time"]] for k in LIST_KINDS},
         }
+    if "trend" in data:  # every scheme with a period; lists only for those that list
         trend = data["trend"]["series"]
         chart["trend"] = {
             "periods": [s["label"] for s in trend],

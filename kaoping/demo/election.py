@@ -11,6 +11,9 @@ the round is filled in as it would stand today (the file's stages have today bet
   department paired with them (部门联片帮村) and its visits, the first before 30 April;
 - talks (谈心谈话) with party members, villager representatives and key persons by name, most
   村社 meeting the rule (all members, ≥ 60 % of representatives, every key person), some not;
+  in the `township` login's township two 村社 are set so its secretary can watch one change
+  colour: one red only because of its talks (below the amber threshold, every other indicator
+  green), one amber only because of them (`Showcase`; the step's output names both);
 - the 六清 lists, petitions and finance flags: most cleared, some open, a few past deadline;
 - prospective candidates (adults of the 村社) added to the incumbents' sheets, about 2,000 sheets
   in all; intended candidates; 一肩挑 intended in the 150 村社 whose secretary already is one and
@@ -86,6 +89,10 @@ PENDING_SHEETS = 30  # sheets some department has not answered yet (待核)
 POLICE_LOGIN = "police"
 # Of the 村社 whose secretary is not 一肩挑 yet, the share that intend one this round.
 ONE_SHOULDER_LATER = 0.8
+# The share of the talks the rule requires that the township login's two showcase 村社 have
+# held: red below the round's amber threshold (60 %), amber between it and green (100 %).
+SHOWCASE_TALKS = {"red": 0.3, "amber": 0.8}
+SHOWCASE_MIN_MEMBERS = 5  # party members (all to be talked with): the shares come out as meant
 
 POLICE_NAME = "区公安分局"
 # How each department heads the letter its findings came with (〔2026〕N号).
@@ -129,6 +136,29 @@ class VillageData:
     cadres: dict[int, str]  # person pk → post
 
 
+@dataclass
+class Showcase:
+    """The two 村社 of the township login's township whose colour comes from their talks alone:
+    every stage due reached on time, nothing past deadline, 一肩挑 intended, every sheet
+    answered; `red` has held SHOWCASE_TALKS["red"] of the talks required, `amber` SHOWCASE_TALKS
+    ["amber"]. So a township secretary recording talks sees `red` turn amber at the threshold."""
+
+    red: VillageFile | None = None
+    amber: VillageFile | None = None
+    coverage: dict[int, tuple[int, int]] | None = None  # village pk → (talks counted, required)
+
+    def colour(self, file: VillageFile) -> str | None:
+        if self.red is not None and file.pk == self.red.pk:
+            return "red"
+        if self.amber is not None and file.pk == self.amber.pk:
+            return "amber"
+        return None
+
+    @property
+    def village_ids(self) -> set[int]:
+        return {f.village_id for f in (self.red, self.amber) if f is not None}
+
+
 def build_election(build: "Build") -> None:
     from .generator import COUNTY_CODE, DEMO_PASSWORD, one_shoulder_codes
 
@@ -150,13 +180,14 @@ def build_election(build: "Build") -> None:
         }
         villages = _village_data(COUNTY_CODE, [file.village for file in files.values()])
         users = _recorders(system)
-        _stages(build, spec, files, villages, today, users)
+        showcase = _showcase(files, villages, users)
+        _stages(build, spec, files, villages, today, users, showcase)
         key = _key_villages(build, spec, files, today, users)
-        _issues(build, spec, files, villages, today, users)
-        _talks(build, spec, files, villages, today, users)
+        _issues(build, spec, files, villages, today, users, showcase)
+        _talks(build, spec, files, villages, today, users, showcase)
         one_shoulder = one_shoulder_codes(build, [v.region.code for v in villages.values()])
-        sheets, unfit = _sheets(build, round_, files, villages, one_shoulder, users)
-        findings = _findings(build, round_, spec, departments, sheets, unfit, users)
+        sheets, unfit = _sheets(build, round_, files, villages, one_shoulder, users, showcase)
+        findings = _findings(build, round_, spec, departments, sheets, unfit, users, showcase)
         VillageFile.objects.bulk_update(
             list(files.values()),
             [
@@ -175,6 +206,8 @@ def build_election(build: "Build") -> None:
     build.out(
         f"  election: {len(files)} files, {key} key, {len(sheets):,} sheets, {findings:,} findings"
     )
+    if showcase.red is not None:
+        build.out("  election: " + _showcase_line(showcase, spec))
     if build.scores:  # the quick build leaves the reports to the periodic job
         reports = _weekly_reports(build, round_, today, system)
         build.out(f"  election weekly reports: {reports}")
@@ -225,6 +258,46 @@ def _recorders(system) -> Recorders:
         elif assignment.department_id:
             departments[assignment.department_id] = assignment.user
     return Recorders(system=system, township=township, departments=departments)
+
+
+def _showcase(files: dict[int, VillageFile], villages, users: Recorders) -> Showcase:
+    """The township login's 村社 in code order with enough party members, past the first (the
+    `secretary` login's, left as the draw makes it): the next is red, the one after amber."""
+    if users.township is None:
+        return Showcase()
+    home = users.township[1]
+    mine = [
+        file
+        for file in _ordered(files)
+        if file.village.code.startswith(home)
+        and len(villages[file.village_id].party) >= SHOWCASE_MIN_MEMBERS
+    ]
+    if len(mine) > 2:
+        mine = mine[1:]
+    return Showcase(
+        red=mine[0] if mine else None, amber=mine[1] if len(mine) > 1 else None, coverage={}
+    )
+
+
+def _showcase_line(showcase: Showcase, spec: RoundSpec) -> str:
+    """e.g. "景山街道: 翠微社区 (330304001002) red by its talks alone, 1 of 12 required held,
+    7 more turn it amber (60%); 西山社区 (330304001003) amber by its talks, 11 of 13"."""
+    red = showcase.red
+    threshold = spec.threshold("talk_coverage").amber
+    done, required = showcase.coverage.get(red.village_id, (0, 0))
+    more = max(0, math.ceil(required * threshold / 100) - done)
+    line = (
+        f"{red.village.parent.name}: {red.village.name} ({red.village.code}) red by its talks"
+        f" alone, {done} of {required} required held, {more} more turn it amber ({threshold}%)"
+    )
+    if showcase.amber is not None:
+        amber = showcase.amber
+        done, required = showcase.coverage.get(amber.village_id, (0, 0))
+        line += (
+            f"; {amber.village.name} ({amber.village.code}) amber by its talks,"
+            f" {done} of {required}"
+        )
+    return line
 
 
 def _township_user(users: Recorders, village: Region):
@@ -284,9 +357,10 @@ def _ordered(files: dict[int, VillageFile]) -> list[VillageFile]:
 # --- stages ------------------------------------------------------------------------------------
 
 
-def _stages(build, spec, files, villages, today, users) -> None:
+def _stages(build, spec, files, villages, today, users, showcase: Showcase) -> None:
     """Stages reached: on time mostly, late for some, one or two behind for a few, a stage ahead
-    for about a third (never the election day itself before its day)."""
+    for about a third (never the election day itself before its day); the showcase 村社 every
+    stage due, on time."""
     stages = list(spec.stages)
     due = sum(stage.due <= today for stage in stages)
     rows = []
@@ -294,7 +368,9 @@ def _stages(build, spec, files, villages, today, users) -> None:
         rng = build.rng("election-stages", file.village.code)
         draw = rng.random()
         reached, late_share = due, 0.0
-        if draw < 0.07:
+        if showcase.colour(file):
+            pass
+        elif draw < 0.07:
             reached = max(0, due - rng.choice((1, 1, 2)))
         elif draw < 0.25:
             late_share = 0.5
@@ -438,9 +514,9 @@ def _random_day(rng: random.Random, first: date, last: date) -> date:
 # --- the lists of a village's file -----------------------------------------------------------
 
 
-def _issues(build, spec, files, villages, today, users) -> None:
+def _issues(build, spec, files, villages, today, users, showcase: Showcase) -> None:
     """Issues of the 清 lists, petitions and finance flags: most villages have cleared what they
-    found, some have one to three past deadline, a few more than three."""
+    found, some have one to three past deadline, a few more than three (the showcase 村社 none)."""
     lists = [(c.code, c.name) for c in spec.campaigns] + [(PETITION, PETITION), (FINANCE, FINANCE)]
     start = min(stage.due for stage in spec.stages)
     rows = []
@@ -450,6 +526,8 @@ def _issues(build, spec, files, villages, today, users) -> None:
         owners = [name for pk, name, _b in village.adults if pk in village.cadres] or ["镇街综治办"]
         draw = rng.random()
         overdue = 0 if draw < 0.72 else rng.randint(1, 3) if draw < 0.93 else rng.randint(4, 5)
+        if showcase.colour(file):
+            overdue = 0
         cleared, upcoming = rng.randint(1, 5), rng.randint(0, 2)
         used: set[str] = set()
         for state, count in (("overdue", overdue), ("done", cleared), ("open", upcoming)):
@@ -483,9 +561,10 @@ def _issues(build, spec, files, villages, today, users) -> None:
     VillageIssue.objects.bulk_create(rows, batch_size=build.batch_size)
 
 
-def _talks(build, spec, files, villages, today, users) -> None:
+def _talks(build, spec, files, villages, today, users, showcase: Showcase) -> None:
     """The rule's denominators and the talks held: most villages have met the rule, some are part
-    of the way (amber), a few far behind (red)."""
+    of the way (amber), a few far behind (red); the showcase 村社 SHOWCASE_TALKS of what the rule
+    requires (rounded down), their coverage noted in `showcase.coverage`."""
     rule = spec.talks
     start = today - timedelta(days=90)
     rows = []
@@ -503,6 +582,8 @@ def _talks(build, spec, files, villages, today, users) -> None:
         file.key_persons_total = len(key_persons)
         draw = rng.random()
         progress = 1.0 if draw < 0.78 else rng.uniform(0.65, 0.95) if draw < 0.94 else 0.4
+        shown = showcase.colour(file)
+        done = required = 0
         groups = (
             (
                 TalkCategory.PARTY_MEMBER,
@@ -513,11 +594,18 @@ def _talks(build, spec, files, villages, today, users) -> None:
             (TalkCategory.KEY_PERSON, key_persons, rule.key_persons),
         )
         recorder = _township_user(users, file.village)
-        for category, persons, share in groups:
-            needed = math.ceil(len(persons) * float(share) / 100)
-            if progress == 1.0 and share < 100:
-                needed = min(len(persons), needed + rng.randint(0, 2))  # some go beyond
-            count = min(len(persons), math.ceil(needed * progress))
+        requireds = [math.ceil(len(persons) * float(share) / 100) for _c, persons, share in groups]
+        shown_counts = _showcase_talks(shown, requireds) if shown else []
+        for index, (category, persons, share) in enumerate(groups):
+            needed = required_here = requireds[index]
+            if shown:
+                # distinct names: a talk per name is counted once
+                persons = list({name: (pk, name) for pk, name in reversed(persons)}.values())
+                count = min(len(persons), shown_counts[index])
+            else:
+                if progress == 1.0 and share < 100:
+                    needed = min(len(persons), needed + rng.randint(0, 2))  # some go beyond
+                count = min(len(persons), math.ceil(needed * progress))
             names: set[str] = set()
             for pk, name in rng.sample(persons, count):
                 if name in names:
@@ -534,13 +622,34 @@ def _talks(build, spec, files, villages, today, users) -> None:
                         held_by=recorder,
                     )
                 )
+            done += min(len(names), required_here)
+            required += required_here
+        if shown:
+            showcase.coverage[file.village_id] = (done, required)
     Talk.objects.bulk_create(rows, batch_size=build.batch_size)
+
+
+def _showcase_talks(colour: str, requireds: list[int]) -> list[int]:
+    """How many of each group a showcase 村社 has talked with: for red, SHOWCASE_TALKS["red"] of
+    each group's required number, rounded down; for amber, all required but a shortfall of
+    1 − SHOWCASE_TALKS["amber"] of the whole (at least one talk), taken from the largest groups,
+    so its coverage is at least that share and below 100 %."""
+    share = SHOWCASE_TALKS[colour]
+    if colour == "red":
+        return [math.floor(n * share) for n in requireds]
+    counts = list(requireds)
+    short = max(1, math.floor(sum(requireds) * (1 - share)))
+    for index in sorted(range(len(counts)), key=lambda i: -counts[i]):
+        take = min(short, counts[index])
+        counts[index] -= take
+        short -= take
+    return counts
 
 
 # --- sheets and findings -------------------------------------------------------------------
 
 
-def _sheets(build, round_, files, villages, one_shoulder, users):
+def _sheets(build, round_, files, villages, one_shoulder, users, showcase: Showcase):
     """Prospective candidates next to the incumbents' sheets (about SHEETS_WANTED in all), the
     intended candidates of each 村社, and 一肩挑 intention where the cadre step settled it."""
     sheets = list(PersonSheet.objects.filter(round=round_).order_by("village__code", "pk"))
@@ -577,7 +686,8 @@ def _sheets(build, round_, files, villages, one_shoulder, users):
             )
             new.append(sheet)
             by_village.setdefault(file.village_id, []).append(sheet)
-        _intend(rng, file, village, by_village.get(file.village_id, []), unfit, one_shoulder)
+        settled = one_shoulder | {file.village.code} if showcase.colour(file) else one_shoulder
+        _intend(rng, file, village, by_village.get(file.village_id, []), unfit, settled)
     PersonSheet.objects.bulk_create(new, batch_size=build.batch_size)
     # The incumbents' sheets changed in a handful of ways: one UPDATE for each (bulk_update's
     # CASE per row took seconds).
@@ -647,10 +757,10 @@ def _intend(rng, file, village: VillageData, sheets, unfit: set[int], one_should
         sheet.one_shoulder_intended = shoulder and sheet is secretary
 
 
-def _findings(build, round_, spec, departments, sheets, unfit_pks, users) -> int:
+def _findings(build, round_, spec, departments, sheets, unfit_pks, users, showcase) -> int:
     """Each department's answer to its conditions for every sheet, as one reply letter a
     department: 否 almost always; a condition found against each unfit sheet; a few dozen sheets
-    with a condition not yet answered."""
+    with a condition not yet answered (none of the showcase 村社's)."""
     rng = build.rng("election-findings")
     conditions = list(spec.conditions)
     if not conditions:
@@ -661,7 +771,8 @@ def _findings(build, round_, spec, departments, sheets, unfit_pks, users) -> int
         letters[code] = f"{prefix}〔2026〕{rng.randint(20, 180) + number}号"
         days[code] = date(2026, 11, 1) + timedelta(days=rng.randint(0, 25))
     fit = [sheet for sheet in sheets if sheet.pk not in unfit_pks]
-    pending = {s.pk for s in rng.sample(fit, min(PENDING_SHEETS, len(fit)))}
+    open_to_wait = [sheet for sheet in fit if sheet.village_id not in showcase.village_ids]
+    pending = {s.pk for s in rng.sample(open_to_wait, min(PENDING_SHEETS, len(open_to_wait)))}
     unfit = sorted(unfit_pks)
     # Spread the hits over the conditions, the police's first so its login sees one of its own.
     order = sorted(conditions, key=lambda c: departments[c.department].name != POLICE_NAME)

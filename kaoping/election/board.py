@@ -43,7 +43,7 @@ from django.utils.translation import gettext_lazy as _
 from kaoping.core.fields import subtree_q
 from kaoping.regions.models import Region
 
-from .file_selectors import talk_progress
+from .file_selectors import files_visible, talk_progress
 from .models import (
     ElectionRound,
     IssueStatus,
@@ -245,12 +245,10 @@ def aggregate(rows: list[BoardRow], *, region: Region, spec: RoundSpec) -> Board
 
 
 def scoped_files(round_: ElectionRound, *, user, region: Region):
-    """The files of `round_` under `region` that `user` may see on the board."""
-    return (
-        VillageFile.objects.for_user(user, "election.view")
-        .filter(round=round_)
-        .filter(subtree_q("village__code", region.code))
-    )
+    """The files of `round_` under `region` that `user` may see on the board: those of the
+    villages in their region, and a department scorer's department's villages
+    (`access.department_files`: covered or paired), the same as the files list shows."""
+    return files_visible(user).filter(round=round_).filter(subtree_q("village__code", region.code))
 
 
 def board(

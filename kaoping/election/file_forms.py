@@ -18,7 +18,20 @@ def _date(label):
     )
 
 
-class StageForm(PlainTextMixin, forms.Form):
+class _OwnIds:
+    """The file page holds many forms, several with the same field names (`note`, `done_on`):
+    each form's ids start with its own `ids` so that every id on the page is unique and each
+    label points at its own field. Only ids change; the posted names stay the fields' names."""
+
+    ids = ""
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("auto_id", f"id_{self.ids}-%s")
+        super().__init__(*args, **kwargs)
+
+
+class StageForm(_OwnIds, PlainTextMixin, forms.Form):
+    ids = "stage"
     stage = forms.ChoiceField(label=_("stage"))
     reached_on = _date(_("reached on"))
     note = forms.CharField(label=_("note"), max_length=200, required=False)
@@ -30,7 +43,8 @@ class StageForm(PlainTextMixin, forms.Form):
             self.fields["stage"].initial = next_stage
 
 
-class TalkForm(PlainTextMixin, forms.Form):
+class TalkForm(_OwnIds, PlainTextMixin, forms.Form):
+    ids = "talk"
     name_fields = ("person_name",)
     category = forms.ChoiceField(label=_("category"), choices=TalkCategory.choices)
     person_name = forms.CharField(label=_("talked with"), max_length=50)
@@ -38,7 +52,8 @@ class TalkForm(PlainTextMixin, forms.Form):
     note = forms.CharField(label=_("note"), max_length=200, required=False)
 
 
-class IssueForm(PlainTextMixin, forms.Form):
+class IssueForm(_OwnIds, PlainTextMixin, forms.Form):
+    ids = "issue"
     name_fields = ("owner",)
     kind = forms.ChoiceField(label=_("list"))
     title = forms.CharField(label=_("issue"), max_length=200)
@@ -53,10 +68,18 @@ class IssueForm(PlainTextMixin, forms.Form):
 
 
 class IssueClearForm(forms.Form):
+    """Shown once per open issue: the page gives each its own `auto_id` (the issue's pk). Its
+    date has no visible label beside the button; `aria-label` names it."""
+
     done_on = _date(_("cleared on"))
 
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["done_on"].widget.attrs["aria-label"] = self.fields["done_on"].label
 
-class TeamMemberForm(PlainTextMixin, forms.Form):
+
+class TeamMemberForm(_OwnIds, PlainTextMixin, forms.Form):
+    ids = "team"
     role = forms.ChoiceField(label=_("role"))
     name = forms.CharField(label=_("full name"), max_length=50)
     unit = forms.CharField(label=_("work unit"), max_length=100, required=False)
@@ -72,12 +95,14 @@ class TeamMemberForm(PlainTextMixin, forms.Form):
         self.fields["role"].choices = [(r.code, r.name) for r in spec.team_roles]
 
 
-class HelpVisitForm(PlainTextMixin, forms.Form):
+class HelpVisitForm(_OwnIds, PlainTextMixin, forms.Form):
+    ids = "visit"
     visited_on = _date(_("visited on"))
     note = forms.CharField(label=_("what was done"), max_length=2000, widget=forms.Textarea)
 
 
-class FileForm(PlainTextMixin, forms.Form):
+class FileForm(_OwnIds, PlainTextMixin, forms.Form):
+    ids = "file"
     party_members_total = forms.IntegerField(label=_("party members"), min_value=0)
     representatives_total = forms.IntegerField(label=_("villager representatives"), min_value=0)
     key_persons_total = forms.IntegerField(label=_("key persons"), min_value=0)
@@ -87,7 +112,8 @@ class FileForm(PlainTextMixin, forms.Form):
     )
 
 
-class KeyVillageForm(forms.Form):
+class KeyVillageForm(_OwnIds, forms.Form):
+    ids = "key"
     is_key = forms.BooleanField(label=_("key village"), required=False)
     paired_department = forms.ModelChoiceField(
         label=_("paired department"), queryset=None, required=False
@@ -98,7 +124,8 @@ class KeyVillageForm(forms.Form):
         self.fields["paired_department"].queryset = departments
 
 
-class ResultForm(forms.Form):
+class ResultForm(_OwnIds, forms.Form):
+    ids = "result"
     elected_on = forms.DateField(
         label=_("election day"), widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
     )

@@ -1,9 +1,10 @@
 """Reads of a village's file (一村一档): which files a login sees, one file's page, and the talk
 rule's arithmetic (`talk_progress`, shared with the board).
 
-A file is seen by whoever holds `election.view` over its village and, beyond the department's
-own villages, by the members of its paired department (联片帮村: the pairing decides which
-village a department helps, and it needs the file to help).
+A file is seen by whoever holds `election.view` over its village and by the members of the
+departments whose villages it is in (`access.department_files`: the villages a department covers
+and those it is paired with, 联片帮村; the pairing decides which village a department helps, and
+it needs the file to help).
 """
 
 from dataclasses import dataclass, field
@@ -17,7 +18,7 @@ from django.utils import timezone
 from kaoping.accounts.scoping import get_scoped_or_404
 from kaoping.regions.models import Level, Region
 
-from .access import departments_of
+from .access import department_q, departments_of
 from .models import (
     HelpVisit,
     IssueStatus,
@@ -96,24 +97,26 @@ def talk_progress(file: VillageFile, spec: RoundSpec, counts: dict[str, int]) ->
 
 
 def files_visible(user):
-    """The village files `user` may open: by region (`election.view`) or by pairing."""
+    """The village files `user` may open: by region (`election.view`) or as a department's
+    villages (`access.department_q`)."""
     scoped = Q(pk__in=VillageFile.objects.for_user(user, "election.view").values("pk"))
-    departments = [d.pk for d in departments_of(user)]
+    departments = departments_of(user)
     if departments:
-        scoped |= Q(paired_department__in=departments)
+        scoped |= department_q(departments)
     return VillageFile.objects.filter(scoped)
 
 
 def file_for(user, pk: int) -> VillageFile:
-    """One file the user may open, or 404 (a paired department opens its village's file too)."""
+    """One file the user may open, or 404 (a department opens the files of its villages,
+    those it is paired with included)."""
     queryset = VillageFile.objects.select_related(
         "round", "village", "village__parent", "paired_department"
     )
     try:
         return get_scoped_or_404(queryset, user, "election.view", pk=pk)
     except Http404:
-        departments = [d.pk for d in departments_of(user)]
-        found = queryset.filter(pk=pk, paired_department__in=departments).first()
+        departments = departments_of(user)
+        found = queryset.filter(department_q(departments), pk=pk).first() if departments else None
         if found is None:
             raise
         return found

@@ -24,7 +24,7 @@ from openpyxl import Workbook
 from openpyxl.styles import Font, PatternFill
 
 from kaoping.accounts.scoping import is_system
-from kaoping.core.audit import audit_record, snapshot
+from kaoping.core.audit import audit_record
 from kaoping.core.errors import ImportFailed, KaopingError, RowError
 from kaoping.core.limits import text_problem
 from kaoping.core.privacy import id_number_problem
@@ -156,8 +156,8 @@ def findings_submit(
             region_code=round.county.code,
             object_repr=f"{department.name} {round.name}"[:200],
             after={
-                "department": department.code,
-                "source": source,
+                "department": department.name,
+                "source": str(FindingSource(source).label),
                 "count": len(findings),
                 "created": created,
                 "updated": len(findings) - created,
@@ -181,6 +181,9 @@ def _rows_check(round_, department, rows: list[dict], labels: dict) -> list[_Row
     all_conditions = {c.code: c for c in spec_of(round_).conditions}
     by_name = {c.name: c for c in all_conditions.values()}
     own = {c.code for c in all_conditions.values() if c.department == department.code}
+    department_names = dict(
+        Department.objects.filter(county_id=department.county_id).values_list("code", "name")
+    )
     today = timezone.localdate()
     numbered = [(int(row.get("row") or index), row) for index, row in enumerate(rows, start=1)]
     ids = {str(row.get("id_number") or "").strip().upper() for _n, row in numbered}
@@ -227,7 +230,10 @@ def _rows_check(round_, department, rows: list[dict], labels: dict) -> list[_Row
                 number,
                 "condition",
                 _("“%(c)s” is answered by the department %(d)s, not by this one.")
-                % {"c": condition.name, "d": condition.department},
+                % {
+                    "c": condition.name,
+                    "d": department_names.get(condition.department, condition.department),
+                },
             )
         hit = _hit_of(row.get("hit"))
         if hit is None:
@@ -385,13 +391,24 @@ def finding_withdraw(*, finding: Finding, acting_user) -> None:
         raise KaopingError({"round": _("The round is closed; findings can no longer be changed.")})
     with transaction.atomic():
         sheet = finding.sheet
-        before = snapshot(finding)
+        conditions = {c.code: c.name for c in spec_of(round_).conditions}
+        condition = conditions.get(finding.condition, finding.condition)
         audit_record(
             actor=acting_user,
             action="election.finding.withdrawn",
             obj=finding,
             region_code=sheet.village.code,
-            before=before,
+            object_repr=f"{sheet.person.name} {finding.department.name}"[:200],
+            before={
+                "person": sheet.person.name,
+                "department": finding.department.name,
+                "condition": condition,
+                "hit": finding.hit,
+                "summary": finding.summary,
+                "found_on": finding.found_on.isoformat(),
+                "document": finding.document,
+                "source": str(FindingSource(finding.source).label),
+            },
         )
         finding.delete()
         qualification_refresh([sheet])

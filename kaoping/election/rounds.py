@@ -80,6 +80,7 @@ def round_open(*, county: Region, text: str, filename: str, acting_user) -> Elec
             obj=round_,
             region_code=county.code,
             after={
+                "name": spec.name,
                 "code": spec.code,
                 "version": 1,
                 "files": len(villages),

@@ -70,7 +70,11 @@ def _past(day, field: str) -> date:
     return day
 
 
-def _audit(actor, action: str, file: VillageFile, obj=None, *, before=None, after=None) -> None:
+def _audit(
+    actor, action: str, file: VillageFile, obj=None, *, before=None, after=None, object_repr=""
+) -> None:
+    """Audit a change of the village's file. What the log keeps is what a reader understands:
+    the names of stages, lists, departments and talk categories, never their codes."""
     audit_record(
         actor=actor,
         action=action,
@@ -78,7 +82,25 @@ def _audit(actor, action: str, file: VillageFile, obj=None, *, before=None, afte
         region_code=file.village.code,
         before=before,
         after=after,
+        object_repr=object_repr,
     )
+
+
+def _stage_name(file: VillageFile, code: str) -> str:
+    """The name of one of the round's stages (blank before the first; the code if unknown)."""
+    return spec_of(file.round).stage_names().get(code, code) if code else ""
+
+
+def _department_name(department: Department | None) -> str | None:
+    return department.name if department is not None else None
+
+
+def _role_name(file: VillageFile, code: str) -> str:
+    return {r.code: r.name for r in spec_of(file.round).team_roles}.get(code, code)
+
+
+def _list_name(file: VillageFile, code: str) -> str:
+    return spec_of(file.round).list_names().get(code, code)
 
 
 def _stage_codes(file: VillageFile) -> list[str]:
@@ -181,8 +203,9 @@ def stage_record(
             "election.stage.recorded",
             file,
             row,
-            before={"stage": before},
-            after={"stage": stage, "reached_on": reached_on.isoformat()},
+            before={"stage": names.get(before, before)},
+            after={"stage": names[stage], "reached_on": reached_on.isoformat()},
+            object_repr=f"{file.village.name} {names[stage]}",
         )
     return row
 
@@ -224,8 +247,11 @@ def stage_undo(*, file: VillageFile, acting_user) -> StageReached:
             acting_user,
             "election.stage.undone",
             file,
-            before={"stage": before, "reached_on": removed.reached_on.isoformat()},
-            after={"stage": file.stage},
+            before={
+                "stage": _stage_name(file, before),
+                "reached_on": removed.reached_on.isoformat(),
+            },
+            after={"stage": _stage_name(file, file.stage)},
         )
     return removed
 
@@ -340,7 +366,10 @@ def key_village_set(
                     % {"village": file.village.name}
                 }
             )
-        before = {"is_key": file.is_key, "paired_department": file.paired_department_id}
+        before = {
+            "is_key": file.is_key,
+            "paired_department": _department_name(file.paired_department),
+        }
         file.is_key = bool(is_key)
         file.paired_department = paired_department
         file.save(update_fields=["is_key", "paired_department", "updated_at"])
@@ -349,7 +378,10 @@ def key_village_set(
             "election.key_village.set",
             file,
             before=before,
-            after={"is_key": file.is_key, "paired_department": file.paired_department_id},
+            after={
+                "is_key": file.is_key,
+                "paired_department": _department_name(file.paired_department),
+            },
         )
     return file
 
@@ -390,7 +422,7 @@ def team_member_add(
             "election.team_member.added",
             file,
             member,
-            after={"role": role, "name": name, "unit": unit},
+            after={"role": roles[role], "name": name, "unit": unit},
         )
     return member
 
@@ -405,7 +437,11 @@ def team_member_remove(*, member: TeamMember, acting_user) -> None:
             "election.team_member.removed",
             file,
             member,
-            before={"role": member.role, "name": member.name, "unit": member.unit},
+            before={
+                "role": _role_name(file, member.role),
+                "name": member.name,
+                "unit": member.unit,
+            },
         )
         member.delete()
 
@@ -444,7 +480,7 @@ def help_visit_record(*, file: VillageFile, visited_on: date, note: str, acting_
             "election.help_visit.recorded",
             file,
             visit,
-            after={"department": file.paired_department.code, "visited_on": visited_on.isoformat()},
+            after={"department": file.paired_department.name, "visited_on": visited_on.isoformat()},
         )
     return visit
 
@@ -483,7 +519,12 @@ def issue_add(
             "election.issue.added",
             file,
             issue,
-            after={"kind": kind, "title": title, "owner": owner, "deadline": deadline.isoformat()},
+            after={
+                "list": lists[kind],
+                "title": title,
+                "owner": owner,
+                "deadline": deadline.isoformat(),
+            },
         )
     return issue
 
@@ -508,8 +549,8 @@ def issue_clear(*, issue: VillageIssue, done_on: date, acting_user) -> VillageIs
             "election.issue.cleared",
             file,
             issue,
-            before={"status": IssueStatus.OPEN},
-            after={"status": IssueStatus.DONE, "done_on": done_on.isoformat()},
+            before={"list": _list_name(file, issue.kind), "status": str(IssueStatus.OPEN.label)},
+            after={"status": str(IssueStatus.DONE.label), "done_on": done_on.isoformat()},
         )
     return issue
 
@@ -590,7 +631,7 @@ def talk_record(
             file,
             talk,
             after={
-                "category": category,
+                "category": str(group),
                 "person_name": person_name,
                 "held_on": held_on.isoformat(),
             },
@@ -609,7 +650,7 @@ def talk_remove(*, talk: Talk, acting_user) -> None:
             file,
             talk,
             before={
-                "category": talk.category,
+                "category": str(TalkCategory(talk.category).label),
                 "person_name": talk.person_name,
                 "held_on": talk.held_on.isoformat(),
             },

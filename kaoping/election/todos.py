@@ -4,8 +4,9 @@
 - whoever records stages in an open round (`election.record`: the county, a township): the
   villages in red in their area (urgent), the villages behind a stage whose deadline passed,
   and the issues past their deadline;
-- a department scorer: its paired villages (联片帮村) in red, and those it has not visited this
-  month.
+- a department scorer: its department's villages (`access.department_files`, covered or paired:
+  the board's villages) in red, and the paired ones it has not visited this month (a help visit
+  is recorded for the village a department is paired with).
 """
 
 from django.urls import reverse
@@ -16,7 +17,7 @@ from django.utils.translation import ngettext
 from kaoping.accounts.permissions import scopes_for
 from kaoping.core.todos import Todo
 
-from .access import departments_of
+from .access import department_files, department_q, departments_of
 from .board import RED, open_rounds, village_rows
 from .models import ElectionRound, HelpVisit, RoundStatus, VillageFile
 
@@ -104,26 +105,31 @@ def _department_todos(departments, today) -> list[Todo]:
     todos = []
     month_start = today.replace(day=1)
     for round_ in ElectionRound.objects.filter(
-        status=RoundStatus.OPEN, files__paired_department__in=departments
-    ).distinct():
-        paired = VillageFile.objects.filter(round=round_, paired_department__in=departments)
-        rows = village_rows(round_, paired, today=today)
+        status=RoundStatus.OPEN,
+        pk__in=VillageFile.objects.filter(department_q(departments)).values("round_id"),
+    ).order_by("-opened_at", "-pk"):
+        files = department_files(round_, *departments)
+        rows = village_rows(round_, files, today=today)
         red = sum(r.colour == RED for r in rows)
-        unvisited = paired.exclude(
-            pk__in=HelpVisit.objects.filter(
-                file__round=round_,
-                department__in=departments,
-                visited_on__gte=month_start,
-                visited_on__lte=today,
-            ).values("file_id")
-        ).count()
+        unvisited = (
+            files.filter(paired_department__in=departments)
+            .exclude(
+                pk__in=HelpVisit.objects.filter(
+                    file__round=round_,
+                    department__in=departments,
+                    visited_on__gte=month_start,
+                    visited_on__lte=today,
+                ).values("file_id")
+            )
+            .count()
+        )
         files_url = reverse("election:files")
         if red:
             todos.append(
                 Todo(
                     title=ngettext(
-                        "%(count)d paired village in red",
-                        "%(count)d paired villages in red",
+                        "%(count)d village of your department in red",
+                        "%(count)d villages of your department in red",
                         red,
                     )
                     % {"count": red},

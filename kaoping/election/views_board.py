@@ -10,11 +10,13 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.generic import RedirectView
 
-from kaoping.accounts.permissions import scopes_for, user_can
+from kaoping.accounts.models import Role
+from kaoping.accounts.permissions import ROLE_ACTIONS, roles_of, scopes_for, user_can
 from kaoping.accounts.scoping import is_unrestricted
 from kaoping.core.fields import ANCESTOR_WIDTHS
 from kaoping.regions.models import Region
 
+from .access import department_files, departments_of
 from .board import (
     AMBER,
     COUNT_INDICATORS,
@@ -30,13 +32,18 @@ _ORDER = {RED: 0, AMBER: 1, GREEN: 2}
 _LEVELS = ("county", "township", "village")
 
 
-def home_code(user, county: Region) -> str:
-    """Where the board starts for `user` in `county`'s round: the narrowest region that holds
-    every place they may see (the county for a county admin, or for a department whose villages
-    lie in several townships; the township for its staff)."""
+def home_code(user, round_) -> str:
+    """Where the board starts for `user` in `round_`: the narrowest region that holds every
+    place they may see (the county for a county admin, or for a department whose villages lie in
+    several townships; the township for its staff). A department's villages are those of
+    `access.department_files` (covered or paired), the same the board counts."""
+    county = round_.county
     if is_unrestricted(user):
         return county.code
     prefixes = [s.prefix for s in scopes_for(user, "election.view")]
+    departments = departments_of(user)
+    if departments:
+        prefixes += department_files(round_, *departments).values_list("village__code", flat=True)
     if not prefixes or any(county.code.startswith(p) for p in prefixes):
         return county.code
     inside = [p for p in prefixes if p.startswith(county.code)] or [county.code]
@@ -47,6 +54,30 @@ def home_code(user, county: Region) -> str:
     # Snap down to a level's width (a department's villages may share part of a code).
     width = max(w for w in ANCESTOR_WIDTHS if w <= len(common))
     return common[:width] if width > len(county.code) else county.code
+
+
+def department_area(user) -> list:
+    """The departments whose villages make up `user`'s whole board (a department scorer with no
+    region of their own), else []: their board's total is the departments' villages, not the
+    region's."""
+    if is_unrestricted(user):
+        return []
+    regional = [
+        role
+        for role in roles_of(user)
+        if role != Role.DEPARTMENT_SCORER and "election.view" in ROLE_ACTIONS.get(role, ())
+    ]
+    return [] if regional else departments_of(user)
+
+
+def total_label(user, root: Region, region: Region) -> str:
+    """The name of the board's total row: the region's, or for a department scorer the
+    department's villages ("区委组织部联系的村社", then the region below the top)."""
+    departments = department_area(user)
+    if not departments:
+        return region.name
+    label = _("Villages of %(department)s") % {"department": "、".join(d.name for d in departments)}
+    return label if region.code == root.code else f"{label} · {region.name}"
 
 
 def _choose_round(user, params):
@@ -64,7 +95,7 @@ def _choose_round(user, params):
 
 def _choose_region(user, round_, params) -> tuple[Region, Region]:
     """(the user's top region on the board, the region shown); 404 outside the user's area."""
-    root_code = home_code(user, round_.county)
+    root_code = home_code(user, round_)
     code = (params.get("region") or "").strip()[:20] or root_code
     if not code.startswith(root_code):
         raise Http404
@@ -182,6 +213,7 @@ def board_page(request):
                 {"row": r, "cells": [_cell(r.indicators[c]) for c in INDICATORS]} for r in rows
             ],
             "total": total,
+            "total_label": total_label(user, root, region),
             "tiles": [_cell(total.indicators[c]) for c in INDICATORS],
             "labels": [INDICATOR_LABELS[c] for c in INDICATORS],
             "child_level": {"county": "township", "township": "village"}.get(region.level),

@@ -28,6 +28,7 @@ from kaoping.core.views import action_submit, form_submit
 
 from .findings import (
     DOCUMENT_MAX,
+    HEADERS,
     SUMMARY_MAX,
     conditions_answered,
     department_choices,
@@ -59,7 +60,8 @@ class FindingForm(PlainTextMixin, forms.Form):
     summary = forms.CharField(label=gettext_lazy("finding"), max_length=SUMMARY_MAX, required=False)
     found_on = forms.DateField(
         label=gettext_lazy("date of the finding"),
-        widget=forms.DateInput(attrs={"type": "date"}),
+        # <input type=date> takes ISO dates only, whatever the locale's format.
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
     )
     document = forms.CharField(
         label=gettext_lazy("document reference"), max_length=DOCUMENT_MAX, required=False
@@ -92,6 +94,15 @@ def _page_url(department, round_) -> str:
     if round_ is not None:
         query["round"] = round_.pk
     return f"{reverse('election:findings')}?{urlencode(query)}"
+
+
+def _row_errors_to_fields(form: FindingForm) -> None:
+    """A refused single finding's problems on the form's own fields: the form is one row, so a
+    row number (and the import's error box) would only confuse."""
+    fields = {label: key for key, label in HEADERS.items()}
+    for problem in getattr(form, "row_errors", None) or ():
+        key = fields.get(problem.field)
+        form.add_error(key if key in form.fields else None, problem.message)
 
 
 @login_required
@@ -143,7 +154,7 @@ def findings_page(request):
                 redirect_to=here,
                 message=_("The finding is entered."),
             )
-            errors = getattr(add_form, "row_errors", None)
+            _row_errors_to_fields(add_form)
         if done:
             return done
     rows = department_findings(user=user, round=round_, department=department) if round_ else []

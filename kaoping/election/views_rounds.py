@@ -1,5 +1,9 @@
 """The rounds' pages: the list with the form that opens a round, a round's configuration as
-tables with its versions, one version's text, and the example file to start from."""
+tables with its versions, one version's text, the example file to start from and the format's
+page (docs/election.md).
+
+A round is county-wide: the township staff and the departments' scorers of its county see these
+pages read-only; loading a version and closing the round take `election.manage` on the round."""
 
 from django import forms
 from django.conf import settings
@@ -18,6 +22,7 @@ from kaoping.accounts.scoping import may
 from kaoping.core.views import action_submit, form_submit
 from kaoping.regions.models import Department, Level
 from kaoping.regions.selectors import region_list
+from kaoping.schemes.format_doc import format_doc_html
 
 from .board import INDICATOR_LABELS
 from .models import ElectionRound, RoundStatus, RoundVersion, StageReached
@@ -25,6 +30,7 @@ from .rounds import round_close, round_config_load, round_open
 from .spec import INDICATORS, Better, spec_of
 
 EXAMPLE = settings.BASE_DIR / "elections" / "ouhai-2026.yaml"
+FORMAT_DOC = settings.BASE_DIR / "docs" / "election.md"
 TEXT_MAX = 200_000  # characters; a real round's file is a few thousand
 
 
@@ -64,8 +70,8 @@ def _views(user) -> None:
 
 
 def _county_rounds(user):
-    """The rounds whose whole county `user` covers: a round's configuration pages are the
-    county's (township staff and departments work from the board, files and sheets)."""
+    """The rounds of the counties `user` works in: a round is county-wide, seen from every
+    township and department of its county."""
     return ElectionRound.objects.for_user(user, "election.view").select_related("county")
 
 
@@ -109,7 +115,8 @@ def round_detail(request, pk: int):
     user = request.user
     _views(user)
     round_ = get_object_or_404(_county_rounds(user), pk=pk)
-    can_manage = round_.status == RoundStatus.OPEN and may(user, "election.manage", round_)
+    manager = may(user, "election.manage", round_)
+    can_manage = round_.status == RoundStatus.OPEN and manager
     form = RoundFileForm()
     if request.method == "POST":
         if not can_manage:
@@ -155,11 +162,16 @@ def round_detail(request, pk: int):
             "spec": spec,
             "stages": [(s, reached.get(s.code, 0)) for s in spec.stages],
             "file_count": round_.files.count(),
-            "conditions": [(c, departments.get(c.department, "")) for c in spec.conditions],
+            "conditions": [
+                (c, departments.get(c.department, c.department)) for c in spec.conditions
+            ],
             "thresholds": thresholds,
             "versions": round_.versions.select_related("loaded_by"),
             "form": form,
             "can_manage": can_manage,
+            "manager": manager,
+            # The badge of the election day's stage, unless the stage's name already says it.
+            "election_day_label": _("election day"),
         },
     )
 
@@ -207,8 +219,20 @@ def round_example(request):
     )
 
 
+@login_required
+def round_format(request):
+    """How a round's configuration file is written (docs/election.md), linked from the rounds'
+    pages and from a refused upload."""
+    _views(request.user)
+    html = format_doc_html(FORMAT_DOC)
+    if html is None:
+        raise Http404
+    return render(request, "election/rounds_format.html", {"doc": html})
+
+
 urls = [
     path("election/rounds/", round_list, name="rounds"),
+    path("election/rounds/format/", round_format, name="format"),
     path("election/rounds/example.yaml", round_example, name="round_example"),
     path("election/rounds/<int:pk>/", round_detail, name="round"),
     path("election/rounds/<int:pk>/close/", round_close_view, name="round_close"),

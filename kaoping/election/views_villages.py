@@ -71,6 +71,9 @@ def _page(request, file, status=200, **bound):
     may_manage = may(user, "election.manage", file)
     may_help = services.may_help(user, file)
     next_code = page.next_stage.code if page.next_stage else ""
+    for lst in page.lists:  # one date per open issue, each with its own id
+        for row in lst.rows:
+            row.clear_form = IssueClearForm(auto_id=f"id_clear{row.issue.pk}-%s")
     result_initial = {
         "elected_on": file.elected_on
         or (page.election_day.reached_on if page.election_day else None),
@@ -87,7 +90,6 @@ def _page(request, file, status=200, **bound):
         "stage_form": bound.get("stage") or StageForm(spec=spec, next_stage=next_code),
         "talk_form": bound.get("talk") or TalkForm(),
         "issue_form": bound.get("issue") or IssueForm(spec=spec),
-        "clear_form": IssueClearForm(),
         "team_form": bound.get("team") or TeamMemberForm(spec=spec),
         "visit_form": bound.get("visit") or HelpVisitForm(),
         "file_form": bound.get("file")

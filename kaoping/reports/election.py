@@ -1,5 +1,6 @@
-"""The election round's weekly analysis report (换届工作周报): per township and per paired
-department, every week, delivered to the township's staff and the department's scorers.
+"""The election round's weekly analysis report (换届工作周报): per township and per department
+(its villages: `election.access.department_files`), every week, delivered to the township's
+staff and the department's scorers.
 
 The figures are the board's (`election.board`) for the last day of the week, so the report and
 the board say the same thing of the same day. A report travels to department heads and is
@@ -9,6 +10,7 @@ printed: it counts talks and findings but never names the persons checked, nor w
 from datetime import date, datetime, time, timedelta
 
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -19,6 +21,7 @@ from kaoping.core.audit import audit_record
 from kaoping.core.errors import KaopingError
 from kaoping.core.fields import subtree_q
 from kaoping.election import board
+from kaoping.election.access import department_files
 from kaoping.election.models import (
     ElectionRound,
     Finding,
@@ -43,15 +46,9 @@ RAG_COLOURS = {"red": charts.RED, "amber": "#e67e22", "green": charts.GREEN}
 
 
 def _indicator_names() -> dict[str, str]:
-    return {
-        "stage_progress": _("stage progress"),
-        "intent_rate": _("organisation's intention realised"),
-        "first_success_rate": _("elected at the first vote"),
-        "one_shoulder_rate": _("一肩挑 share"),
-        "qualification_progress": _("qualification check progress"),
-        "talk_coverage": _("talk coverage"),
-        "open_issues": _("open issues past deadline"),
-    }
+    """The indicators' names: the board's own (`board.INDICATOR_LABELS`), so the report and the
+    board call an indicator the same."""
+    return {code: str(label) for code, label in board.INDICATOR_LABELS.items()}
 
 
 def week_label(week_start: date) -> str:
@@ -70,12 +67,13 @@ def _check_week(week_start: date) -> None:
 
 
 def _files(round_: ElectionRound, *, region: Region | None, department: Department | None):
-    """The files of the township's villages, or of the villages the department is paired with."""
+    """The files of the township's villages, or of the department's villages
+    (`access.department_files`: those it covers and those it is paired with, as its board)."""
     if (region is None) == (department is None):
         raise KaopingError(_("A weekly report is of a township or of a department."))
-    files = VillageFile.objects.for_user(system_actor(), "election.view").filter(round=round_)
     if department is not None:
-        return files.filter(paired_department=department)
+        return department_files(round_, department)
+    files = VillageFile.objects.for_user(system_actor(), "election.view").filter(round=round_)
     return files.filter(subtree_q("village__code", region.code))
 
 
@@ -161,8 +159,8 @@ def election_weekly_data(
     department: Department | None = None,
     week_start: date,
 ) -> dict:
-    """The weekly report of a township (all its villages' files) or of a paired department (its
-    villages' files), for the week starting on Monday `week_start`, read as the system.
+    """The weekly report of a township (all its villages' files) or of a department (its
+    villages' files, `access.department_files`: the villages of its board), for the week starting on Monday `week_start`, read as the system.
 
     Keys: week_start, week_end, label, where (the township's or the department's name), rows
     and total (the board's `BoardRow`s for the week's last day), changes (counts), red (village,
@@ -357,15 +355,19 @@ def _title(where: str, week_start: date) -> str:
 
 
 def _targets(round_: ElectionRound) -> list[tuple[Region | None, Department | None]]:
-    """The townships of the round's county, then the departments paired with a village."""
+    """The townships of the round's county, then the departments with any village in the round
+    (`access.department_files`: covered or paired)."""
     townships = Region.objects.filter(
         subtree_q("code", round_.county.code), level=Level.TOWNSHIP
     ).order_by("code")
-    departments = Department.objects.filter(
-        pk__in=VillageFile.objects.filter(round=round_, paired_department__isnull=False).values(
-            "paired_department_id"
-        )
-    ).order_by("code")
+    departments = [
+        d
+        for d in Department.objects.filter(
+            Q(county=round_.county)
+            | Q(pk__in=VillageFile.objects.filter(round=round_).values("paired_department_id"))
+        ).order_by("code")
+        if department_files(round_, d).exists()
+    ]
     return [(t, None) for t in townships] + [(None, d) for d in departments]
 
 

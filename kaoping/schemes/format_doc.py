@@ -1,7 +1,8 @@
-"""The scheme format documentation (docs/schemes.md) as a page of the product.
+"""The format documentation (docs/schemes.md, and any other file under docs/ such as
+docs/election.md) as a page of the product.
 
-A county reading an error about its scheme file needs the format at hand, not a path in a
-repository it has never seen: the same file the developers keep is rendered here, with the
+A county reading an error about its scheme or round file needs the format at hand, not a path in
+a repository it has never seen: the same file the developers keep is rendered here, with the
 heading anchors its table of contents links to.
 """
 
@@ -25,19 +26,20 @@ def heading_slug(text: str) -> str:
 
 
 @cache
-def _rendered(mtime_ns: int) -> str:
+def _rendered(path: Path, mtime_ns: int) -> str:
     md = MarkdownIt("commonmark", {"html": False}).enable("table")
-    tokens = md.parse(FORMAT_DOC.read_text(encoding="utf-8"))
+    tokens = md.parse(path.read_text(encoding="utf-8"))
     for n, token in enumerate(tokens):
         if token.type == "heading_open" and n + 1 < len(tokens):
             token.attrSet("id", heading_slug(tokens[n + 1].content))
     return md.renderer.render(tokens, md.options, {})
 
 
-def format_doc_html() -> str | None:
-    """docs/schemes.md as HTML (raw HTML in it is escaped), or None when it is not installed."""
+def format_doc_html(path: Path = FORMAT_DOC) -> str | None:
+    """A Markdown document (docs/schemes.md unless told) as HTML, raw HTML in it escaped, or
+    None when it is not installed."""
     try:
-        mtime = FORMAT_DOC.stat().st_mtime_ns
+        mtime = path.stat().st_mtime_ns
     except OSError:
         return None
-    return _rendered(mtime)
+    return _rendered(path, mtime)

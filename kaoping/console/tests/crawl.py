@@ -27,7 +27,8 @@ PER_ROUTE = 3  # pages opened per URL pattern and persona: enough to meet each k
 PER_BINARY_ROUTE = 1  # PDFs and workbooks are slow to build; one each shows the route works
 MAX_PAGES = 250  # per persona
 # Pages whose subject is the file format itself: its keys and codes are what they explain.
-TEXT_EXEMPT = {"schemes:format"}
+# A round version shows the county's file as uploaded, whose keys are the format's.
+TEXT_EXEMPT = {"schemes:format", "election:format", "election:round_version"}
 
 RAW_CODES = {c.value for c in Cadence} | {k.value for k in SubjectKind}
 SNAKE_KEY = re.compile(r"\b[a-z][a-z0-9]*(?:_[a-z0-9]+)+\b")

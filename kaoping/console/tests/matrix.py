@@ -165,13 +165,10 @@ ROUTES: dict[str, Target | None] = {
     "api:problem_assign_api": Target("problems.Problem", lambda r: {"problem_id": r.pk}),
     "api:problem_confirm_api": Target("problems.Problem", lambda r: {"problem_id": r.pk}),
     "api:problem_close_api": Target("problems.Problem", lambda r: {"problem_id": r.pk}),
-    # A round is county-wide and findings are checked by department, not by region
-    # (election/access.py): a department scorer's villages do not cover the round it answers in.
-    # kaoping/election/tests/test_findings_api.py has the personas (own department 200, another
-    # department 403, county/township/village logins 403, an unknown round 404). The pages
-    # election:findings, election:findings_template, election:finding_withdraw take no arguments.
-    "api:findings_submit_endpoint": None,
-    "api:findings_list_endpoint": None,
+    # A round is county-wide (its findings are checked by department, election/access.py:
+    # kaoping/election/tests/test_findings_api.py has the personas).
+    "api:findings_submit_endpoint": Target("election.ElectionRound", lambda r: {"round_id": r.pk}),
+    "api:findings_list_endpoint": Target("election.ElectionRound", lambda r: {"round_id": r.pk}),
     # rounds (kaoping/election/views_rounds.py): a round's configuration pages are the county's
     # (ElectionRound.objects.for_user(user, "election.view")); election:rounds and
     # election:round_example take no arguments.

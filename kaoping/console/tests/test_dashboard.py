@@ -10,7 +10,14 @@ from django.urls import reverse
 
 from kaoping.accounts.scoping import system_actor
 from kaoping.outcomes.selectors import period_consequences
-from kaoping.outcomes.tests.fixtures import SPREAD, build_villages, load, score, villages
+from kaoping.outcomes.tests.fixtures import (
+    CONTEST,
+    SPREAD,
+    build_villages,
+    load,
+    score,
+    villages,
+)
 from kaoping.periods.selectors import explain, period_lists, result_list
 from kaoping.periods.services import subjects_without_data
 
@@ -29,6 +36,14 @@ def contest(county):
         score(scheme, subjects, SPREAD, "2026-03", vetoes=(1,)),
     ]
     return scheme, periods
+
+
+# The contest scheme graded only, like 红黄旗: no red/black/progress lists, no consequences.
+GRADED = (
+    CONTEST.split("rollups:")[0]
+    .replace("code: contest", "code: graded")
+    .replace("擂台测试", "分级测试")
+)
 
 
 def _dashboard(client, **params):
@@ -217,6 +232,21 @@ def test_anonymous_is_sent_to_log_in(county, client_for):
     assert response.status_code == 302 and "/login/" in response["Location"]
 
 
+def test_a_scheme_without_lists_still_charts_its_results(county, client_for):
+    """红黄旗 makes no lists; its trend, distribution and profile are still drawn (the chart data
+    once carried them only for schemes with lists, and dashboard.js threw on the trend)."""
+    build_villages(county)
+    scheme = load(county, GRADED, "graded.yaml")
+    score(scheme, villages(), SPREAD, "2026-01")
+    d = _dashboard(client_for(county, "alice"), scheme=scheme.code, period="2026-01")
+    assert "lists" not in d and "lists" not in d["chart"]
+    trend = d["chart"]["trend"]
+    assert trend["periods"] == ["2026-01"]
+    assert trend["mean"] == [5.0]  # (10 + 9 + … + 0) / 11
+    assert sum(d["chart"]["distribution"]["counts"]) == len(SPREAD)
+    assert d["chart"]["profile"]["nodes"]
+
+
 def test_query_count_does_not_grow_with_villages(county, contest, client_for):
     from kaoping.regions.models import Region
 
@@ -266,6 +296,12 @@ def test_dashboard_on_a_phone_drills_down(live_server, live_county, phone, shot)
         score(scheme, subjects, points, label)
     score(scheme, subjects, SPREAD, "2026-03", vetoes=(1,))
 
+    graded = load(county, GRADED, "graded.yaml")
+    score(graded, subjects, SPREAD, "2026-03")
+    errors = []
+    phone.on("pageerror", lambda e: errors.append(str(e)))
+    phone.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+
     browser_login(phone, live_server, "alice")
     phone.goto(f"{live_server.url}{URL}")
     assert "瓯海区" in phone.locator("h1").inner_text()
@@ -291,3 +327,11 @@ def test_dashboard_on_a_phone_drills_down(live_server, live_county, phone, shot)
     phone.locator(".dashboard nav.crumbs").get_by_role("link", name="瓯海区").click()
     phone.wait_for_url("**/dashboard/?region=330304&*")
     assert _charts_drawn(phone) >= 6
+
+    # A scheme that grades without lists (红黄旗): no lists chart, the rest drawn, no script error.
+    phone.goto(f"{live_server.url}{URL}?scheme=graded&period=2026-03")
+    phone.wait_for_selector("[data-chart=trend] canvas")
+    assert phone.locator("#dash-lists").count() == 0
+    assert phone.locator("[data-chart] canvas").count() >= 3
+    shot(phone, "4-graded")
+    assert errors == []

@@ -25,7 +25,7 @@ from kaoping.demo.election import (
 from kaoping.demo.generator import DEMO_LOGINS, DEMO_PASSWORD, STEPS, Build
 from kaoping.demo.reports import build_reports
 from kaoping.demo.reset import wipe_all
-from kaoping.election.board import AMBER, GREEN, RED, board, village_rows
+from kaoping.election.board import AMBER, GREEN, NONE, RED, board, village_rows
 from kaoping.election.models import (
     ElectionRound,
     Finding,
@@ -39,9 +39,10 @@ from kaoping.election.models import (
     VillageFile,
     VillageIssue,
 )
+from kaoping.election.services import talk_record
 from kaoping.election.spec import spec_of
 from kaoping.inbox.models import Message
-from kaoping.people.models import PartyMember
+from kaoping.people.models import PartyMember, Person
 from kaoping.regions.models import Department, Region
 from kaoping.reports.models import Report
 
@@ -201,6 +202,59 @@ def test_the_board_shows_red_amber_and_green(round_):
         for row in village_rows(round_, VillageFile.objects.all(), today=today)
     )
     assert stage[GREEN] > 150 and stage[RED] + stage[AMBER] > 0
+
+
+def _only(row, colour: str) -> list[str]:
+    return [code for code, i in row.indicators.items() if i.colour == colour]
+
+
+def test_the_township_login_watches_a_village_go_from_red_to_amber_by_its_talks(built, round_):
+    """The acceptance scenario as the `township` persona: its township has a 村社 red only
+    because of its talks (everything else green or not applicable yet) and one amber only
+    because of them; the step's output names both; recording talks up to the amber threshold
+    turns the red one amber."""
+    today = timezone.localdate()
+    township_user = user("township")
+    township = township_user.role_assignments.get().region
+    rows, _total = board(round_, user=township_user, region=township, today=today)
+    red = [r for r in rows if r.colour == RED and _only(r, RED) == ["talk_coverage"]]
+    amber = [r for r in rows if r.colour == AMBER and _only(r, AMBER) == ["talk_coverage"]]
+    assert red and amber
+    row = red[0]
+    assert {i.colour for c, i in row.indicators.items() if c != "talk_coverage"} <= {GREEN, NONE}
+    assert row.region.name in built and amber[0].region.name in built
+    assert f"{row.region.name} ({row.region.code}) red by its talks alone" in built
+
+    file = VillageFile.objects.get(round=round_, village=row.region)
+    party = set(
+        PartyMember.objects.filter(region=row.region).values_list("person__name", flat=True)
+    )
+    people = set(Person.objects.filter(region__parent=row.region).values_list("name", flat=True))
+    # The secretary's next talks: party members first, then representatives and key persons.
+    todo = []
+    for category, pool, total in (
+        (TalkCategory.PARTY_MEMBER, party, file.party_members_total),
+        (TalkCategory.REPRESENTATIVE, people - party, file.representatives_total),
+        (TalkCategory.KEY_PERSON, people - party, file.key_persons_total),
+    ):
+        held = set(file.talks.filter(category=category).values_list("person_name", flat=True))
+        todo += [(category, name) for name in sorted(pool - held)[: total - len(held)]]
+    threshold = spec_of(round_).threshold("talk_coverage").amber
+    coverage, now = row.indicators["talk_coverage"], row
+    for category, name in todo:
+        talk_record(
+            file=file,
+            category=category,
+            person_name=name,
+            held_on=today,
+            acting_user=township_user,
+        )
+        (now,) = village_rows(round_, VillageFile.objects.filter(pk=file.pk), today=today)
+        coverage = now.indicators["talk_coverage"]
+        if coverage.value >= threshold:
+            break
+        assert now.colour == RED
+    assert coverage.colour == AMBER and now.colour == AMBER
 
 
 def test_the_police_login_answers_conditions_and_sees_its_hit(round_):

@@ -206,11 +206,14 @@ def test_scope_bob_sees_only_his_township(ew, county):
 
 
 def test_scope_grace_sees_only_her_departments_villages(ew, county):
+    # D01 covers 南山社区 and 西溪村 (Department.villages) and is 东岭村's paired department: its
+    # villages are the three (access.department_files), and no other.
     grace = county.users["grace"]
     rows, total = board(ew.round, user=grace, region=county.region("330304"), today=SEPT)
-    assert [(r.region.name, r.villages) for r in rows] == [("东岭街道", 1), ("西溪镇", 1)]
+    assert [(r.region.name, r.villages) for r in rows] == [("东岭街道", 2), ("西溪镇", 1)]
+    assert total.villages == 3
     rows, total = board(ew.round, user=grace, region=county.region("330304001"), today=SEPT)
-    assert [r.region.name for r in rows] == ["南山社区"]
+    assert [r.region.name for r in rows] == ["东岭村", "南山社区"]
     assert list(open_rounds(grace)) == [ew.round]
     assert list(open_rounds(county.users["erin"])) == []
 
@@ -305,18 +308,22 @@ def test_county_todos_count_every_village(ew, county, october):
 
 def test_department_todos(ew, county, october):
     todos = _todos(county, "grace")
-    # D01 is paired with 东岭村 (red), last visited in September.
-    assert set(todos) == {
-        "1 paired village in red",
-        "1 paired village without a help visit this month",
-    }
+    # D01's villages are the board's three: 东岭村 (paired), 南山社区 and 西溪村 (covered); the
+    # red ones count, and a visit is due only where it is paired (东岭村, visited in September).
+    # The same three villages as on her board, all three in red in October.
+    user = county.users["grace"]
+    _rows, total = board(ew.round, user=user, region=county.region("330304"), today=october)
+    assert (total.villages, total.red_villages) == (3, 3)
+    red = todos["3 villages of your department in red"]
+    assert red.count == 3 and red.urgent
+    assert "1 paired village without a help visit this month" in todos and len(todos) == 2
     HelpVisit.objects.create(
         file=ew.file,
         department=county.department,
         visited_on=date(2026, 10, 2),
         recorded_by=county.users["grace"],
     )
-    assert set(_todos(county, "grace")) == {"1 paired village in red"}
+    assert set(_todos(county, "grace")) == {red.title}
 
 
 @pytest.mark.parametrize("username", ["carol", "oscar", "erin"])

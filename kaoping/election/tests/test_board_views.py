@@ -72,16 +72,31 @@ def test_township_staff_starts_at_the_township_and_cannot_climb(ew, county, clie
     assert client.get(URL, {"region": "330304002001"}).status_code == 404
 
 
-def test_department_sees_only_its_villages(ew, county, client_for):
+def test_department_sees_its_covered_and_paired_villages(ew, county, client_for):
+    # D01 covers 南山社区 and 西溪村 and is 东岭村's paired department: three villages, over two
+    # townships, so her board starts at the county and its total is the department's.
     client = client_for(county, "grace")
     response = client.get(URL)
     assert response.context["region"].code == "330304"
-    assert response.context["total"].villages == 2
+    assert response.context["total"].villages == 3
+    label = response.context["total_label"]
+    assert "区委政法委" in label and "瓯海区" not in label
+    html = response.content.decode()
+    total_row = html[html.index('<tr class="total">') :]
+    assert label in total_row[: total_row.index("</tr>")]
     response = client.get(URL, {"region": "330304001"})
-    assert [r["row"].region.name for r in response.context["rows"]] == ["南山社区"]
-    # 东岭村 is not hers (it is paired with her department, but the board goes by area).
-    assert client.get(URL, {"region": "330304001001"}).status_code == 404
+    assert [r["row"].region.name for r in response.context["rows"]] == ["东岭村", "南山社区"]
+    assert response.context["total_label"].endswith(" · 东岭街道")
+    assert client.get(URL, {"region": "330304001001"}).status_code == 200
     assert client.get(URL, {"region": "330304001002"}).status_code == 200
+    assert client.get(URL, {"region": "330304002001"}).status_code == 200
+
+
+def test_a_region_s_total_is_named_after_the_region(ew, county, client_for):
+    response = client_for(county, "bob").get(URL)
+    assert response.context["total_label"] == "东岭街道"
+    response = client_for(county, "alice").get(URL)
+    assert response.context["total_label"] == "瓯海区"
 
 
 def test_no_person_on_the_board(ew, county, client_for):

@@ -2,6 +2,7 @@
 the row named and nothing imported, uploads the corrected file and sees her findings, masked."""
 
 import pytest
+from django.utils import timezone
 
 from kaoping.conftest import browser_login
 from kaoping.core.privacy import mask_id_number
@@ -56,3 +57,37 @@ def test_grace_imports_a_bad_file_then_the_corrected_one(
     assert phone.locator(".error-box").count() == 0
     no_sideways_scroll(phone)
     shot(phone, "3-imported")
+
+
+def test_grace_enters_one_finding_and_a_bad_id_number_is_shown_on_its_field(
+    live_server, live_county, phone, shot
+):
+    ew = election_world(live_county)
+    zhao = live_county.persons["赵强"]
+    browser_login(phone, live_server, "grace")
+    phone.goto(f"{live_server.url}/election/findings/")
+    assert "criminal" not in phone.locator("#conditions").inner_text()
+    phone.click("#add summary")
+    # The date is pre-filled with today, in the form the date input shows.
+    assert phone.input_value("#add #id_found_on") == timezone.localdate().isoformat()
+    phone.fill("#add #id_id_number", zhao.id_number[:17])
+    phone.select_option("#add #id_condition", "criminal")
+    phone.select_option("#add #id_hit", "是")
+    phone.fill("#add #id_summary", "有刑事处罚")
+    phone.click("#add button[type=submit]")
+    phone.wait_for_load_state()
+    assert phone.locator(".error-box").count() == 0  # not the import's box with a row number
+    error = phone.locator("#add #id_id_number_error").inner_text()
+    assert error and "行" not in error
+    assert phone.input_value("#add #id_found_on") == timezone.localdate().isoformat()
+    assert Finding.objects.count() == 1
+    no_sideways_scroll(phone)
+    shot(phone, "4-form-error")
+
+    phone.fill("#add #id_id_number", zhao.id_number)
+    phone.click("#add button[type=submit]")
+    phone.wait_for_load_state()
+    assert Finding.objects.filter(sheet=ew.other_sheet, hit=True).count() == 1
+    assert zhao.name in phone.locator("#findings").inner_text()
+    no_sideways_scroll(phone)
+    shot(phone, "5-form-saved")

@@ -6,7 +6,7 @@ from django.urls import reverse
 
 from kaoping.conftest import browser_login
 from kaoping.election.models import ElectionRound, PersonSheet, VillageFile
-from kaoping.election.testing import ROUND_YAML
+from kaoping.election.testing import ROUND_YAML, election_world
 from kaoping.regions.models import Department
 
 pytestmark = [pytest.mark.browser]
@@ -56,3 +56,33 @@ def test_alice_opens_a_round_after_fixing_the_line_shown(live_server, live_count
     assert "D02" in phone.locator("#version-text").inner_text()
     no_sideways_scroll(phone)
     shot(phone, "4-version")
+
+
+def test_bob_reads_the_round_and_its_format_on_a_phone(live_server, live_county, phone, shot):
+    """A township's staff see the county's round read-only: the stage table fits the phone,
+    names without codes, and the format's page is one tap away."""
+    ew = election_world(live_county)
+    browser_login(phone, live_server, "bob")
+    phone.goto(f"{live_server.url}{reverse('election:rounds')}")
+    assert ew.round.name in phone.locator("#rounds").inner_text()
+    assert phone.locator("#open-round").count() == 0
+    phone.click(f"#rounds a:has-text('{ew.round.name}')")
+    phone.wait_for_selector("#stages")
+    assert phone.locator("#load-version, #close-round").count() == 0
+    stages = phone.locator("#stages").inner_text()
+    assert "选举日" in stages and "election_day" not in stages and stages.count("选举日") == 1
+    conditions = phone.locator("#conditions").inner_text()
+    assert "区委政法委" in conditions and "criminal" not in conditions and "D01" not in conditions
+    fits = phone.evaluate(
+        "() => { const t = document.querySelector('#stages');"
+        " return t.scrollWidth <= t.parentElement.clientWidth; }"
+    )
+    assert fits, "the stage table is wider than its card"
+    no_sideways_scroll(phone)
+    shot(phone, "bob-round")
+
+    phone.click("#format")
+    phone.wait_for_selector("#format-doc")
+    assert phone.locator("#format-doc h2").count() >= 7
+    no_sideways_scroll(phone)
+    shot(phone, "bob-format")

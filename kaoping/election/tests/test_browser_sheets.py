@@ -46,6 +46,12 @@ def test_bob_reads_a_sheet_and_exports_with_a_reason(live_server, live_county, p
     assert "王建国" in rows.first.inner_text()
     assert wang.masked_id_number in rows.first.inner_text()
     assert "不宜" in phone.locator("#counts").inner_text()
+    # A compact card: the masked ID and the tags are on screen, not cut off to the right.
+    card = rows.first.bounding_box()
+    assert card["height"] < 110 and card["x"] + card["width"] <= 360
+    for cell in ("td.idno", "td.qual-cell", "td.tags"):
+        box = rows.first.locator(cell).bounding_box()
+        assert box["x"] + box["width"] <= 360, cell
     no_sideways_scroll(phone)
     shot(phone, "1-list")
 

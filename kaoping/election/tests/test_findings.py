@@ -7,6 +7,7 @@ from datetime import date, timedelta
 
 import pytest
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from openpyxl import load_workbook
 
 from kaoping.accounts.scoping import Refused
@@ -109,7 +110,7 @@ def test_300_findings_three_bad_id_numbers_nothing_written_then_the_whole_file(
     assert Finding.objects.count() == before + 300
     assert {f.source for f in Finding.objects.filter(sheet__person__in=persons)} == {"excel"}
     audit = AuditLog.objects.get(action="election.findings.submitted")
-    assert audit.after["count"] == 300 and audit.after["department"] == "D01"
+    assert audit.after["count"] == 300 and audit.after["department"] == county.department.name
     # D02 has not answered yet: every sheet touched is 待核, naming what is missing and by whom.
     sheets = PersonSheet.objects.filter(person__in=persons)
     assert set(sheets.values_list("qualification", flat=True)) == {Qualification.PENDING}
@@ -388,8 +389,35 @@ def test_the_page_form_shows_a_row_error(client_for, county, ew):
             "found_on": "2026-09-20",
         },
     )
-    assert response.status_code == 200 and "姓名" in response.content.decode()
+    assert response.status_code == 200
+    form = response.context["add_form"]
+    assert form.errors["name"] == [_("The name does not match the person with this ID number.")]
+    assert response.context["errors"] is None  # not the import's error box with its row number
     assert Finding.objects.count() == 1
+
+
+def test_the_page_form_shows_a_bad_id_number_on_its_field(client_for, county, ew):
+    client = client_for(county, "grace")
+    url = f"/election/findings/?department={county.department.pk}&round={ew.round.pk}"
+    wrong = county.persons["赵强"].id_number[:17] + "0"
+    if wrong == county.persons["赵强"].id_number:
+        wrong = wrong[:17] + "1"
+    data = {"form": "add", "id_number": wrong, "condition": "criminal", "hit": "否"}
+    response = client.post(url, {**data, "found_on": "2026-09-20"})
+    page = response.content.decode()
+    assert response.status_code == 200
+    assert list(response.context["add_form"].errors) == ["id_number"]
+    assert "id_id_number_error" in page and "未导入任何数据" not in page
+    assert Finding.objects.count() == 1
+
+
+def test_the_page_form_takes_its_own_date(client_for, county, ew):
+    """<input type=date> shows and posts ISO dates: the pre-filled day is one it can show."""
+    client = client_for(county, "grace")
+    page = client.get("/election/findings/").content.decode()
+    today = timezone.localdate().isoformat()
+    assert f'type="date" name="found_on" value="{today}"' in page
+    assert "criminal</span>" not in page  # conditions by their names only
 
 
 def test_another_departments_finding_cannot_be_withdrawn_from_the_page(client_for, county, ew):

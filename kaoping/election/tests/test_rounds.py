@@ -314,8 +314,14 @@ def test_the_round_page_shows_the_configuration_and_loads_versions(ew, county, c
         "民警",
     ):
         assert text in page
-    # A round's configuration pages are the county's: a township's staff do not find them.
-    assert client_for(county, "bob").post(url, {"text": ROUND_YAML}).status_code == 404
+    # Names only: no stage, condition or department code under them.
+    for code in ("survey", "election_day", "criminal", "petition_agitation", "D01", "D02"):
+        assert code not in page, code
+    # The election day's stage is named 选举日: no badge saying it again.
+    assert page.count("选举日") == 1
+    assert f'href="{reverse("election:format")}"' in page
+    # A township's staff see the round but cannot load a version.
+    assert client_for(county, "bob").post(url, {"text": ROUND_YAML}).status_code == 403
     alice = client_for(county, "alice")  # one test client: log alice back in
     alice.post(url, {"text": ROUND_YAML.replace("representatives: 60", "representatives: 70")})
     ew.round.refresh_from_db()
@@ -328,7 +334,7 @@ def test_the_round_page_shows_the_configuration_and_loads_versions(ew, county, c
 
 def test_closing_a_round_from_its_page(ew, county, client_for):
     url = reverse("election:round_close", args=[ew.round.pk])
-    assert client_for(county, "bob").post(url).status_code == 404
+    assert client_for(county, "bob").post(url).status_code == 403
     ew.round.refresh_from_db()
     assert ew.round.status == RoundStatus.OPEN
     client_for(county, "alice").post(url)
@@ -339,3 +345,34 @@ def test_closing_a_round_from_its_page(ew, county, client_for):
 def test_the_example_file_downloads(county, client_for):
     response = client_for(county, "alice").get(reverse("election:round_example"))
     assert b"".join(response.streaming_content) == OUHAI.read_bytes()
+
+
+@pytest.mark.parametrize("username", ["bob", "grace"])
+def test_township_and_department_logins_see_the_round_read_only(ew, county, client_for, username):
+    client = client_for(county, username)
+    listing = client.get(reverse("election:rounds")).content.decode()
+    assert ew.round.name in listing and _("No election round has been opened yet.") not in listing
+    assert 'id="open-round"' not in listing
+    page = client.get(reverse("election:round", args=[ew.round.pk]))
+    body = page.content.decode()
+    assert page.status_code == 200 and "受过刑事处罚" in body and "区委政法委" in body
+    assert 'id="load-version"' not in body and 'id="close-round"' not in body
+    version = ew.round.versions.get()
+    assert client.get(reverse("election:round_version", args=[version.pk])).status_code == 200
+    close = reverse("election:round_close", args=[ew.round.pk])
+    assert client.post(close).status_code == 403
+    ew.round.refresh_from_db()
+    assert ew.round.status == RoundStatus.OPEN and ew.round.versions.count() == 1
+    assert not AuditLog.objects.filter(action__startswith="election.round").exists()
+
+
+def test_the_format_page_renders_docs_election_md(county, client_for):
+    url = reverse("election:format")
+    page = client_for(county, "bob").get(url)
+    body = page.content.decode()
+    assert page.status_code == 200
+    assert '<h2 id="7-检查与报错">' in body and "资格联审" in body
+    assert client_for(county, "carol").get(url).status_code == 403
+    assert client_for(county, None).get(url).status_code == 302
+    refused = client_for(county, "alice").post(reverse("election:rounds"), {"text": "code: [x"})
+    assert f'href="{url}#7-检查与报错"' in refused.content.decode()

@@ -402,6 +402,8 @@ def test_a_bad_or_unknown_id_number_is_refused_on_the_field(county, ew, client_f
     assert response.context["form"].errors["id_number"]
     assert PersonSheet.objects.count() == 2 and AuditLog.objects.count() == before
     assert_no_full_id_number(county, response.content.decode())
+    # The field comes back empty on purpose; the page says why.
+    assert 'id="id-number-note"' in response.content.decode()
 
 
 def test_no_candidate_is_added_to_a_closed_round(county, ew):
@@ -492,3 +494,17 @@ def test_a_candidate_with_one_shoulder_but_not_intended_is_refused(county, ew):
         )
     assert "one_shoulder_intended" in refused.value.message_dict
     assert PersonSheet.objects.count() == 2 and AuditLog.objects.count() == before
+
+
+def test_the_sheet_names_who_added_it_by_name_else_by_login(county, ew, client_for):
+    bob = county.users["bob"]
+    PersonSheet.objects.filter(pk=ew.sheet.pk).update(added_by=bob)
+    url = reverse("election:sheet", args=[ew.sheet.pk])
+    bob.first_name, bob.last_name = "", ""
+    bob.save(update_fields=["first_name", "last_name"])
+    body = client_for(county, "bob").get(url).content.decode()
+    assert "bob ·" in body  # no name on the login: its login name
+    bob.first_name = "李明"
+    bob.save(update_fields=["first_name"])
+    body = client_for(county, "bob").get(url).content.decode()
+    assert "李明 ·" in body and "bob ·" not in body

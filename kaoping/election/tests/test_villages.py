@@ -5,6 +5,7 @@ department), at the stage 调研摸底 since 2026-08-20, 1 party member (talked 
 representatives and 2 key persons; 西溪村 (oscar's, in D01's villages) has no pairing.
 """
 
+import re
 from datetime import date, timedelta
 from decimal import Decimal
 
@@ -30,6 +31,7 @@ from kaoping.election.models import (
     RoundStatus,
     StageReached,
     Talk,
+    TalkCategory,
     TeamMember,
     VillageFile,
     VillageIssue,
@@ -543,6 +545,69 @@ def test_alice_sees_the_county_forms_and_grace_only_the_visit_form(client_for, c
     assert 'id="visit-form"' in html
     for form_id in ("stage-form", "talk-form", "issue-form", "team-form", "key-form"):
         assert f'id="{form_id}"' not in html, form_id
+
+
+def test_every_id_on_the_file_page_is_unique_and_each_label_points_at_its_field(
+    client_for, county, ew
+):
+    # Two open issues (two "cleared on" dates), and the stage, talk and visit forms' notes.
+    services.issue_add(
+        file=ew.file,
+        kind="petition",
+        title="土地纠纷上访",
+        owner="李四",
+        deadline=TODAY() + timedelta(days=10),
+        acting_user=county.users["bob"],
+    )
+    html = client_for(county, "alice").get(file_url(ew.file)).content.decode()
+    ids = re.findall(r'\bid="([^"]+)"', html)
+    assert [i for i in ids if ids.count(i) > 1] == []
+    assert len(re.findall(r'name="done_on"', html)) == 2
+    assert len(re.findall(r'name="note"', html)) >= 3  # stage, talk, visit
+    targets = re.findall(r'<label for="([^"]+)"', html)
+    assert targets and set(targets) <= set(ids)
+    assert '<label for="id_stage-note"' in html and 'id="id_stage-note"' in html
+    assert '<label for="id_visit-note"' in html and 'id="id_visit-note"' in html
+
+
+def test_the_audit_log_keeps_names_not_codes(county, ew):
+    bob, alice = county.users["bob"], county.users["alice"]
+    spec = spec_of(ew.round)
+    stage = services.stage_record(
+        file=ew.file, stage=spec.stages[1].code, reached_on=TODAY(), acting_user=bob
+    )
+    row = AuditLog.objects.get(action="election.stage.recorded")
+    assert row.after["stage"] == spec.stages[1].name
+    assert row.before["stage"] == spec.stages[0].name
+    assert row.object_repr == f"{ew.file.village.name} {spec.stages[1].name}"
+    assert stage.stage not in row.object_repr
+    services.issue_add(
+        file=ew.file,
+        kind="petition",
+        title="土地纠纷上访",
+        owner="李四",
+        deadline=TODAY(),
+        acting_user=bob,
+    )
+    row = AuditLog.objects.get(action="election.issue.added")
+    assert row.after["list"] == spec.list_names()["petition"] and "kind" not in row.after
+    services.key_village_set(
+        file=ew.file, is_key=True, paired_department=county.department, acting_user=alice
+    )
+    row = AuditLog.objects.get(action="election.key_village.set")
+    assert row.after["paired_department"] == county.department.name
+    services.help_visit_record(file=ew.file, visited_on=TODAY(), note="走访", acting_user=alice)
+    row = AuditLog.objects.get(action="election.help_visit.recorded")
+    assert row.after["department"] == county.department.name
+    services.talk_record(
+        file=ew.file,
+        category="key_person",
+        person_name="王五",
+        held_on=TODAY(),
+        acting_user=bob,
+    )
+    row = AuditLog.objects.get(action="election.talk.recorded")
+    assert row.after["category"] == str(TalkCategory.KEY_PERSON.label)
 
 
 def test_out_of_scope_is_404_and_a_refused_post_changes_nothing(client_for, county, ew):

@@ -1,5 +1,5 @@
 """The election round's weekly report (换届工作周报): built by the Monday job per township and per
-paired department, delivered once to the township's staff and the department's scorers, with
+department (its villages, covered or paired, as its board), delivered once to the township's staff and the department's scorers, with
 the board's numbers of the week's last day and nothing about the persons checked."""
 
 import io
@@ -96,6 +96,65 @@ def test_the_numbers_are_the_boards_of_the_weeks_last_day(county, ew):
     }
 
 
+def test_a_departments_villages_are_the_same_on_its_board_list_todos_and_report(
+    county, ew, monkeypatch
+):
+    # D01 covers 南山社区 and 西溪村 (Department.villages) and is 东岭村's paired department.
+    from types import SimpleNamespace
+
+    from django.utils import translation
+
+    from kaoping.election import todos
+    from kaoping.election.access import department_files
+    from kaoping.election.file_selectors import files_list
+    from kaoping.reports.election import _targets
+
+    grace = county.users["grace"]
+    three = ["东岭村", "南山社区", "西溪村"]
+    week_end = WEEK + timedelta(days=6)
+    assert sorted(f.village.name for f in department_files(ew.round, county.department)) == three
+
+    rows, total = board.board(ew.round, user=grace, region=county.region("330304"), today=week_end)
+    village_rows = board.village_rows(
+        ew.round,
+        board.scoped_files(ew.round, user=grace, region=county.region("330304")),
+        today=week_end,
+    )
+    assert [r.region.name for r in village_rows] == three and total.villages == 3
+
+    listed, _townships, _spec = files_list(grace)
+    assert sorted(r.file.village.name for r in listed) == three
+
+    monkeypatch.setattr(todos, "timezone", SimpleNamespace(localdate=lambda: week_end))
+    with translation.override("en"):
+        titles = {t.title: t for t in todos.home_todos(type(grace).objects.get(pk=grace.pk))}
+    red = [t for title, t in titles.items() if "of your department in red" in title]
+    assert [t.count for t in red] == [total.red_villages]
+
+    assert (None, county.department) in _targets(ew.round)
+    data = election_weekly_data(ew.round, department=county.department, week_start=WEEK)
+    assert [r.region.name for r in data["rows"]] == three
+    assert data["rows"] == village_rows
+    assert data["total"].indicators == total.indicators
+    assert (data["total"].villages, data["total"].red_villages, data["total"].amber_villages) == (
+        total.villages,
+        total.red_villages,
+        total.amber_villages,
+    )
+
+
+def test_a_department_with_only_covered_villages_gets_a_report(county, ew):
+    from kaoping.reports.election import _targets
+
+    ew.file.paired_department = None
+    ew.file.save(update_fields=["paired_department"])
+    # D01 still covers 南山社区 and 西溪村; D02 (区信访局) has no village.
+    departments = [d for _r, d in _targets(ew.round) if d is not None]
+    assert departments == [county.department]
+    data = election_weekly_data(ew.round, department=county.department, week_start=WEEK)
+    assert [r.region.name for r in data["rows"]] == ["南山社区", "西溪村"]
+
+
 def test_the_weeks_changes_are_counted(county, ew):
     VillageIssue.objects.filter(pk=ew.issue.pk).update(
         status=IssueStatus.DONE, done_on=date(2026, 10, 14)
@@ -107,7 +166,8 @@ def test_the_weeks_changes_are_counted(county, ew):
         ew.round, department=county.department, week_start=date(2026, 8, 31)
     )
     assert earlier["changes"]["talks_held"] == 1
-    assert [r.region.name for r in earlier["rows"]] == ["东岭村"]  # D01's paired village only
+    # D01's villages: 东岭村 (paired), 南山社区 and 西溪村 (covered), as on its board.
+    assert [r.region.name for r in earlier["rows"]] == ["东岭村", "南山社区", "西溪村"]
     # The finding and the issue were entered this week (their rows were written today).
     today = timezone.localdate()
     this_week = election_weekly_data(
@@ -151,10 +211,24 @@ def test_the_files_name_the_red_villages_and_no_person_checked(county, ew, tmp_p
         ew.finding.summary,
         ew.finding.document,
     ]
-    for report, red in ((township, ["东岭村", "南山社区"]), (department, ["东岭村"])):
+    department_red = [
+        row.region.name
+        for row in election_weekly_data(ew.round, department=county.department, week_start=WEEK)[
+            "rows"
+        ]
+        if row.colour == board.RED
+    ]
+    assert "东岭村" in department_red
+    # The indicators are named as on the board (组织意图实现率, not 组织意图实现).
+    from django.conf import settings
+    from django.utils import translation
+
+    with translation.override(settings.LANGUAGE_CODE):
+        labels = [str(label) for label in board.INDICATOR_LABELS.values()]
+    for report, red in ((township, ["东岭村", "南山社区"]), (department, department_red)):
         for text in (_pdf_text(report, tmp_path), _docx_text(report)):
             compact = "".join(text.split())
-            for name in red:
+            for name in red + labels:
                 assert name in compact
             for value in secret:
                 assert value not in compact

@@ -5,6 +5,9 @@
   var COLORS = { red: "#b42318", black: "#344054", progress: "#067647" };
   var PALETTE = ["#175cd3", "#b42318", "#067647", "#b54708", "#6941c6", "#0e9384", "#c11574", "#667085", "#4e5ba6", "#dc6803"];
   var MAX_SERIES = 8;
+  // The section of #dashboard-data each chart draws from; a chart whose section is absent
+  // (e.g. no lists for a scheme that grades instead) is left undrawn, its table still reads.
+  var SOURCE = { "lists-time": "lists" };
 
   function axisX(names) {
     return { type: "category", data: names, axisLabel: { interval: 0, rotate: names.length > 3 ? 40 : 0, fontSize: 11 } };
@@ -100,8 +103,9 @@
     var data = JSON.parse(source.textContent);
     var charts = [];
     document.querySelectorAll("[data-chart]").forEach(function (el) {
-      var build = builders[el.getAttribute("data-chart")];
-      if (!build) { return; }
+      var name = el.getAttribute("data-chart");
+      var build = builders[name];
+      if (!build || !data[SOURCE[name] || name]) { return; }
       var chart = echarts.init(el, null, { renderer: "canvas" });
       chart.setOption(build(data));
       charts.push(chart);

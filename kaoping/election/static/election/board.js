@@ -1,16 +1,25 @@
 /* The election board's charts, drawn from the JSON the page carries in #board-data: villages
-   by colour (stacked) and stage progress. The table and tiles carry the same numbers. */
+   by colour (stacked) and stage progress. The table and tiles carry the same numbers.
+   On a 360-px phone every chart is a horizontal bar chart: the names run down the y axis,
+   where they read whole, and each chart is as tall as its rows need. */
 (function () {
   "use strict";
   var COLORS = { red: "#b42318", amber: "#dc6803", green: "#067647", none: "#98a2b3" };
+  var ROW = 30; // px per category row
+  var CHROME = 70; // legend, axis, padding
 
-  function axisX(names) {
-    return { type: "category", data: names, axisLabel: { interval: 0, rotate: names.length > 3 ? 40 : 0, fontSize: 11 } };
+  function names(list) {
+    // Category axis down the side, first item on top; long names wrap rather than clip.
+    return {
+      type: "category", data: list, inverse: true,
+      axisTick: { show: false },
+      axisLabel: { interval: 0, fontSize: 11, width: 96, overflow: "break", lineHeight: 13 }
+    };
   }
   function base(extra) {
     var option = {
-      tooltip: { trigger: "axis", confine: true },
-      grid: { left: 8, right: 8, top: 36, bottom: 8, containLabel: true },
+      tooltip: { trigger: "axis", axisPointer: { type: "shadow" }, confine: true },
+      grid: { left: 8, right: 16, top: 32, bottom: 8, containLabel: true },
       legend: { type: "scroll", top: 0, textStyle: { fontSize: 11 } }
     };
     for (var key in extra) { option[key] = extra[key]; }
@@ -20,32 +29,39 @@
   var builders = {
     rag: function (d) {
       return base({
-        xAxis: axisX(d.rag.groups), yAxis: { type: "value", minInterval: 1, name: d.labels.villages },
+        yAxis: names(d.rag.groups),
+        // Counts of villages (the card's heading says so; an axis name would crowd the ticks).
+        xAxis: { type: "value", minInterval: 1, axisLabel: { fontSize: 11, hideOverlap: true } },
         series: ["red", "amber", "green"].map(function (k) {
-          return { type: "bar", stack: "rag", name: d.labels[k], data: d.rag[k], itemStyle: { color: COLORS[k] } };
+          return {
+            type: "bar", stack: "rag", name: d.labels[k], data: d.rag[k], barMaxWidth: 18,
+            itemStyle: { color: COLORS[k] },
+            // A count inside its segment only where the segment is wide enough to hold it.
+            label: {
+              show: true, position: "inside", color: "#fff", fontSize: 10,
+              formatter: function (x) { return x.value ? String(x.value) : ""; }
+            },
+            labelLayout: { hideOverlap: true }
+          };
         })
       });
     },
     progress: function (d) {
       var p = d.progress;
-      var percent = { type: "value", min: 0, max: 100, name: "%" };
       var series = [{
-        type: "bar", name: p.horizontal ? "%" : d.labels.stage_progress,
+        type: "bar", name: p.horizontal ? "%" : d.labels.stage_progress, barMaxWidth: 18,
         data: p.values.map(function (v, i) { return { value: v, itemStyle: { color: COLORS[p.colours[i]] || COLORS.none } }; }),
         label: {
-          show: true, position: p.horizontal ? "right" : "top", fontSize: 11,
-          formatter: function (x) { return x.value === null || x.value === undefined ? "—" : x.value + "%"; }
+          show: true, position: "right", fontSize: 11,
+          formatter: function (x) { return x.value === null || x.value === undefined ? "—" : Math.round(x.value * 10) / 10 + "%"; }
         }
       }];
-      if (p.horizontal) {
-        // One village's indicators: names down the side, so they read whole on a phone.
-        return base({
-          legend: { show: false }, grid: { left: 8, right: 40, top: 24, bottom: 8, containLabel: true },
-          yAxis: { type: "category", data: p.groups, inverse: true, axisLabel: { fontSize: 11, width: 110, overflow: "break" } },
-          xAxis: percent, series: series
-        });
-      }
-      return base({ legend: { show: false }, xAxis: axisX(p.groups), yAxis: percent, series: series });
+      return base({
+        legend: { show: false }, grid: { left: 8, right: 48, top: 16, bottom: 8, containLabel: true },
+        yAxis: names(p.groups),
+        xAxis: { type: "value", min: 0, max: 100, interval: 25, axisLabel: { fontSize: 11, formatter: "{value}%" } },
+        series: series
+      });
     }
   };
 
@@ -57,6 +73,8 @@
     document.querySelectorAll("#board [data-chart]").forEach(function (el) {
       var name = el.getAttribute("data-chart");
       if (!builders[name] || !data[name]) { return; }
+      var rows = (data[name].groups || []).length;
+      el.style.height = Math.max(160, CHROME + rows * ROW) + "px";
       var chart = echarts.init(el, null, { renderer: "canvas" });
       chart.setOption(builders[name](data));
       charts.push(chart);
