@@ -182,22 +182,14 @@ def _too_wide(browser, live_server, sweeps) -> list[str]:
 
 @pytest.mark.browser
 def test_the_sweep(demo_county, browser, live_server):
-    import sys
-    import time
 
-    t0 = time.monotonic()
     problems = access_problems()
-    print(f"SWEEP access {time.monotonic() - t0:.1f}", file=sys.stderr)
-    t0 = time.monotonic()
     sweeps = _sweeps()
-    print(f"SWEEP crawl {time.monotonic() - t0:.1f}", file=sys.stderr)
-    t0 = time.monotonic()
     for sweep in sweeps:
         # A home that leads nowhere would make the sweep pass without looking at anything.
         assert len(sweep.pages) >= 5, f"{sweep.persona} reached only {list(sweep.pages)}"
     problems += [f"{s.persona}: {p}" for s in sweeps for p in s.problems]
     problems += _too_wide(browser, live_server, sweeps)
-    print(f"SWEEP wide {time.monotonic() - t0:.1f}", file=sys.stderr)
     assert not problems, f"{len(problems)} problems:\n" + "\n".join(problems)
 
 
