@@ -182,7 +182,6 @@ def _too_wide(browser, live_server, sweeps) -> list[str]:
 
 @pytest.mark.browser
 def test_the_sweep(demo_county, browser, live_server):
-
     problems = access_problems()
     sweeps = _sweeps()
     for sweep in sweeps:
