@@ -7,9 +7,11 @@ The demo is built once (it takes half a minute) and both run over it, in one tes
   404, never a page), a refused write changes nothing, nothing answers 500.
 - The crawl (crawl.py): every persona follows every link from its home: no server error, no link
   to a page it cannot open, no English left on a Chinese page, no raw code where a name belongs;
-  then each kind of page, opened in Chromium at 360 px, must fit the phone's width.
+  then each kind of page, opened in Chromium at 360 px, must fit the phone's width. The crawl
+  runs in the SQLite pass only (SECOND_ENGINE below).
 """
 
+import os
 import re
 from io import StringIO
 from pathlib import Path
@@ -34,6 +36,11 @@ PHONE_WIDTH = 360
 # Open to anyone: signing in, the public postings and stores, the API's own entry points.
 PUBLIC = {"login", "portal:index", "api:api-root", "api:openapi-json", "api:openapi-view"}
 REFUSED = (403, 404, 405)  # 405: a page that only takes POST tells nothing either
+# What the crawl finds (English left on a page, raw codes, links to refused pages, a page wider
+# than the phone) is the templates' and the links', the same on both engines: the PostgreSQL
+# pass of `make test` runs the access matrix alone, as kaoping/conftest.py leaves the tests that
+# cannot reach the database to the SQLite pass.
+SECOND_ENGINE = os.environ.get("DATABASE_URL", "").startswith("postgres")
 
 
 @pytest.fixture
@@ -183,6 +190,9 @@ def _too_wide(browser, live_server, sweeps) -> list[str]:
 @pytest.mark.browser
 def test_the_sweep(demo_county, browser, live_server):
     problems = access_problems()
+    if SECOND_ENGINE:
+        assert not problems, f"{len(problems)} problems:\n" + "\n".join(problems)
+        return
     sweeps = _sweeps()
     for sweep in sweeps:
         # A home that leads nowhere would make the sweep pass without looking at anything.
