@@ -33,7 +33,8 @@ demo: $(STAMP)
 	@echo "kaoping: http://127.0.0.1:$(PORT)/"
 	@$(BIN)/kaoping runserver --insecure 127.0.0.1:$(PORT)
 
-# SQLite always; PostgreSQL too when DATABASE_URL is set. One worker process per core
+# SQLite always; PostgreSQL too when DATABASE_URL is set (the tests that reach the database:
+# kaoping/conftest.py). One worker process per core
 # (pytest-xdist; a test file stays on one worker, so its fixtures are built once).
 TEST_WORKERS ?= auto
 test: $(STAMP)
