@@ -148,6 +148,7 @@ def _reaches_the_database(item) -> bool:
 
 
 def pytest_collection_modifyitems(config, items):
+    _long_first(items)
     if not os.environ.get("DATABASE_URL", "").startswith("postgres"):
         return
     kept, left = [], []
@@ -156,3 +157,25 @@ def pytest_collection_modifyitems(config, items):
     if left:
         config.hook.pytest_deselected(items=left)
         items[:] = kept
+
+
+# ─── the order of the work ───
+# pytest-xdist (`--dist loadfile`) hands files to the workers in the order they were collected;
+# a file that runs for minutes handed out last keeps one worker busy while the other waits. The
+# longest files (`--durations`, both engines) go first, so the workers end together.
+LONG_FILES = (
+    "kaoping/console/tests/test_sweep.py",
+    "kaoping/demo/tests/test_demo_scoring.py",
+    "kaoping/periods/tests/test_faults.py",
+    "kaoping/demo/tests/test_bench_smoke.py",
+    "kaoping/demo/tests/test_demo.py",
+    "kaoping/demo/tests/test_bench_visits.py",
+    "kaoping/core/tests/test_limits_two_workers.py",
+    "kaoping/ledger/tests/test_every_item_recordable.py",
+    "kaoping/core/tests/test_sqlite_url_concurrency.py",
+)
+
+
+def _long_first(items) -> None:
+    rank = {path: n for n, path in enumerate(LONG_FILES)}
+    items.sort(key=lambda item: rank.get(item.nodeid.split("::")[0], len(LONG_FILES)))
