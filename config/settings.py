@@ -56,6 +56,7 @@ INSTALLED_APPS = [
     "kaoping.ledger",
     "kaoping.grid",
     "kaoping.problems",
+    "kaoping.evaluations",
     "kaoping.periods",
     "kaoping.outcomes",
     "kaoping.publishing",
@@ -85,6 +86,7 @@ PERIOD_HOOKS = {
     "before_close": [
         "kaoping.grid.coverage.coverage_push",
         "kaoping.problems.services.problems_metrics_push",
+        "kaoping.evaluations.linking.link_coverage_push",
     ],
 }
 
@@ -97,6 +99,7 @@ PUSHED_METRICS: dict[str, str] = {
     "grid_problem_satisfaction": "problems",
     "problems_on_time_rate": "problems",
     "problem_satisfaction": "problems",
+    "member_household_coverage": "evaluations",
 }
 
 # The to-dos each module contributes to the role homes: `provider(user) -> list[Todo]`
@@ -110,6 +113,7 @@ HOME_TODOS: list[str] = [
     "kaoping.problems.todos.home_todos",
     "kaoping.grid.todos.home_todos",
     "kaoping.election.todos.home_todos",
+    "kaoping.evaluations.todos.home_todos",
 ]
 
 # The one periodic runner (kaoping.core.periodic): what runs when. `kaoping tick` runs whatever
@@ -120,6 +124,8 @@ HOME_TODOS: list[str] = [
 # in chunks itself}. Checked at startup (kaoping.E101). One line per job, so a module adds one.
 # fmt: off
 PERIODIC_JOBS: list[dict] = [
+    # Evaluation rounds past their last day are closed (their results written) before finalise_due.
+    {"name": "evaluation_rounds_close", "call": "kaoping.evaluations.rounds.rounds_close_due_job", "every": "day", "at": "00:20"},
     {"name": "finalise_due", "call": "kaoping.periods.jobs.finalise_due_job", "every": "day", "at": "00:30"},
     {"name": "store_daily", "call": "kaoping.store.jobs.store_daily_job", "every": "day", "at": "01:00", "atomic": False},
     {"name": "outcomes_alerts", "call": "kaoping.outcomes.jobs.outcomes_alerts_job", "every": "day", "at": "07:00"},
@@ -316,6 +322,16 @@ PROXY_HOPS = int(os.environ.get("PROXY_HOPS", "1" if env_bool("BEHIND_PROXY", Fa
 OBJECTION_MAX_PER_ADDRESS = int(os.environ.get("OBJECTION_MAX_PER_ADDRESS", "5"))
 OBJECTION_MAX_PER_PERIOD = int(os.environ.get("OBJECTION_MAX_PER_PERIOD", "200"))
 OBJECTION_WINDOW_SECONDS = int(os.environ.get("OBJECTION_WINDOW_SECONDS", "3600"))
+
+# Evaluations without an account (扫码评议 /v/<code>/, 会议签到 /m/<code>/): requests per client
+# address and per code or meeting in each window, and unknown codes or wrong guesses per address.
+EVALUATION_CODE_WINDOW_SECONDS = int(os.environ.get("EVALUATION_CODE_WINDOW_SECONDS", "600"))
+EVALUATION_CODE_MAX_PER_ADDRESS = int(os.environ.get("EVALUATION_CODE_MAX_PER_ADDRESS", "300"))
+EVALUATION_CODE_MISSES_PER_ADDRESS = int(os.environ.get("EVALUATION_CODE_MISSES_PER_ADDRESS", "20"))
+EVALUATION_CODE_MAX_PER_CODE = int(os.environ.get("EVALUATION_CODE_MAX_PER_CODE", "60"))
+MEETING_SIGN_IN_WINDOW_SECONDS = int(os.environ.get("MEETING_SIGN_IN_WINDOW_SECONDS", "3600"))
+MEETING_SIGN_IN_MAX_PER_ADDRESS = int(os.environ.get("MEETING_SIGN_IN_MAX_PER_ADDRESS", "20"))
+MEETING_SIGN_IN_MAX_PER_MEETING = int(os.environ.get("MEETING_SIGN_IN_MAX_PER_MEETING", "100"))
 
 # Outgoing mail: inbox messages are also e-mailed to logins with an address when EMAIL_HOST is
 # set (empty: the inbox alone).

@@ -140,6 +140,11 @@ def browser_login(page, live_server, username, password="pw"):
 # `@pytest.mark.database_url` and runs in both passes.
 _DATABASE_FIXTURES = {"db", "transactional_db", "live_server"}
 
+# The PostgreSQL pass (the second engine): a test whose answer does not depend on the engine may
+# leave part of its work to the SQLite pass, saying so where it does (the sweep's crawl, the
+# demo generator's determinism).
+SECOND_ENGINE = os.environ.get("DATABASE_URL", "").startswith("postgres")
+
 
 def _reaches_the_database(item) -> bool:
     if item.get_closest_marker("django_db") or item.get_closest_marker("database_url"):
@@ -149,7 +154,7 @@ def _reaches_the_database(item) -> bool:
 
 def pytest_collection_modifyitems(config, items):
     _long_first(items)
-    if not os.environ.get("DATABASE_URL", "").startswith("postgres"):
+    if not SECOND_ENGINE:
         return
     kept, left = [], []
     for item in items:

@@ -173,6 +173,54 @@ ROLE_ACTIONS = {
     for role, actions in ROLE_ACTIONS.items()
 }
 
+# Evaluations (评议, kaoping.evaluations): `evaluation.view` reads plans, rounds and their
+# aggregates; `evaluation.manage` loads a plan, opens and closes its rounds; `evaluation.rate`
+# casts a ballot with one's login (a branch committee's round; a panel's judges are named on the
+# round as well); `evaluation.paper` types in paper ballots and prints a village's rater codes;
+# `evaluation.ballots` reads individual ballots (the audit role: who holds `audit.view`);
+# `evaluation.meeting` opens a branch meeting for sign-in and closes it; `evaluation.service`
+# records services to linked households (一联) and members' pledges (二亮).
+_EVALUATION_ACTIONS: dict[str, frozenset[str]] = {
+    Role.COUNTY_ADMIN: frozenset(
+        {
+            "evaluation.view",
+            "evaluation.manage",
+            "evaluation.rate",
+            "evaluation.paper",
+            "evaluation.ballots",
+            "evaluation.meeting",
+            "evaluation.service",
+        }
+    ),
+    Role.TOWNSHIP_STAFF: frozenset(
+        {
+            "evaluation.view",
+            "evaluation.manage",
+            "evaluation.rate",
+            "evaluation.paper",
+            "evaluation.meeting",
+            "evaluation.service",
+        }
+    ),
+    Role.VILLAGE_SECRETARY: frozenset(
+        {
+            "evaluation.view",
+            "evaluation.rate",
+            "evaluation.paper",
+            "evaluation.meeting",
+            "evaluation.service",
+        }
+    ),
+    Role.VILLAGE_COMMITTEE: frozenset(
+        {"evaluation.view", "evaluation.rate", "evaluation.meeting", "evaluation.service"}
+    ),
+    Role.GRID_MEMBER: frozenset({"evaluation.view", "evaluation.service"}),
+}
+ROLE_ACTIONS = {
+    role: actions | _EVALUATION_ACTIONS.get(role, frozenset())
+    for role, actions in ROLE_ACTIONS.items()
+}
+
 
 def _assignment_scopes(assignment) -> list[Scope]:
     if assignment.role == Role.DEPARTMENT_SCORER:

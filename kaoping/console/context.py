@@ -21,6 +21,7 @@ def navigation(request):
             "election": user_can(user, "election.view"),
             "election_sheets": user_can(user, "election.sheet"),
             "election_rounds": user_can(user, "election.manage"),
+            "evaluations": user_can(user, "evaluation.view"),
             # A department enters its findings about persons even without paired villages.
             "findings": Role.DEPARTMENT_SCORER in roles_of(user),
             "declare": user_can(user, "entry.declare"),
@@ -43,5 +44,11 @@ def navigation(request):
             "logins": user_can(user, "login.view"),
             # The Django admin is the system superuser's alone (accounts/admin_site.py).
             "admin": user.is_active and user.is_superuser,
-        }
+        },
+        # The evaluations' tabs (evaluations/_tabs.html).
+        "nav_evaluation": {
+            "plans": user_can(user, "evaluation.manage"),
+            "meetings": user_can(user, "evaluation.meeting"),
+            "services": user_can(user, "evaluation.service"),
+        },
     }

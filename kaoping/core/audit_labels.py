@@ -118,6 +118,20 @@ ACTION_LABELS = {
     "store.store.changed": _("Points store changed"),
     "store.window.added": _("Redemption window added"),
     "store.window.quarterly": _("Quarterly redemption windows added"),
+    "evaluation.plan.loaded": _("Evaluation plan loaded"),
+    "evaluation.round.opened": _("Evaluation round opened"),
+    "evaluation.round.closed": _("Evaluation round closed"),
+    "evaluation.ballot.cast": _("Evaluation ballot cast with a login"),
+    "evaluation.paper.entered": _("Paper ballots typed in"),
+    "evaluation.ballots.viewed": _("Individual ballots viewed"),
+    "evaluation.meeting.opened": _("Meeting opened for sign-in"),
+    "evaluation.meeting.signed_in": _("Member signed in to a meeting"),
+    "evaluation.meeting.signed_in_for": _("Member signed in to a meeting by the secretary"),
+    "evaluation.meeting.closed": _("Meeting sign-in closed, attendance counted"),
+    "evaluation.service.recorded": _("Service to a linked household recorded"),
+    "evaluation.link_coverage.pushed": _("Member household coverage pushed"),
+    "evaluation.pledge.added": _("Member's pledge recorded"),
+    "evaluation.pledge.kept": _("Member's pledge kept"),
 }
 
 # For codes without a label: the app and the verb, so that a new action reads as Chinese.
@@ -126,6 +140,7 @@ APP_LABELS = {
     "admin": _("System configuration"),
     "demo": _("Demo"),
     "election": _("Village elections"),
+    "evaluation": _("Evaluations"),
     "grid": _("Grid work"),
     "ledger": _("Scoring records"),
     "outcomes": _("Consequences"),

@@ -1,3 +1,6 @@
+import hashlib
+import hmac
+
 from django.conf import settings
 
 
@@ -18,3 +21,8 @@ def client_address(request) -> str:
         if len(forwarded) >= hops:
             return forwarded[-hops]
     return request.META.get("REMOTE_ADDR", "")
+
+
+def address_hash(address: str) -> str:
+    """A keyed hash of a client address: usable for limits, useless for finding the person."""
+    return hmac.new(settings.SECRET_KEY.encode(), address.encode(), hashlib.sha256).hexdigest()

@@ -26,6 +26,7 @@ class EntrySource(models.TextChoices):
     IMPORTED = "imported", _("imported")
     CONSOLE = "console", _("entered in the console")
     CORRECTION = "correction", _("correction after an upheld objection")
+    EVALUATION = "evaluation", _("result of an evaluation")
 
 
 class Entry(models.Model):

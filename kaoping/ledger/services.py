@@ -28,6 +28,7 @@ from kaoping.core.limits import (
 )
 from kaoping.people.models import Person, Subject, SubjectKind
 from kaoping.schemes.calendar import label_for, period_dates
+from kaoping.schemes.labels import cadence_label
 from kaoping.schemes.models import (
     FACTOR_SCALE,
     METRIC_SCALE,
@@ -84,6 +85,10 @@ class EntryDraft:
     note: str = ""
     idempotency_key: str | None = None
     evidence: list = field(default_factory=list)  # uploaded files (see ledger.evidence)
+    # "" for the scheme's own periods; a roll-up cadence ("quarter", "year") for an assessment
+    # held at that level (the `self` part of a composite roll-up, e.g. a year-end assessment or
+    # the masses' quarterly evaluation).
+    cadence: str = ""
 
 
 class Recorder:
@@ -125,11 +130,18 @@ class Recorder:
         self.sealed_spans = list(
             SealedSpan.objects.filter(scheme=scheme).values_list("start", "end")
         )
-        # What the system computes from data the close already trusts needs no second review.
-        auto = source == EntrySource.COMPUTED or source in {
+        # What the system computes from data the close already trusts needs no second review,
+        # nor does an evaluation's result: it is the raters' judgement, counted, not a claim.
+        auto = source in (EntrySource.COMPUTED, EntrySource.EVALUATION) or source in {
             str(s) for s in self.spec.review.auto_approve
         }
         self.status = EntryStatus.APPROVED if auto else EntryStatus.SUBMITTED
+        # Roll-up levels that are assessed in their own right (a composite's `self` part).
+        self.assessed_cadences = {
+            str(rollup.cadence)
+            for rollup in self.spec.rollups
+            if any(str(part.source) == "self" for part in rollup.parts)
+        }
         # Read once: a Recorder serves one request or one import, and asking the time zone for
         # today on each of 100,000 rows costs seconds.
         self.today = timezone.localdate()
@@ -211,6 +223,10 @@ class Recorder:
             found["evidence"] = _("“%(name)s” needs a photo or file as evidence.") % {
                 "name": node.name
             }
+        if draft.cadence and draft.cadence not in self.assessed_cadences:
+            found["cadence"] = _(
+                "This scheme holds no assessment of its own at the level “%(cadence)s”."
+            ) % {"cadence": cadence_label(draft.cadence)}
         if draft.occurred_on > self.today:
             found["occurred_on"] = _("%(day)s is in the future.") % {"day": draft.occurred_on}
         elif draft.occurred_on < self.earliest:
@@ -240,6 +256,7 @@ class Recorder:
             scheme=self.scheme,
             subject=draft.subject,
             item_code=node.code,
+            cadence=draft.cadence,
             quantity_scaled=int(amount * QTY_SCALE),
             label=draft.label if node.rule == "rating" else "",
             points=points,

@@ -4,9 +4,13 @@ One INSERT … SELECT per list rule, with window functions over the period's res
 on a list never depends on row order: a tie at the cut-off is either wholly in or wholly out.
 Order matters between rules: black lists (and their carry-over) first, because nobody is on a
 red list and a black list at once; streaks after the lists they count; awards last.
+
+A list or award with `node` ranks by that item's or group's value in the period, read from the
+result-node rows the close wrote (a subject without a row has the node's empty value), instead of
+the total; cut-offs, bounds, ties and allocation are the same statements on that value.
 """
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from decimal import Decimal
 
 from django.db import connection
@@ -69,10 +73,30 @@ def _exclude_barred(rule: ListRule) -> bool:
     return rule.kind is ListKind.RED or (rule.kind is ListKind.FLAG and rule.pick == "top")
 
 
+def _ranked_value(period: Period, node: str | None) -> tuple[str, str, list]:
+    """(joins, value, params): what a list or award ranks the result row `r` by.
+
+    The total, or the value of `node`: its result-node row, or the node's empty value (its
+    clamped base) when nothing was recorded below it, as the close reads a sparse row. The
+    node of the subject's own variant: every variant keeps it (the scheme checks say so).
+    """
+    if node is None:
+        return "", "r.total", []
+    joins = (
+        "JOIN schemes_schemenode vn ON vn.version_id = %s AND vn.variant = r.variant "
+        "AND vn.code = %s "
+        "LEFT JOIN periods_resultnode v ON v.period_id = r.period_id "
+        "AND v.subject_id = r.subject_id AND v.code = %s "
+    )
+    return joins, "COALESCE(v.value, vn.empty_value)", [period.version_id, node, node]
+
+
 def _rank_list(period: Period, spec: SchemeSpec, rule: ListRule, scale: int) -> tuple[str, list]:
     group = GROUPS[str(rule.within)] if rule.within else "r.rank_group"
     order = "DESC" if rule.pick == "top" else "ASC"
-    filters, params = ["r.period_id = %s"], [period.pk]
+    joins, value, params = _ranked_value(period, rule.node)
+    filters = ["r.period_id = %s"]
+    params.append(period.pk)
     if _exclude_barred(rule):
         filters.append("r.barred = %s")
         params.append(False)
@@ -82,12 +106,12 @@ def _rank_list(period: Period, spec: SchemeSpec, rule: ListRule, scale: int) -> 
             "AND b.subject_id = r.subject_id AND b.kind = 'black')"
         )
     inner = (
-        f"SELECT r.subject_id, r.total AS value, RANK() OVER (PARTITION BY {group} ORDER BY r.total {order}) AS pos, "
-        f"COUNT(*) OVER (PARTITION BY {group} ORDER BY r.total {order} "
+        f"SELECT r.subject_id, {value} AS value, RANK() OVER (PARTITION BY {group} ORDER BY {value} {order}) AS pos, "
+        f"COUNT(*) OVER (PARTITION BY {group} ORDER BY {value} {order} "
         "RANGE BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS upto, "
         f"COUNT(*) OVER (PARTITION BY {group}) AS size "
         "FROM periods_result r JOIN people_subject s ON s.id = r.subject_id "
-        "JOIN regions_region rg ON rg.id = s.region_id WHERE " + " AND ".join(filters)
+        f"JOIN regions_region rg ON rg.id = s.region_id {joins}WHERE " + " AND ".join(filters)
     )
     cut, cut_params = _cut_sql(rule)
     bounds, bound_params = _bounds_sql(rule, scale, "t.value")
@@ -126,13 +150,15 @@ def _progress_list(period: Period, previous: Period, rule: ListRule) -> tuple[st
 
 def _carry_over(period: Period, previous: Period, rule: ListRule) -> tuple[str, list]:
     """Unresolved listings of the previous period stay, unless the subject is listed anew."""
+    joins, value, params = _ranked_value(period, rule.node)
     return (
-        INSERT + "SELECT %s, m.subject_id, m.list_code, m.kind, 0, r.total, %s, '' "
+        INSERT + f"SELECT %s, m.subject_id, m.list_code, m.kind, 0, {value}, %s, '' "
         "FROM periods_listmembership m JOIN periods_result r ON r.period_id = %s AND r.subject_id = m.subject_id "
+        f"{joins}"
         "WHERE m.period_id = %s AND m.list_code = %s AND m.resolved_at IS NULL AND NOT EXISTS ("
         "SELECT 1 FROM periods_listmembership c WHERE c.period_id = %s AND c.list_code = m.list_code "
         "AND c.subject_id = m.subject_id)",
-        [period.pk, True, period.pk, previous.pk, rule.code, period.pk],
+        [period.pk, True, period.pk, *params, previous.pk, rule.code, period.pk],
     )
 
 
@@ -161,7 +187,37 @@ def _previous(period: Period, steps: int = 1) -> list[Period]:
     return [found[label] for label in labels if label in found]
 
 
-def _awards(period: Period, rule: AwardRule, scale: int) -> None:
+def _by_node(
+    period: Period, spec: SchemeSpec, rule: AwardRule, group: str
+) -> Iterator[tuple[int, int, int]]:
+    """One ranking group's candidates for an award by `rule.node`, best first, as `_allocate`
+    reads them: (subject, rank, value), ranked on the node's value as the close ranks totals
+    (the scheme's `order` and `ties`, over the whole group, barred subjects included)."""
+    joins, value, params = _ranked_value(period, rule.node)
+    function = "DENSE_RANK()" if str(spec.ranking.ties) == "dense" else "RANK()"
+    order = "ASC" if str(spec.ranking.order) == "asc" else "DESC"
+    listed, listed_params = "", []
+    if rule.from_lists:
+        marks = ", ".join(["%s"] * len(rule.from_lists))
+        listed = (
+            " AND EXISTS (SELECT 1 FROM periods_listmembership m WHERE m.period_id = %s "
+            f"AND m.subject_id = t.subject_id AND m.list_code IN ({marks}))"
+        )
+        listed_params = [period.pk, *rule.from_lists]
+    sql = (
+        "SELECT t.subject_id, t.pos, t.value FROM ("
+        f"SELECT r.subject_id, r.barred, {value} AS value, "
+        f"{function} OVER (ORDER BY {value} {order}) AS pos "
+        f"FROM periods_result r {joins}WHERE r.period_id = %s AND r.rank_group = %s) t "
+        f"WHERE t.barred = %s{listed} ORDER BY t.pos, t.subject_id"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [*params, period.pk, group, False, *listed_params])
+        while chunk := cursor.fetchmany(200):
+            yield from chunk
+
+
+def _awards(period: Period, spec: SchemeSpec, rule: AwardRule, scale: int) -> None:
     """Award tiers by rank inside each ranking group.
 
     Each group's candidates are streamed best first and read only until every tier is settled,
@@ -177,13 +233,19 @@ def _awards(period: Period, rule: AwardRule, scale: int) -> None:
         ).distinct()
     rows = []
     for group in candidates.order_by("rank_group").values_list("rank_group", flat=True).distinct():
-        ordered = (
-            candidates.filter(rank_group=group)
-            .order_by("rank", "subject_id")
-            .values_list("subject_id", "rank", "total")
-            .iterator(chunk_size=200)
-        )
-        rows += _allocate(rule, ordered, scale)
+        if rule.node is not None:
+            ordered = _by_node(period, spec, rule, group)
+        else:
+            ordered = (
+                candidates.filter(rank_group=group)
+                .order_by("rank", "subject_id")
+                .values_list("subject_id", "rank", "total")
+                .iterator(chunk_size=200)
+            )
+        try:
+            rows += _allocate(rule, ordered, scale)
+        finally:
+            ordered.close()  # the rest of the group is not read
     ListMembership.objects.bulk_create(
         ListMembership(
             period=period,
@@ -278,4 +340,4 @@ def lists_compute(period: Period, spec: SchemeSpec) -> None:
             if len(earlier) == streak.periods - 1:
                 cursor.execute(*_streak(period, [period.pk, *(p.pk for p in earlier)], streak))
     for award in filter(made_now, spec.ranking.awards):
-        _awards(period, award, scale)
+        _awards(period, spec, award, scale)

@@ -4,11 +4,15 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from django.db.models import Count, QuerySet
+from django.utils.translation import gettext as _
 
 from kaoping.core.errors import KaopingError
-from kaoping.ledger.models import Entry, EntryStatus, MetricValue
+from kaoping.evaluations.models import RoundResult
+from kaoping.ledger.models import Entry, EntrySource, EntryStatus, MetricValue
 from kaoping.people.models import Subject
+from kaoping.schemes.labels import cadence_label
 from kaoping.schemes.models import SchemeGrade, SchemeLevel, SchemeNode
+from kaoping.schemes.spec import RollupMethod
 
 from .engine import PART_PREFIX
 from .metrics import system_metrics
@@ -32,6 +36,108 @@ class ExplainedNode:
         return self.node.depth
 
 
+@dataclass(frozen=True)
+class EvaluationSource:
+    """The evaluation round an entry was written from: its campaign, result and ballots."""
+
+    round_id: int
+    name: str
+    value: Decimal | None
+    ballots: int
+
+
+def _attach_evaluations(entries: list) -> None:
+    """Give each entry of an evaluation `.evaluation` (an EvaluationSource, or None), in one
+    query for all of them: the page shows the pool and its count and links to the round's
+    aggregate, never to a ballot."""
+    ids = [e.pk for e in entries if e.source == EntrySource.EVALUATION]
+    found = {}
+    if ids:
+        for entry_id, round_id, name, value, ballots in RoundResult.objects.filter(
+            entry_id__in=ids
+        ).values_list("entry_id", "round_id", "round__name", "value", "ballots"):
+            found[entry_id] = EvaluationSource(round_id, name, value, ballots)
+    for entry in entries:
+        entry.evaluation = found.get(entry.pk)
+
+
+@dataclass(frozen=True)
+class ExplainedPart:
+    """One part of a composite roll-up's total: the year's 40 % of the months' mean."""
+
+    source: str  # a cadence, "self" or "adjust"
+    label: str
+    weight: Decimal | None  # None for the adjustments, which are added as they are
+    periods: int | None  # how many periods a mean is over
+    value: Decimal
+
+    @property
+    def percent(self) -> str:
+        """The weight as people write it: 0.4 → 40%."""
+        return f"{(self.weight * 100).normalize():f}%" if self.weight is not None else ""
+
+
+def _parts(period: Period, rows: dict) -> list[ExplainedPart]:
+    """The parts of a composite roll-up in the order the scheme lists them, then adjustments."""
+    rollup = _rollup(period)
+    if rollup is None or rollup.method is not RollupMethod.COMPOSITE:
+        return []
+    to_points = period.version.to_points
+    parts = []
+    for part in rollup.parts:
+        source = str(part.source)
+        row = rows.get(PART_PREFIX + source)
+        mean = str(part.aggregate) == "mean"
+        if source == "self":
+            label = _("own assessment")
+        elif mean:
+            label = _("mean of the %(cadence)s results") % {"cadence": cadence_label(source)}
+        else:
+            label = _("sum of the %(cadence)s results") % {"cadence": cadence_label(source)}
+        parts.append(
+            ExplainedPart(
+                source=source,
+                label=label,
+                weight=part.weight,
+                periods=(row.entry_count if row else 0) if mean else None,
+                value=to_points(row.value) if row else Decimal(0),
+            )
+        )
+    adjust = rows.get(PART_PREFIX + "adjust")
+    if adjust is not None:
+        parts.append(ExplainedPart("adjust", _("adjustments"), None, None, to_points(adjust.value)))
+    return parts
+
+
+def _rollup(period: Period):
+    """The roll-up rule `period` is closed by, or None for the scheme's own periods."""
+    if period.cadence == period.scheme.cadence:
+        return None
+    return next(
+        (r for r in period.version.spec().rollups if str(r.cadence) == period.cadence), None
+    )
+
+
+def _has_tree(period: Period) -> bool:
+    """Whether the period's result has node values: not for a composite without `self`."""
+    rollup = _rollup(period)
+    return (
+        rollup is None
+        or rollup.method is not RollupMethod.COMPOSITE
+        or any(str(part.source) == "self" for part in rollup.parts)
+    )
+
+
+def _entry_cadence(period: Period) -> str:
+    """The cadence of the entries behind a period's tree: the scheme's own ("") for its own
+    periods and for a sum or mean roll-up (whose nodes add up the months'), the roll-up's for a
+    composite, whose tree is its own assessment (a quarter's 群众测评)."""
+    rollup = _rollup(period)
+    if rollup is not None and rollup.method is RollupMethod.COMPOSITE:
+        return period.cadence
+    return ""
+
+
 def explain(period: Period, result: Result) -> dict:
     """The tree of `result` with each node's points, the bound that applied, and its entries."""
     version = period.version
@@ -42,18 +148,24 @@ def explain(period: Period, result: Result) -> dict:
     rows = {
         r.code: r for r in ResultNode.objects.filter(period=period, subject_id=result.subject_id)
     }
+    if not _has_tree(period):
+        # A composite of shorter periods only (the party-member year): its total is the parts,
+        # and its tree would show nothing but empty values.
+        nodes = []
     entries_by_item: dict[str, list] = {}
-    if period.cadence == period.scheme.cadence or rows:
-        entries = (
+    if nodes and (period.cadence == period.scheme.cadence or rows):
+        entries = list(
             Entry.objects.filter(
                 scheme_id=period.scheme_id,
                 subject_id=result.subject_id,
+                cadence=_entry_cadence(period),
                 occurred_on__gte=period.start,
                 occurred_on__lte=period.end,
             )
             .select_related("created_by")
             .order_by("occurred_on", "id")
         )
+        _attach_evaluations(entries)
         for entry in entries:
             entries_by_item.setdefault(entry.item_code, []).append(entry)
     levels: dict[str, list] = {}
@@ -86,15 +198,10 @@ def explain(period: Period, result: Result) -> dict:
                 levels=levels.get(node.code, []),
             )
         )
-    parts = [
-        (row.code.removeprefix(PART_PREFIX), to_points(row.value))
-        for row in rows.values()
-        if row.code.startswith(PART_PREFIX)
-    ]
     grade = SchemeGrade.objects.filter(version=version, code=result.grade_code).first()
     return {
         "nodes": explained,
-        "parts": sorted(parts),
+        "parts": _parts(period, rows),
         "grade": grade,
         "total": to_points(result.total),
         "raw_total": to_points(result.raw_total),

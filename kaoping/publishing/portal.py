@@ -12,6 +12,7 @@ from django.views.decorators.http import require_http_methods
 from kaoping.core.errors import KaopingError
 from kaoping.core.http import client_address
 from kaoping.core.pagecache import cached_page
+from kaoping.evaluations.member_selectors import member_card
 from kaoping.periods.models import ListMembership, Result
 from kaoping.regions.selectors import rank_group_labels
 
@@ -101,6 +102,10 @@ def subject_breakdown(request, pk: int, subject_id: int):
             "name": public_name(result.subject),
             "decisions": decisions,
             "window_open": objection_window_open(period),
+            # 二亮: a party member's card (masked name, branch, the year's pledges and kept).
+            "member_card": member_card(result.subject, year=period.start.year)
+            if result.subject.kind == "party_member"
+            else None,
             **breakdown(period, result),
         },
     )

@@ -12,8 +12,6 @@ again; the after-close hook below (listed in settings.PERIOD_HOOKS) marks an uph
 applied in whichever close first includes its corrections.
 """
 
-import hashlib
-import hmac
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
@@ -28,6 +26,7 @@ from kaoping.accounts.scoping import ensure
 from kaoping.core import pagecache, throttle
 from kaoping.core.audit import audit_record
 from kaoping.core.errors import KaopingError
+from kaoping.core.http import address_hash
 from kaoping.ledger.models import Entry, EntrySource, EntryStatus
 from kaoping.ledger.services import EntryDraft, Recorder, entries_write, reversal_of
 from kaoping.people.models import Subject
@@ -51,11 +50,6 @@ class ObjectionThrottled(KaopingError):
 def _limit(name: str) -> int:
     # Filings per client address and per period (a flood guard), within a window: config/settings.
     return int(getattr(settings, name))
-
-
-def address_hash(address: str) -> str:
-    """A keyed hash of a client address: usable for limits, useless for finding the person."""
-    return hmac.new(settings.SECRET_KEY.encode(), address.encode(), hashlib.sha256).hexdigest()
 
 
 def _bump(key: str, window: int) -> int:

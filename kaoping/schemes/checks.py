@@ -492,7 +492,23 @@ def _check_lists(spec: SchemeSpec, findings: list[Finding]) -> None:
                     _("the code “%(code)s” is already a list's") % {"code": streak.code},
                 )
             )
+    for i, rule in enumerate(spec.ranking.lists):
+        if rule.node is not None:
+            if rule.kind is ListKind.PROGRESS:
+                findings.append(
+                    Finding(
+                        ("ranking", "lists", i, "node"),
+                        _(
+                            "a progress list compares totals with the previous period; node "
+                            "cannot be used on it"
+                        ),
+                    )
+                )
+            else:
+                _check_node(spec, rule, ("ranking", "lists", i), findings)
     for i, award in enumerate(spec.ranking.awards):
+        if award.node is not None:
+            _check_node(spec, award, ("ranking", "awards", i), findings)
         for j, name in enumerate(award.from_lists):
             if name not in codes:
                 findings.append(
@@ -502,6 +518,79 @@ def _check_lists(spec: SchemeSpec, findings: list[Finding]) -> None:
                         % {"code": name, "known": _known(codes)},
                     )
                 )
+
+
+def _tree_cadences(spec: SchemeSpec) -> set[Cadence]:
+    """The periods whose results are scored on the tree, so that each node has a value in them:
+    the scheme's own and every composite roll-up with a `self` part. A `sum` or `mean` roll-up
+    and a composite of shorter periods only are worked out from the totals of those periods."""
+    found = {spec.cadence}
+    for rollup in spec.rollups:
+        if rollup.method is RollupMethod.COMPOSITE and any(
+            part.source is PartSource.SELF for part in rollup.parts
+        ):
+            found.add(rollup.cadence)
+    return found
+
+
+def _check_node(spec: SchemeSpec, rule, path: tuple, findings: list[Finding]) -> None:
+    """A list or award ranked by `rule.node`: a node every variant keeps, with a value in every
+    period the rule is made on."""
+    at = (*path, "node")
+    code = rule.node
+    element = next((e for _p, e, _d in spec.walk() if e.code == code), None)
+    if element is None:
+        findings.append(
+            Finding(at, _("there is no item or group “%(code)s” in the tree") % {"code": code})
+        )
+        return
+    if isinstance(element, VetoItem):
+        message = _("“%(code)s” is a veto item; its value is always 0, so nothing ranks by it")
+        findings.append(Finding(at, message % {"code": code}))
+        return
+    for label in spec.variants:
+        if all(row.code != code for row in spec.flatten(label)):
+            findings.append(
+                Finding(
+                    at,
+                    _(
+                        "variant “%(variant)s” excludes “%(code)s”: its subjects would have no "
+                        "value to rank by"
+                    )
+                    % {"variant": label, "code": code},
+                )
+            )
+    scored = _tree_cadences(spec)
+    available = {spec.cadence} | {r.cadence for r in spec.rollups}
+    if rule.cadences is None:
+        missing = sorted(available - scored, key=_CADENCE_ORDER.index)
+        if missing:
+            findings.append(
+                Finding(
+                    at,
+                    _(
+                        "ranked by “%(code)s” and made on every period, but %(missing)s results "
+                        "are computed from the totals of shorter periods and give “%(code)s” no "
+                        "value; name the periods with cadences (those that score the tree: "
+                        "%(has)s)"
+                    )
+                    % {"code": code, "missing": _cadences(missing), "has": _cadences(scored)},
+                )
+            )
+        return
+    for j, cadence in enumerate(rule.cadences):
+        if cadence in available and cadence not in scored:
+            findings.append(
+                Finding(
+                    (*path, "cadences", j),
+                    _(
+                        "ranked by “%(code)s”, but %(cadence)s results are computed from the "
+                        "totals of shorter periods and give “%(code)s” no value (periods that "
+                        "score the tree: %(has)s)"
+                    )
+                    % {"code": code, "cadence": _cadence(cadence), "has": _cadences(scored)},
+                )
+            )
 
 
 def _check_consequences(spec: SchemeSpec, findings: list[Finding]) -> None:

@@ -410,7 +410,8 @@ class ListRule(_Model):
     `count`/`percent` pick from the top (`pick: top`) or bottom of each ranking group; `min`/`max`
     bound the total; with both, `require: all` needs both (红榜: ≥ 90 *and* top 3), `any` either.
     Ties at the cut-off never depend on row order: `at_cutoff: include` takes every tied subject,
-    `exclude` takes none of them.
+    `exclude` takes none of them. `node` ranks by one item's or group's value in the period (an
+    evaluation item: 互评优秀) instead of the total; everything else works the same.
     """
 
     code: Code
@@ -430,6 +431,7 @@ class ListRule(_Model):
     exclude_barred: StrictBool | None = None  # default: true for red lists and flags
     carry_over: StrictBool | None = None  # default: true for black lists
     cadences: tuple[Cadence, ...] | None = None  # periods it is made on (default: every period)
+    node: Code | None = None  # rank by this node's value instead of the total
 
 
 class StreakRule(_Model):
@@ -453,7 +455,8 @@ class AwardTier(_Model):
 class AwardRule(_Model):
     """Award quotas by rank: `fill_down` gives each tier's places to the best still unplaced who
     meet its minimum; `slots` gives rank slots in order and downgrades a subject who misses its
-    tier's minimum to the first lower tier it meets."""
+    tier's minimum to the first lower tier it meets. `node` ranks by one item's or group's value
+    instead of the total (the scheme's `order` and `ties` still apply)."""
 
     code: Code
     name: Name
@@ -462,6 +465,7 @@ class AwardRule(_Model):
     # Only subjects on one of these lists (尽职好村官: red or progress).
     from_lists: tuple[Code, ...] = ()
     cadences: tuple[Cadence, ...] | None = None
+    node: Code | None = None  # rank by this node's value instead of the total
 
 
 class Ranking(_Model):

@@ -4,28 +4,17 @@ The QR code carries only a URL with the card number (no secret): whoever scans i
 be a signed-in store keeper in scope to see or spend anything.
 """
 
-import io
-
-import segno
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.safestring import mark_safe
+
+from kaoping.core.qr import qr_svg
 
 from .models import Account
 
 
 def card_url(request, account: Account) -> str:
     return request.build_absolute_uri(reverse("store:keeper_card", args=[account.card_number]))
-
-
-def qr_svg(text: str, scale: int = 4) -> str:
-    """An inline SVG QR code (error correction M: a worn or dirty card still scans)."""
-    buffer = io.BytesIO()
-    segno.make(text, error="m").save(
-        buffer, kind="svg", scale=scale, xmldecl=False, svgns=True, nl=False, border=2
-    )
-    return mark_safe(buffer.getvalue().decode())  # noqa: S308 - segno's own SVG, no user text
 
 
 def cards_pdf(request, cards: list[dict]) -> bytes:

@@ -39,6 +39,7 @@ from kaoping.accounts.tests.permission_case import Case, cases_of
 from kaoping.core.errors import ImportFailed
 from kaoping.core.models import AuditLog
 from kaoping.election.testing import election_world
+from kaoping.evaluations.testing import evaluation_world
 from kaoping.grid import coverage as grid_coverage
 from kaoping.grid import services as grid
 from kaoping.inbox import services as inbox
@@ -85,6 +86,12 @@ WRITE_MODULES = [
     "kaoping.election.findings",
     "kaoping.election.sheets",
     "kaoping.reports.election",
+    "kaoping.evaluations.plans",
+    "kaoping.evaluations.rounds",
+    "kaoping.evaluations.ballots",
+    "kaoping.evaluations.meetings",
+    "kaoping.evaluations.linking",
+    "kaoping.evaluations.pledges",
 ]
 
 # Public functions with an `acting_user` that are not services: each is called only by a service
@@ -98,6 +105,7 @@ INTERNAL = {
     # settings.PERIOD_HOOKS["before_close"]: run by period_close (period.close checked).
     "kaoping.problems.services.problems_metrics_push",
     "kaoping.grid.coverage.coverage_push",
+    "kaoping.evaluations.linking.link_coverage_push",
     # The ledger's one write: asserts it runs inside the transaction of the service that checked
     # (entry_record, entries_review's reversals, an import, the close, an objection decision).
     "kaoping.ledger.services.entries_write",
@@ -224,6 +232,7 @@ class World:
     report: object = None  # a failed report of 东岭村's closed month (kaoping.reports)
     schedule: object = None  # a schedule of 东岭村's bulletin to the county admins
     election: object = None  # kaoping.election.testing.ElectionWorld: a round of village elections
+    evaluation: object = None  # kaoping.evaluations.testing.EvaluationWorld: a plan and its rounds
 
 
 def add_user(county, username: str, role: str, code: str):
@@ -422,6 +431,7 @@ def world(county) -> World:
             created_by=system,
         ),
         election=election_world(county),
+        evaluation=evaluation_world(county),
     )
 
 
@@ -963,6 +973,7 @@ CASES: dict[str, Case] = {
 
 # Each module of the election app keeps its cases beside its tests (cases_<module>.py).
 CASES.update(cases_of("kaoping.election.tests"))
+CASES.update(cases_of("kaoping.evaluations.tests"))
 
 
 def everything() -> dict[str, list]:

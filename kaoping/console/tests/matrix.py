@@ -192,6 +192,47 @@ ROUTES: dict[str, Target | None] = {
     "election:file_team_remove": Target("election.TeamMember", pk),
     "election:file_issue_clear": Target("election.VillageIssue", pk),
     "election:file_talk_remove": Target("election.Talk", pk),
+    # evaluation plans (kaoping/evaluations/views_plans.py): Plan and PlanVersion are seen from
+    # the plan's region and below (scope_includes_ancestors); the pages take evaluation.manage.
+    # evaluations:plans, plan_format and plan_example take no arguments.
+    "evaluations:plan": Target("evaluations.Plan", pk),
+    "evaluations:plan_version": Target("evaluations.PlanVersion", pk),
+    # Evaluation rounds (evaluations/urls_rounds.py): a round is read with evaluation.view (a
+    # county's round from every village of the county), closed with evaluation.manage or by the
+    # chair of a panel round; a plan's round is opened with evaluation.manage on the plan.
+    # evaluations:home takes no arguments.
+    "evaluations:round": Target("evaluations.Round", pk),
+    "evaluations:round_close": Target("evaluations.Round", pk),
+    "evaluations:round_open": Target("evaluations.Plan", pk),
+    # Ballots (evaluations/urls_ballots.py): a round's rating page for a login rater (rounds of
+    # the rater's area, and those they judge), the village picker and one village's printable
+    # codes (evaluation.paper on the village), paper ballots (evaluation.paper), the audit
+    # role's individual ballots (evaluation.ballots), and the public page a code's QR opens.
+    "evaluations:rate": Target("evaluations.Round", pk),
+    "evaluations:code": Target("evaluations.RaterCode", lambda r: {"code": r.code}, public=True),
+    "evaluations:codes_villages": Target("evaluations.Round", pk),
+    "evaluations:codes": Target(
+        "evaluations.RaterCode", lambda r: {"pk": r.round_id, "village": r.village_id}
+    ),
+    "evaluations:paper": Target("evaluations.Round", pk),
+    "evaluations:ballots": Target("evaluations.Round", pk),
+    # 集中评比 (H4): a panel round's chair board and its poll, the close, a judge's phone, the screen.
+    "evaluations:panel": Target("evaluations.Round", pk),
+    "evaluations:panel_board": Target("evaluations.Round", pk),
+    "evaluations:panel_close": Target("evaluations.Round", pk),
+    "evaluations:judge": Target("evaluations.Round", pk),
+    "evaluations:screen": Target("evaluations.Round", pk),
+    # Meeting sign-in (evaluations/urls_meetings.py): a meeting's pages, and the public page of
+    # its QR code, opened by a member's phone without a login.
+    "evaluations:meeting": Target("evaluations.Meeting", pk),
+    "evaluations:meeting_attendance": Target("evaluations.Meeting", pk),
+    "evaluations:meeting_close": Target("evaluations.Meeting", pk),
+    "evaluations:meeting_sign_in_for": Target("evaluations.Meeting", pk),
+    "evaluations:sign_in": Target("evaluations.Meeting", lambda r: {"code": r.code}, public=True),
+    # 一联二亮 (kaoping/evaluations/views_members.py): marking a member's pledge kept; the
+    # pledge is scoped by its member's village (MemberPledge.objects.for_user). The services
+    # and pledges pages and their record/add endpoints take no arguments.
+    "evaluations:pledge_keep": Target("evaluations.MemberPledge", pk),
 }
 
 _SCHEME_BY_KIND = {

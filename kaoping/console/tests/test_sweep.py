@@ -11,7 +11,6 @@ The demo is built once (it takes half a minute) and both run over it, in one tes
   runs in the SQLite pass only (SECOND_ENGINE below).
 """
 
-import os
 import re
 from io import StringIO
 from pathlib import Path
@@ -24,7 +23,7 @@ from django.test import Client
 from django.urls import reverse
 
 from kaoping.api.models import ApiToken
-from kaoping.conftest import browser_login
+from kaoping.conftest import SECOND_ENGINE, browser_login
 from kaoping.demo.generator import DEMO_LOGINS, DEMO_PASSWORD
 from kaoping.regions.models import Region
 
@@ -39,8 +38,7 @@ REFUSED = (403, 404, 405)  # 405: a page that only takes POST tells nothing eith
 # What the crawl finds (English left on a page, raw codes, links to refused pages, a page wider
 # than the phone) is the templates' and the links', the same on both engines: the PostgreSQL
 # pass of `make test` runs the access matrix alone, as kaoping/conftest.py leaves the tests that
-# cannot reach the database to the SQLite pass.
-SECOND_ENGINE = os.environ.get("DATABASE_URL", "").startswith("postgres")
+# cannot reach the database to the SQLite pass (SECOND_ENGINE).
 
 
 @pytest.fixture

@@ -12,8 +12,9 @@ from decimal import Decimal
 import pytest
 
 from kaoping.accounts.scoping import system_actor
+from kaoping.evaluations.models import LinkService
 from kaoping.ledger.models import Entry, MetricValue
-from kaoping.people.models import Subject
+from kaoping.people.models import Household, PartyMember, Subject
 from kaoping.periods.models import Result, ResultNode
 from kaoping.periods.services import period_close, period_open
 from kaoping.schemes.models import METRIC_SCALE, SchemeNode
@@ -44,6 +45,36 @@ def report(period, subject, metric, value):
         metric=metric,
         value_scaled=int(D(value) * METRIC_SCALE),
     )
+
+
+def linking_member(world, name, n):
+    """`name` (a head of household) made a party member of their village, linking `n` new
+    households of it: `member_household_coverage` is computed from the services they render
+    (kaoping.evaluations.linking), never typed in."""
+    person = world.county.persons[name]
+    village = person.region.parent
+    member, _created = PartyMember.objects.get_or_create(
+        person=person, defaults={"region": village, "branch": f"{village.name}党支部"}
+    )
+    member.linked_households.set(
+        Household.objects.create(
+            region=person.region, number=f"{person.region.code}L{i:03d}", address=f"联系户{i}"
+        )
+        for i in range(n)
+    )
+    return member
+
+
+def serve(member, count, on):
+    """`member` serves the first `count` of their linked households on `on`."""
+    for household in member.linked_households.order_by("number")[:count]:
+        LinkService.objects.create(
+            member=member,
+            household=household,
+            served_on=on,
+            note="走访",
+            recorded_by=system_actor(),
+        )
 
 
 def open_period(world, label):
@@ -142,9 +173,11 @@ def test_hong_huang_qi(county):
     record(world, b, "FJ01")  # bar: no 红旗
     # c: (较好 0.85 + 一般 0.7 + 差 0.5) / 3 × 20 = 13.666… → 13.7 (one decimal, half up)
     rate(world, c, "ZD01.1", "较好", "一般", "差")
+    # 党员联户覆盖率 = linked households served in the month ÷ linked households:
+    # a: 19 of 20 = 95.00 → [95, ∞) → 10;  b: 18 of 19 = 94.74 → [80, 95) → 7.
+    serve(linking_member(world, "王建国", 20), 19, date(2026, 3, 12))
+    serve(linking_member(world, "陈明", 19), 18, date(2026, 3, 31))
     period = open_period(world, "2026-03")
-    report(period, a, "member_household_coverage", "95")  # [95, ∞) → 10
-    report(period, b, "member_household_coverage", "94.9999")  # [80, 95) → 7
     period_close(period=period, acting_user=system_actor())
 
     # a: 33 + (10 + 主题党日 10) + 17 + 18 + 5 = 93.0 → 红旗 (≥ 90).
@@ -222,8 +255,13 @@ def test_liubi_liuzheng(county):
     rate(world, a, "QL04.1", "差", on=on)  # 0.5 × 15 = 7.5
     record(world, a, "QL05.V", on=on)  # bar
     record(world, b, "PA03.V", on=on)  # grade: 不合格
+    # 党员联户覆盖率, the quarter's services: 17 of 20 households = 85.00 → [85, 95) → 10
+    # (served in January and March; April's service is the next quarter's).
+    member = linking_member(world, "王建国", 20)
+    serve(member, 10, date(2026, 1, 5))
+    serve(member, 17, date(2026, 3, 28))
+    serve(member, 20, date(2026, 4, 1))
     period = open_period(world, "2026-Q1")
-    report(period, a, "member_household_coverage", "85")  # [85, 95) → 10
     report(period, a, "collective_income_growth", "4.9999")  # [0, 5) → 15
     report(period, b, "visit_coverage", "95")  # [95, ∞) → 15
     period_close(period=period, acting_user=system_actor())

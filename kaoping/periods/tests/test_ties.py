@@ -1,5 +1,6 @@
 """Ties at list cut-offs and award quotas share the same fate, whatever the subject ids and
-however many subjects tie (issue: `_awards` once read only the first `places × 3` candidates)."""
+however many subjects tie (issue: `_awards` once read only the first `places × 3` candidates),
+for lists and awards on the total and on a node's value (`node:`) alike."""
 
 from datetime import date
 
@@ -29,12 +30,20 @@ subject_kind: village
 cadence: year
 tree:
   - {code: P, name: 得分, rule: count, points: 1}
+  - code: G
+    name: 评议
+    base: 10
+    children:
+      - {code: Q, name: 评议分, rule: count, points: 1}
 ranking:
   within: township
   lists:
     - {code: red, name: 红榜, kind: red, count: 2}
     - {code: black, name: 黑榜, kind: black, pick: bottom, count: 2}
     - {code: pct, name: 前三成, kind: flag, percent: 30}
+    - {code: q_top, name: 评议前二, kind: flag, count: 2, node: G}
+    - {code: q_low, name: 评议末位, kind: mark, pick: bottom, count: 1, node: Q, at_cutoff: exclude}
+    - {code: q_pct, name: 评议前四成, kind: mark, percent: 40, node: Q, min: 1, min_inclusive: true}
   awards:
     - code: down
       name: 依次评
@@ -48,6 +57,19 @@ ranking:
       tiers:
         - {code: first, name: 一等, quota: 1}
         - {code: second, name: 二等, quota: 1, min: 60}
+    - code: q_star
+      name: 评议之星
+      node: G
+      tiers:
+        - {code: star, name: 之星, quota: 2, min: 11}
+        - {code: hope, name: 新星, quota: 1}
+    - code: q_slot
+      name: 评议对号
+      node: Q
+      allocation: slots
+      tiers:
+        - {code: first, name: 一等, quota: 1}
+        - {code: second, name: 二等, quota: 2, min: 1}
 """
 
 VILLAGES = 9
@@ -74,10 +96,14 @@ def _world(county):
     return version.scheme, subjects
 
 
-def _close(scheme, subjects, scores) -> Period:
+def _close(scheme, subjects, scores, marks=None) -> Period:
+    """Close the year with `scores` of P (and `marks` of Q, if given) per subject."""
     for subject, points in zip(subjects, scores, strict=True):
         if points:
             record(scheme, subject, "P", str(points), on=date(2026, 6, 1))
+    for subject, points in zip(subjects, marks or [0] * len(subjects), strict=True):
+        if points:
+            record(scheme, subject, "Q", str(points), on=date(2026, 6, 1))
     period = period_open(scheme=scheme, label="2026", acting_user=system_actor())
     period_close(period=period, acting_user=system_actor())
     return period
@@ -158,21 +184,65 @@ def test_lists_and_awards_never_depend_on_subject_ids(county):
     )
     @given(
         scores=st.lists(st.sampled_from([0, 60, 70, 90]), min_size=VILLAGES, max_size=VILLAGES),
+        marks=st.lists(st.sampled_from([0, 1, 3]), min_size=VILLAGES, max_size=VILLAGES),
         order=st.permutations(range(VILLAGES)),
     )
-    def example(scores, order):
+    def example(scores, marks, order):
+        # A subject's fate on every list and award is a function of its total and its node
+        # values, here of (P, Q): the pairs, not the subjects holding them.
+        pairs = list(zip(scores, marks, strict=True))
         with rolled_back():
-            fates = _fates(_close(scheme, subjects, scores))
+            fates = _fates(_close(scheme, subjects, scores, marks))
         # Every tie shares one fate.
-        by_score: dict[int, set] = {}
-        for subject, points in zip(subjects, scores, strict=True):
-            by_score.setdefault(points, set()).add(fates.get(subject.pk, frozenset()))
-        assert all(len(f) == 1 for f in by_score.values()), by_score
-        # The same scores given to other subjects (other ids): each score keeps its fate.
-        moved = [scores[i] for i in order]
+        by_pair: dict[tuple, set] = {}
+        for subject, pair in zip(subjects, pairs, strict=True):
+            by_pair.setdefault(pair, set()).add(fates.get(subject.pk, frozenset()))
+        assert all(len(f) == 1 for f in by_pair.values()), by_pair
+        # The same pairs given to other subjects (other ids): each pair keeps its fate.
+        moved = [pairs[i] for i in order]
         with rolled_back():
-            moved_fates = _fates(_close(scheme, subjects, moved))
-        for subject, points in zip(subjects, moved, strict=True):
-            assert moved_fates.get(subject.pk, frozenset()) == next(iter(by_score[points]))
+            moved_fates = _fates(
+                _close(scheme, subjects, [p for p, _q in moved], [q for _p, q in moved])
+            )
+        for subject, pair in zip(subjects, moved, strict=True):
+            assert moved_fates.get(subject.pk, frozenset()) == next(iter(by_pair[pair]))
 
     example()
+
+
+def test_node_lists_and_awards_share_fates_among_ties(county):
+    """Ranked by G (10 + Q) and Q, not by the total: three villages tie on Q = 3 whatever
+    their totals, and take the places of a quota of two together."""
+    scheme, subjects = _world(county)
+    scores = [90, 0, 60, 70, 0, 60, 90, 0, 0]
+    marks = [3, 3, 1, 0, 3, 1, 0, 0, 0]
+    period = _close(scheme, subjects, scores, marks)
+    on = {
+        code: {
+            subjects.index(s): tier
+            for s in subjects
+            for c, tier in _fates(period).get(s.pk, ())
+            if c == code
+        }
+        for code in ("q_top", "q_low", "q_pct", "q_star", "q_slot")
+    }
+    # q_top: the best two by G = 13, 13, 13 (a tie of three at the cut-off: all in).
+    assert sorted(on["q_top"]) == [0, 1, 4]
+    # q_low: the bottom one by Q is a tie of four at 0, and `at_cutoff: exclude` keeps it out.
+    assert on["q_low"] == {}
+    # q_pct: ⌊9 × 40 %⌋ = 3 places by Q, with Q ≥ 1: the three at 3 (the ones at 1 are 4th).
+    assert sorted(on["q_pct"]) == [0, 1, 4]
+    # q_star (fill_down on G): the quota of two stops inside a tie of three, which all take
+    # the first tier; the next best (G = 11, a tie of two) takes the second together.
+    assert on["q_star"] == {0: "star", 1: "star", 4: "star", 2: "hope", 5: "hope"}
+    # q_slot (slots on Q): the tie of three takes slot 1 (first); the 1s rank 4th and 5th,
+    # past the three slots.
+    assert on["q_slot"] == {0: "first", 1: "first", 4: "first"}
+    values = dict(
+        ListMembership.objects.filter(period=period, list_code="q_star").values_list(
+            "subject_id", "value"
+        )
+    )
+    # The value kept is the node's (scaled), not the total: 13 for the 3s, 11 for the 1s.
+    assert values[subjects[0].pk] == 13 * period.version.scale
+    assert values[subjects[2].pk] == 11 * period.version.scale

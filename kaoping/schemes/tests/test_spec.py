@@ -133,6 +133,7 @@ SHIPPED = {
     "party-member-points": ("party_member", "month", 3, 33, D(120)),
     "household-points": ("household", "month", 3, 10, None),
     "grid-work": ("grid", "month", 5, 10, D(100)),
+    "sanping": ("party_member", "month", 2, 4, D(100)),
 }
 
 

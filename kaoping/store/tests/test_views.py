@@ -214,7 +214,7 @@ def test_a_village_prints_all_its_cards(shop, client_for, county):
 
 
 def test_qr_code_opens_the_keepers_page():
-    from kaoping.store.cards import qr_svg
+    from kaoping.core.qr import qr_svg
 
     svg = qr_svg("http://testserver/store/keeper/card/0000000018/")
     assert svg.startswith("<svg") and "path" in svg
