@@ -409,3 +409,8 @@ api.add_router("/problems", problems_router)
 from kaoping.election.api import router as election_router  # noqa: E402
 
 api.add_router("/election", election_router)
+
+# Evaluations (评议): plans, rounds, results and paper ballots: kaoping/evaluations/api.py.
+from kaoping.evaluations.api import router as evaluations_router  # noqa: E402
+
+api.add_router("/evaluations", evaluations_router)

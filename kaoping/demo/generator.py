@@ -24,10 +24,11 @@ from django.contrib.auth.hashers import make_password
 from django.db import connection, transaction
 from django.db.models import OuterRef, Subquery
 
-from kaoping.accounts.models import Role, RoleAssignment
+from kaoping.accounts.models import Profile, Role, RoleAssignment
 from kaoping.core.audit import audit_record
 from kaoping.core.pinyin import initials
 from kaoping.demo.election import build_election
+from kaoping.demo.evaluations import build_evaluations
 from kaoping.demo.grid import build_visits
 from kaoping.demo.household_book import build_household_book
 from kaoping.demo.inbox import build_inbox
@@ -611,14 +612,18 @@ def build_logins(build: Build) -> None:
         Household.objects.filter(region=grid).order_by("number").select_related("head").first()
     )
 
-    def cadre_name(*posts: str) -> str:
+    def cadre_person(*posts: str) -> Person | None:
         cadre = (
             Cadre.objects.filter(region=village, post__in=posts)
             .order_by("pk")
             .select_related("person")
             .first()
         )
-        return cadre.person.name if cadre else ""
+        return cadre.person if cadre else None
+
+    def cadre_name(*posts: str) -> str:
+        person = cadre_person(*posts)
+        return person.name if person else ""
 
     grid_member = (
         GridPost.objects.filter(region=grid, post=GridPostKind.MEMBER)
@@ -637,22 +642,27 @@ def build_logins(build: Build) -> None:
             RoleAssignment.objects.create(user=user, role=role, **anchor)
         return user
 
+    def branch_login(username: str, role: str, *posts: str) -> None:
+        # The branch committee's logins are the residents who hold those posts, so that nobody
+        # rates themselves in the branch's evaluations (evaluations.pools).
+        person = cadre_person(*posts)
+        user = login(username, role, person.name if person else "", region=village)
+        Profile.objects.create(user=user, person=person)
+
     # The county admin manages logins and records in the console, inside its county; it is not
     # staff: the Django admin is the superuser's alone (it has no scope).
-    login("county", Role.COUNTY_ADMIN, region=county)
+    # Logins of an office carry its name, so that pages name them as people read them.
+    login("county", Role.COUNTY_ADMIN, f"{county.name}委组织部", region=county)
 
-    login("township", Role.TOWNSHIP_STAFF, region=township)
-    login("dept", Role.DEPARTMENT_SCORER, department=department)
-    login("secretary", Role.VILLAGE_SECRETARY, cadre_name(CadrePost.SECRETARY), region=village)
-    login(
-        "committee",
-        Role.VILLAGE_COMMITTEE,
-        cadre_name(CadrePost.COMMITTEE_MEMBER, CadrePost.BRANCH_MEMBER),
-        region=village,
+    login("township", Role.TOWNSHIP_STAFF, f"{township.name}党工委", region=township)
+    login("dept", Role.DEPARTMENT_SCORER, department.name, department=department)
+    branch_login("secretary", Role.VILLAGE_SECRETARY, CadrePost.SECRETARY)
+    branch_login(
+        "committee", Role.VILLAGE_COMMITTEE, CadrePost.COMMITTEE_MEMBER, CadrePost.BRANCH_MEMBER
     )
     login("grid", Role.GRID_MEMBER, grid_member.person.name if grid_member else "", region=grid)
     login("review", Role.REVIEW_MEMBER, cadre_name(CadrePost.DEPUTY_SECRETARY), region=village)
-    login("store", Role.STORE_KEEPER, region=village)
+    login("store", Role.STORE_KEEPER, f"{village.name}积分超市", region=village)
     head_name = household.head.name if household and household.head else ""
     login("villager", Role.VILLAGER, head_name, region=grid, household=household)
     root = User.objects.create_superuser(username="root", email="")
@@ -672,6 +682,7 @@ STEPS: list[Callable[[Build], None]] = [
     build_household_book,
     build_visits,  # before the scoring: October's closes take coverage from the visits
     build_scoring,
+    build_evaluations,  # rounds open now, a panel, meetings: after the scoring's closes
     build_postings,
     build_store,
     build_inbox,

@@ -16,14 +16,18 @@ What makes the data plausible rather than uniform noise:
   items, fewer deductions, better ratings and better reported figures. 擂台比武's tracks go by
   strength too: the strongest fifth 示范, the next half 创优, the rest 强基 (with exceptions).
 * Items. Entries are drawn per subject and period from the subject's own variant of the scheme
-  (a D-class member is never booked for an item D members are excluded from); small-point items
+  (a D-class member is never booked for an item D members are excluded from), except the items
+  an evaluation plan file (`evaluations/*.yaml`) feeds: those come only from the plan's closed
+  rounds (`kaoping/demo/evaluations.py`, run before the closes); small-point items
   are common, big-point ones and 加分项 honours rare. Ratings come from several raters on the
   day a township holds its 集中评比 (monthly: a day of its own after the 15th; longer periods:
   their last week), so an open month has the ratings of the townships that have met. Metric
   items score the figures departments report (`MetricValue`), one smooth series per village and
   metric, so a village's coverage agrees across schemes. Computed metrics
-  (`kaoping.periods.metrics.COMPUTED`) are left to the close; `member_points_percentile` is
-  derived from the closed party-member months, as the cadres' scheme describes it.
+  (`kaoping.periods.metrics.COMPUTED`) are left to the close, and so are the metrics the
+  evaluations module pushes from the demo's services to linked households (FED_METRICS);
+  `member_points_percentile` is derived from the closed party-member months, as the cadres'
+  scheme describes it.
 * The ledger looks used, and is what the ledger services would have written: every entry is in
   its village's hash chain (`kaoping ledger verify` passes); entries were reviewed by someone
   other than their recorder, a few rejected with a reason, and recent weeks still wait for
@@ -61,6 +65,7 @@ from django.db.models import NOT_PROVIDED, Case, Value, When
 from django.utils import timezone
 
 from kaoping.accounts.models import RoleAssignment
+from kaoping.evaluations.spec import PlanSpec
 from kaoping.ledger.chain import CHAINED_FIELDS, Chained, ChainHeads
 from kaoping.ledger.models import Entry, EntrySource, EntryStatus, MetricValue
 from kaoping.people.models import Subject
@@ -70,6 +75,7 @@ from kaoping.periods.models import Period, PeriodStatus
 from kaoping.periods.services import period_close, period_open
 from kaoping.regions.models import Level, Region
 from kaoping.schemes.calendar import labels_within, period_dates
+from kaoping.schemes.loader import load_yaml_model
 from kaoping.schemes.models import METRIC_SCALE, QTY_SCALE, Scheme
 from kaoping.schemes.scoring import entry_points
 from kaoping.schemes.services import scheme_load
@@ -79,6 +85,14 @@ if TYPE_CHECKING:
     from .generator import Build
 
 SCHEMES_DIR = Path(settings.BASE_DIR) / "schemes"
+# Evaluation plan files: the items they feed get no random entries (see `evaluation_items`).
+EVALUATIONS_DIR = Path(settings.BASE_DIR) / "evaluations"
+# Metrics the evaluations module pushes at every close from the services members render their
+# linked households, which the demo records for the whole year (`kaoping/demo/evaluations.py`):
+# nobody reports them. (The grid's coverage is still reported: its visits start in October.)
+FED_METRICS = frozenset(
+    name for name, module in settings.PUSHED_METRICS.items() if module == "evaluations"
+)
 
 TODAY = date(2026, 11, 20)
 YEAR_START = date(2026, 1, 1)
@@ -202,10 +216,13 @@ class ItemTable:
     vetoes: dict[str, FlatNode] = field(default_factory=dict)
 
     @classmethod
-    def of(cls, spec: SchemeSpec, variant: str | None) -> "ItemTable":
+    def of(
+        cls, spec: SchemeSpec, variant: str | None, fed: frozenset[str] = frozenset()
+    ) -> "ItemTable":
+        """The items of `variant`, leaving out `fed`: those an evaluation plan feeds."""
         table = cls()
         for row in spec.flatten(variant):
-            if not row.is_item:
+            if not row.is_item or row.code in fed:
                 continue
             if row.rule is Rule.RATING:
                 table.ratings.append(row)
@@ -313,7 +330,7 @@ class Plan:
 
     def reported_metrics(self) -> list[str]:
         names = {row.metric for table in self.tables.values() for row in table.metrics}
-        return sorted(names - set(COMPUTED))
+        return sorted(names - set(COMPUTED) - FED_METRICS)
 
     def closes(self) -> list[tuple[str, str]]:
         """(cadence, label) of the periods to close: the scheme's own and its roll-ups' that
@@ -888,6 +905,12 @@ def build_scoring(build: "Build") -> None:
         f"({time.monotonic() - started:.1f} s)"
     )
 
+    # The evaluations (评议) feed the items their plan files name, and the services behind the
+    # members' coverage: their closed rounds and the year's services go in before any close.
+    from .evaluations import evaluation_history  # it reads this module: import here
+
+    evaluation_history(build, county=county, roster=roster, strengths=strengths, ledger=ledger)
+
     closed = 0
     for cadence in CADENCE_ORDER:
         if cadence == "quarter":
@@ -924,8 +947,9 @@ def _load(build: "Build", path: Path, county: Region, logins: Logins) -> Plan:
     spec = version.spec()
     rates = RATES[str(spec.subject_kind)]
     bonus, deductions = SCHEME_RATES.get(spec.code, (rates.bonus, rates.deductions))
-    tables = {"": ItemTable.of(spec, None)}
-    tables.update({name: ItemTable.of(spec, name) for name in spec.variants})
+    fed = evaluation_items().get(spec.code, frozenset())
+    tables = {"": ItemTable.of(spec, None, fed)}
+    tables.update({name: ItemTable.of(spec, name, fed) for name in spec.variants})
     start = HISTORY.get(spec.code, YEAR_START)
     return Plan(
         build=build,
@@ -938,6 +962,16 @@ def _load(build: "Build", path: Path, county: Region, logins: Logins) -> Plan:
         deduction_rate=deductions,
         raters=SCHEME_RATERS.get(spec.code, rates.raters),
     )
+
+
+def evaluation_items() -> dict[str, frozenset[str]]:
+    """Scheme code → the items the evaluation plan files feed: their results are written by the
+    plans' rounds, so the demo draws no entries for them."""
+    found: dict[str, set[str]] = {}
+    for path in sorted(EVALUATIONS_DIR.glob("*.yaml")):
+        spec = load_yaml_model(path.read_text(encoding="utf-8"), PlanSpec, path.name)
+        found.setdefault(spec.scheme, set()).update(c.item for c in spec.campaigns)
+    return {code: frozenset(items) for code, items in found.items()}
 
 
 def _assign_tracks(plans: list[Plan], villages: list[Region], strengths: Strengths) -> None:

@@ -20,7 +20,7 @@ PLACES = 2
 
 # Honesty signals (RoundResult.flags and the round page).
 SHORT = "short"  # fewer ballots than the campaign's minimum: no result written
-ALL_SAME = "all_same"  # every ballot for the subject gave the same mark (two or more ballots)
+ALL_SAME = "all_same"  # every ballot for the subject gave the same mark (three or more ballots)
 RELATIVES = "relatives"  # some ballots came from registered close relatives
 
 
@@ -92,7 +92,8 @@ def subject_outcome(campaign: Campaign, marks: Sequence[Decimal], *, relatives: 
     flags: list[str] = []
     if relatives:
         flags.append(RELATIVES)
-    if len(marks) >= 2 and len(set(marks)) == 1:
+    # Two ballots that agree say little; three or more that all agree are worth a look.
+    if len(marks) >= 3 and len(set(marks)) == 1:
         flags.append(ALL_SAME)
     if len(marks) < campaign.min_ballots:
         return Outcome(None, len(marks), False, [SHORT, *flags])

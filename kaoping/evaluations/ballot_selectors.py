@@ -16,6 +16,7 @@ from kaoping.core.audit import audit_record
 from kaoping.core.privacy import mask_name
 from kaoping.people.models import Subject
 
+from .ballots import code_normal
 from .models import Ballot, BallotChannel, RaterCode, Round
 from .spec import Campaign
 
@@ -51,6 +52,8 @@ class RatingCard:
     name: str  # the full name for a login, masked on the public code page
     place: str  # the village (or the region the subject belongs to)
     branch: str  # a party member's branch, else ""
+    gender: str = ""  # the person's gender, told apart from a namesake masked alike
+    born: int | None = None  # the person's birth year, if known
     mark: Decimal | None = None  # the ballot's mark once rated
     answers: list[tuple[str, str]] = field(default_factory=list)  # (question, answer given)
     form: object = None  # set by the view
@@ -81,7 +84,8 @@ def rating_cards(
 ) -> list[RatingCard]:
     """The subjects a rater rates in `round_`, each with the ballot cast under `key`: two
     queries. On the public code page names are masked and a ballot's answers are not shown (a
-    code passed on shows what was rated, never how)."""
+    code passed on shows what was rated, never how); the branch, gender and birth year tell
+    apart two people masked alike (徐平 and 徐琴 are both 徐*)."""
     rows = list(
         subjects.select_related("region", "person")
         .annotate(branch=F("person__party_member__branch"))
@@ -103,6 +107,10 @@ def rating_cards(
                 name=mask_name(subject.name) if masked and person_like else subject.name,
                 place=subject.region.name,
                 branch=subject.branch or "",
+                gender=subject.person.get_gender_display() if subject.person_id else "",
+                born=subject.person.birth_date.year
+                if subject.person_id and subject.person.birth_date
+                else None,
                 mark=ballot["mark"] if ballot else None,
                 answers=answers_of(campaign, ballot["marks"]) if ballot and not masked else [],
             )
@@ -111,10 +119,10 @@ def rating_cards(
 
 
 def code_find(code: str) -> RaterCode | None:
-    """The code typed or scanned, with its round, plan and village, or None."""
+    """The code typed or scanned (in any case), with its round, plan and village, or None."""
     return (
         RaterCode.objects.select_related("round__plan", "village", "household", "person")
-        .filter(code=code)
+        .filter(code=code_normal(code))
         .first()
     )
 
@@ -142,8 +150,10 @@ class CodeCard:
     code: str
     url: str  # set by the view (an absolute URL needs the request)
     number: str  # the household's number, or ""
+    address: str  # the household's address, or ""
     whom: str  # the head's or the member's masked name
     used: bool
+    link: str = ""  # the URL as printed text, for a phone that cannot scan (set by the view)
 
 
 def code_cards(round_: Round, village) -> list[CodeCard]:
@@ -158,11 +168,18 @@ def code_cards(round_: Round, village) -> list[CodeCard]:
         if c.household_id:
             head = c.household.head
             whom, number = (mask_name(head.name) if head else ""), c.household.number
+            address = c.household.address
         else:
             whom, number = (mask_name(c.person.name) if c.person_id else ""), ""
+            address = ""
         cards.append(
             CodeCard(
-                code=c.code, url="", number=number, whom=whom, used=c.first_used_at is not None
+                code=c.code,
+                url="",
+                number=number,
+                address=address,
+                whom=whom,
+                used=c.first_used_at is not None,
             )
         )
     return cards
@@ -179,8 +196,8 @@ class BallotRow:
 
 def rater_shown(ballot: Ballot) -> str:
     """Who cast a ballot, masked: a login's name, a household's number and head, a member."""
-    if ballot.channel == BallotChannel.PAPER:
-        return ballot.rater_key.replace("paper:", "#")
+    if ballot.channel == BallotChannel.PAPER and ballot.rater_key.startswith("paper:"):
+        return ballot.rater_key.replace("paper:", "#")  # typed in before paper took codes
     if ballot.rater_user_id:
         user = ballot.rater_user
         return mask_name(user.get_full_name() or user.get_username())

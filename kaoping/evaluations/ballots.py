@@ -4,7 +4,9 @@ account (a household's or a member's QR code), and on paper typed in by staff.
 The rules, whichever way a ballot comes in:
 
 - one ballot per rater per subject per round (`Ballot.rater_key`: ``user:<id>``,
-  ``household:<id>``, ``person:<id>``, ``paper:<n>``; a database constraint holds it too). A
+  ``household:<id>``, ``person:<id>``; a database constraint holds it too). A paper ballot is
+  the paper form of a code: staff type in the code printed on the sheet, and the ballot counts
+  as that household's or member's one ballot. A
   rater does not change their ballot once cast: a second one is refused, so what a household
   said cannot be rewritten later by whoever holds its code;
 - nobody rates themselves, and only subjects of the rater's pool (`pools`), the same functions
@@ -35,7 +37,7 @@ from kaoping.people.models import Subject
 
 from . import aggregate, pools
 from .models import Ballot, BallotChannel, RaterCode, Round, RoundStatus
-from .spec import Campaign
+from .spec import CODE_POOLS, Campaign
 
 COMMENT_MAX = 300  # Ballot.comment
 PAPER_BATCH_MAX = 200  # paper ballots typed in one go
@@ -57,6 +59,11 @@ def window_problem(round_: Round, *, paper: bool = False, today=None) -> str | N
             **dates,
         }
     return None
+
+
+def code_normal(code) -> str:
+    """A code as typed or scanned: codes are upper case, so "hzaurspvgs" finds HZAURSPVGS."""
+    return str(code or "").strip().upper()
 
 
 def rater_key(*, user=None, code: RaterCode | None = None) -> str:
@@ -211,13 +218,22 @@ def paper_ballots_enter(
     acting_user,
 ) -> list[Ballot]:
     """Type in the paper ballots collected for one subject, all or none: each item
-    ``{"marks": {question code: answer}, "comment": ""}``. A bad row refuses the batch with an
-    error per row and question (ImportFailed). Each ballot is ``paper:<n>``, numbered on from the
-    round's last paper ballot; the batch is one audit row."""
+    ``{"code": the rater's code printed on the sheet, "marks": {question code: answer},
+    "comment": ""}``. A paper ballot is the paper form of a household's (or a member's) code, so
+    it counts as that rater's one ballot for the subject (its rater key, channel paper): the code
+    cannot vote again for the subject, and its page shows the subject as rated. Only rounds rated
+    through codes take paper ballots. A bad row refuses the batch with an error per row and field
+    (ImportFailed): a code unknown, of another round, not rating this subject, or already used
+    for it. The batch is one audit row (never the codes: who rated whom is the audit role's)."""
     round_ = round
     ensure(acting_user, "evaluation.paper", subject)
     if not round_.subjects.filter(pk=subject.pk).exists():
         raise KaopingError(_("%(name)s is not rated in this round.") % {"name": subject.name})
+    if pools.pool_of(round_) not in CODE_POOLS:
+        raise KaopingError(
+            _("In %(name)s the raters use a login, not a code; it takes no paper ballots.")
+            % {"name": round_.name}
+        )
     problem = window_problem(round_, paper=True)
     if problem:
         raise KaopingError(problem)
@@ -229,65 +245,106 @@ def paper_ballots_enter(
         )
 
     campaign = pools.campaign_of(round_)
-    rows: list[tuple[dict, str]] = []
+    typed = [code_normal(given.get("code")) for given in ballots]
+    found = {
+        c.code: c
+        for c in RaterCode.objects.filter(code__in=[t for t in typed if t]).select_related(
+            "household", "person"
+        )
+    }
+    raters = [rater_key(code=c) for c in found.values() if c.round_id == round_.pk]
+    used = set(
+        Ballot.objects.filter(round=round_, subject=subject, rater_key__in=raters).values_list(
+            "rater_key", flat=True
+        )
+    )
+    rows: list[tuple[RaterCode, dict, str]] = []
     errors: list[RowError] = []
-    for n, given in enumerate(ballots, start=1):
+    seen: dict[str, int] = {}
+    rates: dict[int, bool] = {}
+    for n, (given, typed_code) in enumerate(zip(ballots, typed, strict=True), start=1):
+        code = found.get(typed_code)
+        message = None
+        if not typed_code:
+            message = _("Type in the code printed on the ballot.")
+        elif code is None:
+            message = _("There is no code %(code)s; check it against the ballot.") % {
+                "code": typed_code
+            }
+        elif code.round_id != round_.pk:
+            message = _("Code %(code)s is for another round.") % {"code": typed_code}
+        elif typed_code in seen:
+            message = _("Code %(code)s is already typed in on ballot %(n)d.") % {
+                "code": typed_code,
+                "n": seen[typed_code],
+            }
+        else:
+            if code.pk not in rates:
+                rates[code.pk] = not _is_self(subject, code=code) and (
+                    pools.subjects_for_code(round_, code).filter(pk=subject.pk).exists()
+                )
+            if not rates[code.pk]:
+                message = _("Code %(code)s does not rate %(name)s in this round.") % {
+                    "code": typed_code,
+                    "name": subject.name,
+                }
+            elif rater_key(code=code) in used:
+                message = _("Code %(code)s has already rated %(name)s.") % {
+                    "code": typed_code,
+                    "name": subject.name,
+                }
+        if message:
+            errors.append(RowError(n, "code", message))
+        if typed_code and typed_code not in seen:
+            seen[typed_code] = n
         marks = _cleaned(given.get("marks") or {})
         comment = (given.get("comment") or "").strip()
-        for field, message in aggregate.marks_problems(campaign, marks).items():
-            errors.append(RowError(n, field, message))
+        for field, text in aggregate.marks_problems(campaign, marks).items():
+            errors.append(RowError(n, field, text))
         if problem := _comment_problem(campaign, comment):
             errors.append(RowError(n, "comment", problem))
-        rows.append((marks, comment))
+        rows.append((code, marks, comment))
     if errors:
         raise ImportFailed(errors)
 
     with transaction.atomic():
-        # The round's row is the lock that numbers paper ballots one after another.
+        # Closing the round takes the same lock: no paper ballot slips in after it.
         locked = Round.objects.select_for_update().get(pk=round_.pk)
         problem = window_problem(locked, paper=True)
         if problem:
             raise KaopingError(problem)
-        have = Ballot.objects.filter(round=round_, subject=subject).count()
-        most = pools.eligible_counts(round_).get(subject.pk, 0)
-        if have + len(rows) > most:
-            # A paper ballot stands in for a rater who did not use their phone or login: more
-            # ballots than raters would be stuffing.
-            raise KaopingError(
-                _(
-                    "%(name)s has %(most)d possible raters in this round and %(have)d ballots "
-                    "already; %(n)d more would be too many."
+        try:
+            with transaction.atomic():
+                created = Ballot.objects.bulk_create(
+                    Ballot(
+                        round=round_,
+                        subject=subject,
+                        rater_key=rater_key(code=code),
+                        channel=BallotChannel.PAPER,
+                        rater_household_id=code.household_id,
+                        rater_person_id=code.person_id,
+                        marks=_stored_marks(campaign, marks),
+                        mark=aggregate.ballot_mark(campaign, marks),
+                        comment=comment,
+                        relative=pools.is_relative(subject, pools.rater_person_ids(code=code)),
+                        entered_by=acting_user,
+                    )
+                    for code, marks, comment in rows
                 )
-                % {"name": subject.name, "most": most, "have": have, "n": len(rows)}
-            )
-        prefix = f"{pools.PAPER}:"
-        keys = Ballot.objects.filter(round=round_, rater_key__startswith=prefix).values_list(
-            "rater_key", flat=True
-        )
-        last = max((int(k[len(prefix) :]) for k in keys), default=0)
-        created = Ballot.objects.bulk_create(
-            Ballot(
-                round=round_,
-                subject=subject,
-                rater_key=f"{prefix}{last + n}",
-                channel=BallotChannel.PAPER,
-                marks=_stored_marks(campaign, marks),
-                mark=aggregate.ballot_mark(campaign, marks),
-                comment=comment,
-                entered_by=acting_user,
-            )
-            for n, (marks, comment) in enumerate(rows, start=1)
-        )
+        except IntegrityError:
+            # A code rated the subject on a phone while the sheets were being typed in.
+            raise KaopingError(
+                _("One of these codes has just rated %(name)s; type the ballots in again.")
+                % {"name": subject.name}
+            ) from None
+        RaterCode.objects.filter(
+            pk__in=[code.pk for code, _m, _c in rows], first_used_at__isnull=True
+        ).update(first_used_at=timezone.now())
         audit_record(
             actor=acting_user,
             action="evaluation.paper.entered",
             obj=round_,
             region_code=subject.region.code,
-            after={
-                "subject": subject.pk,
-                "count": len(created),
-                "first": f"{prefix}{last + 1}",
-                "last": f"{prefix}{last + len(created)}",
-            },
+            after={"subject": subject.pk, "count": len(created)},
         )
     return created

@@ -68,9 +68,27 @@ PAPER_ROWS_START = 5
 PAPER_ROWS_MAX = 200
 
 
+def code_field() -> forms.CharField:
+    return forms.CharField(
+        label=_("Code on the ballot"),
+        required=False,
+        max_length=16,
+        strip=True,
+        widget=forms.TextInput(
+            attrs={
+                "autocapitalize": "characters",
+                "autocomplete": "off",
+                "spellcheck": "false",
+                "class": "code-input",
+            }
+        ),
+    )
+
+
 class PaperBallotsForm(forms.Form):
-    """N paper ballots for one subject: row n's answers are `r<n>_q_<code>` and `r<n>_comment`.
-    Rows left wholly blank are skipped."""
+    """N paper ballots for one subject: row n's rater code (printed on the paper form) is
+    `r<n>_code`, its answers `r<n>_q_<code>` and `r<n>_comment`. Rows left wholly blank are
+    skipped."""
 
     rows = forms.IntegerField(min_value=1, max_value=PAPER_ROWS_MAX, widget=forms.HiddenInput)
 
@@ -80,20 +98,24 @@ class PaperBallotsForm(forms.Form):
         self.row_count = max(1, min(rows, PAPER_ROWS_MAX))
         self.fields["rows"].initial = self.row_count
         for n in range(1, self.row_count + 1):
+            self.fields[f"r{n}_code"] = code_field()
             for item in campaign.form:
                 self.fields[f"r{n}_{field_name(item.code)}"] = question_field(item)
             if campaign.comment:
                 self.fields[f"r{n}_comment"] = comment_field(rows=1)
 
     def row_fields(self, n: int) -> list[tuple[str, forms.BoundField]]:
-        """(service field, bound field) of row n: the question codes, then "comment"."""
-        fields = [(item.code, self[f"r{n}_{field_name(item.code)}"]) for item in self.campaign.form]
+        """(service field, bound field) of row n: "code", the question codes, then "comment"."""
+        fields = [("code", self[f"r{n}_code"])]
+        fields += [
+            (item.code, self[f"r{n}_{field_name(item.code)}"]) for item in self.campaign.form
+        ]
         if self.campaign.comment:
             fields.append(("comment", self[f"r{n}_comment"]))
         return fields
 
     def ballots(self, data: dict) -> list[tuple[int, dict]]:
-        """(row number on the page, {"marks", "comment"}) of every row not left blank."""
+        """(row number on the page, {"code", "marks", "comment"}) of every row not left blank."""
         found = []
         for n in range(1, self.row_count + 1):
             marks = {
@@ -101,6 +123,7 @@ class PaperBallotsForm(forms.Form):
                 for item in self.campaign.form
             }
             comment = data.get(f"r{n}_comment") or ""
-            if any(str(v).strip() for v in marks.values()) or comment.strip():
-                found.append((n, {"marks": marks, "comment": comment}))
+            code = data.get(f"r{n}_code") or ""
+            if any(str(v).strip() for v in marks.values()) or comment.strip() or code.strip():
+                found.append((n, {"code": code, "marks": marks, "comment": comment}))
         return found

@@ -8,6 +8,14 @@ from django.utils.translation import gettext_lazy, pgettext_lazy
 from .meetings import BranchChoice, ItemChoice
 
 
+def with_prompt(choices: list) -> list:
+    """A select's choices starting with 请选择, so nothing is picked for the user; the one choice
+    there is when there is only one (and none when there is none)."""
+    if len(choices) <= 1:
+        return choices
+    return [("", pgettext_lazy("select", "Choose…")), *choices]
+
+
 class MeetingOpenForm(forms.Form):
     """Open a meeting of one of the user's branches, recorded as one of the scheme's count items.
 
@@ -31,16 +39,20 @@ class MeetingOpenForm(forms.Form):
         self.fields["held_on"].initial = timezone.localdate()
         several = len({b.village.pk for b in branches}) > 1
         self.branches = {f"{b.village.pk}|{b.branch}": b for b in branches}
-        self.fields["branch"].choices = [
-            (key, f"{b.village.name} · {b.branch}" if several else b.branch)
-            for key, b in self.branches.items()
-        ]
+        self.fields["branch"].choices = with_prompt(
+            [
+                (key, f"{b.village.name} · {b.branch}" if several else b.branch)
+                for key, b in self.branches.items()
+            ]
+        )
         schemes = len({i.scheme.pk for i in items}) > 1
         self.items = {f"{i.scheme.pk}|{i.code}": i for i in items}
-        self.fields["item"].choices = [
-            (key, f"{i.scheme.name} · {i.name}" if schemes else i.name)
-            for key, i in self.items.items()
-        ]
+        self.fields["item"].choices = with_prompt(
+            [
+                (key, f"{i.scheme.name} · {i.name}" if schemes else i.name)
+                for key, i in self.items.items()
+            ]
+        )
 
     def clean(self):
         data = super().clean()
@@ -86,7 +98,7 @@ class SignInForForm(forms.Form):
     def __init__(self, *args, members, **kwargs):
         super().__init__(*args, **kwargs)
         self.members = {m.pk: m for m in members}
-        self.fields["member"].choices = [(m.pk, m.person.name) for m in members]
+        self.fields["member"].choices = with_prompt([(m.pk, m.person.name) for m in members])
 
     def clean(self):
         data = super().clean()

@@ -4,9 +4,11 @@
 from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from kaoping.core.limits import PlainTextMixin
 
+from .forms_meetings import with_prompt
 from .linking import NOTE_MAX
 from .pledges import TEXT_MAX
 
@@ -35,7 +37,7 @@ class ServiceForm(PlainTextMixin, forms.Form):
     def __init__(self, *args, members, households: list[tuple[int, str]], **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["member"].queryset = members
-        self.fields["household"].choices = [("", "---------"), *households]
+        self.fields["household"].choices = with_prompt(households)
 
 
 class PledgeForm(PlainTextMixin, forms.Form):
@@ -52,6 +54,7 @@ class PledgeForm(PlainTextMixin, forms.Form):
         super().__init__(*args, **kwargs)
         self.fields["member"].queryset = members
         self.fields["member"].label_from_instance = lambda m: m.person.name
+        self.fields["member"].empty_label = pgettext_lazy("select", "Choose…")
 
 
 class KeepForm(PlainTextMixin, forms.Form):

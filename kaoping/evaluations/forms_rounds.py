@@ -18,14 +18,21 @@ from .spec import RaterPool, spec_of
 CONTESTANTS_LISTED = 200
 
 
+def _judge_label(obj) -> str:
+    """A candidate judge: its name and where it works (`judge_candidates`' annotations), so
+    that two 王伟 or a login named after an office are told apart."""
+    place = getattr(obj, "place_name", None) or getattr(obj, "department_name", None)
+    return f"{user_label(obj)} · {place}" if place else user_label(obj)
+
+
 class _Login(forms.ModelChoiceField):
     def label_from_instance(self, obj) -> str:
-        return user_label(obj)
+        return _judge_label(obj)
 
 
 class _Logins(forms.ModelMultipleChoiceField):
     def label_from_instance(self, obj) -> str:
-        return user_label(obj)
+        return _judge_label(obj)
 
 
 class _Subjects(forms.ModelMultipleChoiceField):
@@ -38,6 +45,10 @@ def _date() -> forms.DateInput:
 
 
 class RoundOpenForm(forms.Form):
+    """Opening a round is two steps: the campaign is chosen first (`campaign`, from the page's
+    `?campaign=` or the posted value), and a panel campaign's form alone has its judges, chair
+    and contestants."""
+
     campaign = forms.ChoiceField(label=gettext_lazy("Campaign"))
     period_label = forms.CharField(
         label=gettext_lazy("Period"),
@@ -49,11 +60,18 @@ class RoundOpenForm(forms.Form):
         label=gettext_lazy("Last day for ballots"), required=False, widget=_date()
     )
 
-    def __init__(self, plan, *args, **kwargs):
+    def __init__(self, plan, *args, campaign: str | None = None, **kwargs):
         super().__init__(*args, **kwargs)
         self.plan = plan
         spec = spec_of(plan.spec)
         today = timezone.localdate()
+        codes = [c.code for c in spec.campaigns]
+        if self.is_bound:
+            campaign = self.data.get("campaign") or campaign
+        if campaign not in codes:
+            campaign = codes[0] if codes else None
+        self.chosen = next((c for c in spec.campaigns if c.code == campaign), None)
+        self.fields["campaign"].initial = campaign
         self.fields["campaign"].choices = [
             (
                 c.code,
@@ -61,23 +79,19 @@ class RoundOpenForm(forms.Form):
             )
             for c in spec.campaigns
         ]
+        shown = [self.chosen] if self.chosen is not None else spec.campaigns
         self.fields["period_label"].help_text = _(
             "Leave empty for the current period: %(periods)s."
-        ) % {
-            "periods": "; ".join(
-                f"{c.name} {label_for(str(c.cadence), today)}" for c in spec.campaigns
-            )
-        }
+        ) % {"periods": "; ".join(f"{c.name} {label_for(str(c.cadence), today)}" for c in shown)}
         self.fields["opens_on"].initial = today
         self.fields["closes_on"].help_text = _(
             "Leave empty to close after the campaign's window: %(windows)s."
         ) % {
             "windows": "; ".join(
-                _("%(name)s %(days)d days") % {"name": c.name, "days": c.window_days}
-                for c in spec.campaigns
+                _("%(name)s %(days)d days") % {"name": c.name, "days": c.window_days} for c in shown
             )
         }
-        panels = [c for c in spec.campaigns if c.raters is RaterPool.PANEL]
+        panels = [c for c in spec.campaigns if c is self.chosen and c.raters is RaterPool.PANEL]
         self.has_panel = bool(panels)
         if panels:
             candidates = judge_candidates(plan)

@@ -59,6 +59,16 @@ def earliest_service_day(today: date) -> date:
     return date(today.year - 1, 1, 1)
 
 
+def household_label(household: Household) -> str:
+    """How a household is named on 一联's pages: its head's masked name and its address
+    ("徐*家 · 龙井村3组12号"); the household number stands in for a missing address."""
+    where = household.address.strip() or household.number
+    if household.head_id:
+        head = _("%(head)s's household") % {"head": mask_name(household.head.name)}
+        return f"{head} · {where}"
+    return where
+
+
 def link_service_record(
     *, member: PartyMember, household: Household, served_on: date, note: str, acting_user
 ) -> LinkService:
@@ -70,9 +80,9 @@ def link_service_record(
     problems: dict[str, str] = {}
     if not member.linked_households.filter(pk=household.pk).exists():
         problems["household"] = _(
-            "Household %(number)s is not one of the households %(member)s links."
+            "%(household)s is not one of the households %(member)s links."
         ) % {
-            "number": household.number,
+            "household": household_label(household),
             "member": member.person.name,
         }
     if served_on > today:

@@ -15,7 +15,7 @@ key names the meeting and the member, so no attendance is ever counted twice.
 """
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
@@ -67,6 +67,20 @@ def _meeting_key(meeting: Meeting) -> str:
 
 
 # ─── reads ───
+
+
+# A member signs in on the meeting's day or the next (a meeting held late in the evening):
+# afterwards only the secretary's close remains.
+SIGN_IN_DAYS = 2
+
+
+def sign_in_last_day(meeting: Meeting) -> date:
+    return meeting.held_on + timedelta(days=SIGN_IN_DAYS - 1)
+
+
+def sign_in_ended(meeting: Meeting) -> bool:
+    """Whether the days a member may sign in on their phone are over (local dates)."""
+    return timezone.localdate() > sign_in_last_day(meeting)
 
 
 def branch_members(meeting: Meeting) -> QuerySet[PartyMember]:
@@ -151,11 +165,15 @@ class ItemChoice:
 
 
 def attendance_items(villages: list[Region]) -> list[ItemChoice]:
-    """The `count` items of the party-member schemes that score these villages' members (their
-    latest versions), which a meeting's attendance may be recorded as."""
+    """The `count` items earning positive points of the party-member schemes that score these
+    villages' members (their latest versions), which a meeting's attendance may be recorded as:
+    attending earns points, so a penalty item (无故不参加…) is no sign-in's. Sorted by scheme
+    name, then by the item's place in the scheme."""
     codes = {c for v in villages for c in [*ancestor_codes(v.code), v.code]}
     schemes = list(
-        Scheme.objects.filter(subject_kind=SubjectKind.PARTY_MEMBER, region__code__in=codes)
+        Scheme.objects.filter(
+            subject_kind=SubjectKind.PARTY_MEMBER, region__code__in=codes
+        ).order_by("name", "code")
     )
     found: list[ItemChoice] = []
     for scheme in schemes:
@@ -164,7 +182,7 @@ def attendance_items(villages: list[Region]) -> list[ItemChoice]:
             continue
         seen: set[str] = set()
         for code, name in (
-            SchemeNode.objects.filter(version=version, is_item=True, rule="count")
+            SchemeNode.objects.filter(version=version, is_item=True, rule="count", points__gt=0)
             .values_list("code", "name")
             .order_by("position")
         ):
@@ -272,6 +290,10 @@ def _attendance_item(scheme: Scheme, item_code: str, village: Region) -> SchemeN
         return _(
             "“%(name)s” is not counted per occasion, so attendance cannot be recorded as it."
         ) % {"name": node.name}
+    if not node.points or node.points <= 0:
+        return _("“%(name)s” does not earn points, so attendance cannot be recorded as it.") % {
+            "name": node.name
+        }
     return node
 
 
@@ -322,6 +344,8 @@ def meeting_sign_in(*, meeting: Meeting, name: str, phone_tail: str, address: st
         raise KaopingError(problems)
     if not Meeting.objects.filter(pk=meeting.pk, open=True).exists():
         raise KaopingError(_("Sign-in to this meeting has closed."))
+    if sign_in_ended(meeting):
+        raise KaopingError(_("Sign-in to this meeting has ended."))
     window = settings.MEETING_SIGN_IN_WINDOW_SECONDS
     keys = (_address_key(address), _meeting_key(meeting))
     # Counted before checking, so two racing guesses cannot both slip under the limit.
@@ -479,6 +503,8 @@ __all__ = [
     "meeting_attendances",
     "meeting_close",
     "meeting_open",
+    "sign_in_ended",
+    "sign_in_last_day",
     "meeting_sign_in",
     "meeting_sign_in_for",
     "meetings_for",

@@ -14,7 +14,7 @@ from kaoping.core.fields import subtree_q
 from kaoping.core.privacy import mask_name
 from kaoping.people.models import Household, PartyMember
 
-from .linking import Coverage, member_coverage, village_coverage
+from .linking import Coverage, household_label, member_coverage, village_coverage
 from .models import LinkService, MemberPledge
 
 SERVICE_ACTION = "evaluation.service"
@@ -67,18 +67,13 @@ def members_of_village(user, code: str, *, start: date, end: date) -> list[Membe
 
 
 def linked_households(member: PartyMember) -> list[tuple[int, str]]:
-    """(household id, "number · 张*") of the households `member` links, by number."""
+    """(household id, "张*家 · address") of the households `member` links, by number."""
     households = (
         Household.objects.filter(linked_party_members=member)
         .select_related("head")
         .order_by("number")
     )
     return [(h.pk, household_label(h)) for h in households]
-
-
-def household_label(household: Household) -> str:
-    head = household.head.name if household.head_id else ""
-    return f"{household.number} · {mask_name(head)}" if head else household.number
 
 
 def recent_services(user, *, village: str = "", limit: int = RECENT_SERVICES) -> list:

@@ -13,6 +13,7 @@ from decimal import Decimal
 from django.db.models import Q, QuerySet
 
 from kaoping.core.privacy import mask_name
+from kaoping.core.templatetags.names import who
 from kaoping.people.models import Subject
 
 from .models import Ballot, Round, RoundStatus
@@ -51,7 +52,8 @@ def panel_contestants(round_: Round) -> QuerySet[Subject]:
 
 
 def judge_name(user) -> str:
-    return user.get_full_name() or user.get_username()
+    """A judge as pages name logins (`names.who`): the office or person, else the username."""
+    return who(user)
 
 
 def contestant_name(subject: Subject, *, masked: bool = False) -> str:

@@ -15,7 +15,7 @@ from datetime import date
 from decimal import Decimal
 
 from django.contrib.auth import get_user_model
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, F, OuterRef, Q, QuerySet, Subquery
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
@@ -39,7 +39,9 @@ def rounds_for(user, action: str = "evaluation.view") -> QuerySet[Round]:
 
 def judge_candidates(plan: Plan) -> QuerySet:
     """Logins who may sit on a panel of `plan`: staff, secretaries and committee members inside
-    the plan's region, and the departments of its county (active logins, by name)."""
+    the plan's region, and the departments of its county (active logins that can sign in, by
+    where they work, then by name). Each carries `place_code` and `place_name`: the region it
+    works in, or its department."""
     User = get_user_model()  # noqa: N806
     inside = RoleAssignment.objects.filter(subtree_q("region__code", plan.region.code)).exclude(
         role=Role.VILLAGER
@@ -47,18 +49,27 @@ def judge_candidates(plan: Plan) -> QuerySet:
     departments = RoleAssignment.objects.filter(
         department__county__code=plan.region.code[:6], role=Role.DEPARTMENT_SCORER
     )
+    own = inside.filter(user=OuterRef("pk")).order_by("-region__code")
+    department = departments.filter(user=OuterRef("pk")).order_by("department__name")
     return (
         User.objects.filter(is_active=True)
+        .exclude(password__startswith="!")  # an unusable password: a login nobody signs in with
         .filter(Q(pk__in=inside.values("user_id")) | Q(pk__in=departments.values("user_id")))
-        .order_by("first_name", "username")
+        .annotate(
+            place_code=Subquery(own.values("region__code")[:1]),
+            place_name=Subquery(own.values("region__name")[:1]),
+            department_name=Subquery(department.values("department__name")[:1]),
+        )
+        .order_by(F("place_code").asc(nulls_last=True), "department_name", "first_name", "username")
     )
 
 
 def user_label(user) -> str:
-    """A login as people read it: its name, else its username."""
+    """A login as people read it: its name, else its username (the rule of the `who` filter
+    of kaoping/core/templatetags/names.py)."""
     if user is None:
         return ""
-    return user.first_name or user.username
+    return user.first_name or user.get_username()
 
 
 # ─── one round ───
@@ -79,6 +90,7 @@ class RoundRow:
     short: bool = False
     flags: list[tuple[str, str]] = field(default_factory=list)  # (code, label)
     entry_url: str = ""
+    village_code: str = ""
 
 
 @dataclass
@@ -119,6 +131,9 @@ class RoundSignals:
 class RoundReport:
     rows: list[RoundRow]
     signals: RoundSignals
+    # Subjects of a closed round nobody could rate (no eligible rater: a member who links no
+    # household in a masses_linked round): left out of the rows and of the short ones.
+    unratable: int = 0
 
 
 def _visible(round_: Round, user) -> QuerySet[Subject]:
@@ -176,6 +191,7 @@ def round_report(round_: Round, *, user=None) -> RoundReport:
             if not person or subject.pk in full_names
             else mask_name(subject.name),
             village=villages.get(pools.village_code(subject), subject.region.name),
+            village_code=pools.village_code(subject),
             ballots=n,
             eligible=possible,
             response=aggregate.response_rate(n, possible),
@@ -191,11 +207,16 @@ def round_report(round_: Round, *, user=None) -> RoundReport:
         else:
             row.short = n < campaign.min_ballots
         rows.append(row)
+    unratable = 0
     if closed:
-        rows.sort(key=lambda r: (r.value is None, -(r.value or 0), r.village, r.name))
+        rated = [r for r in rows if r.eligible or r.ballots or r.valid]
+        unratable = len(rows) - len(rated)
+        rows = sorted(rated, key=lambda r: (r.value is None, -(r.value or 0), r.village, r.name))
     else:
         rows.sort(key=lambda r: (r.village, r.name))
-    return RoundReport(rows=rows, signals=_signals(round_, campaign, rows, ballots, user))
+    return RoundReport(
+        rows=rows, signals=_signals(round_, campaign, rows, ballots, user), unratable=unratable
+    )
 
 
 def _signals(round_, campaign, rows, ballots, user) -> RoundSignals:
@@ -239,8 +260,9 @@ def _signals(round_, campaign, rows, ballots, user) -> RoundSignals:
 
 
 def rater_names(keys) -> dict[str, str]:
-    """What the audit role reads for rater keys: a login's name, a household's number and
-    head, a member's name, a paper ballot's number (one query per kind of rater)."""
+    """What the audit role reads for rater keys on a round's page: a login's name, a household's
+    number and head, a member (persons' names masked: who rated what in full is the ballots
+    page's), a paper ballot's number (one query per kind of rater)."""
     ids: dict[str, list[int]] = {}
     names: dict[str, str] = {}
     for key in keys:
@@ -256,13 +278,13 @@ def rater_names(keys) -> dict[str, str]:
         for household in Household.objects.filter(pk__in=ids[pools.HOUSEHOLD]).select_related(
             "head"
         ):
-            head = household.head.name if household.head_id else ""
+            head = mask_name(household.head.name) if household.head_id else ""
             names[f"{pools.HOUSEHOLD}:{household.pk}"] = (
                 _("household %(number)s %(head)s") % {"number": household.number, "head": head}
             ).strip()
     if ids.get(pools.PERSON):
         for pk, name in Person.objects.filter(pk__in=ids[pools.PERSON]).values_list("pk", "name"):
-            names[f"{pools.PERSON}:{pk}"] = name
+            names[f"{pools.PERSON}:{pk}"] = mask_name(name)
     return names
 
 

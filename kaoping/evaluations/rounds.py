@@ -29,13 +29,19 @@ from kaoping.schemes.labels import cadence_label
 from . import aggregate, pools
 from .codes import random_code
 from .models import Ballot, Plan, RaterCode, Round, RoundResult, RoundStatus
-from .round_selectors import judge_candidates
+from .round_selectors import judge_candidates, user_label
 from .spec import CODE_POOLS, Campaign, RaterPool, spec_of
 
 logger = logging.getLogger(__name__)
 
 BATCH = 1000
-PROBLEMS_SHOWN = 10  # a refused close names this many subjects, then counts the rest
+PROBLEMS_SHOWN = 10
+PERIOD_EXAMPLES = {
+    "month": "2026-03",
+    "quarter": "2026-Q1",
+    "half_year": "2026-H1",
+    "year": "2026",
+}  # a refused close names this many subjects, then counts the rest
 
 
 # ─── open ───
@@ -79,8 +85,19 @@ def round_open(
     label = (period_label or "").strip() or label_for(cadence, today)
     try:
         period_dates(cadence, label)
-    except ValueError as exc:
-        raise KaopingError({"period_label": str(exc)}) from None
+    except ValueError:
+        raise KaopingError(
+            {
+                "period_label": _(
+                    "“%(label)s” is not a %(cadence)s period; write it like %(example)s."
+                )
+                % {
+                    "label": label,
+                    "cadence": cadence_label(cadence),
+                    "example": PERIOD_EXAMPLES.get(cadence, label_for(cadence, today)),
+                }
+            }
+        ) from None
     existing = (
         Round.objects.filter(plan=plan, campaign=chosen.code, period_label=label)
         .only("pk", "opens_on", "status")
@@ -224,7 +241,7 @@ def _panel(plan: Plan, campaign: Campaign, judges, chair, acting_user):
             {
                 "judges": _("%(names)s work outside %(region)s and cannot judge this round.")
                 % {
-                    "names": "、".join(u.first_name or u.username for u in strangers),
+                    "names": "、".join(user_label(u) for u in strangers),
                     "region": plan.region.name,
                 }
             }
@@ -233,7 +250,7 @@ def _panel(plan: Plan, campaign: Campaign, judges, chair, acting_user):
         raise KaopingError(
             {
                 "chair": _("%(name)s works outside %(region)s and cannot chair this round.")
-                % {"name": chair.first_name or chair.username, "region": plan.region.name}
+                % {"name": user_label(chair), "region": plan.region.name}
             }
         )
     return judges, chair

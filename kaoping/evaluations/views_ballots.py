@@ -13,6 +13,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
+from django.db.models import F
 from django.http import Http404, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
@@ -34,7 +35,7 @@ from . import ballot_selectors as selectors
 from . import pools
 from .ballots import ballot_cast, paper_ballots_enter, rater_key, window_problem
 from .forms_ballots import PAPER_ROWS_MAX, PAPER_ROWS_START, BallotForm, PaperBallotsForm
-from .models import Ballot, BallotChannel, Round
+from .models import Ballot, BallotChannel, Round, RoundStatus
 from .spec import CODE_POOLS
 
 # The code page's limits (config/settings.py, .env.example): requests per client address,
@@ -69,13 +70,20 @@ def _int(value) -> int | None:
         return None
 
 
-def _next_anchor(cards, subject_pk: int) -> str:
-    """Where to land after rating one: the next subject not yet rated, else the top."""
+def _next_pk(cards, subject_pk: int) -> int | None:
+    """The next subject after `subject_pk` not yet rated (going round), or None."""
     ids = [c.subject.pk for c in cards]
+    if subject_pk not in ids:
+        return None
     after = ids[ids.index(subject_pk) + 1 :] + ids[: ids.index(subject_pk)]
     undone = {c.subject.pk for c in cards if not c.done}
-    following = next((pk for pk in after if pk in undone), None)
-    return f"#s{following}" if following else "#top"
+    return next((pk for pk in after if pk in undone), None)
+
+
+def _next_anchor(cards, subject_pk: int) -> str:
+    """Where to land after rating one: the next subject not yet rated, else the thanks."""
+    following = _next_pk(cards, subject_pk)
+    return f"?rated={subject_pk}" + (f"#s{following}" if following else "#thanks")
 
 
 def _rating_page(request, *, round_, cards, campaign, subjects, cast, template, context):
@@ -87,13 +95,12 @@ def _rating_page(request, *, round_, cards, campaign, subjects, cast, template, 
         if subject is None:
             raise Http404
         form = BallotForm(campaign, request.POST, prefix=f"s{subject.pk}")
-        shown_name = next((c.name for c in cards if c.subject.pk == subject.pk), subject.name)
         done = form_submit(
             request,
             form,
             lambda data: cast(subject, form.marks(data), data.get("comment", "")),
+            # The thanks is shown where the page lands (the next card), not at its top.
             redirect_to=request.path + _next_anchor(cards, subject.pk),
-            message=_("Rated: %(name)s. Thank you.") % {"name": shown_name},
             fields=form.error_fields(),
         )
         if done:
@@ -108,6 +115,11 @@ def _rating_page(request, *, round_, cards, campaign, subjects, cast, template, 
         elif not card.done and not context.get("problem"):
             card.form = BallotForm(campaign, prefix=f"s{card.subject.pk}")
     done_count = sum(1 for c in cards if c.done)
+    just_rated = None
+    rated_pk = _int(request.GET.get("rated"))
+    rated = next((c for c in cards if c.subject.pk == rated_pk and c.done), None)
+    if rated is not None and request.method == "GET":
+        just_rated = {"name": rated.name, "at": _next_pk(cards, rated.subject.pk)}
     return render(
         request,
         template,
@@ -117,6 +129,7 @@ def _rating_page(request, *, round_, cards, campaign, subjects, cast, template, 
             "cards": cards,
             "done_count": done_count,
             "all_done": bool(cards) and done_count == len(cards),
+            "just_rated": just_rated,
             **context,
         },
     )
@@ -175,7 +188,10 @@ def code_page(request, code: str):
     if rater_code is None:
         if _over(f"kaoping:evaluations:code:miss:{address}", "EVALUATION_CODE_MISSES_PER_ADDRESS"):
             return _too_many(request)
-        raise Http404
+        # A public page of its own: the staff 404 would offer the login to a villager.
+        return render(
+            request, "evaluations/code_unknown.html", {"code": code[:CODE_MAX_LENGTH]}, status=404
+        )
     round_ = rater_code.round
     problem = window_problem(round_)
     if problem:
@@ -247,14 +263,16 @@ def codes(request, pk: int, village: int):
     place = get_scoped_or_404(
         Region.objects.select_related("parent"), user, "evaluation.paper", pk=village
     )
-    cards = selectors.code_cards(round_, place)
+    closed = round_.status != RoundStatus.OPEN
+    cards = [] if closed else selectors.code_cards(round_, place)
     for card in cards:
         card.url = request.build_absolute_uri(reverse("evaluations:code", args=[card.code]))
+        card.link = card.url.split("://", 1)[-1]
         card.qr = qr_svg(card.url)
     return render(
         request,
         "evaluations/codes.html",
-        {"round": round_, "village": place, "cards": cards},
+        {"round": round_, "village": place, "cards": cards, "closed": closed},
     )
 
 
@@ -268,11 +286,19 @@ def paper(request, pk: int):
     round_ = _round_seen(user, pk)
     if not user_can(user, "evaluation.paper"):
         raise PermissionDenied
+    by_code = pools.pool_of(round_) in CODE_POOLS
     subjects = (
         Subject.objects.for_user(user, "evaluation.paper")
         .filter(pk__in=round_.subjects.values("pk"))
-        .select_related("region")
+        .select_related("region", "person")
+        .annotate(branch=F("person__party_member__branch"))
         .order_by("region__code", "name", "pk")
+    )
+    # The village first, then whom in it: a county's round rates a thousand people, namesakes
+    # among them.
+    village_codes = sorted({c[:12] for c in subjects.values_list("region__code", flat=True)})
+    villages = list(
+        Region.objects.filter(code__in=village_codes).select_related("parent").order_by("code")
     )
     chosen = _int(request.POST.get("subject") or request.GET.get("subject"))
     subject = None
@@ -280,8 +306,24 @@ def paper(request, pk: int):
         subject = subjects.filter(pk=chosen).first()
         if subject is None:
             raise Http404
-    context = {"round": round_, "subjects": subjects, "subject": subject}
-    if subject is None:
+    village = None
+    if subject is not None:
+        village = next((v for v in villages if subject.region.code.startswith(v.code)), None)
+    elif (picked := _int(request.GET.get("village"))) is not None:
+        village = next((v for v in villages if v.pk == picked), None)
+    elif len(villages) == 1:
+        village = villages[0]
+    context = {
+        "round": round_,
+        "by_code": by_code,
+        "villages": villages,
+        "village": village,
+        "subjects": list(subjects.filter(region__code__startswith=village.code))
+        if village and by_code
+        else [],
+        "subject": subject if by_code else None,
+    }
+    if subject is None or not by_code:
         return render(request, "evaluations/paper.html", context)
 
     campaign = pools.campaign_of(round_)

@@ -38,6 +38,8 @@ from .meetings import (
     meeting_sign_in,
     meeting_sign_in_for,
     meetings_for,
+    sign_in_ended,
+    sign_in_last_day,
 )
 from .models import Meeting
 
@@ -127,9 +129,13 @@ def meeting_detail(request, pk: int):
         {
             "absent": absent,
             "sign_in_url": sign_in_url,
-            "qr": qr_svg(sign_in_url, omitsize=True) if meeting.open else "",
+            "qr": qr_svg(sign_in_url, omitsize=True)
+            if meeting.open and not sign_in_ended(meeting)
+            else "",
             "sign_in_for": SignInForForm(members=absent) if meeting.open and absent else None,
             "item_name": _item_name(meeting),
+            "ended": meeting.open and sign_in_ended(meeting),
+            "last_day": sign_in_last_day(meeting),
         }
     )
     return render(request, "evaluations/meeting_detail.html", context)
@@ -200,6 +206,19 @@ def meeting_sign_in_for_view(request, pk: int):
     )
 
 
+def _sign_in_closed(request, meeting: Meeting):
+    """Closed by the secretary, or its days over while still open (the secretary is to close it)."""
+    return render(
+        request,
+        "evaluations/sign_in_closed.html",
+        {
+            "meeting": meeting,
+            "ended": meeting.open,
+            "last_day": sign_in_last_day(meeting),
+        },
+    )
+
+
 @require_http_methods(["GET", "POST"])
 def sign_in(request, code: str):
     """A member's phone, from the meeting's QR code: name and the last four digits of the phone.
@@ -209,8 +228,8 @@ def sign_in(request, code: str):
     meeting = Meeting.objects.select_related("village").filter(code=code).first()
     if meeting is None:
         raise Http404
-    if not meeting.open:
-        return render(request, "evaluations/sign_in_closed.html", {"meeting": meeting})
+    if not meeting.open or sign_in_ended(meeting):
+        return _sign_in_closed(request, meeting)
     form = SignInForm(request.POST or None)
     status = 200
     if request.method == "POST" and form.is_valid():
@@ -228,8 +247,8 @@ def sign_in(request, code: str):
                 status = 400
             else:
                 meeting.refresh_from_db(fields=["open"])
-                if not meeting.open:
-                    return render(request, "evaluations/sign_in_closed.html", {"meeting": meeting})
+                if not meeting.open or sign_in_ended(meeting):
+                    return _sign_in_closed(request, meeting)
                 form.add_error(None, exc.messages)
                 status = 429 if isinstance(exc, SignInThrottled) else 400
         else:

@@ -22,7 +22,7 @@ from kaoping.people.models import Household
 from kaoping.schemes.calendar import label_for, period_dates
 
 from .forms_members import KeepForm, PledgeForm, ServiceForm
-from .linking import Coverage, link_service_record
+from .linking import Coverage, household_label, link_service_record
 from .member_selectors import (
     MEMBER_ORDER,
     SERVICE_ACTION,
@@ -164,8 +164,8 @@ def service_record(request):
             + _query(village=s.member.region.code, member=s.member_id)
         ),
         message=lambda s: (
-            _("Recorded: %(member)s served household %(number)s.")
-            % {"member": s.member.person.name, "number": s.household.number}
+            _("Recorded: %(member)s served %(household)s.")
+            % {"member": s.member.person.name, "household": household_label(s.household)}
         ),
     )
     return done or _services_page(request, form=form, status=400)

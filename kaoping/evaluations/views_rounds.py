@@ -8,16 +8,19 @@ the county, each reader seeing the subjects of their own area); opening and clos
 
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
 from django.db.models import Count
 from django.shortcuts import render
-from django.urls import reverse
+from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from kaoping.accounts.permissions import user_can
 from kaoping.accounts.scoping import get_scoped_or_404, may
+from kaoping.core.errors import KaopingError
 from kaoping.core.views import action_submit, form_submit
+from kaoping.regions.models import Region
 from kaoping.schemes.labels import cadence_label
 from kaoping.schemes.models import SchemeNode
 
@@ -32,6 +35,7 @@ from .spec import CODE_POOLS, RaterPool
 CLOSED_SHOWN = 20
 OPEN_SHOWN = 100
 PANEL_FIELDS = ("judges", "chair", "contestants")
+ROWS_PER_PAGE = 50
 
 
 def _ballots_seen(user, rounds) -> dict[int, int]:
@@ -65,11 +69,17 @@ def home(request):
         rounds.filter(status=RoundStatus.CLOSED).order_by("-closed_at", "-pk")[:CLOSED_SHOWN]
     )
     manages = user_can(user, "evaluation.manage")
-    plans = (
-        list(Plan.objects.for_user(user, "evaluation.manage").select_related("region"))
-        if manages
-        else []
-    )
+    plans, applying = [], []
+    if manages:
+        plans = list(Plan.objects.for_user(user, "evaluation.manage").select_related("region"))
+        # A township under the county's plan has none of its own to open: it reads which plans
+        # apply to it (those of the areas above), without a link to upload one.
+        applying = list(
+            Plan.objects.for_user(user, "evaluation.view")
+            .exclude(pk__in=[p.pk for p in plans])
+            .select_related("region")
+            .order_by("region__code", "name")
+        )
     return render(
         request,
         "evaluations/home.html",
@@ -79,9 +89,68 @@ def home(request):
             "open_rounds": open_rounds,
             "closed_rounds": closed_rounds,
             "plans": plans,
+            "applying": applying,
             "manages": manages,
         },
     )
+
+
+def _links(round_, user, *, pool, is_open, chairs, judging) -> list[tuple[str, str, str]]:
+    """The round's other pages the reader may use: (id, url, label), those of the areas whose
+    URLs exist."""
+    wanted = []
+    code_pool = pool in CODE_POOLS
+    panel = pool is RaterPool.PANEL
+    if code_pool and user_can(user, "evaluation.paper"):
+        wanted.append(
+            ("codes-link", "evaluations:codes_villages", _("Print the codes of a village"))
+        )
+        if is_open:
+            wanted.append(("paper-link", "evaluations:paper", _("Type paper ballots")))
+    if panel and chairs:
+        wanted.append(("panel-link", "evaluations:panel", _("Panel session")))
+    if panel and judging and is_open:
+        wanted.append(("judge-link", "evaluations:judge", _("Score as a judge")))
+    if panel:
+        wanted.append(("screen-link", "evaluations:screen", _("Screen for the room")))
+    if may(user, "evaluation.ballots", round_):
+        wanted.append(("ballots-link", "evaluations:ballots", _("Individual ballots (audit)")))
+    links = []
+    for id_, name, label in wanted:
+        try:
+            links.append((id_, reverse(name, args=[round_.pk]), label))
+        except NoReverseMatch:
+            continue
+    return links
+
+
+def _where(rows, params) -> tuple[list, dict]:
+    """The rows of the township and village chosen in `params` (GET), and the filter's choices:
+    the townships and villages of `rows` (the round's subjects in the reader's scope)."""
+    villages = {r.village_code: r.village for r in rows}
+    township_codes = sorted({code[:9] for code in villages if len(code) >= 9})
+    names = dict(Region.objects.filter(code__in=township_codes).values_list("code", "name"))
+    township = params.get("township", "")
+    village = params.get("village", "")
+    if township not in names:
+        township = ""
+    if village not in villages or (township and not village.startswith(township)):
+        village = ""
+    if village:
+        rows = [r for r in rows if r.village_code == village]
+    elif township:
+        rows = [r for r in rows if r.village_code.startswith(township)]
+    return rows, {
+        "townships": [(code, names[code]) for code in township_codes if code in names],
+        "villages": sorted(
+            (code, name)
+            for code, name in villages.items()
+            if len(code) == 12 and (not township or code.startswith(township))
+        ),
+        "township": township,
+        "village": village,
+        "shown": len(township_codes) > 1 or len(villages) > 1,
+    }
 
 
 @login_required
@@ -107,6 +176,12 @@ def round_detail(request, pk: int):
     today = timezone.localdate()
     is_open = round_.status == RoundStatus.OPEN
     pool = campaign.raters
+    rows, where = _where(report.rows, request.GET)
+    page = Paginator(rows, ROWS_PER_PAGE).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    chairs = pool is RaterPool.PANEL and may_close(user, round_)
+    judging = pool is RaterPool.PANEL and round_.judges.filter(pk=user.pk).exists()
     return render(
         request,
         "evaluations/round_detail.html",
@@ -118,10 +193,15 @@ def round_detail(request, pk: int):
             "pool": pool_label(pool),
             "aggregate": aggregate_label(campaign.aggregate),
             "combine": combine_label(campaign.combine),
-            "rows": report.rows,
+            "rows": page.object_list,
+            "page": page,
+            "page_query": query.urlencode(),
+            "where": where,
+            "unratable": report.unratable,
             "signals": report.signals,
             "is_open": is_open,
             "days_left": (round_.closes_on - today).days,
+            "early": is_open and round_.closes_on >= today,
             "can_close": is_open and may_close(user, round_),
             "chair": user_label(round_.chair),
             "judges": [user_label(u) for u in round_.judges.all()]
@@ -130,11 +210,12 @@ def round_detail(request, pk: int):
             "code_pool": pool in CODE_POOLS,
             "panel": pool is RaterPool.PANEL,
             # The chair's page of the session is for who may close it; a judge scores on theirs.
-            "chairs": pool is RaterPool.PANEL and may_close(user, round_),
-            "judging": pool is RaterPool.PANEL and round_.judges.filter(pk=user.pk).exists(),
+            "chairs": chairs,
+            "judging": judging,
+            "links": _links(
+                round_, user, pool=pool, is_open=is_open, chairs=chairs, judging=judging
+            ),
             "manages": user_can(user, "evaluation.manage"),
-            "types_paper": user_can(user, "evaluation.paper"),
-            "reads_ballots": may(user, "evaluation.ballots", round_),
             "eligible": sum(r.eligible for r in report.rows),
         },
     )
@@ -146,7 +227,7 @@ def round_open_view(request, pk: int):
     plan = get_scoped_or_404(
         Plan.objects.select_related("region", "scheme"), user, "evaluation.manage", pk=pk
     )
-    form = RoundOpenForm(plan, request.POST or None)
+    form = RoundOpenForm(plan, request.POST or None, campaign=request.GET.get("campaign"))
     if request.method == "POST":
         done = form_submit(
             request,
@@ -173,9 +254,23 @@ def round_close_view(request, pk: int):
     if not may_close(user, round_):
         raise PermissionDenied
     here = reverse("evaluations:round", args=[round_.pk])
+
+    def close():
+        # Before its last day has passed a round closes early only when asked to in so many
+        # words: one tap must not end a round that still takes ballots for days.
+        if round_.closes_on >= timezone.localdate() and not request.POST.get("early"):
+            raise KaopingError(
+                _(
+                    "The round takes ballots until %(day)s: tick “close it early anyway” to "
+                    "close it now."
+                )
+                % {"day": round_.closes_on.isoformat()}
+            )
+        return round_close(round=round_, acting_user=user)
+
     return action_submit(
         request,
-        lambda: round_close(round=round_, acting_user=user),
+        close,
         redirect_to=here + "#results",
         failed_to=here,
         success=lambda results: (
@@ -185,7 +280,7 @@ def round_close_view(request, pk: int):
             )
             % {
                 "entries": sum(1 for r in results if r.entry_id),
-                "short": sum(1 for r in results if not r.valid),
+                "short": sum(1 for r in results if not r.valid and r.eligible),
             }
         ),
     )

@@ -9,6 +9,7 @@ from kaoping.accounts.scoping import system_actor
 from kaoping.api.api import api
 from kaoping.api.models import ApiToken
 from kaoping.election.testing import election_world
+from kaoping.evaluations.testing import evaluation_world
 from kaoping.ledger.tests.ledger_fixture import load_household_scheme
 from kaoping.people.models import Subject
 from kaoping.periods.services import period_close, period_open
@@ -34,13 +35,17 @@ def paths(client, county):
         "household_id": Subject.objects.filter(kind="household").first().household_id,
         "round_id": election_world(county).round.pk,
     }
+    # Evaluation rounds are numbered apart from the election's.
+    evaluation_round = evaluation_world(county).branch.pk
     client.force_login(county.users["alice"])  # the schema is for people with a login
     schema = api.get_openapi_schema()
     found = []
     for path, operations in schema["paths"].items():
         names = {p["name"] for p in operations.get("get", {}).get("parameters", [])}
         if {"offset", "limit"} <= names:
-            found.append(re.sub(r"\{(\w+)\}", lambda m: str(ids[m.group(1)]), path))
+            own = {"round_id": evaluation_round} if path.startswith("/api/evaluations/") else {}
+            values = {**ids, **own}
+            found.append(re.sub(r"\{(\w+)\}", lambda m, v=values: str(v[m.group(1)]), path))
     return found
 
 
@@ -52,6 +57,8 @@ def headers(county, username="alice"):
 def test_the_list_endpoints_are_found(paths):
     assert sorted(p.split("/")[2] for p in paths) == [
         "election",
+        "evaluations",
+        "evaluations",
         "grid",
         "periods",
         "problems",

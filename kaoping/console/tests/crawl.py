@@ -28,7 +28,13 @@ PER_BINARY_ROUTE = 1  # PDFs and workbooks are slow to build; one each shows the
 MAX_PAGES = 250  # per persona
 # Pages whose subject is the file format itself: its keys and codes are what they explain.
 # A round version shows the county's file as uploaded, whose keys are the format's.
-TEXT_EXEMPT = {"schemes:format", "election:format", "election:round_version"}
+TEXT_EXEMPT = {
+    "schemes:format",
+    "election:format",
+    "election:round_version",
+    "evaluations:plan_format",
+    "evaluations:plan_version",
+}
 
 RAW_CODES = {c.value for c in Cadence} | {k.value for k in SubjectKind}
 SNAKE_KEY = re.compile(r"\b[a-z][a-z0-9]*(?:_[a-z0-9]+)+\b")

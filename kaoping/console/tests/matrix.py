@@ -233,6 +233,10 @@ ROUTES: dict[str, Target | None] = {
     # pledge is scoped by its member's village (MemberPledge.objects.for_user). The services
     # and pledges pages and their record/add endpoints take no arguments.
     "evaluations:pledge_keep": Target("evaluations.MemberPledge", pk),
+    # Evaluations in the JSON API (kaoping/evaluations/api.py): a round's results and its paper
+    # ballots, by the round (kaoping/evaluations/tests/test_api.py has the personas).
+    "api:evaluation_results": Target("evaluations.Round", lambda r: {"round_id": r.pk}),
+    "api:evaluation_paper": Target("evaluations.Round", lambda r: {"round_id": r.pk}),
 }
 
 _SCHEME_BY_KIND = {

@@ -62,6 +62,13 @@ def test_carol_rates_her_branch_on_the_rate_page(county, world, client_for):
         },
     )
     assert response.status_code == 302
+    # The page lands on the next card to rate, the thanks shown on that card (not at the top,
+    # off-screen).
+    assert response.url.startswith(f"{url}?rated={world.subject.pk}#s")
+    landed = client.get(response.url).content.decode()
+    next_pk = response.url.split("#s")[1]
+    card = landed.split(f'id="s{next_pk}"')[1].split("</section>")[0]
+    assert 'id="just-rated"' in card and "Rated: 王建国. Thank you." in card
     ballot = Ballot.objects.get()
     assert (ballot.subject, ballot.rater_user, ballot.mark) == (
         world.subject,
@@ -119,6 +126,13 @@ def test_a_household_rates_by_its_code_without_an_account(county, world):
     assert "群众测评" in page and "东岭村" in page
     assert "王*国" in page and "东岭村党支部" in page
     assert "王建国" not in page  # masked on the public page
+    # Beside the masked name, what tells two 王* apart; and what is kept, truthfully.
+    wang = county.persons["王建国"]
+    card = page.split(f'id="s{world.subject.pk}"')[1].split("</section>")[0]
+    assert wang.get_gender_display() in card
+    if wang.birth_date:
+        assert f"born {wang.birth_date.year}" in card
+    assert "anonymous" not in page and "audit staff" in page
     response = client.post(
         code_url(code), {"subject": world.subject.pk, f"s{world.subject.pk}-q_service": "满意"}
     )
@@ -138,8 +152,15 @@ def test_a_household_rates_by_its_code_without_an_account(county, world):
 
 def test_unknown_and_closed_codes(county, world):
     client = Client()
-    assert client.get(reverse("evaluations:code", args=["NOSUCHCODE"])).status_code == 404
+    response = client.get(reverse("evaluations:code", args=["NOSUCHCODE"]))
+    assert response.status_code == 404
+    page = response.content.decode()
+    # A public page of its own: no staff navigation, no login.
+    assert 'id="unknown-code"' in page and "NOSUCHCODE" in page
+    assert "/accounts/login" not in page and 'class="topbar"' not in page
     code = household_code(world, county)
+    # Typed in lower case, the code is found.
+    assert 'id="round-info"' in client.get(code_url(code).lower()).content.decode()
     world.masses.status = RoundStatus.CLOSED
     world.masses.save()
     response = client.get(code_url(code))
@@ -244,6 +265,10 @@ def test_the_sheet_of_a_villages_codes(county, world, client_for):
     for code in codes:
         assert code.code in page
         assert code.household.number in page
+        assert code.household.address in page  # two heads 徐* are told apart by where
+        assert (
+            f"testserver/v/{code.code}/</div>" in page
+        )  # the address, for a phone that cannot scan
     assert page.count("<svg") == 2
     assert "张*" in page and "刘*" in page and "张伟" not in page
     assert "@page" not in page  # the print rules live in the stylesheet
@@ -251,6 +276,15 @@ def test_the_sheet_of_a_villages_codes(county, world, client_for):
     assert client_for(county, "clara").get(url).status_code == 403  # no evaluation.paper
     assert client_for(county, "oscar").get(url).status_code == 404  # another township's village
     assert client_for(county, None).get(url).status_code == 302
+
+
+def test_a_closed_rounds_sheet_prints_no_codes(county, world, client_for):
+    world.masses.status = RoundStatus.CLOSED
+    world.masses.save()
+    village = county.region("330304001001")
+    url = reverse("evaluations:codes", args=[world.masses.pk, village.pk])
+    page = client_for(county, "carol").get(url).content.decode()
+    assert 'id="round-closed"' in page and "<svg" not in page and "data-code" not in page
 
 
 def test_the_qr_code_carries_the_absolute_url(county, world, client_for):
@@ -282,37 +316,61 @@ def test_the_village_picker(county, world, client_for):
 # ── paper ballots ──────────────────────────────────────────────────────────────────────────────
 
 
+def member_code(county, world, name) -> str:
+    return RaterCode.objects.get(round=world.mutual, person=county.persons[name]).code
+
+
 def test_carol_types_in_paper_ballots_with_errors_by_row(county, world, client_for):
     client = client_for(county, "carol")
     url = reverse("evaluations:paper", args=[world.mutual.pk])
     page = client.get(url).content.decode()
-    assert "王建国" in page and "赵强" not in page
+    # Her one village is chosen for her; its members, with their branch, to choose from.
+    assert 'id="choose-village"' in page and "王建国 · 东岭村党支部" in page
+    assert "赵强" not in page
     page = client.get(url, {"subject": world.subject.pk}).content.decode()
     assert page.count('class="paper-row') == 5
     data = {
         "subject": world.subject.pk,
         "rows": 5,
         "save": "1",
+        "r1_code": member_code(county, world, "李秀英").lower(),
         "r1_q_overall": "5",
+        "r3_code": "NOSUCHCODE",
         "r3_q_overall": "7",
     }
     response = client.post(url, data)
     assert response.status_code == 200
     page = response.content.decode()
     assert "Nothing was saved" in page
+    # The summary names the rows, as the page numbers them.
+    summary = page.split('id="row-errors-note"')[1].split("</div>")[0]
+    assert "Ballot 3" in summary and "Ballot 1" not in summary
     bad = page.split('data-row="3"')[1].split("</fieldset>")[0]
-    assert "between 0 and 5" in bad
-    assert "between 0 and 5" not in page.split('data-row="3"')[0]
+    assert "between 0 and 5" in bad and "no code NOSUCHCODE" in bad
+    assert "between 0 and 5" not in page.split('data-row="3"')[0].split("row-errors-note")[0]
     assert not Ballot.objects.exists()
 
+    data["r3_code"] = member_code(county, world, "张伟")
     data["r3_q_overall"] = "3.5"
     response = client.post(url, data)
     assert response.status_code == 302
+    li, zhang = county.persons["李秀英"], county.persons["张伟"]
     assert sorted(Ballot.objects.values_list("rater_key", "mark")) == [
-        ("paper:1", 5),
-        ("paper:2", 3.5),
+        (f"person:{li.pk}", 5),
+        (f"person:{zhang.pk}", 3.5),
     ]
     assert set(Ballot.objects.values_list("channel", flat=True)) == {BallotChannel.PAPER}
+    # 李秀英's code page shows 王建国 as rated: her one ballot for him is in.
+    code = RaterCode.objects.get(round=world.mutual, person=li)
+    card = Client().get(code_url(code)).content.decode().split(f'id="s{world.subject.pk}"')[1]
+    assert "✓ Rated" in card.split("</section>")[0]
+    assert "Submit my rating" not in card.split("</section>")[0]
+
+
+def test_a_round_rated_by_login_takes_no_paper(county, world, client_for):
+    url = reverse("evaluations:paper", args=[world.branch.pk])
+    page = client_for(county, "carol").get(url, {"subject": world.subject.pk}).content.decode()
+    assert 'id="no-paper"' in page and 'id="paper-form"' not in page
 
 
 def test_add_a_row_keeps_what_was_typed(county, world, client_for):
@@ -360,6 +418,7 @@ def test_only_the_audit_role_reads_individual_ballots(county, world, client_for)
     table = page.split('id="ballots"')[1]
     assert "李*英" in table and "李秀英" not in table  # the rater, masked
     assert "close relative" in table  # 李秀英 is his registered relative
+    assert "Swipe left and right" in page
     row = AuditLog.objects.get(action="evaluation.ballots.viewed")
     assert row.actor == county.users["alice"] and row.object_id == str(world.mutual.pk)
     client_for(county, "alice").get(url)

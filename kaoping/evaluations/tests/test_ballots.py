@@ -268,12 +268,17 @@ def test_a_household_rates_once_through_its_code(county, world):
 # ── paper ──────────────────────────────────────────────────────────────────────────────────────
 
 
+def member_code(county, world, name) -> str:
+    return code_of(world.mutual, person=county.persons[name]).code
+
+
 def test_paper_ballots_are_all_or_nothing_with_the_row_named(county, world):
     carol = county.users["carol"]
+    li, zhang = member_code(county, world, "李秀英"), member_code(county, world, "张伟")
     rows = [
-        {"marks": {"overall": "5"}},
-        {"marks": {"overall": "9"}, "comment": ""},
-        {"marks": {}, "comment": "x" * 301},
+        {"code": li, "marks": {"overall": "5"}},
+        {"code": zhang, "marks": {"overall": "9"}, "comment": ""},
+        {"code": "", "marks": {}, "comment": "x" * 301},
     ]
     with pytest.raises(ImportFailed) as failed:
         paper_ballots_enter(
@@ -281,50 +286,103 @@ def test_paper_ballots_are_all_or_nothing_with_the_row_named(county, world):
         )
     assert [(e.row, e.field) for e in failed.value.errors] == [
         (2, "overall"),
+        (3, "code"),
         (3, "overall"),
         (3, "comment"),
     ]
     assert not Ballot.objects.exists()
     assert not AuditLog.objects.filter(action="evaluation.paper.entered").exists()
 
-    rows = [{"marks": {"overall": "5"}}, {"marks": {"overall": "4"}, "comment": "纸质"}]
+    # Codes are read in any case, as typed off the sheet.
+    rows = [
+        {"code": li.lower(), "marks": {"overall": "5"}},
+        {"code": f" {zhang} ", "marks": {"overall": "4"}, "comment": "纸质"},
+    ]
     created = paper_ballots_enter(
         round=world.mutual, subject=world.subject, ballots=rows, acting_user=carol
     )
-    assert [b.rater_key for b in created] == ["paper:1", "paper:2"]
+    li_person, zhang_person = county.persons["李秀英"], county.persons["张伟"]
+    # Each is the ballot of the code's member: one ballot per rater whatever the channel.
+    assert [b.rater_key for b in created] == [
+        f"person:{li_person.pk}",
+        f"person:{zhang_person.pk}",
+    ]
+    assert [b.rater_person_id for b in created] == [li_person.pk, zhang_person.pk]
     assert {b.channel for b in created} == {BallotChannel.PAPER}
     assert {b.entered_by_id for b in created} == {carol.pk}
+    assert [b.relative for b in created] == [True, False]  # 李秀英 is 王建国's relative
     row = AuditLog.objects.get(action="evaluation.paper.entered")
-    assert row.after["count"] == 2 and row.after["subject"] == world.subject.pk
+    assert row.after == {"subject": world.subject.pk, "count": 2}  # never the codes
+    assert RaterCode.objects.get(code=li).first_used_at is not None
 
-    # The numbering goes on across the round's subjects.
-    li = world.subject.__class__.objects.get(person=county.persons["李秀英"])
-    more = paper_ballots_enter(
-        round=world.mutual, subject=li, ballots=[{"marks": {"overall": "3"}}], acting_user=carol
-    )
-    assert more[0].rater_key == "paper:3"
-
-
-def test_paper_ballots_cannot_outnumber_the_raters(county, world):
-    # 王建国 has three possible raters in the mutual round (his branch's other members).
-    carol = county.users["carol"]
-    li = code_of(world.mutual, person=county.persons["李秀英"])
-    ballot_cast(
-        round=world.mutual, subject=world.subject, marks={"overall": "5"}, acting_user=None, code=li
-    )
-    with pytest.raises(KaopingError) as refused:
+    # The code has voted for 王建国: neither its phone nor another sheet votes again.
+    with pytest.raises(KaopingError) as again:
+        ballot_cast(
+            round=world.mutual,
+            subject=world.subject,
+            marks={"overall": "1"},
+            acting_user=None,
+            code=RaterCode.objects.get(code=li),
+        )
+    assert "already rated" in again.value.messages[0]
+    with pytest.raises(ImportFailed) as twice:
         paper_ballots_enter(
             round=world.mutual,
             subject=world.subject,
-            ballots=[{"marks": {"overall": "4"}}] * 3,
+            ballots=[{"code": li, "marks": {"overall": "3"}}],
             acting_user=carol,
         )
-    assert "3 possible raters" in refused.value.messages[0]
-    assert Ballot.objects.count() == 1
+    assert "has already rated 王建国" in twice.value.errors[0].message
+    # …but it still rates the others of its branch.
+    other = world.subject.__class__.objects.get(person=county.persons["刘芳"])
+    paper_ballots_enter(
+        round=world.mutual,
+        subject=other,
+        ballots=[{"code": li, "marks": {"overall": "3"}}],
+        acting_user=carol,
+    )
+    assert Ballot.objects.count() == 3
+
+
+def test_a_paper_ballots_code_must_be_a_rater_of_the_subject(county, world):
+    carol = county.users["carol"]
+    wang = member_code(county, world, "王建国")  # his own code
+    li = member_code(county, world, "李秀英")
+    household = code_of(world.masses, household=county.persons["张伟"].household).code
+    rows = [
+        {"code": wang, "marks": {"overall": "5"}},
+        {"code": household, "marks": {"overall": "5"}},  # a code of the masses' round
+        {"code": "ZZZZZZZZZZ", "marks": {"overall": "5"}},
+        {"code": li, "marks": {"overall": "5"}},
+        {"code": li, "marks": {"overall": "4"}},  # the same code twice in a batch
+    ]
+    with pytest.raises(ImportFailed) as failed:
+        paper_ballots_enter(
+            round=world.mutual, subject=world.subject, ballots=rows, acting_user=carol
+        )
+    messages = {e.row: e.message for e in failed.value.errors}
+    assert [e.field for e in failed.value.errors] == ["code"] * 4
+    assert "does not rate 王建国" in messages[1]
+    assert "another round" in messages[2]
+    assert "no code ZZZZZZZZZZ" in messages[3]
+    assert "already typed in on ballot 4" in messages[5]
+    assert not Ballot.objects.exists()
+
+
+def test_rounds_rated_by_login_take_no_paper_ballots(county, world):
+    with pytest.raises(KaopingError) as refused:
+        paper_ballots_enter(
+            round=world.branch,
+            subject=world.subject,
+            ballots=[{"code": "X", "marks": {"role": "好", "duty": "好"}}],
+            acting_user=county.users["carol"],
+        )
+    assert "takes no paper ballots" in refused.value.messages[0]
+    assert not Ballot.objects.exists()
 
 
 def test_paper_needs_the_right_and_an_open_round(county, world):
-    rows = [{"marks": {"overall": "5"}}]
+    rows = [{"code": member_code(county, world, "李秀英"), "marks": {"overall": "5"}}]
     for name in ("clara", "oscar"):  # no evaluation.paper; another village
         with pytest.raises(Refused):
             paper_ballots_enter(
@@ -342,6 +400,7 @@ def test_paper_needs_the_right_and_an_open_round(county, world):
     )
     world.mutual.status = RoundStatus.CLOSED
     world.mutual.save()
+    rows = [{"code": member_code(county, world, "张伟"), "marks": {"overall": "5"}}]
     with pytest.raises(KaopingError):
         paper_ballots_enter(
             round=world.mutual,

@@ -55,12 +55,17 @@ def test_a_household_rates_by_its_code_and_carol_by_her_login(
     phone.check(f"{card} input[name$='q_role'][value='好']")
     phone.check(f"{card} input[name$='q_duty'][value='较好']")
     phone.click(f"{card} button[type=submit]")
-    phone.wait_for_selector(f"{card}.done")
+    phone.wait_for_selector("#just-rated")
+    # The page lands on the next card, its name and the thanks below the sticky bar, in view.
+    bar = phone.evaluate("document.querySelector('.topbar').getBoundingClientRect().bottom")
+    top = phone.evaluate("document.querySelector('#just-rated').getBoundingClientRect().top")
+    assert bar <= top < 640, (bar, top)
+    shot(phone, "4-landed")
     assert "4.50" in phone.locator(f"{card} .done-mark").inner_text()
     assert Ballot.objects.get(rater_user=live_county.users["carol"]).mark == 4.5
     assert phone.locator("#progress").inner_text().replace(" ", "").endswith("1/4")
     no_sideways_scroll(phone)
-    shot(phone, "4-rated")
+    shot(phone, "5-rated")
 
 
 def test_carol_prints_the_codes_and_types_in_paper_ballots(live_server, live_county, phone, shot):
@@ -81,13 +86,21 @@ def test_carol_prints_the_codes_and_types_in_paper_ballots(live_server, live_cou
     phone.emulate_media(media="screen")
 
     phone.goto(f"{live_server.url}{reverse('evaluations:paper', args=[world.mutual.pk])}")
+    # Her one village is chosen; then whom in it.
     phone.select_option("#choose-subject select", str(world.subject.pk))
     phone.click("#choose-subject button")
     phone.wait_for_selector("#paper-form")
+    codes = {
+        name: RaterCode.objects.get(round=world.mutual, person=live_county.persons[name]).code
+        for name in ("李秀英", "张伟")
+    }
+    phone.fill("fieldset[data-row='1'] .code-input", codes["李秀英"].lower())
     phone.fill("fieldset[data-row='1'] input[type=number]", "4.5")
+    phone.fill("fieldset[data-row='2'] .code-input", codes["张伟"])
     phone.fill("fieldset[data-row='2'] input[type=number]", "8")
     phone.click("#save-paper")
     phone.wait_for_selector("fieldset.paper-row.bad[data-row='2'] .row-error")
+    assert phone.locator("#row-errors-note li").count() == 1
     assert not Ballot.objects.exists()
     no_sideways_scroll(phone)
     shot(phone, "2-paper-error")
@@ -103,5 +116,6 @@ def test_carol_prints_the_codes_and_types_in_paper_ballots(live_server, live_cou
     browser_login(phone, live_server, "alice")
     phone.goto(f"{live_server.url}{reverse('evaluations:ballots', args=[world.mutual.pk])}")
     assert phone.locator("#ballots tbody tr").count() == 2
+    assert phone.locator("#scroll-hint").is_visible()
     no_sideways_scroll(phone)
     shot(phone, "4-ballots")

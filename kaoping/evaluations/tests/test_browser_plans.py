@@ -56,7 +56,7 @@ def test_alice_loads_a_plan_after_fixing_the_line_shown(live_server, live_county
     campaigns = phone.locator("#campaigns").inner_text()
     # The item's name, never its code.
     assert "群众测评" in campaigns and "PY02" not in campaigns
-    assert phone.locator("#versions tbody tr").count() == 1
+    assert phone.locator("#versions li").count() == 1
     no_sideways_scroll(phone)
     shot(phone, "3-plan")
 

@@ -32,7 +32,15 @@ def test_alice_opens_and_closes_a_branch_round(live_server, live_county, phone, 
 
     phone.click(f"#plans a[data-plan='{world.plan.pk}']")
     phone.wait_for_selector("#open-round")
-    phone.select_option("#id_campaign", "branch")
+    # Choosing the campaign reloads the form for it (rounds.js): judges for a panel alone.
+    with phone.expect_navigation():
+        phone.select_option("#id_campaign", "panel")
+    assert "campaign=panel" in phone.url and phone.locator("#panel-fields").count() == 1
+    no_sideways_scroll(phone)
+    shot(phone, "2-open-form-panel")
+    with phone.expect_navigation():
+        phone.select_option("#id_campaign", "branch")
+    assert "campaign=branch" in phone.url and phone.locator("#panel-fields").count() == 0
     no_sideways_scroll(phone)
     shot(phone, "2-open-form")
     phone.click("#open-round button[type=submit]")
@@ -69,6 +77,11 @@ def test_alice_opens_and_closes_a_branch_round(live_server, live_county, phone, 
     no_sideways_scroll(phone)
     shot(phone, "3-open-round")
 
+    # Days before its last day the round closes only with the tick.
+    assert (
+        phone.locator("#close").bounding_box()["y"] < phone.locator("#so-far").bounding_box()["y"]
+    )
+    phone.check("#close-early")
     phone.click("#close-round button[type=submit]")
     phone.wait_for_selector("#results")
     round_.refresh_from_db()

@@ -199,7 +199,7 @@ def test_a_household_the_member_does_not_link_is_refused(county, world):
     erin = household_of(county, "王建国")
     problems = refused(county, world, household=erin)
     assert problems["household"] == [
-        f"Household {erin.number} is not one of the households 王建国 links."
+        f"王*国's household · {erin.address} is not one of the households 王建国 links."
     ]
 
 

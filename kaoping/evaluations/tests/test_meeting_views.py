@@ -274,6 +274,24 @@ def test_a_wrong_tail_is_refused_with_what_to_do(county, world, client_for):
     assert not Attendance.objects.exists()
 
 
+def test_after_the_next_day_the_pages_say_sign_in_has_ended(county, world, client_for):
+    day = timezone.localdate() - timedelta(days=2)
+    Meeting.objects.filter(pk=world.meeting.pk).update(held_on=day)
+    public = client_for(county, None)
+    for response in (
+        public.get(sign_in_url(world.meeting)),
+        public.post(sign_in_url(world.meeting), {"name": "张伟", "phone_tail": "0003"}),
+    ):
+        html = response.content.decode()
+        assert 'id="sign-in-ended"' in html and 'id="sign-in"' not in html
+        assert (day + timedelta(days=1)).isoformat() in html
+    assert not Attendance.objects.exists()
+    page = client_for(county, "carol").get(url("meeting", world.meeting))
+    html = page.content.decode()
+    assert 'id="sign-in-ended"' in html and 'id="close-ended"' in html
+    assert 'id="qr"' not in html and 'id="close-meeting"' not in html
+
+
 def test_a_tail_of_letters_is_a_field_error(county, world, client_for):
     response = client_for(county, None).post(
         sign_in_url(world.meeting), {"name": "张伟", "phone_tail": "abcd"}

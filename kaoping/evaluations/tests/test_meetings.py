@@ -12,6 +12,7 @@ from kaoping.accounts.scoping import Refused
 from kaoping.core.audit import AuditLog
 from kaoping.core.errors import ImportFailed, KaopingError
 from kaoping.evaluations.codes import CODE_ALPHABET, CODE_LENGTH
+from kaoping.evaluations.forms_meetings import MeetingOpenForm
 from kaoping.evaluations.meetings import (
     SignInThrottled,
     attendance_items,
@@ -21,12 +22,14 @@ from kaoping.evaluations.meetings import (
     meeting_open,
     meeting_sign_in,
     meeting_sign_in_for,
+    sign_in_ended,
 )
 from kaoping.evaluations.models import Attendance, Meeting
 from kaoping.evaluations.testing import evaluation_world
 from kaoping.ledger.models import Entry, EntrySource, EntryStatus
 from kaoping.ledger.services import ledger_seal
 from kaoping.people.models import PartyMember, Subject
+from kaoping.schemes.models import SchemeNode
 
 pytestmark = pytest.mark.django_db
 
@@ -138,6 +141,37 @@ def test_the_form_offers_the_users_branches_and_the_schemes_count_items(county, 
     assert {c.branch for c in branch_choices(county.users["bob"])} == {BRANCH}
 
 
+def penalty_item(world, code="HD09", name="无故不参加支部党员大会（每次）", points=-2):
+    """A `count` item that takes points off, added to the scheme's latest version."""
+    node = SchemeNode.objects.get(version=world.scheme.latest_version(), code="HD01")
+    node.pk, node.code, node.name = None, code, name
+    node.points = points * 10 ** world.scheme.latest_version().decimals
+    node.save()
+    return node
+
+
+def test_a_penalty_item_is_offered_for_no_meeting_and_refused(county, world):
+    penalty_item(world)
+    items = attendance_items([county.region("330304001001")])
+    assert [i.code for i in items] == ["HD01"]
+    with pytest.raises(KaopingError) as refused:
+        open_meeting(county, world, item_code="HD09")
+    assert "does not earn points" in refused.value.message_dict["item_code"][0]
+
+
+def test_the_open_form_preselects_only_a_lone_choice(county, world):
+    branches = branch_choices(county.users["carol"])
+    items = attendance_items([county.region("330304001001")])
+    form = MeetingOpenForm(branches=branches, items=items)
+    assert [v for v, _l in form.fields["item"].choices] == [f"{world.scheme.pk}|HD01"]
+    penalty_item(world, code="HD08", name="参加志愿服务", points=1)
+    items = attendance_items([county.region("330304001001")])
+    form = MeetingOpenForm(branches=branches, items=items)
+    choices = form.fields["item"].choices
+    assert choices[0] == ("", "Choose…") and len(choices) == 3
+    assert not form["item"].value()
+
+
 # ─── signing in ───
 
 
@@ -232,6 +266,23 @@ def test_nobody_signs_in_once_the_meeting_is_closed(county, world):
 
 
 # ─── 补签 ───
+
+
+def test_members_sign_in_on_the_day_and_the_next_only(county, world):
+    today = timezone.localdate()
+    Meeting.objects.filter(pk=world.meeting.pk).update(held_on=today - timedelta(days=1))
+    world.meeting.refresh_from_db()
+    assert not sign_in_ended(world.meeting)
+    assert sign_in(world, "张伟").member == member(county, "张伟")
+    Meeting.objects.filter(pk=world.meeting.pk).update(held_on=today - timedelta(days=2))
+    world.meeting.refresh_from_db()
+    assert sign_in_ended(world.meeting)
+    with pytest.raises(KaopingError) as refused:
+        sign_in(world, "刘芳")
+    assert refused.value.messages == ["Sign-in to this meeting has ended."]
+    assert Attendance.objects.count() == 1
+    # The secretary still closes it, counting who signed in.
+    assert len(close(world, county)) == 1
 
 
 def test_the_secretary_signs_in_a_member_without_a_phone(county, world):

@@ -52,7 +52,9 @@ def test_carol_sees_her_members_coverage_and_records_a_service(county, world, cl
 
     chosen = client.get(SERVICES, {"member": world.member.pk}).content.decode()
     zhang = household_of(county, "张伟")
-    assert f"{zhang.number} · 张*" in chosen  # a household by number, its head masked
+    # A household by its head, masked, and its address; not by its number.
+    assert "张*" in chosen and zhang.address and zhang.address in chosen
+    assert zhang.number not in chosen and "---------" not in chosen
     assert 'id="service-form"' in chosen
     li = PartyMember.objects.get(person=county.persons["李秀英"])
     unlinked = client.get(SERVICES, {"member": li.pk}).content.decode()
@@ -69,6 +71,8 @@ def test_carol_sees_her_members_coverage_and_records_a_service(county, world, cl
     )
     page = client.get(response.url).content.decode()
     assert "帮助申请临时救助" in page
+    # The confirmation and the recent services name the household the same way.
+    assert page.count(zhang.address) >= 2 and zhang.number not in page
     assert "1/2" in page and "50.00%" in page  # 王建国: one of his two households this month
 
 

@@ -272,7 +272,7 @@ def test_a_judge_scores_the_next_contestant_and_sees_their_own_marks_only(
     assert page.context["current"] == order[1]
     html = page.content.decode()
     assert 'id="judge-scored"' in html and "86.50" in html
-    assert "55" not in html.split('id="judge-scored"')[1]  # bob's mark is not hers to see
+    assert "55.00" not in html.split('id="judge-scored"')[1]  # bob's mark is not hers to see
 
 
 def test_a_judge_may_choose_which_contestant_to_score(county, world, client_for):
@@ -323,6 +323,18 @@ def test_the_chairs_board_never_shows_a_mark(county, world, client_for):
     assert 'data-scored="1"' in html
     # Polled every 3 s while open.
     assert 'hx-trigger="every 3s"' in html and "<html" not in html
+
+
+def test_judges_go_by_their_office_and_the_title_says_the_round_once(county, world, client_for):
+    bob = county.users["bob"]
+    bob.first_name, bob.last_name = "东岭街道", "组织办"  # last_name is not shown
+    bob.save()
+    cast(world.panel, contestant(county, "王建国"), bob, 80)
+    cast(world.panel, contestant(county, "王建国"), county.users["carol"], 80)
+    assert [j.name for j in panel_board(world.panel).judges] == ["东岭街道", "carol"]
+    html = client_for(county, "bob").get(reverse("evaluations:panel", args=[world.panel.pk]))
+    title = html.content.decode().split('id="panel-title">')[1].split("</h1>")[0]
+    assert title.count(world.panel.name) == 1 and world.panel.period_label in title
 
 
 # ── closing, and the screen ────────────────────────────────────────────────────────────────

@@ -129,7 +129,9 @@ def test_alice_closes_a_round_and_reads_its_results_and_signals(county, world, c
     here = reverse("evaluations:round", args=[world.branch.pk])
     assert 'id="close-round"' in client.get(here).content.decode()
     with override("en"):
-        response = client.post(reverse("evaluations:round_close", args=[world.branch.pk]))
+        response = client.post(
+            reverse("evaluations:round_close", args=[world.branch.pk]), {"early": "1"}
+        )
     assert response.status_code == 302 and response.url.startswith(here)
     world.branch.refresh_from_db()
     assert world.branch.status == RoundStatus.CLOSED
@@ -140,7 +142,9 @@ def test_alice_closes_a_round_and_reads_its_results_and_signals(county, world, c
     assert 'id="results"' in html and 'id="signals"' in html and 'id="signal-short"' in html
     assert 'id="close-round"' not in html
     # Closed twice (a second tab): a message, not an error page.
-    again = client.post(reverse("evaluations:round_close", args=[world.branch.pk]), follow=True)
+    again = client.post(
+        reverse("evaluations:round_close", args=[world.branch.pk]), {"early": "1"}, follow=True
+    )
     assert again.status_code == 200
 
 
@@ -157,7 +161,12 @@ def test_the_panel_chair_closes_the_session_without_managing_the_plan(county, wo
     assert (
         client.post(reverse("evaluations:round_close", args=[world.branch.pk])).status_code == 403
     )
-    assert client.post(reverse("evaluations:round_close", args=[world.panel.pk])).status_code == 302
+    assert (
+        client.post(
+            reverse("evaluations:round_close", args=[world.panel.pk]), {"early": "1"}
+        ).status_code
+        == 302
+    )
     world.panel.refresh_from_db()
     assert world.panel.status == RoundStatus.CLOSED
 
@@ -215,8 +224,9 @@ def test_the_home_reads_in_the_same_queries_for_many_subjects(county, world, cli
 def test_alice_opens_a_round_and_a_duplicate_is_shown_on_its_field(county, world, client_for):
     client = client_for(county, "alice")
     url = reverse("evaluations:round_open", args=[world.plan.pk])
-    form = client.get(url)
-    assert form.status_code == 200 and 'id="panel-fields"' in form.content.decode()
+    form = client.get(url)  # the first campaign, branch: no judges to tick
+    assert form.status_code == 200 and 'id="panel-fields"' not in form.content.decode()
+    assert 'id="panel-fields"' in client.get(url + "?campaign=panel").content.decode()
     response = client.post(url, {"campaign": "branch", "period_label": last_month()})
     round_ = Round.objects.get(campaign="branch", period_label=last_month())
     assert response.status_code == 302
@@ -290,3 +300,137 @@ def test_todos_list_the_rounds_to_rate_and_the_overdue_ones(county, world):
     for subject in world.panel.subjects.all():
         cast(world.panel, subject, f"user:{county.users['carol'].pk}", "80")
     assert home_todos(county.users["carol"]) == []
+
+
+# ─── the tester's walk at 360 px ───
+
+
+def test_a_round_closes_before_its_last_day_only_when_early_is_ticked(county, world, client_for):
+    client = client_for(county, "alice")
+    here = reverse("evaluations:round", args=[world.branch.pk])
+    page = client.get(here).content.decode()
+    # The close form comes before the table, says how far the round is and asks to confirm.
+    assert page.index('id="close-round"') < page.index('id="so-far"')
+    assert 'id="close-early"' in page and 'id="close-state"' in page
+    assert world.branch.closes_on.isoformat() in page
+    with override("en"):
+        refused = client.post(
+            reverse("evaluations:round_close", args=[world.branch.pk]), follow=True
+        )
+    assert "close it early anyway" in refused.content.decode()
+    world.branch.refresh_from_db()
+    assert world.branch.status == RoundStatus.OPEN
+    # Past its last day no tick is asked for.
+    Round.objects.filter(pk=world.branch.pk).update(
+        closes_on=timezone.localdate() - timedelta(days=1)
+    )
+    assert 'id="close-early"' not in client.get(here).content.decode()
+    client.post(reverse("evaluations:round_close", args=[world.branch.pk]))
+    world.branch.refresh_from_db()
+    assert world.branch.status == RoundStatus.CLOSED
+
+
+def test_the_round_page_pages_its_subjects_and_filters_by_village(county, world, client_for):
+    client = client_for(county, "alice")
+    url = reverse("evaluations:round", args=[world.branch.pk])
+
+    def queries(query=""):
+        with CaptureQueriesContext(connection) as captured:
+            response = client.get(url + query)
+            assert response.status_code == 200
+        return len(captured), response
+
+    few, _response = queries("?village=330304001001")
+    village = county.region("330304001001")
+    extra = Subject.objects.bulk_create(
+        Subject(kind="party_member", region=village, name=f"党员{n:03d}") for n in range(120)
+    )
+    world.branch.subjects.add(*extra)
+    many, response = queries("?village=330304001001")
+    assert many == few
+    assert len(response.context["rows"]) == 50 and response.context["page"].paginator.count == 124
+    where = response.context["where"]
+    assert [code for code, _name in where["townships"]] == ["330304001", "330304002"]
+    assert where["village"] == "330304001001"
+    assert {r.village for r in response.context["rows"]} == {"东岭村"}
+    _n, last = queries("?village=330304001001&page=3")
+    assert len(last.context["rows"]) == 24
+    assert 'id="pager"' in last.content.decode()
+    _n, west = queries("?township=330304002")
+    assert {r.village for r in west.context["rows"]} == {"西溪村"}
+
+
+def test_the_open_form_shows_judges_for_a_panel_campaign_only(county, world, client_for):
+    client = client_for(county, "alice")
+    url = reverse("evaluations:round_open", args=[world.plan.pk])
+    branch = client.get(url + "?campaign=branch")
+    assert "judges" not in branch.context["form"].fields
+    assert 'src="/static/evaluations/rounds.js"' in branch.content.decode()
+    panel = client.get(url + "?campaign=panel").context["form"]
+    labels = dict(panel.fields["judges"].choices)
+    bob, carol = county.users["bob"], county.users["carol"]
+    assert any(
+        str(label).startswith(f"{carol.first_name or carol.username} · 东岭村")
+        for value, label in labels.items()
+        if value == carol.pk
+    )
+    # A login nobody can sign in with is no judge.
+    bob.set_unusable_password()
+    bob.save()
+    panel = client.get(url + "?campaign=panel").context["form"]
+    assert bob.pk not in {value for value, _label in panel.fields["judges"].choices}
+    # A posted panel campaign gets its judges' field, whatever the URL says.
+    with override("en"):
+        response = client.post(url, {"campaign": "panel", "period_label": last_month()})
+    assert "at least one judge" in " ".join(response.context["form"].errors["judges"])
+
+
+def test_a_wrong_period_is_named_with_the_cadences_label(county, world, client_for):
+    with override("en"):
+        response = client_for(county, "alice").post(
+            reverse("evaluations:round_open", args=[world.plan.pk]),
+            {"campaign": "branch", "period_label": "2026年12月"},
+        )
+    errors = " ".join(response.context["form"].errors["period_label"])
+    assert "monthly" in errors and " month " not in errors and "2026-03" in errors
+
+
+def test_closed_by_names_the_login_and_unratable_subjects_are_set_apart(county, world, client_for):
+    from kaoping.evaluations.models import RoundResult
+
+    alice = county.users["alice"]
+    alice.first_name = "区委组织部"
+    alice.save()
+    round_close(round=world.branch, acting_user=alice)
+    zhang = member(county, "张伟")
+    RoundResult.objects.filter(round=world.branch, subject=zhang).update(eligible=0, ballots=0)
+    response = client_for(county, "carol").get(reverse("evaluations:round", args=[world.branch.pk]))
+    page = response.content.decode()
+    assert "区委组织部" in page and f"· {alice.username}<" not in page
+    assert response.context["unratable"] == 1 and 'id="unratable"' in page
+    assert zhang.pk not in {r.subject.pk for r in response.context["rows"]}
+    assert "张伟" not in response.context["signals"].short
+
+
+def test_township_staff_read_which_plans_apply_without_an_upload_link(county, world, client_for):
+    response = client_for(county, "bob").get(reverse("evaluations:home"))
+    page = response.content.decode()
+    assert [p.pk for p in response.context["applying"]] == [world.plan.pk]
+    assert 'id="plans-applying"' in page and 'id="plans-link"' not in page
+    alice = client_for(county, "alice").get(reverse("evaluations:home")).content.decode()
+    assert 'id="plans-link"' in alice and 'id="plans-applying"' not in alice
+
+
+def test_the_secretarys_round_page_has_a_whole_crumb_and_no_dangling_dot(county, world, client_for):
+    page = (
+        client_for(county, "carol")
+        .get(reverse("evaluations:round", args=[world.masses.pk]))
+        .content.decode()
+    )
+    crumbs = page[page.index('id="crumbs"') : page.index("</nav>", page.index('id="crumbs"'))]
+    assert world.plan.name in crumbs and not crumbs.rstrip().endswith("›")
+    if 'id="round-links"' in page:
+        links = page[
+            page.index('id="round-links"') : page.index("</p>", page.index('id="round-links"'))
+        ]
+        assert not links.rstrip().endswith("·") and "· </p>" not in links
