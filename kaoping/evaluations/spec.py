@@ -34,7 +34,15 @@ from enum import StrEnum
 from typing import Annotated
 
 from django.utils.translation import gettext
-from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StrictBool,
+    StrictInt,
+    field_validator,
+    model_validator,
+)
 
 from kaoping.schemes.spec import Cadence, Code, Name
 
@@ -103,6 +111,15 @@ class FormItem(_Model):
         if self.max is not None and self.max <= 0:
             raise ValueError(gettext("max must be greater than 0"))
         return self
+
+    @field_validator("scale")
+    @classmethod
+    def _best_first(cls, scale):
+        # Levels are offered best first, whatever order the file or the database (PostgreSQL's
+        # jsonb orders an object's keys by their length) keeps them in.
+        if scale is None:
+            return None
+        return dict(sorted(scale.items(), key=lambda level: (-level[1], level[0])))
 
     @property
     def top(self) -> Decimal:

@@ -32,6 +32,7 @@ def test_alice_opens_and_closes_a_branch_round(live_server, live_county, phone, 
 
     phone.click(f"#plans a[data-plan='{world.plan.pk}']")
     phone.wait_for_selector("#open-round")
+    phone.wait_for_load_state("load")  # rounds.js listens for the choice once the page has loaded
     # Choosing the campaign reloads the form for it (rounds.js): judges for a panel alone.
     with phone.expect_navigation():
         phone.select_option("#id_campaign", "panel")
