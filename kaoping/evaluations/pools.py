@@ -24,6 +24,7 @@ from django.db.models import Q, QuerySet
 from kaoping.accounts.models import Role, RoleAssignment
 from kaoping.core.fields import subtree_q
 from kaoping.people.models import Household, PartyMember, Person, Subject, SubjectKind
+from kaoping.regions.models import Region
 
 from .models import RaterCode, Round
 from .spec import Campaign, RaterPool, spec_of
@@ -63,12 +64,6 @@ def campaign_subjects(plan, campaign: Campaign) -> QuerySet[Subject]:
     return subjects.select_related("region", "person").order_by("region__code", "name", "id")
 
 
-def _member_of(subject: Subject) -> PartyMember | None:
-    if subject.person_id is None:
-        return None
-    return PartyMember.objects.filter(person_id=subject.person_id).first()
-
-
 # -- codes (raters without an account) ----------------------------------------------------------
 
 
@@ -79,34 +74,27 @@ def code_raters(round_: Round) -> list[tuple[int, int | None, int | None]]:
     villages = sorted({village_code(s) for s in subjects})
     if not villages:
         return []
-    region_ids = dict(
-        Subject.region.field.related_model.objects.filter(code__in=villages).values_list(
-            "code", "pk"
-        )
-    )
     raters: list[tuple[int, int | None, int | None]] = []
     if pool is RaterPool.MASSES_VILLAGE:
-        for village in villages:
-            households = Household.objects.filter(subtree_q("region__code", village))
-            raters += [
-                (region_ids[village], pk, None) for pk in households.values_list("pk", flat=True)
-            ]
+        households = Household.objects.filter(_any_subtree("region__code", villages))
+        rows = list(households.values_list("region__code", "pk"))
+        region_ids = _village_ids(set(villages))
+        raters += [(region_ids[code[:12]], pk, None) for code, pk in rows]
     elif pool is RaterPool.MASSES_LINKED:
         persons = [s.person_id for s in subjects if s.person_id]
-        linked = (
+        linked = dict(
             PartyMember.linked_households.through.objects.filter(partymember__person_id__in=persons)
             .values_list("household_id", "household__region__code")
             .distinct()
         )
-        seen = set()
-        for household_id, code in linked:
-            if household_id not in seen:
-                seen.add(household_id)
-                raters.append((region_ids.get(code[:12]) or _village_id(code), household_id, None))
+        # A linked household may live in another village than its member's: its own village.
+        region_ids = _village_ids({code[:12] for code in linked.values()})
+        raters += [(region_ids[code[:12]], pk, None) for pk, code in linked.items()]
     elif pool is RaterPool.BRANCH_MEMBERS:
         members = PartyMember.objects.filter(_any_subtree("region__code", villages)).values_list(
             "region__code", "person_id"
         )
+        region_ids = _village_ids(set(villages))
         raters += [(region_ids[code[:12]], None, person) for code, person in members]
     return raters
 
@@ -118,10 +106,9 @@ def _any_subtree(lookup: str, codes: list[str]) -> Q:
     return condition
 
 
-def _village_id(code: str) -> int:
-    from kaoping.regions.models import Region
-
-    return Region.objects.get(code=code[:12]).pk
+def _village_ids(codes: set[str]) -> dict[str, int]:
+    """Village code → region id, in one query."""
+    return dict(Region.objects.filter(code__in=codes).values_list("code", "pk"))
 
 
 def subjects_for_code(round_: Round, code: RaterCode) -> QuerySet[Subject]:

@@ -46,7 +46,7 @@ CODE_MAX_LENGTH = 16  # RaterCode.code
 
 
 def _limit(name: str) -> int:
-    return int(getattr(settings, name))
+    return getattr(settings, name)
 
 
 def _address_key(request) -> str:
