@@ -68,9 +68,12 @@ def test_grid_member_records_a_deduction_with_a_photo_and_the_reviewer_sees_it(
     row = phone.locator("#review-form tbody tr").filter(has_text="暗访发现脏乱差")
     assert row.count() == 1
     thumbnail = row.locator("ul.evidence img")
-    thumbnail.wait_for()
-    # The thumbnail really loaded, through the checked evidence view.
-    assert phone.evaluate("img => img.complete && img.naturalWidth > 0", thumbnail.element_handle())
+    # The thumbnail is lazy: bring it into view, then wait until it has really loaded through
+    # the checked evidence view (a broken image never gets a natural width, so this times out).
+    thumbnail.scroll_into_view_if_needed()
+    phone.wait_for_function(
+        "img => img.complete && img.naturalWidth > 0", arg=thumbnail.element_handle(), timeout=10_000
+    )
     assert fits(phone)
     shot(phone, "3-review-queue")
 
