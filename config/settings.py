@@ -90,9 +90,11 @@ PERIOD_HOOKS = {
     ],
 }
 
-# Metric names a `before_close` hook pushes (name → the app that pushes it): the close's preview
-# does not ask for them and a department cannot report them (periods.metrics.system_metrics).
+# Metric names the system writes itself (name → the app): computed by the close, or pushed by a
+# `before_close` hook. The close's preview does not ask for them, a department cannot report them
+# and an evaluation plan cannot feed them (periods.metrics.system_metrics).
 PUSHED_METRICS: dict[str, str] = {
+    "household_points_share": "periods",
     "visit_coverage": "grid",
     "grid_visit_coverage": "grid",
     "grid_problems_on_time_rate": "problems",
@@ -101,6 +103,10 @@ PUSHED_METRICS: dict[str, str] = {
     "problem_satisfaction": "problems",
     "member_household_coverage": "evaluations",
 }
+
+# The metrics a feeder fills for one scheme only, named by the scheme's own items:
+# `function(scheme_id) -> set of names` (an evaluation plan's metric items, fed by its rounds).
+FED_METRICS: list[str] = ["kaoping.evaluations.plans.fed_metrics"]
 
 # The to-dos each module contributes to the role homes: `provider(user) -> list[Todo]`
 # (kaoping.core.todos). A new module adds its provider here; the home does not know them.

@@ -649,7 +649,7 @@ def _results(history: History, first_entry: int) -> None:
     }
     rows = Rows(
         RoundResult,
-        ("round", "subject", "value", "ballots", "eligible", "valid", "flags", "entry"),
+        ("round", "subject", "value", "ballots", "eligible", "valid", "flags", "entry", "metric"),
         history.build.batch_size,
     )
     with transaction.atomic(durable=True):
@@ -664,6 +664,7 @@ def _results(history: History, first_entry: int) -> None:
                 outcome.valid,
                 outcome.flags,
                 entry,
+                "",  # the demo's plan feeds quantity items: entries, not metric values
             )
             history.entries += entry is not None
         rows.flush()

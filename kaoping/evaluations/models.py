@@ -260,7 +260,7 @@ class Ballot(models.Model):
 
 
 class RoundResult(models.Model):
-    """A subject's aggregate in a closed round, and the entry it was written as."""
+    """A subject's aggregate in a closed round, and the entry or metric value it went in as."""
 
     round = models.ForeignKey(Round, on_delete=models.CASCADE, related_name="results")
     subject = models.ForeignKey(
@@ -276,6 +276,9 @@ class RoundResult(models.Model):
     entry = models.ForeignKey(
         "ledger.Entry", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
+    # Or, when the campaign feeds a metric item (points by bands), the metric the result was
+    # stored as for the round's period; empty when nothing went into the score.
+    metric = models.CharField(_("metric"), max_length=64, blank=True)
 
     scope_region = "subject__region__code"
     objects = ScopedQuerySet.as_manager()

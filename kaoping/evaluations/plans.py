@@ -10,6 +10,7 @@ item it feeds (and the scheme); the form and the aggregation may change.
 
 from collections.abc import Iterable
 
+from django.conf import settings
 from django.db import transaction
 from django.utils.translation import gettext as _
 
@@ -29,8 +30,9 @@ from .spec import PlanSpec, RaterPool, spec_of
 
 FILENAME_MAX = 200  # PlanVersion.filename
 PLAN_LEVELS = (Level.COUNTY, Level.TOWNSHIP)
-# An evaluation's result is a number; the quantity rule turns it into points (result × points).
-RESULT_RULE = "quantity"
+# An evaluation's result is a number. The item it feeds turns it into points: `quantity` as result
+# × points (an entry of that quantity), `metric` by the item's bands (a metric value of the period).
+RESULT_RULES = ("quantity", "metric")
 
 
 def plan_read(*, region: Region, text: str, filename: str) -> tuple[PlanSpec, Scheme]:
@@ -187,16 +189,17 @@ def _campaign_problems(
     }
     cadences = {scheme.cadence} | assessed
     tracks: set[str] | None = None
+    fed: dict[tuple[str, str], str] = {}  # (metric, cadence) → the campaign that feeds it
     for i, campaign in enumerate(spec.campaigns):
         at: DataPath = ("campaigns", i)
         node = items.get(campaign.item)
         if node is None:
-            numbers = [n for n in items.values() if n.rule == RESULT_RULE and not n.metric]
+            numbers = [n for n in items.values() if n.rule in RESULT_RULES and _takes_result(n)]
             yield (
                 (*at, "item"),
                 _(
                     "%(code)s is not an item of the scheme %(scheme)s (its items that take a "
-                    "number, rule: quantity: %(known)s)"
+                    "number, rule: quantity or metric: %(known)s)"
                 )
                 % {
                     "code": campaign.item,
@@ -204,21 +207,37 @@ def _campaign_problems(
                     "known": "、".join(f"{n.code} {n.name}" for n in numbers) or _("none"),
                 },
             )
-        elif node.rule != RESULT_RULE:
+        elif node.rule not in RESULT_RULES:
             yield (
                 (*at, "item"),
                 _(
                     "the item %(code)s %(name)s has rule: %(rule)s; an evaluation's result is a "
-                    "number, so the item it feeds needs rule: quantity (points × the result)"
+                    "number, so the item it feeds needs rule: quantity (points × the result) or "
+                    "rule: metric (points by the bands the result falls in)"
                 )
                 % {"code": node.code, "name": node.name, "rule": node.rule},
             )
-        elif node.metric:
+        elif not _takes_result(node):
             yield (
                 (*at, "item"),
                 _("the item %(code)s %(name)s is computed by the system from %(metric)s")
                 % {"code": node.code, "name": node.name, "metric": node.metric},
             )
+        elif node.rule == "metric":
+            # A metric holds one value per subject and period: a second campaign would overwrite
+            # the first's results, not add to them as entries of a quantity item do.
+            key = (node.metric, str(campaign.cadence))
+            if key in fed:
+                yield (
+                    (*at, "item"),
+                    _(
+                        "the campaign %(other)s feeds the metric %(metric)s of %(code)s at the "
+                        "same cadence already; a metric holds one value per period, so one "
+                        "campaign's results would replace the other's"
+                    )
+                    % {"other": fed[key], "metric": node.metric, "code": node.code},
+                )
+            fed.setdefault(key, campaign.code)
         if str(campaign.cadence) not in cadences:
             yield ((*at, "cadence"), _cadence_problem(campaign.cadence, scheme, scheme_spec))
         if (
@@ -254,6 +273,33 @@ def _campaign_problems(
                             "known": "、".join(sorted(tracks)) or _("none"),
                         },
                     )
+
+
+def _takes_result(node: SchemeNode) -> bool:
+    """A quantity item people record (not one the system computes from a metric), or a metric
+    item whose metric no module of the system writes."""
+    if node.rule == "metric":
+        return node.metric not in settings.PUSHED_METRICS
+    return not node.metric
+
+
+def fed_metrics(scheme_id: int) -> set[str]:
+    """The metrics of `scheme_id` that its evaluation plans feed: nobody reports them by hand
+    (`settings.FED_METRICS`, read by periods.metrics.system_metrics)."""
+    items = {
+        campaign.item
+        for spec in Plan.objects.filter(scheme_id=scheme_id).values_list("spec", flat=True)
+        for campaign in spec_of(spec).campaigns
+    }
+    if not items:
+        return set()
+    return set(
+        SchemeNode.objects.filter(
+            version__scheme_id=scheme_id, code__in=items, is_item=True, aggregate="metric"
+        )
+        .exclude(metric="")
+        .values_list("metric", flat=True)
+    )
 
 
 def _rollup_text(rollup) -> str:

@@ -25,11 +25,24 @@ from kaoping.core.fields import subtree_q
 from kaoping.core.privacy import mask_name
 from kaoping.people.models import Household, Person, Subject
 from kaoping.regions.models import Region
+from kaoping.schemes.models import SchemeNode
 
 from . import aggregate, pools
 from .labels import flag_label
 from .models import Ballot, Plan, Round, RoundResult, RoundStatus
 from .spec import RaterPool
+
+
+def fed_item(round_: Round) -> SchemeNode | None:
+    """The scheme item a round's campaign feeds, as the scheme's current version has it: rule
+    quantity (an entry per result) or rule metric (the result as the period's figure, scored by
+    the item's bands); None when that version no longer has the item."""
+    return SchemeNode.objects.filter(
+        version=round_.plan.scheme.latest_version(),
+        variant="",
+        is_item=True,
+        code=pools.campaign_of(round_).item,
+    ).first()
 
 
 def rounds_for(user, action: str = "evaluation.view") -> QuerySet[Round]:
@@ -200,7 +213,7 @@ def round_report(round_: Round, *, user=None) -> RoundReport:
             row.value, row.valid = result.value, result.valid
             row.short = aggregate.SHORT in result.flags
             row.flags = [(code, flag_label(code)) for code in result.flags]
-            if result.entry_id and subject.pk in entry_view:
+            if (result.entry_id or result.metric) and subject.pk in entry_view:
                 row.entry_url = (
                     reverse("periods:subject", args=[subject.pk]) + f"?scheme={scheme_code}"
                 )

@@ -3,10 +3,12 @@ rounds whose time is up (a daily job).
 
 Opening a round fixes its subjects and, for the pools that rate without an account
 (`spec.CODE_POOLS`), makes one unguessable code per rater in bulk: a township's masses round has
-thousands of households. Closing it aggregates every subject's ballots (`aggregate`) and writes
-each valid, positive result as ONE entry of the campaign's item through the ledger's one write,
-at the period of the campaign's cadence (the feeder pattern of docs/architecture.md): all or
-nothing, so a subject whose entry the ledger refuses (a finalised period) leaves the round open
+thousands of households. Closing it aggregates every subject's ballots (`aggregate`) and puts
+the results into the score at the period of the campaign's cadence (the feeder pattern of
+docs/architecture.md): for a `quantity` item, each valid, positive result as ONE entry through
+the ledger's one write (points = result × the item's points); for a `metric` item, each valid
+result as the metric's value of the period (points by the item's bands, at the close). All or
+nothing: a subject whose entry the ledger refuses, or a finalised period, leaves the round open
 and nothing written.
 """
 
@@ -22,14 +24,22 @@ from kaoping.accounts.scoping import ensure, may, system_actor
 from kaoping.core.audit import audit_record
 from kaoping.core.errors import KaopingError
 from kaoping.ledger.models import EntrySource
-from kaoping.ledger.services import AUDIT_SUMMARY, EntryDraft, Recorder, entries_write
+from kaoping.ledger.services import (
+    AUDIT_SUMMARY,
+    EntryDraft,
+    Recorder,
+    day_sealed,
+    entries_write,
+    metric_values_put,
+)
 from kaoping.schemes.calendar import label_for, period_dates
 from kaoping.schemes.labels import cadence_label
+from kaoping.schemes.models import SchemeNode
 
 from . import aggregate, pools
 from .codes import random_code
 from .models import Ballot, Plan, RaterCode, Round, RoundResult, RoundStatus
-from .round_selectors import judge_candidates, user_label
+from .round_selectors import fed_item, judge_candidates, user_label
 from .spec import CODE_POOLS, Campaign, RaterPool, spec_of
 
 logger = logging.getLogger(__name__)
@@ -328,8 +338,16 @@ def round_close(*, round: Round, acting_user) -> list[RoundResult]:  # noqa: A00
             )
             for s in subjects
         }
-        written = [s for s in subjects if outcomes[s.pk].valid and outcomes[s.pk].value > 0]
-        entries = _write_entries(round_, campaign, written, outcomes, acting_user)
+        item = _fed_item(round_, campaign)
+        if item.rule == "metric":
+            # Every valid result, 0 included: the bands decide what it is worth.
+            fed = [s for s in subjects if outcomes[s.pk].valid]
+            _put_metric(round_, item, fed, outcomes)
+            entries, metric_of = [], {s.pk: item.metric for s in fed}
+        else:
+            written = [s for s in subjects if outcomes[s.pk].valid and outcomes[s.pk].value > 0]
+            entries = _write_entries(round_, campaign, written, outcomes, acting_user)
+            metric_of = {}
         entry_of = {e.subject_id: e.pk for e in entries}
         results = RoundResult.objects.bulk_create(
             (
@@ -342,6 +360,7 @@ def round_close(*, round: Round, acting_user) -> list[RoundResult]:  # noqa: A00
                     valid=outcomes[s.pk].valid,
                     flags=outcomes[s.pk].flags,
                     entry_id=entry_of.get(s.pk),
+                    metric=metric_of.get(s.pk, ""),
                 )
                 for s in subjects
             ),
@@ -360,6 +379,7 @@ def round_close(*, round: Round, acting_user) -> list[RoundResult]:  # noqa: A00
                 "subjects": len(subjects),
                 "ballots": len(ballots),
                 "entries": len(entries),
+                "metric_values": len(metric_of),
                 "valid": sum(o.valid for o in outcomes.values()),
                 "short": sum(aggregate.SHORT in o.flags for o in outcomes.values()),
                 "straight_liners": len(straight),
@@ -374,6 +394,46 @@ def _occurred_on(round_: Round, today: date) -> date:
     ledger refuses a day in the future), never before the period starts."""
     start, end = period_dates(round_.cadence, round_.period_label)
     return max(start, min(end, today))
+
+
+def _fed_item(round_: Round, campaign: Campaign) -> SchemeNode:
+    """The item the round feeds (the plan's checks held it to rule: quantity or metric when the
+    plan was loaded; the scheme may have changed since)."""
+    item = fed_item(round_)
+    if item is None or item.rule not in ("quantity", "metric"):
+        raise KaopingError(
+            _(
+                "%(round)s cannot be closed: the scheme %(scheme)s no longer has %(item)s as an "
+                "item that takes a number. Load a plan that names one of its items."
+            )
+            % {"round": str(round_), "scheme": round_.plan.scheme.name, "item": campaign.item}
+        )
+    return item
+
+
+def _put_metric(round_: Round, item: SchemeNode, subjects, outcomes) -> None:
+    """Each subject's result as the value of the item's metric for the round's period (the value
+    the close scores by the item's bands); refused when the period is finalised."""
+    scheme = round_.plan.scheme
+    start, end = period_dates(round_.cadence, round_.period_label)
+    if day_sealed(scheme.pk, start) or day_sealed(scheme.pk, end):
+        raise KaopingError(
+            _(
+                "%(round)s cannot be closed: %(cadence)s %(period)s of the scheme %(scheme)s is "
+                "finalised, so its results can no longer count. Nothing was written."
+            )
+            % {
+                "round": str(round_),
+                "cadence": cadence_label(round_.cadence),
+                "period": round_.period_label,
+                "scheme": scheme.name,
+            }
+        )
+    metric_values_put(
+        scheme=scheme,
+        period_label=round_.period_label,
+        values=[(s, item.metric, outcomes[s.pk].value) for s in subjects],
+    )
 
 
 def _write_entries(round_: Round, campaign: Campaign, subjects, outcomes, acting_user) -> list:

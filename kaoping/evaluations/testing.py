@@ -172,3 +172,33 @@ def evaluation_world(county) -> EvaluationWorld:
         other_subject=Subject.objects.get(kind="party_member", person=county.persons["赵强"]),
         meeting=meeting,
     )
+
+
+# 群众测评 scored by bands instead of × 20 (docs/evaluations.md §8): the masses' result becomes the
+# metric `masses_rating` of the quarter, and 4.00 falls in the 90-point band.
+BANDED_MASSES_ITEM = """\
+      - code: PY02
+        name: 群众测评
+        rule: metric
+        metric: masses_rating
+        bands:
+          - {min: 4.5, min_inclusive: true, points: 100}
+          - {min: 4, min_inclusive: true, max: 4.5, max_inclusive: false, points: 90}
+          - {min: 3, min_inclusive: true, max: 4, max_inclusive: false, points: 75}
+          - {max: 3, max_inclusive: false, points: 60}
+"""
+
+
+def banded_masses(county) -> Scheme:
+    """Load a second version of sanping whose PY02 is the banded metric item above (the world's
+    plan and its masses round stay as they are: the plan names PY02 either way)."""
+    text = SCHEME_FILE.read_text(encoding="utf-8").replace("version: 1", "version: 2")
+    start = text.index("      - code: PY02")
+    end = text.index("      - code: PY03")
+    version, _created = scheme_load(
+        text=text[:start] + BANDED_MASSES_ITEM + text[end:],
+        filename="sanping.yaml",
+        region=county.region("330304"),
+        acting_user=system_actor(),
+    )
+    return version.scheme

@@ -22,13 +22,12 @@ from kaoping.core.errors import KaopingError
 from kaoping.core.views import action_submit, form_submit
 from kaoping.regions.models import Region
 from kaoping.schemes.labels import cadence_label
-from kaoping.schemes.models import SchemeNode
 
 from .forms_rounds import RoundOpenForm
 from .labels import aggregate_label, combine_label, pool_label
 from .models import Ballot, Plan, Round, RoundStatus
 from .pools import campaign_of
-from .round_selectors import round_report, rounds_for, rounds_to_rate, user_label
+from .round_selectors import fed_item, round_report, rounds_for, rounds_to_rate, user_label
 from .rounds import may_close, round_close, round_open
 from .spec import CODE_POOLS, RaterPool
 
@@ -167,12 +166,7 @@ def round_detail(request, pk: int):
     )
     campaign = campaign_of(round_)
     report = round_report(round_, user=user)
-    item = (
-        SchemeNode.objects.filter(version__scheme=round_.plan.scheme, code=campaign.item)
-        .order_by("-version__number")
-        .values_list("name", flat=True)
-        .first()
-    )
+    item = fed_item(round_)
     today = timezone.localdate()
     is_open = round_.status == RoundStatus.OPEN
     pool = campaign.raters
@@ -188,7 +182,9 @@ def round_detail(request, pk: int):
         {
             "round": round_,
             "campaign": campaign,
-            "item_name": item or campaign.item,
+            "item_name": item.name if item else campaign.item,
+            # The result is stored as the period's figure and the item's bands score it.
+            "banded": item is not None and item.rule == "metric",
             "cadence": cadence_label(round_.cadence),
             "pool": pool_label(pool),
             "aggregate": aggregate_label(campaign.aggregate),
@@ -279,7 +275,7 @@ def round_close_view(request, pk: int):
                 "of ballots."
             )
             % {
-                "entries": sum(1 for r in results if r.entry_id),
+                "entries": sum(1 for r in results if r.entry_id or r.metric),
                 "short": sum(1 for r in results if not r.valid and r.eligible),
             }
         ),

@@ -581,9 +581,7 @@ def entry_evidence_attach(*, entry: Entry, files: list, acting_user) -> Entry:
         raise KaopingError(_("This entry is not waiting for evidence."))
     if not files:
         raise KaopingError({"evidence": _("Choose at least one photo or file.")})
-    if SealedSpan.objects.filter(
-        scheme_id=entry.scheme_id, start__lte=entry.occurred_on, end__gte=entry.occurred_on
-    ).exists():
+    if day_sealed(entry.scheme_id, entry.occurred_on):
         raise KaopingError(
             _("%(day)s lies in a finalised period; this entry can no longer count.")
             % {"day": entry.occurred_on}
@@ -752,9 +750,7 @@ def entry_reverse(
         return existing
     if entry.status != EntryStatus.APPROVED or entry.sign != 1:
         raise KaopingError(_("Only an approved original entry can be reversed."))
-    if SealedSpan.objects.filter(
-        scheme_id=entry.scheme_id, start__lte=entry.occurred_on, end__gte=entry.occurred_on
-    ).exists():
+    if day_sealed(entry.scheme_id, entry.occurred_on):
         raise KaopingError(
             _("%(day)s lies in a finalised period; it can no longer be corrected.")
             % {"day": entry.occurred_on}
@@ -806,6 +802,11 @@ def ledger_seal(*, scheme: Scheme, start: date, end: date, reason: str) -> None:
 def ledger_unseal(*, scheme: Scheme, reason: str) -> None:
     """Lift the seal named `reason` (the period was reopened)."""
     SealedSpan.objects.filter(scheme=scheme, reason=reason).delete()
+
+
+def day_sealed(scheme_id: int, day: date) -> bool:
+    """Whether `day` lies in a finalised period of the scheme: nothing dated there changes."""
+    return SealedSpan.objects.filter(scheme_id=scheme_id, start__lte=day, end__gte=day).exists()
 
 
 def metric_values_put(

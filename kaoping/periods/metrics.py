@@ -9,6 +9,7 @@ close reads them. Feeders write metrics, never results.
 from collections.abc import Callable
 
 from django.conf import settings
+from django.utils.module_loading import import_string
 
 from kaoping.regions.codes import LEVEL_DIGITS
 from kaoping.schemes.models import METRIC_SCALE
@@ -19,10 +20,16 @@ from .engine import Scope, rdiv
 COMPUTED: dict[str, Callable[[Scope], tuple[str, list]]] = {}
 
 
-def system_metrics() -> set[str]:
+def system_metrics(scheme_id: int | None = None) -> set[str]:
     """The metric names nobody types in: computed here, or pushed by a feeder's `before_close`
-    hook (`settings.PUSHED_METRICS`, e.g. the grid module's visit coverage)."""
-    return set(COMPUTED) | set(getattr(settings, "PUSHED_METRICS", {}))
+    hook (`settings.PUSHED_METRICS`, e.g. the grid module's visit coverage); for a scheme, also
+    the ones a feeder fills for that scheme alone (`settings.FED_METRICS`, e.g. the metric items
+    an evaluation plan feeds with its results)."""
+    names = set(COMPUTED) | set(getattr(settings, "PUSHED_METRICS", {}))
+    if scheme_id is not None:
+        for path in getattr(settings, "FED_METRICS", ()):
+            names |= import_string(path)(scheme_id)
+    return names
 
 
 def computed_metric(name: str):

@@ -30,6 +30,10 @@ class ExplainedNode:
     limit: str  # which bound decided the value: "" or "max"/"floor"/"cap"
     entries: list
     levels: list
+    # A metric item: the subject's value of the metric for the period (None: none reported), and
+    # the evaluation round it came from when a campaign fed it.
+    metric_value: Decimal | None = None
+    evaluation: "EvaluationSource | None" = None
 
     @property
     def indent(self) -> int:
@@ -44,6 +48,34 @@ class EvaluationSource:
     name: str
     value: Decimal | None
     ballots: int
+
+
+def _metric_sources(period: Period, subject_id: int, metrics: list[str]) -> tuple[dict, dict]:
+    """The subject's value of each metric for the period, and the evaluation round behind each
+    one an evaluation fed (metric → EvaluationSource)."""
+    if not metrics:
+        return {}, {}
+    values = {
+        m.metric: m.value
+        for m in MetricValue.objects.filter(
+            scheme_id=period.scheme_id,
+            period_label=period.label,
+            subject_id=subject_id,
+            metric__in=metrics,
+        )
+    }
+    rounds = {
+        metric: EvaluationSource(round_id, name, value, ballots)
+        for metric, round_id, name, value, ballots in RoundResult.objects.filter(
+            subject_id=subject_id,
+            metric__in=metrics,
+            round__plan__scheme_id=period.scheme_id,
+            round__period_label=period.label,
+        )
+        .order_by("round_id")
+        .values_list("metric", "round_id", "round__name", "value", "ballots")
+    }
+    return values, rounds
 
 
 def _attach_evaluations(entries: list) -> None:
@@ -171,6 +203,9 @@ def explain(period: Period, result: Result) -> dict:
     levels: dict[str, list] = {}
     for level in SchemeLevel.objects.filter(version=version, variant=result.variant):
         levels.setdefault(level.item_code, []).append(level)
+    metric_values, metric_rounds = _metric_sources(
+        period, result.subject_id, [n.metric for n in nodes if n.is_item and n.rule == "metric"]
+    )
     explained = []
     for node in nodes:
         row = rows.get(node.code)
@@ -196,6 +231,8 @@ def explain(period: Period, result: Result) -> dict:
                 limit=limit,
                 entries=entries_by_item.get(node.code, []) if node.is_item else [],
                 levels=levels.get(node.code, []),
+                metric_value=metric_values.get(node.metric) if node.rule == "metric" else None,
+                evaluation=metric_rounds.get(node.metric) if node.rule == "metric" else None,
             )
         )
     grade = SchemeGrade.objects.filter(version=version, code=result.grade_code).first()
@@ -417,7 +454,7 @@ def period_close_preview(*, period: Period) -> ClosePreview:
                 .exclude(metric="")
                 .values_list("metric", flat=True)
             )
-            - system_metrics()
+            - system_metrics(period.scheme_id)
         )
         for metric in used:
             lacking = subjects.exclude(

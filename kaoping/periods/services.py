@@ -578,8 +578,9 @@ def metrics_report(*, period: Period, values: list[tuple], acting_user) -> int:
             % {"period": period.label}
         )
     problems = []
+    unreported = system_metrics(period.scheme_id)
     for index, (subject, metric, value) in enumerate(values, start=1):
-        if metric not in used or metric in system_metrics():
+        if metric not in used or metric in unreported:
             problems.append(
                 RowError(
                     index,

@@ -72,7 +72,9 @@ def test_grid_member_records_a_deduction_with_a_photo_and_the_reviewer_sees_it(
     # the checked evidence view (a broken image never gets a natural width, so this times out).
     thumbnail.scroll_into_view_if_needed()
     phone.wait_for_function(
-        "img => img.complete && img.naturalWidth > 0", arg=thumbnail.element_handle(), timeout=10_000
+        "img => img.complete && img.naturalWidth > 0",
+        arg=thumbnail.element_handle(),
+        timeout=10_000,
     )
     assert fits(phone)
     shot(phone, "3-review-queue")
