@@ -132,6 +132,12 @@ def browser_login(page, live_server, username, password="pw"):
     page.wait_for_load_state()
 
 
+def no_sideways_scroll(page, width: int = 360) -> None:
+    """The page fits the phone: nothing scrolls sideways (a table may scroll inside its card)."""
+    wide = page.evaluate("document.documentElement.scrollWidth")
+    assert wide <= width, f"the page is {wide} px wide on a {width}-px phone"
+
+
 # ─── the second database ───
 # `make test` runs the suite on SQLite, then again on PostgreSQL. A test that cannot reach the
 # database (pytest-django blocks it unless the test asks for it) gives the same answer on both,

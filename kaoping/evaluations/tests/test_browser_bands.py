@@ -8,7 +8,7 @@ import pytest
 from django.urls import reverse
 
 from kaoping.accounts.scoping import system_actor
-from kaoping.conftest import browser_login
+from kaoping.conftest import browser_login, no_sideways_scroll
 from kaoping.evaluations.models import Ballot, BallotChannel, RoundStatus
 from kaoping.evaluations.testing import banded_masses, evaluation_world
 from kaoping.ledger.models import Entry, MetricValue
@@ -16,11 +16,6 @@ from kaoping.periods.services import period_close, period_open
 from kaoping.schemes.calendar import labels_within, period_dates
 
 pytestmark = [pytest.mark.browser]
-
-
-def no_sideways_scroll(page):
-    width = page.evaluate("document.documentElement.scrollWidth")
-    assert width <= 360, f"page is {width}px wide"
 
 
 def test_a_banded_masses_round_scores_by_its_band(live_server, live_county, phone, shot):
