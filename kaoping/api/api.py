@@ -164,6 +164,9 @@ class EntryIn(Schema):
     quantity: Decimal = Field(Decimal(1), gt=0, le=QUANTITY_MAX, allow_inf_nan=False)
     label: _text(32) = ""
     note: _text(500) = ""
+    # "" for the scheme's own period of the date; a roll-up level assessed in its own right
+    # ("quarter", "half_year", "year": a composite roll-up with a `self` part) for its assessment.
+    cadence: _text(12) = ""
 
 
 class EntryOut(Schema):
@@ -175,6 +178,7 @@ class EntryOut(Schema):
     label: str
     points: Decimal
     occurred_on: date
+    cadence: str  # "" (the scheme's own period) or the roll-up level of its assessment
     status: str
     source: str
     review_reason: str
@@ -223,6 +227,7 @@ def entry_out(entry: Entry) -> EntryOut:
         label=entry.label,
         points=entry.points,
         occurred_on=entry.occurred_on,
+        cadence=entry.cadence,
         status=entry.status,
         source=entry.source,
         review_reason=entry.review_reason,
@@ -297,6 +302,7 @@ def entry_create(
             acting_user=request.user,
             source=EntrySource.DEPARTMENT,
             idempotency_key=f"api:{request.user.pk}:{idempotency_key}",
+            cadence=payload.cadence,
         )
     return Status(201 if created else 200, entry_out(entry))
 

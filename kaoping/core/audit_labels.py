@@ -212,6 +212,7 @@ FIELD_LABELS = {
     "nodes": _("result rows"),
     "pairings": _("pairings"),
     "payouts": _("bonus payouts"),
+    "pay_by_post": _("pay by post"),
     "periods": _("periods"),
     "pledges": _("pledges"),
     "recorded": pgettext_lazy("audit", "recorded"),

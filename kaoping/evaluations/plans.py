@@ -23,6 +23,7 @@ from kaoping.regions.models import Level, Region
 from kaoping.schemes.labels import cadence_label, subject_kind_label
 from kaoping.schemes.loader import DataPath, SchemeError, load_yaml_model
 from kaoping.schemes.models import Scheme, SchemeNode
+from kaoping.schemes.scoring import assessed_cadences
 
 from .labels import pool_label
 from .models import Plan, PlanVersion, Round
@@ -180,14 +181,7 @@ def _campaign_problems(
         node.code: node
         for node in SchemeNode.objects.filter(version=version, variant="", is_item=True)
     }
-    # The Recorder's rule (ledger.services.Recorder.assessed_cadences): a roll-up level takes
-    # entries of its own when the roll-up has a `self` part.
-    assessed = {
-        str(rollup.cadence)
-        for rollup in scheme_spec.rollups
-        if any(str(part.source) == "self" for part in rollup.parts)
-    }
-    cadences = {scheme.cadence} | assessed
+    cadences = {scheme.cadence, *assessed_cadences(scheme_spec)}
     tracks: set[str] | None = None
     fed: dict[tuple[str, str], str] = {}  # (metric, cadence) → the campaign that feeds it
     for i, campaign in enumerate(spec.campaigns):
@@ -213,7 +207,7 @@ def _campaign_problems(
                 _(
                     "the item %(code)s %(name)s has rule: %(rule)s; an evaluation's result is a "
                     "number, so the item it feeds needs rule: quantity (points × the result) or "
-                    "rule: metric (points by the bands the result falls in)"
+                    "rule: metric (points from the result by the item's bands or its line)"
                 )
                 % {"code": node.code, "name": node.name, "rule": node.rule},
             )

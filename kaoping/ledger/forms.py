@@ -82,6 +82,13 @@ class EntryForm(forms.Form):
         label=gettext_lazy("Date"),
         widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
     )
+    # Which assessment the entry belongs to: the scheme's own period of the date, or a roll-up
+    # level assessed in its own right (the year-end assessment); only when the scheme has one.
+    cadence = forms.ChoiceField(
+        label=gettext_lazy("Counts in"),
+        required=False,
+        help_text=gettext_lazy("The period of the date at that level, e.g. the year of the date."),
+    )
     note = forms.CharField(label=gettext_lazy("Note"), required=False, max_length=500)
     evidence = EvidenceField(
         label=gettext_lazy("Photos or files"),
@@ -91,8 +98,14 @@ class EntryForm(forms.Form):
     )
     idempotency_key = forms.CharField(widget=forms.HiddenInput, required=False)
 
-    def __init__(self, *args, items, labels, needs_evidence=frozenset(), **kwargs):
+    def __init__(self, *args, items, labels, needs_evidence=frozenset(), levels=(), **kwargs):
+        """`levels`: (cadence, label) choices of the assessments the entry may count in, the
+        scheme's own periods ("") first; with one choice the field is left out."""
         super().__init__(*args, **kwargs)
+        if len(levels) > 1:
+            self.fields["cadence"].choices = list(levels)
+        else:
+            del self.fields["cadence"]
         self.fields["item_code"].widget = ItemSelect(
             meta={code: {"data-photo": "required"} for code in needs_evidence}
         )

@@ -57,7 +57,9 @@ from kaoping.core.privacy import mask_id_number
 from kaoping.core.tabular import iter_rows, xlsx_row
 from kaoping.people.models import Subject, SubjectKind
 from kaoping.regions.models import Region
+from kaoping.schemes.labels import CADENCE_LABELS, cadence_label
 from kaoping.schemes.models import Scheme, SchemeLevel, SchemeNode
+from kaoping.schemes.scoring import assessed_cadences
 
 from .models import EntrySource, EntryStatus, ImportJob, ImportStatus
 from .services import AUDIT_BY_CALLER, EntryDraft, Recorder, entries_write
@@ -78,8 +80,12 @@ COLUMNS = {
     "quantity": ("数量", "quantity"),
     "label": ("评议等次", "等次", "rating"),
     "date": ("日期", "date"),
+    # Which assessment the row counts in: empty (or 本期) for the scheme's own period of the
+    # date, or a roll-up level assessed in its own right (年度 for the year-end assessment).
+    "level": ("考核层级", "层级", "level"),
     "note": ("备注", "note"),
 }
+OWN_PERIOD = "本期"
 REQUIRED = ("subject", "item", "date")
 PERSON_KINDS = {SubjectKind.CADRE, SubjectKind.PARTY_MEMBER}
 # Which column a Recorder problem belongs to.
@@ -90,6 +96,7 @@ FIELD_COLUMN = {
     "quantity": "quantity",
     "label": "label",
     "occurred_on": "date",
+    "cadence": "level",
     "note": "note",
 }
 
@@ -783,6 +790,19 @@ class FileCheck:
         if quantity is None:
             message = _("“%(value)s” is not a number; write a quantity such as 1 or 2.5.")
             row.problems.append(self.problem(number, "quantity", message % {"value": raw_quantity}))
+        cadence = _level(cells.get("level", ""))
+        if cadence is None:
+            message = _(
+                "“%(value)s” is not an assessment level; write %(levels)s or leave it empty."
+            )
+            levels = [OWN_PERIOD, *(cadence_label(c) for c in self.recorder.assessed_cadences)]
+            row.problems.append(
+                self.problem(
+                    number,
+                    "level",
+                    message % {"value": cells["level"], "levels": "、".join(levels)},
+                )
+            )
         note = cells.get("note", "")
         if len(note) > NOTE_MAX:
             message = _("The note has %(n)d characters; at most %(max)d fit.")
@@ -800,9 +820,13 @@ class FileCheck:
             label=cells.get("label", ""),
             note=note if len(note) <= NOTE_MAX else "",  # too long: reported above
             idempotency_key=idempotency_key(self.job, number),
+            cadence=cadence or "",
         )
         for name, message in self.recorder_problems(draft).items():
-            if name != "occurred_on" or day is not None:
+            # A bad date or level is reported above; the stand-in would only repeat it.
+            if (name != "occurred_on" or day is not None) and (
+                name != "cadence" or cadence is not None
+            ):
                 row.problems.append(self.problem(number, FIELD_COLUMN.get(name, "item"), message))
         if not row.problems:
             row.draft = draft
@@ -1029,8 +1053,9 @@ def import_commit(job: ImportJob, *, acting_user) -> ImportJob:
         lease_release(_lease(job))
 
 
-# A checked row as spooled between the passes: (row, subject id, item, date, quantity, label, note).
-_Spooled = tuple[int, int, str, date, str, str, str]
+# A checked row as spooled between the passes:
+# (row, subject id, item, date, quantity, label, note, cadence).
+_Spooled = tuple[int, int, str, date, str, str, str, str]
 
 
 def _check_pass(job: ImportJob, reading: FileCheck, spool) -> _Problems:
@@ -1050,6 +1075,7 @@ def _check_pass(job: ImportJob, reading: FileCheck, spool) -> _Problems:
                     str(row.draft.quantity),
                     row.draft.label,
                     row.draft.note,
+                    row.draft.cadence,
                 )
                 for row in chunk
             ]
@@ -1082,7 +1108,7 @@ def _write_pass(job: ImportJob, reading: FileCheck, spool) -> ImportJob:
         for chunk in _spooled_chunks(spool):
             subjects = reading.subjects.by_ids({row[1] for row in chunk})
             entries = []
-            for number, subject_id, code, day, quantity, label, note in chunk:
+            for number, subject_id, code, day, quantity, label, note, cadence in chunk:
                 draft = EntryDraft(
                     subject=subjects[subject_id],
                     item_code=code,
@@ -1091,6 +1117,7 @@ def _write_pass(job: ImportJob, reading: FileCheck, spool) -> ImportJob:
                     label=label,
                     note=note,
                     idempotency_key=idempotency_key(job, number),
+                    cadence=cadence,
                 )
                 problems = reading.recorder_problems(draft)
                 if problems:
@@ -1142,11 +1169,27 @@ def _write_pass(job: ImportJob, reading: FileCheck, spool) -> ImportJob:
 
 
 def template_columns(scheme: Scheme) -> list[str]:
-    """Our columns in the template's order (村社 only for schemes that score people)."""
+    """Our columns in the template's order (村社 only for schemes that score people, 考核层级
+    only for schemes with an assessment of their own at a roll-up level)."""
     keys = ["subject", "item", "quantity", "label", "date", "note"]
     if scheme.subject_kind in PERSON_KINDS:
         keys.insert(1, "village")
+    if assessed_cadences(scheme.latest_version().spec()):
+        keys.insert(keys.index("date") + 1, "level")
     return keys
+
+
+def _level(text: str) -> str | None:
+    """The cadence a 考核层级 cell names: "" for the scheme's own period (empty or 本期), a roll-up
+    level by its code or its Chinese name (年度, year); None when it names none. Whether the
+    scheme holds an assessment at that level is the Recorder's check."""
+    text = text.strip()
+    if text in ("", OWN_PERIOD):
+        return ""
+    for code, label in CADENCE_LABELS.items():
+        if text in (code, str(label)):
+            return code
+    return None
 
 
 def _subject_help(kind: str) -> str:
@@ -1213,7 +1256,12 @@ def import_template(scheme: Scheme, user) -> bytes:
             dimension.number_format = "@"  # 户号 and codes are text, not numbers
         elif key == "date":
             dimension.number_format = "yyyy-mm-dd"
-        rule = _validation(key, has_items=bool(display), has_labels=bool(labels))
+        rule = _validation(
+            key,
+            has_items=bool(display),
+            has_labels=bool(labels),
+            levels=[OWN_PERIOD, *(cadence_label(c) for c in assessed_cadences(version.spec()))],
+        )
         if rule is not None:
             rule.add(f"{letter}2:{letter}{MAX_ROWS + 1}")
             sheet.add_data_validation(rule)
@@ -1257,7 +1305,9 @@ def import_template(scheme: Scheme, user) -> bytes:
     return buffer.getvalue()
 
 
-def _validation(key: str, *, has_items: bool, has_labels: bool) -> DataValidation | None:
+def _validation(
+    key: str, *, has_items: bool, has_labels: bool, levels: list[str]
+) -> DataValidation | None:
     if key == "item" and has_items:
         return DataValidation(
             type="list",
@@ -1274,6 +1324,15 @@ def _validation(key: str, *, has_items: bool, has_labels: bool) -> DataValidatio
             showErrorMessage=True,
             errorTitle=COLUMNS["label"][0],
             error=_("Choose a rating from the drop-down list."),
+        )
+    if key == "level":
+        return DataValidation(
+            type="list",
+            formula1='"' + ",".join(levels) + '"',  # a few words: well under the 255 allowed
+            allow_blank=True,
+            showErrorMessage=True,
+            errorTitle=COLUMNS["level"][0],
+            error=_("Choose an assessment level from the drop-down list, or leave it empty."),
         )
     if key == "date":
         return DataValidation(
@@ -1333,6 +1392,24 @@ def _guide_rows(scheme, user, labels, needs_evidence, importable, display) -> li
             _(
                 "When it happened, e.g. 2026-03-05 or 2026/3/5; not in the future and not in a finalised period."
             ),
+        ),
+        *(
+            [
+                (
+                    COLUMNS["level"][0],
+                    _(
+                        "Empty or %(own)s: the scheme's own period of the date. %(levels)s: the "
+                        "assessment of that level held in its own right (e.g. the year-end "
+                        "assessment), in the period of the date at that level."
+                    )
+                    % {
+                        "own": OWN_PERIOD,
+                        "levels": "、".join(cadence_label(c) for c in assessed),
+                    },
+                )
+            ]
+            if (assessed := assessed_cadences(scheme.latest_version().spec()))
+            else []
         ),
         (COLUMNS["note"][0], _("Optional, at most %(n)d characters.") % {"n": NOTE_MAX}),
         ("", ""),

@@ -6,12 +6,15 @@ from decimal import Decimal
 
 from django.db.models import Case, Count, Exists, F, OuterRef, QuerySet, Sum, Value, When, Window
 from django.utils.dateparse import parse_date
+from django.utils.translation import gettext as _
 
 from kaoping.accounts.models import Role, RoleAssignment
 from kaoping.core.fields import subtree_q
 from kaoping.core.templatetags.scoring import node_rule
 from kaoping.people.models import Subject, SubjectKind
+from kaoping.schemes.labels import cadence_label
 from kaoping.schemes.models import Scheme, SchemeNode, SchemeVersion
+from kaoping.schemes.scoring import assessed_cadences
 from kaoping.schemes.selectors import rating_labels
 
 from .duties import (
@@ -166,15 +169,35 @@ def scheme_item_choices(
         n.code: n.name
         for n in SchemeNode.objects.filter(version=version, variant=variant, is_item=False)
     }
+    # An item recorded at roll-up levels only says so in its choice (年度考核 only).
+    only = {
+        element.code: _("%(levels)s assessment only")
+        % {"levels": "、".join(cadence_label(c) for c in element.cadences)}
+        for _path, element, _depth in version.spec().walk()
+        if element.is_item and element.cadences is not None
+    }
     items = [
         (
             n.code,
-            f"{parents.get(n.parent_code, '')} · {n.name}" if n.parent_code in parents else n.name,
+            (f"{parents.get(n.parent_code, '')} · {n.name}" if n.parent_code in parents else n.name)
+            + (f"（{only[n.code]}）" if n.code in only else ""),
         )
         for n in nodes
     ]
     labels = [(label, label) for label in rating_labels(version=version, variant=variant)]
     return items, labels
+
+
+def assessment_levels(scheme: Scheme, spec) -> list[tuple[str, str]]:
+    """The assessments an entry of `scheme` may count in, as form choices: the scheme's own
+    period of its date ("") first, then each roll-up level assessed in its own right."""
+    return [
+        ("", _("the %(cadence)s period of the date") % {"cadence": cadence_label(scheme.cadence)}),
+        *(
+            (cadence, _("the %(cadence)s assessment") % {"cadence": cadence_label(cadence)})
+            for cadence in assessed_cadences(spec)
+        ),
+    ]
 
 
 def evidence_required_codes(*, version: SchemeVersion, subject: Subject) -> set[str]:

@@ -38,7 +38,7 @@ from kaoping.schemes.models import (
     SchemeNode,
     SchemeVersion,
 )
-from kaoping.schemes.scoring import entry_points
+from kaoping.schemes.scoring import assessed_cadences, entry_points
 
 from .chain import chain_link, decisions_record, review_state
 from .duties import department_codes, department_may_score, entries_reviewable, owner_name, sealed
@@ -136,11 +136,12 @@ class Recorder:
             str(s) for s in self.spec.review.auto_approve
         }
         self.status = EntryStatus.APPROVED if auto else EntryStatus.SUBMITTED
-        # Roll-up levels that are assessed in their own right (a composite's `self` part).
-        self.assessed_cadences = {
-            str(rollup.cadence)
-            for rollup in self.spec.rollups
-            if any(str(part.source) == "self" for part in rollup.parts)
+        self.assessed_cadences = set(assessed_cadences(self.spec))
+        # Items recorded at some levels only (`cadences` of an item: a year-end assessment's own).
+        self.item_levels = {
+            element.code: {str(c) for c in element.cadences}
+            for _path, element, _depth in self.spec.walk()
+            if element.is_item and element.cadences is not None
         }
         # Read once: a Recorder serves one request or one import, and asking the time zone for
         # today on each of 100,000 rows costs seconds.
@@ -223,10 +224,16 @@ class Recorder:
             found["evidence"] = _("“%(name)s” needs a photo or file as evidence.") % {
                 "name": node.name
             }
+        level = draft.cadence or self.scheme.cadence
         if draft.cadence and draft.cadence not in self.assessed_cadences:
             found["cadence"] = _(
                 "This scheme holds no assessment of its own at the level “%(cadence)s”."
             ) % {"cadence": cadence_label(draft.cadence)}
+        elif level not in self.item_levels.get(node.code, {level}):
+            found["cadence"] = _("“%(name)s” is scored in the %(levels)s assessment only.") % {
+                "name": node.name,
+                "levels": "、".join(cadence_label(c) for c in sorted(self.item_levels[node.code])),
+            }
         if draft.occurred_on > self.today:
             found["occurred_on"] = _("%(day)s is in the future.") % {"day": draft.occurred_on}
         elif draft.occurred_on < self.earliest:
@@ -481,10 +488,13 @@ def entry_record(
     idempotency_key: str | None = None,
     evidence: list | None = None,
     declared: bool = False,
+    cadence: str = "",
 ) -> tuple[Entry, bool]:
     """Record one entry; returns (entry, created). A repeated idempotency key returns the first.
 
     Recorded for the subject (entry.record), or declared by its household (entry.declare).
+    `cadence`: "" for the scheme's own periods, or a roll-up level assessed in its own right
+    (`scoring.assessed_cadences`), e.g. the year-end assessment of a monthly scheme.
     """
     ensure(acting_user, "entry.declare" if declared else "entry.record", subject)
     existing = _existing_for_key(idempotency_key)
@@ -500,6 +510,7 @@ def entry_record(
         note=note,
         idempotency_key=idempotency_key,
         evidence=list(evidence or []),
+        cadence=cadence,
     )
     problems = recorder.problems(draft)
     prepared = []

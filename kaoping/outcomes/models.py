@@ -1,5 +1,5 @@
 """Consequences of results (结果运用): interviews, experience sharing, pledges, pairings, bonus
-payouts, honours and key villages.
+payouts, pay by post and 得分率, honours and key villages.
 
 The close writes them from results and lists (see services.consequences_apply); people then act
 on them (record minutes, tick pledge items off, log exchanges). A consequence a re-close no longer
@@ -398,6 +398,101 @@ class BonusPayout(_Subjected):
     @property
     def weight_value(self) -> Decimal:
         return Decimal(self.weight).scaleb(-4).normalize()
+
+
+class PayoutSheet(models.Model):
+    """A period's payout sheet (绩效报酬发放表) as the close wrote it: the rule it paid by.
+
+    `denominator` is scaled like the period's totals (× 10^decimals); `cap_bp` is the highest
+    rate paid, in 0.01 % (10 000 = 100 %); `by_post` is post → base in fen.
+    """
+
+    period = models.OneToOneField(
+        "periods.Period",
+        verbose_name=_("period"),
+        on_delete=models.CASCADE,
+        related_name="payout_sheet",
+    )
+    denominator = models.BigIntegerField(_("denominator"))
+    cap_bp = models.PositiveIntegerField(_("rate cap"))
+    capped = models.BooleanField(_("rate capped by the scheme"), default=False)
+    by_post = models.JSONField(_("base by post"), default=dict)
+    lines = models.PositiveIntegerField(_("lines"), default=0)
+    total_fen = models.BigIntegerField(_("paid in total"), default=0)
+
+    scope_region = "period__scheme__region__code"
+    scope_includes_ancestors = True
+    objects = ScopedQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("payout sheet")
+        verbose_name_plural = _("payout sheets")
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(denominator__gt=0), name="payout_sheet_denominator"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.period} {self.total}"
+
+    @property
+    def total(self) -> Decimal:
+        return yuan(self.total_fen)
+
+    @property
+    def cap_rate(self) -> Decimal:
+        return Decimal(self.cap_bp).scaleb(-2)  # as a percentage
+
+
+class PayoutLine(_Subjected):
+    """One cadre's pay for one subject's result: base(post) × 得分率, in whole fen.
+
+    A cadre subject has one line (its person); a village or team subject one line per cadre in
+    post in the village. `rate_bp` is the rate in 0.01 % after the floor at 0 and the cap; a
+    barred result (一票否决 bar) keeps its rate on the sheet and is paid 0.
+    """
+
+    sheet = models.ForeignKey(
+        PayoutSheet, verbose_name=_("payout sheet"), on_delete=models.CASCADE, related_name="+"
+    )
+    person = models.ForeignKey(
+        "people.Person", verbose_name=_("person"), on_delete=models.PROTECT, related_name="+"
+    )
+    post = models.CharField(_("post"), max_length=20)  # people.CadrePost code that set the base
+    base_fen = models.BigIntegerField(_("base"))
+    total = models.BigIntegerField(_("total"))  # the result's scaled total
+    rate_bp = models.PositiveIntegerField(_("score rate"))
+    barred = models.BooleanField(_("barred"), default=False)
+    amount_fen = models.BigIntegerField(_("amount"))
+
+    class Meta:
+        verbose_name = _("payout line")
+        verbose_name_plural = _("payout lines")
+        ordering = ["sheet", "subject_id", "person_id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["period", "subject", "person"], name="payout_line_unique"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(amount_fen__gte=0), name="payout_line_amount"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.subject} {self.amount}"
+
+    @property
+    def amount(self) -> Decimal:
+        return yuan(self.amount_fen)
+
+    @property
+    def base(self) -> Decimal:
+        return yuan(self.base_fen)
+
+    @property
+    def rate_percent(self) -> Decimal:
+        return Decimal(self.rate_bp).scaleb(-2)
 
 
 class HonourSource(models.TextChoices):

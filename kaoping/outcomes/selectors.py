@@ -3,12 +3,14 @@
 import calendar
 from dataclasses import dataclass
 from datetime import date, timedelta
+from decimal import Decimal
 
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Sum
 from django.db.models.functions import TruncMonth
 from django.utils import timezone
 
-from kaoping.people.models import Subject, SubjectKind
+from kaoping.core.privacy import mask_name
+from kaoping.people.models import CadrePost, Person, Subject, SubjectKind
 from kaoping.periods.models import Period, PeriodStatus
 from kaoping.schemes.models import SchemeVersion
 
@@ -24,6 +26,8 @@ from .models import (
     KeyVillage,
     KeyVillageEvent,
     Pairing,
+    PayoutLine,
+    PayoutSheet,
     Pledge,
     PledgeItem,
     PledgeStatus,
@@ -264,6 +268,7 @@ def period_consequences(user, period: Period, *, today: date | None = None) -> d
         payout_sum = visible.aggregate(s=Sum("amount_fen"))["s"] or 0
     honours = _scoped(Honour, user).filter(period=period)
     return {
+        "payout_sheet": PayoutSheet.objects.filter(period=period).first(),
         "interviews": interviews,
         "shares": shares,
         "pledges": pledges,
@@ -274,6 +279,55 @@ def period_consequences(user, period: Period, *, today: date | None = None) -> d
         "honours": list(honours.select_related("subject__region")[:HONOURS_SHOWN]),
         "honour_count": honours.count(),
     }
+
+
+@dataclass
+class PayoutRow:
+    """One line of a payout sheet as a page, a workbook or a PDF shows it."""
+
+    line: PayoutLine
+    name: str  # the cadre's name, masked unless the reader may see the person in full
+    place: str  # the village (a cadre subject) or the subject's name
+    post: str  # the post's label
+    score: Decimal  # the subject's total
+
+
+def payout_rows(user, sheet: PayoutSheet) -> list[PayoutRow]:
+    """The lines of `sheet` that `user` may see, village by village, highest base first.
+
+    A name is shown in full to whoever may view the person in the people register
+    (`people.view` in their area) and masked (张*三) for everyone else, as on public pages.
+    """
+    lines = list(
+        _scoped(PayoutLine, user)
+        .filter(sheet=sheet)
+        .select_related("subject__region", "person")
+        .order_by("subject__region__code", "subject_id", "-base_fen", "person_id")
+    )
+    people = {line.person_id for line in lines}
+    decimals = sheet.period.version.decimals
+    full = (
+        people
+        if user is None
+        else set(
+            Person.objects.for_user(user, "people.view")
+            .filter(pk__in=people)
+            .values_list("pk", flat=True)
+        )
+    )
+    posts = dict(CadrePost.choices)
+    return [
+        PayoutRow(
+            line=line,
+            name=line.person.name if line.person_id in full else mask_name(line.person.name),
+            place=line.subject.region.name
+            if line.subject.kind == SubjectKind.CADRE
+            else line.subject.name,
+            post=str(posts.get(line.post, line.post)),
+            score=Decimal(line.total).scaleb(-decimals),
+        )
+        for line in lines
+    ]
 
 
 def key_villages(user, *, active: bool | None = None):
@@ -295,7 +349,7 @@ def key_village_count(*, user, active: bool | None = None) -> int:
 def period_list_with_consequences(*, user, limit: int = RECENT_PERIODS) -> QuerySet[Period]:
     """The user's closed periods that set off any consequence, newest first."""
     triggered = Q()
-    for model in (Interview, ExperienceShare, Pledge, Pairing, Honour, BonusPool):
+    for model in (Interview, ExperienceShare, Pledge, Pairing, Honour, BonusPool, PayoutSheet):
         triggered |= Q(Exists(model.objects.filter(period=OuterRef("pk"))))
     return (
         Period.objects.for_user(user, "period.view")

@@ -48,11 +48,13 @@ from .models import (
     KeyVillage,
     KeyVillageEvent,
     Pairing,
+    PayoutSheet,
     Pledge,
     PledgeItem,
     PledgeStatus,
     ShareStatus,
 )
+from .payouts import payout_write
 
 PLACE_KINDS = ("village", "team")
 
@@ -104,6 +106,7 @@ def consequences_apply(period: Period, spec: SchemeSpec, acting_user) -> dict | 
         "pledges": _apply_pledges(period, rules.pledges, cadence, today, rules.by_grade),
         "pairings": _apply_pairings(period, spec, cadence),
         "payouts": _apply_bonus_pool(period, spec, cadence),
+        "pay_by_post": _apply_payout(period, spec, cadence),
         "honours": _apply_honours(period, spec, rules.honours, cadence),
         "key_villages": _apply_key_villages(period, spec, rules.key_villages, cadence, today),
     }
@@ -137,10 +140,10 @@ def consequences_void(period: Period, reason: str, acting_user) -> dict:
     Listed in settings.PERIOD_HOOKS["after_reopen"]; runs inside the reopening's transaction,
     after its results and lists are gone. What nobody has acted on is deleted: interviews still
     to arrange, sharing not held, pledge lists without items, pairings without exchanges, key
-    villages designated by this close with no support team or history, and every bonus payout
-    and honour (nothing is paid before a period is final). What someone has acted on stays as a
-    record, marked no longer triggered; the next close triggers it again (the same row, never a
-    second one) if the subject is still listed.
+    villages designated by this close with no support team or history, every bonus payout, pay
+    by post and honour (nothing is paid before a period is final). What someone has acted on
+    stays as a record, marked no longer triggered; the next close triggers it again (the same
+    row, never a second one) if the subject is still listed.
     """
     today = timezone.localdate()
     before = _consequence_counts(period)
@@ -149,6 +152,7 @@ def consequences_void(period: Period, reason: str, acting_user) -> dict:
     _apply_pledges(period, None, period.cadence, today)
     _void_pairings(period)
     BonusPool.objects.filter(period=period).delete()
+    PayoutSheet.objects.filter(period=period).delete()
     Honour.objects.filter(period=period).delete()
     _designate(period, "", "", today)
     _withdraw_exits(period, set(), today)
@@ -172,6 +176,7 @@ def _consequence_counts(period: Period) -> dict[str, int]:
         "pledges": Pledge.objects.filter(period=period).count(),
         "pairings": Pairing.objects.filter(period=period).count(),
         "payouts": BonusPool.objects.filter(period=period).count(),
+        "pay_by_post": PayoutSheet.objects.filter(period=period).count(),
         "honours": Honour.objects.filter(period=period).count(),
         "key_villages": KeyVillage.objects.filter(period=period, by_rule=True).count(),
     }
@@ -516,6 +521,16 @@ def _apply_bonus_pool(period: Period, spec: SchemeSpec, cadence: str) -> int:
         return 0
     pool = pool_split(period, rule, ascending=str(spec.ranking.order) == "asc")
     return pool.recipients
+
+
+def _apply_payout(period: Period, spec: SchemeSpec, cadence: str) -> int:
+    # Like the pool: the latest close decides the sheet; pay it once the period is final.
+    PayoutSheet.objects.filter(period=period).delete()
+    rule = spec.consequences.payout
+    if rule is None or not _applies(rule.cadences, cadence):
+        return 0
+    sheet = payout_write(period, rule, subject_kind=str(spec.subject_kind), decimals=spec.decimals)
+    return sheet.lines
 
 
 def _apply_honours(period: Period, spec: SchemeSpec, rule: HonourRule | None, cadence: str) -> int:

@@ -5,22 +5,26 @@ Reads need `outcome.view` in the subject's region; township staff and county adm
 (`outcome.pledge`). Out of scope is 404, in scope but not allowed 403.
 """
 
+from urllib.parse import quote
+
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import HttpResponse
 from django.shortcuts import render
+from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_GET, require_POST
 
 from kaoping.accounts.permissions import user_can
 from kaoping.accounts.scoping import get_scoped_or_404, may
 from kaoping.core.views import action_submit, form_submit
-from kaoping.people.models import SubjectKind
+from kaoping.people.models import CadrePost, SubjectKind
 from kaoping.periods.models import Period
 from kaoping.schemes.selectors import scheme_list
+from kaoping.schemes.spec import number_text
 
 from . import selectors
 from .forms import (
@@ -36,9 +40,12 @@ from .models import (
     Interview,
     KeyVillage,
     Pairing,
+    PayoutSheet,
     Pledge,
     PledgeItem,
+    yuan,
 )
+from .payout_sheets import XLSX, payout_workbook
 from .services import (
     exchange_record,
     interview_record,
@@ -109,6 +116,98 @@ def period_overview(request, pk: int):
             **selectors.period_consequences(user, period),
         },
     )
+
+
+def _payout_sheet(request, pk: int):
+    """The period (404 out of scope, 403 without `outcome.view`), its sheet and the rows the
+    user may see; the sheet is None when the close paid nobody by post."""
+    user = request.user
+    period = get_scoped_or_404(
+        Period.objects.select_related("scheme", "version"), user, "period.view", pk=pk
+    )
+    _require_view(user)
+    sheet = PayoutSheet.objects.filter(period=period).first()
+    rows = selectors.payout_rows(user, sheet) if sheet is not None else []
+    return period, sheet, rows
+
+
+def _payout_basis(sheet: PayoutSheet | None, period: Period) -> list[tuple[str, object]]:
+    """How the sheet was paid, in words, for the page's header and the printed sheet."""
+    if sheet is None:
+        return []
+    posts = dict(CadrePost.choices)
+    bases = "、".join(
+        _("%(post)s %(base)s yuan") % {"post": posts.get(post, post), "base": yuan(fen)}
+        for post, fen in sheet.by_post.items()
+    )
+    denominator = number_text(period.version.to_points(sheet.denominator))
+    cap = (
+        _("capped at %(cap)s%%") % {"cap": number_text(sheet.cap_rate)}
+        if sheet.capped
+        else _("not capped")
+    )
+    return [
+        (_("score rate"), _("total ÷ %(n)s, %(cap)s") % {"n": denominator, "cap": cap}),
+        (_("base by post"), bases),
+    ]
+
+
+@require_GET
+@login_required
+def payout_sheet(request, pk: int):
+    """The period's pay by post and 得分率: one line per cadre, with the rule it was paid by."""
+    period, sheet, rows = _payout_sheet(request, pk)
+    return render(
+        request,
+        "outcomes/payouts.html",
+        {
+            "period": period,
+            "sheet": sheet,
+            "rows": rows,
+            "basis": _payout_basis(sheet, period),
+            "shown_total": yuan(sum(row.line.amount_fen for row in rows)),
+        },
+    )
+
+
+def _payout_filename(period: Period, suffix: str) -> str:
+    return f"payouts-{period.scheme.code}-{period.label}.{suffix}"
+
+
+@require_GET
+@login_required
+def payout_sheet_xlsx(request, pk: int):
+    period, sheet, rows = _payout_sheet(request, pk)
+    data = payout_workbook(period, rows, _payout_basis(sheet, period))
+    response = HttpResponse(data, content_type=XLSX)
+    name = quote(_payout_filename(period, "xlsx"))
+    response["Content-Disposition"] = f"attachment; filename*=UTF-8''{name}"
+    return response
+
+
+@require_GET
+@login_required
+def payout_sheet_pdf(request, pk: int):
+    from weasyprint import HTML
+
+    period, sheet, rows = _payout_sheet(request, pk)
+    html = render_to_string(
+        "outcomes/payouts_pdf.html",
+        {
+            "period": period,
+            "sheet": sheet,
+            "rows": rows,
+            "basis": _payout_basis(sheet, period),
+            "shown_total": yuan(sum(row.line.amount_fen for row in rows)),
+            "printed_on": timezone.localdate(),
+        },
+        request=request,
+    )
+    data = HTML(string=html, base_url=request.build_absolute_uri("/")).write_pdf()
+    response = HttpResponse(data, content_type="application/pdf")
+    name = quote(_payout_filename(period, "pdf"))
+    response["Content-Disposition"] = f"attachment; filename*=UTF-8''{name}"
+    return response
 
 
 @login_required

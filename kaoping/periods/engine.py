@@ -258,25 +258,47 @@ def item_statements(
 
 
 def metric_statement(scope: Scope) -> tuple[str, list]:
-    """Metric items: the points of the band holding the subject's metric value for the period."""
+    """Metric items: the points of the band holding the subject's metric value for the period,
+    or, for a linear item, base + step × (value − target) ÷ unit held to its floor and max.
+
+    Linear, scaled: points × S, metric numbers × M, so (step × S) × (d × M) ÷ (unit × M) is
+    the points × S of step × d ÷ unit; base × unit joins the numerator so that the one rdiv
+    rounds the whole sum half away from zero, as `scoring.item_value` does (rounding the
+    fraction alone and adding the base would give 10 + round(−2.5) = 7, not round(7.5) = 8).
+    Floor and max are whole in S, so holding after rounding is holding before. The deviation
+    d is held to the node's reach first (in the inner layer, so that the clamps and the
+    division repeat a column, not an expression): beyond it floor or max decide anyway, and
+    the product stays inside 64 bits (the scheme checks refuse a line that could leave them).
+    """
     cte, cte_params = scope.cte()
+    deviation = clamp(
+        "(m.value_scaled - n.linear_target)", "n.linear_reach_lo", "n.linear_reach_hi"
+    )
+    line = rdiv("z.linear_base * z.linear_unit + z.linear_step * z.d", "z.linear_unit")
+    linear = clamp(line, "z.linear_floor", "z.linear_max")
     band = (
-        "(SELECT b.points FROM schemes_schemeband b WHERE b.version_id = n.version_id "
-        "AND b.variant = n.variant AND b.item_code = n.code "
-        "AND (b.lo IS NULL OR m.value_scaled > b.lo OR (b.lo_inclusive AND m.value_scaled = b.lo)) "
-        "AND (b.hi IS NULL OR m.value_scaled < b.hi OR (b.hi_inclusive AND m.value_scaled = b.hi)) "
+        "(SELECT b.points FROM schemes_schemeband b WHERE b.version_id = z.version_id "
+        "AND b.variant = z.variant AND b.item_code = z.code "
+        "AND (b.lo IS NULL OR z.value_scaled > b.lo OR (b.lo_inclusive AND z.value_scaled = b.lo)) "
+        "AND (b.hi IS NULL OR z.value_scaled < b.hi OR (b.hi_inclusive AND z.value_scaled = b.hi)) "
         "ORDER BY b.id LIMIT 1)"
+    )
+    matched = (
+        "SELECT m.subject_id, m.value_scaled, n.version_id, n.variant, n.code, n.parent_code, "
+        "n.depth, n.lo, n.hi, n.empty_value, n.linear_base, n.linear_step, n.linear_unit, "
+        f"n.linear_floor, n.linear_max, {deviation} AS d "
+        "FROM ledger_metricvalue m JOIN u ON u.subject_id = m.subject_id "
+        "JOIN schemes_schemenode n ON n.version_id = %s AND n.variant = u.variant AND n.is_item = %s "
+        "AND n.aggregate = 'metric' AND n.metric = m.metric "
+        "WHERE m.scheme_id = %s AND m.period_label = %s"
     )
     return (
         INSERT_NODE
         + cte
         + f"SELECT %s, y.subject_id, y.code, y.parent_code, y.depth, y.raw, {CLAMPED}, y.empty_value, 0, %s "
-        "FROM (SELECT m.subject_id, n.code, n.parent_code, n.depth, n.lo, n.hi, n.empty_value, "
-        f"COALESCE({band}, 0) AS raw "
-        "FROM ledger_metricvalue m JOIN u ON u.subject_id = m.subject_id "
-        "JOIN schemes_schemenode n ON n.version_id = %s AND n.variant = u.variant AND n.is_item = %s "
-        "AND n.aggregate = 'metric' AND n.metric = m.metric "
-        "WHERE m.scheme_id = %s AND m.period_label = %s) y ORDER BY y.subject_id, y.code",
+        "FROM (SELECT z.subject_id, z.code, z.parent_code, z.depth, z.lo, z.hi, z.empty_value, "
+        f"CASE WHEN z.linear_unit IS NULL THEN COALESCE({band}, 0) ELSE {linear} END AS raw "
+        f"FROM ({matched}) z) y ORDER BY y.subject_id, y.code",
         [
             *cte_params,
             scope.period_id,

@@ -11,12 +11,26 @@ the total; cut-offs, bounds, ties and allocation are the same statements on that
 """
 
 from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
 from decimal import Decimal
 
 from django.db import connection
+from django.db.models import Exists, OuterRef
+from django.utils.translation import gettext as _
 
+from kaoping.core.errors import KaopingError
+from kaoping.regions.selectors import rank_group_labels
 from kaoping.schemes.calendar import previous_label
-from kaoping.schemes.spec import AwardRule, ListKind, ListRule, SchemeSpec, StreakRule
+from kaoping.schemes.spec import (
+    AwardRule,
+    AwardTier,
+    ListKind,
+    ListRule,
+    Order,
+    SchemeSpec,
+    StreakRule,
+    Ties,
+)
 
 from .models import ListMembership, Period, PeriodStatus
 
@@ -91,20 +105,28 @@ def _ranked_value(period: Period, node: str | None) -> tuple[str, str, list]:
     return joins, "COALESCE(v.value, vn.empty_value)", [period.version_id, node, node]
 
 
+def _eligible(rule: ListRule) -> tuple[list[str], list]:
+    """Conditions on the result row `r` for being ranked for a list at all: not barred where the
+    list excludes barred subjects, and, for a red list, on no black list of the period."""
+    conditions, params = [], []
+    if _exclude_barred(rule):
+        conditions.append("r.barred = %s")
+        params.append(False)
+    if rule.kind is ListKind.RED:
+        conditions.append(
+            "NOT EXISTS (SELECT 1 FROM periods_listmembership b WHERE b.period_id = r.period_id "
+            "AND b.subject_id = r.subject_id AND b.kind = 'black')"
+        )
+    return conditions, params
+
+
 def _rank_list(period: Period, spec: SchemeSpec, rule: ListRule, scale: int) -> tuple[str, list]:
     group = GROUPS[str(rule.within)] if rule.within else "r.rank_group"
     order = "DESC" if rule.pick == "top" else "ASC"
     joins, value, params = _ranked_value(period, rule.node)
-    filters = ["r.period_id = %s"]
-    params.append(period.pk)
-    if _exclude_barred(rule):
-        filters.append("r.barred = %s")
-        params.append(False)
-    if rule.kind is ListKind.RED:
-        filters.append(
-            "NOT EXISTS (SELECT 1 FROM periods_listmembership b WHERE b.period_id = r.period_id "
-            "AND b.subject_id = r.subject_id AND b.kind = 'black')"
-        )
+    eligible, eligible_params = _eligible(rule)
+    filters = ["r.period_id = %s", *eligible]
+    params += [period.pk, *eligible_params]
     inner = (
         f"SELECT r.subject_id, {value} AS value, RANK() OVER (PARTITION BY {group} ORDER BY {value} {order}) AS pos, "
         f"COUNT(*) OVER (PARTITION BY {group} ORDER BY {value} {order} "
@@ -125,6 +147,47 @@ def _rank_list(period: Period, spec: SchemeSpec, rule: ListRule, scale: int) -> 
         + f"SELECT %s, t.subject_id, %s, %s, t.pos, t.value, %s, '' FROM ({inner}) t WHERE {where}"
     )
     return sql, [period.pk, rule.code, str(rule.kind), False, *params, *where_params]
+
+
+def _shortfalls(period: Period, rule: ListRule) -> list[dict]:
+    """The ranking groups where `rule.count` could not be met: fewer subjects may be ranked for
+    the list (not barred where it excludes them, not on a black list for a red one) than it
+    names, with how many it got. Ties and bounds leaving places empty are the rule, not this."""
+    group = GROUPS[str(rule.within)] if rule.within else "r.rank_group"
+    eligible, params = _eligible(rule)
+    candidate = " AND ".join(eligible) or "1 = 1"
+    sql = (
+        f"SELECT {group} AS g, COUNT(m.subject_id) FROM periods_result r "
+        "JOIN people_subject s ON s.id = r.subject_id JOIN regions_region rg ON rg.id = s.region_id "
+        "LEFT JOIN periods_listmembership m ON m.period_id = r.period_id "
+        "AND m.subject_id = r.subject_id AND m.list_code = %s AND m.carried = %s "
+        f"WHERE r.period_id = %s GROUP BY {group} "
+        f"HAVING SUM(CASE WHEN {candidate} THEN 1 ELSE 0 END) < %s ORDER BY {group}"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [rule.code, False, period.pk, *params, rule.count])
+        return [
+            {"list": rule.code, "name": rule.name, "group": g, "wanted": rule.count, "got": got}
+            for g, got in cursor.fetchall()
+        ]
+
+
+def shortfall_messages(shortfalls: list[dict]) -> list[str]:
+    """What a county reads about lists that a small group could not fill (Period.list_shortfalls)."""
+    labels = rank_group_labels(item["group"] for item in shortfalls)
+    return [
+        _(
+            "List “%(list)s”, %(group)s: the scheme asks for %(wanted)s, but only %(got)s could "
+            "be listed (too few subjects in the group may be on it)"
+        )
+        % {
+            "list": item["name"],
+            "group": labels.get(item["group"]) or _("the whole county"),
+            "wanted": item["wanted"],
+            "got": item["got"],
+        }
+        for item in shortfalls
+    ]
 
 
 def _progress_list(period: Period, previous: Period, rule: ListRule) -> tuple[str, list]:
@@ -175,7 +238,7 @@ def _streak(period: Period, ids: list[int], rule: StreakRule) -> tuple[str, list
 def _previous(period: Period, steps: int = 1) -> list[Period]:
     """The `steps` periods before `period` (same scheme and cadence), newest first; closed ones only."""
     labels, label = [], period.label
-    for _ in range(steps):
+    for _step in range(steps):
         label = previous_label(period.cadence, label)
         labels.append(label)
     found = {
@@ -204,6 +267,12 @@ def _by_node(
             f"AND m.subject_id = t.subject_id AND m.list_code IN ({marks}))"
         )
         listed_params = [period.pk, *rule.from_lists]
+    if not spec.ranking.awards_stack:
+        listed += (
+            " AND NOT EXISTS (SELECT 1 FROM periods_listmembership a WHERE a.period_id = %s "
+            "AND a.subject_id = t.subject_id AND a.kind = 'award')"
+        )
+        listed_params.append(period.pk)
     sql = (
         "SELECT t.subject_id, t.pos, t.value FROM ("
         f"SELECT r.subject_id, r.barred, {value} AS value, "
@@ -222,7 +291,9 @@ def _awards(period: Period, spec: SchemeSpec, rule: AwardRule, scale: int) -> No
 
     Each group's candidates are streamed best first and read only until every tier is settled,
     so a household scheme reads a few rows per group; a tie at a cut-off is read to its end
-    (ties share the same fate), however many subjects it holds and whatever their ids.
+    (ties share the same fate), however many subjects it holds and whatever their ids. With
+    `awards_stack: false` a subject already holding an award of the period (an earlier one in
+    the file) is no candidate.
     """
     from .models import Result
 
@@ -231,6 +302,14 @@ def _awards(period: Period, spec: SchemeSpec, rule: AwardRule, scale: int) -> No
         candidates = candidates.filter(
             subject__memberships__period=period, subject__memberships__list_code__in=rule.from_lists
         ).distinct()
+    if not spec.ranking.awards_stack:
+        candidates = candidates.filter(
+            ~Exists(
+                ListMembership.objects.filter(
+                    period=period, kind="award", subject_id=OuterRef("subject_id")
+                )
+            )
+        )
     rows = []
     for group in candidates.order_by("rank_group").values_list("rank_group", flat=True).distinct():
         if rule.node is not None:
@@ -260,11 +339,20 @@ def _awards(period: Period, spec: SchemeSpec, rule: AwardRule, scale: int) -> No
     )
 
 
-def _meets(tier, total: int, scale: int) -> bool:
+def _meets(tier: AwardTier, total: int, scale: int) -> bool:
     if tier.min is None:
         return True
     bound = _scaled(tier.min, scale)
     return total >= bound if tier.min_inclusive else total > bound
+
+
+def _slot_tier(rule: AwardRule, slot: int) -> int | None:
+    """The index of the tier whose quota holds rank slot `slot` (0 first), None past them all."""
+    for index, tier in enumerate(rule.tiers):
+        if tier.quota is None or slot < tier.quota:
+            return index
+        slot -= tier.quota
+    return None
 
 
 def _allocate(
@@ -281,21 +369,22 @@ def _allocate(
         # Rank slots in tier order: a tie takes the slot of its first member (its place among
         # the candidates, who may rank below barred or unlisted subjects), so all of it shares
         # one tier; a subject below its slot's minimum drops to the first lower tier it meets.
-        slot_tiers = [tier for tier in rule.tiers for _ in range(tier.quota)]
+        # A tier without a quota has every slot from its first on.
         slot, last_rank = 0, None
         for index, (subject_id, rank, total) in enumerate(ordered):
             if rank != last_rank:
                 slot, last_rank = index, rank
-            if slot >= len(slot_tiers):
+            start = _slot_tier(rule, slot)
+            if start is None:
                 break
-            start = rule.tiers.index(slot_tiers[slot])
             tier = next((t for t in rule.tiers[start:] if _meets(t, total, scale)), None)
             if tier is not None:
                 awarded.append((subject_id, rank, total, tier.code))
         return awarded
     # fill_down: each tier, in order, takes the best not yet placed who meet its minimum until
     # its quota is full, and then the rest of the tie it stopped in; a tier is closed by the
-    # first eligible subject of a lower rank after that.
+    # first eligible subject of a lower rank after that. A tier without a quota never closes:
+    # the whole group is read.
     filled = [0] * len(rule.tiers)
     last: list[int | None] = [None] * len(rule.tiers)
     closed = [False] * len(rule.tiers)
@@ -305,7 +394,7 @@ def _allocate(
         for i, tier in enumerate(rule.tiers):
             if closed[i] or not _meets(tier, total, scale):
                 continue
-            if filled[i] >= tier.quota and rank != last[i]:
+            if tier.quota is not None and filled[i] >= tier.quota and rank != last[i]:
                 closed[i] = True
                 continue
             awarded.append((subject_id, rank, total, tier.code))
@@ -313,6 +402,123 @@ def _allocate(
             last[i] = rank
             break
     return awarded
+
+
+@dataclass(frozen=True)
+class Ranked:
+    """One result as `reference` reads it: the subject, its ranking group, its total (scaled)."""
+
+    subject: int
+    group: str
+    total: int
+    barred: bool = False
+
+
+def _reference_list(
+    rule: ListRule, rows: list[Ranked], black: set[int], scale: int
+) -> tuple[set[int], list[dict]]:
+    """One rank list in plain Python: (who is on it, the groups it fell short in)."""
+    listed: set[int] = set()
+    shortfalls = []
+    top = rule.pick == "top"
+    for group in sorted({row.group for row in rows}):
+        candidates = [
+            row
+            for row in rows
+            if row.group == group
+            and not (_exclude_barred(rule) and row.barred)
+            and not (rule.kind is ListKind.RED and row.subject in black)
+        ]
+        places = rule.count
+        if rule.percent is not None:
+            places = max(1, len(candidates) * int(rule.percent * 100) // 10000)
+        got = 0
+        for row in candidates:
+            better = sum(
+                1 for o in candidates if (o.total > row.total if top else o.total < row.total)
+            )
+            tied = sum(1 for o in candidates if o.total == row.total)  # itself included
+            tests = []
+            if places is not None:
+                # include: a tie reaching into the places is all in; exclude: only a tie that
+                # ends inside them is.
+                tests.append(
+                    (better + 1 if rule.at_cutoff == "include" else better + tied) <= places
+                )
+            if rule.min is not None:
+                bound = _scaled(rule.min, scale)
+                tests.append(row.total >= bound if rule.min_inclusive else row.total > bound)
+            if rule.max is not None:
+                bound = _scaled(rule.max, scale)
+                tests.append(row.total <= bound if rule.max_inclusive else row.total < bound)
+            cut_and_bounds = places is not None and len(tests) > 1
+            if any(tests) if cut_and_bounds and rule.require == "any" else all(tests):
+                listed.add(row.subject)
+                got += 1
+        if rule.count is not None and len(candidates) < rule.count:
+            shortfalls.append(
+                {
+                    "list": rule.code,
+                    "name": rule.name,
+                    "group": group,
+                    "wanted": rule.count,
+                    "got": got,
+                }
+            )
+    return listed, shortfalls
+
+
+def _reference_rank(rows: list[Ranked], row: Ranked, ties: Ties, order: Order) -> int:
+    """The rank the close gives `row` in its group (barred subjects ranked too)."""
+    group = [o for o in rows if o.group == row.group]
+    better = [
+        o.total
+        for o in group
+        if (o.total < row.total if order is Order.ASC else o.total > row.total)
+    ]
+    return 1 + (len(set(better)) if ties is Ties.DENSE else len(better))
+
+
+def reference(
+    spec: SchemeSpec, rows: list[Ranked], scale: int
+) -> tuple[set[tuple[str, int, str]], list[dict]]:
+    """What `lists_compute` writes for a period with no previous one, in plain Python, to test the
+    SQL against: {(list or award, subject, tier)} and the shortfalls, in the order the close
+    records them. Rank lists on the total in the scheme's ranking groups (no `within`, `node`,
+    progress lists, carry-over or streaks), every rule made in the period."""
+    on: set[tuple[str, int, str]] = set()
+    black: set[int] = set()
+    shortfalls: list[dict] = []
+    for rule in sorted(spec.ranking.lists, key=lambda r: 0 if r.kind is ListKind.BLACK else 1):
+        listed, short = _reference_list(rule, rows, black, scale)
+        if rule.kind is ListKind.BLACK:
+            black |= listed
+        on |= {(rule.code, subject, "") for subject in listed}
+        shortfalls += short
+    awarded: set[int] = set()
+    for award in spec.ranking.awards:
+        for group in sorted({row.group for row in rows}):
+            candidates = [
+                (
+                    row.subject,
+                    _reference_rank(rows, row, spec.ranking.ties, spec.ranking.order),
+                    row.total,
+                )
+                for row in rows
+                if row.group == group
+                and not row.barred
+                and (
+                    not award.from_lists
+                    or any((code, row.subject, "") in on for code in award.from_lists)
+                )
+                and (spec.ranking.awards_stack or row.subject not in awarded)
+            ]
+            for subject, _rank, _total, tier in _allocate(
+                award, sorted(candidates, key=lambda c: (c[1], c[0])), scale
+            ):
+                on.add((award.code, subject, tier))
+                awarded.add(subject)
+    return on, shortfalls
 
 
 def lists_compute(period: Period, spec: SchemeSpec) -> None:
@@ -325,6 +531,7 @@ def lists_compute(period: Period, spec: SchemeSpec) -> None:
     rules = [rule for rule in spec.ranking.lists if made_now(rule)]
     previous = next(iter(_previous(period)), None)
     ordered = sorted(rules, key=lambda r: 0 if r.kind is ListKind.BLACK else 1)
+    shortfalls: list[dict] = []
     with connection.cursor() as cursor:
         for rule in ordered:
             if rule.kind is ListKind.PROGRESS:
@@ -332,6 +539,8 @@ def lists_compute(period: Period, spec: SchemeSpec) -> None:
                     cursor.execute(*_progress_list(period, previous, rule))
                 continue
             cursor.execute(*_rank_list(period, spec, rule, scale))
+            if rule.count is not None:
+                shortfalls += _shortfalls(period, rule)
             carry = rule.carry_over if rule.carry_over is not None else rule.kind is ListKind.BLACK
             if carry and previous is not None:
                 cursor.execute(*_carry_over(period, previous, rule))
@@ -339,5 +548,14 @@ def lists_compute(period: Period, spec: SchemeSpec) -> None:
             earlier = _previous(period, streak.periods - 1)
             if len(earlier) == streak.periods - 1:
                 cursor.execute(*_streak(period, [period.pk, *(p.pk for p in earlier)], streak))
+    if shortfalls and spec.ranking.shortfall == "refuse":
+        # The close's transaction is rolled back: nothing of this close is kept.
+        raise KaopingError(
+            _("The close is refused (ranking.shortfall: refuse): %(problems)s")
+            % {"problems": "; ".join(shortfall_messages(shortfalls))}
+        )
+    if shortfalls or period.list_shortfalls:  # the last close's warning is replaced
+        Period.objects.filter(pk=period.pk).update(list_shortfalls=shortfalls)
+        period.list_shortfalls = shortfalls
     for award in filter(made_now, spec.ranking.awards):
         _awards(period, spec, award, scale)

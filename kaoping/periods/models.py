@@ -43,6 +43,9 @@ class Period(models.Model):
         on_delete=models.PROTECT,
         related_name="+",
     )
+    # What the last close could not fill (scheme `ranking.shortfall: warn`): one object per list
+    # and ranking group, {list, name, group, wanted, got}; written by lists.lists_compute.
+    list_shortfalls = models.JSONField(_("list shortfalls"), default=list, blank=True)
 
     scope_region = "scheme__region__code"
     scope_includes_ancestors = True

@@ -33,7 +33,8 @@ from kaoping.schemes.selectors import (
 )
 
 from .forms import OpenPeriodForm
-from .models import Period, Result
+from .lists import shortfall_messages
+from .models import Period, PeriodStatus, Result
 from .selectors import (
     explain,
     period_close_preview,
@@ -135,6 +136,10 @@ def period_detail(request, pk: int):
             "can_close": may(user, "period.close", period),
             "newer": scheme_version_newer(version=period.version),
             "lists": lists,
+            # Lists the last close could not fill (ranking.shortfall: warn); gone when reopened.
+            "shortfalls": shortfall_messages(period.list_shortfalls)
+            if period.status != PeriodStatus.OPEN
+            else [],
         },
     )
 

@@ -9,14 +9,18 @@ import difflib
 from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
+from fractions import Fraction
 
 from django.utils.translation import gettext as _
 
+from kaoping.core.limits import METRIC_VALUE_MAX
+
 from .labels import cadence_label, subject_kind_label
-from .scoring import value_range
+from .scoring import assessed_cadences, linear_reach, value_range
 from .spec import (
     INF,
     ONE,
+    RATE_PLACES,
     ROOT_CODE,
     WEIGHT_PLACES,
     ZERO,
@@ -32,6 +36,7 @@ from .spec import (
     Node,
     PartAggregate,
     PartSource,
+    PayoutRule,
     QuantityItem,
     RankingScope,
     RatingItem,
@@ -253,6 +258,76 @@ def _check_item(
             problem = _sign_problem(section, band.points, "points")
             if problem:
                 findings.append(Finding((*path, "bands", i, "points"), problem))
+        _check_linear(item, path, section, findings)
+
+
+# What the close's integers hold (BIGINT).
+_BIGINT_MAX = 2**63 - 1
+
+
+def _check_linear(item: MetricItem, path: tuple, section: Section, findings: list[Finding]) -> None:
+    """A metric item is scored by `bands` or by `linear`, never both, never neither; a linear
+    line has a step, a floor below its max, and stays on the side of zero its section keeps."""
+    if item.linear is None:
+        if not item.bands:
+            message = _(
+                "a metric item needs bands (分档) or linear (线性计分): say how its value scores"
+            )
+            findings.append(Finding(path, message))
+        return
+    at = (*path, "linear")
+    if item.bands:
+        message = _("write either bands or linear, not both: which one scores the item?")
+        findings.append(Finding(at, message))
+    linear = item.linear
+    if linear.step == 0:
+        message = _("step is 0: every value would score the base; write the points per unit")
+        findings.append(Finding((*at, "step"), message))
+    if linear.floor is not None and linear.max is not None and linear.floor > linear.max:
+        findings.append(
+            Finding(
+                (*at, "floor"),
+                _("floor (%(floor)s) must be ≤ max (%(max)s)")
+                % {"floor": number_text(linear.floor), "max": number_text(linear.max)},
+            )
+        )
+    if section is Section.BONUS and (linear.floor is None or linear.floor < 0):
+        message = _("in a bonus section a linear item needs floor ≥ 0 (it must not go below 0)")
+        findings.append(Finding((*at, "floor"), message))
+    if section is Section.DEDUCTION and (linear.max is None or linear.max > 0):
+        message = _("in a deduction section a linear item needs max ≤ 0 (it must not go above 0)")
+        findings.append(Finding((*at, "max"), message))
+
+
+def _check_linear_size(spec: SchemeSpec, findings: list[Finding]) -> None:
+    """The close computes base × unit + step × (value − target) in 64-bit integers (points ×
+    10^decimals, metric numbers × 10^4), the deviation first held to where floor and max stop
+    the line (scoring.linear_reach). A line that could leave those integers is refused here,
+    not by an overflow at the close."""
+    points_scale, metric_scale = 10**spec.decimals, 10**METRIC_PLACES
+    for path, element, _depth in spec.walk():
+        linear = getattr(element, "linear", None)
+        if linear is None or linear.step == 0:
+            continue
+        widest = Fraction((METRIC_VALUE_MAX + abs(linear.target)) * metric_scale)
+        reach = [
+            widest if end is None else min(widest, abs(end) * metric_scale + 1)
+            for end in linear_reach(linear)
+        ]
+        biggest = Fraction(abs(linear.base) * points_scale * linear.unit * metric_scale) + Fraction(
+            abs(linear.step) * points_scale
+        ) * max(reach)
+        if biggest > _BIGINT_MAX:
+            message = _(
+                "step %(step)s per %(unit)s is too steep for metric values up to %(most)s: "
+                "the close could not compute it exactly; give floor and max (or a smaller step "
+                "or unit)"
+            ) % {
+                "step": number_text(linear.step),
+                "unit": number_text(linear.unit),
+                "most": f"{METRIC_VALUE_MAX:,}",
+            }
+            findings.append(Finding((*path, "linear", "step"), message))
 
 
 def _check_intervals(
@@ -415,10 +490,12 @@ def check_scheme(spec: SchemeSpec) -> list[Finding]:
                 )
 
     _check_rollups(spec, findings)
+    _check_item_cadences(spec, findings)
     _check_lists(spec, findings)
     _check_consequences(spec, findings)
     _check_variants(spec, kinds, findings)
     _check_precision(spec, findings)
+    _check_linear_size(spec, findings)
     if spec.no_data == "block" and spec.subject_kind.value == "household":
         findings.append(
             Finding(
@@ -509,6 +586,21 @@ def _check_lists(spec: SchemeSpec, findings: list[Finding]) -> None:
     for i, award in enumerate(spec.ranking.awards):
         if award.node is not None:
             _check_node(spec, award, ("ranking", "awards", i), findings)
+        # A tier without a quota and without a minimum takes everybody still unplaced: no
+        # tier after it can ever be given.
+        open_tier = next((t for t in award.tiers if t.quota is None and t.min is None), None)
+        if open_tier is not None and open_tier is not award.tiers[-1]:
+            findings.append(
+                Finding(
+                    ("ranking", "awards", i, "tiers", award.tiers.index(open_tier)),
+                    _(
+                        "tier “%(tier)s” has neither quota nor min, so everybody not placed above "
+                        "gets it and the tiers after it are never given: give it a quota or a "
+                        "min, or make it the last tier"
+                    )
+                    % {"tier": open_tier.code},
+                )
+            )
         for j, name in enumerate(award.from_lists):
             if name not in codes:
                 findings.append(
@@ -720,6 +812,10 @@ def _check_consequences(spec: SchemeSpec, findings: list[Finding]) -> None:
         _check_bonus_pool(rules.bonus_pool, (*at, "bonus_pool"), grades, findings)
         check_cadences(rules.bonus_pool.cadences, (*at, "bonus_pool", "cadences"))
 
+    if rules.payout is not None:
+        _check_payout(spec, rules.payout, (*at, "payout"), findings)
+        check_cadences(rules.payout.cadences, (*at, "payout", "cadences"))
+
     if rules.honours is not None:
         path = (*at, "honours")
         honour_grades = [g.code for g in spec.grades if g.honour]
@@ -875,6 +971,62 @@ def _check_bonus_pool(
                 )
 
 
+PAYOUT_KINDS = ("cadre", "village", "team")  # subjects whose cadres a payout can name
+
+
+def _check_payout(spec: SchemeSpec, rule: PayoutRule, path: tuple, findings: list[Finding]) -> None:
+    # The posts are the people register's; `people` sits below `schemes`, and its models are
+    # imported here, when a scheme is checked, not when this module is.
+    from kaoping.people.models import CadrePost
+
+    if spec.subject_kind.value not in PAYOUT_KINDS:
+        findings.append(
+            Finding(
+                path,
+                _(
+                    "a payout by post needs cadre, village or team subjects (this scheme "
+                    "scores %(kind)s)"
+                )
+                % {"kind": subject_kind_label(spec.subject_kind)},
+            )
+        )
+    if _places(rule.denominator) > spec.decimals:
+        findings.append(
+            Finding(
+                (*path, "denominator"),
+                _("denominator %(n)s has more decimal places than the scheme's totals (%(d)d)")
+                % {"n": number_text(rule.denominator), "d": spec.decimals},
+            )
+        )
+    posts = {post.value: post.label for post in CadrePost}
+    known = "、".join(f"{code}（{label}）" for code, label in posts.items())
+    for code, base in rule.by_post.items():
+        if code not in posts:
+            findings.append(
+                Finding(
+                    (*path, "by_post", code),
+                    _("“%(code)s” is not a cadre post (posts: %(known)s)")
+                    % {"code": code, "known": known},
+                )
+            )
+        if _places(base) > 2:
+            findings.append(
+                Finding(
+                    (*path, "by_post", code),
+                    _("base %(n)s has more than 2 decimal places (yuan and fen)")
+                    % {"n": number_text(base)},
+                )
+            )
+    if rule.cap_rate is not None and _places(rule.cap_rate) > RATE_PLACES:
+        findings.append(
+            Finding(
+                (*path, "cap_rate"),
+                _("cap_rate %(n)s has more than 4 decimal places (the rate is kept to 0.01%%)")
+                % {"n": number_text(rule.cap_rate)},
+            )
+        )
+
+
 def _check_rollups(spec: SchemeSpec, findings: list[Finding]) -> None:
     base_rank = _CADENCE_ORDER.index(spec.cadence)
     seen: set[Cadence] = set()
@@ -955,6 +1107,28 @@ def _check_rollups(spec: SchemeSpec, findings: list[Finding]) -> None:
                 )
             if rollup.source is not None:
                 _check_source(spec, rollup, rollup.source, (*path, "source"), findings)
+
+
+def _check_item_cadences(spec: SchemeSpec, findings: list[Finding]) -> None:
+    """An item's `cadences` name levels entries can be recorded at: the scheme's own cadence and
+    the roll-up levels assessed in their own right (a composite with a `self` part)."""
+    levels = {Cadence(spec.cadence), *(Cadence(c) for c in assessed_cadences(spec))}
+    for path, element, _depth in spec.walk():
+        if not element.is_item or element.cadences is None:
+            continue
+        for index, cadence in enumerate(element.cadences):
+            if cadence not in levels:
+                findings.append(
+                    Finding(
+                        (*path, "cadences", index),
+                        _(
+                            "%(cadence)s holds no assessment of its own in this scheme, so no "
+                            "item is recorded at it (levels that take entries: %(levels)s; a "
+                            "roll-up takes them when its composite has a `self` part)"
+                        )
+                        % {"cadence": _cadence(cadence), "levels": _cadences(levels)},
+                    )
+                )
 
 
 def _check_source(
@@ -1110,6 +1284,13 @@ def _check_precision(spec: SchemeSpec, findings: list[Finding]) -> None:
             check(getattr(element, key, None), (*path, key), keep, why)
         for label, factor in getattr(element, "levels", {}).items():
             check(factor, (*path, "levels", label), FACTOR_PLACES, _("rating factors"))
+        if linear := getattr(element, "linear", None):
+            for key in ("base", "step", "floor", "max"):
+                check(getattr(linear, key), (*path, "linear", key), keep, why)
+            for key in ("target", "unit"):
+                check(
+                    getattr(linear, key), (*path, "linear", key), METRIC_PLACES, _("metric values")
+                )
         for i, band in enumerate(getattr(element, "bands", ())):
             check(band.points, (*path, "bands", i, "points"), keep, why)
             check(band.min, (*path, "bands", i, "min"), METRIC_PLACES, _("metric bounds"))

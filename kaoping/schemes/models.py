@@ -95,6 +95,11 @@ class SchemeVersion(models.Model):
             return None
         return Decimal(scaled).scaleb(-self.decimals)
 
+    @staticmethod
+    def to_metric(scaled: int | None) -> Decimal | None:
+        """A metric number stored × METRIC_SCALE (a linear item's target and unit) as Decimal."""
+        return None if scaled is None else Decimal(scaled) / METRIC_SCALE
+
     def spec(self):
         """The parsed scheme. A version never changes, so it is parsed once per process; the
         content hash is part of the key because ids can be reused after a rolled-back insert."""
@@ -139,6 +144,19 @@ class SchemeNode(models.Model):
     metric = models.CharField(max_length=64, blank=True)
     veto_effect = models.CharField(max_length=8, blank=True)
     veto_grade = models.CharField(max_length=64, blank=True)
+    # A linear metric item (`linear`, NULL otherwise): points base + step × (value − target) ÷
+    # unit held to [linear_floor, linear_max], points × 10^decimals, target and unit ×
+    # METRIC_SCALE. The deviation value − target is first held to [reach_lo, reach_hi]
+    # (× METRIC_SCALE; NULL: not held), beyond which floor or max decide anyway, so that the
+    # close's products stay inside 64 bits (scoring.linear_reach).
+    linear_base = models.BigIntegerField(null=True)
+    linear_step = models.BigIntegerField(null=True)
+    linear_target = models.BigIntegerField(null=True)
+    linear_unit = models.BigIntegerField(null=True)
+    linear_floor = models.BigIntegerField(null=True)
+    linear_max = models.BigIntegerField(null=True)
+    linear_reach_lo = models.BigIntegerField(null=True)
+    linear_reach_hi = models.BigIntegerField(null=True)
     declarable = models.BooleanField(default=False)
     evidence_required = models.BooleanField(default=False)
     owner = models.CharField(max_length=100, blank=True)

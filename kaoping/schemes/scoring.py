@@ -31,6 +31,7 @@ from .spec import (
     CountItem,
     Grade,
     Item,
+    Linear,
     MetricItem,
     NoData,
     Node,
@@ -141,13 +142,42 @@ def item_value(item: Item, given: Any, *, decimals: int) -> Decimal:
             raw = factors * item.weight / len(labels)
     elif isinstance(item, MetricItem):
         # No value, or a value in no band, scores 0 — bounded by the item's limits all the same.
+        # A linear item without a value scores 0 too, not its base: the base is what the target
+        # earns, and a missing figure has not reached it.
         raw = ZERO
-        if given is not None:
+        if given is not None and item.linear is not None:
+            raw = linear_points(item.linear, Decimal(given))
+        elif given is not None:
             raw = next((b.points for b in item.bands if b.contains(Decimal(given))), ZERO)
     else:
         return ZERO
     low, high = item_limits(item.cap, item.floor, item.max)
     return round_half_away(clamp(raw, low, high), decimals)
+
+
+def linear_points(linear: Linear, value: Decimal) -> Fraction:
+    """base + step × (value − target) ÷ unit, held to the linear's [floor, max], exactly (the
+    item's value rounds it once, after its own limits)."""
+    raw = Fraction(linear.base) + Fraction(linear.step) * (
+        Fraction(value) - Fraction(linear.target)
+    ) / Fraction(linear.unit)
+    return clamp(
+        raw,
+        None if linear.floor is None else Fraction(linear.floor),
+        None if linear.max is None else Fraction(linear.max),
+    )
+
+
+def linear_reach(linear: Linear) -> tuple[Fraction | None, Fraction | None]:
+    """The deviations (value − target) beyond which a linear item is held at its floor or max:
+    (lowest, highest) that still matters, None on a side it is not held. The close clamps the
+    deviation to these first, so that a huge metric value cannot overflow its integers."""
+    if linear.step == 0:
+        return None, None
+    per_point = Fraction(linear.unit) / Fraction(linear.step)
+    at_floor = None if linear.floor is None else Fraction(linear.floor - linear.base) * per_point
+    at_max = None if linear.max is None else Fraction(linear.max - linear.base) * per_point
+    return (at_floor, at_max) if linear.step > 0 else (at_max, at_floor)
 
 
 def group_value(node: Node, children: Decimal) -> Decimal:
@@ -173,9 +203,19 @@ def value_range(element: Node | Item) -> tuple[Decimal, Decimal]:
             low = high = ZERO
     elif isinstance(element, RatingItem):
         low, high = ZERO, max(element.levels.values()) * element.weight
+    elif element.linear is not None:
+        # Without floor or max the line runs on (a step up or down with every unit); 0 is in
+        # range because a subject without a value scores 0.
+        linear = element.linear
+        if linear.step == 0:
+            low = high = clamp(linear.base, linear.floor, linear.max)
+        else:
+            low = -INF if linear.floor is None else linear.floor
+            high = INF if linear.max is None else linear.max
+        low, high = min(ZERO, low), max(ZERO, high)
     else:
         points = [b.points for b in element.bands]
-        low, high = min(ZERO, *points), max(ZERO, *points)
+        low, high = min([ZERO, *points]), max([ZERO, *points])
     lo, hi = item_limits(element.cap, element.floor, element.max)
     return clamp(low, lo, hi), clamp(high, lo, hi)
 
@@ -249,6 +289,17 @@ def no_data_outcome(spec: SchemeSpec, has_data: bool) -> str:
     if has_data or spec.no_data is NoData.ZERO:
         return "score"
     return "exclude" if spec.no_data is NoData.EXCLUDE else "refuse"
+
+
+def assessed_cadences(spec: SchemeSpec) -> list[str]:
+    """The roll-up levels assessed in their own right, in the file's order: those whose composite
+    has a `self` part (a year-end assessment). Entries may be recorded at these levels besides the
+    scheme's own periods; nowhere else."""
+    return [
+        str(rollup.cadence)
+        for rollup in spec.rollups
+        if any(str(part.source) == "self" for part in rollup.parts)
+    ]
 
 
 def rollup_total(

@@ -1,6 +1,7 @@
 """Loading scheme files: a new version is stored and its tree materialised for the close."""
 
 import hashlib
+import math
 from decimal import Decimal
 from pathlib import Path
 
@@ -23,7 +24,7 @@ from .models import (
     SchemeNode,
     SchemeVersion,
 )
-from .scoring import clamp, item_limits
+from .scoring import clamp, item_limits, linear_reach
 from .spec import FlatNode, SchemeSpec
 
 
@@ -38,6 +39,25 @@ def scaled(value: Decimal | None, scale: int, *, what: str) -> int | None:
             % {"what": what, "v": value}
         )
     return int(result)
+
+
+def _linear_columns(row: FlatNode, scale: int, what: str) -> dict[str, int | None]:
+    """The SchemeNode columns of a linear metric item (none for any other node)."""
+    linear = row.linear
+    if linear is None:
+        return {}
+    low, high = linear_reach(linear)
+    return {
+        "linear_base": scaled(linear.base, scale, what=what),
+        "linear_step": scaled(linear.step, scale, what=what),
+        "linear_target": scaled(linear.target, METRIC_SCALE, what=what),
+        "linear_unit": scaled(linear.unit, METRIC_SCALE, what=what),
+        "linear_floor": scaled(linear.floor, scale, what=what),
+        "linear_max": scaled(linear.max, scale, what=what),
+        # Rounded outwards: held a little further out, the line is still past floor or max.
+        "linear_reach_lo": None if low is None else math.floor(low * METRIC_SCALE),
+        "linear_reach_hi": None if high is None else math.ceil(high * METRIC_SCALE),
+    }
 
 
 def _node_rows(
@@ -77,6 +97,7 @@ def _node_rows(
             metric=row.metric or "",
             veto_effect=str(row.veto_effect or ""),
             veto_grade=row.veto_grade or "",
+            **_linear_columns(row, scale, what),
             declarable=row.declarable,
             evidence_required=row.evidence_required,
             owner=row.owner or "",

@@ -283,6 +283,9 @@ class _ItemBase(_Model):
     declarable: StrictBool | None = None  # None: scheme `defaults`
     evidence_required: StrictBool | None = None
     owner: Owner | None = None
+    # The levels the item is recorded at: the scheme's cadence and/or roll-up levels assessed in
+    # their own right (a year-end assessment's own items: [year]). None: every such level.
+    cadences: tuple[Cadence, ...] | None = None
 
     is_item: ClassVar[bool] = True
 
@@ -325,12 +328,27 @@ class RatingItem(_ScoredItem):
     levels: dict[Label, Factor] = Field(min_length=1)
 
 
+class Linear(_Model):
+    """Points linear in a metric (每高/低 1 个百分点加/减 5 分): `base` at the `target`, plus
+    `step` for every `unit` the value lies above it (minus below; a negative step reverses
+    that), held to [floor, max]. Target and unit are metric numbers, the rest points."""
+
+    base: Num = ZERO
+    target: Num
+    step: Num
+    unit: Positive = ONE
+    floor: Num | None = None
+    max: Num | None = None
+
+
 class MetricItem(_ScoredItem):
-    """A metric computed by another module, scored by bands."""
+    """A metric computed by another module, scored by bands or linearly (exactly one of them;
+    `checks` says which is missing or doubled, at the item's line)."""
 
     rule: Literal["metric"]
     metric: MetricName
-    bands: tuple[Band, ...] = Field(min_length=1)
+    bands: tuple[Band, ...] = ()
+    linear: Linear | None = None
 
 
 class VetoItem(_ItemBase):
@@ -447,7 +465,8 @@ class StreakRule(_Model):
 class AwardTier(_Model):
     code: Code
     name: Name
-    quota: StrictInt = Field(ge=1, le=WHOLE_NUMBER_MAX)
+    # Places of this tier; None: no limit, everybody still unplaced who meets `min` gets it.
+    quota: StrictInt | None = Field(None, ge=1, le=WHOLE_NUMBER_MAX)
     min: Num | None = None  # a subject below it cannot hold this tier
     min_inclusive: StrictBool = True
 
@@ -475,6 +494,13 @@ class Ranking(_Model):
     lists: tuple[ListRule, ...] = ()
     streaks: tuple[StreakRule, ...] = ()
     awards: tuple[AwardRule, ...] = ()
+    # A list with `count` whose ranking group has fewer subjects it may take (12 villages, 5 on
+    # the black list, a red list of 10): `warn` closes and names the list, group and numbers on
+    # the period; `refuse` does not close.
+    shortfall: Literal["warn", "refuse"] = "warn"
+    # false: one award per subject per period, the first in file order; a subject holding one
+    # is no candidate for the awards after it, whose places go to the next best.
+    awards_stack: StrictBool = True
 
 
 # -- consequences (结果运用): what a close triggers, read from its results and lists ------------
@@ -562,6 +588,27 @@ class BonusPoolRule(_Model):
     cadences: tuple[Cadence, ...] | None = None
 
 
+# A base per person is at most 1 000 000 yuan and a denominator at most 1 000 000 points, so that
+# the close's integer arithmetic (fen × rate in 0.01 %, total × 10^4) stays inside 64 bits.
+PayoutNumber = Annotated[Decimal, Field(allow_inf_nan=False, gt=0, le=1_000_000)]
+RATE_PLACES = 4  # 得分率 is kept to 0.01 %: four places of the fraction
+RATE_CEILING = Decimal(100)  # the highest rate ever paid (10 000 %), with or without cap_rate
+
+
+class PayoutRule(_Model):
+    """岗位绩效报酬: each cadre is paid base(post) × 得分率, where 得分率 = total ÷ `denominator`.
+
+    The rate is rounded half up to 0.01 % (never below 0, at most `cap_rate`), the amount half
+    up to the fen; `kaoping.outcomes.payouts` states it in Python and in SQL. `by_post` names
+    the posts paid (CadrePost codes) and the base of each in yuan.
+    """
+
+    denominator: PayoutNumber  # points
+    by_post: dict[Code, PayoutNumber] = Field(min_length=1)  # post → yuan
+    cap_rate: Annotated[Decimal, Field(allow_inf_nan=False, gt=0, le=RATE_CEILING)] | None = None
+    cadences: tuple[Cadence, ...] | None = None
+
+
 class HonourRule(_Model):
     """Honours (荣誉) given at the close: subjects holding one of `grades`, or a tier of `awards`."""
 
@@ -614,6 +661,7 @@ class Consequences(_Model):
     pledges: PledgeRule | None = None
     pairing: PairingRule | None = None
     bonus_pool: BonusPoolRule | None = None
+    payout: PayoutRule | None = None
     honours: HonourRule | None = None
     key_villages: KeyVillageRule | None = None
     by_grade: tuple[GradeConsequence, ...] = ()
@@ -721,6 +769,7 @@ class FlatNode:
     levels: tuple[tuple[str, Decimal], ...]
     metric: str | None
     bands: tuple[Band, ...]
+    linear: Linear | None
     veto_effect: VetoEffect | None
     veto_grade: str | None
     declarable: bool
@@ -972,6 +1021,7 @@ def _flat_node(node: Node, parent: str | None, depth: int, section: Section) -> 
         levels=(),
         metric=None,
         bands=(),
+        linear=None,
         veto_effect=None,
         veto_grade=None,
         declarable=False,
@@ -1010,6 +1060,7 @@ def _flat_item(
             if getattr(item, "from_metric", None)
             else ()
         ),
+        linear=getattr(item, "linear", None),
         veto_effect=getattr(item, "effect", None),
         veto_grade=getattr(item, "grade", None),
         declarable=defaults.declarable if item.declarable is None else item.declarable,

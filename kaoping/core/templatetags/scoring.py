@@ -25,10 +25,41 @@ def node_rule(version, node):
         # The metric's name is a code (visit_coverage): show the label the file gives it, or
         # the item's own name, which for a metric item names the figure.
         label = version.spec().metric_label(node.metric) if node.metric else None
+        if node.linear_unit is not None:
+            return _linear_rule(version, node, label or node.name)
         return _("by bands of %(m)s") % {"m": label or node.name}
     if node.rule == "veto":
         return _("veto")
     return ""
+
+
+def _linear_rule(version, node, metric: str) -> str:
+    """A linear metric item in words: “以“增长率” 20 为基准得 10 分，每高 1 加 5 分，每低 1 减
+    5 分，最低 0，最高 20”."""
+    step = version.to_points(node.linear_step)
+    words = {
+        "m": metric,
+        "target": f"{version.to_metric(node.linear_target).normalize():f}",
+        "unit": f"{version.to_metric(node.linear_unit).normalize():f}",
+        "base": points(version, node.linear_base),
+        "step": f"{abs(step).normalize():f}",
+    }
+    if step >= 0:
+        text = _(
+            "%(m)s: %(base)s at %(target)s, plus %(step)s for every %(unit)s above, "
+            "minus %(step)s for every %(unit)s below"
+        )
+    else:
+        text = _(
+            "%(m)s: %(base)s at %(target)s, minus %(step)s for every %(unit)s above, "
+            "plus %(step)s for every %(unit)s below"
+        )
+    parts = [text % words]
+    if node.linear_floor is not None:
+        parts.append(_("floor %(v)s") % {"v": points(version, node.linear_floor)})
+    if node.linear_max is not None:
+        parts.append(_("max %(v)s") % {"v": points(version, node.linear_max)})
+    return "，".join(parts)
 
 
 @register.simple_tag

@@ -31,6 +31,7 @@ from ..forms import EntryForm
 from ..models import Entry, EntrySource, EntryStatus
 from ..selectors import (
     annotate_item_names,
+    assessment_levels,
     entry_list_awaiting_evidence,
     entry_list_mine,
     entry_review_queue,
@@ -267,6 +268,7 @@ def entry_new(request, subject_id: int, scheme_code: str):
     version = scheme.latest_version()
     items, labels = scheme_item_choices(version=version, subject=subject, user=user)
     needs_evidence = evidence_required_codes(version=version, subject=subject)
+    levels = assessment_levels(scheme, version.spec())
     if request.method == "POST":
         form = EntryForm(
             request.POST,
@@ -274,6 +276,7 @@ def entry_new(request, subject_id: int, scheme_code: str):
             items=items,
             labels=labels,
             needs_evidence=needs_evidence,
+            levels=levels,
         )
 
         def record(data):
@@ -288,6 +291,7 @@ def entry_new(request, subject_id: int, scheme_code: str):
                 acting_user=user,
                 idempotency_key=data["idempotency_key"] or None,
                 evidence=data["evidence"],
+                cadence=data.get("cadence") or "",
             )
 
         done = form_submit(
@@ -304,6 +308,7 @@ def entry_new(request, subject_id: int, scheme_code: str):
             items=items,
             labels=labels,
             needs_evidence=needs_evidence,
+            levels=levels,
             initial={
                 "occurred_on": timezone.localdate(),
                 "idempotency_key": uuid.uuid4().hex,

@@ -17,6 +17,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
+from fractions import Fraction
 from pathlib import Path
 
 from django.db import transaction
@@ -32,9 +33,9 @@ from kaoping.periods.models import Period, Result, ResultNode
 from kaoping.schemes.calendar import period_dates
 from kaoping.schemes.loader import load_scheme_text
 from kaoping.schemes.models import METRIC_SCALE, QTY_SCALE, SchemeNode, SchemeVersion
-from kaoping.schemes.scoring import Evaluation, evaluate, no_data_outcome
+from kaoping.schemes.scoring import Evaluation, evaluate, linear_reach, no_data_outcome
 from kaoping.schemes.services import scheme_load
-from kaoping.schemes.spec import ROOT_CODE, FlatNode, Rule, SchemeSpec, VetoEffect
+from kaoping.schemes.spec import ROOT_CODE, FlatNode, Linear, Rule, SchemeSpec, VetoEffect
 from kaoping.testing import SmallCounty, build_small_county
 
 SCHEMES = Path(__file__).resolve().parents[3] / "schemes"
@@ -277,18 +278,49 @@ def ledgers(
     return drafts
 
 
+def linear_ties(linear: Linear, decimals: int) -> set[Decimal]:
+    """Metric values (four places) where the line's step part, step × (value − target) ÷ unit,
+    is an exact half of the scheme's last place, on both sides of the target: rounding ties,
+    which a base of the other sign tells apart from rounding the step part alone."""
+    if linear.step == 0:
+        return set()
+    # Halves within ±25 points: where a base (at most 20 in generated schemes) can be of the
+    # other sign than the step part and the line is not yet held by floor or max.
+    reach = min(2000, 25 * 10**decimals)
+    ties = set()
+    for j in range(-reach, reach):
+        half = Fraction(2 * j + 1, 2 * 10**decimals)
+        deviation = half * Fraction(linear.unit) / Fraction(linear.step) * METRIC_SCALE
+        if deviation.denominator == 1:
+            ties.add(linear.target + Decimal(deviation.numerator).scaleb(-4))
+    return ties
+
+
 def metric_values_for(spec: SchemeSpec) -> st.SearchStrategy[Decimal]:
-    """Metric values on and around every band bound of the scheme, and anywhere in between."""
+    """Metric values on and around every band bound of the scheme, and anywhere in between;
+    for a linear item also its rounding ties (`linear_ties`), where the line meets its floor
+    and max, and far out (deviations the close holds to its reach before multiplying)."""
+    place = Decimal(1).scaleb(-4)  # metric values keep four places (METRIC_SCALE)
     bounds: set[Decimal] = set()
+    ties: set[Decimal] = set()
     for row in spec.flatten():
         for band in row.bands:
             for bound in (band.min, band.max):
                 if bound is not None:
                     bounds.add(bound)
-    step = Decimal(1).scaleb(-4)
-    near = sorted({b + d for b in bounds for d in (-step, Decimal(0), step)})
+        if row.linear is not None:
+            ties |= linear_ties(row.linear, spec.decimals)
+            target = row.linear.target
+            bounds |= {target + Decimal(10**12) / 4, target - Decimal(10**12) / 4}
+            for reach in linear_reach(row.linear):
+                if reach is not None:
+                    at = target + Decimal(reach.numerator) / reach.denominator
+                    bounds.add(at.quantize(place))
+    near = sorted({b + d for b in bounds for d in (-place, Decimal(0), place)})
     anywhere = st.integers(-300_000, 1_500_000).map(lambda n: Decimal(n).scaleb(-4))
-    return st.one_of(st.sampled_from(near), anywhere) if near else anywhere
+    choices = [st.sampled_from(sorted(ties))] if ties else []
+    choices += [st.sampled_from(near)] if near else []
+    return st.one_of(*choices, anywhere)
 
 
 def reported_metrics(spec: SchemeSpec) -> list[str]:

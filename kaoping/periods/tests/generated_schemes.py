@@ -2,7 +2,8 @@
 
 Trees one to three levels deep of count, quantity, rating, metric and veto items; bases, caps,
 floors and maxima on groups and items; bonus and deduction sections; metric bands and grades
-with inclusive and exclusive bounds and gaps; variants that exclude items and override points,
+with inclusive and exclusive bounds and gaps; linear metric items rising and falling, with and
+without floor and max; variants that exclude items and override points,
 weights, caps and group limits; every ranking scope, tie rule and order; every no_data setting. Numbers carry at most
 the scheme's `decimals` places (rating factors and metric bounds at most four).
 """
@@ -97,6 +98,46 @@ def scheme_texts(draw) -> str:
         if element.get("max", cap) < -cap:
             element["max"] = -cap
 
+    def linear(section: str) -> dict:
+        """A line through (target, base) rising or falling by `step` per `unit`, sometimes held
+        to a floor and a max (always when the close's integers need them, and on the side of
+        zero a bonus or deduction section keeps)."""
+        places = draw(st.sampled_from([0, 1, 4]))
+        line: dict = {
+            "target": Decimal(draw(st.integers(-5 * 10**places, 105 * 10**places)))
+            .scaleb(-places)
+            .normalize()
+            + 0
+        }
+        base = points(-10, 20) if draw(st.integers(0, 3)) else None
+        if base is not None:
+            line["base"] = base
+        step = Decimal(0)
+        while step == 0:
+            step = points(-10, 10)
+        line["step"] = step
+        unit = draw(st.sampled_from([None, Decimal(1), Decimal("0.5"), Decimal(2), Decimal("0.3")]))
+        if unit is not None:
+            line["unit"] = unit
+        start = base or Decimal(0)
+        floor = start - points(0, 20) if draw(st.booleans()) else None
+        ceiling = start + points(0, 20) if draw(st.booleans()) else None
+        # Without both, a steep line over metric values up to 10^12 leaves 64 bits (checks).
+        if abs(step) * 10**decimals * 10**16 * 2 > 2**63:
+            floor = start - points(0, 20) if floor is None else floor
+            ceiling = start + points(0, 20) if ceiling is None else ceiling
+        if section == "bonus":
+            floor = max(floor or Decimal(0), Decimal(0))
+        if section == "deduction":
+            ceiling = min(ceiling if ceiling is not None else Decimal(0), Decimal(0))
+        if floor is not None and ceiling is not None and floor > ceiling:
+            floor = ceiling
+        if floor is not None:
+            line["floor"] = floor
+        if ceiling is not None:
+            line["max"] = ceiling
+        return line
+
     # Grades first, so that grade vetoes can name one.
     grades = []
     if draw(st.integers(0, 4)):
@@ -131,10 +172,13 @@ def scheme_texts(draw) -> str:
             }
         elif rule == "metric":
             element["metric"] = draw(st.sampled_from(["m_a", "m_b", "m_c"]))
-            element["bands"] = [
-                {**interval, "points": signed(section, 15)}
-                for interval in intervals(-5, 105, draw(st.sampled_from([0, 1, 4])))
-            ]
+            if draw(st.booleans()):
+                element["linear"] = linear(section)
+            else:
+                element["bands"] = [
+                    {**interval, "points": signed(section, 15)}
+                    for interval in intervals(-5, 105, draw(st.sampled_from([0, 1, 4])))
+                ]
         else:
             effects = ["zero", "bar", "grade"] if grades else ["zero", "bar"]
             element["effect"] = draw(st.sampled_from(effects))
