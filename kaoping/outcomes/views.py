@@ -9,6 +9,7 @@ from urllib.parse import quote
 
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
 from django.http import HttpResponse
 from django.shortcuts import render
 from django.template.loader import render_to_string
@@ -152,18 +153,26 @@ def _payout_basis(sheet: PayoutSheet | None, period: Period) -> list[tuple[str, 
     ]
 
 
+PAYOUT_PAGE_SIZE = 50
+
+
 @require_GET
 @login_required
 def payout_sheet(request, pk: int):
     """The period's pay by post and 得分率: one line per cadre, with the rule it was paid by."""
     period, sheet, rows = _payout_sheet(request, pk)
+    # A county's sheet has a line per cadre (a thousand and more): the page shows it a page at a
+    # time with the total of every line; the Excel and PDF sheets hold them all.
+    page = Paginator(rows, PAYOUT_PAGE_SIZE).get_page(request.GET.get("page"))
     return render(
         request,
         "outcomes/payouts.html",
         {
             "period": period,
             "sheet": sheet,
-            "rows": rows,
+            "rows": page.object_list,
+            "page": page,
+            "lines": len(rows),
             "basis": _payout_basis(sheet, period),
             "shown_total": yuan(sum(row.line.amount_fen for row in rows)),
         },

@@ -18,8 +18,7 @@ from kaoping.ledger.models import Entry
 from kaoping.ledger.testing import import_workbook
 from kaoping.periods.models import Result
 from kaoping.periods.services import period_close, period_open
-from kaoping.periods.tests.scheme_fixture import load_test_scheme, village_subjects
-from kaoping.periods.tests.test_node_lists import docs_example
+from kaoping.periods.tests.scheme_fixture import docs_example, load_test_scheme, village_subjects
 from kaoping.schemes.services import scheme_load
 
 pytestmark = pytest.mark.django_db

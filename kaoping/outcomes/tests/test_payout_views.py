@@ -114,3 +114,22 @@ def test_the_page_costs_the_same_queries_for_more_lines(county, client_for):
         page = _page(client, period).content.decode()
     assert "新人5" in page
     assert len(more.captured_queries) == len(few.captured_queries)
+
+
+def test_a_long_sheet_comes_a_page_at_a_time_with_the_total_of_every_line(
+    county, client_for, monkeypatch
+):
+    from kaoping.outcomes import views
+
+    monkeypatch.setattr(views, "PAYOUT_PAGE_SIZE", 4)
+    period = docs_world(county)
+    client = client_for(county, "alice")
+    first = _page(client, period)
+    assert len(first.context["rows"]) == 4 and first.context["lines"] == 6
+    second = client.get(reverse("outcomes:payouts", args=[period.pk]) + "?page=2")
+    assert len(second.context["rows"]) == 2
+    for response in (first, second):  # every page states the sheet's whole total
+        assert "3816.64" in response.content.decode()
+        assert "6 人次" in response.content.decode()
+    names = {r.name for r in first.context["rows"]} | {r.name for r in second.context["rows"]}
+    assert len(names) == 6

@@ -14,8 +14,7 @@ from kaoping.people.models import Cadre, Person, Subject
 from kaoping.people.services import subjects_sync
 from kaoping.periods.models import Result
 from kaoping.periods.services import period_close, period_open, period_reopen
-from kaoping.periods.tests.scheme_fixture import record
-from kaoping.periods.tests.test_node_lists import docs_example
+from kaoping.periods.tests.scheme_fixture import docs_example, record
 from kaoping.schemes.loader import load_scheme_text
 from kaoping.schemes.services import scheme_load
 from kaoping.schemes.spec import PayoutRule, SchemeError

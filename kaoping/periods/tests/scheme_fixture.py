@@ -2,6 +2,7 @@
 
 from datetime import date
 from decimal import Decimal
+from pathlib import Path
 
 from kaoping.accounts.scoping import system_actor
 from kaoping.ledger.models import Entry, MetricValue
@@ -132,4 +133,18 @@ def report_metric(period, subject, metric, value):
         subject=subject,
         metric=metric,
         value_scaled=int(Decimal(value) * METRIC_SCALE),
+    )
+
+
+DOCS = Path(__file__).resolve().parents[3] / "docs" / "schemes.md"
+
+
+def docs_example(code: str) -> str:
+    """The worked example of docs/schemes.md whose ```yaml block has `code: <code>`: the tests
+    load the very text the format page shows, so the stated numbers are held by a test."""
+    doc = DOCS.read_text(encoding="utf-8")
+    return next(
+        block.split("```", 1)[0]
+        for block in doc.split("```yaml\n")[1:]
+        if f"code: {code}\n" in block.split("```", 1)[0]
     )

@@ -10,8 +10,7 @@ from kaoping.conftest import browser_login, no_sideways_scroll
 from kaoping.periods.services import period_close, period_open
 from kaoping.schemes.services import scheme_load
 
-from .scheme_fixture import record, village_subjects
-from .test_node_lists import docs_example
+from .scheme_fixture import docs_example, record, village_subjects
 
 pytestmark = [pytest.mark.browser]
 

@@ -32,8 +32,7 @@ from .close_harness import (
     write_metrics,
 )
 from .generated_schemes import dump
-from .scheme_fixture import village_subjects
-from .test_node_lists import docs_example
+from .scheme_fixture import docs_example, village_subjects
 
 LINE = "    linear: {base: 10, target: 20, step: 5, unit: 1, floor: 0, max: 20}\n"
 

@@ -22,8 +22,7 @@ from kaoping.schemes.services import scheme_load
 from kaoping.schemes.spec import SchemeError
 
 from .close_harness import rolled_back
-from .scheme_fixture import record, village_subjects
-from .test_node_lists import docs_example
+from .scheme_fixture import docs_example, record, village_subjects
 
 pytestmark = pytest.mark.django_db
 

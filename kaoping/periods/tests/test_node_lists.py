@@ -3,7 +3,6 @@ states them: the worked example closes to its stated lists, and a list made on a
 roll-up's own assessment ranks by the item recorded at that level."""
 
 from datetime import date
-from pathlib import Path
 
 import pytest
 
@@ -12,20 +11,9 @@ from kaoping.periods.models import ListMembership, Result
 from kaoping.periods.services import period_close, period_open
 from kaoping.schemes.services import scheme_load
 
-from .scheme_fixture import record, village_subjects
+from .scheme_fixture import docs_example, record, village_subjects
 
 pytestmark = pytest.mark.django_db
-
-DOCS = Path(__file__).resolve().parents[3] / "docs" / "schemes.md"
-
-
-def docs_example(code: str) -> str:
-    doc = DOCS.read_text(encoding="utf-8")
-    return next(
-        block.split("```", 1)[0]
-        for block in doc.split("```yaml\n")[1:]
-        if f"code: {code}\n" in block.split("```", 1)[0]
-    )
 
 
 def _members(period) -> dict[str, dict[int, tuple[str, int]]]:
