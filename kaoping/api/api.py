@@ -8,7 +8,6 @@ is the edge of its write: it calls the service inside one durable transaction.
 
 from datetime import date
 from decimal import Decimal
-from typing import Annotated
 
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
@@ -20,11 +19,16 @@ from ninja import Header, NinjaAPI, Query, Schema, Status
 from ninja.errors import HttpError
 from ninja.errors import ValidationError as RequestInvalid
 from ninja.security import HttpBearer
-from pydantic import AfterValidator, Field
+from pydantic import Field
 
 from kaoping.accounts.scoping import get_scoped_or_404
 from kaoping.core.errors import ImportFailed, KaopingError
-from kaoping.core.limits import METRIC_VALUE_MAX, QUANTITY_MAX, REVIEW_BATCH_MAX, text_problem
+from kaoping.core.limits import (
+    METRIC_VALUE_MAX,
+    QUANTITY_MAX,
+    REVIEW_BATCH_MAX,
+    api_text,
+)
 from kaoping.ledger.models import Entry, EntrySource
 from kaoping.ledger.services import entries_review, entry_record
 from kaoping.people.models import Subject
@@ -145,28 +149,17 @@ class SubjectOut(Schema):
     track: str
 
 
-def _plain_text(value: str) -> str:
-    if problem := text_problem(value):
-        raise ValueError(problem)
-    return value
-
-
-def _text(max_length: int):
-    """A string field of at most `max_length` characters and no control characters."""
-    return Annotated[str, Field(max_length=max_length), AfterValidator(_plain_text)]
-
-
 class EntryIn(Schema):
-    scheme: _text(64)
+    scheme: api_text(64)
     subject_id: int
-    item_code: _text(64)
+    item_code: api_text(64)
     occurred_on: date
     quantity: Decimal = Field(Decimal(1), gt=0, le=QUANTITY_MAX, allow_inf_nan=False)
-    label: _text(32) = ""
-    note: _text(500) = ""
+    label: api_text(32) = ""
+    note: api_text(500) = ""
     # "" for the scheme's own period of the date; a roll-up level assessed in its own right
     # ("quarter", "half_year", "year": a composite roll-up with a `self` part) for its assessment.
-    cadence: _text(12) = ""
+    cadence: api_text(12) = ""
 
 
 class EntryOut(Schema):
@@ -187,8 +180,8 @@ class EntryOut(Schema):
 
 class ReviewIn(Schema):
     entry_ids: list[int] = Field(max_length=REVIEW_BATCH_MAX)
-    decision: _text(20)
-    reason: _text(500) = ""
+    decision: api_text(20)
+    reason: api_text(500) = ""
 
 
 class ReviewOutcomeOut(Schema):
@@ -198,7 +191,7 @@ class ReviewOutcomeOut(Schema):
 
 class MetricIn(Schema):
     subject_id: int
-    metric: _text(64)
+    metric: api_text(64)
     value: Decimal = Field(ge=-METRIC_VALUE_MAX, le=METRIC_VALUE_MAX, allow_inf_nan=False)
 
 

@@ -8,10 +8,12 @@ The numbers follow from the columns they end up in (see each constant).
 import unicodedata
 import zipfile
 from decimal import Decimal
+from typing import Annotated
 
 from django import forms
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
+from pydantic import AfterValidator, Field
 
 # ── numbers ──
 # A quantity is stored × 1000 in a BigIntegerField and multiplied by an item's points into a
@@ -91,6 +93,22 @@ def text_problem(value: str, *, multiline: bool = True) -> str | None:
                 "n": position,
             }
     return None
+
+
+def plain_text(value: str) -> str:
+    """A pydantic validator: `value` unchanged, or refused with why it cannot be stored as text."""
+    if problem := text_problem(value):
+        raise ValueError(problem)
+    return value
+
+
+# Text of the JSON APIs: no control characters (their message says where the character is).
+PlainText = Annotated[str, AfterValidator(plain_text)]
+
+
+def api_text(max_length: int):
+    """An API string field of at most `max_length` characters and no control characters."""
+    return Annotated[str, Field(max_length=max_length), AfterValidator(plain_text)]
 
 
 def name_problem(value: str) -> str | None:

@@ -17,10 +17,9 @@ from django.db import transaction
 from django.http import Http404
 from ninja import Field, Query, Router, Schema, Status
 from ninja.errors import HttpError
-from pydantic import AfterValidator
 
 from kaoping.core.errors import ImportFailed
-from kaoping.core.limits import text_problem
+from kaoping.core.limits import api_text
 from kaoping.core.privacy import mask_id_number
 
 from .access import department_ensure
@@ -41,28 +40,18 @@ PAGE_MAX = 1000
 OFFSET_MAX = 1_000_000_000
 
 
-def _plain_text(value: str) -> str:
-    if problem := text_problem(value):
-        raise ValueError(problem)
-    return value
-
-
-def _text(max_length: int):
-    return Annotated[str, Field(max_length=max_length), AfterValidator(_plain_text)]
-
-
 class FindingIn(Schema):
-    id_number: _text(18)
-    name: _text(50) = ""
-    condition: _text(100) = ""  # a condition's code or name; blank for a note
-    hit: bool | _text(5) = False  # true/false, or 是/否
-    summary: _text(SUMMARY_MAX) = ""
+    id_number: api_text(18)
+    name: api_text(50) = ""
+    condition: api_text(100) = ""  # a condition's code or name; blank for a note
+    hit: bool | api_text(5) = False  # true/false, or 是/否
+    summary: api_text(SUMMARY_MAX) = ""
     found_on: date
-    document: _text(DOCUMENT_MAX) = ""
+    document: api_text(DOCUMENT_MAX) = ""
 
 
 class FindingsIn(Schema):
-    department: _text(20)
+    department: api_text(20)
     rows: list[FindingIn] = Field(min_length=1, max_length=ROWS_MAX)
 
 

@@ -23,12 +23,11 @@ from typing import Annotated
 from django.db import transaction
 from django.http import Http404
 from ninja import Field, Query, Router, Schema, Status
-from pydantic import AfterValidator
 
 from kaoping.accounts.permissions import user_can
 from kaoping.accounts.scoping import Refused, get_scoped_or_404
 from kaoping.core.errors import ImportFailed
-from kaoping.core.limits import text_problem
+from kaoping.core.limits import api_text
 from kaoping.people.models import Subject
 
 from .ballots import COMMENT_MAX, PAPER_BATCH_MAX, paper_ballots_enter
@@ -42,16 +41,6 @@ PAGE_MAX = 1000
 OFFSET_MAX = 1_000_000_000
 QUESTIONS_MAX = 30  # spec.Campaign.form's longest
 ANSWER_MAX = 20  # a scale level's name, or a score written out
-
-
-def _plain_text(value: str) -> str:
-    if problem := text_problem(value):
-        raise ValueError(problem)
-    return value
-
-
-def _text(max_length: int):
-    return Annotated[str, Field(max_length=max_length), AfterValidator(_plain_text)]
 
 
 class CampaignOut(Schema):
@@ -104,10 +93,12 @@ class ResultOut(Schema):
 
 class PaperBallotIn(Schema):
     # The rater's code printed on the paper form (a household's or a member's; any case).
-    code: _text(16)
+    code: api_text(16)
     # Question code → the answer: a scale level's name (好, 满意…) or a score.
-    marks: dict[_text(64), _text(ANSWER_MAX) | int | Decimal] = Field(max_length=QUESTIONS_MAX)
-    comment: _text(COMMENT_MAX) = ""
+    marks: dict[api_text(64), api_text(ANSWER_MAX) | int | Decimal] = Field(
+        max_length=QUESTIONS_MAX
+    )
+    comment: api_text(COMMENT_MAX) = ""
 
 
 class PaperIn(Schema):

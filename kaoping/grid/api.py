@@ -12,10 +12,9 @@ from typing import Annotated
 from django.db import transaction
 from ninja import Field, Header, Query, Router, Schema, Status
 from ninja.errors import HttpError
-from pydantic import AfterValidator
 
 from kaoping.accounts.scoping import get_scoped_or_404
-from kaoping.core.limits import text_problem
+from kaoping.core.limits import PlainText as Text
 from kaoping.people.models import Household
 
 from . import selectors
@@ -26,15 +25,6 @@ router = Router(tags=["grid"])
 
 CHANGES_MAX = 50
 PAGE_MAX = 1000
-
-
-def _plain_text(value: str) -> str:
-    if problem := text_problem(value):
-        raise ValueError(problem)
-    return value
-
-
-Text = Annotated[str, AfterValidator(_plain_text)]
 
 
 class BookChangeIn(Schema):

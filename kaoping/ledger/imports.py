@@ -1168,13 +1168,13 @@ def _write_pass(job: ImportJob, reading: FileCheck, spool) -> ImportJob:
 # ──────────────────────────────── the template ────────────────────────────────
 
 
-def template_columns(scheme: Scheme) -> list[str]:
+def template_columns(scheme: Scheme, assessed: list[str]) -> list[str]:
     """Our columns in the template's order (村社 only for schemes that score people, 考核层级
-    only for schemes with an assessment of their own at a roll-up level)."""
+    only for schemes with an assessment of their own at a roll-up level, `assessed`)."""
     keys = ["subject", "item", "quantity", "label", "date", "note"]
     if scheme.subject_kind in PERSON_KINDS:
         keys.insert(1, "village")
-    if assessed_cadences(scheme.latest_version().spec()):
+    if assessed:
         keys.insert(keys.index("date") + 1, "level")
     return keys
 
@@ -1240,7 +1240,9 @@ def import_template(scheme: Scheme, user) -> bytes:
     workbook = Workbook()
     sheet = workbook.active
     sheet.title = SHEET
-    keys = template_columns(scheme)
+    assessed = assessed_cadences(version.spec())
+    levels = [OWN_PERIOD, *(cadence_label(c) for c in assessed)]
+    keys = template_columns(scheme, assessed)
     bold = Font(bold=True)
     sheet.append(xlsx_row(sheet, [COLUMNS[k][0] for k in keys]))
     widths = {"subject": 22, "village": 16, "item": 40, "quantity": 8, "label": 12, "date": 13}
@@ -1260,7 +1262,7 @@ def import_template(scheme: Scheme, user) -> bytes:
             key,
             has_items=bool(display),
             has_labels=bool(labels),
-            levels=[OWN_PERIOD, *(cadence_label(c) for c in assessed_cadences(version.spec()))],
+            levels=levels,
         )
         if rule is not None:
             rule.add(f"{letter}2:{letter}{MAX_ROWS + 1}")
@@ -1292,7 +1294,7 @@ def import_template(scheme: Scheme, user) -> bytes:
     guide = workbook.create_sheet(HELP_SHEET, 1)
     guide.column_dimensions["A"].width = 14
     guide.column_dimensions["B"].width = 90
-    for row in _guide_rows(scheme, user, labels, needs_evidence, importable, display):
+    for row in _guide_rows(scheme, user, labels, needs_evidence, importable, display, assessed):
         guide.append(xlsx_row(guide, row))
     guide["A1"].font = Font(bold=True, size=13)
     for row in guide.iter_rows(min_row=2, max_col=2):
@@ -1356,7 +1358,19 @@ def _validation(
     return None
 
 
-def _guide_rows(scheme, user, labels, needs_evidence, importable, display) -> list[tuple]:
+def _level_guide(assessed: list[str]) -> list[tuple]:
+    """The guide's line for 考核层级, when the template has that column."""
+    if not assessed:
+        return []
+    text = _(
+        "Empty or %(own)s: the scheme's own period of the date. %(levels)s: the "
+        "assessment of that level held in its own right (e.g. the year-end "
+        "assessment), in the period of the date at that level."
+    ) % {"own": OWN_PERIOD, "levels": "、".join(cadence_label(c) for c in assessed)}
+    return [(COLUMNS["level"][0], text)]
+
+
+def _guide_rows(scheme, user, labels, needs_evidence, importable, display, assessed) -> list[tuple]:
     area = _area_names(user)
     rows: list[tuple] = [
         (_("%(scheme)s: how to fill in the import sheet") % {"scheme": scheme.name}, ""),
@@ -1393,24 +1407,7 @@ def _guide_rows(scheme, user, labels, needs_evidence, importable, display) -> li
                 "When it happened, e.g. 2026-03-05 or 2026/3/5; not in the future and not in a finalised period."
             ),
         ),
-        *(
-            [
-                (
-                    COLUMNS["level"][0],
-                    _(
-                        "Empty or %(own)s: the scheme's own period of the date. %(levels)s: the "
-                        "assessment of that level held in its own right (e.g. the year-end "
-                        "assessment), in the period of the date at that level."
-                    )
-                    % {
-                        "own": OWN_PERIOD,
-                        "levels": "、".join(cadence_label(c) for c in assessed),
-                    },
-                )
-            ]
-            if (assessed := assessed_cadences(scheme.latest_version().spec()))
-            else []
-        ),
+        *_level_guide(assessed),
         (COLUMNS["note"][0], _("Optional, at most %(n)d characters.") % {"n": NOTE_MAX}),
         ("", ""),
         (

@@ -14,7 +14,7 @@ from kaoping.core.templatetags.scoring import node_rule
 from kaoping.people.models import Subject, SubjectKind
 from kaoping.schemes.labels import cadence_label
 from kaoping.schemes.models import Scheme, SchemeNode, SchemeVersion
-from kaoping.schemes.scoring import assessed_cadences
+from kaoping.schemes.scoring import assessed_cadences, item_levels
 from kaoping.schemes.selectors import rating_labels
 
 from .duties import (
@@ -171,10 +171,8 @@ def scheme_item_choices(
     }
     # An item recorded at roll-up levels only says so in its choice (年度考核 only).
     only = {
-        element.code: _("%(levels)s assessment only")
-        % {"levels": "、".join(cadence_label(c) for c in element.cadences)}
-        for _path, element, _depth in version.spec().walk()
-        if element.is_item and element.cadences is not None
+        code: _("%(levels)s assessment only") % {"levels": "、".join(map(cadence_label, levels))}
+        for code, levels in item_levels(version.spec()).items()
     }
     items = [
         (

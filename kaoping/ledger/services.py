@@ -38,7 +38,7 @@ from kaoping.schemes.models import (
     SchemeNode,
     SchemeVersion,
 )
-from kaoping.schemes.scoring import assessed_cadences, entry_points
+from kaoping.schemes.scoring import assessed_cadences, entry_points, item_levels
 
 from .chain import chain_link, decisions_record, review_state
 from .duties import department_codes, department_may_score, entries_reviewable, owner_name, sealed
@@ -137,12 +137,7 @@ class Recorder:
         }
         self.status = EntryStatus.APPROVED if auto else EntryStatus.SUBMITTED
         self.assessed_cadences = set(assessed_cadences(self.spec))
-        # Items recorded at some levels only (`cadences` of an item: a year-end assessment's own).
-        self.item_levels = {
-            element.code: {str(c) for c in element.cadences}
-            for _path, element, _depth in self.spec.walk()
-            if element.is_item and element.cadences is not None
-        }
+        self.item_levels = item_levels(self.spec)
         # Read once: a Recorder serves one request or one import, and asking the time zone for
         # today on each of 100,000 rows costs seconds.
         self.today = timezone.localdate()
@@ -229,7 +224,7 @@ class Recorder:
             found["cadence"] = _(
                 "This scheme holds no assessment of its own at the level “%(cadence)s”."
             ) % {"cadence": cadence_label(draft.cadence)}
-        elif level not in self.item_levels.get(node.code, {level}):
+        elif level not in self.item_levels.get(node.code, (level,)):
             found["cadence"] = _("“%(name)s” is scored in the %(levels)s assessment only.") % {
                 "name": node.name,
                 "levels": "、".join(cadence_label(c) for c in sorted(self.item_levels[node.code])),

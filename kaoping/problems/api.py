@@ -14,11 +14,10 @@ from django.db import transaction
 from django.utils import timezone
 from ninja import Field, Header, Query, Router, Schema, Status
 from ninja.errors import HttpError
-from pydantic import AfterValidator
 
 from kaoping.accounts.scoping import get_scoped_or_404
 from kaoping.core.errors import KaopingError
-from kaoping.core.limits import text_problem
+from kaoping.core.limits import PlainText as Text
 from kaoping.grid.models import Visit
 from kaoping.people.models import Household
 from kaoping.regions.models import Department
@@ -33,13 +32,6 @@ PAGE_MAX = 1000
 OFFSET_MAX = 1_000_000_000
 
 
-def _plain_text(value: str) -> str:
-    if problem := text_problem(value):
-        raise ValueError(problem)
-    return value
-
-
-Text = Annotated[str, AfterValidator(_plain_text)]
 LongText = Annotated[Text, Field(max_length=services.TEXT_MAX)]
 
 

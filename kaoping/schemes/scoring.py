@@ -302,6 +302,16 @@ def assessed_cadences(spec: SchemeSpec) -> list[str]:
     ]
 
 
+def item_levels(spec: SchemeSpec) -> dict[str, tuple[str, ...]]:
+    """The items recorded at some levels only (an item's `cadences`, e.g. the year-end
+    assessment's own items): item code → those levels. Items absent are recorded at every level."""
+    return {
+        element.code: tuple(str(c) for c in element.cadences)
+        for _path, element, _depth in spec.walk()
+        if element.is_item and element.cadences is not None
+    }
+
+
 def rollup_total(
     spec: SchemeSpec,
     cadence: Cadence | str,
