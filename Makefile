@@ -35,12 +35,13 @@ demo: $(STAMP)
 
 # SQLite always; PostgreSQL too when DATABASE_URL is set (the tests that reach the database:
 # kaoping/conftest.py). One worker process per core
-# (pytest-xdist; a test file stays on one worker, so its fixtures are built once).
+# (pytest-xdist; a test file stays on one worker, so its fixtures are built once; files marked
+# `long` are handed out first, kaoping/conftest.py).
 TEST_WORKERS ?= auto
 test: $(STAMP)
 	@tools/system-packages.sh test
-	env -u DATABASE_URL $(BIN)/pytest -n $(TEST_WORKERS) --dist loadfile $(PYTEST_ARGS)
-	if [ -n "$$DATABASE_URL" ]; then $(BIN)/pytest -n $(TEST_WORKERS) --dist loadfile $(PYTEST_ARGS); fi
+	env -u DATABASE_URL $(BIN)/pytest -n $(TEST_WORKERS) --dist loadfile --no-loadscope-reorder $(PYTEST_ARGS)
+	if [ -n "$$DATABASE_URL" ]; then $(BIN)/pytest -n $(TEST_WORKERS) --dist loadfile --no-loadscope-reorder $(PYTEST_ARGS); fi
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

@@ -171,22 +171,32 @@ def pytest_collection_modifyitems(config, items):
 
 
 # ─── the order of the work ───
-# pytest-xdist (`--dist loadfile`) hands files to the workers in the order they were collected;
-# a file that runs for minutes handed out last keeps one worker busy while the other waits. The
-# longest files (`--durations`, both engines) go first, so the workers end together.
+# pytest-xdist (`--dist loadfile`) hands files to the workers in the order they were collected
+# (`make test` passes `--no-loadscope-reorder`: xdist's own order, by number of tests, would put
+# a file of one long test last); a file that runs for minutes handed out last keeps one worker
+# busy while the other waits. The longest files (`--durations`, both engines) go first, so the
+# workers end together; the others follow by their number of tests.
 LONG_FILES = (
-    "kaoping/console/tests/test_sweep.py",
     "kaoping/demo/tests/test_demo_scoring.py",
+    "kaoping/console/tests/test_sweep.py",
+    "kaoping/accounts/tests/test_service_permissions.py",
+    "kaoping/periods/tests/test_close_properties.py",
+    "kaoping/demo/tests/test_demo.py",
     "kaoping/periods/tests/test_faults.py",
     "kaoping/demo/tests/test_bench_smoke.py",
-    "kaoping/demo/tests/test_demo.py",
+    "kaoping/ledger/tests/test_every_item_recordable.py",
+    "kaoping/periods/tests/test_rollups.py",
+    "kaoping/demo/tests/test_demo_election.py",
     "kaoping/demo/tests/test_bench_visits.py",
     "kaoping/core/tests/test_limits_two_workers.py",
-    "kaoping/ledger/tests/test_every_item_recordable.py",
     "kaoping/core/tests/test_sqlite_url_concurrency.py",
 )
 
 
 def _long_first(items) -> None:
     rank = {path: n for n, path in enumerate(LONG_FILES)}
-    items.sort(key=lambda item: rank.get(item.nodeid.split("::")[0], len(LONG_FILES)))
+    files: dict[str, list] = {}
+    for item in items:
+        files.setdefault(item.nodeid.split("::")[0], []).append(item)
+    order = sorted(files, key=lambda path: (rank.get(path, len(LONG_FILES)), -len(files[path])))
+    items[:] = [item for path in order for item in files[path]]

@@ -10,10 +10,13 @@ department covers 南山社区 and 西溪村; oscar village secretary of 西溪�
 """
 
 import shutil
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 import pytest
 from django.contrib.auth import get_user_model
+from django.db import transaction
+from django.test import override_settings
 
 from kaoping.accounts.models import Role, RoleAssignment
 from kaoping.core.pinyin import initials
@@ -161,3 +164,25 @@ def period_make_final(period) -> None:
 
     Period.objects.filter(pk=period.pk).update(status=PeriodStatus.FINAL)
     ledger_seal(scheme=period.scheme, start=period.start, end=period.end, reason=period.seal_reason)
+
+
+QUICK_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@contextmanager
+def built_once(django_db_blocker, **settings):
+    """Rows built once for many tests, as Django's `setUpTestData` does: inside a transaction
+    rolled back when the block ends, each test running in a savepoint within it (the `db`
+    fixture), so no test sees another's changes. Use it in a class- or module-scoped fixture and
+    give each test a copy of the objects (`copy.deepcopy`): the rows roll back, objects do not.
+    The passwords hash as in the tests (conftest's `_fast_tests`), which come later."""
+    atomic = transaction.atomic()
+    # As TestCase marks its own: the code under test may open a durable block, its outermost.
+    atomic._from_testcase = True
+    with (
+        django_db_blocker.unblock(),
+        override_settings(PASSWORD_HASHERS=QUICK_HASHERS, **settings),
+        atomic,
+    ):
+        yield
+        transaction.set_rollback(True)

@@ -15,6 +15,7 @@ county); the tests call it
 A new write service without a case here fails `test_every_write_service_has_a_case`.
 """
 
+import copy
 import importlib
 import inspect
 import pkgutil
@@ -73,6 +74,7 @@ from kaoping.reports.models import Report, ReportSchedule
 from kaoping.schemes import services as schemes
 from kaoping.store import services as store
 from kaoping.store.models import Account
+from kaoping.testing import build_small_county, built_once
 
 pytestmark = pytest.mark.django_db
 
@@ -233,6 +235,7 @@ class World:
     schedule: object = None  # a schedule of 东岭村's bulletin to the county admins
     election: object = None  # kaoping.election.testing.ElectionWorld: a round of village elections
     evaluation: object = None  # kaoping.evaluations.testing.EvaluationWorld: a plan and its rounds
+    media_root: object = None  # where the world's files are (it is built once for the module)
 
 
 def add_user(county, username: str, role: str, code: str):
@@ -242,8 +245,26 @@ def add_user(county, username: str, role: str, code: str):
     return user
 
 
+@pytest.fixture(scope="module")
+def built_world(django_db_setup, django_db_blocker, tmp_path_factory):
+    """The world, built once for the module's four hundred tests, as Django's setUpTestData
+    does: it stays in a transaction rolled back after the module's last test, and each test runs
+    in a savepoint inside it (the `db` fixture) with its own copy of the objects (`world`)."""
+    media = tmp_path_factory.mktemp("media")
+    with built_once(django_db_blocker, MEDIA_ROOT=media):
+        built = build_world(build_small_county())
+        built.media_root = media
+        yield built
+
+
 @pytest.fixture
-def world(county) -> World:
+def world(built_world, db, settings) -> World:
+    # The files the world stored (an import's workbook, evidence) are where it put them.
+    settings.MEDIA_ROOT = built_world.media_root
+    return copy.deepcopy(built_world)
+
+
+def build_world(county) -> World:
     system = system_actor()
     add_user(county, "kim", Role.STORE_KEEPER, DONGLING)
     add_user(county, "rita", Role.REVIEW_MEMBER, DONGLING)

@@ -28,6 +28,7 @@ from kaoping.demo.people import MALE, IdNumbers, ResidentFactory, years_after
 from kaoping.demo.reset import _wiped_models, deletion_plan
 from kaoping.people.models import Cadre, GridPost, Household, PartyMember, Person
 from kaoping.regions.models import Cluster, Department, Region
+from kaoping.testing import built_once
 
 SMALL = 1500
 
@@ -56,159 +57,187 @@ def counts() -> dict[str, int]:
     return result
 
 
-@pytest.mark.django_db
-def test_demo_builds_the_ouhai_structure():
-    demo()
-    villages = Region.objects.filter(level="village")
-    assert Region.objects.filter(level="county").get().code == "330304"
-    assert Region.objects.filter(level="township").count() == 13
-    assert villages.count() == 190
-    assert villages.filter(kind="社区", name__endswith="社区").count() == 39
-    assert villages.filter(kind="村", name__endswith="村").count() == 151
-    assert all(int(v.code[-3:]) < 100 for v in villages.filter(kind="社区"))
-    assert all(int(v.code[-3:]) >= 200 for v in villages.filter(kind="村"))
-    assert all(v.code.startswith(v.parent.code) for v in villages.select_related("parent"))
-    assert len({v.name for v in villages}) == 190
-    assert (
-        Counter(villages.values_list("parent__code", flat=True)).most_common()[-1][1] < 10
-    )  # uneven
-
-    assert Cluster.objects.count() == 54
-    for cluster in Cluster.objects.prefetch_related("villages"):
-        assert 3 <= len(cluster.villages.all()) <= 4
-        assert len({v.parent_id for v in cluster.villages.all()}) == 1
-    assert villages.annotate(n=Count("clusters")).filter(n=1).count() == 190
-
-    assert Department.objects.count() == 95
-    assert list(Department.objects.order_by("pk").values_list("name", flat=True)[:3]) == [
-        "区委组织部",
-        "区委政法委",
-        "区纪委监委",
-    ]
-    assert all(d.villages.count() == 2 for d in Department.objects.all())
-    assert not villages.filter(departments__isnull=True).exists()
+@pytest.fixture(scope="class")
+def built(django_db_setup, django_db_blocker):
+    with built_once(django_db_blocker):
+        yield demo()
 
 
 @pytest.mark.django_db
-def test_demo_builds_households_residents_and_grids():
-    demo()
-    assert Household.objects.count() == SMALL
-    sizes = Counter(Household.objects.annotate(n=Count("members")).values_list("n", flat=True))
-    assert set(sizes) == {1, 2, 3, 4, 5, 6}
-    assert not Household.objects.filter(head__isnull=True).exists()
-    assert set(Household.objects.values_list("head__relation", flat=True)) == {"户主"}
-    assert not Household.objects.exclude(region__level="grid").exists()
-    for village in Region.objects.filter(level="village").annotate(n=Count("children__households")):
-        per_grid = [g.households.count() for g in village.children.all()]
-        assert sum(per_grid) == village.n >= 3
-        if village.n < GRID_MIN:
-            assert len(per_grid) == 1
-        else:
-            assert all(GRID_MIN <= n <= GRID_MAX for n in per_grid)
+class TestOneBuild:
+    """What one build makes, read by several tests: built once for them (with its output) in a
+    transaction rolled back after the last of them, each test in a savepoint inside it."""
 
-    persons = list(
-        Person.objects.values_list(
-            "name", "initials", "id_number", "gender", "birth_date", "region__level"
+    def test_demo_builds_the_ouhai_structure(self, built):
+        villages = Region.objects.filter(level="village")
+        assert Region.objects.filter(level="county").get().code == "330304"
+        assert Region.objects.filter(level="township").count() == 13
+        assert villages.count() == 190
+        assert villages.filter(kind="社区", name__endswith="社区").count() == 39
+        assert villages.filter(kind="村", name__endswith="村").count() == 151
+        assert all(int(v.code[-3:]) < 100 for v in villages.filter(kind="社区"))
+        assert all(int(v.code[-3:]) >= 200 for v in villages.filter(kind="村"))
+        assert all(v.code.startswith(v.parent.code) for v in villages.select_related("parent"))
+        assert len({v.name for v in villages}) == 190
+        assert (
+            Counter(villages.values_list("parent__code", flat=True)).most_common()[-1][1] < 10
+        )  # uneven
+
+        assert Cluster.objects.count() == 54
+        for cluster in Cluster.objects.prefetch_related("villages"):
+            assert 3 <= len(cluster.villages.all()) <= 4
+            assert len({v.parent_id for v in cluster.villages.all()}) == 1
+        assert villages.annotate(n=Count("clusters")).filter(n=1).count() == 190
+
+        assert Department.objects.count() == 95
+        assert list(Department.objects.order_by("pk").values_list("name", flat=True)[:3]) == [
+            "区委组织部",
+            "区委政法委",
+            "区纪委监委",
+        ]
+        assert all(d.villages.count() == 2 for d in Department.objects.all())
+        assert not villages.filter(departments__isnull=True).exists()
+
+    def test_demo_builds_households_residents_and_grids(self, built):
+        assert Household.objects.count() == SMALL
+        sizes = Counter(Household.objects.annotate(n=Count("members")).values_list("n", flat=True))
+        assert set(sizes) == {1, 2, 3, 4, 5, 6}
+        assert not Household.objects.filter(head__isnull=True).exists()
+        assert set(Household.objects.values_list("head__relation", flat=True)) == {"户主"}
+        assert not Household.objects.exclude(region__level="grid").exists()
+        for village in Region.objects.filter(level="village").annotate(
+            n=Count("children__households")
+        ):
+            per_grid = [g.households.count() for g in village.children.all()]
+            assert sum(per_grid) == village.n >= 3
+            if village.n < GRID_MIN:
+                assert len(per_grid) == 1
+            else:
+                assert all(GRID_MIN <= n <= GRID_MAX for n in per_grid)
+
+        persons = list(
+            Person.objects.values_list(
+                "name", "initials", "id_number", "gender", "birth_date", "region__level"
+            )
         )
-    )
-    ids = [p[2] for p in persons]
-    assert len(set(ids)) == len(ids) == Person.objects.count() > 2.5 * SMALL
-    for _name, _initials, id_number, gender, birth, level in persons:
-        assert id_number_problem(id_number) is None
-        assert id_number.startswith("330304") and id_number[6:14] == f"{birth:%Y%m%d}"
-        assert int(id_number[16]) % 2 == (1 if gender == MALE else 0)
-        assert birth < date(2026, 1, 1) and level == "grid"
-    assert all(initials(p[0]) == p[1] for p in persons[:500])
-    adults = Person.objects.filter(birth_date__lte=date(2008, 1, 1))
-    assert adults.exclude(phone="").count() > 0.75 * adults.count()
-    assert all(
-        len(p) == 11 and p[:2] in {"13", "15", "18", "19"}
-        for p in adults.exclude(phone="").values_list("phone", flat=True)
-    )
+        ids = [p[2] for p in persons]
+        assert len(set(ids)) == len(ids) == Person.objects.count() > 2.5 * SMALL
+        for _name, _initials, id_number, gender, birth, level in persons:
+            assert id_number_problem(id_number) is None
+            assert id_number.startswith("330304") and id_number[6:14] == f"{birth:%Y%m%d}"
+            assert int(id_number[16]) % 2 == (1 if gender == MALE else 0)
+            assert birth < date(2026, 1, 1) and level == "grid"
+        assert all(initials(p[0]) == p[1] for p in persons[:500])
+        adults = Person.objects.filter(birth_date__lte=date(2008, 1, 1))
+        assert adults.exclude(phone="").count() > 0.75 * adults.count()
+        assert all(
+            len(p) == 11 and p[:2] in {"13", "15", "18", "19"}
+            for p in adults.exclude(phone="").values_list("phone", flat=True)
+        )
 
-    for grid in Region.objects.filter(level="grid"):
-        assert sorted(grid.grid_posts.values_list("post", flat=True)) == ["leader", "member"]
-        assert all(p.region_id == grid.pk for p in Person.objects.filter(grid_posts__region=grid))
-    assert GridPost.objects.filter(post="chief", region__level="village").count() == 190
+        for grid in Region.objects.filter(level="grid"):
+            assert sorted(grid.grid_posts.values_list("post", flat=True)) == ["leader", "member"]
+            assert all(
+                p.region_id == grid.pk for p in Person.objects.filter(grid_posts__region=grid)
+            )
+        assert GridPost.objects.filter(post="chief", region__level="village").count() == 190
 
+    def test_demo_builds_party_members_and_two_committees(self, built):
+        classes = Counter(PartyMember.objects.values_list("member_class", flat=True))
+        assert set(classes) == set("ABCDEF")
+        assert classes["A"] == 190 + 40  # every secretary, and the chair where it is not 一肩挑
+        assert not PartyMember.objects.exclude(region=F("person__region__parent")).exists()
+        linked = PartyMember.objects.annotate(n=Count("linked_households"))
+        assert not linked.filter(member_class__in="DF", n__gt=0).exists()
+        assert (
+            linked.filter(member_class__in="ABCE", n__gte=3, n__lte=8).count()
+            > 0.8 * linked.filter(member_class__in="ABCE").count()
+        )
+        for member in PartyMember.objects.select_related("person").prefetch_related(
+            "linked_households__region"
+        ):
+            assert all(
+                h.region.parent_id == member.region_id for h in member.linked_households.all()
+            )
+            assert member.joined_on >= years_after(member.person.birth_date, 18)
 
-@pytest.mark.django_db
-def test_demo_builds_party_members_and_two_committees():
-    demo()
-    classes = Counter(PartyMember.objects.values_list("member_class", flat=True))
-    assert set(classes) == set("ABCDEF")
-    assert classes["A"] == 190 + 40  # every secretary, and the chair where it is not 一肩挑
-    assert not PartyMember.objects.exclude(region=F("person__region__parent")).exists()
-    linked = PartyMember.objects.annotate(n=Count("linked_households"))
-    assert not linked.filter(member_class__in="DF", n__gt=0).exists()
-    assert (
-        linked.filter(member_class__in="ABCE", n__gte=3, n__lte=8).count()
-        > 0.8 * linked.filter(member_class__in="ABCE").count()
-    )
-    for member in PartyMember.objects.select_related("person").prefetch_related(
-        "linked_households__region"
+        assert Cadre.objects.filter(post="secretary").count() == 190
+        assert Cadre.objects.filter(is_one_shoulder=True).count() == 150
+        assert Cadre.objects.filter(post="chair").count() == 40
+        assert not Cadre.objects.exclude(region=F("person__region__parent")).exists()
+        secretaries = PartyMember.objects.filter(
+            person__cadre_posts__post__in=["secretary", "chair"]
+        )
+        assert set(secretaries.values_list("member_class", flat=True)) == {"A"}
+        for village in Region.objects.filter(level="village").annotate(n=Count("cadres")):
+            assert 4 <= village.n <= 7
+            chief = GridPost.objects.get(region=village, post="chief")
+            assert Cadre.objects.filter(
+                region=village, post="secretary", person=chief.person
+            ).exists()
+
+    def test_demo_logins_have_their_roles_and_scopes(self, built):
+        out = built
+        village = Region.objects.get(code="330304001001")
+        grid = Region.objects.get(code="330304001001001")
+        expected = {
+            "county": (Role.COUNTY_ADMIN, "330304"),
+            "township": (Role.TOWNSHIP_STAFF, "330304001"),
+            "secretary": (Role.VILLAGE_SECRETARY, village.code),
+            "committee": (Role.VILLAGE_COMMITTEE, village.code),
+            "grid": (Role.GRID_MEMBER, grid.code),
+            "review": (Role.REVIEW_MEMBER, village.code),
+            "store": (Role.STORE_KEEPER, village.code),
+            "villager": (Role.VILLAGER, grid.code),
+        }
+        User = get_user_model()
+        for username, (role, code) in expected.items():
+            user = User.objects.get(username=username)
+            assert user.check_password(DEMO_PASSWORD)
+            assert [(a.role, a.region.code) for a in user.role_assignments.all()] == [(role, code)]
+            assert username in out
+        dept = User.objects.get(username="dept").role_assignments.get()
+        assert (dept.role, dept.department.code, dept.department.name) == (
+            Role.DEPARTMENT_SCORER,
+            "organization",
+            "区委组织部",
+        )
+
+        secretary = Cadre.objects.get(region=village, post="secretary")
+        assert User.objects.get(username="secretary").first_name == secretary.person.name
+        committee_names = Cadre.objects.filter(
+            region=village, post__in=["committee_member", "branch_member"]
+        )
+        assert User.objects.get(username="committee").first_name in committee_names.values_list(
+            "person__name", flat=True
+        )
+        villager = User.objects.get(username="villager").role_assignments.get()
+        assert villager.household.region_id == grid.pk
+        assert User.objects.get(username="villager").first_name == villager.household.head.name
+
+        county = User.objects.get(username="county")
+        # The Django admin is the superuser's alone; the county admin works in the console.
+        assert not county.is_staff and not county.is_superuser
+        assert not county.groups.exists() and not county.has_perm("people.change_person")
+        root = User.objects.get(username="root")
+        assert root.is_superuser and not root.role_assignments.exists()
+
+    def test_the_build_starts_with_an_estimate_and_reports_progress_every_few_seconds(
+        self, built, monkeypatch
     ):
-        assert all(h.region.parent_id == member.region_id for h in member.linked_households.all())
-        assert member.joined_on >= years_after(member.person.birth_date, 18)
-
-    assert Cadre.objects.filter(post="secretary").count() == 190
-    assert Cadre.objects.filter(is_one_shoulder=True).count() == 150
-    assert Cadre.objects.filter(post="chair").count() == 40
-    assert not Cadre.objects.exclude(region=F("person__region__parent")).exists()
-    secretaries = PartyMember.objects.filter(person__cadre_posts__post__in=["secretary", "chair"])
-    assert set(secretaries.values_list("member_class", flat=True)) == {"A"}
-    for village in Region.objects.filter(level="village").annotate(n=Count("cadres")):
-        assert 4 <= village.n <= 7
-        chief = GridPost.objects.get(region=village, post="chief")
-        assert Cadre.objects.filter(region=village, post="secretary", person=chief.person).exists()
-
-
-@pytest.mark.django_db
-def test_demo_logins_have_their_roles_and_scopes():
-    out = demo()
-    village = Region.objects.get(code="330304001001")
-    grid = Region.objects.get(code="330304001001001")
-    expected = {
-        "county": (Role.COUNTY_ADMIN, "330304"),
-        "township": (Role.TOWNSHIP_STAFF, "330304001"),
-        "secretary": (Role.VILLAGE_SECRETARY, village.code),
-        "committee": (Role.VILLAGE_COMMITTEE, village.code),
-        "grid": (Role.GRID_MEMBER, grid.code),
-        "review": (Role.REVIEW_MEMBER, village.code),
-        "store": (Role.STORE_KEEPER, village.code),
-        "villager": (Role.VILLAGER, grid.code),
-    }
-    User = get_user_model()
-    for username, (role, code) in expected.items():
-        user = User.objects.get(username=username)
-        assert user.check_password(DEMO_PASSWORD)
-        assert [(a.role, a.region.code) for a in user.role_assignments.all()] == [(role, code)]
-        assert username in out
-    dept = User.objects.get(username="dept").role_assignments.get()
-    assert (dept.role, dept.department.code, dept.department.name) == (
-        Role.DEPARTMENT_SCORER,
-        "organization",
-        "区委组织部",
-    )
-
-    secretary = Cadre.objects.get(region=village, post="secretary")
-    assert User.objects.get(username="secretary").first_name == secretary.person.name
-    committee_names = Cadre.objects.filter(
-        region=village, post__in=["committee_member", "branch_member"]
-    )
-    assert User.objects.get(username="committee").first_name in committee_names.values_list(
-        "person__name", flat=True
-    )
-    villager = User.objects.get(username="villager").role_assignments.get()
-    assert villager.household.region_id == grid.pk
-    assert User.objects.get(username="villager").first_name == villager.household.head.name
-
-    county = User.objects.get(username="county")
-    # The Django admin is the superuser's alone; the county admin works in the console.
-    assert not county.is_staff and not county.is_superuser
-    assert not county.groups.exists() and not county.has_perm("people.change_person")
-    root = User.objects.get(username="root")
-    assert root.is_superuser and not root.role_assignments.exists()
+        assert built.splitlines()[0].startswith(
+            f"building 瓯海区: {SMALL:,} households, seed 1; about"
+        )
+        assert estimate(20_000).endswith(" s") and estimate(100_000).endswith(" min")
+        lines: list[str] = []
+        build = Build(out=lines.append)
+        now = build.said_at
+        monkeypatch.setattr(generator.time, "monotonic", lambda: now)
+        build.progress("too soon")
+        now += PROGRESS_SECONDS
+        build.progress("5 s on")
+        build.progress("too soon again")
+        assert lines == ["5 s on"]
 
 
 @pytest.mark.django_db
@@ -237,23 +266,6 @@ def test_too_few_households_is_refused():
     with pytest.raises(CommandError, match="at least 570"):
         call_command("demo", "--households", "100", "--without-scores", stdout=StringIO())
     assert not Region.objects.exists()
-
-
-@pytest.mark.django_db
-def test_the_build_starts_with_an_estimate_and_reports_progress_every_few_seconds(monkeypatch):
-    assert (
-        demo().splitlines()[0].startswith(f"building 瓯海区: {SMALL:,} households, seed 1; about")
-    )
-    assert estimate(20_000).endswith(" s") and estimate(100_000).endswith(" min")
-    lines: list[str] = []
-    build = Build(out=lines.append)
-    now = build.said_at
-    monkeypatch.setattr(generator.time, "monotonic", lambda: now)
-    build.progress("too soon")
-    now += PROGRESS_SECONDS
-    build.progress("5 s on")
-    build.progress("too soon again")
-    assert lines == ["5 s on"]
 
 
 def test_the_place_table_matches_the_report():
