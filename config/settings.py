@@ -106,7 +106,10 @@ PUSHED_METRICS: dict[str, str] = {
 
 # The metrics a feeder fills for one scheme only, named by the scheme's own items:
 # `function(scheme_id) -> set of names` (an evaluation plan's metric items, fed by its rounds).
-FED_METRICS: list[str] = ["kaoping.evaluations.plans.fed_metrics"]
+FED_METRICS: list[str] = [
+    "kaoping.evaluations.plans.fed_metrics",
+    "kaoping.periods.crossscheme.source_metrics",  # another scheme's result (`source:`)
+]
 
 # The to-dos each module contributes to the role homes: `provider(user) -> list[Todo]`
 # (kaoping.core.todos). A new module adds its provider here; the home does not know them.

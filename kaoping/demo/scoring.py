@@ -25,7 +25,8 @@ What makes the data plausible rather than uniform noise:
   items score the figures departments report (`MetricValue`), one smooth series per village and
   metric, so a village's coverage agrees across schemes. Computed metrics
   (`kaoping.periods.metrics.COMPUTED`) are left to the close, and so are the metrics the
-  evaluations module pushes from the demo's services to linked households (FED_METRICS);
+  evaluations module pushes from the demo's services to linked households (FED_METRICS), and
+  the ones read from another scheme's results (the team's 擂台比武 lists, `source:`);
   `member_points_percentile` is derived from the closed party-member months, as the cadres'
   scheme describes it.
 * The ledger looks used, and is what the ledger services would have written: every entry is in
@@ -79,6 +80,7 @@ from kaoping.schemes.loader import load_yaml_model
 from kaoping.schemes.models import METRIC_SCALE, QTY_SCALE, Scheme
 from kaoping.schemes.scoring import entry_points
 from kaoping.schemes.services import scheme_load
+from kaoping.schemes.sources import source_items
 from kaoping.schemes.spec import FlatNode, Rule, SchemeSpec, Section
 
 if TYPE_CHECKING:
@@ -294,9 +296,10 @@ class Plan:
     def kind(self) -> str:
         return self.scheme.subject_kind
 
-    def table(self, track: str) -> ItemTable:
-        """The items of a subject's variant: its track when the scheme has one."""
-        return self.tables[track if track in self.tables else ""]
+    def table(self, track: str, region_code: str = "") -> ItemTable:
+        """The items of a subject's tree: its track's variant when the scheme has one, with the
+        overlays of its township and village (`SchemeSpec.variant_for`)."""
+        return self.tables[self.spec.variant_for(track, region_code)]
 
     def rating_day(self, village: Region, window: Window) -> date | None:
         """When the village's township rates for `window`, if it has by TODAY: a day of its
@@ -330,7 +333,9 @@ class Plan:
 
     def reported_metrics(self) -> list[str]:
         names = {row.metric for table in self.tables.values() for row in table.metrics}
-        return sorted(names - set(COMPUTED) - FED_METRICS)
+        # Another scheme's result (`source:`, the team's 擂台比武 lists) is read by the close.
+        read = {item.metric for _path, item in source_items(self.spec)}
+        return sorted(names - set(COMPUTED) - FED_METRICS - read)
 
     def closes(self) -> list[tuple[str, str]]:
         """(cadence, label) of the periods to close: the scheme's own and its roll-ups' that
@@ -925,6 +930,10 @@ def build_scoring(build: "Build") -> None:
             period = plan.periods.get(label) or period_open(
                 scheme=plan.scheme, label=label, acting_user=logins.county
             )
+            if any(key.lot for key in plan.spec.ranking.tie_break):
+                # The lot's seed from the build's: a build with the same seed draws the same lots.
+                seed = build.rng("lot", plan.code, label).getrandbits(64)
+                Period.objects.filter(pk=period.pk, tie_seed="").update(tie_seed=f"{seed:016x}")
             period_close(period=period, acting_user=logins.county)
             closed += 1
         if batch:
@@ -948,8 +957,8 @@ def _load(build: "Build", path: Path, county: Region, logins: Logins) -> Plan:
     rates = RATES[str(spec.subject_kind)]
     bonus, deductions = SCHEME_RATES.get(spec.code, (rates.bonus, rates.deductions))
     fed = evaluation_items().get(spec.code, frozenset())
-    tables = {"": ItemTable.of(spec, None, fed)}
-    tables.update({name: ItemTable.of(spec, name, fed) for name in spec.variants})
+    # Every tree: the scheme's, each variant's, each with a township's or village's overlays.
+    tables = {key: ItemTable.of(spec, key or None, fed) for key in spec.variant_keys()}
     start = HISTORY.get(spec.code, YEAR_START)
     return Plan(
         build=build,
@@ -1010,7 +1019,7 @@ def _record(
         own = strengths.members(kind, village.code, len(subjects))
         rng = plan.build.rng("scoring", plan.code, village.code)
         for subject, personal in zip(subjects, own, strict=True):
-            table = plan.table(subject.track)
+            table = plan.table(subject.track, village.code)
             factors = CLASS_FACTORS.get(subject.track, (1.0, 1.0))
             quality = {row.code: rng.gauss(0, 0.04) for row in table.ratings}
             wrote = False

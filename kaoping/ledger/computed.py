@@ -35,16 +35,27 @@ def entries_compute(*, period, acting_user) -> dict[str, int]:
     assert connection.in_atomic_block, (
         "entries_compute writes several rows: call it inside a transaction"
     )
-    nodes = SchemeNode.objects.filter(
-        version=period.version, variant="", is_item=True, aggregate="sum"
-    ).exclude(metric="")
+    # Every tree's: an overlay's item is in its region's trees only (the recorder below keeps
+    # the subjects it applies to); the same code has the same band in every tree.
+    nodes = list(
+        {
+            n.code: n
+            for n in SchemeNode.objects.filter(
+                version=period.version, is_item=True, aggregate="sum"
+            )
+            .exclude(metric="")
+            .order_by("-variant")
+        }.values()
+    )
     counts = {"created": 0, "reversed": 0}
     if not nodes:
         return counts
     recorder = Recorder(scheme=period.scheme, acting_user=acting_user, source=EntrySource.COMPUTED)
     day = min(period.end, timezone.localdate())
     for node in nodes:
-        band = SchemeBand.objects.get(version=period.version, variant="", item_code=node.code)
+        band = SchemeBand.objects.get(
+            version=period.version, variant=node.variant, item_code=node.code
+        )
         qualifying = set(
             _in_band(
                 MetricValue.objects.filter(

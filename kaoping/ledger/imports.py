@@ -59,6 +59,7 @@ from kaoping.people.models import Subject, SubjectKind
 from kaoping.regions.models import Region
 from kaoping.schemes.labels import CADENCE_LABELS, cadence_label
 from kaoping.schemes.models import Scheme, SchemeLevel, SchemeNode
+from kaoping.schemes.overlays import overlay_items_by_place
 from kaoping.schemes.scoring import assessed_cadences
 
 from .models import EntrySource, EntryStatus, ImportJob, ImportStatus
@@ -1432,6 +1433,17 @@ def _guide_rows(scheme, user, labels, needs_evidence, importable, display, asses
                     "These items need a photo or file, which a spreadsheet cannot carry: their rows are imported as awaiting evidence and count only once you attach it (“Add evidence” on the import's page or under My entries): %(items)s."
                 )
                 % {"items": "、".join(needs_evidence.values())},
+            )
+        )
+    # An overlay's items are in the drop-down for every row (a list cannot depend on the row's
+    # subject); the guide says whose they are, and rows of other subjects are refused.
+    version = scheme.latest_version()
+    for place, items in overlay_items_by_place(version.spec()) if version else ():
+        rows.append(
+            (
+                _("Local items"),
+                _("Only for subjects of %(place)s: %(items)s.")
+                % {"place": place, "items": "、".join(items)},
             )
         )
     rows += [("", ""), (_("Code"), COLUMNS["item"][0])]

@@ -38,7 +38,8 @@ def item_names(entries) -> dict[tuple[int, str], str]:
     schemes = {e.scheme_id for e in entries}
     codes = {e.item_code for e in entries}
     rows = (
-        SchemeNode.objects.filter(version__scheme_id__in=schemes, code__in=codes, variant="")
+        # Every tree's rows: an overlay's items are in its region's trees only.
+        SchemeNode.objects.filter(version__scheme_id__in=schemes, code__in=codes)
         .order_by("version__number")
         .values_list("version__scheme_id", "code", "name")
     )

@@ -27,6 +27,7 @@ from kaoping.core.limits import (
     text_problem,
 )
 from kaoping.people.models import Person, Subject, SubjectKind
+from kaoping.regions.models import Region
 from kaoping.schemes.calendar import label_for, period_dates
 from kaoping.schemes.labels import cadence_label
 from kaoping.schemes.models import (
@@ -60,7 +61,11 @@ REVIEW_TRANSITIONS = {
 
 
 def subject_variant(version: SchemeVersion, subject: Subject) -> str:
-    """The variant of `version` a subject is scored with: its track when the scheme has one."""
+    """The variant of `version` a subject is scored with: its track when the scheme has one,
+    with the overlays of its township and village (`SchemeSpec.variant_for`)."""
+    spec = version.spec()
+    if spec.overlays:
+        return spec.variant_for(subject.track, subject.region.code)
     if subject.track and SchemeNode.objects.filter(version=version, variant=subject.track).exists():
         return subject.track
     return ""
@@ -124,6 +129,8 @@ class Recorder:
         self.variants = set(
             SchemeNode.objects.filter(version=self.version).values_list("variant", flat=True)
         )
+        self.region_codes: dict[int, str] = {}  # subject's region id → code (overlays)
+        self.overlay_names: dict[str, str] = {}  # overlay region code → the region's name
         self.levels: dict[tuple[str, str], dict[str, int]] = {}
         for level in SchemeLevel.objects.filter(version=self.version):
             self.levels.setdefault((level.variant, level.item_code), {})[level.label] = level.factor
@@ -148,7 +155,29 @@ class Recorder:
         self.earliest = date(first_year - ENTRY_YEARS_BACK, 1, 1)
 
     def variant_of(self, subject: Subject) -> str:
+        if self.spec.overlays:
+            return self.spec.variant_for(subject.track, self.region_code(subject))
         return subject.track if subject.track in self.variants else ""
+
+    def region_code(self, subject: Subject) -> str:
+        """The code of the subject's region, read once per region rather than once per row."""
+        if subject.region_id not in self.region_codes:
+            self.region_codes[subject.region_id] = subject.region.code
+        return self.region_codes[subject.region_id]
+
+    def overlay_refusal(self, subject: Subject, code: str) -> str | None:
+        """Why `code` cannot be recorded for `subject` when it is an item another township or
+        village adds (an overlay), or None."""
+        overlay = self.spec.overlay_of_item(code)
+        if overlay is None or self.region_code(subject).startswith(overlay.region):
+            return None
+        if overlay.region not in self.overlay_names:
+            region = Region.objects.filter(code=overlay.region).first()
+            self.overlay_names[overlay.region] = region.name if region else overlay.region
+        return _(
+            "“%(code)s” is an item %(region)s adds (%(overlay)s); it applies only to subjects "
+            "of %(region)s."
+        ) % {"code": code, "region": self.overlay_names[overlay.region], "overlay": overlay.name}
 
     def item(self, subject: Subject, code: str) -> SchemeNode | None:
         node = self.items.get((self.variant_of(subject), code))
@@ -166,9 +195,9 @@ class Recorder:
             return found
         node = self.item(draft.subject, draft.item_code)
         if node is None:
-            found["item_code"] = _("“%(code)s” is not an item of this scheme for this subject.") % {
-                "code": draft.item_code
-            }
+            found["item_code"] = self.overlay_refusal(draft.subject, draft.item_code) or _(
+                "“%(code)s” is not an item of this scheme for this subject."
+            ) % {"code": draft.item_code}
             return found
         if self.declared and not node.declarable:
             found["item_code"] = _("“%(name)s” cannot be declared by the household.") % {

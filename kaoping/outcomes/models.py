@@ -155,16 +155,12 @@ class Pledge(_Subjected):
         verbose_name = _("pledge list")
         verbose_name_plural = _("pledge lists")
         ordering = ["-period__start", "subject_id"]
+        # One pledge per listing (the period it was made in): a subject listed again while an
+        # earlier pledge is open gets a second one, and each accepted pledge ends its own
+        # listing's carry-over only (docs/schemes.md §11 “每次上榜各自延续”).
         constraints = [
             models.UniqueConstraint(
                 fields=["period", "subject", "list_code"], name="pledge_unique"
-            ),
-            # One open pledge per listing episode: a subject listed again while its pledge is
-            # open keeps working on the same one.
-            models.UniqueConstraint(
-                fields=["scheme", "subject", "list_code"],
-                condition=models.Q(status="open"),
-                name="pledge_one_open",
             ),
         ]
 

@@ -22,7 +22,7 @@ from kaoping.core.audit import audit_record
 from kaoping.core.errors import KaopingError
 from kaoping.people.models import Subject
 from kaoping.periods.models import ListMembership, Period, PeriodStatus, Result
-from kaoping.periods.services import membership_resolve
+from kaoping.periods.services import listing_origins, membership_resolve
 from kaoping.schemes.calendar import previous_label
 from kaoping.schemes.spec import (
     GradeConsequence,
@@ -365,14 +365,28 @@ def _apply_pledges(
     }
     # (subject, list code) → (deadline days, items needed)
     wanted: dict[tuple[int, str], tuple[int, int]] = {}
+    fresh: set[tuple[int, str]] = set()  # (subject, list) listed anew in this period
     if rule is not None and _applies(rule.cadences, cadence):
         # A pledge of this period accepted before a reopening still resolves its listing.
         for subject_id, accepted_at in Pledge.objects.filter(
             period=period, list_code=rule.list, status=PledgeStatus.ACCEPTED
         ).values_list("subject_id", "accepted_at"):
+            origins = listing_origins(period=period, subject_id=subject_id, list_code=rule.list)
             ListMembership.objects.filter(
-                period=period, subject_id=subject_id, list_code=rule.list, resolved_at__isnull=True
+                Q(carried=False, period_id__in=origins)
+                | Q(carried=True, carried_from_id__in=origins),
+                period=period,
+                subject_id=subject_id,
+                list_code=rule.list,
+                resolved_at__isnull=True,
             ).update(resolved_at=accepted_at)
+        # A fresh listing is answered by its own pledge, even while an earlier one is open.
+        fresh |= {
+            (subject_id, rule.list)
+            for subject_id in _listed(period, rule.list, fresh_only=True).values_list(
+                "subject_id", flat=True
+            )
+        }
         # Carried listings count too (the pledge is what ends them); resolved ones need none.
         for subject_id in (
             _listed(period, rule.list, fresh_only=False)
@@ -404,7 +418,8 @@ def _apply_pledges(
             if not row.triggered:
                 row.triggered = True
                 update.append(row)
-        elif (subject_id, code) not in still_open:  # an earlier open pledge carries on
+        elif (subject_id, code) not in still_open or (subject_id, code) in fresh:
+            # An earlier open pledge carries on for the listing it answers, not for a new one.
             create.append(
                 Pledge(
                     period=period,
@@ -937,6 +952,9 @@ def pledge_accept(*, pledge: Pledge, acting_user) -> Pledge:
             list_code=locked.list_code,
             acting_user=acting_user,
             scheme=locked.scheme,
+            origins=listing_origins(
+                period=locked.period, subject_id=locked.subject_id, list_code=locked.list_code
+            ),
         )
         audit_record(
             actor=acting_user,

@@ -32,7 +32,7 @@ from dataclasses import dataclass, field
 from django.db import connection
 
 from kaoping.schemes.models import FACTOR_SCALE, QTY_SCALE
-from kaoping.schemes.spec import ROOT_CODE
+from kaoping.schemes.spec import OVERLAY_MARK, ROOT_CODE
 
 WEIGHT_SCALE = 10000  # composite part weights (0.4 → 4000)
 ADJUST_CODE = "__adjust__"  # item code of ± adjustment entries on a roll-up period
@@ -67,6 +67,9 @@ class Scope:
     end: str
     cadence: str
     variants: list[str] = field(default_factory=list)
+    # Townships and villages with overlays (`SchemeSpec.overlay_regions`): their subjects are
+    # scored with the tree keyed `<variant>@<region>`, the most specific region they lie in.
+    overlay_regions: list[str] = field(default_factory=list)
     rank_within: str = "county"
     rank_dense: bool = False
     rank_ascending: bool = False
@@ -75,14 +78,36 @@ class Scope:
     # (see data_filter); None scores every subject.
     data_filter: tuple[str, list] | None = None
 
-    def variant_sql(self, alias: str) -> tuple[str, list]:
-        """The variant of the tree the subject row `alias` is scored with, and its params."""
-        if not self.variants:
+    def variant_sql(self, alias: str, region: str = "r") -> tuple[str, list]:
+        """The variant of the tree the subject row `alias` (in the region row `region`) is
+        scored with, and its params: `SchemeSpec.variant_for` in SQL."""
+        if not self.variants and not self.overlay_regions:
             return "''", []
-        marks = ", ".join(["%s"] * len(self.variants))
-        return f"CASE WHEN {alias}.track IN ({marks}) THEN {alias}.track ELSE '' END", list(
-            self.variants
-        )
+        parts, params = [], []
+        if self.variants:
+            marks = ", ".join(["%s"] * len(self.variants))
+            parts.append(f"CASE WHEN {alias}.track IN ({marks}) THEN {alias}.track ELSE '' END")
+            params += self.variants
+        if self.overlay_regions:
+            # The longest code first: a village's overlays include its township's.
+            whens = []
+            for code in sorted(self.overlay_regions, key=len, reverse=True):
+                whens.append(f"WHEN SUBSTR({region}.code, 1, {len(code)}) = %s THEN %s")
+                params += [code, OVERLAY_MARK + code]
+            parts.append(f"CASE {' '.join(whens)} ELSE '' END")
+        return "(" + " || ".join(parts) + ")", params
+
+    @property
+    def keyed(self) -> bool:
+        """Whether subjects are scored with more than one tree (variants or overlays)."""
+        return bool(self.variants or self.overlay_regions)
+
+    def subject_join(self, on: str) -> str:
+        """The joins `variant_sql("s")` needs for the subject id `on`, when it needs any."""
+        if not self.keyed:
+            return ""
+        region = "JOIN regions_region r ON r.id = s.region_id " if self.overlay_regions else ""
+        return f"JOIN people_subject s ON s.id = {on} {region}"
 
     def cte(self) -> tuple[str, list]:
         variant, variant_params = self.variant_sql("s")
@@ -318,7 +343,7 @@ def group_statement(scope: Scope, depth: int) -> tuple[str, list]:
     it needs no CTE: the subject row is joined only to find its variant, when there are variants.
     """
     variant, variant_params = scope.variant_sql("s")
-    subject = "JOIN people_subject s ON s.id = c.subject_id " if scope.variants else ""
+    subject = scope.subject_join("c.subject_id")
     raw = "n.base + n.children_empty + c.delta"
     return (
         INSERT_NODE
@@ -365,7 +390,7 @@ def result_statement(scope: Scope) -> tuple[str, list]:
     cte, cte_params = scope.cte()
     # The fired vetoes are the period's own rows: their subject is joined only for its variant.
     variant, variant_params = scope.variant_sql("s")
-    subject = "JOIN people_subject s ON s.id = rn.subject_id " if scope.variants else ""
+    subject = scope.subject_join("rn.subject_id")
     vetoes = (
         "SELECT rn.subject_id, "
         "MAX(CASE WHEN n.veto_effect = 'zero' THEN 1 ELSE 0 END) AS zeroed, "
@@ -645,6 +670,67 @@ def rollup_result_statement(
         False,
         *inner_params,
     ]
+
+
+def ytd_statement(scope: Scope, period_ids: list[int], mean: bool) -> tuple[str, list]:
+    """The year-to-date total (累计) of each result of the period, as `scoring.ytd_total`
+    defines it: the year's roll-up rule over the subject's totals in `period_ids` (the year's
+    periods of the scheme's cadence that end by this one, this one included when it is one),
+    without the year's ± adjustments, rounded once and held to the root's floor and max.
+
+    Runs after the period's results are written, one UPDATE over them. Sum: base + Σ(total −
+    base); mean: Σ total / periods present, 0 with none.
+    """
+    marks = ", ".join(["%s"] * len(period_ids)) or "NULL"
+    if mean:
+        raw = f"CASE WHEN x.k = 0 THEN 0 ELSE {rdiv('x.s', 'x.k')} END"
+    else:
+        raw = "n.base + x.s - x.k * n.base"
+    per_result = (
+        "SELECT r.id, r.variant, CAST(COALESCE(SUM(c.total), 0) AS BIGINT) AS s, COUNT(c.id) AS k "
+        "FROM periods_result r LEFT JOIN periods_result c ON c.subject_id = r.subject_id "
+        f"AND c.period_id IN ({marks}) WHERE r.period_id = %s GROUP BY r.id, r.variant"
+    )
+    # Layered so that the clamp repeats column names only.
+    computed = (
+        f"SELECT z.id, {clamp('z.raw', 'z.lo', 'z.hi')} AS ytd FROM ("
+        f"SELECT x.id, n.lo, n.hi, {raw} AS raw FROM ({per_result}) x "
+        "JOIN schemes_schemenode n ON n.version_id = %s AND n.variant = x.variant AND n.code = %s) z"
+    )
+    return (
+        f"UPDATE periods_result SET ytd = y.ytd FROM ({computed}) y WHERE periods_result.id = y.id",
+        [*period_ids, scope.period_id, scope.version_id, ROOT_CODE],
+    )
+
+
+def ytd_grade_statement(scope: Scope, ytd_codes: list[str]) -> tuple[str, list]:
+    """The grades of the period's results again, once their year-to-date totals are written:
+    the first grade (in file order, given on the period's cadence) whose interval holds its
+    value — the year-to-date total for the grades in `ytd_codes` (`value: ytd`), the total for
+    the others — honours withheld when barred, as `scoring.result_grade`. A grade a veto forced
+    stays."""
+    marks = ", ".join(["%s"] * len(ytd_codes))
+    value = f"(CASE WHEN g.code IN ({marks}) THEN periods_result.ytd ELSE periods_result.total END)"
+    grade = (
+        "SELECT g.code FROM schemes_schemegrade g WHERE g.version_id = %s "
+        "AND (g.cadences = '' OR (',' || g.cadences || ',') LIKE %s) "
+        f"AND (g.lo IS NULL OR {value} > g.lo OR (g.lo_inclusive AND {value} = g.lo)) "
+        f"AND (g.hi IS NULL OR {value} < g.hi OR (g.hi_inclusive AND {value} = g.hi)) "
+        "AND (g.honour = %s OR periods_result.barred = %s) ORDER BY g.position LIMIT 1"
+    )
+    return (
+        f"UPDATE periods_result SET grade_code = COALESCE(({grade}), '') "
+        "WHERE period_id = %s AND grade_forced = %s",
+        [
+            scope.version_id,
+            f"%,{scope.cadence},%",
+            *ytd_codes * 4,
+            False,
+            False,
+            scope.period_id,
+            False,
+        ],
+    )
 
 
 # The planner's statistics of the results, refreshed by every close. SQLite has no autovacuum:

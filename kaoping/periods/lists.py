@@ -1,17 +1,22 @@
 """Lists, flags, streaks and awards of a period, computed from its results at the close.
 
 One INSERT … SELECT per list rule, with window functions over the period's results, so who is
-on a list never depends on row order: a tie at the cut-off is either wholly in or wholly out.
+on a list never depends on row order: a tie at the cut-off is either wholly in or wholly out,
+or, where a list says `at_cutoff: break`, ordered by the scheme's `ranking.tie_break` keys (a
+node's value, the previous period's rank, and last a lot replayable from the period's seed).
 Order matters between rules: black lists (and their carry-over) first, because nobody is on a
 red list and a black list at once; streaks after the lists they count; awards last.
 
 A list or award with `node` ranks by that item's or group's value in the period, read from the
 result-node rows the close wrote (a subject without a row has the node's empty value), instead of
-the total; cut-offs, bounds, ties and allocation are the same statements on that value.
+the total; cut-offs, bounds, ties and allocation are the same statements on that value. A list
+with `value: ytd` does the same on the year-to-date total the close kept on each result.
 """
 
+import hashlib
+import secrets
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from decimal import Decimal
 
 from django.db import connection
@@ -87,13 +92,16 @@ def _exclude_barred(rule: ListRule) -> bool:
     return rule.kind is ListKind.RED or (rule.kind is ListKind.FLAG and rule.pick == "top")
 
 
-def _ranked_value(period: Period, node: str | None) -> tuple[str, str, list]:
+def _ranked_value(period: Period, node: str | None, ytd: bool = False) -> tuple[str, str, list]:
     """(joins, value, params): what a list or award ranks the result row `r` by.
 
     The total, or the value of `node`: its result-node row, or the node's empty value (its
     clamped base) when nothing was recorded below it, as the close reads a sparse row. The
     node of the subject's own variant: every variant keeps it (the scheme checks say so).
+    `ytd`: the year-to-date total the close kept beside the total (`value: ytd`).
     """
+    if ytd:
+        return "", "r.ytd", []
     if node is None:
         return "", "r.total", []
     joins = (
@@ -120,10 +128,199 @@ def _eligible(rule: ListRule) -> tuple[list[str], list]:
     return conditions, params
 
 
-def _rank_list(period: Period, spec: SchemeSpec, rule: ListRule, scale: int) -> tuple[str, list]:
+def lot_key(seed: str, subject_id: int) -> str:
+    """The lot of `ranking.tie_break`: sha256 of the period's seed, a colon and the subject's
+    number, in hex; the smaller is drawn first. What an auditor replays (docs/schemes.md §11)."""
+    return hashlib.sha256(f"{seed}:{subject_id}".encode()).hexdigest()
+
+
+def _lot_sql() -> str:
+    """`lot_key` in SQL on the seed (a parameter) and `r.subject_id`: Django registers SHA256
+    on SQLite; PostgreSQL has sha256 on bytes. Compared byte-wise (hex digits, lower case)."""
+    if connection.vendor == "postgresql":
+        return (
+            "encode(sha256(convert_to(%s || ':' || CAST(r.subject_id AS TEXT), 'UTF8')), 'hex') "
+            'COLLATE "C"'
+        )
+    return "SHA256(%s || ':' || CAST(r.subject_id AS TEXT))"
+
+
+def tie_key_label(key) -> str:
+    """What `ListMembership.tie_break` records for a key of `ranking.tie_break`."""
+    if key.node is not None:
+        return f"node:{key.node}"
+    return "previous_rank" if key.previous_rank else "lot"
+
+
+def _tie_keys(period: Period, spec: SchemeSpec, rule: ListRule) -> tuple[str, list, list, list]:
+    """(joins, join params, [(order-by terms, label)], order params) of `ranking.tie_break`
+    for the result row `r`, best first for `pick: top` and worst first for `pick: bottom`."""
+    joins, join_params, keys, params = [], [], [], []
+    flip = rule.pick == "bottom"
+
+    def way(desc: bool) -> str:
+        return "DESC" if desc != flip else "ASC"
+
+    for i, key in enumerate(spec.ranking.tie_break):
+        if key.node is not None:
+            joins.append(
+                f"JOIN schemes_schemenode tn{i} ON tn{i}.version_id = %s "
+                f"AND tn{i}.variant = r.variant AND tn{i}.code = %s "
+                f"LEFT JOIN periods_resultnode tv{i} ON tv{i}.period_id = r.period_id "
+                f"AND tv{i}.subject_id = r.subject_id AND tv{i}.code = %s "
+            )
+            join_params += [period.version_id, key.node, key.node]
+            terms = [f"COALESCE(tv{i}.value, tn{i}.empty_value) {way(str(key.order) == 'desc')}"]
+        elif key.previous_rank:
+            previous = next(iter(_previous(period)), None)
+            joins.append(
+                f"LEFT JOIN periods_result tp{i} ON tp{i}.period_id = %s "
+                f"AND tp{i}.subject_id = r.subject_id "
+            )
+            join_params.append(previous.pk if previous is not None else 0)
+            # No result in the previous period: after everybody who has one.
+            terms = [
+                f"CASE WHEN tp{i}.total IS NULL THEN 1 ELSE 0 END {way(False)}",
+                f"COALESCE(tp{i}.total, 0) {way(str(spec.ranking.order) == 'desc')}",
+            ]
+        else:
+            terms = [f"{_lot_sql()} {way(False)}"]
+            params.append(period.tie_seed)
+        keys.append((terms, tie_key_label(key)))
+    return "".join(joins), join_params, keys, params
+
+
+def _broken_parts(period: Period, spec: SchemeSpec, rule: ListRule, scale: int) -> dict:
+    """The pieces of a list with `at_cutoff: break`, each SQL with its parameters: `inner`
+    ranks the group's candidates `t` on the value (`pos`, `upto`, as `include`/`exclude` read
+    them) and on the value and every `ranking.tie_break` key (`bpos`, a RANK, so a tie no key
+    tells apart stays all in); `where` is who is on the list; `settled_in` the key that put a
+    listed subject of a tie across the cut-off in, `settled_out` the one that kept one out."""
     group = GROUPS[str(rule.within)] if rule.within else "r.rank_group"
     order = "DESC" if rule.pick == "top" else "ASC"
-    joins, value, params = _ranked_value(period, rule.node)
+    joins, value, params = _ranked_value(period, rule.node, rule.value == "ytd")
+    tie_joins, tie_join_params, keys, key_params = _tie_keys(period, spec, rule)
+    eligible, eligible_params = _eligible(rule)
+    window = f"PARTITION BY {group} ORDER BY {value} {order}"
+    columns, column_params, terms = [], [], []
+    for i, (key_terms, _label) in enumerate(keys, start=1):
+        terms += key_terms
+        # Only the lot's term has a parameter (its seed), and the lot is the last key.
+        seeds = key_params[: sum(1 for t in terms if "%s" in t)]
+        # Settled by the keys up to this one: in when at most `places` come with it or before
+        # (upto), out when `places` or more come strictly before it (rk).
+        columns.append(f"COUNT(*) OVER ({window}, {', '.join(terms)}) AS upto{i}, ")
+        columns.append(f"RANK() OVER ({window}, {', '.join(terms)}) AS rk{i}, ")
+        column_params += seeds + seeds
+    inner = (
+        f"SELECT r.subject_id, {value} AS value, RANK() OVER ({window}) AS pos, "
+        f"COUNT(*) OVER ({window}) AS upto, "
+        f"RANK() OVER ({window}, {', '.join(terms)}) AS bpos, "
+        + "".join(columns)
+        + f"COUNT(*) OVER (PARTITION BY {group}) AS size "
+        "FROM periods_result r JOIN people_subject s ON s.id = r.subject_id "
+        f"JOIN regions_region rg ON rg.id = s.region_id {joins}{tie_joins}WHERE "
+        + " AND ".join(["r.period_id = %s", *eligible])
+    )
+    inner_params = [
+        *key_params,
+        *column_params,
+        *params,
+        *tie_join_params,
+        period.pk,
+        *eligible_params,
+    ]
+    places, places_params = _places_sql(rule)
+    cut = f"t.bpos <= {places}"
+    bounds, bound_params = _bounds_sql(rule, scale, "t.value")
+    if bounds:
+        joiner = " AND " if rule.require == "all" else " OR "
+        where, where_params = f"({cut}){joiner}({bounds})", places_params + bound_params
+    else:
+        where, where_params = cut, places_params
+    settled_in = [f"WHEN NOT ({cut}) THEN ''", f"WHEN t.upto <= {places} THEN ''"]
+    in_params = places_params * 2
+    settled_out = [f"WHEN t.pos > {places} THEN ''"]
+    out_params = list(places_params)
+    for i, (_terms, label) in enumerate(keys, start=1):
+        settled_in.append(f"WHEN t.upto{i} <= {places} THEN %s")
+        in_params += [*places_params, label]
+        settled_out.append(f"WHEN t.rk{i} > {places} THEN %s")
+        out_params += [*places_params, label]
+    return {
+        "inner": (inner, inner_params),
+        "where": (where, where_params),
+        "straddles": (f"t.pos <= {places} AND t.upto > {places}", places_params * 2),
+        "settled_in": ("CASE " + " ".join(settled_in) + " ELSE 'tie' END", in_params),
+        "settled_out": ("CASE " + " ".join(settled_out) + " ELSE '' END", out_params),
+    }
+
+
+def _broken_list(period: Period, spec: SchemeSpec, rule: ListRule, scale: int) -> tuple[str, list]:
+    """A rank list with `at_cutoff: break`: the places go down the order of the value and then
+    the `ranking.tie_break` keys, and each row records the key that settled a tie across the
+    cut-off (`tie_break`)."""
+    parts = _broken_parts(period, spec, rule, scale)
+    reason, reason_params = parts["settled_in"]
+    inner, inner_params = parts["inner"]
+    where, where_params = parts["where"]
+    sql = (
+        "INSERT INTO periods_listmembership "
+        "(period_id, subject_id, list_code, kind, position, value, carried, tier, tie_break) "
+        f"SELECT %s, t.subject_id, %s, %s, t.pos, t.value, %s, '', {reason} "
+        f"FROM ({inner}) t WHERE {where}"
+    )
+    params = [period.pk, rule.code, str(rule.kind), False, *reason_params]
+    return sql, [*params, *inner_params, *where_params]
+
+
+def _tied_at_cutoff(period: Period, spec: SchemeSpec, rule: ListRule, scale: int) -> list[dict]:
+    """The subjects of a list with `at_cutoff: break` whose tie on the value crossed the
+    cut-off, in or out, with their place and the key that settled it (Period.tie_breaks)."""
+    parts = _broken_parts(period, spec, rule, scale)
+    inner, inner_params = parts["inner"]
+    where, where_params = parts["where"]
+    straddles, straddle_params = parts["straddles"]
+    settled_in, in_params = parts["settled_in"]
+    settled_out, out_params = parts["settled_out"]
+    sql = (
+        f"SELECT t.subject_id, t.pos, CASE WHEN {where} THEN 1 ELSE 0 END, "
+        f"{settled_in}, {settled_out} FROM ({inner}) t WHERE {straddles} "
+        "ORDER BY t.pos, t.bpos, t.subject_id"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(
+            sql, [*where_params, *in_params, *out_params, *inner_params, *straddle_params]
+        )
+        return [
+            {
+                "list": rule.code,
+                "subject": subject,
+                "position": position,
+                "in": bool(listed),
+                "by": by_in if listed else by_out,
+            }
+            for subject, position, listed, by_in, by_out in cursor.fetchall()
+        ]
+
+
+def _places_sql(rule: ListRule) -> tuple[str, list]:
+    """How many places a list with `count` or `percent` has in its group of `t.size`."""
+    if rule.count is not None:
+        return "%s", [rule.count]
+    hundredths = int(rule.percent * 100)
+    return (
+        "(CASE WHEN t.size * %s / 10000 < 1 THEN 1 ELSE t.size * %s / 10000 END)",
+        [hundredths, hundredths],
+    )
+
+
+def _rank_list(period: Period, spec: SchemeSpec, rule: ListRule, scale: int) -> tuple[str, list]:
+    if rule.at_cutoff == "break":
+        return _broken_list(period, spec, rule, scale)
+    group = GROUPS[str(rule.within)] if rule.within else "r.rank_group"
+    order = "DESC" if rule.pick == "top" else "ASC"
+    joins, value, params = _ranked_value(period, rule.node, rule.value == "ytd")
     eligible, eligible_params = _eligible(rule)
     filters = ["r.period_id = %s", *eligible]
     params += [period.pk, *eligible_params]
@@ -212,16 +409,19 @@ def _progress_list(period: Period, previous: Period, rule: ListRule) -> tuple[st
 
 
 def _carry_over(period: Period, previous: Period, rule: ListRule) -> tuple[str, list]:
-    """Unresolved listings of the previous period stay, unless the subject is listed anew."""
-    joins, value, params = _ranked_value(period, rule.node)
+    """Each unresolved listing of the previous period, fresh or itself carried, stays as its own
+    carried row naming the period it was made in (延续自 2026-03), also when the subject is
+    listed anew: every earlier listing ends only with its own rectification."""
+    joins, value, params = _ranked_value(period, rule.node, rule.value == "ytd")
     return (
-        INSERT + f"SELECT %s, m.subject_id, m.list_code, m.kind, 0, {value}, %s, '' "
+        "INSERT INTO periods_listmembership "
+        "(period_id, subject_id, list_code, kind, position, value, carried, tier, carried_from_id) "
+        f"SELECT %s, m.subject_id, m.list_code, m.kind, 0, {value}, %s, '', "
+        "COALESCE(m.carried_from_id, m.period_id) "
         "FROM periods_listmembership m JOIN periods_result r ON r.period_id = %s AND r.subject_id = m.subject_id "
         f"{joins}"
-        "WHERE m.period_id = %s AND m.list_code = %s AND m.resolved_at IS NULL AND NOT EXISTS ("
-        "SELECT 1 FROM periods_listmembership c WHERE c.period_id = %s AND c.list_code = m.list_code "
-        "AND c.subject_id = m.subject_id)",
-        [period.pk, True, period.pk, *params, previous.pk, rule.code, period.pk],
+        "WHERE m.period_id = %s AND m.list_code = %s AND m.resolved_at IS NULL",
+        [period.pk, True, period.pk, *params, previous.pk, rule.code],
     )
 
 
@@ -412,12 +612,47 @@ class Ranked:
     group: str
     total: int
     barred: bool = False
+    # For `at_cutoff: break`: node values (code, scaled value) the tie-break keys name, and the
+    # total of the previous period (None: no result there).
+    nodes: tuple[tuple[str, int], ...] = ()
+    previous: int | None = None
+    ytd: int | None = None  # the year-to-date total, for lists with `value: ytd`
+
+
+def _reference_order(spec: SchemeSpec, rule: ListRule, row: Ranked, seed: str) -> list[tuple]:
+    """The keys `_broken_list` orders by, as prefixes: [value], [value, key 1], …; smaller is
+    nearer the top of the list (best first for `pick: top`, worst first for `pick: bottom`)."""
+    sign = 1 if rule.pick == "bottom" else -1  # best first: the higher value first
+    key: list = [sign * row.total]
+    prefixes = [tuple(key)]
+    for tie in spec.ranking.tie_break:
+        if tie.node is not None:
+            value = dict(row.nodes)[tie.node]
+            key.append(sign * value if str(tie.order) == "desc" else -sign * value)
+        elif tie.previous_rank:
+            missing = 1 if row.previous is None else 0  # no previous result: after the rest
+            total = row.previous or 0
+            desc = str(spec.ranking.order) == "desc"
+            key += [-sign * missing, sign * total if desc else -sign * total]
+        else:
+            key.append(-sign * int(lot_key(seed, row.subject), 16))
+        prefixes.append(tuple(key))
+    return prefixes
 
 
 def _reference_list(
-    rule: ListRule, rows: list[Ranked], black: set[int], scale: int
+    rule: ListRule,
+    rows: list[Ranked],
+    black: set[int],
+    scale: int,
+    spec: SchemeSpec | None = None,
+    seed: str = "",
+    reasons: dict | None = None,
 ) -> tuple[set[int], list[dict]]:
-    """One rank list in plain Python: (who is on it, the groups it fell short in)."""
+    """One rank list in plain Python: (who is on it, the groups it fell short in). With
+    `at_cutoff: break`, `reasons` gets the key that settled each listed subject's tie."""
+    if rule.value == "ytd":
+        rows = [replace(row, total=row.ytd) for row in rows]
     listed: set[int] = set()
     shortfalls = []
     top = rule.pick == "top"
@@ -439,7 +674,23 @@ def _reference_list(
             )
             tied = sum(1 for o in candidates if o.total == row.total)  # itself included
             tests = []
-            if places is not None:
+            if places is not None and rule.at_cutoff == "break":
+                # Ranked on the value and then every key: in when fewer than `places` come
+                # before it; settled by the first key up to which at most `places` come with it.
+                mine = _reference_order(spec, rule, row, seed)
+                others = [_reference_order(spec, rule, o, seed) for o in candidates]
+                full = sum(1 for o in others if o[-1] < mine[-1]) + 1 <= places
+                tests.append(full)
+                if full and reasons is not None:
+                    settled = [
+                        sum(1 for o in others if o[k] <= mine[k]) <= places
+                        for k in range(len(mine))
+                    ]
+                    labels = ["", *(tie_key_label(key) for key in spec.ranking.tie_break)]
+                    reasons[(rule.code, row.subject)] = next(
+                        (label for ok, label in zip(settled, labels, strict=True) if ok), "tie"
+                    )
+            elif places is not None:
                 # include: a tie reaching into the places is all in; exclude: only a tie that
                 # ends inside them is.
                 tests.append(
@@ -480,7 +731,7 @@ def _reference_rank(rows: list[Ranked], row: Ranked, ties: Ties, order: Order) -
 
 
 def reference(
-    spec: SchemeSpec, rows: list[Ranked], scale: int
+    spec: SchemeSpec, rows: list[Ranked], scale: int, seed: str = "", reasons: dict | None = None
 ) -> tuple[set[tuple[str, int, str]], list[dict]]:
     """What `lists_compute` writes for a period with no previous one, in plain Python, to test the
     SQL against: {(list or award, subject, tier)} and the shortfalls, in the order the close
@@ -490,7 +741,7 @@ def reference(
     black: set[int] = set()
     shortfalls: list[dict] = []
     for rule in sorted(spec.ranking.lists, key=lambda r: 0 if r.kind is ListKind.BLACK else 1):
-        listed, short = _reference_list(rule, rows, black, scale)
+        listed, short = _reference_list(rule, rows, black, scale, spec, seed, reasons)
         if rule.kind is ListKind.BLACK:
             black |= listed
         on |= {(rule.code, subject, "") for subject in listed}
@@ -521,6 +772,17 @@ def reference(
     return on, shortfalls
 
 
+def _draw_seed(period: Period, spec: SchemeSpec, rules: list[ListRule]) -> None:
+    """The lot's seed, drawn at the first close whose lists may need it and kept after, so a
+    re-close (an upheld objection) draws the same lot and an auditor can replay it."""
+    drawn = any(key.lot for key in spec.ranking.tie_break) and any(
+        rule.at_cutoff == "break" for rule in rules
+    )
+    if drawn and not period.tie_seed:
+        period.tie_seed = secrets.token_hex(8)
+        Period.objects.filter(pk=period.pk).update(tie_seed=period.tie_seed)
+
+
 def lists_compute(period: Period, spec: SchemeSpec) -> None:
     """Write the period's list memberships; runs inside the close transaction, after results."""
     scale = period.version.scale
@@ -530,8 +792,10 @@ def lists_compute(period: Period, spec: SchemeSpec) -> None:
 
     rules = [rule for rule in spec.ranking.lists if made_now(rule)]
     previous = next(iter(_previous(period)), None)
+    _draw_seed(period, spec, rules)
     ordered = sorted(rules, key=lambda r: 0 if r.kind is ListKind.BLACK else 1)
     shortfalls: list[dict] = []
+    tie_breaks: list[dict] = []
     with connection.cursor() as cursor:
         for rule in ordered:
             if rule.kind is ListKind.PROGRESS:
@@ -539,6 +803,8 @@ def lists_compute(period: Period, spec: SchemeSpec) -> None:
                     cursor.execute(*_progress_list(period, previous, rule))
                 continue
             cursor.execute(*_rank_list(period, spec, rule, scale))
+            if rule.at_cutoff == "break":
+                tie_breaks += _tied_at_cutoff(period, spec, rule, scale)
             if rule.count is not None:
                 shortfalls += _shortfalls(period, rule)
             carry = rule.carry_over if rule.carry_over is not None else rule.kind is ListKind.BLACK
@@ -554,6 +820,9 @@ def lists_compute(period: Period, spec: SchemeSpec) -> None:
             _("The close is refused (ranking.shortfall: refuse): %(problems)s")
             % {"problems": "; ".join(shortfall_messages(shortfalls))}
         )
+    if tie_breaks or period.tie_breaks:  # the last close's are replaced
+        Period.objects.filter(pk=period.pk).update(tie_breaks=tie_breaks)
+        period.tie_breaks = tie_breaks
     if shortfalls or period.list_shortfalls:  # the last close's warning is replaced
         Period.objects.filter(pk=period.pk).update(list_shortfalls=shortfalls)
         period.list_shortfalls = shortfalls

@@ -46,6 +46,12 @@ class Period(models.Model):
     # What the last close could not fill (scheme `ranking.shortfall: warn`): one object per list
     # and ranking group, {list, name, group, wanted, got}; written by lists.lists_compute.
     list_shortfalls = models.JSONField(_("list shortfalls"), default=list, blank=True)
+    # The seed of the lot that breaks ties at list cut-offs (`ranking.tie_break: [… {lot: true}]`),
+    # drawn at the period's first close and kept through re-closes, so that a lot can be replayed.
+    tie_seed = models.CharField(_("lot seed"), max_length=32, blank=True, db_default="")
+    # Ties across a cut-off that `at_cutoff: break` settled at the last close: one object per
+    # subject of such a tie, {list, subject, position, in, by} (by: the key, `tie` or blank).
+    tie_breaks = models.JSONField(_("ties broken"), default=list, blank=True)
 
     scope_region = "scheme__region__code"
     scope_includes_ancestors = True
@@ -102,6 +108,9 @@ class Result(models.Model):
     barred = models.BooleanField(_("barred from red lists and honours"), default=False)
     rank_group = models.CharField(_("ranking group"), max_length=32, blank=True)
     rank = models.PositiveIntegerField(_("rank"))
+    # The year-to-date total (累计) at this period, scaled as `total`; kept only for a scheme
+    # whose lists rank by it (SchemeSpec.uses_ytd), NULL otherwise.
+    ytd = models.BigIntegerField(_("year-to-date total"), null=True, blank=True)
 
     scope_region = "subject__region__code"
     scope_household = "subject__household_id"
@@ -212,7 +221,20 @@ class ListMembership(models.Model):
         _("value"), default=0
     )  # scaled total, or the gain of a progress list
     carried = models.BooleanField(_("carried over"), default=False)
+    # A carried row: the period of the listing it carries (延续自 2026-03). Each unresolved
+    # earlier listing is carried on its own, beside a fresh listing of the subject now.
+    carried_from = models.ForeignKey(
+        Period,
+        verbose_name=_("carried from"),
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="+",
+    )
     tier = models.CharField(_("award tier"), max_length=64, blank=True)
+    # The tie-break key that put a subject tied across the cut-off on the list (`node:CODE`,
+    # `previous_rank`, `lot`), `tie` when no key told the tie apart (all in); blank otherwise.
+    tie_break = models.CharField(_("tie broken by"), max_length=80, blank=True, db_default="")
     # A black listing stays (and is carried into later periods) until its rectification is accepted.
     resolved_at = models.DateTimeField(_("resolved at"), null=True, blank=True)
 
@@ -226,7 +248,14 @@ class ListMembership(models.Model):
         ordering = ["period", "list_code", "position", "subject_id"]
         constraints = [
             models.UniqueConstraint(
-                fields=["period", "list_code", "subject"], name="membership_unique"
+                fields=["period", "list_code", "subject"],
+                condition=models.Q(carried=False),
+                name="membership_unique",
+            ),
+            models.UniqueConstraint(
+                fields=["period", "list_code", "subject", "carried_from"],
+                condition=models.Q(carried=True),
+                name="membership_carried_unique",
             ),
         ]
         indexes = [models.Index(fields=["subject", "list_code"], name="membership_subject_idx")]

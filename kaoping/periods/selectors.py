@@ -1,6 +1,6 @@
 """Reads of results: tables, the explanation of a total, a subject's history."""
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal
 
 from django.db.models import Count, QuerySet
@@ -14,6 +14,13 @@ from kaoping.schemes.labels import cadence_label
 from kaoping.schemes.models import SchemeGrade, SchemeLevel, SchemeNode
 from kaoping.schemes.spec import RollupMethod
 
+from .crossscheme import (
+    SourceProvenance,
+    SourceRead,
+    source_provenance,
+    source_reads,
+    sources_waiting,
+)
 from .engine import PART_PREFIX
 from .metrics import system_metrics
 from .models import ListMembership, Period, Result, ResultNode
@@ -34,6 +41,8 @@ class ExplainedNode:
     # the evaluation round it came from when a campaign fed it.
     metric_value: Decimal | None = None
     evaluation: "EvaluationSource | None" = None
+    # A `source:` item: the other scheme's results its figure was read from.
+    source: SourceProvenance | None = None
 
     @property
     def indent(self) -> int:
@@ -206,6 +215,7 @@ def explain(period: Period, result: Result) -> dict:
     metric_values, metric_rounds = _metric_sources(
         period, result.subject_id, [n.metric for n in nodes if n.is_item and n.rule == "metric"]
     )
+    read_from = source_provenance(period, version.spec(), result.subject) if nodes else {}
     explained = []
     for node in nodes:
         row = rows.get(node.code)
@@ -233,6 +243,7 @@ def explain(period: Period, result: Result) -> dict:
                 levels=levels.get(node.code, []),
                 metric_value=metric_values.get(node.metric) if node.rule == "metric" else None,
                 evaluation=metric_rounds.get(node.metric) if node.rule == "metric" else None,
+                source=read_from.get(node.metric) if node.rule == "metric" else None,
             )
         )
     grade = SchemeGrade.objects.filter(version=version, code=result.grade_code).first()
@@ -252,6 +263,29 @@ class PeriodList:
     name: str
     kind: str
     members: list
+    tied_out: tuple = ()  # (subject, why) of a tie across the cut-off left off by a tie-break
+
+
+def _tie_key_name(spec, by: str) -> str:
+    """What a key of `ranking.tie_break`, as `ListMembership.tie_break` records it, is called."""
+    if by.startswith("node:"):
+        code = by.removeprefix("node:")
+        return next((e.name for _p, e, _d in spec.walk() if e.code == code), code)
+    return {"previous_rank": "上期名次", "lot": "抽签"}.get(by, by)
+
+
+def tie_note(spec, rule_pick: str, position: int, listed: bool, by: str, subject_id: int) -> str:
+    """Why a subject of a tie across a list's cut-off is on it or not (`at_cutoff: break`):
+    “并列第3名,按上期名次上榜”, “并列倒数第1名,抽签未上榜(对象编号 17)”."""
+    place = f"并列{'倒数' if rule_pick == 'bottom' else ''}第{position}名"
+    fate = "上榜" if listed else "未上榜"
+    if by == "tie":
+        return f"{place},再比仍并列,一起上榜"
+    if by == "lot":
+        return f"{place},抽签{fate}(对象编号 {subject_id})"
+    if not by:
+        return f"{place},{fate}"
+    return f"{place},按{_tie_key_name(spec, by)}{fate}"
 
 
 def list_names(period: Period) -> dict[str, tuple[str, str]]:
@@ -269,7 +303,7 @@ def period_lists(user, period: Period) -> list[PeriodList]:
     rows = (
         ListMembership.objects.for_user(user, "period.view")
         .filter(period=period)
-        .select_related("subject__region")
+        .select_related("subject__region", "carried_from")
         .order_by("list_code", "position", "subject_id")
     )
     rows = list(rows)
@@ -282,15 +316,62 @@ def period_lists(user, period: Period) -> list[PeriodList]:
     )
     grouped: dict[str, list] = {}
     for row in sorted(
-        rows, key=lambda r: (r.list_code, groups.get(r.subject_id, ""), r.position or 0)
+        rows,
+        key=lambda r: (
+            r.list_code,
+            groups.get(r.subject_id, ""),
+            r.carried,  # fresh listings first, then the carries of earlier ones
+            r.position or 0,
+            r.carried_from.start.isoformat() if r.carried_from else "",
+        ),
     ):
         row.points = period.version.to_points(row.value) if row.kind != "progress" else None
         row.rank_group = groups.get(row.subject_id, "")
         grouped.setdefault(row.list_code, []).append(row)
+    tied_out = _ties_left_out(user, period, grouped)
     return [
-        PeriodList(code=code, name=name, kind=kind, members=grouped.get(code, []))
+        PeriodList(
+            code=code,
+            name=name,
+            kind=kind,
+            members=grouped.get(code, []),
+            tied_out=tuple(tied_out.get(code, ())),
+        )
         for code, (name, kind) in names.items()
     ]
+
+
+def _ties_left_out(user, period: Period, grouped: dict[str, list]) -> dict[str, list]:
+    """Notes the list page shows for ties across a cut-off (`at_cutoff: break`): on each listed
+    member of one (`member.tie_note`), and {list: [(subject, note)]} for those left off, the
+    subjects the user may see only. One query for those subjects; none without such ties."""
+    if not period.tie_breaks:
+        return {}
+    spec = period.version.spec()
+    picks = {rule.code: rule.pick for rule in spec.ranking.lists}
+    ties = {(t["list"], t["subject"]): t for t in period.tie_breaks}
+    for code, members in grouped.items():
+        for member in members:
+            tie = ties.get((code, member.subject_id))
+            if tie is not None and tie["in"] and not member.carried:
+                member.tie_note = tie_note(
+                    spec, picks.get(code, "top"), tie["position"], True, tie["by"], tie["subject"]
+                )
+    out = [t for t in period.tie_breaks if not t["in"]]
+    subjects = Subject.objects.for_user(user, "period.view").in_bulk({t["subject"] for t in out})
+    left: dict[str, list] = {}
+    for tie in out:
+        if tie["subject"] in subjects:
+            note = tie_note(
+                spec,
+                picks.get(tie["list"], "top"),
+                tie["position"],
+                False,
+                tie["by"],
+                tie["subject"],
+            )
+            left.setdefault(tie["list"], []).append((subjects[tie["subject"]], note))
+    return left
 
 
 def subject_history(subject) -> list[dict]:
@@ -410,6 +491,8 @@ class ClosePreview:
     problem: str  # why the close cannot run now (a roll-up's periods not closed), or ""
     missing_metrics: list[MissingMetric]
     pending: list[tuple[str, int]]  # (status label, entries) still waiting in the period
+    # `source:` items: the other schemes' periods the close reads (an open one blocks it).
+    sources: list[SourceRead] = field(default_factory=list)
 
     @property
     def pending_total(self) -> int:
@@ -445,6 +528,9 @@ def period_close_preview(*, period: Period) -> ClosePreview:
         without = [name for _id, name in rows]
     except KaopingError as error:
         problem = "; ".join(error.messages)
+    sources = source_reads(period, spec)
+    if not problem and (waiting_for := sources_waiting(sources)):
+        problem = waiting_for
     own = period.cadence == str(spec.cadence)
     missing: list[MissingMetric] = []
     if own:
@@ -489,6 +575,7 @@ def period_close_preview(*, period: Period) -> ClosePreview:
         problem=problem,
         missing_metrics=missing,
         pending=[(labels[row["status"]], row["n"]) for row in waiting],
+        sources=sources,
     )
 
 

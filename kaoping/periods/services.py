@@ -5,7 +5,7 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import Max
+from django.db.models import Max, Q
 from django.utils import timezone
 from django.utils.module_loading import import_string
 from django.utils.translation import gettext as _
@@ -28,6 +28,7 @@ from kaoping.schemes.models import METRIC_SCALE, Scheme, SchemeNode, SchemeVersi
 from kaoping.schemes.spec import NoData, PartSource, RollupMethod, SchemeSpec
 
 from . import engine
+from .crossscheme import sources_fill
 from .lists import lists_compute
 from .metrics import COMPUTED, system_metrics
 from .models import ListMembership, Period, PeriodStatus, Result, ResultNode
@@ -116,6 +117,7 @@ def _bare_scope(period: Period, spec: SchemeSpec) -> engine.Scope:
         cadence=period.cadence,
         period_label=period.label,
         variants=list(spec.variants),
+        overlay_regions=spec.overlay_regions(),
         rank_within=str(spec.ranking.within),
         rank_dense=str(spec.ranking.ties) == "dense",
         rank_ascending=str(spec.ranking.order) == "asc",
@@ -272,6 +274,45 @@ def _close_statements(period: Period, spec: SchemeSpec) -> list[tuple[str, list]
     return statements
 
 
+def _ytd_periods(period: Period, spec: SchemeSpec) -> list[Period]:
+    """The periods a year-to-date total at `period` adds up: the scheme's own periods of its
+    year that end by `period`'s end and were opened (one never opened, e.g. before the scheme
+    began, counts nothing). One opened and not closed stops the close: the total would leave
+    it out without saying so. `period` itself counts while it is being closed."""
+    cadence = str(spec.cadence)
+    year_start, _year_end = period_dates("year", str(period.start.year))
+    labels = labels_within(cadence, year_start, period.end)
+    found = list(
+        Period.objects.filter(scheme=period.scheme_id, cadence=cadence, label__in=labels)
+        .exclude(pk=period.pk)
+        .order_by("start")
+    )
+    still_open = [p.label for p in found if p.status == PeriodStatus.OPEN]
+    if still_open:
+        raise KaopingError(
+            _("Close %(labels)s first: the year-to-date total of %(period)s counts them.")
+            % {"labels": "、".join(still_open), "period": period.label}
+        )
+    if period.cadence == cadence:
+        found.append(period)
+    return found
+
+
+def _ytd_statements(period: Period, spec: SchemeSpec) -> list[tuple[str, list]]:
+    """The year-to-date totals of the period's results, and the grades on them, for a scheme
+    whose lists or grades use them."""
+    if not spec.uses_ytd():
+        return []
+    mean = spec.ytd_rollup().method is RollupMethod.MEAN
+    ids = [p.pk for p in _ytd_periods(period, spec)]
+    scope = _bare_scope(period, spec)
+    statements = [engine.ytd_statement(scope, ids, mean)]
+    graded = [grade.code for grade in spec.grades if grade.value == "ytd"]
+    if graded:
+        statements.append(engine.ytd_grade_statement(scope, graded))
+    return statements
+
+
 # The phases of a close a progress bar shows (see period_close).
 CLOSE_STEPS = 4
 
@@ -309,14 +350,18 @@ def period_close(*, period: Period, acting_user, progress=None) -> dict:
         # this period (grid visit coverage, …) so that the close reads today's, not yesterday's.
         for hook in _hooks("before_close"):
             hook(locked, spec, acting_user)
+        # `source:` items: the other schemes' results this period reads (all closed, or refused).
+        sources_fill(locked, spec, _bare_scope(locked, spec))
         if spec.no_data is NoData.BLOCK:
             _refuse_without_data(locked, spec)
         _close_step(progress, 1, _("Subjects and figures gathered"))
-        resolved = dict(
-            ListMembership.objects.filter(period=locked, resolved_at__isnull=False).values_list(
-                "subject_id", "resolved_at"
-            )
-        )
+        # Each listing by itself: a fresh one, or the carry of one earlier listing.
+        resolved = {
+            (subject_id, code, origin): when
+            for subject_id, code, origin, when in ListMembership.objects.filter(
+                period=locked, resolved_at__isnull=False
+            ).values_list("subject_id", "list_code", "carried_from_id", "resolved_at")
+        }
         ListMembership.objects.filter(period=locked).delete()
         ResultNode.objects.filter(period=locked).delete()
         Result.objects.filter(period=locked).delete()
@@ -326,15 +371,21 @@ def period_close(*, period: Period, acting_user, progress=None) -> dict:
         if locked.cadence == str(spec.cadence):
             engine.run(_metric_statements(_scope(locked, spec), locked.version))
             entries_compute(period=locked, acting_user=acting_user)
-        inserted = engine.run([*_close_statements(locked, spec), engine.ANALYZE_RESULTS])
+        inserted = engine.run(
+            [
+                *_close_statements(locked, spec),
+                *_ytd_statements(locked, spec),
+                engine.ANALYZE_RESULTS,
+            ]
+        )
         _close_step(progress, 2, _("Results computed"))
         lists_compute(locked, spec)
         _close_step(progress, 3, _("Lists computed"))
         # A rectification accepted before this re-close stays accepted; restored before the
         # hooks run so that they see the lists as they stand (a resolved listing needs no pledge).
-        for subject_id, when in resolved.items():
+        for (subject_id, code, origin), when in resolved.items():
             ListMembership.objects.filter(
-                period=locked, subject_id=subject_id, kind="black"
+                period=locked, subject_id=subject_id, list_code=code, carried_from_id=origin
             ).update(resolved_at=when)
         # settings.PERIOD_HOOKS["after_close"]: consequences, then objections marked applied.
         for hook in _hooks("after_close"):
@@ -363,11 +414,15 @@ def period_close(*, period: Period, acting_user, progress=None) -> dict:
     return counts
 
 
-def membership_resolve(*, subject, list_code: str, acting_user, scheme=None) -> int:
+def membership_resolve(
+    *, subject, list_code: str, acting_user, scheme=None, origins: set[int] | None = None
+) -> int:
     """Mark every unresolved listing of `subject` on `list_code` resolved (e.g. its rectification
     pledge was accepted), so that the listing stops being carried into later periods.
 
     `scheme` limits it to that scheme's periods (two schemes may both have a list called black).
+    `origins` (period ids) limits it to the listings made in those periods and their carries:
+    the rectification of one listing ends that carry only (`listing_origins`).
     A conditional update: listings already resolved keep their time. Joins the caller's
     transaction, so an acceptance and the resolution it causes commit together. Returns how many
     listings were resolved.
@@ -379,6 +434,11 @@ def membership_resolve(*, subject, list_code: str, acting_user, scheme=None) -> 
         )
         if scheme is not None:
             rows = rows.filter(period__scheme=scheme)
+        if origins is not None:
+            rows = rows.filter(
+                Q(carried=False, period_id__in=origins)
+                | Q(carried=True, carried_from_id__in=origins)
+            )
         periods = sorted(set(rows.values_list("period__label", flat=True)))
         resolved = rows.update(resolved_at=timezone.now())
         if resolved:
@@ -395,6 +455,20 @@ def membership_resolve(*, subject, list_code: str, acting_user, scheme=None) -> 
                 },
             )
     return resolved
+
+
+def listing_origins(*, period: Period, subject_id: int, list_code: str) -> set[int]:
+    """The listings a rectification set off in `period` answers for, as the periods they were
+    made in: the subject's fresh listing there if it has one, else the earlier listings carried
+    into it that are still unresolved."""
+    rows = ListMembership.objects.filter(period=period, subject_id=subject_id, list_code=list_code)
+    if rows.filter(carried=False).exists():
+        return {period.pk}
+    return set(
+        rows.filter(carried=True, resolved_at__isnull=True).values_list(
+            "carried_from_id", flat=True
+        )
+    )
 
 
 def period_rebind(*, period: Period, version: SchemeVersion, acting_user) -> Period:

@@ -23,6 +23,7 @@ from kaoping.ledger.selectors import annotate_item_names, entry_list_of_subject
 from kaoping.people.models import Subject
 from kaoping.regions.selectors import rank_group_labels
 from kaoping.schemes.models import Scheme, SchemeVersion
+from kaoping.schemes.overlays import overlays_shown, variant_label
 from kaoping.schemes.selectors import (
     scheme_grades,
     scheme_list,
@@ -96,12 +97,19 @@ def scheme_detail(request, code: str):
             "nodes": scheme_nodes(version=shown, variant=variant) if shown else [],
             "variants": scheme_variants(version=shown) if shown else [],
             "variant": variant,
+            "variant_label": variant_label(version=shown, key=variant) if shown else "",
+            "overlays": overlays_shown(version=shown) if shown else [],
             "periods": period_list_of_scheme(user=user, scheme=scheme),
             "form": form,
             "can_close": can_close,
             "grades": scheme_grades(version=shown) if shown else [],
         },
     )
+
+
+def _ytd_points(version, result):
+    """The year-to-date total (累计) in points, None where the scheme keeps none."""
+    return None if result.ytd is None else version.to_points(result.ytd)
 
 
 @login_required
@@ -119,6 +127,7 @@ def period_detail(request, pk: int):
     group_labels = rank_group_labels(groups)
     for result in page:
         result.points = period.version.to_points(result.total)
+        result.ytd_points = _ytd_points(period.version, result)
         result.grade_name = grades.get(result.grade_code, "")
         result.group_label = group_labels.get(result.rank_group, result.rank_group)
     lists = period_lists(user, period)
@@ -266,7 +275,12 @@ def result_explain(request, pk: int, subject_id: int):
     return render(
         request,
         "periods/explain.html",
-        {"period": period, "result": result, **explain(period, result)},
+        {
+            "period": period,
+            "result": result,
+            "ytd": _ytd_points(period.version, result),
+            **explain(period, result),
+        },
     )
 
 
@@ -279,6 +293,7 @@ def subject_detail(request, pk: int):
     results = list(result_list_of_subject(user=user, subject=subject))
     for result in results:
         result.points = result.period.version.to_points(result.total)
+        result.ytd_points = _ytd_points(result.period.version, result)
     # One scheme's records at a time: the running total (∑) is that scheme's, never a sum of
     # points of different schemes.
     entries = entry_list_of_subject(user=user, subject=subject)

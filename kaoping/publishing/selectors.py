@@ -22,6 +22,7 @@ from kaoping.ledger.services import scorable_items, subject_variant
 from kaoping.people.models import Subject
 from kaoping.periods.engine import PART_PREFIX
 from kaoping.periods.models import ListMembership, Period, PeriodStatus, Result, ResultNode
+from kaoping.periods.selectors import tie_note
 from kaoping.regions.codes import LEVEL_DIGITS
 from kaoping.regions.models import Level, Region
 from kaoping.regions.selectors import rank_group_labels
@@ -138,6 +139,8 @@ class ListRow:
     subject_id: int
     carried: bool = False
     tier: str = ""
+    tie_note: str = ""  # why a subject of a tie across the cut-off is on (at_cutoff: break)
+    carried_from: str = ""  # the label of the period a carried row's listing was made in
 
 
 @dataclass
@@ -203,7 +206,9 @@ def public_lists(
     lists = []
     for code, name, kind, rule in rules:
         tiers = {t.code: t.name for t in getattr(rule, "tiers", ())}
-        rows = memberships.filter(list_code=code).select_related("subject__region__parent")
+        rows = memberships.filter(list_code=code).select_related(
+            "subject__region__parent", "carried_from"
+        )
         rows = rows.order_by("carried", "position", "subject__region__code", "subject_id")
         if limit is not None:
             rows = rows[:limit]
@@ -221,7 +226,18 @@ def public_lists(
                         value=_value_text(period, kind, rule, m),
                         subject_id=m.subject_id,
                         carried=m.carried,
+                        carried_from=m.carried_from.label if m.carried_from else "",
                         tier=tiers.get(m.tier, m.tier),
+                        tie_note=tie_note(
+                            period.version.spec(),
+                            getattr(rule, "pick", "top"),
+                            m.position,
+                            True,
+                            m.tie_break,
+                            m.subject_id,
+                        )
+                        if m.tie_break
+                        else "",
                     )
                     for m in rows
                 ],
@@ -440,7 +456,7 @@ def export_sheets(
         def list_rows(code=code, kind=kind, rule=rule, tiers=tiers) -> Iterator[list]:
             rows = (
                 memberships.filter(list_code=code)
-                .select_related("subject__region__parent")
+                .select_related("subject__region__parent", "carried_from")
                 .order_by("carried", "position", "subject__region__code", "subject_id")
             )
             for m in rows.iterator(chunk_size=2000):
@@ -450,7 +466,7 @@ def export_sheets(
                     place_of(m.subject),
                     _value(period, kind, rule, m),
                     tiers.get(m.tier, m.tier),
-                    _("yes") if m.carried else "",
+                    (m.carried_from.label if m.carried_from else _("yes")) if m.carried else "",
                 ]
 
         sheets.append(

@@ -20,6 +20,7 @@ from .scoring import assessed_cadences, linear_reach, value_range
 from .spec import (
     INF,
     ONE,
+    OVERLAY_MARK,
     RATE_PLACES,
     ROOT_CODE,
     WEIGHT_PLACES,
@@ -44,6 +45,7 @@ from .spec import (
     RollupMethod,
     SchemeSpec,
     Section,
+    Variant,
     VariantItem,
     VariantNode,
     VetoEffect,
@@ -383,6 +385,8 @@ def _check_intervals(
 def _share_cadence(a: Interval, b: Interval) -> bool:
     if not (isinstance(a, Grade) and isinstance(b, Grade)):
         return True
+    if a.value != b.value:
+        return False  # one holds the year-to-date total, the other the period's: no overlap
     if a.cadences is None or b.cadences is None:
         return True
     return bool(set(a.cadences) & set(b.cadences))
@@ -491,9 +495,13 @@ def check_scheme(spec: SchemeSpec) -> list[Finding]:
 
     _check_rollups(spec, findings)
     _check_item_cadences(spec, findings)
+    _check_scheme_sources(spec, findings)
     _check_lists(spec, findings)
+    _check_tie_break(spec, findings)
+    _check_ytd(spec, findings)
     _check_consequences(spec, findings)
     _check_variants(spec, kinds, findings)
+    _check_overlays(spec, kinds, seen, grade_codes, findings)
     _check_precision(spec, findings)
     _check_linear_size(spec, findings)
     if spec.no_data == "block" and spec.subject_kind.value == "household":
@@ -610,6 +618,102 @@ def _check_lists(spec: SchemeSpec, findings: list[Finding]) -> None:
                         % {"code": name, "known": _known(codes)},
                     )
                 )
+
+
+def _check_ytd(spec: SchemeSpec, findings: list[Finding]) -> None:
+    """Lists and grades on the year-to-date total (`value: ytd`): the year's roll-up says how the
+    periods so far add up, so there must be one, a `sum` or `mean` of the scheme's own periods
+    (a composite's year-end assessment and weights mean nothing before the year ends)."""
+    rollup = spec.ytd_rollup()
+    ranked = [(("ranking", "lists", i), rule) for i, rule in enumerate(spec.ranking.lists)]
+    graded = [(("grades", i), grade) for i, grade in enumerate(spec.grades)]
+    for path, rule in ranked + graded:
+        if rule.value != "ytd":
+            continue
+        at = (*path, "value")
+        if getattr(rule, "node", None) is not None:
+            message = _(
+                "value: ytd ranks by the year-to-date total, node by one node's value: give one "
+                "of them"
+            )
+            findings.append(Finding(at, message))
+        if getattr(rule, "kind", None) is ListKind.PROGRESS:
+            message = _(
+                "a progress list compares totals with the previous period; value: ytd cannot "
+                "be used on it"
+            )
+            findings.append(Finding(at, message))
+        if rollup is None:
+            message = _(
+                "value: ytd adds up the periods of the year as the year's roll-up does, and "
+                "this scheme has none: add a roll-up with cadence: year (method sum or mean)"
+            )
+            findings.append(Finding(at, message))
+        elif rollup.method is RollupMethod.COMPOSITE:
+            message = _(
+                "value: ytd follows the year's roll-up, and a composite's year-end assessment "
+                "and weights mean nothing before the year ends: give the year method sum or mean"
+            )
+            findings.append(Finding(at, message))
+        elif rollup.source is not None and rollup.source is not spec.cadence:
+            message = _(
+                "value: ytd adds up the scheme's own periods (%(own)s), but the year's roll-up "
+                "adds up %(source)s results: let the year's roll-up use the scheme's periods"
+            ) % {"source": _cadence(rollup.source), "own": _cadence(spec.cadence)}
+            findings.append(Finding(at, message))
+
+
+def _check_tie_break(spec: SchemeSpec, findings: list[Finding]) -> None:
+    """`ranking.tie_break` keys say one thing each, the lot comes last, a node key names a node
+    every variant keeps; a list breaking ties at its cut-off has keys and a cut-off to break."""
+    keys = spec.ranking.tie_break
+    for i, key in enumerate(keys):
+        at = ("ranking", "tie_break", i)
+        said = [key.node is not None, key.previous_rank, key.lot]
+        if sum(said) != 1:
+            message = _("a tie-break key is one of node: <code>, previous_rank: true, lot: true")
+            findings.append(Finding(at, message))
+            continue
+        if key.lot and i != len(keys) - 1:
+            message = _("the lot orders every tie, so no key after it is ever used: put it last")
+            findings.append(Finding((*at, "lot"), message))
+        if key.node is not None:
+            code = key.node
+            element = next((e for _p, e, _d in spec.walk() if e.code == code), None)
+            if element is None:
+                message = _("there is no item or group “%(code)s” in the tree")
+                findings.append(Finding((*at, "node"), message % {"code": code}))
+            elif isinstance(element, VetoItem):
+                message = _(
+                    "“%(code)s” is a veto item; its value is always 0, so nothing ranks by it"
+                )
+                findings.append(Finding((*at, "node"), message % {"code": code}))
+            else:
+                for label in spec.variants:
+                    if all(row.code != code for row in spec.flatten(label)):
+                        message = _(
+                            "variant “%(variant)s” excludes “%(code)s”: its subjects would have "
+                            "no value to rank by"
+                        )
+                        findings.append(
+                            Finding((*at, "node"), message % {"variant": label, "code": code})
+                        )
+    for i, rule in enumerate(spec.ranking.lists):
+        if rule.at_cutoff != "break":
+            continue
+        at = ("ranking", "lists", i, "at_cutoff")
+        if rule.kind is ListKind.PROGRESS:
+            message = _("a progress list takes every tie at its cut-off (include or exclude)")
+            findings.append(Finding(at, message))
+        elif rule.count is None and rule.percent is None:
+            message = _("at_cutoff: break needs a cut-off to break: count or percent")
+            findings.append(Finding(at, message))
+        elif not keys:
+            message = _(
+                "at_cutoff: break orders a tie by ranking.tie_break, which is not given "
+                "(e.g. tie_break: [{previous_rank: true}, {lot: true}])"
+            )
+            findings.append(Finding(at, message))
 
 
 def _tree_cadences(spec: SchemeSpec) -> set[Cadence]:
@@ -1109,6 +1213,64 @@ def _check_rollups(spec: SchemeSpec, findings: list[Finding]) -> None:
                 _check_source(spec, rollup, rollup.source, (*path, "source"), findings)
 
 
+def _check_scheme_sources(spec: SchemeSpec, findings: list[Finding]) -> None:
+    """A metric item's `source:` (another scheme's result) says what it needs and nothing else;
+    its source periods lie inside the reading period; its metric is its own. What needs the
+    database (the source exists, has that list, grades, cadence; no cycle) is
+    `schemes.sources.sources_check`, run at upload."""
+    levels = [Cadence(spec.cadence), *(Cadence(c) for c in assessed_cadences(spec))]
+    used: dict[str, list[tuple]] = {}
+    for path, element, _depth in spec.walk():
+        if isinstance(element, MetricItem):
+            used.setdefault(element.metric, []).append(path)
+    for path, element, _depth in spec.walk():
+        if not isinstance(element, MetricItem) or element.source is None:
+            continue
+        source, at = element.source, (*path, "source")
+        take = str(source.take)
+        if source.scheme == spec.code:
+            findings.append(Finding((*at, "scheme"), "方案不能读取自己的结果"))
+        if take == "list" and source.list is None:
+            findings.append(Finding(at, "take: list 需要写 list:（读取哪一个榜单的代码）"))
+        if take != "list" and source.list is not None:
+            findings.append(Finding((*at, "list"), "只有 take: list 才写 list:"))
+        if take == "grade" and not source.grades:
+            findings.append(
+                Finding(at, "take: grade 需要写 grades:（来源方案每个等次代码折算成几）")
+            )
+        if take != "grade" and source.grades is not None:
+            findings.append(Finding((*at, "grades"), "只有 take: grade 才写 grades:"))
+        for code, number in (source.grades or {}).items():
+            if _places(number) > METRIC_PLACES:
+                findings.append(
+                    Finding(
+                        (*at, "grades", code),
+                        f"等次折算值最多 {METRIC_PLACES} 位小数",
+                    )
+                )
+        if source.cadence is not None:
+            item_levels = [c for c in levels if element.cadences is None or c in element.cadences]
+            longer = [c for c in item_levels if source.cadence.months > c.months]
+            if longer:
+                findings.append(
+                    Finding(
+                        (*at, "cadence"),
+                        f"来源周期 {_cadence(source.cadence)} 不能长于本项计分的周期 "
+                        f"{_cadences(longer)}：本期关闭时，覆盖它的来源周期还没有结束",
+                    )
+                )
+        others = [p for p in used[element.metric] if p != path]
+        if others:
+            findings.append(
+                Finding(
+                    (*path, "metric"),
+                    f"指标 {element.metric} 由本项从其他方案的结果填入，不能再被其他指标项使用；"
+                    "每个来源项用自己的指标名",
+                    related=others[0],
+                )
+            )
+
+
 def _check_item_cadences(spec: SchemeSpec, findings: list[Finding]) -> None:
     """An item's `cadences` name levels entries can be recorded at: the scheme's own cadence and
     the roll-up levels assessed in their own right (a composite with a `self` part)."""
@@ -1310,3 +1472,138 @@ def _check_precision(spec: SchemeSpec, findings: list[Finding]) -> None:
 def suggest_key(key: str, allowed: Sequence[str]) -> str | None:
     match = difflib.get_close_matches(key, list(allowed), n=1, cutoff=0.6)
     return match[0] if match else None
+
+
+# A tree's key is the variant's label, OVERLAY_MARK and a village code (12 digits), stored in
+# the 32 characters of SchemeNode.variant and Result.variant.
+_VARIANT_KEY_LENGTH = 32
+_REGION_DIGITS = 12
+
+
+def _moved(found: list[Finding], old: tuple, new: tuple) -> list[Finding]:
+    """Findings under the data path `old` placed under `new` (others dropped): the checks of
+    the county's tree run on an overlay's part and report at the overlay's lines."""
+    moved = []
+    for f in found:
+        if f.path[: len(old)] == old:
+            related = f.related
+            if related is not None and related[: len(old)] == old:
+                related = (*new, *related[len(old) :])
+            moved.append(Finding((*new, *f.path[len(old) :]), f.message, f.warning, related))
+    return moved
+
+
+def _check_overlays(
+    spec: SchemeSpec,
+    kinds: dict[str, Node | Item],
+    seen: dict[str, tuple],
+    grade_codes: set[str],
+    findings: list[Finding],
+) -> None:
+    """Overlays (本乡镇/本村增加的评分项): a group of the county's tree to add under, codes of
+    their own (an entry's item code names one item for every subject), the rules of the tree
+    for what they add, a variant's rules for what they change, and nothing a ranking needs.
+    That each region exists is checked when the file is loaded (`services.scheme_load`)."""
+    if not spec.overlays:
+        return
+    for label in spec.variants:
+        if OVERLAY_MARK in label or len(label) + 1 + _REGION_DIGITS > _VARIANT_KEY_LENGTH:
+            message = _(
+                "with overlays a variant name is at most %(n)d characters and has no “%(mark)s”"
+            ) % {"n": _VARIANT_KEY_LENGTH - 1 - _REGION_DIGITS, "mark": OVERLAY_MARK}
+            findings.append(Finding(("variants", label), message))
+    sections = {row.code: row.section for row in spec.flatten()}
+    added: dict[str, tuple] = {}
+    for o, overlay in enumerate(spec.overlays):
+        path = ("overlays", o)
+        if not (overlay.add or overlay.exclude or overlay.items or overlay.nodes):
+            message = _("an overlay must add or change something (add, exclude, items, nodes)")
+            findings.append(Finding(path, message))
+        parent = kinds.get(overlay.under) if overlay.under else spec.root
+        if parent is None:
+            message = _("under: there is no group “%(code)s” in the county's tree")
+            findings.append(Finding((*path, "under"), message % {"code": overlay.under}))
+        elif not isinstance(parent, Node):
+            message = _("under: “%(code)s” is an item; add under a group")
+            findings.append(Finding((*path, "under"), message % {"code": overlay.under}))
+        for at, element, _depth in overlay.walk():
+            at = (*path, *at)
+            if element.code == ROOT_CODE:
+                message = _("the code %(code)s is reserved") % {"code": ROOT_CODE}
+                findings.append(Finding((*at, "code"), message))
+            elif element.code in seen:
+                message = _("the code “%(code)s” is already used by the county's tree")
+                findings.append(
+                    Finding(
+                        (*at, "code"),
+                        message % {"code": element.code},
+                        related=seen[element.code],
+                    )
+                )
+            elif element.code in added:
+                findings.append(
+                    Finding(
+                        (*at, "code"),
+                        _("the code “%(code)s” is used twice") % {"code": element.code},
+                        related=added[element.code],
+                    )
+                )
+            else:
+                added[element.code] = at
+        if isinstance(parent, Node):
+            section = sections.get(parent.code, Section.NORMAL)
+            _check_added(overlay.add, (*path, "add"), section, grade_codes, findings)
+        if overlay.add:
+            tree = spec.model_copy(update={"tree": overlay.add, "variants": {}, "overlays": ()})
+            found: list[Finding] = []
+            _check_item_cadences(tree, found)
+            _check_linear_size(tree, found)
+            _check_precision(tree, found)
+            findings.extend(_moved(found, ("tree",), (*path, "add")))
+        change = Variant(exclude=overlay.exclude, items=overlay.items, nodes=overlay.nodes)
+        changed = spec.model_copy(update={"variants": {OVERLAY_MARK: change}, "overlays": ()})
+        found = []
+        _check_variants(changed, kinds, found)
+        _check_precision(changed, found)
+        findings.extend(_moved(found, ("variants", OVERLAY_MARK), path))
+    # A list or award ranked by one node compares every subject's value of it.
+    ranked = [
+        (("ranking", "lists", i), rule) for i, rule in enumerate(spec.ranking.lists) if rule.node
+    ] + [
+        (("ranking", "awards", i), award)
+        for i, award in enumerate(spec.ranking.awards)
+        if award.node
+    ]
+    # (An overlay's own item is not in the county's tree, which `_check_node` already refuses.)
+    for at, rule in ranked:
+        for o, overlay in enumerate(spec.overlays):
+            if rule.node in overlay.exclude:
+                message = _(
+                    "overlay %(n)d excludes “%(code)s”: its subjects would have no value to rank by"
+                )
+                findings.append(Finding((*at, "node"), message % {"n": o + 1, "code": rule.node}))
+
+
+def _check_added(
+    children: tuple, path: tuple, section: Section, grade_codes: set[str], findings: list[Finding]
+) -> None:
+    """The tree's rules (sections, limits, items) for elements an overlay adds under a group of
+    `section`."""
+    for i, child in enumerate(children):
+        at = (*path, i)
+        if isinstance(child, Node):
+            own = child.section
+            if own is not None and section is not Section.NORMAL and own is not section:
+                findings.append(
+                    Finding(
+                        (*at, "section"),
+                        _("a %(own)s section cannot sit inside a %(section)s section")
+                        % {"own": own, "section": section},
+                    )
+                )
+            _check_limits(
+                child, at, findings, base=child.base, floor=child.floor, ceiling=child.max
+            )
+            _check_added(child.children, (*at, "children"), own or section, grade_codes, findings)
+        else:
+            _check_item(child, at, section, grade_codes, findings)

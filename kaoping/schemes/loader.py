@@ -43,6 +43,7 @@ from kaoping.schemes.spec import (
     Grade,
     MetricItem,
     Node,
+    Overlay,
     Posting,
     Ranking,
     RatingItem,
@@ -88,10 +89,23 @@ def load_scheme_file(path: str | os.PathLike[str]) -> SchemeSpec:
     return load_scheme_text(text, filename=filename)
 
 
-def load_scheme_text(text: str, filename: str = "<string>") -> SchemeSpec:
-    """Parse and validate scheme YAML; raise SchemeError listing every problem."""
+def load_scheme_text(
+    text: str,
+    filename: str = "<string>",
+    *,
+    checks: Callable[[SchemeSpec], Iterable[tuple[DataPath, str]]] | None = None,
+) -> SchemeSpec:
+    """Parse and validate scheme YAML; raise SchemeError listing every problem. `checks` looks
+    at the valid scheme against the database (the schemes it reads, `schemes.sources`) and
+    returns (data path, message) pairs, reported at their lines like the file's own problems."""
     data, lines = _compose(text, filename)
-    return load_scheme_data(data, filename=filename, lines=lines)
+    spec = load_scheme_data(data, filename=filename, lines=lines)
+    if checks is not None:
+        locator = _Locator(filename, data, lines)
+        found = [locator.check_problem(path, message) for path, message in checks(spec)]
+        if found:
+            raise SchemeError(_sorted(found))
+    return spec
 
 
 def load_yaml_model(
@@ -327,6 +341,7 @@ class _Converter:
 # What a data path points at: a model class (an object of the file) or a container marker.
 _CHILDREN, _BANDS, _GRADES, _ROLLUPS, _PARTS = "children", "bands", "grades", "rollups", "parts"
 _VARIANTS, _VARIANT_ITEMS, _VARIANT_NODES, _FREE = "variants", "v-items", "v-nodes", "free"
+_OVERLAYS = "overlays"
 _ITEM_FIELDS = sorted({f for m in ITEM_MODELS.values() for f in m.model_fields})
 
 _CONTAINERS: dict[Any, dict[str, Any]] = {
@@ -342,6 +357,13 @@ _CONTAINERS: dict[Any, dict[str, Any]] = {
         "posting": Posting,
         "account": AccountPolicy,
         "metrics": _FREE,
+        "overlays": _OVERLAYS,
+    },
+    Overlay: {
+        "add": _CHILDREN,
+        "items": _VARIANT_ITEMS,
+        "nodes": _VARIANT_NODES,
+        "exclude": _FREE,
     },
     Node: {"children": _CHILDREN},
     MetricItem: {"bands": _BANDS},
@@ -357,6 +379,7 @@ _ELEMENTS: dict[str, Any] = {
     _VARIANTS: Variant,
     _VARIANT_ITEMS: VariantItem,
     _VARIANT_NODES: VariantNode,
+    _OVERLAYS: Overlay,
 }
 
 
@@ -650,4 +673,6 @@ def _pattern_help(key: str) -> str | None:
             )
         case "owner":
             return _("an owner has no spaces, like dept:political_legal")
+        case "region":
+            return _("write a township's 9-digit or a village's 12-digit division code")
     return None

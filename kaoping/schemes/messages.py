@@ -29,6 +29,7 @@ _SECTIONS = {
     "posting": "公示 posting",
     "account": "积分账户 account",
     "metrics": "指标名称 metrics",
+    "overlays": "本乡镇/本村增加 overlays",
 }
 _RULES = "count、quantity、rating、metric、veto"
 
@@ -98,7 +99,7 @@ def where_text(data: Any, path: Sequence[str | int], names: Mapping[str, str] | 
         child = _step(value, part)
         if isinstance(part, int):
             label = _label(child)
-            if parent_key in ("tree", "children"):
+            if parent_key in ("tree", "children", "add"):
                 parts.append(label or _("item %(n)d") % {"n": part + 1})
             else:
                 number = _("item %(n)d") % {"n": part + 1}
@@ -107,7 +108,7 @@ def where_text(data: Any, path: Sequence[str | int], names: Mapping[str, str] | 
         elif n == 0 and part in _SECTIONS:
             if _SECTIONS[part]:
                 parts.append(_SECTIONS[part])
-        elif parent_key in ("items", "nodes") and path[0] == "variants" and names:
+        elif parent_key in ("items", "nodes") and path[0] in ("variants", "overlays") and names:
             parts.append(f"{part} {names[part]}" if part in names else str(part))
         elif part != "children":
             parts.append(str(part))

@@ -305,9 +305,11 @@ def assessed_cadences(spec: SchemeSpec) -> list[str]:
 def item_levels(spec: SchemeSpec) -> dict[str, tuple[str, ...]]:
     """The items recorded at some levels only (an item's `cadences`, e.g. the year-end
     assessment's own items): item code → those levels. Items absent are recorded at every level."""
+    walks = [spec.walk(), *(overlay.walk() for overlay in spec.overlays)]
     return {
         element.code: tuple(str(c) for c in element.cadences)
-        for _path, element, _depth in spec.walk()
+        for walk in walks
+        for _path, element, _depth in walk
         if element.is_item and element.cadences is not None
     }
 
@@ -358,6 +360,64 @@ def rollup_total(
     floor = None if spec.floor is None else Fraction(spec.floor)
     ceiling = None if spec.max is None else Fraction(spec.max)
     return round_half_away(clamp(total + Fraction(adjustment), floor, ceiling), spec.decimals)
+
+
+def ytd_total(
+    spec: SchemeSpec, totals: Sequence[Decimal], *, variant: str | None = None
+) -> Decimal:
+    """Reference year-to-date total (累计, docs/schemes.md “按累计排名”) at any period of the year.
+
+    totals: the subject's totals in the periods of the scheme's own cadence that belong to the
+    year and end on or before the period (those it has a result in). The year's roll-up rule
+    applied to them, without the year's ± adjustments: `sum` counts the base once (base +
+    Σ(total − base)), `mean` is the mean so far (0 with none); held to the root's floor and max
+    and rounded once. Base, floor and max are those of the subject's variant, as the close
+    reads them from its root node.
+    """
+    rollup = spec.ytd_rollup()
+    if rollup is None or rollup.method is RollupMethod.COMPOSITE:
+        raise ValueError(f"scheme {spec.code} has no sum or mean year roll-up to follow")
+    root = spec.effective_root(variant)
+    values = [Fraction(v) for v in totals]
+    if rollup.method is RollupMethod.MEAN:
+        total = sum(values, Fraction(0)) / len(values) if values else Fraction(0)
+    else:
+        base = Fraction(root.base)
+        total = base + sum((v - base for v in values), Fraction(0))
+    floor = None if root.floor is None else Fraction(root.floor)
+    ceiling = None if root.max is None else Fraction(root.max)
+    return round_half_away(clamp(total, floor, ceiling), spec.decimals)
+
+
+def result_grade(
+    spec: SchemeSpec,
+    total: Decimal,
+    *,
+    cadence: Cadence | str,
+    ytd: Decimal | None = None,
+    barred: bool = False,
+    forced: Grade | None = None,
+) -> Grade | None:
+    """A result's grade once its year-to-date total is known: the grade a veto forced, else the
+    first grade (given on `cadence`) holding its value — the total, or for `value: ytd` the
+    year-to-date total — that is no honour when the subject is barred.
+
+    Grades on one value never overlap, so a barred subject inside an honour's interval gets no
+    grade from the others on that value (as `evaluate` says); a grade on the other value may
+    still hold it (累计之星 withheld, 本期良好 given).
+    """
+    if forced is not None:
+        return forced
+    for grade in spec.grades:
+        value = ytd if grade.value == "ytd" else total
+        if (
+            grade.applies_to(Cadence(cadence))
+            and value is not None
+            and grade.contains(value)
+            and not (barred and grade.honour)
+        ):
+            return grade
+    return None
 
 
 # -- a running tally ----------------------------------------------------------------------------
@@ -451,3 +511,54 @@ class SubjectTally:
             value = group_value(self.tree.elements[code], self.sums[code])
             delta = value - self.values[code]
             self.values[code] = value
+
+
+# -- another scheme's result as a metric (source:) ------------------------------------------------
+
+# A figure taken from another scheme is a metric value: kept to four places, like the ledger's.
+SOURCE_PLACES = 4
+
+
+@dataclass(frozen=True, slots=True)
+class SourceResult:
+    """A subject's result in one period of the source scheme, as the reading item sees it."""
+
+    total: Decimal
+    rank: int
+    grade: str  # "" when no grade fits
+    lists: frozenset[str] = frozenset()  # the list codes it is on in that period
+
+
+def source_figure(source: Any, results: Sequence[SourceResult]) -> Decimal | None:
+    """The metric value a `source:` item reads from the subject's results in the source periods
+    it covers (one per period the subject has a result in); None when there is none to read.
+
+    total → the total; rank → the rank; grade → `grades[grade]` (a result with no grade gives
+    nothing); list → 1 when on `list`, else 0. Several periods combine by `source.combine`
+    (sum, mean, min, max of the periods that gave a figure), rounded half away from zero to four
+    places once, at the end — as the close's SQL does (`periods.crossscheme`).
+    """
+    take = str(source.take)
+    figures: list[Fraction] = []
+    for result in results:
+        if take == "total":
+            figures.append(Fraction(result.total))
+        elif take == "rank":
+            figures.append(Fraction(result.rank))
+        elif take == "grade":
+            if result.grade and source.grades and result.grade in source.grades:
+                figures.append(Fraction(source.grades[result.grade]))
+        else:
+            figures.append(Fraction(1 if source.list in result.lists else 0))
+    if not figures:
+        return None
+    combine = str(source.combine)
+    if combine == "sum":
+        value = sum(figures, Fraction(0))
+    elif combine == "mean":
+        value = sum(figures, Fraction(0)) / len(figures)
+    elif combine == "min":
+        value = min(figures)
+    else:
+        value = max(figures)
+    return round_half_away(value, SOURCE_PLACES)

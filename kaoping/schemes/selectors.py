@@ -3,6 +3,7 @@
 from django.db.models import Count, QuerySet
 
 from .models import Scheme, SchemeGrade, SchemeNode, SchemeVersion
+from .spec import OVERLAY_MARK
 
 
 def scheme_list(
@@ -50,6 +51,7 @@ def scheme_variants(*, version: SchemeVersion) -> list[str]:
     names = set(
         SchemeNode.objects.filter(version=version)
         .exclude(variant="")
+        .exclude(variant__contains=OVERLAY_MARK)  # a region's overlays: overlays_shown
         .order_by()  # the model's ordering would make DISTINCT keep one row per node
         .values_list("variant", flat=True)
         .distinct()

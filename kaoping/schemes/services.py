@@ -24,7 +24,9 @@ from .models import (
     SchemeNode,
     SchemeVersion,
 )
+from .overlays import overlay_regions_check
 from .scoring import clamp, item_limits, linear_reach
+from .sources import sources_check
 from .spec import FlatNode, SchemeSpec
 
 
@@ -139,7 +141,8 @@ def _node_rows(
 
 
 def _materialise(version: SchemeVersion, spec: SchemeSpec) -> None:
-    for variant in ["", *spec.variants]:
+    # Every tree a subject can be scored with: the default, each variant, each with overlays.
+    for variant in spec.variant_keys():
         nodes, levels, bands = _node_rows(version, variant, spec.flatten(variant or None))
         SchemeNode.objects.bulk_create(nodes)
         SchemeLevel.objects.bulk_create(levels)
@@ -170,7 +173,13 @@ def scheme_load(*, text: str, filename: str, region, acting_user) -> tuple[Schem
     schemes of `region` (and, for a new version, of the region the scheme was loaded for).
     """
     ensure(acting_user, "scheme.manage", region)
-    spec = load_scheme_text(text, filename=filename)  # raises SchemeError naming file and line
+    # Raises SchemeError naming file and line; `sources_check`: the schemes it reads exist;
+    # `overlay_regions_check`: the townships and villages its overlays name do.
+    spec = load_scheme_text(
+        text,
+        filename=filename,
+        checks=lambda s: [*sources_check(s), *overlay_regions_check(s, region)],
+    )
     digest = hashlib.sha256(text.encode()).hexdigest()
     with transaction.atomic():
         scheme = Scheme.objects.select_for_update().filter(code=spec.code).first()

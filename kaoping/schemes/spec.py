@@ -22,6 +22,7 @@ from django.utils.translation import gettext
 from pydantic import (
     AfterValidator,
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     Discriminator,
     Field,
@@ -255,6 +256,8 @@ class Grade(_Bounded):
     # Periods this grade is given on (default: the scheme cadence and every roll-up), so that
     # an annual honour is not handed out on a monthly total.
     cadences: tuple[Cadence, ...] | None = None
+    # `ytd`: the interval holds the year-to-date total (累计), not the period's total.
+    value: Literal["total", "ytd"] = "total"
 
     def applies_to(self, cadence: Cadence | None) -> bool:
         return cadence is None or self.cadences is None or cadence in self.cadences
@@ -341,14 +344,53 @@ class Linear(_Model):
     max: Num | None = None
 
 
+class SourceTake(StrEnum):
+    """What a metric item reads of a subject's result in another scheme (see `SchemeSource`)."""
+
+    TOTAL = "total"  # the total (总分)
+    RANK = "rank"  # the rank (名次) in the source's ranking group
+    GRADE = "grade"  # the grade (等次), turned into a number by `grades`
+    LIST = "list"  # on the list `list` (红黑榜): 1, else 0
+
+
+class SourceAggregate(StrEnum):
+    """How the figures of several source periods inside the reading period become one."""
+
+    MEAN = "mean"
+    SUM = "sum"
+    MIN = "min"
+    MAX = "max"
+
+
+class SchemeSource(_Model):
+    """A metric item's figure taken from the results of another scheme (一个方案的结果作为另一个
+    方案的输入): the close of the reading period fills it from the source's results of the same
+    label, or of the source periods of `cadence` inside it, combined by `aggregate`."""
+
+    scheme: SchemeCode
+    take: SourceTake
+    list: Code | None = None  # take: list
+    grades: dict[Code, Num] | None = None  # take: grade — every source grade → a number
+    cadence: Cadence | None = None  # None: the reading period's own cadence
+    aggregate: SourceAggregate | None = None  # None: sum for take list, mean otherwise
+
+    @property
+    def combine(self) -> SourceAggregate:
+        if self.aggregate is not None:
+            return self.aggregate
+        return SourceAggregate.SUM if self.take is SourceTake.LIST else SourceAggregate.MEAN
+
+
 class MetricItem(_ScoredItem):
     """A metric computed by another module, scored by bands or linearly (exactly one of them;
-    `checks` says which is missing or doubled, at the item's line)."""
+    `checks` says which is missing or doubled, at the item's line). With `source`, the metric is
+    another scheme's result (`SchemeSource`), filled by the close."""
 
     rule: Literal["metric"]
     metric: MetricName
     bands: tuple[Band, ...] = ()
     linear: Linear | None = None
+    source: SchemeSource | None = None
 
 
 class VetoItem(_ItemBase):
@@ -428,7 +470,7 @@ class ListRule(_Model):
     `count`/`percent` pick from the top (`pick: top`) or bottom of each ranking group; `min`/`max`
     bound the total; with both, `require: all` needs both (红榜: ≥ 90 *and* top 3), `any` either.
     Ties at the cut-off never depend on row order: `at_cutoff: include` takes every tied subject,
-    `exclude` takes none of them. `node` ranks by one item's or group's value in the period (an
+    `exclude` takes none of them, `break` orders them by `ranking.tie_break`. `node` ranks by one item's or group's value in the period (an
     evaluation item: 互评优秀) instead of the total; everything else works the same.
     """
 
@@ -443,13 +485,17 @@ class ListRule(_Model):
     max: Num | None = None
     max_inclusive: StrictBool | None = None
     require: Literal["all", "any"] = "all"
-    at_cutoff: Literal["include", "exclude"] = "include"
+    # break: a tie across the cut-off is ordered by `ranking.tie_break` (what it cannot order
+    # stays all in)
+    at_cutoff: Literal["include", "exclude", "break"] = "include"
     within: RankingScope | None = None  # default: the scheme's ranking group
     by: Literal["rank_gain", "score_gain"] = "rank_gain"  # progress lists only
     exclude_barred: StrictBool | None = None  # default: true for red lists and flags
     carry_over: StrictBool | None = None  # default: true for black lists
     cadences: tuple[Cadence, ...] | None = None  # periods it is made on (default: every period)
     node: Code | None = None  # rank by this node's value instead of the total
+    # `ytd`: rank and bound by the year-to-date total (累计) instead of the period's total.
+    value: Literal["total", "ytd"] = "total"
 
 
 class StreakRule(_Model):
@@ -487,6 +533,19 @@ class AwardRule(_Model):
     node: Code | None = None  # rank by this node's value instead of the total
 
 
+class TieBreakKey(_Model):
+    """One key of `ranking.tie_break`, which orders the subjects tied at a list's cut-off
+    (`at_cutoff: break`): a node's value in the period (`order: desc`, the higher first), the
+    previous period's rank (its total in the scheme's `order`; no result there comes last), or a
+    lot: sha256 of the period's recorded seed, a colon and the subject's number, the smaller
+    first (`lists.lot_key`). Exactly one of `node`, `previous_rank`, `lot`; the lot last."""
+
+    node: Code | None = None
+    order: Order = Order.DESC  # node only
+    previous_rank: StrictBool = False
+    lot: StrictBool = False
+
+
 class Ranking(_Model):
     within: RankingScope = RankingScope.COUNTY
     ties: Ties = Ties.COMPETITION
@@ -501,6 +560,8 @@ class Ranking(_Model):
     # false: one award per subject per period, the first in file order; a subject holding one
     # is no candidate for the awards after it, whose places go to the next best.
     awards_stack: StrictBool = True
+    # Keys, in order, that order a tie at a list's cut-off where the list says `at_cutoff: break`.
+    tie_break: tuple[TieBreakKey, ...] = ()
 
 
 # -- consequences (结果运用): what a close triggers, read from its results and lists ------------
@@ -748,6 +809,50 @@ class Variant(_Model):
     nodes: dict[Code, VariantNode] = Field(default_factory=dict)
 
 
+def _region_text(value: Any) -> Any:
+    # 330304001001 unquoted is a YAML integer; a division code is text either way.
+    return str(value) if isinstance(value, int) and not isinstance(value, bool) else value
+
+
+# A township (9 significant digits) or a village (12): see kaoping.regions.codes.
+OverlayRegion = Annotated[
+    str, BeforeValidator(_region_text), StringConstraints(pattern=r"^(\d{9}|\d{12})$")
+]
+# Separates a variant's label from the overlay region in the key of a materialised tree
+# (`D@330304001001`); a variant label cannot contain it once a file has overlays (checks).
+OVERLAY_MARK = "@"
+
+
+class Overlay(_Model):
+    """What one township or village adds to the county's tree in the same file (N+X: the county's
+    N items plus the place's own X, e.g. a village's 村规民约), and what it changes there.
+
+    Its items exist in the trees of the subjects of its region only: a subject is scored with
+    the overlays of its township, then of its village (`SchemeSpec.variant_for`), each applied
+    like a variant (`exclude`, `items`, `nodes` name items and groups of the county's tree) and
+    then adding `add` under the group `under` (default: the top level)."""
+
+    region: OverlayRegion
+    name: Name
+    under: Code | None = None
+    add: tuple[Child, ...] = ()
+    exclude: tuple[Code, ...] = ()
+    items: dict[Code, VariantItem] = Field(default_factory=dict)
+    nodes: dict[Code, VariantNode] = Field(default_factory=dict)
+
+    def walk(self) -> Iterator[tuple[tuple[str | int, ...], "Node | Item", int]]:
+        """(path inside the overlay, element, depth below `under`) of every added element."""
+
+        def visit(children: tuple, prefix: tuple, depth: int) -> Iterator:
+            for i, child in enumerate(children):
+                path = (*prefix, i)
+                yield path, child, depth
+                if isinstance(child, Node):
+                    yield from visit(child.children, (*path, "children"), depth + 1)
+
+        yield from visit(self.add, ("add",), 1)
+
+
 @dataclass(frozen=True, slots=True)
 class FlatNode:
     """One row of the flattened tree, in depth-first order, with a variant applied."""
@@ -839,6 +944,8 @@ class SchemeSpec(_Model):
     # What users read for a metric name (visit_coverage: 走访覆盖率); optional, a page falls back
     # to the item's own name.
     metrics: dict[MetricName, Name] = Field(default_factory=dict)
+    # Additions (and changes) of one township or village: see Overlay.
+    overlays: tuple[Overlay, ...] = ()
 
     # Warnings rendered with file lines by the loader; None when built without one.
     _warnings: list[str] | None = PrivateAttr(default=None)
@@ -895,9 +1002,14 @@ class SchemeSpec(_Model):
         yield from visit(self.tree, ("tree",), 1)
 
     def find(self, code: str) -> Node | Item:
+        """The group or item `code`, of the county's tree or added by an overlay."""
         for _, element, _ in self.walk():
             if element.code == code:
                 return element
+        for overlay in self.overlays:
+            for _, element, _ in overlay.walk():
+                if element.code == code:
+                    return element
         raise KeyError(code)
 
     def item(self, code: str) -> Item:
@@ -912,12 +1024,26 @@ class SchemeSpec(_Model):
                 return grade
         raise KeyError(code)
 
-    def grade_for(self, total: Decimal, *, cadence: Cadence | None = None) -> Grade | None:
-        """The first grade containing `total` (given on `cadence`, if named); no veto effects."""
+    def grade_for(
+        self, total: Decimal, *, cadence: Cadence | None = None, ytd: Decimal | None = None
+    ) -> Grade | None:
+        """The first grade containing `total` (given on `cadence`, if named); no veto effects.
+        A grade with `value: ytd` holds the year-to-date total `ytd` instead (none given: it is
+        passed over)."""
         for grade in self.grades:
-            if grade.applies_to(cadence) and grade.contains(total):
+            value = ytd if grade.value == "ytd" else total
+            if grade.applies_to(cadence) and value is not None and grade.contains(value):
                 return grade
         return None
+
+    def uses_ytd(self) -> bool:
+        """Whether a list ranks, or a grade is given, by the year-to-date total (累计), which
+        the close then keeps beside every total of the scheme (docs/schemes.md “按累计排名”)."""
+        return any(rule.value == "ytd" for rule in (*self.ranking.lists, *self.grades))
+
+    def ytd_rollup(self) -> "Rollup | None":
+        """The roll-up a year-to-date total follows: the year's."""
+        return next((r for r in self.rollups if r.cadence is Cadence.YEAR), None)
 
     # -- derived -----------------------------------------------------------------------------
 
@@ -942,13 +1068,56 @@ class SchemeSpec(_Model):
         return rows
 
     def effective_root(self, variant: str | None = None) -> Node:
-        """The root group with a variant's overrides applied and its exclusions removed."""
-        if variant is None:
+        """The root group with a variant's overrides applied and its exclusions removed.
+
+        `variant` is a key of `variant_keys()`: a variant's label, and after OVERLAY_MARK the
+        region whose overlays (and those of the regions above it) apply."""
+        if variant and OVERLAY_MARK in variant:
+            label, region = variant.split(OVERLAY_MARK, 1)
+            root = self.effective_root(label or None)
+            for overlay in self.overlays_of(region):
+                root = apply_overlay(root, overlay)
+            return root
+        if variant is None or variant == "":
             return self.root
         if variant not in self.variants:
             known = ", ".join(self.variants) or "none"
             raise ValueError(f"unknown variant {variant!r} of scheme {self.code} (known: {known})")
         return apply_variant(self.root, self.variants[variant])
+
+    # -- overlays ----------------------------------------------------------------------------
+
+    def overlay_regions(self) -> list[str]:
+        """The regions that have overlays, each once, in code order."""
+        return sorted({o.region for o in self.overlays})
+
+    def overlays_of(self, region_code: str) -> list[Overlay]:
+        """The overlays a subject of `region_code` takes: its township's, then its village's
+        (a township is a prefix of its villages), each region's in file order."""
+        found = [o for o in self.overlays if region_code.startswith(o.region)]
+        return sorted(found, key=lambda o: len(o.region))  # stable: file order within a region
+
+    def variant_for(self, track: str, region_code: str) -> str:
+        """The key of the tree a subject of `track` in `region_code` is scored with: its track
+        when the scheme has that variant, and the most specific region with overlays it lies
+        in (what `engine.Scope.variant_sql` computes in SQL)."""
+        label = track if track in self.variants else ""
+        regions = [r for r in self.overlay_regions() if region_code.startswith(r)]
+        return f"{label}{OVERLAY_MARK}{max(regions, key=len)}" if regions else label
+
+    def variant_keys(self) -> list[str]:
+        """Every tree the scheme materialises: the default, each variant, and each of those with
+        each overlay region's additions."""
+        labels = ["", *self.variants]
+        regions = self.overlay_regions()
+        return [*labels, *(f"{label}{OVERLAY_MARK}{r}" for label in labels for r in regions)]
+
+    def overlay_of_item(self, code: str) -> Overlay | None:
+        """The overlay that adds the item or group `code`, or None for the county's own."""
+        for overlay in self.overlays:
+            if any(element.code == code for _p, element, _d in overlay.walk()):
+                return overlay
+        return None
 
     def bounds(self, variant: str | None = None) -> tuple[Decimal, Decimal]:
         """(lowest, highest) reachable total; ±Infinity when unbounded."""
@@ -1091,3 +1260,21 @@ def apply_variant(root: Node, variant: Variant) -> Node:
         return element.model_copy(update=override.model_dump(exclude_none=True))
 
     return apply(root)  # type: ignore[return-value]
+
+
+def apply_overlay(root: Node, overlay: Overlay) -> Node:
+    """`root` with `overlay`'s changes applied (as a variant's) and its elements added."""
+    changed = apply_variant(
+        root, Variant(exclude=overlay.exclude, items=overlay.items, nodes=overlay.nodes)
+    )
+    parent = overlay.under or ROOT_CODE
+
+    def add(element: Node | Item) -> Node | Item:
+        if not isinstance(element, Node):
+            return element
+        children = tuple(add(c) for c in element.children)
+        if element.code == parent:
+            children += overlay.add
+        return element.model_copy(update={"children": children})
+
+    return add(changed)  # type: ignore[return-value]

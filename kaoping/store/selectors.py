@@ -144,6 +144,7 @@ class Rank:
     rank: int
     of: int
     total: Decimal
+    ytd: Decimal | None = None  # the year-to-date total, where the scheme keeps one
 
 
 def subject_rank(subject: Subject, scheme) -> Rank | None:
@@ -162,7 +163,9 @@ def subject_rank(subject: Subject, scheme) -> Rank | None:
     if result is None:
         return None
     of = Result.objects.filter(period=result.period, rank_group=result.rank_group).count()
-    return Rank(result.period, result.rank, of, result.period.version.to_points(result.total))
+    to_points = result.period.version.to_points
+    ytd = None if result.ytd is None else to_points(result.ytd)
+    return Rank(result.period, result.rank, of, to_points(result.total), ytd)
 
 
 def posted_periods(scheme, limit: int = 6) -> list[Period]:

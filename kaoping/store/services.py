@@ -343,6 +343,20 @@ def _credit_scheme(scheme: Scheme, policy: AccountPolicy, subject_ids, entries) 
         credited_entries[(earlier.subject_id, period_key)].append(earlier)
         credited_sum[(earlier.subject_id, period_key)] += earned
     versions = _period_versions(scheme, keys)
+    region_codes: dict[int, str] = {}  # read once, for schemes with overlays only
+
+    def variant_of(spec, subject_id: int, track: str) -> str | None:
+        """The subject's tree: its track's variant, with its township's and village's overlays."""
+        if not spec.overlays:
+            return track if track in spec.variants else None
+        if not region_codes:
+            from kaoping.people.models import Subject
+
+            region_codes.update(
+                Subject.objects.filter(pk__in=subject_ids).values_list("pk", "region__code")
+            )
+        return spec.variant_for(track, region_codes[subject_id]) or None
+
     trees: dict[tuple[int, str], TallyTree] = {}
     balances = {pk: (balance, debt) for pk, balance, debt, _track in accounts.values()}
     totals: dict[int, _Change] = defaultdict(_Change)
@@ -351,7 +365,7 @@ def _credit_scheme(scheme: Scheme, policy: AccountPolicy, subject_ids, entries) 
         account, _balance, _debt, track = accounts[subject_id]
         version = versions[key]
         spec = version_spec(version)
-        variant = track if track in spec.variants else None
+        variant = variant_of(spec, subject_id, track)
         tree = trees.get((version.pk, variant or ""))
         if tree is None:
             tree = trees[(version.pk, variant or "")] = TallyTree(spec, variant)

@@ -23,11 +23,12 @@ from kaoping.ledger.chain import chain_verify
 from kaoping.ledger.models import Entry, MetricValue
 from kaoping.people.models import Subject
 from kaoping.periods.metrics import COMPUTED
-from kaoping.periods.models import Period, Result, ResultNode
+from kaoping.periods.models import ListMembership, Period, Result, ResultNode
 from kaoping.regions.models import Region
 from kaoping.schemes.calendar import labels_within, period_dates
 from kaoping.schemes.loader import load_scheme_text
 from kaoping.schemes.models import Scheme, SchemeNode
+from kaoping.schemes.sources import source_items
 from kaoping.schemes.spec import Rule
 
 pytestmark = pytest.mark.django_db  # sets up the test database; each test's writes roll back
@@ -231,6 +232,22 @@ def test_vetoes_fire_in_the_household_scheme(demo):
         assert result.grade_forced
 
 
+def test_jingshan_households_also_score_their_communitys_own_items(demo):
+    """household-points' overlays (景山社区居民公约, docs/schemes.md §10): only that community's
+    households have entries of its items, and only they are scored with its tree."""
+    jingshan = "330304001001"
+    own = Entry.objects.filter(
+        scheme__code="household-points", item_code__in=["JSGY01", "JSGY02", "JSHW01", "JSHW02"]
+    )
+    assert own.exists()
+    assert not own.exclude(subject__region__code__startswith=jingshan).exists()
+    results = Result.objects.filter(period__scheme__code="household-points")
+    keyed = results.filter(variant="@" + jingshan)
+    assert keyed.exists()
+    assert not keyed.exclude(subject__region__code__startswith=jingshan).exists()
+    assert not results.filter(subject__region__code__startswith=jingshan, variant="").exists()
+
+
 def test_rating_and_metric_items_score_in_the_village_schemes(demo):
     village_schemes = [code for code, spec in SPECS.items() if str(spec.subject_kind) == "village"]
     assert len(village_schemes) == 3
@@ -257,8 +274,9 @@ def test_rating_and_metric_items_score_in_the_village_schemes(demo):
 def test_reported_metrics_cover_every_subject_and_period(demo):
     for code, spec in SPECS.items():
         names = {row.metric for row in spec.flatten() if row.metric} - set(COMPUTED)
-        # The members' coverage is pushed by the evaluations module at each close (tested below).
-        names -= FED_METRICS
+        # The members' coverage is pushed by the evaluations module at each close (tested below),
+        # and another scheme's results are read by the close (the team's 擂台比武 lists, below).
+        names -= FED_METRICS | {item.metric for _path, item in source_items(spec)}
         if not names:
             continue
         kind = str(spec.subject_kind)
@@ -283,6 +301,41 @@ def test_reported_metrics_cover_every_subject_and_period(demo):
     cadres_in_party = Subject.objects.filter(kind="cadre", person_id__in=members).count()
     assert percentile.count() == cadres_in_party > 0
     assert percentile.filter(value_scaled=0).exists()  # someone tops their class
+
+
+def test_the_team_reads_the_contest_lists_of_its_half_year(demo):
+    """qianfen-team's JF06/KF08 count the months its village was in the 擂台比武's top three
+    and bottom three (`source:`), read from the closed months by the team's H1 close."""
+    period = Period.objects.get(scheme__code="qianfen-team", label="2026-H1")
+    assert period.status in ("closed", "posted", "final")
+    months = Period.objects.filter(
+        scheme__code="leitai-biwu", cadence="month", label__gte="2026-01", label__lte="2026-06"
+    )
+    assert months.count() == 6 and not months.filter(status="open").exists()
+    for metric, code, item in (
+        ("leitai_top3_months", "top3", "JF06"),
+        ("leitai_bottom3_months", "bottom3", "KF08"),
+    ):
+        listed = Counter(
+            ListMembership.objects.filter(period__in=months, list_code=code).values_list(
+                "subject__region_id", flat=True
+            )
+        )
+        values = {
+            region: value // 10_000
+            for region, value in MetricValue.objects.filter(
+                scheme_id=period.scheme_id, period_label="2026-H1", metric=metric
+            ).values_list("subject__region_id", "value_scaled")
+        }
+        assert sum(listed.values()) > 0
+        assert {r: n for r, n in values.items() if n} == dict(listed), metric
+        # Five points a month, at most 30 (a bonus) or −30 (a deduction).
+        sign = 1 if item == "JF06" else -1
+        nodes = ResultNode.objects.filter(period=period, code=item).values_list(
+            "subject__region_id", "value"
+        )
+        scale = period.version.scale
+        assert all(v == sign * min(5 * listed.get(r, 0), 30) * scale for r, v in nodes), item
 
 
 def test_entries_not_approved_do_not_count(demo):
@@ -692,3 +745,54 @@ def test_members_serve_their_households_and_their_coverage_is_pushed(demo):
     pledges = MemberPledge.objects.all()
     kept = pledges.filter(kept_on__isnull=False).count()
     assert 0.2 * pledges.count() < kept < 0.8 * pledges.count()
+
+
+def test_the_contest_breaks_ties_at_its_cut_offs(demo):
+    """擂台: the top 3 and bottom 3 of each township are three villages each, a tie across the
+    cut-off settled by 村庄治理, the previous period's rank and a lot whose seed each period
+    keeps (docs/schemes.md §11 “并列时再比”); only a tie no key tells apart may be more."""
+    from kaoping.periods.models import ListMembership
+
+    periods = Period.objects.filter(scheme__code="leitai-biwu").exclude(status="open")
+    assert periods.exists()
+    assert not periods.filter(tie_seed="").exists()
+    rows = ListMembership.objects.filter(
+        period__in=periods, list_code__in=["top3", "bottom3"], carried=False
+    ).values_list("period_id", "list_code", "subject__region__code", "tie_break")
+    places: dict[tuple, list[str]] = defaultdict(list)
+    for period_id, code, region, why in rows:
+        places[(period_id, code, region[:9])].append(why)
+    assert places
+    for key, reasons in places.items():
+        assert len(reasons) <= 3 or "tie" in reasons, key
+    settled = [t for p in periods for t in p.tie_breaks]
+    assert {t["by"] for t in settled} - {"", "tie"}, "the demo's ties are settled by the keys"
+
+
+def test_party_members_carry_a_year_to_date_warning(demo):
+    """The member scheme ranks a list on the year-to-date total (累计积分预警, docs/schemes.md
+    “按累计排名”): every member result keeps it, and each closed quarter lists exactly the
+    members whose total since January is below 80."""
+    scheme = Scheme.objects.get(code="party-member-points")
+    results = Result.objects.filter(period__scheme=scheme)
+    assert results.exists() and not results.filter(ytd__isnull=True).exists()
+    quarters = Period.objects.filter(scheme=scheme, cadence="quarter").exclude(status="open")
+    assert quarters.count() == 3  # Q1–Q3 of 2026
+    for quarter in quarters:
+        low = set(
+            results.filter(period=quarter, ytd__lt=80 * quarter.version.scale).values_list(
+                "subject_id", flat=True
+            )
+        )
+        listed = set(
+            ListMembership.objects.filter(period=quarter, list_code="leiji_yujing").values_list(
+                "subject_id", flat=True
+            )
+        )
+        assert listed == low, quarter.label
+    # A month's year to date is the quarter's at its last month (sum: base counted once).
+    march = Period.objects.get(scheme=scheme, label="2026-03")
+    q1 = quarters.get(label="2026-Q1")
+    assert dict(results.filter(period=march).values_list("subject_id", "ytd")) == dict(
+        results.filter(period=q1).values_list("subject_id", "ytd")
+    )

@@ -27,9 +27,11 @@ from kaoping.accounts.scoping import system_actor
 from kaoping.ledger.models import Entry, SealedSpan
 from kaoping.ledger.testing import png_upload
 from kaoping.people.models import Subject
+from kaoping.periods.tests.close_harness import load_sources
 from kaoping.regions.models import Department
 from kaoping.schemes.models import SchemeLevel, SchemeNode
 from kaoping.schemes.services import scheme_load
+from kaoping.schemes.spec import OVERLAY_MARK
 
 from .ledger_fixture import GRID
 
@@ -67,6 +69,7 @@ def test_the_shipped_schemes_are_all_here():
 
 @pytest.mark.parametrize("path", SHIPPED, ids=lambda p: p.stem)
 def test_every_item_is_offered_and_recorded_by_its_role(path, county, client_for):
+    load_sources(county, path.read_text(encoding="utf-8"))  # qianfen-team reads leitai-biwu
     version, _ = scheme_load(
         text=path.read_text(encoding="utf-8"),
         filename=path.name,
@@ -83,6 +86,10 @@ def test_every_item_is_offered_and_recorded_by_its_role(path, county, client_for
         .order_by("variant", "position")
     )
     assert nodes, path.name
+    # A tree with a township's or village's overlays (`<variant>@<region>`) repeats the county's
+    # items: record what it adds, for a subject of that region (dave's grid is in 东岭村).
+    base_codes = {n.code for n in nodes if n.variant == ""}
+    nodes = [n for n in nodes if OVERLAY_MARK not in n.variant or n.code not in base_codes]
     levels = {}
     for level in SchemeLevel.objects.filter(version=version).order_by("-factor"):
         levels.setdefault((level.variant, level.item_code), level.label)
@@ -102,7 +109,7 @@ def test_every_item_is_offered_and_recorded_by_its_role(path, county, client_for
             subjects = subjects.filter(region__code=GRID)
         subject = subjects.order_by("pk").first()
         assert subject is not None, f"{path.name}: {username} has no {scheme.subject_kind}"
-        Subject.objects.filter(pk=subject.pk).update(track=variant)
+        Subject.objects.filter(pk=subject.pk).update(track=variant.split(OVERLAY_MARK)[0])
         if username == "dave":
             recorded += _record_on_grid_form(client, scheme, subject, group, day)
             continue
@@ -147,7 +154,7 @@ def _record_on_grid_form(client, scheme, subject, group, day) -> int:
     assert f'name="evidence_{subject.pk}"' in html
     for index, node in enumerate(group):
         data = {
-            "form_key": f"k{index}",
+            "form_key": f"k-{node.code}",
             "occurred_on": day.isoformat(),
             f"item_{subject.pk}": node.code,
             f"qty_{subject.pk}": "1",

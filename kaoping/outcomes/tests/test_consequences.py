@@ -245,17 +245,19 @@ def test_key_village_designated_by_rule_and_leaves_when_off_the_lists(world):
     # Re-closing the quarter designates nothing twice.
     period_close(period=q1, acting_user=system_actor())
     assert KeyVillage.objects.filter(subject=s[10]).count() == 1
-    # Its pledge is accepted (the black listing stops being carried over); April: off the
-    # lists, May: off again → two months in a row → it leaves.
-    pledge = Pledge.objects.get(subject=s[10], status="open")
-    for text in ("整治村容", "壮大集体经济"):
-        pledge_item_done(
-            item=pledge_item_add(
-                pledge=pledge, text=text, owner="村书记", acting_user=system_actor()
-            ),
-            acting_user=system_actor(),
-        )
-    pledge_accept(pledge=pledge, acting_user=system_actor())
+    # Its pledges are accepted, one per period it was black-listed (each ends its own listing's
+    # carry-over); April: off the lists, May: off again → two months in a row → it leaves.
+    pledges = Pledge.objects.filter(subject=s[10], status="open")
+    assert pledges.count() == 4  # January, February, March and the quarter
+    for pledge in pledges:
+        for text in ("整治村容", "壮大集体经济"):
+            pledge_item_done(
+                item=pledge_item_add(
+                    pledge=pledge, text=text, owner="村书记", acting_user=system_actor()
+                ),
+                acting_user=system_actor(),
+            )
+        pledge_accept(pledge=pledge, acting_user=system_actor())
     better = SPREAD[:8] + [0, 1, 7]
     score(scheme, s, better, "2026-04")
     assert KeyVillage.objects.get(pk=kv.pk).left_on is None

@@ -32,9 +32,10 @@ from kaoping.periods.metrics import COMPUTED
 from kaoping.periods.models import Period, Result, ResultNode
 from kaoping.schemes.calendar import period_dates
 from kaoping.schemes.loader import load_scheme_text
-from kaoping.schemes.models import METRIC_SCALE, QTY_SCALE, SchemeNode, SchemeVersion
+from kaoping.schemes.models import METRIC_SCALE, QTY_SCALE, Scheme, SchemeNode, SchemeVersion
 from kaoping.schemes.scoring import Evaluation, evaluate, linear_reach, no_data_outcome
 from kaoping.schemes.services import scheme_load
+from kaoping.schemes.sources import source_items
 from kaoping.schemes.spec import ROOT_CODE, FlatNode, Linear, Rule, SchemeSpec, VetoEffect
 from kaoping.testing import SmallCounty, build_small_county
 
@@ -93,10 +94,20 @@ class World:
 
 
 def load(county: SmallCounty, text: str, filename: str = "generated.yaml") -> SchemeVersion:
+    load_sources(county, text)
     version, _created = scheme_load(
         text=text, filename=filename, region=county.region(COUNTY), acting_user=system_actor()
     )
     return version
+
+
+def load_sources(county: SmallCounty, text: str) -> None:
+    """Load the shipped schemes whose results `text` reads (`source:`, e.g. qianfen-team reads
+    leitai-biwu) that are not loaded yet: the upload refuses a scheme reading an unknown one."""
+    for _path, item in source_items(load_scheme_text(text)):
+        code = item.source.scheme
+        if not Scheme.objects.filter(code=code).exists() and (SCHEMES / f"{code}.yaml").exists():
+            load(county, shipped_text(f"{code}.yaml"), f"{code}.yaml")
 
 
 def shipped_text(filename: str) -> str:
@@ -232,8 +243,11 @@ def ledgers(
 ) -> list[Draft]:
     """Random entries over every item of `spec` (including items some variants exclude, metric
     and group codes and unknown codes, which the close must ignore), with reversals, entries
-    outside the period or of another cadence, and entries that are not approved."""
-    flat = spec.flatten()
+    outside the period or of another cadence, and entries that are not approved. Items of
+    overlays are drawn for every subject: those outside the overlay's region must be ignored."""
+    flat = list(
+        {row.code: row for key in spec.variant_keys() for row in spec.flatten(key)}.values()
+    )
     by_rule: dict[Rule, list[FlatNode]] = defaultdict(list)
     for row in flat:
         if row.is_item:
@@ -395,7 +409,13 @@ def inputs_from(
     count/quantity → net quantity; rating → the labels given (a reversal removes one
     occurrence of its label); veto → fired while an approved entry stands.
     """
-    rules = {row.code: row.rule for row in spec.flatten() if row.is_item}
+    # Every tree's items (overlays add some): `evaluate` reads those of the subject's tree.
+    rules = {
+        row.code: row.rule
+        for key in spec.variant_keys()
+        for row in spec.flatten(key)
+        if row.is_item
+    }
     sums: dict[str, Decimal] = defaultdict(Decimal)
     labels: dict[str, Counter] = defaultdict(Counter)
     vetoes: dict[str, int] = defaultdict(int)
@@ -450,8 +470,9 @@ def metric_inputs(spec: SchemeSpec, variant: str | None, values: dict[str, Decim
     }
 
 
-def variant_of(spec: SchemeSpec, track: str) -> str | None:
-    return track if track in spec.variants else None
+def variant_of(spec: SchemeSpec, track: str, region_code: str = "") -> str | None:
+    """The tree a subject is scored with (`SchemeSpec.variant_for`), None for the default."""
+    return spec.variant_for(track, region_code) or None
 
 
 def rank_group(spec: SchemeSpec, subject: Subject) -> str:
@@ -603,7 +624,7 @@ def check_close(
         assert not excluded & set(rows), "no node rows for an excluded subject"
         assert set(results) == {s.pk for s in subjects}, "results for exactly the scored ones"
     for subject in subjects:
-        variant = variant_of(spec, subject.track)
+        variant = variant_of(spec, subject.track, subject.region.code)
         inputs = inputs_from(spec, ledger[subject.pk], period.start, period.end, cadence)
         inputs |= metric_inputs(spec, variant, metrics[subject.pk])
         ev = evaluate(spec, inputs, variant=variant)

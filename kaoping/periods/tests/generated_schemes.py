@@ -4,7 +4,8 @@ Trees one to three levels deep of count, quantity, rating, metric and veto items
 floors and maxima on groups and items; bonus and deduction sections; metric bands and grades
 with inclusive and exclusive bounds and gaps; linear metric items rising and falling, with and
 without floor and max; variants that exclude items and override points,
-weights, caps and group limits; every ranking scope, tie rule and order; every no_data setting. Numbers carry at most
+weights, caps and group limits; overlays of townships and villages adding items and groups
+and changing the county's; every ranking scope, tie rule and order; every no_data setting. Numbers carry at most
 the scheme's `decimals` places (rating factors and metric bounds at most four).
 """
 
@@ -209,7 +210,7 @@ def scheme_texts(draw) -> str:
             element["base"] = base
         limits(element, base)
         element["children"] = [child(depth + 1, section) for _ in range(draw(st.integers(1, 3)))]
-        groups[code] = {"base": base}
+        groups[code] = {"base": base, "section": section}
         return element
 
     def child(depth: int, section: str) -> dict:
@@ -273,6 +274,33 @@ def scheme_texts(draw) -> str:
         variants[name] = variant
     if variants:
         scheme["variants"] = variants
+    # Overlays of the small county's townships and villages: items added under a group (or at
+    # the top level) and a variant's kind of changes, stacked township then village.
+    base_items, base_groups = sorted(items), sorted(c for c in groups if c != "__root__")
+    overlays = []
+    regions = ["330304001", "330304002", "330304001001", "330304001002"]
+    for region in draw(st.lists(st.sampled_from(regions), max_size=3)):
+        under = draw(st.sampled_from([None, *base_groups]))
+        section = groups[under]["section"] if under else "normal"
+        overlay: dict = {"region": region, "name": f"{region}增加"}
+        if under:
+            overlay["under"] = under
+        overlay["add"] = [
+            group(2, section) if draw(st.integers(0, 3)) == 0 else item(section)
+            for _ in range(draw(st.integers(1, 2)))
+        ]
+        excluded = draw(st.lists(st.sampled_from(base_items), max_size=1))
+        if excluded:
+            overlay["exclude"] = excluded
+        for code in draw(st.lists(st.sampled_from(base_items), max_size=1)):
+            if code not in excluded and items[code]["rule"] in ("count", "quantity"):
+                overlay["items"] = {code: {"points": signed(items[code]["section"])}}
+        for code in draw(st.lists(st.sampled_from(base_groups), max_size=1)) if base_groups else ():
+            base = groups[code]["base"]
+            overlay["nodes"] = {code: {"max": base + points(0, 25), "floor": base - points(0, 25)}}
+        overlays.append(overlay)
+    if overlays:
+        scheme["overlays"] = overlays
     scheme["ranking"] = {
         "within": draw(st.sampled_from(["county", "township", "village", "track", "class"])),
         "ties": draw(st.sampled_from(["competition", "dense"])),

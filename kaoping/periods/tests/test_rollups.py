@@ -26,7 +26,7 @@ from kaoping.periods.models import Period, Result
 from kaoping.periods.services import period_close, period_open
 from kaoping.schemes.calendar import labels_within
 from kaoping.schemes.loader import load_scheme_text
-from kaoping.schemes.scoring import rollup_total
+from kaoping.schemes.scoring import rollup_total, ytd_total
 from kaoping.schemes.spec import Cadence, PartSource, RollupMethod, SchemeSpec
 
 from .close_harness import (
@@ -201,7 +201,7 @@ def check_rollup(world: World, period: Period, drafts) -> None:
             found = spec.grade_for(expected, cadence=Cadence(cadence))
             grade = "" if found is None or (barred and found.honour) else found.code
         result = results[subject.pk]
-        assert result.variant == (variant_of(spec, subject.track) or ""), where
+        assert result.variant == (variant_of(spec, subject.track, subject.region.code) or ""), where
         assert version.to_points(result.total) == expected, (where, dict(by_source), adjustment)
         assert result.barred == barred, where
         assert (result.grade_code, result.grade_forced) == (grade, bool(forced)), where
@@ -210,6 +210,24 @@ def check_rollup(world: World, period: Period, drafts) -> None:
         groups[subject.pk] = rank_group(spec, subject)
     ranks = expected_ranks(spec, totals, groups)
     assert {s: r.rank for s, r in results.items()} == ranks
+
+
+def check_ytd(world: World, period: Period) -> None:
+    """Every result's year-to-date total equals `ytd_total` over the subject's stored results of
+    the scheme's cadence in the year, up to this period (docs/schemes.md “按累计排名”)."""
+    spec, version = world.spec, period.version
+    so_far = Result.objects.filter(
+        period__scheme=world.scheme,
+        period__cadence=str(spec.cadence),
+        period__start__year=period.start.year,
+        period__end__lte=period.end,
+    )
+    totals: dict[int, list[Decimal]] = defaultdict(list)
+    for subject_id, total in so_far.values_list("subject_id", "total"):
+        totals[subject_id].append(version.to_points(total))
+    for result in Result.objects.filter(period=period):
+        expected = ytd_total(spec, totals[result.subject_id], variant=result.variant or None)
+        assert version.to_points(result.ytd) == expected, (period.label, result.subject_id)
 
 
 @st.composite
@@ -280,6 +298,8 @@ def close_rollup_and_compare(world: World, data, cadence: str, label: str) -> No
             check_close(world, period, drafts)
         else:
             check_rollup(world, period, drafts)
+        if spec.uses_ytd():
+            check_ytd(world, period)
         if subject is not None:
             Subject.objects.filter(pk=subject.pk).update(active=True)
 

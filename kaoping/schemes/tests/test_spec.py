@@ -128,7 +128,7 @@ SHIPPED = {
     "liubi-liuzheng": ("village", "quarter", 6, 40, D(600)),
     "leitai-biwu": ("village", "month", 5, 0, D(100)),
     "hong-huang-qi": ("village", "month", 6, 11, D(100)),
-    "qianfen-team": ("team", "half_year", 4, 34, D(1000)),
+    "qianfen-team": ("team", "half_year", 4, 36, D(1000)),
     "qianfen-cadre": ("cadre", "half_year", 4, 29, D(1000)),
     "party-member-points": ("party_member", "month", 3, 33, D(120)),
     "household-points": ("household", "month", 3, 10, None),
@@ -147,7 +147,17 @@ def test_shipped_scheme_loads_with_expected_summary(name):
     summary = load(name).summary()
     assert summary["code"] == name
     # 红黄旗 v2 added its flag lists and bonus pool; a changed shipped file raises its version.
-    assert summary["version"] == (2 if name == "hong-huang-qi" else 1)
+    # qianfen-team v2 reads the 擂台比武's monthly lists (JF06, KF08: `source:`); leitai-biwu v2
+    # breaks ties at its cut-offs; household-points v2 carries 景山社区's own items (`overlays:`);
+    # party-member-points v2 warns on the points accumulated since January (`value: ytd`).
+    changed = (
+        "hong-huang-qi",
+        "qianfen-team",
+        "leitai-biwu",
+        "household-points",
+        "party-member-points",
+    )
+    assert summary["version"] == (2 if name in changed else 1)
     assert (summary["subject_kind"], summary["cadence"]) == (kind, cadence)
     assert (summary["indices"], summary["indicators"]) == (indices, indicators)
     assert summary["max_total"] == max_total
