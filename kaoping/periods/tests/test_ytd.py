@@ -188,7 +188,7 @@ LIST_LINE = "    - {code: yujing, name: 累计积分预警"
             "quarter",
         ),
         (("kind: mark, value: ytd,", "kind: mark, value: ytd, node: GZ,"), "node"),
-        (("kind: mark, value: ytd", "kind: progress, value: ytd"), "progress"),
+        (("kind: mark, value: ytd", "kind: progress, value: ytd"), "进步榜"),
     ],
 )
 def test_the_checks_refuse_a_list_without_a_year_to_date(change, says):
@@ -198,7 +198,7 @@ def test_the_checks_refuse_a_list_without_a_year_to_date(change, says):
     message = str(refused.value)
     line = next(i for i, row in enumerate(text.splitlines(), 1) if row.startswith(LIST_LINE))
     assert f"第 {line} 行" in message and "value" in message and says in message, message
-    if says not in ("node", "progress"):
+    if says not in ("node", "进步榜"):
         # The grade on the year to date (累计达标) cannot have one either, on its own line.
         grade = next(i for i, row in enumerate(text.splitlines(), 1) if "累计达标" in row)
         assert f"第 {grade} 行" in message, message
