@@ -18,6 +18,7 @@ scheme says for no data (`no_data`).
 from dataclasses import dataclass, field
 
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from kaoping.core.errors import KaopingError
 from kaoping.ledger.models import MetricValue
@@ -203,8 +204,17 @@ def source_metrics(scheme_id: int) -> set[str]:
 
 # -- where a figure came from (the explanation page) ----------------------------------------------
 
-TAKE_TEXT = {"total": "总分", "rank": "名次", "grade": "等次"}
-COMBINE_TEXT = {"sum": "各期相加", "mean": "各期平均", "min": "取各期最小", "max": "取各期最大"}
+TAKE_TEXT = {
+    "total": gettext_lazy("the total"),
+    "rank": gettext_lazy("the rank"),
+    "grade": gettext_lazy("the grade"),
+}
+COMBINE_TEXT = {
+    "sum": gettext_lazy("added up over the periods"),
+    "mean": gettext_lazy("averaged over the periods"),
+    "min": gettext_lazy("the lowest of the periods"),
+    "max": gettext_lazy("the highest of the periods"),
+}
 
 
 @dataclass
@@ -248,11 +258,18 @@ def source_provenance(period: Period, spec: SchemeSpec, subject) -> dict[str, So
         source_spec = read.scheme.latest_version().spec()
         if take == "list":
             names = {rule.code: rule.name for rule in source_spec.ranking.lists}
-            what = f"是否在“{names.get(source.list, source.list)}”上（在为 1，不在为 0）"
+            what = _("whether on “%(list)s” (1 if on it, 0 if not)") % {
+                "list": names.get(source.list, source.list)
+            }
+        elif take == "grade":
+            what = _("%(take)s (mapped by the scheme)") % {"take": TAKE_TEXT[take]}
         else:
-            what = TAKE_TEXT[take] + ("（按方案折算）" if take == "grade" else "")
+            what = str(TAKE_TEXT[take])
         if len(read.labels) > 1:
-            what += f"，{COMBINE_TEXT[str(source.combine)]}"
+            what = _("%(what)s, %(combine)s") % {
+                "what": what,
+                "combine": COMBINE_TEXT[str(source.combine)],
+            }
         mapped = _mapped_subject_id(subject, read.scheme.subject_kind)
         results = {
             r.period_id: r
@@ -273,18 +290,18 @@ def source_provenance(period: Period, spec: SchemeSpec, subject) -> dict[str, So
             p = by_label.get(label)
             result = results.get(p.pk) if p is not None else None
             if result is None:
-                figures.append(SourcePeriodFigure(label, "无结果"))
+                figures.append(SourcePeriodFigure(label, _("no result")))
                 continue
             if take == "total":
-                text = f"{p.version.to_points(result.total)} 分"
+                text = _("%(points)s points") % {"points": p.version.to_points(result.total)}
             elif take == "rank":
-                text = f"第 {result.rank} 名"
+                text = _("rank %(rank)s") % {"rank": result.rank}
             elif take == "grade":
-                name = grade_names.get((p.version_id, result.grade_code), "未评等次")
+                name = grade_names.get((p.version_id, result.grade_code), _("no grade"))
                 number = (source.grades or {}).get(result.grade_code)
                 text = name if number is None else f"{name} → {number}"
             else:
-                text = "在榜" if p.pk in listed else "不在榜"
+                text = _("on the list") if p.pk in listed else _("not on the list")
             figures.append(SourcePeriodFigure(label, text, p.pk, mapped))
         found[read.item.metric] = SourceProvenance(
             read.scheme.name, read.scheme.code, what, figures

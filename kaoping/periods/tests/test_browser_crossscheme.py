@@ -2,9 +2,7 @@
 page lists the source periods it reads and holds the close while one is open; the explanation
 of a result shows, under the item, where its figure came from, linked to the source result."""
 
-import shutil
 from datetime import date
-from pathlib import Path
 
 import pytest
 
@@ -17,8 +15,6 @@ from kaoping.schemes.services import scheme_load
 from .scheme_fixture import docs_example, record, village_subjects
 
 pytestmark = [pytest.mark.browser]
-
-SHOTS = Path("/tmp/h/shots")
 
 
 def _load(county, code: str):
@@ -37,18 +33,7 @@ def _close(scheme, label: str):
     return period
 
 
-def _keep(shot, page, name: str, request) -> None:
-    """The screenshot under var/screenshots (fixture `shot`), copied where the report shows it."""
-    shot(page, name)
-    if SHOTS.parent.exists():
-        SHOTS.mkdir(exist_ok=True)
-        folder = Path("var/screenshots") / request.node.name
-        shutil.copy(folder / f"{name}.png", SHOTS / f"xscheme-{name}.png")
-
-
-def test_the_close_page_and_the_explanation_name_the_source(
-    live_server, live_county, phone, shot, request
-):
+def test_the_close_page_and_the_explanation_name_the_source(live_server, live_county, phone, shot):
     biwu = _load(live_county, "crossscheme-biwu-example")
     jia, yi, bing = village_subjects(live_county).values()
     for month, counts in ((1, (9, 6, 5)), (2, (9, 8, 5)), (3, (7, 9, 5))):
@@ -68,7 +53,7 @@ def test_the_close_page_and_the_explanation_name_the_source(
     assert "擂台比武季度等次" in lines[2] and "2026-Q1" in lines[2]
     assert phone.locator("form[action$='/close/'] button").count() == 0  # held: Q1 still open
     no_sideways_scroll(phone)
-    _keep(shot, phone, "1-close-waits", request)
+    shot(phone, "1-close-waits")
 
     period_close(period=biwu_quarter, acting_user=system_actor())
     period_close(period=quarter, acting_user=system_actor())
@@ -81,7 +66,7 @@ def test_the_close_page_and_the_explanation_name_the_source(
     assert "2026-01 在榜" in text and "2026-03 不在榜" in text
     assert "2026-Q1 优秀 → 10" in phone.locator("#source-DC").inner_text()
     no_sideways_scroll(phone)
-    _keep(shot, phone, "2-explain", request)
+    shot(phone, "2-explain")
     read.get_by_role("link", name="2026-01 在榜").click()
     phone.wait_for_url(f"**/explain/{jia.pk}/")
     assert "擂台比武(来源示例)" in phone.content()

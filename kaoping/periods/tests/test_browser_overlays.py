@@ -2,9 +2,6 @@
 docs/schemes.md §10 `overlays`), and a village's explanation shows its own items among the
 county's."""
 
-import shutil
-from pathlib import Path
-
 import pytest
 
 from kaoping.accounts.scoping import system_actor
@@ -16,19 +13,9 @@ from .scheme_fixture import docs_example, record, village_subjects
 
 pytestmark = [pytest.mark.browser]
 
-COPIES = Path("/tmp/h/shots")
-
-
-def _keep(shot, phone, name: str, request) -> None:
-    """The fixture's screenshot, and a copy where the review reads it."""
-    shot(phone, name)
-    if COPIES.is_dir():
-        folder = Path("var/screenshots") / request.node.name.replace("/", "_")
-        shutil.copy(folder / f"{name}.png", COPIES / f"overlay-{name}.png")
-
 
 def test_the_scheme_page_and_the_explanation_show_a_villages_own_items(
-    live_server, live_county, phone, shot, request
+    live_server, live_county, phone, shot
 ):
     version, _created = scheme_load(
         text=docs_example("overlay-example"),
@@ -54,7 +41,7 @@ def test_the_scheme_page_and_the_explanation_show_a_villages_own_items(
     text = overlays.inner_text()
     assert "海塘巡查到位" in text and "违反村规民约" in text and "越级信访" in text
     no_sideways_scroll(phone)
-    _keep(shot, phone, "1-scheme", request)
+    shot(phone, "1-scheme")
 
     phone.goto(f"{live_server.url}/periods/{period.pk}/explain/{dongling.pk}/")
     page = phone.locator("main")
@@ -63,4 +50,4 @@ def test_the_scheme_page_and_the_explanation_show_a_villages_own_items(
     assert "违反村规民约" in explained and "海塘巡查到位" in explained
     assert "23" in explained
     no_sideways_scroll(phone)
-    _keep(shot, phone, "2-explain", request)
+    shot(phone, "2-explain")
