@@ -57,6 +57,7 @@ INSTALLED_APPS = [
     "kaoping.grid",
     "kaoping.problems",
     "kaoping.evaluations",
+    "kaoping.inspections",
     "kaoping.periods",
     "kaoping.outcomes",
     "kaoping.publishing",
@@ -87,7 +88,11 @@ PERIOD_HOOKS = {
         "kaoping.grid.coverage.coverage_push",
         "kaoping.problems.services.problems_metrics_push",
         "kaoping.evaluations.linking.link_coverage_push",
+        "kaoping.inspections.services.inspections_push",
     ],
+    # What feeders want said on the close page before it is confirmed (an inspection with
+    # results still missing): `note(period, spec) -> list[str]`, read by the close's preview.
+    "close_notes": ["kaoping.inspections.selectors.close_notes"],
 }
 
 # Metric names the system writes itself (name → the app): computed by the close, or pushed by a
@@ -109,6 +114,7 @@ PUSHED_METRICS: dict[str, str] = {
 FED_METRICS: list[str] = [
     "kaoping.evaluations.plans.fed_metrics",
     "kaoping.periods.crossscheme.source_metrics",  # another scheme's result (`source:`)
+    "kaoping.inspections.selectors.sampled_metrics",  # a random inspection's (`sample:`)
 ]
 
 # The to-dos each module contributes to the role homes: `provider(user) -> list[Todo]`

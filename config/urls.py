@@ -26,6 +26,7 @@ urlpatterns = [
     path("", include("kaoping.election.urls")),
     path("", include("kaoping.problems.urls")),
     path("", include("kaoping.evaluations.urls")),
+    path("", include("kaoping.inspections.urls")),
     path("", include("kaoping.reports.urls")),
     path("", include("kaoping.console.urls")),
     # Progress of long work (a close, a report, an import): kaoping/core/progress.py.

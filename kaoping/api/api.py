@@ -154,7 +154,9 @@ class EntryIn(Schema):
     subject_id: int
     item_code: api_text(64)
     occurred_on: date
-    quantity: Decimal = Field(Decimal(1), gt=0, le=QUANTITY_MAX, allow_inf_nan=False)
+    # Negative only for a ± adjustment (item_code "__adjust__", points on a roll-up period with
+    # `adjust: true`); the Recorder refuses a quantity ≤ 0 on any other item, naming this field.
+    quantity: Decimal = Field(Decimal(1), ge=-QUANTITY_MAX, le=QUANTITY_MAX, allow_inf_nan=False)
     label: api_text(32) = ""
     note: api_text(500) = ""
     # "" for the scheme's own period of the date; a roll-up level assessed in its own right
@@ -203,6 +205,8 @@ class ResultOut(Schema):
     subject_id: int
     subject: str
     total: Decimal
+    # The year-to-date total (累计), for a scheme whose lists or grades use it; else null.
+    ytd: Decimal | None = None
     grade: str
     rank: int
     rank_group: str
@@ -335,6 +339,7 @@ def period_results(
             subject_id=r.subject_id,
             subject=r.subject.name,
             total=period.version.to_points(r.total),
+            ytd=None if r.ytd is None else period.version.to_points(r.ytd),
             grade=r.grade_code,
             rank=r.rank,
             rank_group=r.rank_group,

@@ -1,5 +1,6 @@
 from kaoping.accounts.models import Role
 from kaoping.accounts.permissions import roles_of, scopes_for, user_can
+from kaoping.inspections.selectors import user_may_inspect
 
 from .dashboard import has_dashboard
 
@@ -33,6 +34,8 @@ def navigation(request):
             "problems": any(s.household_id is None for s in scopes_for(user, "problem.view")),
             "my_problems": any(s.household_id for s in scopes_for(user, "problem.confirm")),
             "round": user_can(user, "visit.record"),
+            # Inspections are made from above the place inspected (kaoping/inspections).
+            "inspections": user_may_inspect(user),
             "coverage": user_can(user, "visit.view"),
             "store_counter": user_can(user, "store.redeem"),
             "stores": user_can(user, "store.report") or user_can(user, "store.manage"),

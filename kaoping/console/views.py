@@ -18,6 +18,7 @@ from kaoping.accounts.scoping import get_scoped_or_404, may
 from kaoping.core.audit_labels import action_choices, action_label, change_lines
 from kaoping.ledger.models import EntrySource
 from kaoping.people.models import SubjectKind
+from kaoping.people.natural_villages import natural_village_list
 from kaoping.people.selectors import (
     cadre_list,
     grid_post_list,
@@ -77,6 +78,9 @@ def region_detail(request, code: str):
         context["cadres"] = cadre_list(user=user, region=region)
         context["party_members"] = party_member_list(user=user, region=region)
         context["grid_posts"] = grid_post_list(user=user, region_code=region.code)
+        if may(user, "people.view", region):
+            # The link to its 自然村/村民小组, with how many it keeps.
+            context["natural_villages"] = natural_village_list(user=user, village=region).count()
     return render(request, "console/region.html", context)
 
 

@@ -88,6 +88,8 @@ ACTION_LABELS = {
     "people.tag.created": _("Household tag added"),
     "people.tag.updated": _("Household tag changed"),
     "people.household_post.saved": _("三长 post saved"),
+    "people.natural_village.saved": _("Natural village saved"),
+    "people.household.natural_village_set": _("Household's natural village set"),
     "periods.membership.resolved": _("Listing resolved"),
     "periods.period.closed": _("Period closed"),
     "periods.period.opened": _("Period opened"),
@@ -132,6 +134,9 @@ ACTION_LABELS = {
     "evaluation.link_coverage.pushed": _("Member household coverage pushed"),
     "evaluation.pledge.added": _("Member's pledge recorded"),
     "evaluation.pledge.kept": _("Member's pledge kept"),
+    "inspection.draw.made": _("Inspection draw made"),
+    "inspection.results.recorded": _("Inspection results recorded"),
+    "inspection.figures.pushed": _("Inspection figures pushed before a close"),
 }
 
 # For codes without a label: the app and the verb, so that a new action reads as Chinese.
@@ -142,6 +147,7 @@ APP_LABELS = {
     "election": _("Village elections"),
     "evaluation": _("Evaluations"),
     "grid": _("Grid work"),
+    "inspection": _("Inspections"),
     "ledger": _("Scoring records"),
     "outcomes": _("Consequences"),
     "people": _("People"),

@@ -79,11 +79,12 @@ def iter_rows(data: bytes, filename: str) -> Iterator[tuple[int, list[str]]]:
 
 
 def rows_with_header(
-    data: bytes, filename: str, columns: dict[str, set[str]]
+    data: bytes, filename: str, columns: dict[str, set[str]], optional: frozenset[str] = frozenset()
 ) -> Iterator[tuple[int, dict[str, str]]]:
     """Yield (row number, {column: value}) after matching the header row against `columns`.
 
-    `columns` maps our column name to the header labels accepted for it (Chinese and English).
+    `columns` maps our column name to the header labels accepted for it (Chinese and English);
+    a column named in `optional` may be absent from the file, and reads as empty then.
     """
     rows = iter_rows(data, filename)
     try:
@@ -97,16 +98,17 @@ def rows_with_header(
         found = next(
             (i for i, label in enumerate(labels) if label in {a.lower() for a in accepted}), None
         )
-        if found is None:
-            missing.append("/".join(sorted(accepted)))
-        else:
+        if found is not None:
             positions[column] = found
+        elif column not in optional:
+            missing.append("/".join(sorted(accepted)))
     if missing:
         raise ImportFailed(
             [RowError(1, _("header"), _("Missing column: %(c)s") % {"c": c}) for c in missing]
         )
     for number, cells in rows:
         values = {c: (cells[i] if i < len(cells) else "") for c, i in positions.items()}
+        values.update((c, "") for c in optional if c not in positions)
         # A NUL stored on SQLite fails PostgreSQL; no control character belongs in a cell.
         bad = [(c, p) for c, v in values.items() if (p := text_problem(v, multiline=False))]
         if bad:

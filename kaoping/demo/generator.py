@@ -32,6 +32,7 @@ from kaoping.demo.evaluations import build_evaluations
 from kaoping.demo.grid import build_visits
 from kaoping.demo.household_book import build_household_book
 from kaoping.demo.inbox import build_inbox
+from kaoping.demo.natural_villages import build_natural_villages
 from kaoping.demo.postings import build_postings
 from kaoping.demo.problems import build_problems
 from kaoping.demo.reports import build_reports
@@ -680,6 +681,7 @@ STEPS: list[Callable[[Build], None]] = [
     build_grid_posts,
     build_logins,
     build_household_book,
+    build_natural_villages,
     build_visits,  # before the scoring: October's closes take coverage from the visits
     build_scoring,
     build_evaluations,  # rounds open now, a panel, meetings: after the scoring's closes

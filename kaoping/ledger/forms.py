@@ -74,8 +74,10 @@ class EvidenceAttachForm(forms.Form):
 
 class EntryForm(forms.Form):
     item_code = forms.ChoiceField(label=gettext_lazy("Item"))
+    # No lower bound here: a ± adjustment takes negative points; the Recorder refuses a
+    # quantity ≤ 0 on any other item, naming this field.
     quantity = forms.DecimalField(
-        label=gettext_lazy("Quantity"), initial=1, min_value=0, decimal_places=3, max_digits=12
+        label=gettext_lazy("Quantity"), initial=1, decimal_places=3, max_digits=12
     )
     label = forms.ChoiceField(label=gettext_lazy("Rating"), required=False)
     occurred_on = forms.DateField(
@@ -98,17 +100,30 @@ class EntryForm(forms.Form):
     )
     idempotency_key = forms.CharField(widget=forms.HiddenInput, required=False)
 
-    def __init__(self, *args, items, labels, needs_evidence=frozenset(), levels=(), **kwargs):
+    def __init__(
+        self,
+        *args,
+        items,
+        labels,
+        needs_evidence=frozenset(),
+        levels=(),
+        adjustment=None,
+        **kwargs,
+    ):
         """`levels`: (cadence, label) choices of the assessments the entry may count in, the
-        scheme's own periods ("") first; with one choice the field is left out."""
+        scheme's own periods ("") first; with one choice the field is left out. `adjustment`:
+        (item code, first roll-up level) of the scheme's ± adjustments, when it takes them; the
+        page's script then picks that level, asks for the reason and says points."""
         super().__init__(*args, **kwargs)
         if len(levels) > 1:
             self.fields["cadence"].choices = list(levels)
         else:
             del self.fields["cadence"]
-        self.fields["item_code"].widget = ItemSelect(
-            meta={code: {"data-photo": "required"} for code in needs_evidence}
-        )
+        meta = {code: {"data-photo": "required"} for code in needs_evidence}
+        if adjustment is not None:
+            code, level = adjustment
+            meta[code] = {"data-adjust": level}
+        self.fields["item_code"].widget = ItemSelect(meta=meta)
         self.fields["item_code"].choices = [
             (code, name + _(", photo needed") if code in needs_evidence else name)
             for code, name in items

@@ -62,6 +62,7 @@ from kaoping.schemes.models import Scheme, SchemeLevel, SchemeNode
 from kaoping.schemes.overlays import overlay_items_by_place
 from kaoping.schemes.scoring import assessed_cadences
 
+from .adjustments import ADJUST_CODE, adjust_cadences
 from .models import EntrySource, EntryStatus, ImportJob, ImportStatus
 from .services import AUDIT_BY_CALLER, EntryDraft, Recorder, entries_write
 
@@ -87,6 +88,9 @@ COLUMNS = {
     "note": ("备注", "note"),
 }
 OWN_PERIOD = "本期"
+# 评分项 of a ± adjustment row (a roll-up with `adjust: true`): 数量 holds its signed points,
+# 考核层级 the roll-up level, 备注 the reason (required).
+ADJUST_NAME = "加减分"
 REQUIRED = ("subject", "item", "date")
 PERSON_KINDS = {SubjectKind.CADRE, SubjectKind.PARTY_MEMBER}
 # Which column a Recorder problem belongs to.
@@ -488,6 +492,10 @@ class ItemNames:
             for (_variant, code), node in recorder.items.items()
             if node.aggregate != "metric"
         }
+        if recorder.adjust_cadences:
+            # Beside the scheme's items (an item named 加减分 keeps its name; write the code).
+            for text in (ADJUST_NAME, ADJUST_CODE):
+                self.codes.setdefault(text, {ADJUST_CODE})
 
     def resolve(self, text: str, subject: Subject | None) -> tuple[str | None, str]:
         """(item code, '') or (None, why not); without a subject, only whether it exists."""
@@ -786,9 +794,13 @@ class FileCheck:
                 else _("Fill in the date, e.g. 2026-03-05.")
             )
             row.problems.append(self.problem(number, "date", message))
-        raw_quantity = cells.get("quantity", "") or "1"
-        quantity = _quantity(raw_quantity)
-        if quantity is None:
+        adjusting = code == ADJUST_CODE
+        raw_quantity = cells.get("quantity", "") or ("" if adjusting else "1")
+        quantity = _quantity(raw_quantity.replace("−", "-")) if raw_quantity else None
+        if adjusting and not raw_quantity:
+            message = _("Fill in the points of the adjustment, e.g. 2 or -3.")
+            row.problems.append(self.problem(number, "quantity", message))
+        elif quantity is None:
             message = _("“%(value)s” is not a number; write a quantity such as 1 or 2.5.")
             row.problems.append(self.problem(number, "quantity", message % {"value": raw_quantity}))
         cadence = _level(cells.get("level", ""))
@@ -796,7 +808,8 @@ class FileCheck:
             message = _(
                 "“%(value)s” is not an assessment level; write %(levels)s or leave it empty."
             )
-            levels = [OWN_PERIOD, *(cadence_label(c) for c in self.recorder.assessed_cadences)]
+            named = {*self.recorder.assessed_cadences, *self.recorder.adjust_cadences}
+            levels = [OWN_PERIOD, *(cadence_label(c) for c in sorted(named))]
             row.problems.append(
                 self.problem(
                     number,
@@ -824,9 +837,11 @@ class FileCheck:
             cadence=cadence or "",
         )
         for name, message in self.recorder_problems(draft).items():
-            # A bad date or level is reported above; the stand-in would only repeat it.
-            if (name != "occurred_on" or day is not None) and (
-                name != "cadence" or cadence is not None
+            # A bad date, level or quantity is reported above; the stand-in would only repeat it.
+            if (
+                (name != "occurred_on" or day is not None)
+                and (name != "cadence" or cadence is not None)
+                and (name != "quantity" or quantity is not None)
             ):
                 row.problems.append(self.problem(number, FIELD_COLUMN.get(name, "item"), message))
         if not row.problems:
@@ -1202,6 +1217,10 @@ def _subject_help(kind: str) -> str:
         return _(
             "The person's name, with their village's code or name in 村社; when two people in one village share the name, the 18-digit ID number instead."
         )
+    if kind == SubjectKind.NATURAL_VILLAGE:
+        return _(
+            "The natural village's or villagers' group's name as the scheme lists it: the village's name and the group's together, e.g. 东岭村一组."
+        )
     return _(
         "The village's 12-digit division code, or its exact name (use the code when two villages share a name)."
     )
@@ -1241,8 +1260,17 @@ def import_template(scheme: Scheme, user) -> bytes:
     workbook = Workbook()
     sheet = workbook.active
     sheet.title = SHEET
-    assessed = assessed_cadences(version.spec())
+    spec = version.spec()
+    adjusted = adjust_cadences(spec)
+    # The levels a row may name: those assessed in their own right and those taking adjustments.
+    assessed = [
+        str(r.cadence)
+        for r in spec.rollups
+        if str(r.cadence) in {*assessed_cadences(spec), *adjusted}
+    ]
     levels = [OWN_PERIOD, *(cadence_label(c) for c in assessed)]
+    if adjusted:
+        display = [*display, ADJUST_NAME]
     keys = template_columns(scheme, assessed)
     bold = Font(bold=True)
     sheet.append(xlsx_row(sheet, [COLUMNS[k][0] for k in keys]))
@@ -1264,6 +1292,7 @@ def import_template(scheme: Scheme, user) -> bytes:
             has_items=bool(display),
             has_labels=bool(labels),
             levels=levels,
+            signed=bool(adjusted),
         )
         if rule is not None:
             rule.add(f"{letter}2:{letter}{MAX_ROWS + 1}")
@@ -1309,7 +1338,7 @@ def import_template(scheme: Scheme, user) -> bytes:
 
 
 def _validation(
-    key: str, *, has_items: bool, has_labels: bool, levels: list[str]
+    key: str, *, has_items: bool, has_labels: bool, levels: list[str], signed: bool = False
 ) -> DataValidation | None:
     if key == "item" and has_items:
         return DataValidation(
@@ -1346,7 +1375,7 @@ def _validation(
             errorTitle=COLUMNS["date"][0],
             error=_("Enter a date, e.g. 2026-03-05."),
         )
-    if key == "quantity":
+    if key == "quantity" and not signed:  # an adjustment's points may be negative
         return DataValidation(
             type="decimal",
             operator="greaterThan",
@@ -1357,6 +1386,23 @@ def _validation(
             error=_("The quantity is a positive number; left empty it counts as 1."),
         )
     return None
+
+
+def _adjust_guide(adjusted: list[str]) -> list[tuple]:
+    """The guide's lines for ± adjustment rows, when the scheme's roll-ups take them."""
+    if not adjusted:
+        return []
+    text = _(
+        "A ± adjustment of a roll-up period: %(item)s as the item, %(levels)s as the level, the "
+        "points in %(quantity)s (negative to take points off, e.g. -3) and the reason in "
+        "%(note)s (required). It counts in the period of the date at that level."
+    ) % {
+        "item": ADJUST_NAME,
+        "levels": "、".join(cadence_label(c) for c in adjusted),
+        "quantity": COLUMNS["quantity"][0],
+        "note": COLUMNS["note"][0],
+    }
+    return [(ADJUST_NAME, text)]
 
 
 def _level_guide(assessed: list[str]) -> list[tuple]:
@@ -1409,6 +1455,7 @@ def _guide_rows(scheme, user, labels, needs_evidence, importable, display, asses
             ),
         ),
         *_level_guide(assessed),
+        *_adjust_guide(adjust_cadences(scheme.latest_version().spec())),
         (COLUMNS["note"][0], _("Optional, at most %(n)d characters.") % {"n": NOTE_MAX}),
         ("", ""),
         (

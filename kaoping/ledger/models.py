@@ -7,6 +7,7 @@ from django.utils.translation import gettext_lazy as _
 from kaoping.accounts.scoping import ScopedQuerySet
 from kaoping.core.fields import RegionCodeField
 from kaoping.schemes.models import METRIC_SCALE, QTY_SCALE
+from kaoping.schemes.spec import ADJUST_CODE
 
 
 class EntryStatus(models.TextChoices):
@@ -27,13 +28,17 @@ class EntrySource(models.TextChoices):
     CONSOLE = "console", _("entered in the console")
     CORRECTION = "correction", _("correction after an upheld objection")
     EVALUATION = "evaluation", _("result of an evaluation")
+    # Carried from an entry of a linked subject in another scheme (`ledger.links`).
+    LINKED = "linked", _("carried from a linked subject")
 
 
 class Entry(models.Model):
     """One scored event in the append-only ledger. Corrections are reversing entries.
 
-    `quantity` is stored × QTY_SCALE and `sign` is −1 on a reversal, so every aggregate in the
-    close is integer arithmetic and a reversal cancels its original exactly.
+    `quantity` is stored × QTY_SCALE and `sign` is −1 on a reversal of a positive entry, so
+    every aggregate in the close is integer arithmetic and a reversal cancels its original
+    exactly. A negative ± adjustment (item ADJUST_CODE) is stored with sign −1 too, so a reversal
+    is the entry with `reverses` set, whatever its sign (see ledger.adjustments).
     """
 
     scheme = models.ForeignKey(
@@ -79,6 +84,16 @@ class Entry(models.Model):
         related_name="reversals",
     )
     idempotency_key = models.CharField(max_length=80, null=True, blank=True, unique=True)
+    # The entry of a linked subject this one was carried from (`ledger.links`; its idempotency
+    # key, which is chained, names the source too).
+    carried_from = models.ForeignKey(
+        "self",
+        verbose_name=_("carried from"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="carried",
+    )
     # The hash chain of the village the subject belongs to: sequence number in that chain, and
     # sha256 over the previous link and every field that never changes (see ledger.chain).
     chain_region = RegionCodeField(_("chain"), default="")  # indexed by entry_chain_unique
@@ -155,6 +170,11 @@ class Entry(models.Model):
     @property
     def quantity(self) -> Decimal:
         return Decimal(self.sign * self.quantity_scaled) / QTY_SCALE
+
+    @property
+    def is_adjustment(self) -> bool:
+        """A ± adjustment of a roll-up period (or its reversal): its quantity is points."""
+        return self.item_code == ADJUST_CODE
 
 
 class MetricValue(models.Model):

@@ -17,6 +17,7 @@ from kaoping.schemes.models import Scheme, SchemeNode, SchemeVersion
 from kaoping.schemes.scoring import assessed_cadences, item_levels
 from kaoping.schemes.selectors import rating_labels
 
+from .adjustments import ADJUST_CODE, adjust_cadences
 from .duties import (
     department_codes,
     department_may_score,
@@ -50,6 +51,9 @@ def annotate_item_names(entries) -> None:
     """Give each entry an `item_name` for display."""
     names = item_names(entries)
     for entry in entries:
+        if entry.item_code == ADJUST_CODE:
+            entry.item_name = _("Adjustment")
+            continue
         entry.item_name = names.get((entry.scheme_id, entry.item_code), entry.item_code)
 
 
@@ -183,20 +187,38 @@ def scheme_item_choices(
         )
         for n in nodes
     ]
+    adjusted = adjust_cadences(version.spec())
+    if adjusted:
+        # Last, after the scheme's own items: points added or taken at a roll-up by hand.
+        items.append(
+            (
+                ADJUST_CODE,
+                _("± adjustment (%(levels)s, reason required)")
+                % {"levels": "、".join(map(cadence_label, adjusted))},
+            )
+        )
     labels = [(label, label) for label in rating_labels(version=version, variant=variant)]
     return items, labels
 
 
 def assessment_levels(scheme: Scheme, spec) -> list[tuple[str, str]]:
     """The assessments an entry of `scheme` may count in, as form choices: the scheme's own
-    period of its date ("") first, then each roll-up level assessed in its own right."""
-    return [
-        ("", _("the %(cadence)s period of the date") % {"cadence": cadence_label(scheme.cadence)}),
-        *(
-            (cadence, _("the %(cadence)s assessment") % {"cadence": cadence_label(cadence)})
-            for cadence in assessed_cadences(spec)
-        ),
+    period of its date ("") first, then each roll-up level assessed in its own right or taking
+    ± adjustments (`adjust: true`), in the order of the file's roll-ups."""
+    assessed, adjusted = set(assessed_cadences(spec)), set(adjust_cadences(spec))
+    levels = [
+        ("", _("the %(cadence)s period of the date") % {"cadence": cadence_label(scheme.cadence)})
     ]
+    for rollup in spec.rollups:
+        cadence = str(rollup.cadence)
+        words = {"cadence": cadence_label(cadence)}
+        if cadence in assessed and cadence in adjusted:
+            levels.append((cadence, _("the %(cadence)s assessment and adjustments") % words))
+        elif cadence in assessed:
+            levels.append((cadence, _("the %(cadence)s assessment") % words))
+        elif cadence in adjusted:
+            levels.append((cadence, _("the %(cadence)s adjustments") % words))
+    return levels
 
 
 def evidence_required_codes(*, version: SchemeVersion, subject: Subject) -> set[str]:

@@ -30,6 +30,7 @@ from kaoping.people.models import Person, Subject, SubjectKind
 from kaoping.regions.models import Region
 from kaoping.schemes.calendar import label_for, period_dates
 from kaoping.schemes.labels import cadence_label
+from kaoping.schemes.links import linked_items
 from kaoping.schemes.models import (
     FACTOR_SCALE,
     METRIC_SCALE,
@@ -41,6 +42,7 @@ from kaoping.schemes.models import (
 )
 from kaoping.schemes.scoring import assessed_cadences, entry_points, item_levels
 
+from .adjustments import ADJUST_CODE, adjust_cadences, adjustment_entry, adjustment_problems
 from .chain import chain_link, decisions_record, review_state
 from .duties import department_codes, department_may_score, entries_reviewable, owner_name, sealed
 from .evidence import evidence_prepare_all, evidence_save
@@ -73,9 +75,13 @@ def subject_variant(version: SchemeVersion, subject: Subject) -> str:
 
 def scorable_items(version: SchemeVersion, subject: Subject):
     """Items a person may record for `subject` (metric items come from metrics, not entries)."""
-    return SchemeNode.objects.filter(
-        version=version, variant=subject_variant(version, subject), is_item=True
-    ).exclude(aggregate="metric")
+    return (
+        SchemeNode.objects.filter(
+            version=version, variant=subject_variant(version, subject), is_item=True
+        )
+        .exclude(aggregate="metric")
+        .exclude(code__in=[item.code for _path, item in linked_items(version.spec())])
+    )
 
 
 @dataclass
@@ -144,6 +150,9 @@ class Recorder:
         }
         self.status = EntryStatus.APPROVED if auto else EntryStatus.SUBMITTED
         self.assessed_cadences = set(assessed_cadences(self.spec))
+        # Items carried from linked subjects' entries: written by `ledger.links` alone.
+        self.linked_codes = {item.code for _path, item in linked_items(self.spec)}
+        self.adjust_cadences = adjust_cadences(self.spec)  # roll-ups that take ± adjustments
         self.item_levels = item_levels(self.spec)
         # Read once: a Recorder serves one request or one import, and asking the time zone for
         # today on each of 100,000 rows costs seconds.
@@ -185,6 +194,8 @@ class Recorder:
             return None
         if node.metric and self.source != EntrySource.COMPUTED:
             return None  # recorded by the system from its metric, never by hand
+        if node.code in self.linked_codes and self.source != EntrySource.LINKED:
+            return None  # carried from linked subjects' entries, never recorded by hand
         return node
 
     def problems(self, draft: EntryDraft) -> dict[str, str]:
@@ -193,6 +204,10 @@ class Recorder:
         if draft.subject.kind != self.scheme.subject_kind:
             found["subject"] = _("This scheme scores another kind of subject.")
             return found
+        if draft.item_code == ADJUST_CODE:
+            if self.declared or self.source == EntrySource.COMPUTED:
+                return {"item_code": _("An adjustment is recorded by staff, not declared.")}
+            return adjustment_problems(self, draft)
         node = self.item(draft.subject, draft.item_code)
         if node is None:
             found["item_code"] = self.overlay_refusal(draft.subject, draft.item_code) or _(
@@ -271,6 +286,8 @@ class Recorder:
         return found
 
     def build(self, draft: EntryDraft) -> Entry:
+        if draft.item_code == ADJUST_CODE:
+            return adjustment_entry(self, draft)
         node = self.item(draft.subject, draft.item_code)
         amount = Decimal(1) if node.rule in ("rating", "veto") else Decimal(str(draft.quantity))
         factor = None
@@ -344,7 +361,7 @@ class Recorder:
         capped = {}
         for entry in entries:
             node = self.item(entry.subject, entry.item_code)
-            if node.cap is not None and node.points:
+            if node is not None and node.cap is not None and node.points:
                 capped[(entry.subject_id, entry.item_code, label_of[entry.occurred_on])] = node
         used: Counter = Counter()
         if capped:
@@ -480,8 +497,17 @@ def entries_write(
                 **context,
             },
         )
-    announce_approved([e.pk for e in saved if e.status == EntryStatus.APPROVED])
+    _counted([e for e in saved if e.status == EntryStatus.APPROVED])
     return saved
+
+
+def _counted(entries: list[Entry]) -> None:
+    """`entries` now count: carry them to linked subjects in this transaction (`ledger.links`),
+    then announce them once it commits."""
+    from .links import links_carry  # links writes through this module
+
+    links_carry(entries)
+    announce_approved([e.pk for e in entries])
 
 
 def drafts_not_recorded(drafts: list[EntryDraft]) -> list[EntryDraft]:
@@ -647,7 +673,7 @@ def entry_evidence_attach(*, entry: Entry, files: list, acting_user) -> Entry:
             after={"status": after, "evidence": hashes},
         )
         if after == EntryStatus.APPROVED:
-            announce_approved([entry.pk])
+            _counted([entry])
     return entry
 
 
@@ -768,14 +794,15 @@ def entries_review(
             )
             outcomes.append(ReviewOutcome(entry_id, str(after)))
         decisions_record(decided, action=decision, actor=acting_user, at=now)
-        announce_approved([o.entry_id for o in outcomes if o.outcome == EntryStatus.APPROVED])
+        _counted([entry for entry, _recorded in decided if entry.status == EntryStatus.APPROVED])
     return outcomes
 
 
 def entry_reverse(
     *, entry: Entry, reason: str, acting_user, idempotency_key: str | None = None
 ) -> Entry:
-    """Cancel an approved entry with a reversing entry (same item, quantity and date, sign −1)."""
+    """Cancel an approved entry with a reversing entry (same item, quantity and date, the
+    opposite sign: a negative adjustment's reversal has sign +1)."""
     ensure(acting_user, "entry.review", entry)
     if not reason.strip():
         raise KaopingError({"reason": _("Say why the entry is corrected.")})
@@ -783,8 +810,17 @@ def entry_reverse(
     existing = _existing_for_key(idempotency_key)
     if existing is not None:
         return existing
-    if entry.status != EntryStatus.APPROVED or entry.sign != 1:
+    # A reversal is told by `reverses`, not by its sign: a negative adjustment has sign −1.
+    if entry.status != EntryStatus.APPROVED or entry.reverses_id is not None:
         raise KaopingError(_("Only an approved original entry can be reversed."))
+    if entry.carried_from_id is not None:
+        raise KaopingError(
+            _(
+                "This entry was carried from an entry of %(subject)s in %(scheme)s; reverse "
+                "that entry and this one is reversed with it."
+            )
+            % {"subject": entry.carried_from.subject.name, "scheme": entry.carried_from.scheme.name}
+        )
     if day_sealed(entry.scheme_id, entry.occurred_on):
         raise KaopingError(
             _("%(day)s lies in a finalised period; it can no longer be corrected.")
@@ -804,14 +840,15 @@ def entry_reverse(
 def reversal_of(
     entry: Entry, *, reason: str, acting_user, idempotency_key: str | None = None
 ) -> Entry:
-    """An unsaved entry cancelling `entry`: same item, quantity and date, sign −1, approved."""
+    """An unsaved entry cancelling `entry`: same item, quantity and date, the opposite sign,
+    approved."""
     return Entry(
         scheme_id=entry.scheme_id,
         subject=entry.subject,
         item_code=entry.item_code,
         quantity_scaled=entry.quantity_scaled,
         label=entry.label,
-        sign=-1,
+        sign=-entry.sign,
         points=-entry.points,
         occurred_on=entry.occurred_on,
         cadence=entry.cadence,

@@ -84,3 +84,19 @@ class LeaveForm(forms.Form):
     reason = forms.CharField(
         label=_("How it met the exit criteria"), widget=forms.Textarea(attrs={"rows": 2})
     )
+
+
+class DecisionForm(forms.Form):
+    """The option chosen for a decision, among those the scheme lists, and why."""
+
+    option = forms.ChoiceField(label=_("Decision"), widget=forms.RadioSelect)
+    reason = forms.CharField(
+        label=_("Reason"),
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 4}),
+        help_text=_("Required: the grounds, e.g. the branch meeting's resolution and its date."),
+    )
+
+    def __init__(self, *args, options: list[dict], **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["option"].choices = [(o["code"], o["name"]) for o in options]

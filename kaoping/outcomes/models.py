@@ -650,3 +650,88 @@ class KeyVillageEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.key_village} {self.kind} {self.on}"
+
+
+class Decision(_Subjected):
+    """A decision a grade set off for a subject (预备党员 不合格 → 取消资格, 延长预备期 or 按期转正),
+    pending until someone with the authority records the option chosen; `DecisionRecord` keeps
+    every recording, the latest of which the row repeats."""
+
+    scheme = models.ForeignKey(
+        "schemes.Scheme", verbose_name=_("scheme"), on_delete=models.PROTECT, related_name="+"
+    )
+    rule = models.CharField(_("rule"), max_length=64)
+    rule_name = models.CharField(_("decision"), max_length=200)
+    grade_code = models.CharField(_("grade"), max_length=64)
+    grade_name = models.CharField(_("grade"), max_length=200, blank=True)
+    # The options the scheme listed when the close opened it: [{"code": …, "name": …}, …].
+    options = models.JSONField(_("options"), default=list)
+    option = models.CharField(_("option chosen"), max_length=64, blank=True)
+    option_name = models.CharField(_("option chosen"), max_length=200, blank=True)
+    reason = models.TextField(_("reason"), blank=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("decided by"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    decided_at = models.DateTimeField(_("decided at"), null=True, blank=True)
+    triggered = models.BooleanField(_("still triggered"), default=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("decision")
+        verbose_name_plural = _("decisions")
+        ordering = ["-period__start", "rule", "subject_id"]
+        constraints = [
+            models.UniqueConstraint(fields=["period", "subject", "rule"], name="decision_unique"),
+            models.CheckConstraint(
+                condition=models.Q(option="")
+                | (~models.Q(reason="") & models.Q(decided_at__isnull=False)),
+                name="decision_recorded_has_reason",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.period} {self.subject} {self.rule_name}"
+
+    @property
+    def pending(self) -> bool:
+        return not self.option
+
+
+class DecisionRecord(models.Model):
+    """One recording of a decision: the option chosen, by whom, when and why. A change is a
+    new record; none is edited or deleted while its decision lives."""
+
+    decision = models.ForeignKey(
+        Decision, verbose_name=_("decision"), on_delete=models.CASCADE, related_name="records"
+    )
+    option = models.CharField(_("option chosen"), max_length=64)
+    option_name = models.CharField(_("option chosen"), max_length=200)
+    reason = models.TextField(_("reason"))
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("decided by"),
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    decided_at = models.DateTimeField(_("decided at"))
+
+    scope_region = "decision__subject__region__code"
+    objects = ScopedQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("decision record")
+        verbose_name_plural = _("decision records")
+        ordering = ["decision", "decided_at", "id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=~models.Q(reason=""), name="decision_record_has_reason"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.decision} {self.option_name}"

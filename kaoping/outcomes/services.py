@@ -21,6 +21,7 @@ from kaoping.accounts.scoping import ensure
 from kaoping.core.audit import audit_record
 from kaoping.core.errors import KaopingError
 from kaoping.people.models import Subject
+from kaoping.people.natural_villages import natural_village_groups
 from kaoping.periods.models import ListMembership, Period, PeriodStatus, Result
 from kaoping.periods.services import listing_origins, membership_resolve
 from kaoping.schemes.calendar import previous_label
@@ -32,11 +33,14 @@ from kaoping.schemes.spec import (
     PledgeRule,
     SchemeSpec,
     ShareRule,
+    variant_label,
 )
 
 from .bonus import pool_split
+from .decisions import decisions_apply
 from .models import (
     BonusPool,
+    Decision,
     EventKind,
     Exchange,
     ExperienceShare,
@@ -109,6 +113,7 @@ def consequences_apply(period: Period, spec: SchemeSpec, acting_user) -> dict | 
         "pay_by_post": _apply_payout(period, spec, cadence),
         "honours": _apply_honours(period, spec, rules.honours, cadence),
         "key_villages": _apply_key_villages(period, spec, rules.key_villages, cadence, today),
+        "decisions": decisions_apply(period, spec),
     }
     audit_record(
         actor=acting_user,
@@ -156,6 +161,7 @@ def consequences_void(period: Period, reason: str, acting_user) -> dict:
     Honour.objects.filter(period=period).delete()
     _designate(period, "", "", today)
     _withdraw_exits(period, set(), today)
+    decisions_apply(period, None)
     after = _consequence_counts(period)
     voided = {name: before[name] - after[name] for name in before}
     kept = {name: after[name] for name in after if after[name]}
@@ -179,6 +185,7 @@ def _consequence_counts(period: Period) -> dict[str, int]:
         "pay_by_post": PayoutSheet.objects.filter(period=period).count(),
         "honours": Honour.objects.filter(period=period).count(),
         "key_villages": KeyVillage.objects.filter(period=period, by_rule=True).count(),
+        "decisions": Decision.objects.filter(period=period).count(),
     }
 
 
@@ -344,11 +351,13 @@ def _graded(period: Period, rule: GradeConsequence, cadence: str) -> list[int]:
     """Subjects given one of `rule`'s grades in `period` (when the rule applies to it)."""
     if not _applies(rule.cadences, cadence):
         return []
-    return list(
+    rows = (
         Result.objects.filter(period=period, grade_code__in=rule.grades)
         .order_by("subject_id")
-        .values_list("subject_id", flat=True)
+        .values_list("subject_id", "variant")
     )
+    # A rule limited to some variants (classes) leaves the other subjects' grades alone.
+    return [s for s, v in rows if rule.variants is None or variant_label(v) in rule.variants]
 
 
 def _apply_pledges(
@@ -453,6 +462,8 @@ def _groups(period: Period, subjects: list[int], within) -> dict[int, str]:
                 "subject_id", "rank_group"
             )
         )
+    if str(within) == "natural_village":
+        return natural_village_groups(subjects)
     rows = Subject.objects.filter(pk__in=subjects).values_list("pk", "region__code", "track")
     cut = {"county": 0, "township": 9, "village": 12}
     if str(within) in cut:

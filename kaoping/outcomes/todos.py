@@ -13,7 +13,9 @@ from kaoping.accounts.permissions import user_can
 from kaoping.core.todos import Todo
 from kaoping.periods.models import PeriodStatus
 
+from .decisions import decision_list
 from .models import (
+    Decision,
     ExperienceShare,
     Interview,
     InterviewStatus,
@@ -96,6 +98,21 @@ def _arranging(user) -> list[Todo]:
                 url=_one(acceptable, accepted, "outcomes:pledge"),
                 count=accepted,
                 order=24,
+            )
+        )
+    deciding = decision_list(user, pending=True).filter(
+        pk__in=Decision.objects.for_user(user, "outcome.manage").values("pk")
+    )
+    to_decide = deciding.count()
+    if to_decide:
+        todos.append(
+            Todo(
+                title=_("%(n)d decisions to take") % {"n": to_decide},
+                url=_one(deciding, to_decide, "outcomes:decision")
+                if to_decide == 1
+                else reverse("outcomes:decisions"),
+                count=to_decide,
+                order=23,
             )
         )
     followed = (

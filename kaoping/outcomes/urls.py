@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import decision_views, views
 
 app_name = "outcomes"
 
@@ -17,6 +17,8 @@ urlpatterns = [
     path("pledge-items/<int:pk>/done/", views.pledge_item_done_view, name="pledge_item_done"),
     path("shares/<int:pk>/held/", views.share_held_view, name="share_held"),
     path("pairings/<int:pk>/", views.pairing_detail, name="pairing"),
+    path("decisions/", decision_views.decision_index, name="decisions"),
+    path("decisions/<int:pk>/", decision_views.decision_detail, name="decision"),
     path("key-villages/", views.key_village_list, name="key_villages"),
     path("key-villages/<int:pk>/", views.key_village_detail, name="key_village"),
 ]

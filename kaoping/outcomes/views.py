@@ -28,6 +28,7 @@ from kaoping.schemes.selectors import scheme_list
 from kaoping.schemes.spec import number_text
 
 from . import selectors
+from .decisions import decision_list
 from .forms import (
     DesignateForm,
     ExchangeForm,
@@ -84,6 +85,7 @@ def index(request):
             "rectifications_open": selectors.rectifications_open(user, today=today),
             "short_months": selectors.pairing_months_below(user, today=today),
             "key_village_count": selectors.key_village_count(user=user, active=True),
+            "decisions_open": decision_list(user, pending=True).count(),
         },
     )
 
@@ -114,6 +116,7 @@ def period_overview(request, pk: int):
         {
             "period": period,
             "can_manage": user_can(user, MANAGE),
+            "decisions": list(decision_list(user, period=period)),
             **selectors.period_consequences(user, period),
         },
     )

@@ -21,6 +21,18 @@ class PersonForm(PlainTextMixin, forms.Form):
     )
 
 
+class PersonMemberForm(PersonForm):
+    """A party member's person: the class besides (A–F or the county's own, offered in a list)."""
+
+    member_class = forms.CharField(
+        label=gettext_lazy("party member class"),
+        max_length=32,
+        required=False,  # left out or empty: the class stays as it is
+        help_text=gettext_lazy("A–F, or a class the county's schemes name."),
+        widget=forms.TextInput(attrs={"list": "member-classes", "autocomplete": "off"}),
+    )
+
+
 class HouseholdImportForm(forms.Form):
     file = forms.FileField(label=gettext_lazy("Households and members (Excel or CSV)"))
 

@@ -13,7 +13,7 @@ from kaoping.accounts.scoping import restrict
 from kaoping.core.errors import ImportFailed, RowError
 from kaoping.core.privacy import id_number_problem
 from kaoping.core.tabular import rows_with_header, xlsx_row
-from kaoping.regions.models import Region
+from kaoping.regions.models import NaturalVillage, Region
 
 from .book import GENDER_WORDS, gender_of, value_problem
 from .models import Household, HouseholdTag, Person
@@ -32,6 +32,7 @@ HEADERS = {
     "phone": "电话",
     "address": "地址",
     "tags": "标签",
+    "natural_village": "自然村/村民小组",
 }
 COLUMNS = {
     "number": {"户号", "household number", "number"},
@@ -44,7 +45,10 @@ COLUMNS = {
     "phone": {"电话", "手机号", "联系电话", "phone"},
     "address": {"地址", "住址", "address"},
     "tags": {"标签", "户标签", "tags"},
+    "natural_village": {"自然村/村民小组", "自然村", "村民小组", "小组", "natural village"},
 }
+# Columns a file may leave out (files made before they were added still import).
+OPTIONAL = frozenset({"natural_village"})
 YES = {"是", "y", "yes", "1", "√", "户主"}
 NO = {"否", "n", "no", "0", ""}
 TAG_SEPARATORS = ("，", "、", ";", "；")
@@ -69,6 +73,7 @@ class HouseholdRows:
     address: str = ""
     members: list[MemberRow] = field(default_factory=list)
     tags: dict[int, HouseholdTag] = field(default_factory=dict)
+    natural_village: NaturalVillage | None = None
 
 
 def households_template() -> bytes:
@@ -80,13 +85,15 @@ def households_template() -> bytes:
     sheet.append(xlsx_row(sheet, [HEADERS[k] for k in keys]))
     example = [
         ["3303040010010101", "330304001001001", "是", "张三", "男", "330304198001010011",
-         "户主", "13800000000", "东岭村1组5号", "低保,独居老人"],
+         "户主", "13800000000", "东岭村1组5号", "低保,独居老人", ""],
         ["3303040010010101", "330304001001001", "否", "李四", "女", "330304198505050025",
-         "配偶", "", "", ""],
+         "配偶", "", "", "", ""],
     ]  # fmt: skip
     for values in example:
         sheet.append(xlsx_row(sheet, values))
-    widths = {"number": 20, "grid": 18, "id_number": 22, "address": 20, "tags": 18}
+    widths = {
+        "number": 20, "grid": 18, "id_number": 22, "address": 20, "tags": 18, "natural_village": 16
+    }  # fmt: skip
     for index, key in enumerate(keys, start=1):
         cell = sheet.cell(row=1, column=index)
         cell.font = Font(bold=True)
@@ -112,6 +119,13 @@ def households_template() -> bytes:
         (HEADERS["phone"], _("An 11-digit mobile number, or empty.")),
         (HEADERS["address"], _("The household's address, on any one of its rows.")),
         (HEADERS["tags"], _("The county's household tags, separated by commas (低保,脱贫户).")),
+        (
+            HEADERS["natural_village"],
+            _(
+                "Optional: the name or code of the household's 自然村 or 村民小组, one of those "
+                "listed on the village's page (add it there first)."
+            ),
+        ),
         ("", ""),
         (
             _("Note"),
@@ -134,7 +148,7 @@ def households_read(*, data: bytes, filename: str, acting_user) -> list[Househol
     """The households of the file, checked; ImportFailed names every bad row and column."""
     reading = _Reading()
     count = 0
-    for number, row in rows_with_header(data, filename, COLUMNS):
+    for number, row in rows_with_header(data, filename, COLUMNS, optional=OPTIONAL):
         count += 1
         if count > IMPORT_MAX_ROWS:
             reading.errors.append(
@@ -154,6 +168,7 @@ def households_read(*, data: bytes, filename: str, acting_user) -> list[Househol
     errors += _regions_resolve(households, reading.grid_of, acting_user)
     errors += _existing(households, reading.ids)
     errors += _tags_resolve(households, reading.tag_words)
+    errors += _natural_villages_resolve(households, reading.natural_village_of)
     if errors:
         raise ImportFailed(sorted(errors, key=lambda e: e.row))
     return list(households.values())
@@ -168,6 +183,8 @@ class _Reading:
     households: dict[str, HouseholdRows] = field(default_factory=dict)
     grid_of: dict[str, str] = field(default_factory=dict)
     tag_words: dict[str, list[tuple[int, str]]] = field(default_factory=dict)
+    # household number → (the first row naming its natural village, the name or code written)
+    natural_village_of: dict[str, tuple[int, str]] = field(default_factory=dict)
     ids: dict[str, int] = field(default_factory=dict)
     errors: list[RowError] = field(default_factory=list)
 
@@ -195,6 +212,7 @@ class _Reading:
                 self.error(number, column, problem)
         if row["address"]:
             household.address = household.address or row["address"]
+        self._natural_village_read(number, row, household)
         for word in _split_tags(row["tags"]):
             self.tag_words.setdefault(household.number, []).append((number, word))
         is_head = head_word in YES
@@ -231,6 +249,19 @@ class _Reading:
             )
         self.grid_of.setdefault(key, grid)
         return household
+
+    def _natural_village_read(self, number: int, row: dict, household: HouseholdRows) -> None:
+        """The household's natural village, written on any of its rows, the same on each."""
+        word = row["natural_village"].strip()
+        if not word:
+            return
+        first = self.natural_village_of.setdefault(household.number, (number, word))
+        if first[1] != word:
+            self.error(
+                number,
+                "natural_village",
+                _("Row %(r)d puts this household in %(g)s.") % {"r": first[0], "g": first[1]},
+            )
 
     def _id_number_of(self, number: int, row: dict) -> str:
         """The row's ID number, upper-cased; kept in `ids` when valid and the first in the file."""
@@ -382,4 +413,42 @@ def _tags_resolve(households, tag_words) -> list[RowError]:
                 )
             else:
                 household.tags[tag.pk] = tag
+    return errors
+
+
+def _natural_villages_resolve(households, natural_village_of) -> list[RowError]:
+    """Each household's natural village, by name or code among its village's: an unknown one is
+    refused (a typo would otherwise make a new group, scored and ranked on its own)."""
+    villages = {
+        h.region.code[:12]
+        for key, h in households.items()
+        if key in natural_village_of and h.region
+    }
+    known: dict[tuple[str, str], NaturalVillage] = {}
+    for natural in NaturalVillage.objects.filter(village__code__in=villages).select_related(
+        "village"
+    ):
+        known[(natural.village.code, natural.code)] = natural
+        known[(natural.village.code, natural.name)] = natural
+    errors = []
+    for key, (row, word) in natural_village_of.items():
+        household = households[key]
+        if household.region is None:
+            continue
+        village = household.region.code[:12]
+        natural = known.get((village, word))
+        if natural is None:
+            errors.append(
+                RowError(
+                    row,
+                    HEADERS["natural_village"],
+                    _(
+                        "The village has no 自然村 or 村民小组 “%(n)s”: add it on the village's "
+                        "page first, or check the name."
+                    )
+                    % {"n": word},
+                )
+            )
+        else:
+            household.natural_village = natural
     return errors

@@ -6,7 +6,7 @@ from django.utils.translation import pgettext_lazy
 
 from kaoping.accounts.scoping import ScopedQuerySet
 from kaoping.core.privacy import mask_id_number, mask_name, mask_phone
-from kaoping.regions.models import Region
+from kaoping.regions.models import NaturalVillage, Region
 
 
 class Household(models.Model):
@@ -28,6 +28,15 @@ class Household(models.Model):
         blank=True,
         on_delete=models.SET_NULL,
         related_name="+",
+    )
+    # The 自然村 or 村民小组 of its village it belongs to, if the village keeps them.
+    natural_village = models.ForeignKey(
+        NaturalVillage,
+        verbose_name=_("natural village or villagers' group"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="households",
     )
 
     scope_region = "region__code"
@@ -121,6 +130,7 @@ class Person(models.Model):
         return mask_phone(self.phone)
 
 
+# The default classes; a county may use others (正式党员, 预备党员…): see people.classes.
 class MemberClass(models.TextChoices):
     A = "A", _("A: secretary or committee chair")
     B = "B", _("B: other committee member")
@@ -131,7 +141,7 @@ class MemberClass(models.TextChoices):
 
 
 class PartyMember(models.Model):
-    """A party member, sorted into class A–F for differentiated points."""
+    """A party member, sorted into a class (A–F, or the county's own) for differentiated points."""
 
     person = models.OneToOneField(
         Person, verbose_name=_("person"), on_delete=models.PROTECT, related_name="party_member"
@@ -140,9 +150,8 @@ class PartyMember(models.Model):
         Region, verbose_name=_("village"), on_delete=models.PROTECT, related_name="party_members"
     )
     branch = models.CharField(_("party branch"), max_length=100)
-    member_class = models.CharField(
-        _("class"), max_length=1, choices=MemberClass.choices, db_index=True
-    )
+    # Free text checked by people.classes (A–F or the county's classes); the subject's track.
+    member_class = models.CharField(_("class"), max_length=32, db_index=True)
     joined_on = models.DateField(_("joined on"), null=True, blank=True)
     linked_households = models.ManyToManyField(
         Household,
@@ -162,6 +171,13 @@ class PartyMember(models.Model):
 
     def __str__(self) -> str:
         return self.person.name
+
+    def get_member_class_display(self) -> str:
+        """A–F with what they mean (A: secretary…); a county's own class as written."""
+        try:
+            return str(MemberClass(self.member_class).label)
+        except ValueError:
+            return self.member_class
 
 
 class CadrePost(models.TextChoices):
@@ -252,18 +268,21 @@ class SubjectKind(models.TextChoices):
     HOUSEHOLD = "household", _("household")
     # A grid (网格) as a whole, scored for its grid members' work (coverage, problems closed).
     GRID = "grid", _("grid")
+    # A 自然村 or 村民小组 inside a village, scored as a whole.
+    NATURAL_VILLAGE = "natural_village", _("natural village (villagers' group)")
 
 
 class Subject(models.Model):
     """One scored thing. The engine only ever sees subjects; profiles hang off them."""
 
     kind = models.CharField(_("kind"), max_length=20, choices=SubjectKind.choices)
-    # Village for villages, teams, cadres and party members; the household's grid for households.
+    # Village for villages, teams, cadres, party members and natural villages; the household's
+    # grid for households.
     region = models.ForeignKey(
         Region, verbose_name=_("region"), on_delete=models.PROTECT, related_name="subjects"
     )
     name = models.CharField(_("name"), max_length=100)
-    # The ranking group and scheme variant: 示范/创优/强基 for villages, class A–F for party members.
+    # The ranking group and scheme variant: 示范/创优/强基 for villages, the class for party members.
     track = models.CharField(_("track"), max_length=32, blank=True, db_index=True)
     household = models.ForeignKey(
         Household,
@@ -276,6 +295,14 @@ class Subject(models.Model):
     person = models.ForeignKey(
         Person,
         verbose_name=_("person"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="subjects",
+    )
+    natural_village = models.ForeignKey(
+        NaturalVillage,
+        verbose_name=_("natural village or villagers' group"),
         null=True,
         blank=True,
         on_delete=models.PROTECT,
@@ -307,6 +334,11 @@ class Subject(models.Model):
                 fields=["kind", "region"],
                 condition=models.Q(kind__in=["village", "team"]),
                 name="subject_region_unique",
+            ),
+            models.UniqueConstraint(
+                fields=["kind", "natural_village"],
+                condition=models.Q(natural_village__isnull=False),
+                name="subject_natural_village_unique",
             ),
         ]
 

@@ -111,6 +111,11 @@ def subjects_sync(*, kind: str) -> int:
     """Create the missing subjects of `kind`; returns how many were added."""
     from django.db import connection
 
+    if kind == SubjectKind.NATURAL_VILLAGE:
+        from .natural_villages import natural_village_subjects_sync
+
+        return natural_village_subjects_sync()
+
     with connection.cursor() as cursor:
         cursor.execute(
             "INSERT INTO people_subject (kind, region_id, name, track, household_id, person_id) "
@@ -591,7 +596,15 @@ def households_import(*, data: bytes, filename: str, acting_user) -> dict:
     today = timezone.localdate()
     with transaction.atomic():
         created = Household.objects.bulk_create(
-            [Household(region=h.region, number=h.number, address=h.address) for h in households]
+            [
+                Household(
+                    region=h.region,
+                    number=h.number,
+                    address=h.address,
+                    natural_village=h.natural_village,
+                )
+                for h in households
+            ]
         )
         persons = []
         for household, rows in zip(created, households, strict=True):

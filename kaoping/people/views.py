@@ -16,6 +16,7 @@ from kaoping.core.views import form_submit
 from kaoping.regions.models import Region
 from kaoping.regions.selectors import region_ancestors
 
+from .classes import member_classes_in_use, party_member_class_set
 from .forms import (
     HouseholdImportForm,
     HouseholdPostForm,
@@ -23,9 +24,10 @@ from .forms import (
     HouseholdTagEditForm,
     HouseholdTagForm,
     PersonForm,
+    PersonMemberForm,
 )
 from .household_import import households_template
-from .models import CURRENT_STATUSES, Household, HouseholdPost, HouseholdTag, Person
+from .models import CURRENT_STATUSES, Household, HouseholdPost, HouseholdTag, PartyMember, Person
 from .selectors import (
     household_members,
     household_post_list,
@@ -46,9 +48,28 @@ from .services import (
 def household_detail(request, pk: int):
     user = request.user
     household = get_scoped_or_404(
-        Household.objects.select_related("region", "head"), user, "people.view", pk=pk
+        Household.objects.select_related("region", "head", "natural_village"),
+        user,
+        "people.view",
+        pk=pk,
     )
+    return household_page(request, household)
+
+
+def household_page(request, household: Household, natural_village_form=None):
+    """The household's page; `natural_village_form` is a refused choice of its natural village."""
+    from .natural_village_views import household_natural_village_form
+
+    user = request.user
     region = household.region
+    can_edit = may(user, "people.change", household)
+    if can_edit and natural_village_form is None:
+        natural_village_form = household_natural_village_form(household)
+    if (
+        natural_village_form is not None
+        and not natural_village_form.fields["natural_village"].queryset.exists()
+    ):
+        natural_village_form = None  # the village keeps no natural villages
     return render(
         request,
         "people/household.html",
@@ -57,7 +78,8 @@ def household_detail(request, pk: int):
             "members": household_members(household=household),
             "subject": subject_of_household(user=user, household=household),
             "sensitive": may(user, "people.view_sensitive", household),
-            "can_edit": may(user, "people.change", household),
+            "can_edit": can_edit,
+            "natural_village_form": natural_village_form,
             # The book (一户一册) is grid's page, linked by its URL name.
             "can_book": may(user, "visit.view", household),
             "ancestors": region_ancestors(user=user, region=region, include_self=True),
@@ -71,12 +93,21 @@ def person_edit(request, pk: int):
     person = get_scoped_or_404(
         Person.objects.select_related("household", "region"), user, "people.change", pk=pk
     )
+    member = PartyMember.objects.filter(person=person).first()
+    form_class = PersonMemberForm if member is not None else PersonForm
+
+    def save(data: dict) -> None:
+        member_class = data.pop("member_class", None)
+        person_update(person=person, acting_user=user, **data)
+        if member is not None and member_class:
+            party_member_class_set(member=member, member_class=member_class, acting_user=user)
+
     if request.method == "POST":
-        form = PersonForm(request.POST)
+        form = form_class(request.POST)
         done = form_submit(
             request,
             form,
-            lambda data: person_update(person=person, acting_user=user, **data),
+            save,
             redirect_to=reverse("people:household", args=[person.household_id])
             if person.household_id
             else reverse("console:home"),
@@ -85,10 +116,16 @@ def person_edit(request, pk: int):
         if done:
             return done
     else:
-        form = PersonForm(
-            initial={"name": person.name, "phone": person.phone, "relation": person.relation}
-        )
-    return render(request, "people/person_edit.html", {"person": person, "form": form})
+        initial = {"name": person.name, "phone": person.phone, "relation": person.relation}
+        if member is not None:
+            initial["member_class"] = member.member_class
+        form = form_class(initial=initial)
+    classes = member_classes_in_use(person.region.code[:6]) if member is not None else []
+    return render(
+        request,
+        "people/person_edit.html",
+        {"person": person, "form": form, "member_classes": classes},
+    )
 
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"

@@ -32,10 +32,9 @@ from dataclasses import dataclass, field
 from django.db import connection
 
 from kaoping.schemes.models import FACTOR_SCALE, QTY_SCALE
-from kaoping.schemes.spec import OVERLAY_MARK, ROOT_CODE
+from kaoping.schemes.spec import ADJUST_CODE, OVERLAY_MARK, ROOT_CODE
 
 WEIGHT_SCALE = 10000  # composite part weights (0.4 → 4000)
-ADJUST_CODE = "__adjust__"  # item code of ± adjustment entries on a roll-up period
 PART_PREFIX = "__part__:"  # result-node rows holding each part of a composite total
 
 
@@ -117,6 +116,7 @@ class Scope:
             "village": "SUBSTR(r.code, 1, 12)",
             "track": "s.track",
             "class": "s.track",
+            "natural_village": natural_village_group("r", "s"),
         }[self.rank_within]
         only, only_params = self.data_filter or ("", [])
         sql = (
@@ -133,6 +133,18 @@ class Scope:
             self.region_prefix + ":",
             *only_params,
         ]
+
+
+def natural_village_group(region: str, subject: str) -> str:
+    """The ranking group of `within: natural_village` of the subject row `subject` (a household)
+    in the region row `region`: `<village code>/<natural village code>` when its household
+    belongs to one, else the village's code (`regions.models.natural_village_group`)."""
+    return (
+        "COALESCE((SELECT nv_v.code || '/' || nv_n.code FROM people_household nv_h "
+        "JOIN regions_naturalvillage nv_n ON nv_n.id = nv_h.natural_village_id "
+        "JOIN regions_region nv_v ON nv_v.id = nv_n.village_id "
+        f"WHERE nv_h.id = {subject}.household_id), SUBSTR({region}.code, 1, 12))"
+    )
 
 
 def data_filter(
@@ -369,7 +381,18 @@ def _grade_sql(total: str) -> str:
         f"AND (g.lo IS NULL OR {total} > g.lo OR (g.lo_inclusive AND {total} = g.lo)) "
         f"AND (g.hi IS NULL OR {total} < g.hi OR (g.hi_inclusive AND {total} = g.hi)) "
         "AND (g.honour = %s OR t.barred = %s) "
+        f"AND {_grade_given('t.variant')} "
         "ORDER BY g.position LIMIT 1)"
+    )
+
+
+def _grade_given(variant: str) -> str:
+    """The grade `g` is given to a subject scored with the tree `variant`: it is limited to no
+    variant, or to one whose trees include it (`SchemeGrade.variants`, `Grade.given_to`)."""
+    return (
+        "(NOT EXISTS (SELECT 1 FROM schemes_schemegradevariant gv WHERE gv.grade_id = g.id) "
+        "OR EXISTS (SELECT 1 FROM schemes_schemegradevariant gv WHERE gv.grade_id = g.id "
+        f"AND gv.variant = {variant}))"
     )
 
 
@@ -716,7 +739,8 @@ def ytd_grade_statement(scope: Scope, ytd_codes: list[str]) -> tuple[str, list]:
         "AND (g.cadences = '' OR (',' || g.cadences || ',') LIKE %s) "
         f"AND (g.lo IS NULL OR {value} > g.lo OR (g.lo_inclusive AND {value} = g.lo)) "
         f"AND (g.hi IS NULL OR {value} < g.hi OR (g.hi_inclusive AND {value} = g.hi)) "
-        "AND (g.honour = %s OR periods_result.barred = %s) ORDER BY g.position LIMIT 1"
+        "AND (g.honour = %s OR periods_result.barred = %s) "
+        f"AND {_grade_given('periods_result.variant')} ORDER BY g.position LIMIT 1"
     )
     return (
         f"UPDATE periods_result SET grade_code = COALESCE(({grade}), '') "

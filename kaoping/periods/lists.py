@@ -37,6 +37,7 @@ from kaoping.schemes.spec import (
     Ties,
 )
 
+from .engine import natural_village_group
 from .models import ListMembership, Period, PeriodStatus
 
 INSERT = (
@@ -50,6 +51,7 @@ GROUPS = {
     "village": "SUBSTR(rg.code, 1, 12)",
     "track": "s.track",
     "class": "s.track",
+    "natural_village": natural_village_group("rg", "s"),
 }
 
 
@@ -154,9 +156,10 @@ def tie_key_label(key) -> str:
 
 def _tie_keys(period: Period, spec: SchemeSpec, rule: ListRule) -> tuple[str, list, list, list]:
     """(joins, join params, [(order-by terms, label)], order params) of `ranking.tie_break`
-    for the result row `r`, best first for `pick: top` and worst first for `pick: bottom`."""
+    for the result row `r`, best first for `pick: top` (and for an award) and worst first for
+    `pick: bottom`."""
     joins, join_params, keys, params = [], [], [], []
-    flip = rule.pick == "bottom"
+    flip = getattr(rule, "pick", "top") == "bottom"
 
     def way(desc: bool) -> str:
         return "DESC" if desc != flip else "ASC"
@@ -450,15 +453,21 @@ def _previous(period: Period, steps: int = 1) -> list[Period]:
     return [found[label] for label in labels if label in found]
 
 
-def _by_node(
+def _ranked_candidates(
     period: Period, spec: SchemeSpec, rule: AwardRule, group: str
 ) -> Iterator[tuple[int, int, int]]:
-    """One ranking group's candidates for an award by `rule.node`, best first, as `_allocate`
-    reads them: (subject, rank, value), ranked on the node's value as the close ranks totals
-    (the scheme's `order` and `ties`, over the whole group, barred subjects included)."""
-    joins, value, params = _ranked_value(period, rule.node)
+    """One ranking group's candidates for an award ranked otherwise than by the close's rank,
+    best first, as `_allocate` reads them: (subject, rank, value). Ranked on `rule.node`'s value
+    or the year-to-date total as the close ranks totals (the scheme's `order` and `ties`, over
+    the whole group, barred subjects included); with `at_cutoff: break` subjects tied on the
+    value are ranked further by `ranking.tie_break`, so only a tie no key orders shares a rank."""
+    joins, value, params = _ranked_value(period, rule.node, rule.value == "ytd")
     function = "DENSE_RANK()" if str(spec.ranking.ties) == "dense" else "RANK()"
     order = "ASC" if str(spec.ranking.order) == "asc" else "DESC"
+    terms, key_params, tie_joins, tie_join_params = [f"{value} {order}"], [], "", []
+    if rule.at_cutoff == "break":
+        tie_joins, tie_join_params, keys, key_params = _tie_keys(period, spec, rule)
+        terms += [term for key_terms, _label in keys for term in key_terms]
     listed, listed_params = "", []
     if rule.from_lists:
         marks = ", ".join(["%s"] * len(rule.from_lists))
@@ -476,12 +485,15 @@ def _by_node(
     sql = (
         "SELECT t.subject_id, t.pos, t.value FROM ("
         f"SELECT r.subject_id, r.barred, {value} AS value, "
-        f"{function} OVER (ORDER BY {value} {order}) AS pos "
-        f"FROM periods_result r {joins}WHERE r.period_id = %s AND r.rank_group = %s) t "
+        f"{function} OVER (ORDER BY {', '.join(terms)}) AS pos "
+        f"FROM periods_result r {joins}{tie_joins}WHERE r.period_id = %s AND r.rank_group = %s) t "
         f"WHERE t.barred = %s{listed} ORDER BY t.pos, t.subject_id"
     )
     with connection.cursor() as cursor:
-        cursor.execute(sql, [*params, period.pk, group, False, *listed_params])
+        cursor.execute(
+            sql,
+            [*key_params, *params, *tie_join_params, period.pk, group, False, *listed_params],
+        )
         while chunk := cursor.fetchmany(200):
             yield from chunk
 
@@ -493,7 +505,8 @@ def _awards(period: Period, spec: SchemeSpec, rule: AwardRule, scale: int) -> No
     so a household scheme reads a few rows per group; a tie at a cut-off is read to its end
     (ties share the same fate), however many subjects it holds and whatever their ids. With
     `awards_stack: false` a subject already holding an award of the period (an earlier one in
-    the file) is no candidate.
+    the file) is no candidate. An award by a node, by the year-to-date total or breaking ties
+    ranks its candidates itself (`_ranked_candidates`); otherwise the close's rank is read.
     """
     from .models import Result
 
@@ -512,8 +525,8 @@ def _awards(period: Period, spec: SchemeSpec, rule: AwardRule, scale: int) -> No
         )
     rows = []
     for group in candidates.order_by("rank_group").values_list("rank_group", flat=True).distinct():
-        if rule.node is not None:
-            ordered = _by_node(period, spec, rule, group)
+        if rule.node is not None or rule.value == "ytd" or rule.at_cutoff == "break":
+            ordered = _ranked_candidates(period, spec, rule, group)
         else:
             ordered = (
                 candidates.filter(rank_group=group)
@@ -622,7 +635,7 @@ class Ranked:
 def _reference_order(spec: SchemeSpec, rule: ListRule, row: Ranked, seed: str) -> list[tuple]:
     """The keys `_broken_list` orders by, as prefixes: [value], [value, key 1], …; smaller is
     nearer the top of the list (best first for `pick: top`, worst first for `pick: bottom`)."""
-    sign = 1 if rule.pick == "bottom" else -1  # best first: the higher value first
+    sign = 1 if getattr(rule, "pick", "top") == "bottom" else -1  # best first: higher first
     key: list = [sign * row.total]
     prefixes = [tuple(key)]
     for tie in spec.ranking.tie_break:
@@ -730,6 +743,23 @@ def _reference_rank(rows: list[Ranked], row: Ranked, ties: Ties, order: Order) -
     return 1 + (len(set(better)) if ties is Ties.DENSE else len(better))
 
 
+def _reference_award_rank(
+    spec: SchemeSpec, award: AwardRule, rows: list[Ranked], row: Ranked, seed: str
+) -> int:
+    """The rank `_awards` gives `row` in its group: the close's on the value, or with
+    `at_cutoff: break` on the value and then the `ranking.tie_break` keys."""
+    if award.at_cutoff != "break":
+        return _reference_rank(rows, row, spec.ranking.ties, spec.ranking.order)
+
+    def key(o: Ranked) -> tuple:
+        value = o.total if spec.ranking.order is Order.ASC else -o.total
+        return (value, *_reference_order(spec, award, o, seed)[-1][1:])
+
+    mine = key(row)
+    better = [key(o) for o in rows if o.group == row.group and key(o) < mine]
+    return 1 + (len(set(better)) if spec.ranking.ties is Ties.DENSE else len(better))
+
+
 def reference(
     spec: SchemeSpec, rows: list[Ranked], scale: int, seed: str = "", reasons: dict | None = None
 ) -> tuple[set[tuple[str, int, str]], list[dict]]:
@@ -748,14 +778,11 @@ def reference(
         shortfalls += short
     awarded: set[int] = set()
     for award in spec.ranking.awards:
-        for group in sorted({row.group for row in rows}):
+        ranked = [replace(row, total=row.ytd) for row in rows] if award.value == "ytd" else rows
+        for group in sorted({row.group for row in ranked}):
             candidates = [
-                (
-                    row.subject,
-                    _reference_rank(rows, row, spec.ranking.ties, spec.ranking.order),
-                    row.total,
-                )
-                for row in rows
+                (row.subject, _reference_award_rank(spec, award, ranked, row, seed), row.total)
+                for row in ranked
                 if row.group == group
                 and not row.barred
                 and (
@@ -772,7 +799,7 @@ def reference(
     return on, shortfalls
 
 
-def _draw_seed(period: Period, spec: SchemeSpec, rules: list[ListRule]) -> None:
+def _draw_seed(period: Period, spec: SchemeSpec, rules: list[ListRule | AwardRule]) -> None:
     """The lot's seed, drawn at the first close whose lists may need it and kept after, so a
     re-close (an upheld objection) draws the same lot and an auditor can replay it."""
     drawn = any(key.lot for key in spec.ranking.tie_break) and any(
@@ -792,7 +819,7 @@ def lists_compute(period: Period, spec: SchemeSpec) -> None:
 
     rules = [rule for rule in spec.ranking.lists if made_now(rule)]
     previous = next(iter(_previous(period)), None)
-    _draw_seed(period, spec, rules)
+    _draw_seed(period, spec, [*rules, *filter(made_now, spec.ranking.awards)])
     ordered = sorted(rules, key=lambda r: 0 if r.kind is ListKind.BLACK else 1)
     shortfalls: list[dict] = []
     tie_breaks: list[dict] = []

@@ -58,12 +58,14 @@ def household_points_share(scope: Scope) -> tuple[str, list]:
         "FROM u JOIN people_subject s ON s.id = u.subject_id JOIN regions_region vr ON vr.id = s.region_id "
         f"JOIN (SELECT {village} AS village, COUNT(h.id) AS households, COUNT(e.hid) AS earned "
         "FROM people_household h JOIN regions_region hr ON hr.id = h.region_id "
-        # A household whose entries were all reversed has earned nothing: net count > 0.
+        # A household whose entries were all reversed has earned nothing: net count > 0. A
+        # reversal is the entry that `reverses` another (a negative adjustment has sign −1 too).
         "LEFT JOIN (SELECT hs.household_id AS hid FROM ledger_entry le "
         "JOIN people_subject hs ON hs.id = le.subject_id "
         "WHERE hs.kind = 'household' AND le.status = 'approved' "
         "AND le.occurred_on >= %s AND le.occurred_on <= %s "
-        f"GROUP BY hs.household_id HAVING SUM(le.sign) > 0) e ON e.hid = h.id GROUP BY {village}) c "
+        "GROUP BY hs.household_id HAVING SUM(CASE WHEN le.reverses_id IS NULL THEN 1 ELSE -1 END) > 0"
+        f") e ON e.hid = h.id GROUP BY {village}) c "
         "ON c.village = vr.code",
         [
             *params,

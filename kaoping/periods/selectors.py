@@ -3,7 +3,9 @@
 from dataclasses import dataclass, field
 from decimal import Decimal
 
+from django.conf import settings
 from django.db.models import Count, QuerySet
+from django.utils.module_loading import import_string
 from django.utils.translation import gettext as _
 
 from kaoping.core.errors import KaopingError
@@ -21,7 +23,7 @@ from .crossscheme import (
     source_reads,
     sources_waiting,
 )
-from .engine import PART_PREFIX
+from .engine import ADJUST_CODE, PART_PREFIX
 from .metrics import system_metrics
 from .models import ListMembership, Period, Result, ResultNode
 from .services import NAMES_SHOWN, subjects_without_data
@@ -111,6 +113,7 @@ class ExplainedPart:
     weight: Decimal | None  # None for the adjustments, which are added as they are
     periods: int | None  # how many periods a mean is over
     value: Decimal
+    entries: tuple = ()  # the adjustments' entries, each with its reason (the note)
 
     @property
     def percent(self) -> str:
@@ -118,14 +121,15 @@ class ExplainedPart:
         return f"{(self.weight * 100).normalize():f}%" if self.weight is not None else ""
 
 
-def _parts(period: Period, rows: dict) -> list[ExplainedPart]:
-    """The parts of a composite roll-up in the order the scheme lists them, then adjustments."""
+def _parts(period: Period, rows: dict, subject_id: int) -> list[ExplainedPart]:
+    """The parts of a composite roll-up in the order the scheme lists them, then the ± adjustments
+    of any roll-up that takes them, each listed with its reason."""
     rollup = _rollup(period)
-    if rollup is None or rollup.method is not RollupMethod.COMPOSITE:
+    if rollup is None:
         return []
     to_points = period.version.to_points
     parts = []
-    for part in rollup.parts:
+    for part in rollup.parts if rollup.method is RollupMethod.COMPOSITE else ():
         source = str(part.source)
         row = rows.get(PART_PREFIX + source)
         mean = str(part.aggregate) == "mean"
@@ -145,8 +149,25 @@ def _parts(period: Period, rows: dict) -> list[ExplainedPart]:
             )
         )
     adjust = rows.get(PART_PREFIX + "adjust")
-    if adjust is not None:
-        parts.append(ExplainedPart("adjust", _("adjustments"), None, None, to_points(adjust.value)))
+    entries = (
+        list(
+            Entry.objects.filter(
+                scheme_id=period.scheme_id,
+                subject_id=subject_id,
+                item_code=ADJUST_CODE,
+                cadence=period.cadence,
+                occurred_on__gte=period.start,
+                occurred_on__lte=period.end,
+            )
+            .select_related("created_by")
+            .order_by("occurred_on", "id")
+        )
+        if rollup.adjust
+        else []
+    )
+    if adjust is not None or entries:
+        value = to_points(adjust.value) if adjust is not None else Decimal(0)
+        parts.append(ExplainedPart("adjust", _("adjustments"), None, None, value, tuple(entries)))
     return parts
 
 
@@ -249,7 +270,7 @@ def explain(period: Period, result: Result) -> dict:
     grade = SchemeGrade.objects.filter(version=version, code=result.grade_code).first()
     return {
         "nodes": explained,
-        "parts": _parts(period, rows),
+        "parts": _parts(period, rows, result.subject_id),
         "grade": grade,
         "total": to_points(result.total),
         "raw_total": to_points(result.raw_total),
@@ -271,21 +292,39 @@ def _tie_key_name(spec, by: str) -> str:
     if by.startswith("node:"):
         code = by.removeprefix("node:")
         return next((e.name for _p, e, _d in spec.walk() if e.code == code), code)
-    return {"previous_rank": "上期名次", "lot": "抽签"}.get(by, by)
+    return {"previous_rank": _("the previous period's rank")}.get(by, by)
 
 
 def tie_note(spec, rule_pick: str, position: int, listed: bool, by: str, subject_id: int) -> str:
     """Why a subject of a tie across a list's cut-off is on it or not (`at_cutoff: break`):
-    “并列第3名,按上期名次上榜”, “并列倒数第1名,抽签未上榜(对象编号 17)”."""
-    place = f"并列{'倒数' if rule_pick == 'bottom' else ''}第{position}名"
-    fate = "上榜" if listed else "未上榜"
+    “并列第3名，按上期名次上榜”, “并列倒数第1名，抽签未上榜（对象编号 17）”."""
+    values = {"n": position, "subject": subject_id, "key": _tie_key_name(spec, by)}
+    bottom = rule_pick == "bottom"
     if by == "tie":
-        return f"{place},再比仍并列,一起上榜"
-    if by == "lot":
-        return f"{place},抽签{fate}(对象编号 {subject_id})"
-    if not by:
-        return f"{place},{fate}"
-    return f"{place},按{_tie_key_name(spec, by)}{fate}"
+        if bottom:
+            return _("tied %(n)s from the bottom; still tied after every key, all listed") % values
+        return _("tied %(n)s; still tied after every key, all listed") % values
+    notes = {
+        # (bottom, listed, how it was settled) → the note
+        (False, True, "lot"): _("tied %(n)s; listed by lot (subject no. %(subject)s)"),
+        (False, False, "lot"): _("tied %(n)s; not listed by lot (subject no. %(subject)s)"),
+        (True, True, "lot"): _(
+            "tied %(n)s from the bottom; listed by lot (subject no. %(subject)s)"
+        ),
+        (True, False, "lot"): _(
+            "tied %(n)s from the bottom; not listed by lot (subject no. %(subject)s)"
+        ),
+        (False, True, ""): _("tied %(n)s; listed"),
+        (False, False, ""): _("tied %(n)s; not listed"),
+        (True, True, ""): _("tied %(n)s from the bottom; listed"),
+        (True, False, ""): _("tied %(n)s from the bottom; not listed"),
+        (False, True, "key"): _("tied %(n)s; listed by %(key)s"),
+        (False, False, "key"): _("tied %(n)s; not listed by %(key)s"),
+        (True, True, "key"): _("tied %(n)s from the bottom; listed by %(key)s"),
+        (True, False, "key"): _("tied %(n)s from the bottom; not listed by %(key)s"),
+    }
+    how = by if by in ("lot", "") else "key"
+    return notes[(bottom, listed, how)] % values
 
 
 def list_names(period: Period) -> dict[str, tuple[str, str]]:
@@ -493,6 +532,9 @@ class ClosePreview:
     pending: list[tuple[str, int]]  # (status label, entries) still waiting in the period
     # `source:` items: the other schemes' periods the close reads (an open one blocks it).
     sources: list[SourceRead] = field(default_factory=list)
+    # What feeders want said before the close (`settings.PERIOD_HOOKS["close_notes"]`: an
+    # inspection whose results are still missing).
+    notes: list[str] = field(default_factory=list)
 
     @property
     def pending_total(self) -> int:
@@ -548,11 +590,12 @@ def period_close_preview(*, period: Period) -> ClosePreview:
                     scheme_id=period.scheme_id, period_label=period.label, metric=metric
                 ).values("subject_id")
             ).order_by("region__code", "name")
-            count = lacking.count()
-            if count:
+            # Its own name: `count` is the number of subjects without data, shown below.
+            lacking_count = lacking.count()
+            if lacking_count:
                 names = list(lacking.values_list("name", flat=True)[:NAMES_SHOWN])
                 label = spec.metric_label(metric) or _metric_item_name(period, metric)
-                missing.append(MissingMetric(metric, label, count, names))
+                missing.append(MissingMetric(metric, label, lacking_count, names))
     waiting = (
         Entry.objects.filter(
             scheme_id=period.scheme_id,
@@ -576,6 +619,13 @@ def period_close_preview(*, period: Period) -> ClosePreview:
         missing_metrics=missing,
         pending=[(labels[row["status"]], row["n"]) for row in waiting],
         sources=sources,
+        notes=[
+            note
+            for path in settings.PERIOD_HOOKS.get("close_notes", ())
+            for note in import_string(path)(period, spec)
+        ]
+        if own
+        else [],
     )
 
 

@@ -16,7 +16,13 @@ from .models import Period, PeriodStatus
 
 # The units a township follows period by period; households and party members are too many to
 # chase one by one from a home page, and their own people record for them.
-FOLLOWED_KINDS = (SubjectKind.VILLAGE, SubjectKind.TEAM, SubjectKind.CADRE, SubjectKind.GRID)
+FOLLOWED_KINDS = (
+    SubjectKind.VILLAGE,
+    SubjectKind.TEAM,
+    SubjectKind.CADRE,
+    SubjectKind.GRID,
+    SubjectKind.NATURAL_VILLAGE,
+)
 CURRENT_SHOWN = 5  # periods running now, per home
 
 

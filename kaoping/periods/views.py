@@ -19,6 +19,7 @@ from kaoping.accounts.scoping import get_scoped_or_404, may
 from kaoping.core.leases import lease_release, lease_take_over
 from kaoping.core.progress import progress_running, progress_start
 from kaoping.core.views import action_submit, form_submit
+from kaoping.ledger.carried import carried_annotate
 from kaoping.ledger.selectors import annotate_item_names, entry_list_of_subject
 from kaoping.people.models import Subject
 from kaoping.regions.selectors import rank_group_labels
@@ -272,6 +273,8 @@ def result_explain(request, pk: int, subject_id: int):
         subject_id=subject_id,
     )
     result.group_label = rank_group_labels([result.rank_group]).get(result.rank_group, "")
+    explained = explain(period, result)
+    carried_annotate([e for n in explained["nodes"] for e in n.entries], user=user)
     return render(
         request,
         "periods/explain.html",
@@ -279,7 +282,7 @@ def result_explain(request, pk: int, subject_id: int):
             "period": period,
             "result": result,
             "ytd": _ytd_points(period.version, result),
-            **explain(period, result),
+            **explained,
         },
     )
 
@@ -307,6 +310,7 @@ def subject_detail(request, pk: int):
         entries = entries.filter(scheme=shown)
     page = Paginator(entries, PAGE_SIZE).get_page(request.GET.get("page"))
     annotate_item_names(page)
+    carried_annotate(page, user=user)
     return render(
         request,
         "periods/subject.html",

@@ -57,6 +57,7 @@ def posting(request, pk: int):
         result.public_name = public_name(result.subject)
         result.place = place_of(result.subject)
         result.points = period.version.to_points(result.total)
+        result.ytd_points = None if result.ytd is None else period.version.to_points(result.ytd)
         result.grade_name = grades.get(result.grade_code, "")
         result.group_label = group_labels.get(result.rank_group, result.rank_group)
     decisions = list(decided_objections(period))

@@ -392,6 +392,8 @@ def export_sheets(
         for n in SchemeNode.objects.filter(version=period.version, depth=1)
     }
     grades = grade_names(period)
+    # The year-to-date total (累计) beside the total, for a scheme whose lists or grades use it.
+    ytd = period.version.spec().uses_ytd()
     results = _in_region(results.filter(period=period), region)
     memberships = _in_region(memberships.filter(period=period), region)
 
@@ -424,6 +426,7 @@ def export_sheets(
                 name_of(r.subject),
                 place_of(r.subject),
                 to_points(r.total),
+                *([None if r.ytd is None else to_points(r.ytd)] if ytd else []),
                 grades.get(r.grade_code, ""),
                 *[
                     to_points(values.get((r.subject_id, n.code), empty.get((r.variant, n.code), 0)))
@@ -442,6 +445,7 @@ def export_sheets(
                 _("name"),
                 _("belongs to"),
                 _("total"),
+                *([_("year to date")] if ytd else []),
                 _("grade"),
                 *[n.name for n in indices],
                 _("vetoed"),
@@ -557,7 +561,7 @@ def correction_choices(*, user, period: Period, subject: Subject) -> CorrectionC
             occurred_on__gte=period.start,
             occurred_on__lte=period.end,
             status=EntryStatus.APPROVED,
-            sign=1,
+            reverses__isnull=True,  # an original (a negative adjustment has sign −1 too)
             reversals__isnull=True,
         )
         .order_by("occurred_on", "id")

@@ -140,7 +140,7 @@ def _entries_to_reverse(objection: Objection, entry_ids: Sequence[int], acting_u
             occurred_on__gte=period.start,
             occurred_on__lte=period.end,
             status=EntryStatus.APPROVED,
-            sign=1,
+            reverses__isnull=True,  # an original (a negative adjustment has sign −1 too)
             reversals__isnull=True,
         )
         .select_related("subject__region")

@@ -106,3 +106,57 @@ class Department(VillageGroup):
         constraints = [
             models.UniqueConstraint(fields=["county", "code"], name="department_code_unique")
         ]
+
+
+class NaturalVillageKind(models.TextChoices):
+    NATURAL_VILLAGE = "natural", _("natural village")
+    VILLAGERS_GROUP = "group", _("villagers' group")
+
+
+class NaturalVillage(models.Model):
+    """A 自然村 or 村民小组 inside one village: its households grouped beside the tree (not a
+    level of it, so grid codes keep extending the village code). A household belongs to at most
+    one (`Household.natural_village`); a scheme may score them (subject kind `natural_village`)
+    or rank households within them (`within: natural_village`)."""
+
+    village = models.ForeignKey(
+        Region,
+        verbose_name=_("village"),
+        on_delete=models.PROTECT,
+        related_name="natural_villages",
+    )
+    # Fixed once made: ranking groups of past closes are `<village code>/<code>`.
+    code = models.CharField(_("code"), max_length=16)
+    name = models.CharField(_("name"), max_length=50)
+    kind = models.CharField(
+        _("kind"),
+        max_length=10,
+        choices=NaturalVillageKind.choices,
+        default=NaturalVillageKind.VILLAGERS_GROUP,
+    )
+
+    scope_region = "village__code"
+    objects = ScopedQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("natural village or villagers' group")
+        verbose_name_plural = _("natural villages and villagers' groups")
+        ordering = ["village__code", "code"]
+        constraints = [
+            models.UniqueConstraint(fields=["village", "code"], name="natural_village_code_unique"),
+            models.UniqueConstraint(fields=["village", "name"], name="natural_village_name_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def rank_group(self) -> str:
+        """The ranking group of its households under `within: natural_village`."""
+        return natural_village_group(self.village.code, self.code)
+
+
+def natural_village_group(village_code: str, code: str) -> str:
+    """`<village code>/<natural village code>`: a household's ranking group within its natural
+    village (engine.Scope and lists.GROUPS build the same string in SQL)."""
+    return f"{village_code}/{code}"

@@ -4,7 +4,7 @@ from django.db.models import QuerySet
 
 from kaoping.core.fields import ancestor_codes
 
-from .models import Region
+from .models import NaturalVillage, Region, natural_village_group
 
 
 def region_ancestors(*, user, region: Region, include_self: bool = False) -> list[Region]:
@@ -39,4 +39,20 @@ def rank_group_labels(groups) -> dict[str, str]:
             "code", "name"
         )
     )
+    names |= natural_village_labels(g for g in groups if "/" in g)
     return {g: names.get(g, g) for g in groups}
+
+
+def natural_village_labels(groups) -> dict[str, str]:
+    """`<village code>/<code>` (households ranked within their natural village) → its name."""
+    wanted = {tuple(g.split("/", 1)) for g in groups}
+    if not wanted:
+        return {}
+    rows = NaturalVillage.objects.filter(
+        village__code__in={village for village, _code in wanted}
+    ).values_list("village__code", "code", "name")
+    return {
+        natural_village_group(village, code): name
+        for village, code, name in rows
+        if (village, code) in wanted
+    }

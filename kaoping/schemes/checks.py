@@ -15,9 +15,14 @@ from django.utils.translation import gettext as _
 
 from kaoping.core.limits import METRIC_VALUE_MAX
 
+from .account_checks import check_account
+from .class_checks import check_classes
 from .labels import cadence_label, subject_kind_label
+from .links import linked_file_problems
+from .sampling import check_samples
 from .scoring import assessed_cadences, linear_reach, value_range
 from .spec import (
+    ADJUST_CODE,
     INF,
     ONE,
     OVERLAY_MARK,
@@ -387,6 +392,10 @@ def _share_cadence(a: Interval, b: Interval) -> bool:
         return True
     if a.value != b.value:
         return False  # one holds the year-to-date total, the other the period's: no overlap
+    if b.variants is not None and (a.variants is None or not set(a.variants) & set(b.variants)):
+        # `b`, listed first, is given to some variants (classes) only: for their subjects it
+        # comes first, the others pass it over (a class's own 不合格 line above the general one).
+        return False
     if a.cadences is None or b.cadences is None:
         return True
     return bool(set(a.cadences) & set(b.cadences))
@@ -401,8 +410,8 @@ def check_scheme(spec: SchemeSpec) -> list[Finding]:
     seen: dict[str, tuple] = {}
     kinds: dict[str, Node | Item] = {}
     for path, element, _depth in spec.walk():
-        if element.code == ROOT_CODE:
-            message = _("the code %(code)s is reserved") % {"code": ROOT_CODE}
+        if element.code in (ROOT_CODE, ADJUST_CODE):
+            message = _("the code %(code)s is reserved") % {"code": element.code}
             findings.append(Finding((*path, "code"), message))
         elif element.code in seen:
             findings.append(
@@ -496,6 +505,8 @@ def check_scheme(spec: SchemeSpec) -> list[Finding]:
     _check_rollups(spec, findings)
     _check_item_cadences(spec, findings)
     _check_scheme_sources(spec, findings)
+    check_samples(spec, findings, Finding)
+    findings.extend(Finding(path, message) for path, message in linked_file_problems(spec))
     _check_lists(spec, findings)
     _check_tie_break(spec, findings)
     _check_ytd(spec, findings)
@@ -504,6 +515,8 @@ def check_scheme(spec: SchemeSpec) -> list[Finding]:
     _check_overlays(spec, kinds, seen, grade_codes, findings)
     _check_precision(spec, findings)
     _check_linear_size(spec, findings)
+    check_account(spec, kinds, findings)
+    check_classes(spec, findings)
     if spec.no_data == "block" and spec.subject_kind.value == "household":
         findings.append(
             Finding(
@@ -527,7 +540,30 @@ def check_scheme(spec: SchemeSpec) -> list[Finding]:
                 warning=True,
             )
         )
+    _check_natural_village_within(spec, findings)
     return findings
+
+
+def _check_natural_village_within(spec: SchemeSpec, findings: list[Finding]) -> None:
+    """`within: natural_village` groups households by their 自然村/村民小组: households only."""
+    if spec.subject_kind.value == "household":
+        return
+    wheres = [(("ranking", "within"), spec.ranking.within)]
+    wheres += [
+        (("ranking", "lists", i, "within"), r.within) for i, r in enumerate(spec.ranking.lists)
+    ]
+    for path, within in wheres:
+        if within == RankingScope.NATURAL_VILLAGE:
+            findings.append(
+                Finding(
+                    path,
+                    _(
+                        "within: natural_village ranks households within their natural village "
+                        "or villagers' group; this scheme scores %(kind)s"
+                    )
+                    % {"kind": subject_kind_label(spec.subject_kind)},
+                )
+            )
 
 
 def _check_lists(spec: SchemeSpec, findings: list[Finding]) -> None:
@@ -626,8 +662,9 @@ def _check_ytd(spec: SchemeSpec, findings: list[Finding]) -> None:
     (a composite's year-end assessment and weights mean nothing before the year ends)."""
     rollup = spec.ytd_rollup()
     ranked = [(("ranking", "lists", i), rule) for i, rule in enumerate(spec.ranking.lists)]
+    awarded = [(("ranking", "awards", i), rule) for i, rule in enumerate(spec.ranking.awards)]
     graded = [(("grades", i), grade) for i, grade in enumerate(spec.grades)]
-    for path, rule in ranked + graded:
+    for path, rule in ranked + awarded + graded:
         if rule.value != "ytd":
             continue
         at = (*path, "value")
@@ -714,6 +751,13 @@ def _check_tie_break(spec: SchemeSpec, findings: list[Finding]) -> None:
                 "(e.g. tie_break: [{previous_rank: true}, {lot: true}])"
             )
             findings.append(Finding(at, message))
+    for i, award in enumerate(spec.ranking.awards):
+        if award.at_cutoff == "break" and not keys:
+            message = _(
+                "at_cutoff: break orders a tie by ranking.tie_break, which is not given "
+                "(e.g. tie_break: [{previous_rank: true}, {lot: true}])"
+            )
+            findings.append(Finding(("ranking", "awards", i, "at_cutoff"), message))
 
 
 def _tree_cadences(spec: SchemeSpec) -> set[Cadence]:
@@ -1229,23 +1273,27 @@ def _check_scheme_sources(spec: SchemeSpec, findings: list[Finding]) -> None:
         source, at = element.source, (*path, "source")
         take = str(source.take)
         if source.scheme == spec.code:
-            findings.append(Finding((*at, "scheme"), "方案不能读取自己的结果"))
+            findings.append(Finding((*at, "scheme"), _("a scheme cannot read its own results")))
         if take == "list" and source.list is None:
-            findings.append(Finding(at, "take: list 需要写 list:（读取哪一个榜单的代码）"))
+            message = _("take: list needs list: (the code of the list to read)")
+            findings.append(Finding(at, message))
         if take != "list" and source.list is not None:
-            findings.append(Finding((*at, "list"), "只有 take: list 才写 list:"))
+            findings.append(Finding((*at, "list"), _("list: is written with take: list only")))
         if take == "grade" and not source.grades:
-            findings.append(
-                Finding(at, "take: grade 需要写 grades:（来源方案每个等次代码折算成几）")
+            message = _(
+                "take: grade needs grades: (what each grade code of the source scheme counts as)"
             )
+            findings.append(Finding(at, message))
         if take != "grade" and source.grades is not None:
-            findings.append(Finding((*at, "grades"), "只有 take: grade 才写 grades:"))
+            message = _("grades: is written with take: grade only")
+            findings.append(Finding((*at, "grades"), message))
         for code, number in (source.grades or {}).items():
             if _places(number) > METRIC_PLACES:
                 findings.append(
                     Finding(
                         (*at, "grades", code),
-                        f"等次折算值最多 {METRIC_PLACES} 位小数",
+                        _("a grade's value has at most %(n)s decimal places")
+                        % {"n": METRIC_PLACES},
                     )
                 )
         if source.cadence is not None:
@@ -1255,8 +1303,12 @@ def _check_scheme_sources(spec: SchemeSpec, findings: list[Finding]) -> None:
                 findings.append(
                     Finding(
                         (*at, "cadence"),
-                        f"来源周期 {_cadence(source.cadence)} 不能长于本项计分的周期 "
-                        f"{_cadences(longer)}：本期关闭时，覆盖它的来源周期还没有结束",
+                        _(
+                            "the source cadence %(source)s cannot be longer than the periods "
+                            "this item is scored in (%(levels)s): when such a period closes, "
+                            "the source period covering it has not ended"
+                        )
+                        % {"source": _cadence(source.cadence), "levels": _cadences(longer)},
                     )
                 )
         others = [p for p in used[element.metric] if p != path]
@@ -1264,8 +1316,12 @@ def _check_scheme_sources(spec: SchemeSpec, findings: list[Finding]) -> None:
             findings.append(
                 Finding(
                     (*path, "metric"),
-                    f"指标 {element.metric} 由本项从其他方案的结果填入，不能再被其他指标项使用；"
-                    "每个来源项用自己的指标名",
+                    _(
+                        "metric %(metric)s is filled by this item from another scheme's "
+                        "results, so no other metric item may use it: give each source item "
+                        "its own metric name"
+                    )
+                    % {"metric": element.metric},
                     related=others[0],
                 )
             )
@@ -1528,8 +1584,8 @@ def _check_overlays(
             findings.append(Finding((*path, "under"), message % {"code": overlay.under}))
         for at, element, _depth in overlay.walk():
             at = (*path, *at)
-            if element.code == ROOT_CODE:
-                message = _("the code %(code)s is reserved") % {"code": ROOT_CODE}
+            if element.code in (ROOT_CODE, ADJUST_CODE):
+                message = _("the code %(code)s is reserved") % {"code": element.code}
                 findings.append(Finding((*at, "code"), message))
             elif element.code in seen:
                 message = _("the code “%(code)s” is already used by the county's tree")

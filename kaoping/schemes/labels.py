@@ -14,6 +14,7 @@ SUBJECT_KIND_LABELS = {
     "party_member": pgettext_lazy("subject kind", "party member"),
     "household": pgettext_lazy("subject kind", "household"),
     "grid": pgettext_lazy("subject kind", "grid"),
+    "natural_village": pgettext_lazy("subject kind", "natural village (villagers' group)"),
 }
 
 CADENCE_LABELS = {

@@ -235,3 +235,24 @@ class SchemeGrade(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    @property
+    def variant_labels(self) -> list[str]:
+        """The variants (classes) the grade is limited to, [] when it is given to every subject."""
+        return sorted({row.variant.split("@", 1)[0] for row in self.variants.all()})
+
+
+class SchemeGradeVariant(models.Model):
+    """A tree (variant key) whose subjects may get a grade limited to some variants (classes);
+    a grade without rows is given to every subject."""
+
+    grade = models.ForeignKey(SchemeGrade, on_delete=models.CASCADE, related_name="variants")
+    variant = models.CharField(max_length=32)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["grade", "variant"], name="scheme_grade_variant_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.grade} {self.variant}"

@@ -12,6 +12,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 
 from kaoping.regions.models import Level, Region
 
@@ -121,12 +122,12 @@ def _named(spec: SchemeSpec, code: str) -> str:
 def _changes(spec: SchemeSpec, overlay: Overlay) -> list[tuple[str, str]]:
     # The keys as the scheme page names them elsewhere (docs/schemes.md §4, §5).
     labels = {
-        "points": "分值",
-        "weight": "权重",
-        "cap": "每期封顶",
-        "max": "上限",
-        "floor": "下限",
-        "base": "基础分",
+        "points": pgettext("scheme key", "points"),
+        "weight": pgettext("scheme key", "weight"),
+        "cap": pgettext("scheme key", "cap"),
+        "max": pgettext("scheme key", "max"),
+        "floor": pgettext("scheme key", "floor"),
+        "base": pgettext("scheme key", "base"),
     }
     out = []
     for code, change in [*overlay.items.items(), *overlay.nodes.items()]:

@@ -261,7 +261,7 @@ def evaluate(
     if zeroed:
         total = ZERO
     barred = any(v.effect is VetoEffect.BAR for v in fired)
-    grade = spec.grade_for(total, cadence=spec.cadence)
+    grade = spec.grade_for(total, cadence=spec.cadence, variant=variant)
     if barred and grade is not None and grade.honour:
         grade = None  # a barred subject is not given an honour, nor demoted to another grade
     forced = [spec.grade(v.grade) for v in fired if v.effect is VetoEffect.GRADE and v.grade]
@@ -397,6 +397,7 @@ def result_grade(
     ytd: Decimal | None = None,
     barred: bool = False,
     forced: Grade | None = None,
+    variant: str | None = None,
 ) -> Grade | None:
     """A result's grade once its year-to-date total is known: the grade a veto forced, else the
     first grade (given on `cadence`) holding its value — the total, or for `value: ytd` the
@@ -412,6 +413,7 @@ def result_grade(
         value = ytd if grade.value == "ytd" else total
         if (
             grade.applies_to(Cadence(cadence))
+            and grade.given_to(variant)
             and value is not None
             and grade.contains(value)
             and not (barred and grade.honour)

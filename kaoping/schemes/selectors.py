@@ -63,7 +63,7 @@ def scheme_variants(*, version: SchemeVersion) -> list[str]:
 
 
 def scheme_grades(*, version: SchemeVersion) -> QuerySet[SchemeGrade]:
-    return SchemeGrade.objects.filter(version=version)
+    return SchemeGrade.objects.filter(version=version).prefetch_related("variants")
 
 
 def scheme_version_newer(*, version: SchemeVersion) -> SchemeVersion | None:

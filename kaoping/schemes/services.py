@@ -13,6 +13,7 @@ from kaoping.core.audit import audit_record
 from kaoping.core.errors import KaopingError
 from kaoping.people.services import subjects_sync
 
+from .links import links_check, links_summary
 from .loader import load_scheme_text
 from .models import (
     FACTOR_SCALE,
@@ -20,6 +21,7 @@ from .models import (
     Scheme,
     SchemeBand,
     SchemeGrade,
+    SchemeGradeVariant,
     SchemeLevel,
     SchemeNode,
     SchemeVersion,
@@ -163,6 +165,16 @@ def _materialise(version: SchemeVersion, spec: SchemeSpec) -> None:
         )
         for position, grade in enumerate(spec.grades)
     )
+    # A grade limited to some variants lists the trees (keys) of those variants' subjects.
+    limited = [(p, g) for p, g in enumerate(spec.grades) if g.variants is not None]
+    if limited:
+        ids = dict(SchemeGrade.objects.filter(version=version).values_list("position", "pk"))
+        SchemeGradeVariant.objects.bulk_create(
+            SchemeGradeVariant(grade_id=ids[position], variant=key)
+            for position, grade in limited
+            for key in spec.variant_keys()
+            if grade.given_to(key)
+        )
 
 
 def scheme_load(*, text: str, filename: str, region, acting_user) -> tuple[SchemeVersion, bool]:
@@ -178,7 +190,11 @@ def scheme_load(*, text: str, filename: str, region, acting_user) -> tuple[Schem
     spec = load_scheme_text(
         text,
         filename=filename,
-        checks=lambda s: [*sources_check(s), *overlay_regions_check(s, region)],
+        checks=lambda s: [
+            *sources_check(s),
+            *links_check(s),
+            *overlay_regions_check(s, region),
+        ],
     )
     digest = hashlib.sha256(text.encode()).hexdigest()
     with transaction.atomic():
@@ -225,6 +241,7 @@ def scheme_load(*, text: str, filename: str, region, acting_user) -> tuple[Schem
             )
         summary = spec.summary()
         summary["max_total"] = None if summary["max_total"] is None else str(summary["max_total"])
+        summary.update(links_summary(spec))
         version = SchemeVersion.objects.create(
             scheme=scheme,
             number=spec.version,

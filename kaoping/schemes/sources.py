@@ -10,10 +10,14 @@ grades read, and does not read the reader back (no cycle).
 
 from collections.abc import Iterator
 
+from django.utils.translation import gettext as _
+
 from .labels import cadence_label, subject_kind_label
 from .models import Scheme
 from .scoring import assessed_cadences
 from .spec import MetricItem, SchemeSpec, SourceTake
+
+_LIST_SEP = "、"  # the enumeration comma Chinese lists use; codes and labels, never words
 
 # Subject kinds whose results map onto each other one to one: the same subject, or a village and
 # its own two-committee team (both keyed by the village's region). Every other pair is refused.
@@ -88,19 +92,30 @@ def sources_check(spec: SchemeSpec) -> list[tuple[tuple, str]]:
             found.append(
                 (
                     (*at, "scheme"),
-                    f"没有代码为 {source.scheme} 的方案：先上传来源方案，再上传读取它的方案",
+                    _(
+                        "there is no scheme with code %(code)s: upload the source scheme first, "
+                        "then the scheme that reads it"
+                    )
+                    % {"code": source.scheme},
                 )
             )
             continue
         read = version.spec()
-        name = f"{read.name}（{read.code}）"
+        name = _("%(name)s (%(code)s)") % {"name": read.name, "code": read.code}
         if not kinds_map(str(spec.subject_kind), str(read.subject_kind)):
             found.append(
                 (
                     (*at, "scheme"),
-                    f"{name} 考核的是{subject_kind_label(read.subject_kind)}，本方案考核的是"
-                    f"{subject_kind_label(spec.subject_kind)}：只能读取同类对象的结果，"
-                    "或者村与本村“两委”班子之间互相读取",
+                    _(
+                        "%(name)s assesses %(theirs)s and this scheme assesses %(ours)s: a "
+                        "scheme reads the results of the same kind of subject, or a village's "
+                        "and its own two-committee team's"
+                    )
+                    % {
+                        "name": name,
+                        "theirs": subject_kind_label(read.subject_kind),
+                        "ours": subject_kind_label(spec.subject_kind),
+                    },
                 )
             )
         available = _cadences_of(read)
@@ -110,22 +125,31 @@ def sources_check(spec: SchemeSpec) -> list[tuple[tuple, str]]:
                 found.append(
                     (
                         (*at, "cadence") if source.cadence is not None else at,
-                        f"{name} 没有{cadence_label(cadence)}结果（它有："
-                        f"{'、'.join(cadence_label(c) for c in available)}）",
+                        _("%(name)s has no %(cadence)s results (it has: %(known)s)")
+                        % {
+                            "name": name,
+                            "cadence": cadence_label(cadence),
+                            "known": _LIST_SEP.join(cadence_label(c) for c in available),
+                        },
                     )
                 )
                 break
         if source.take is SourceTake.LIST:
             codes = [rule.code for rule in read.ranking.lists]
             if source.list not in codes:
-                known = "、".join(codes) or "无"
+                known = _LIST_SEP.join(codes) or _("none")
                 found.append(
-                    ((*at, "list"), f"{name} 没有代码为 {source.list} 的榜单（它有：{known}）")
+                    (
+                        (*at, "list"),
+                        _("%(name)s has no list with code %(code)s (it has: %(known)s)")
+                        % {"name": name, "code": source.list, "known": known},
+                    )
                 )
         if source.take is SourceTake.GRADE:
             codes = [grade.code for grade in read.grades]
             if not codes:
-                found.append(((*at, "take"), f"{name} 不评等次，不能读取它的等次"))
+                message = _("%(name)s gives no grades, so its grade cannot be read")
+                found.append(((*at, "take"), message % {"name": name}))
             else:
                 given = set(source.grades or {})
                 missing = [c for c in codes if c not in given]
@@ -134,14 +158,16 @@ def sources_check(spec: SchemeSpec) -> list[tuple[tuple, str]]:
                     found.append(
                         (
                             (*at, "grades"),
-                            f"缺少 {name} 的等次 {'、'.join(missing)} 折算成几分",
+                            _("say what %(name)s's grades %(codes)s count as")
+                            % {"name": name, "codes": _LIST_SEP.join(missing)},
                         )
                     )
                 for code in unknown:
                     found.append(
                         (
                             (*at, "grades", code),
-                            f"{name} 没有等次 {code}（它有：{'、'.join(codes)}）",
+                            _("%(name)s has no grade %(code)s (it has: %(known)s)")
+                            % {"name": name, "code": code, "known": _LIST_SEP.join(codes)},
                         )
                     )
         chain = _cycle(spec.code, source.scheme)
@@ -149,7 +175,8 @@ def sources_check(spec: SchemeSpec) -> list[tuple[tuple, str]]:
             found.append(
                 (
                     (*at, "scheme"),
-                    f"循环读取：{' → '.join([spec.code, *chain])}；方案之间不能互相读取结果",
+                    _("schemes read each other in a circle: %(chain)s; they cannot")
+                    % {"chain": " → ".join([spec.code, *chain])},
                 )
             )
     return found

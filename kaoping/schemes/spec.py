@@ -39,6 +39,9 @@ from pydantic import (
 from kaoping.core.limits import SCHEME_NUMBER_MAX, WHOLE_NUMBER_MAX, name_problem
 
 ROOT_CODE = "__root__"
+# The pseudo item of a roll-up period's ± adjustments (a roll-up with `adjust: true`): its entries
+# carry points, not a quantity of anything; no item of a file can have this code.
+ADJUST_CODE = "__adjust__"
 
 # Passed as pydantic validation context by the loader, which runs `check_scheme` itself so it
 # can attach file lines to each problem.
@@ -96,6 +99,7 @@ class SubjectKind(StrEnum):
     PARTY_MEMBER = "party_member"
     HOUSEHOLD = "household"
     GRID = "grid"  # 网格, scored for its grid members' work
+    NATURAL_VILLAGE = "natural_village"  # 自然村 / 村民小组 inside a village
 
 
 class Cadence(StrEnum):
@@ -171,6 +175,8 @@ class RankingScope(StrEnum):
     COUNTY = "county"
     TOWNSHIP = "township"
     VILLAGE = "village"  # households and party members compared inside their own village
+    # Households compared inside their 自然村/村民小组 (one without: inside its village).
+    NATURAL_VILLAGE = "natural_village"
     TRACK = "track"
     CLASS = "class"
 
@@ -258,9 +264,16 @@ class Grade(_Bounded):
     cadences: tuple[Cadence, ...] | None = None
     # `ytd`: the interval holds the year-to-date total (累计), not the period's total.
     value: Literal["total", "ytd"] = "total"
+    # Only subjects of these variants (tracks, classes: 预备党员…) get it; None: every subject.
+    variants: tuple[Label, ...] | None = None
 
     def applies_to(self, cadence: Cadence | None) -> bool:
         return cadence is None or self.cadences is None or cadence in self.cadences
+
+    def given_to(self, variant: str | None) -> bool:
+        """Whether a subject scored with the tree `variant` (a key of `variant_keys()`) may get
+        this grade."""
+        return self.variants is None or variant_label(variant) in self.variants
 
 
 class Node(_Model):
@@ -305,6 +318,25 @@ class MetricCondition(_Bounded):
     metric: MetricName
 
 
+class LinkVia(StrEnum):
+    """How a subject of one scheme is linked to subjects of another (`LinkedFrom.via`)."""
+
+    LINKED_HOUSEHOLDS = "linked_households"  # a household → the party members who link it (一联)
+    OWN_HOUSEHOLD = "own_household"  # a household → its own members (party members, cadres)
+    VILLAGE_TEAM = "village_team"  # a village ↔ its two-committee team
+
+
+class LinkedFrom(_Model):
+    """An item carried from another scheme's entries (联系户扣分, 党员连带扣分): every entry of
+    `items` that counts there gives each subject linked to its subject by `via` one occurrence
+    of this item, written by the system (`ledger.links`). `items` is a list of codes, or
+    `deductions` / `bonuses`: every entry worth less / more than zero."""
+
+    scheme: SchemeCode
+    items: tuple[Code, ...] | Literal["deductions", "bonuses"]
+    via: LinkVia
+
+
 class CountItem(_ScoredItem):
     """Points per occurrence (每次加/扣 N 分)."""
 
@@ -313,6 +345,8 @@ class CountItem(_ScoredItem):
     # Recorded by the system, not by people: one occurrence per period for every subject whose
     # metric lies in the interval (e.g. visited every month → +1).
     from_metric: MetricCondition | None = None
+    # Recorded by the system from another scheme's entries on linked subjects (see LinkedFrom).
+    linked: LinkedFrom | None = None
 
 
 class QuantityItem(_ScoredItem):
@@ -342,6 +376,45 @@ class Linear(_Model):
     unit: Positive = ONE
     floor: Num | None = None
     max: Num | None = None
+
+
+class SampleOf(StrEnum):
+    """What an inspection draws inside a unit (抽查的对象): the unit's households or grids."""
+
+    HOUSEHOLD = "household"
+    GRID = "grid"
+
+
+class SampleRounding(StrEnum):
+    """How share × N becomes a whole number of sub-units (不足 1 户按 1 户 is `up`)."""
+
+    UP = "up"
+    DOWN = "down"
+    NEAREST = "nearest"  # half up: 4.5 → 5
+
+
+class SampleMeasure(StrEnum):
+    """The figure an inspection gives its unit, in % (0–100)."""
+
+    PASS_RATE = "pass_rate"  # share of the inspected sub-units rated one of `pass` (合格率)
+    MEAN = "mean"  # mean level factor × 100 (平均分)
+
+
+class Sample(_Model):
+    """A metric filled by a random inspection (随机抽查): `share` (or `count`) of the unit's
+    sub-units, rounded by `rounding` and held to [min, max] and to how many there are, drawn
+    from a recorded seed (kaoping.inspections), each rated one of `levels`; the unit's figure
+    is `measure` over the results recorded."""
+
+    of: SampleOf
+    share: Annotated[Decimal, Field(allow_inf_nan=False, gt=0, le=1)] | None = None
+    count: Annotated[StrictInt, Field(ge=1, le=WHOLE_NUMBER_MAX)] | None = None
+    rounding: SampleRounding | None = None
+    min: Annotated[StrictInt, Field(ge=1, le=WHOLE_NUMBER_MAX)] | None = None
+    max: Annotated[StrictInt, Field(ge=1, le=WHOLE_NUMBER_MAX)] | None = None
+    measure: SampleMeasure = SampleMeasure.PASS_RATE
+    levels: dict[Label, Factor] = Field(min_length=1)
+    passing: tuple[Label, ...] = Field(default=(), alias="pass")
 
 
 class SourceTake(StrEnum):
@@ -391,6 +464,7 @@ class MetricItem(_ScoredItem):
     bands: tuple[Band, ...] = ()
     linear: Linear | None = None
     source: SchemeSource | None = None
+    sample: Sample | None = None  # filled by a random inspection (kaoping.inspections)
 
 
 class VetoItem(_ItemBase):
@@ -531,6 +605,11 @@ class AwardRule(_Model):
     from_lists: tuple[Code, ...] = ()
     cadences: tuple[Cadence, ...] | None = None
     node: Code | None = None  # rank by this node's value instead of the total
+    # `ytd`: rank by the year-to-date total (累计) instead of the period's total.
+    value: Literal["total", "ytd"] = "total"
+    # `share`: subjects tied on the value share one fate at a tier's cut-off; `break`: the tie is
+    # ordered by `ranking.tie_break` first (what no key orders still shares one fate).
+    at_cutoff: Literal["share", "break"] = "share"
 
 
 class TieBreakKey(_Model):
@@ -712,6 +791,25 @@ class GradeConsequence(_Model):
     items_min: StrictInt = Field(1, ge=1, le=50)  # items it needs before it can be accepted
     interview: Name | None = None  # an interview at this level, e.g. 乡镇党委书记约谈
     cadences: tuple[Cadence, ...] | None = None  # None: every period with grades
+    variants: tuple[Label, ...] | None = None  # only subjects of these variants; None: all
+
+
+class DecisionOption(_Model):
+    code: Code
+    name: Name  # e.g. 取消预备党员资格
+
+
+class DecisionRule(_Model):
+    """A decision to take on each subject given one of `grades` (e.g. a 预备党员 graded 不合格:
+    取消资格, 延长预备期 or 按期转正): the close opens it, someone with the authority records the
+    option chosen, with a reason."""
+
+    code: Code  # unique among the scheme's decision rules
+    name: Name  # e.g. 预备党员考察不合格的处理
+    grades: tuple[Code, ...] = Field(min_length=1)
+    options: tuple[DecisionOption, ...] = Field(min_length=2)
+    variants: tuple[Label, ...] | None = None  # only subjects of these variants; None: all
+    cadences: tuple[Cadence, ...] | None = None  # None: every period with grades
 
 
 class Consequences(_Model):
@@ -726,6 +824,7 @@ class Consequences(_Model):
     honours: HonourRule | None = None
     key_villages: KeyVillageRule | None = None
     by_grade: tuple[GradeConsequence, ...] = ()
+    decisions: tuple[DecisionRule, ...] = ()
 
 
 class Posting(_Model):
@@ -761,6 +860,15 @@ class AccountPolicy(_Model):
     spendable: StrictBool = True  # false: an honour total only, nothing to spend
     clear_on: Annotated[str, StringConstraints(pattern=r"^\d{2}-\d{2}$")] | None = None
     expire_months: StrictInt | None = Field(None, ge=1, le=120)
+    # Event order (docs/schemes.md §16, kaoping/schemes/accounts.py): a base balance granted at
+    # each reset (`clear_on`, else 1 January) and when the account opens; which balances a
+    # deduction takes from, in order ("debt" last: what is left is owed); the balance whose
+    # emptying by a deduction suspends the account until the next reset; and the item a
+    # redemption is recorded under so that spending lowers the score.
+    base: NonNegative = Decimal(0)
+    deduct_from: tuple[Literal["earned", "base", "debt"], ...] = ("earned", "debt")
+    exclude_when_empty: Literal["base", "earned"] | None = None
+    spend_item: Code | None = None
 
     @field_validator("clear_on")
     @classmethod
@@ -783,6 +891,7 @@ DEFAULT_REVIEWERS = {
     "team": ("township_staff",),
     "cadre": ("township_staff",),
     "grid": ("village_secretary", "township_staff"),
+    "natural_village": ("village_secretary", "township_staff"),
 }
 
 
@@ -821,6 +930,11 @@ OverlayRegion = Annotated[
 # Separates a variant's label from the overlay region in the key of a materialised tree
 # (`D@330304001001`); a variant label cannot contain it once a file has overlays (checks).
 OVERLAY_MARK = "@"
+
+
+def variant_label(key: str | None) -> str:
+    """The variant (track, class) part of a tree's key: `D@330304001001` → `D`; '' for none."""
+    return (key or "").split(OVERLAY_MARK, 1)[0]
 
 
 class Overlay(_Model):
@@ -1025,21 +1139,34 @@ class SchemeSpec(_Model):
         raise KeyError(code)
 
     def grade_for(
-        self, total: Decimal, *, cadence: Cadence | None = None, ytd: Decimal | None = None
+        self,
+        total: Decimal,
+        *,
+        cadence: Cadence | None = None,
+        ytd: Decimal | None = None,
+        variant: str | None = None,
     ) -> Grade | None:
-        """The first grade containing `total` (given on `cadence`, if named); no veto effects.
-        A grade with `value: ytd` holds the year-to-date total `ytd` instead (none given: it is
-        passed over)."""
+        """The first grade containing `total` (given on `cadence`, if named, and to subjects of
+        the tree `variant`); no veto effects. A grade with `value: ytd` holds the year-to-date
+        total `ytd` instead (none given: it is passed over)."""
         for grade in self.grades:
             value = ytd if grade.value == "ytd" else total
-            if grade.applies_to(cadence) and value is not None and grade.contains(value):
+            if (
+                grade.applies_to(cadence)
+                and grade.given_to(variant)
+                and value is not None
+                and grade.contains(value)
+            ):
                 return grade
         return None
 
     def uses_ytd(self) -> bool:
         """Whether a list ranks, or a grade is given, by the year-to-date total (累计), which
         the close then keeps beside every total of the scheme (docs/schemes.md “按累计排名”)."""
-        return any(rule.value == "ytd" for rule in (*self.ranking.lists, *self.grades))
+        return any(
+            rule.value == "ytd"
+            for rule in (*self.ranking.lists, *self.ranking.awards, *self.grades)
+        )
 
     def ytd_rollup(self) -> "Rollup | None":
         """The roll-up a year-to-date total follows: the year's."""

@@ -5,7 +5,7 @@ from django.utils import timezone
 
 from kaoping.accounts.scoping import system_actor
 
-from .services import accounts_lapse, accounts_reconcile, redemptions_lapse
+from .services import accounts_lapse, accounts_reconcile, accounts_reset, redemptions_lapse
 
 
 def store_daily_job(*, now) -> str:
@@ -15,9 +15,11 @@ def store_daily_job(*, now) -> str:
     actor = system_actor()
     credited = accounts_reconcile(acting_user=actor)
     lapsed = accounts_lapse(today=day, acting_user=actor)
+    reset = accounts_reset(today=day, acting_user=actor)
     with transaction.atomic(durable=True):
         cancelled = redemptions_lapse(today=day, acting_user=actor)
     return (
         f"credited {credited} entries, {sum(lapsed.values())} accounts cleared or expired, "
+        f"{reset} accounts reset, "
         f"{cancelled} uncollected requests cancelled"
     )

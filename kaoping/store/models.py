@@ -58,6 +58,13 @@ class Account(models.Model):
     debt = models.DecimalField(_("points owed"), default=ZERO, **POINTS)
     # The honour total: every point earned less every point deducted. Spending never lowers it.
     earned = models.DecimalField(_("points earned"), default=ZERO, **POINTS)
+    # The scheme's `account.base`, granted at opening and at each reset, that deductions may
+    # take from (`deduct_from`); credits made while the account is excluded wait in `held`
+    # and lapse at the reset. See kaoping/schemes/accounts.py for the order of events.
+    base = models.DecimalField(_("base points"), default=ZERO, **POINTS)
+    held = models.DecimalField(_("points held"), default=ZERO, **POINTS)
+    excluded_until = models.DateField(_("redemption suspended until"), null=True, blank=True)
+    reset_on = models.DateField(null=True, blank=True)  # the last reset day applied
     created_at = models.DateTimeField(auto_now_add=True)
 
     scope_region = "subject__region__code"
@@ -75,6 +82,9 @@ class Account(models.Model):
             ),
             models.CheckConstraint(
                 condition=models.Q(debt__gte=0), name="store_account_debt_nonnegative"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(base__gte=0, held__gte=0), name="store_account_base_held"
             ),
         ]
 
@@ -98,6 +108,7 @@ class MovementKind(models.TextChoices):
     REFUND = "refund", _("redemption cancelled")
     CLEAR = "clear", _("yearly clearing")
     EXPIRE = "expire", _("expired")
+    RESET = "reset", _("base granted")
 
 
 class Movement(models.Model):
@@ -110,6 +121,10 @@ class Movement(models.Model):
     amount = models.DecimalField(_("points"), **POINTS)  # change of the balance
     debt_change = models.DecimalField(default=ZERO, **POINTS)
     earned = models.DecimalField(default=ZERO, **POINTS)  # change of the honour total
+    base_change = models.DecimalField(default=ZERO, **POINTS)
+    held_change = models.DecimalField(default=ZERO, **POINTS)
+    # A deduction that emptied the balance `exclude_when_empty` names: suspended until this day.
+    excluded_until = models.DateField(null=True, blank=True)
     entry = models.ForeignKey(
         "ledger.Entry",
         verbose_name=_("entry"),
@@ -163,6 +178,7 @@ class Movement(models.Model):
                     models.Q(kind__in=["credit", "deduct"], entry__isnull=False)
                     | models.Q(kind__in=["redeem", "refund"], redemption__isnull=False)
                     | models.Q(kind__in=["clear", "expire"], amount__lte=0)
+                    | models.Q(kind="reset", amount=0, entry__isnull=True)
                 ),
                 name="store_movement_reason",
             ),
@@ -170,6 +186,13 @@ class Movement(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} {self.amount}"
+
+    @property
+    def not_taken(self):
+        """What a deduction could not take: the balances `deduct_from` names were used up."""
+        if self.kind != MovementKind.DEDUCT:
+            return ZERO
+        return -self.earned + self.amount + self.base_change - self.debt_change
 
 
 class Store(models.Model):
@@ -387,6 +410,11 @@ class Redemption(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
     cancel_reason = models.CharField(_("reason"), max_length=200, blank=True)
+    # The entry that lowered the score by the points spent (`account.spend_item`); reversed
+    # when the redemption is cancelled.
+    spend_entry = models.OneToOneField(
+        "ledger.Entry", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
     idempotency_key = models.CharField(max_length=80, null=True, blank=True, unique=True)
     created_at = models.DateTimeField(auto_now_add=True)
 

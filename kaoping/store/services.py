@@ -19,7 +19,6 @@ so reversing a deduction gives back exactly what it took.
 """
 
 from collections import defaultdict
-from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import NamedTuple
@@ -54,6 +53,17 @@ from .models import (
     StockKind,
     StockMove,
     Store,
+)
+from .order import (
+    Change,
+    State,
+    apply_delta,
+    keeps_resets,
+    not_credited,
+    refuse_if_suspended,
+    resets_apply,
+    spend_entry_reverse,
+    spend_entry_write,
 )
 
 # The redemption state machine, declared once: action → (from, to).
@@ -189,30 +199,6 @@ class _Days:
         return day
 
 
-@dataclass
-class _Change:
-    amount: Decimal = ZERO
-    debt: Decimal = ZERO
-    earned: Decimal = ZERO
-
-
-def _apply_delta(
-    delta: Decimal, balance: Decimal, debt: Decimal, spendable: bool
-) -> tuple[str, _Change]:
-    """How a change of earned points moves the balance and the debt."""
-    if delta >= 0:
-        kind = MovementKind.CREDIT
-        if not spendable:
-            return kind, _Change(earned=delta)
-        pay = min(debt, delta)
-        return kind, _Change(amount=delta - pay, debt=-pay, earned=delta)
-    kind = MovementKind.DEDUCT
-    if not spendable:
-        return kind, _Change(earned=delta)
-    take = min(balance, -delta)
-    return kind, _Change(amount=-take, debt=-delta - take, earned=delta)
-
-
 def _insert(model: type[models.Model], columns: tuple[str, ...], rows, *, ignore=False) -> None:
     """Insert plain rows of database values with one `executemany`, skipping rows that break a
     unique constraint if `ignore`. `bulk_create` builds and compiles a model instance per row:
@@ -256,40 +242,48 @@ def _ensure_accounts(scheme: Scheme, subject_ids) -> None:
     now = _Values().now
     _insert(
         Account,
-        ("scheme", "subject", "balance", "debt", "earned", "created_at"),
-        [(scheme.pk, pk, ZERO, ZERO, ZERO, now) for pk in sorted(subject_ids)],
+        ("scheme", "subject", "balance", "debt", "earned", "base", "held", "created_at"),
+        [(scheme.pk, pk, ZERO, ZERO, ZERO, ZERO, ZERO, now) for pk in sorted(subject_ids)],
         ignore=True,  # opened meanwhile by another receiver
     )
 
 
-def _write_credits(movements: list[tuple], totals: dict[int, "_Change"]) -> None:
+def _write_credits(movements: list[tuple], totals: dict[int, Change]) -> None:
     """Insert credit movements and move the accounts by their totals, one `executemany` each.
     Balances move by adding to the column under the account lock, as everywhere in this module,
     never by writing a value read earlier."""
     values = _Values()
     _insert(
         Movement,
-        ("account", "kind", "amount", "debt_change", "earned", "entry", "period_key")
-        + ("effective_on", "redemption", "note", "created_at"),
+        ("account", "kind", "amount", "debt_change", "earned", "base_change", "held_change")
+        + ("excluded_until", "entry", "period_key", "effective_on", "redemption", "note")
+        + ("created_at",),
         [
-            (account, kind, amount, debt, earned, entry, key)
-            + (values.day(day), None, "", values.now)
-            for account, kind, amount, debt, earned, entry, key, day in movements
+            (account, kind, c.amount, c.debt, c.earned, c.base, c.held)
+            + (c.excluded_until and values.day(c.excluded_until), entry, key, values.day(day))
+            + (None, "", values.now)
+            for account, kind, c, entry, key, day in movements
         ],
     )
     moved = [
-        (c.amount, c.debt, c.earned, pk)
+        (c.amount, c.debt, c.earned, c.base, c.held, pk)
         for pk, c in totals.items()
-        if c.amount or c.debt or c.earned
+        if c.amount or c.debt or c.earned or c.base or c.held
     ]
     if moved:
         quote = connection.ops.quote_name
-        balance, debt, earned = (quote(c) for c in ("balance", "debt", "earned"))
+        columns = ("balance", "debt", "earned", "base", "held")
+        sets = ", ".join(f"{quote(c)} = {quote(c)} + %s" for c in columns)
         with connection.cursor() as cursor:
             cursor.executemany(
-                f"UPDATE {quote(Account._meta.db_table)} SET {balance} = {balance} + %s, "
-                f"{debt} = {debt} + %s, {earned} = {earned} + %s WHERE {quote(Account._meta.pk.column)} = %s",
+                f"UPDATE {quote(Account._meta.db_table)} SET {sets} "
+                f"WHERE {quote(Account._meta.pk.column)} = %s",
                 moved,
+            )
+    for pk, c in totals.items():
+        if c.excluded_until is not None:  # suspended by one of these deductions
+            Account.objects.filter(pk=pk, excluded_until=None).update(
+                excluded_until=c.excluded_until
             )
 
 
@@ -304,13 +298,18 @@ def _credit_scheme(scheme: Scheme, policy: AccountPolicy, subject_ids, entries) 
     """
     subject_ids = sorted(set(subject_ids))
     _ensure_accounts(scheme, subject_ids)
+    locked = Account.objects.select_for_update().filter(scheme=scheme, subject_id__in=subject_ids)
+    if keeps_resets(policy):
+        resets_apply(policy, list(locked.order_by("pk").values_list("pk", flat=True)), _today())
     accounts = {
-        subject_id: (pk, balance, debt, track)
-        for pk, subject_id, balance, debt, track in Account.objects.select_for_update()
-        .filter(scheme=scheme, subject_id__in=subject_ids)
-        .order_by("pk")
-        .values_list("pk", "subject_id", "balance", "debt", "subject__track")
+        subject_id: (pk, State(balance, debt, base, excluded_until), track)
+        for pk, subject_id, balance, debt, base, excluded_until, track in locked.order_by(
+            "pk"
+        ).values_list(
+            "pk", "subject_id", "balance", "debt", "base", "excluded_until", "subject__track"
+        )
     }
+    skipped = not_credited(policy)
     fresh = [
         Credited._make(entry)
         for scheme_id, status, *entry in _entry_rows(
@@ -318,7 +317,7 @@ def _credit_scheme(scheme: Scheme, policy: AccountPolicy, subject_ids, entries) 
             "scheme_id",
             "status",
         )
-        if scheme_id == scheme.pk and status == EntryStatus.APPROVED
+        if scheme_id == scheme.pk and status == EntryStatus.APPROVED and entry[2] not in skipped
     ]
     if not fresh:
         return 0
@@ -358,11 +357,10 @@ def _credit_scheme(scheme: Scheme, policy: AccountPolicy, subject_ids, entries) 
         return spec.variant_for(track, region_codes[subject_id]) or None
 
     trees: dict[tuple[int, str], TallyTree] = {}
-    balances = {pk: (balance, debt) for pk, balance, debt, _track in accounts.values()}
-    totals: dict[int, _Change] = defaultdict(_Change)
+    totals: dict[int, Change] = defaultdict(Change)
     movements = []
     for (subject_id, key), new in groups.items():
-        account, _balance, _debt, track = accounts[subject_id]
+        account, state, track = accounts[subject_id]
         version = versions[key]
         spec = version_spec(version)
         variant = variant_of(spec, subject_id, track)
@@ -377,19 +375,23 @@ def _credit_scheme(scheme: Scheme, policy: AccountPolicy, subject_ids, entries) 
             _tally_add(tally, entry)
             target = _points(tally.earned)
             delta, so_far = target - so_far, target
-            balance, debt = balances[account]
-            kind, change = _apply_delta(delta, balance, debt, policy.spendable)
-            balances[account] = (balance + change.amount, debt + change.debt)
+            day = days.effective_on(entry)
+            kind, change = apply_delta(delta, state, policy, day)
+            state.apply(change)
             total = totals[account]
             total.amount += change.amount
             total.debt += change.debt
             total.earned += change.earned
-            movements.append(
-                (account, kind, change.amount, change.debt, change.earned, entry.pk, key)
-                + (days.effective_on(entry),)
-            )
+            total.base += change.base
+            total.held += change.held
+            total.excluded_until = total.excluded_until or change.excluded_until
+            movements.append((account, kind, change, entry.pk, key, day))
     _write_credits(movements, totals)
     return len(movements)
+
+
+def _today() -> date:
+    return timezone.localdate()
 
 
 def _period_versions(scheme: Scheme, keys) -> dict[str, SchemeVersion]:
@@ -463,6 +465,7 @@ def accounts_reconcile(*, acting_user, chunk: int = 500, out=None) -> int:
     for scheme, policy in schemes:
         missing = (
             Entry.objects.filter(scheme=scheme, status=EntryStatus.APPROVED)
+            .exclude(item_code__in=not_credited(policy))
             .filter(~Exists(Movement.objects.filter(entry_id=OuterRef("pk"))))
             .values_list("subject_id", flat=True)
             .distinct()
@@ -951,6 +954,9 @@ def redemption_make(
     try:
         with transaction.atomic():
             locked = Account.objects.select_for_update().get(pk=account.pk)
+            if keeps_resets(policy) and resets_apply(policy, [locked.pk], day):
+                locked.refresh_from_db()
+            refuse_if_suspended(locked, policy)
             if goods.limit_per_household is not None:
                 taken = (
                     Redemption.objects.filter(account=locked, goods=goods, window=window)
@@ -996,6 +1002,16 @@ def redemption_make(
                 completed_by=actor if hand_over else None,
                 idempotency_key=idempotency_key or None,
             )
+            if policy.spend_item:
+                redemption.spend_entry = spend_entry_write(
+                    account=locked,
+                    policy=policy,
+                    points=cost,
+                    day=day,
+                    note=f"{goods.name} × {quantity}",
+                    user=acting_user,
+                )
+                redemption.save(update_fields=["spend_entry"])
             Movement.objects.create(
                 account=locked,
                 kind=MovementKind.REDEEM,
@@ -1078,6 +1094,8 @@ def redemption_cancel(*, redemption: Redemption, acting_user, reason: str) -> bo
         )
         if not changed:
             return False
+        if redemption.spend_entry_id is not None:
+            spend_entry_reverse(redemption=redemption, reason=reason.strip(), user=acting_user)
         Goods.objects.filter(pk=redemption.goods_id).update(stock=F("stock") + redemption.quantity)
         StockMove.objects.create(
             goods_id=redemption.goods_id,
@@ -1134,11 +1152,14 @@ def redemptions_lapse(*, today: date | None = None, acting_user) -> int:
     ensure(acting_user, "store.redeem", accounts)
     cancelled = 0
     for redemption, last_day in due:
-        cancelled += redemption_cancel(
-            redemption=redemption,
-            acting_user=acting_user,
-            reason=_("not collected by %(day)s") % {"day": last_day.isoformat()},
-        )
+        try:
+            cancelled += redemption_cancel(
+                redemption=redemption,
+                acting_user=acting_user,
+                reason=_("not collected by %(day)s") % {"day": last_day.isoformat()},
+            )
+        except KaopingError:  # its spending is in a finalised period: the keeper decides
+            continue
     return cancelled
 
 
@@ -1159,6 +1180,42 @@ def accounts_open(*, scheme: Scheme, acting_user, subject_ids=None) -> int:
         ~Exists(Account.objects.filter(scheme=scheme, subject_id=OuterRef("pk")))
     )
     ids = list(missing.values_list("pk", flat=True))
+    policy = account_policy(scheme)
     with transaction.atomic():
         _ensure_accounts(scheme, ids)
+        if policy is not None and keeps_resets(policy):
+            opened = Account.objects.select_for_update().filter(scheme=scheme, subject_id__in=ids)
+            resets_apply(policy, list(opened.values_list("pk", flat=True)), _today())
     return len(ids)
+
+
+def accounts_reset(*, today: date | None = None, acting_user, chunk: int = 2000) -> int:
+    """Apply each scheme's reset (`clear_on`, else 1 January) to accounts that have not had it:
+    the base granted again, suspensions ended, held credits lapsed (kaoping/store/order.py).
+    Chunked and acted on as `accounts_lapse`; running it again finds nothing to do."""
+    today = today or timezone.localdate()
+    every = list(account_schemes().values())
+    # As the other daily jobs: the actor manages the stores of every account scheme, whether or
+    # not a reset is due in one, so a township's login cannot run the county's job.
+    ensure(acting_user, "store.manage", _regions_of(scheme for scheme, _p in every))
+    schemes = [(s, p) for s, p in every if keeps_resets(p)]
+    total = 0
+    for scheme, policy in schemes:
+        ids = list(
+            Account.objects.filter(scheme=scheme).order_by("pk").values_list("pk", flat=True)
+        )
+        for start in range(0, len(ids), chunk):
+            part = ids[start : start + chunk]
+            with transaction.atomic():
+                list(Account.objects.select_for_update().filter(pk__in=part).values_list("pk"))
+                count = resets_apply(policy, part, today)
+                if count:
+                    audit_record(
+                        actor=acting_user,
+                        action="store.accounts.reset",
+                        obj=scheme,
+                        region_code=scheme.region.code,
+                        after={"accounts": count, "day": today.isoformat()},
+                    )
+                total += count
+    return total

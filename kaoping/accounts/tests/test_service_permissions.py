@@ -45,6 +45,7 @@ from kaoping.grid import coverage as grid_coverage
 from kaoping.grid import services as grid
 from kaoping.inbox import services as inbox
 from kaoping.inbox.models import Message
+from kaoping.inspections.tests.helpers import sampling_world
 from kaoping.ledger import computed, imports
 from kaoping.ledger import services as ledger
 from kaoping.ledger.models import Entry, ImportJob
@@ -108,6 +109,7 @@ INTERNAL = {
     "kaoping.problems.services.problems_metrics_push",
     "kaoping.grid.coverage.coverage_push",
     "kaoping.evaluations.linking.link_coverage_push",
+    "kaoping.inspections.services.inspections_push",
     # The ledger's one write: asserts it runs inside the transaction of the service that checked
     # (entry_record, entries_review's reversals, an import, the close, an objection decision).
     "kaoping.ledger.services.entries_write",
@@ -278,6 +280,7 @@ def build_world(county) -> World:
         return version.scheme
 
     hh, village_scheme = load(HOUSEHOLD_SCHEME), load(VILLAGE_SCHEME)
+    sampling_world(county)  # an inspection draw of 东岭村 (kaoping/inspections)
     subjects_sync(kind="team")
     erin_household = county.users["erin"].role_assignments.get().household
     household = Subject.objects.get(kind="household", household=erin_household)
@@ -793,6 +796,9 @@ CASES: dict[str, Case] = {
     "kaoping.store.services.accounts_lapse": Case(
         "alice", "bob", lambda w, a: store.accounts_lapse(acting_user=a)
     ),
+    "kaoping.store.services.accounts_reset": Case(
+        "alice", "bob", lambda w, a: store.accounts_reset(acting_user=a)
+    ),
     "kaoping.store.services.accounts_open": Case(
         "kim",
         "oscar",
@@ -995,6 +1001,7 @@ CASES: dict[str, Case] = {
 # Each module of the election app keeps its cases beside its tests (cases_<module>.py).
 CASES.update(cases_of("kaoping.election.tests"))
 CASES.update(cases_of("kaoping.evaluations.tests"))
+CASES.update(cases_of("kaoping.inspections.tests"))
 
 
 def everything() -> dict[str, list]:
@@ -1070,7 +1077,7 @@ def test_the_store_credits_approved_entries_as_the_system_actor(world):
 
 def test_jobs_refuse_a_township_where_they_would_touch_the_whole_county(world):
     # bob manages 东岭街道's stores; the daily store jobs run over the county's schemes.
-    for job in (store.accounts_reconcile, store.accounts_lapse):
+    for job in (store.accounts_reconcile, store.accounts_lapse, store.accounts_reset):
         with pytest.raises(Refused):
             job(acting_user=world.users["bob"])
     assert store.accounts_reconcile(acting_user=system_actor()) == 1

@@ -80,6 +80,7 @@ ROUTES: dict[str, Target | None] = {
     "outcomes:payouts_xlsx": Target("periods.Period", pk),
     "outcomes:payouts_pdf": Target("periods.Period", pk),
     "outcomes:interview": Target("outcomes.Interview", pk),
+    "outcomes:decision": Target("outcomes.Decision", pk),
     "outcomes:pledge": Target("outcomes.Pledge", pk),
     "outcomes:pledge_accept": Target("outcomes.Pledge", pk),
     "outcomes:pledge_item_done": Target("outcomes.PledgeItem", pk),
@@ -93,6 +94,11 @@ ROUTES: dict[str, Target | None] = {
         "regions.Region", lambda r: {"code": r.code}, where=(("level", "village"),)
     ),
     "people:post_edit": Target("people.HouseholdPost", pk),
+    "people:household_natural_village": Target("people.Household", pk),
+    "people:natural_villages": Target(
+        "regions.Region", lambda r: {"code": r.code}, where=(("level", "village"),)
+    ),
+    "people:natural_village_edit": Target("regions.NaturalVillage", pk),
     "people:post_login": Target("people.HouseholdPost", pk),
     "ledger:entry_reverse": Target("ledger.Entry", pk),
     "ledger:entry_evidence": Target("ledger.Entry", pk),
@@ -240,6 +246,9 @@ ROUTES: dict[str, Target | None] = {
     # ballots, by the round (kaoping/evaluations/tests/test_api.py has the personas).
     "api:evaluation_results": Target("evaluations.Round", lambda r: {"round_id": r.pk}),
     "api:evaluation_paper": Target("evaluations.Round", lambda r: {"round_id": r.pk}),
+    # Inspections (kaoping/inspections): a draw is scoped by its unit's region; the list and
+    # the draw button take no arguments.
+    "inspections:draw": Target("inspections.Draw", pk),
 }
 
 _SCHEME_BY_KIND = {

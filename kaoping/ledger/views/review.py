@@ -27,6 +27,7 @@ from kaoping.regions.models import Level, Region
 from kaoping.regions.selectors import region_list
 from kaoping.schemes.models import Scheme
 
+from ..adjustments import ADJUST_CODE, adjust_cadences
 from ..forms import EntryForm
 from ..models import Entry, EntrySource, EntryStatus
 from ..selectors import (
@@ -269,6 +270,8 @@ def entry_new(request, subject_id: int, scheme_code: str):
     items, labels = scheme_item_choices(version=version, subject=subject, user=user)
     needs_evidence = evidence_required_codes(version=version, subject=subject)
     levels = assessment_levels(scheme, version.spec())
+    adjusted = adjust_cadences(version.spec())
+    adjustment = (ADJUST_CODE, adjusted[0]) if adjusted else None
     if request.method == "POST":
         form = EntryForm(
             request.POST,
@@ -277,6 +280,7 @@ def entry_new(request, subject_id: int, scheme_code: str):
             labels=labels,
             needs_evidence=needs_evidence,
             levels=levels,
+            adjustment=adjustment,
         )
 
         def record(data):
@@ -284,7 +288,10 @@ def entry_new(request, subject_id: int, scheme_code: str):
                 scheme=scheme,
                 subject=subject,
                 item_code=data["item_code"],
-                quantity=data["quantity"] or 1,
+                # An adjustment of 0 is refused by the Recorder, not read as 1.
+                quantity=data["quantity"]
+                if data["item_code"] == ADJUST_CODE
+                else (data["quantity"] or 1),
                 label=data["label"],
                 occurred_on=data["occurred_on"],
                 note=data["note"],
@@ -309,6 +316,7 @@ def entry_new(request, subject_id: int, scheme_code: str):
             labels=labels,
             needs_evidence=needs_evidence,
             levels=levels,
+            adjustment=adjustment,
             initial={
                 "occurred_on": timezone.localdate(),
                 "idempotency_key": uuid.uuid4().hex,

@@ -25,11 +25,12 @@ from hypothesis import strategies as st
 
 from kaoping.accounts.scoping import system_actor
 from kaoping.ledger.models import Entry, EntrySource, MetricValue
-from kaoping.people.models import Subject
+from kaoping.people.models import Household, Subject
 from kaoping.periods import services
 from kaoping.periods.engine import ADJUST_CODE
 from kaoping.periods.metrics import COMPUTED
 from kaoping.periods.models import Period, Result, ResultNode
+from kaoping.regions.models import NaturalVillage
 from kaoping.schemes.calendar import period_dates
 from kaoping.schemes.loader import load_scheme_text
 from kaoping.schemes.models import METRIC_SCALE, QTY_SCALE, Scheme, SchemeNode, SchemeVersion
@@ -161,6 +162,11 @@ def make_subjects(county: SmallCounty, kind: str) -> tuple[list[Subject], list[S
         ]
     elif kind == "grid":
         scored = [_subject(kind, regions[code], f"grid {code}") for code in GRIDS]
+    elif kind == "natural_village":
+        scored = [
+            _subject(kind, natural.village, natural.name, natural_village=natural)
+            for natural in natural_villages(county)
+        ]
     else:  # pragma: no cover - the scheme kinds are an enum
         raise ValueError(kind)
     for subject in scored:
@@ -182,6 +188,40 @@ def build_world(text: str, filename: str = "generated.yaml", county=None) -> Wor
     spec = load_scheme_text(text, filename=filename)
     scored, noise = make_subjects(county, str(spec.subject_kind))
     return World(county, version, spec, scored, noise)
+
+
+# Natural villages (自然村/村民小组) of the small county: three in one village, one in another,
+# none in the third, so households fall in a group, in their village's, or in a village without.
+NATURAL_VILLAGES = (
+    (VILLAGES[0], "01", "一组"),
+    (VILLAGES[0], "02", "二组"),
+    (VILLAGES[0], "03", "上岙自然村"),
+    (VILLAGES[1], "01", "一组"),
+)
+
+
+def natural_villages(county: SmallCounty) -> list[NaturalVillage]:
+    """The small county's natural villages, made if missing."""
+    return [
+        NaturalVillage.objects.get_or_create(
+            village=county.regions[village], code=code, defaults={"name": name}
+        )[0]
+        for village, code, name in NATURAL_VILLAGES
+    ]
+
+
+def natural_village_choices(county: SmallCounty) -> list[list[NaturalVillage | None]]:
+    """For each household of the small county (in order): none, or one of its village's."""
+    made = natural_villages(county)
+    return [
+        [None, *(n for n in made if n.village.code == household.region.code[:12])]
+        for household in county.households.values()
+    ]
+
+
+def set_natural_villages(county: SmallCounty, chosen: Sequence[NaturalVillage | None]) -> None:
+    for household, natural in zip(county.households.values(), chosen, strict=True):
+        Household.objects.filter(pk=household.pk).update(natural_village=natural)
 
 
 def tracks_for(spec: SchemeSpec) -> list[str]:
@@ -477,6 +517,11 @@ def variant_of(spec: SchemeSpec, track: str, region_code: str = "") -> str | Non
 
 def rank_group(spec: SchemeSpec, subject: Subject) -> str:
     code = subject.region.code
+    if str(spec.ranking.within) == "natural_village":
+        # A household in a natural village: `<village code>/<code>`; else its village alone.
+        household = Household.objects.filter(pk=subject.household_id).first()
+        natural = household.natural_village if household else None
+        return f"{natural.village.code}/{natural.code}" if natural else code[:12]
     return {
         "county": "",
         "township": code[:9],

@@ -3,7 +3,7 @@
 Trees one to three levels deep of count, quantity, rating, metric and veto items; bases, caps,
 floors and maxima on groups and items; bonus and deduction sections; metric bands and grades
 with inclusive and exclusive bounds and gaps; linear metric items rising and falling, with and
-without floor and max; variants that exclude items and override points,
+without floor and max; variants that exclude items and override points, grades given to some variants only,
 weights, caps and group limits; overlays of townships and villages adding items and groups
 and changing the county's; every ranking scope, tie rule and order; every no_data setting. Numbers carry at most
 the scheme's `decimals` places (rating factors and metric bounds at most four).
@@ -274,6 +274,25 @@ def scheme_texts(draw) -> str:
         variants[name] = variant
     if variants:
         scheme["variants"] = variants
+        # Grades of some variants only (预备党员…): a limited grade is passed over for the
+        # other subjects, who may get a grade further down the list instead.
+        for grade in grades:
+            if draw(st.integers(0, 2)) == 0:
+                grade["variants"] = draw(
+                    st.lists(st.sampled_from(sorted(variants)), min_size=1, unique=True)
+                )
+        # A class's own line above the general grades it overlaps (预备党员 below 70 before
+        # 合格 from 60): its subjects are graded by it first.
+        if grades and draw(st.integers(0, 2)) == 0:
+            own = {"code": "gv", "name": "类别等次", "max": points(0, 40), "max_inclusive": False}
+            label = draw(st.sampled_from(sorted(variants)))
+            own["variants"] = [label]
+            for grade in grades:  # a later grade of the same class would overlap it
+                if label in grade.get("variants", ()):
+                    grade["variants"].remove(label)
+                    if not grade["variants"]:
+                        del grade["variants"]
+            grades.insert(0, own)
     # Overlays of the small county's townships and villages: items added under a group (or at
     # the top level) and a variant's kind of changes, stacked township then village.
     base_items, base_groups = sorted(items), sorted(c for c in groups if c != "__root__")
@@ -301,8 +320,13 @@ def scheme_texts(draw) -> str:
         overlays.append(overlay)
     if overlays:
         scheme["overlays"] = overlays
+    # Households as often as villages: they may be ranked within their natural village too.
+    scheme["subject_kind"] = draw(st.sampled_from(["village", "household"]))
+    withins = ["county", "township", "village", "track", "class"]
+    if scheme["subject_kind"] == "household":
+        withins.append("natural_village")
     scheme["ranking"] = {
-        "within": draw(st.sampled_from(["county", "township", "village", "track", "class"])),
+        "within": draw(st.sampled_from(withins)),
         "ties": draw(st.sampled_from(["competition", "dense"])),
         "order": draw(st.sampled_from(["desc", "asc"])),
     }

@@ -32,7 +32,9 @@ from .close_harness import (
     dates_of,
     ledgers,
     metric_reports,
+    natural_village_choices,
     rolled_back,
+    set_natural_villages,
     set_tracks,
     shipped_text,
     snapshot,
@@ -70,7 +72,13 @@ def close_and_compare(world, data, label: str) -> None:
     order = data.draw(st.permutations(range(len(drafts))))
     metric_order = data.draw(st.permutations(range(len(reports))))
 
+    # Households fall in random natural villages of their village (or none).
+    chosen = [
+        data.draw(st.sampled_from(options)) for options in natural_village_choices(world.county)
+    ]
+
     set_tracks(world.writers, tracks)
+    set_natural_villages(world.county, chosen)
     period = period_open(scheme=world.scheme, label=label, acting_user=system_actor())
     with rolled_back():
         write_ledger(world, drafts)

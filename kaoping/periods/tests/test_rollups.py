@@ -198,7 +198,8 @@ def check_rollup(world: World, period: Period, drafts) -> None:
         if forced:
             grade = max(forced, key=position.__getitem__)
         else:
-            found = spec.grade_for(expected, cadence=Cadence(cadence))
+            variant = variant_of(spec, subject.track, subject.region.code)
+            found = spec.grade_for(expected, cadence=Cadence(cadence), variant=variant)
             grade = "" if found is None or (barred and found.honour) else found.code
         result = results[subject.pk]
         assert result.variant == (variant_of(spec, subject.track, subject.region.code) or ""), where
@@ -231,10 +232,14 @@ def check_ytd(world: World, period: Period) -> None:
 
 
 @st.composite
-def adjustments(draw, spec: SchemeSpec, writers: int, start: date, end: date) -> list[Draft]:
+def adjustments(
+    draw, spec: SchemeSpec, writers: int, start: date, end: date, offset: int = 0
+) -> list[Draft]:
     """± adjustment entries (points with the ledger's three decimals, whatever the scheme
-    keeps; a minus is a −1 sign) on every roll-up cadence, and a few of the scheme's own
-    cadence that nothing may read."""
+    keeps; a minus is a −1 sign with no `reverses`, as `ledger.adjustments` stores it) on every
+    roll-up cadence, and a few of the scheme's own cadence that nothing may read; some
+    reversed (the opposite sign, `reverses` set: a −3's reversal is +3). `offset`: where these
+    drafts start in the ledger's list, which `reverses` indexes."""
     cadences = [str(r.cadence) for r in spec.rollups] + [""]
     unit = 10 ** draw(st.sampled_from([spec.decimals, 3]))
     out = []
@@ -250,6 +255,17 @@ def adjustments(draw, spec: SchemeSpec, writers: int, start: date, end: date) ->
                 sign=draw(st.sampled_from([1, -1])),
             )
         )
+        if draw(st.integers(0, 3)) == 0:
+            original = out[-1]
+            out.append(
+                Draft(
+                    **{
+                        **original.__dict__,
+                        "sign": -original.sign,
+                        "reverses": offset + len(out) - 1,
+                    }
+                )
+            )
     return out
 
 
@@ -267,7 +283,7 @@ def close_rollup_and_compare(world: World, data, cadence: str, label: str) -> No
     drafts = data.draw(
         ledgers(spec, writers, start, end, cadences=["", "", "", *rollup_cadences], max_entries=40)
     )
-    drafts += data.draw(adjustments(spec, writers, start, end))
+    drafts += data.draw(adjustments(spec, writers, start, end, offset=len(drafts)))
     periods = [(c, lbl) for c in chain for lbl in labels_within(c, start, end)]
     leaves = [p for p in periods if p[0] == str(spec.cadence)]
     # A composite of `self` only (sanping's quarter) closes no child period to leave one out of.

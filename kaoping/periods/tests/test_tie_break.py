@@ -112,6 +112,28 @@ def test_the_tiebreak_example_in_the_docs_closes_as_stated(county):
     assert _close(march).tie_seed == seed  # a re-close keeps it
 
 
+def test_the_award_tiebreak_example_in_the_docs_closes_as_stated(county):
+    jia, yi, bing, _ding = _four(county)
+    plan = {"GZ": [5, 7, 4], "HJ": [8, 4, 4]}
+    for cutoff, tiers in (
+        ("break", {jia.pk: "yi", yi.pk: "er"}),
+        # Ties share one fate: both first tier; the second goes to the best still unplaced.
+        ("share", {jia.pk: "yi", yi.pk: "yi", bing.pk: "er"}),
+    ):
+        with rolled_back():
+            text = docs_example("award-tiebreak-example").replace(
+                "at_cutoff: break", f"at_cutoff: {cutoff}"
+            )
+            scheme = _load(county, text)
+            march = _close(_open(scheme, "2026-03", _entries([jia, yi, bing], plan)))
+            awarded = dict(
+                ListMembership.objects.filter(period=march, kind="award").values_list(
+                    "subject_id", "tier"
+                )
+            )
+            assert awarded == tiers, cutoff
+
+
 def test_include_and_exclude_read_the_example_as_stated(county):
     jia, yi, bing, ding = _four(county)
     for cutoff, first, last in (
@@ -215,6 +237,16 @@ ranking:
     - {{code: low, name: 后一, kind: black, pick: bottom, count: 1, at_cutoff: break, carry_over: false}}
     - {{code: pct, name: 前三成, kind: flag, percent: 30, at_cutoff: break}}
     - {{code: hi, name: 够线前三, kind: mark, count: 3, min: 50, min_inclusive: true, at_cutoff: break}}
+  awards:
+    - code: prize
+      name: 奖
+      at_cutoff: break
+      tiers: [{{code: one, name: 一等, quota: 1}}, {{code: two, name: 二等, quota: 2, min: 20}}]
+    - code: seat
+      name: 对号
+      allocation: slots
+      at_cutoff: break
+      tiers: [{{code: a, name: 甲, quota: 1}}, {{code: b, name: 乙, quota: 1, min: 30}}]
 """
 
 KEYS = {

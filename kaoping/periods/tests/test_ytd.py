@@ -9,14 +9,17 @@ from datetime import date
 from decimal import Decimal
 
 import pytest
+from django.utils.translation import gettext as _
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from kaoping.accounts.scoping import system_actor
+from kaoping.api.models import ApiToken
 from kaoping.core.errors import KaopingError
 from kaoping.periods.lists import Ranked, reference
 from kaoping.periods.models import ListMembership, Period, Result
-from kaoping.periods.services import period_close, period_open
+from kaoping.periods.services import period_close, period_open, period_post
+from kaoping.publishing.selectors import export_sheets
 from kaoping.schemes.calendar import period_dates
 from kaoping.schemes.loader import load_scheme_text
 from kaoping.schemes.scoring import result_grade, ytd_total
@@ -112,6 +115,37 @@ def test_the_ytd_example_in_the_docs_closes_as_stated(county):
     assert _grades(year) == {jia.pk: "buhege", yi.pk: "hege", bing.pk: "buhege"}
     # Months have no grade: 合格/不合格 are yearly, 累计达标 quarterly.
     assert set(_grades(closed["2026-03"]).values()) == {""}
+
+
+def test_the_export_the_posting_and_the_api_show_the_year_to_date(county, client):
+    scheme = _load(county, docs_example("ytd-example"))
+    jia = village_subjects(county)["330304001001"]
+    record(scheme, jia, "GZ", "3", on=date(2026, 1, 10))
+    record(scheme, jia, "GZ", "2", on=date(2026, 2, 10))
+    _close(scheme, "2026-01")
+    february = _close(scheme, "2026-02")  # 甲: 20 this month, 50 so far
+
+    sheet = export_sheets(
+        february,
+        results=Result.objects.all(),
+        memberships=ListMembership.objects.all(),
+        name_of=str,
+    )[0]
+    row = next(r for r in sheet.rows if r[2] == jia.name)
+    assert row[sheet.header.index(_("total"))] == 20
+    assert row[sheet.header.index(_("year to date"))] == 50
+
+    _token, key = ApiToken.issue(user=county.users["carol"], name="test")
+    answer = client.get(
+        f"/api/periods/{february.pk}/results", headers={"Authorization": f"Bearer {key}"}
+    ).json()
+    mine = next(r for r in answer if r["subject_id"] == jia.pk)
+    assert (D(mine["total"]), D(mine["ytd"])) == (20, 50)
+
+    period_post(period=february, acting_user=system_actor())
+    page = client.get(f"/p/{february.pk}/").content.decode()
+    shown = page.split('class="muted ytd">', 1)[1].split("</small>", 1)[0]
+    assert shown.split()[-1] == "50"
 
 
 def test_a_scheme_without_ytd_lists_keeps_none(county):
@@ -237,6 +271,11 @@ ranking:
   lists:
     - {{code: low, name: 累计偏低, kind: mark, value: ytd, max: {bound}, max_inclusive: {inclusive}}}
     - {{code: top, name: 累计前二, kind: flag, value: ytd, count: 2, at_cutoff: {cutoff}}}
+  awards:
+    - code: yprize
+      name: 累计奖
+      value: ytd
+      tiers: [{{code: one, name: 一等, quota: 1}}, {{code: two, name: 二等, min: 40}}]
 """
 
 
@@ -318,6 +357,7 @@ def test_the_close_equals_the_reference(county):
                         ytd=expected,
                         barred=result.barred,
                         forced=spec.grade("fair") if result.grade_forced else None,
+                        variant=result.variant or None,
                     )
                     assert result.grade_code == (grade.code if grade else ""), (label, expected)
                     rows.append(
