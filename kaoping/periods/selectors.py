@@ -268,9 +268,12 @@ def explain(period: Period, result: Result) -> dict:
             )
         )
     grade = SchemeGrade.objects.filter(version=version, code=result.grade_code).first()
+    parts = _parts(period, rows, result.subject_id)
     return {
         "nodes": explained,
-        "parts": _parts(period, rows, result.subject_id),
+        "parts": parts,
+        # The tree's top row is then the total before the ± adjustments, not the total shown.
+        "adjusted": any(part.source == "adjust" for part in parts),
         "grade": grade,
         "total": to_points(result.total),
         "raw_total": to_points(result.raw_total),
