@@ -199,12 +199,12 @@ def test_an_auditor_replays_the_draw_from_its_page(county, client_for):
     ("change", "line", "words"),
     [
         (("      rounding: up\n", ""), 14, "rounding"),
-        (("      rounding: up\n", "      rounding: up\n      count: 3\n"), 14, "exactly one"),
-        (("pass: [合格]", "pass: [好]"), 20, "not among the levels"),
-        (("min: 5", "min: 5\n      max: 2"), 18, "above max"),
-        (("measure: pass_rate", "measure: mean"), 20, "not mean"),
-        (("      pass: [合格]\n", ""), 14, "needs pass"),
-        (("subject_kind: village", "subject_kind: cadre"), 15, "of: household cannot"),
+        (("      rounding: up\n", "      rounding: up\n      count: 3\n"), 14, "必须写且只能写一个"),
+        (("pass: [合格]", "pass: [好]"), 20, "不在 levels 中"),
+        (("min: 5", "min: 5\n      max: 2"), 18, "min 不能大于 max"),
+        (("measure: pass_rate", "measure: mean"), 20, "measure: mean 不写"),
+        (("      pass: [合格]\n", ""), 14, "需要写 pass:"),
+        (("subject_kind: village", "subject_kind: cadre"), 15, "不能抽取 of: household"),
         (("share: 0.1", "share: 1.5"), 16, ""),
     ],
 )
@@ -223,4 +223,4 @@ def test_grids_are_drawn_from_a_village_not_from_a_grid():
         load_scheme_text(
             grids.replace("subject_kind: village", "subject_kind: grid"), filename="s.yaml"
         )
-    assert "of: grid cannot" in str(refused.value)
+    assert "不能抽取 of: grid" in str(refused.value)
