@@ -135,24 +135,39 @@ def database_drop() -> None:
         )
 
 
-def read_manifest() -> dict | None:
-    """The bench database's manifest, read with the plain driver (no child process needed)."""
-    from .data import MANIFEST
-
+def _read(query: str) -> list[tuple] | None:
+    """Rows of a query on the bench database, read with the plain driver (no child process
+    needed); None when it cannot be answered (no such table yet: an empty or half-built
+    database)."""
     db = bench_database()
-    query = f"SELECT value FROM {MANIFEST} WHERE name = 'build'"
     try:
         if engine_name() == "sqlite":
             import sqlite3
 
             with closing(sqlite3.connect(db["NAME"])) as connection:
-                row = connection.execute(query).fetchone()
-        else:
-            with _postgres(db["NAME"]) as connection:
-                row = connection.execute(query).fetchone()
-    except Exception:  # no such table yet: an empty or half-built database
+                return connection.execute(query).fetchall()
+        with _postgres(db["NAME"]) as connection:
+            return connection.execute(query).fetchall()
+    except Exception:
         return None
-    return json.loads(row[0]) if row else None
+
+
+def read_manifest() -> dict | None:
+    """The bench database's manifest."""
+    from .data import MANIFEST
+
+    rows = _read(f"SELECT value FROM {MANIFEST} WHERE name = 'build'")
+    return json.loads(rows[0][0]) if rows else None
+
+
+def migrations_pending() -> bool:
+    """Whether a migration on disk is not yet applied to the bench database (a child process
+    running `migrate` only to find nothing to do costs seconds on every reuse)."""
+    from django.db.migrations.loader import MigrationLoader
+
+    on_disk = set(MigrationLoader(None, ignore_no_migrations=True).disk_migrations)
+    applied = _read("SELECT app, name FROM django_migrations")
+    return applied is None or bool(on_disk - set(applied))
 
 
 def prepare(shape: Shape, out: Out) -> dict:
@@ -161,7 +176,8 @@ def prepare(shape: Shape, out: Out) -> dict:
         found = read_manifest()
         if found and found["shape"] == shape.key():
             out(f"reusing the bench data ({shape.households:,} households)")
-            migrate(out)  # the schema follows the code (an index added since the build)
+            if migrations_pending():
+                migrate(out)  # the schema follows the code (an index added since the build)
             return found
     started = time.perf_counter()
     database_recreate(out)

@@ -22,10 +22,12 @@ if not SECRET_KEY_SOURCE:  # noqa: F405
     SECRET_KEY, SECRET_KEY_SOURCE = secret_key_from({}, secret_key_store(BENCH_DIR).parent)
 BENCH_DB_NAME = os.environ.get("BENCH_DB_NAME", "kaoping_bench")
 
-if DATABASE_URL:
+if DATABASE_URL and "sqlite" not in DATABASES["default"]["ENGINE"]:
     DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=60)}
     DATABASES["default"]["NAME"] = BENCH_DB_NAME
 else:
+    # SQLite, by default or named by DATABASE_URL: a file under BENCH_DIR, never a bare name
+    # (that would land in whatever folder the command was started from).
     DATABASES = {
         "default": {**DATABASES["default"], "NAME": str(BENCH_DIR / f"{BENCH_DB_NAME}.sqlite3")}
     }

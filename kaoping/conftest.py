@@ -1,4 +1,5 @@
 import os
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -26,6 +27,53 @@ def _clear_cache():
     cache.clear()
     yield
     cache.clear()
+
+
+# A transactional test (live_server, transactional_db) empties every table when it ends. On
+# PostgreSQL Django does it with one TRUNCATE of all 112 tables: 0.5–0.8 s each time, as each
+# table and index gets a new file, for tables that hold a few rows. The tests' flush deletes
+# those rows instead (FK constraints are deferred to the commit) and truncates only the tables
+# holding many (a demo's): the same empty tables, in milliseconds. Tests only: nothing else
+# flushes.
+_FLUSH_TRUNCATES_ABOVE = 5000
+
+
+def _flush_by_delete(original):
+    def sql_flush(self, style, tables, *, reset_sequences=False, allow_cascade=False):
+        if reset_sequences or not tables:
+            return original(
+                self, style, tables, reset_sequences=reset_sequences, allow_cascade=allow_cascade
+            )
+        quoted = {table: self.quote_name(table) for table in tables}
+        with self.connection.cursor() as cursor:
+            cursor.execute(
+                " UNION ALL ".join(
+                    f"SELECT %s, (SELECT count(*) FROM (SELECT 1 FROM {name} "
+                    f"LIMIT {_FLUSH_TRUNCATES_ABOVE + 1}) AS held)"
+                    for name in quoted.values()
+                ),
+                list(quoted),
+            )
+            held = dict(cursor.fetchall())
+        large = [quoted[t] for t in tables if held[t] > _FLUSH_TRUNCATES_ABOVE]
+        small = [quoted[t] for t in tables if 0 < held[t] <= _FLUSH_TRUNCATES_ABOVE]
+        statements = [f"TRUNCATE {', '.join(large)} CASCADE;"] if large else []
+        if small:
+            statements.append("SET CONSTRAINTS ALL DEFERRED;")
+            statements += [f"DELETE FROM {name};" for name in small]
+        return statements
+
+    return sql_flush
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _fast_flush():
+    from django.db.backends.postgresql.operations import DatabaseOperations
+
+    original = DatabaseOperations.sql_flush
+    DatabaseOperations.sql_flush = _flush_by_delete(original)
+    yield
+    DatabaseOperations.sql_flush = original
 
 
 @pytest.fixture(autouse=True)
@@ -193,10 +241,126 @@ LONG_FILES = (
 )
 
 
+# Files that share one costly build are one unit of work: xdist hands them to one worker, one
+# after the other in the order given here, so the build is made once for all of them (the
+# demo's scored year, `demo_year` below, takes minutes on either engine).
+SHARED_UNITS = {
+    "demo-year": (
+        "kaoping/demo/tests/test_demo_scoring.py",
+        # Last: its transactional flush ends the unit (the build is wiped anyway, below).
+        "kaoping/console/tests/test_sweep.py",
+    ),
+}
+_UNIT_OF_FILE = {path: unit for unit, paths in SHARED_UNITS.items() for path in paths}
+
+
+def unit_of(nodeid: str) -> str:
+    """The unit of work of a test: its file, or the shared unit its file belongs to."""
+    path = nodeid.split("::")[0]
+    return _UNIT_OF_FILE.get(path, path)
+
+
 def _long_first(items) -> None:
     rank = {path: n for n, path in enumerate(LONG_FILES)}
-    files: dict[str, list] = {}
+    within = {path: n for paths in SHARED_UNITS.values() for n, path in enumerate(paths)}
+    units: dict[str, dict[str, list]] = {}
     for item in items:
-        files.setdefault(item.nodeid.split("::")[0], []).append(item)
-    order = sorted(files, key=lambda path: (rank.get(path, len(LONG_FILES)), -len(files[path])))
-    items[:] = [item for path in order for item in files[path]]
+        path = item.nodeid.split("::")[0]
+        units.setdefault(unit_of(path), {}).setdefault(path, []).append(item)
+
+    def unit_rank(unit: str) -> tuple[int, int]:
+        files = units[unit]
+        return (
+            min(rank.get(path, len(LONG_FILES)) for path in files),
+            -sum(len(tests) for tests in files.values()),
+        )
+
+    items[:] = [
+        item
+        for unit in sorted(units, key=unit_rank)
+        for path in sorted(units[unit], key=lambda path: within.get(path, 0))
+        for item in units[unit][path]
+    ]
+
+
+def pytest_xdist_make_scheduler(config, log):
+    """`--dist loadfile`, with the files of a shared unit as one unit."""
+    if config.getoption("dist") != "loadfile":
+        return None
+    from xdist.scheduler import LoadFileScheduling
+
+    class SharedUnitScheduling(LoadFileScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            return unit_of(nodeid)
+
+    return SharedUnitScheduling(config, log)
+
+
+# ─── the demo's scored year, built once for the unit "demo-year" ───
+DEMO_YEAR_HOUSEHOLDS = 1500
+_demo_year_state = {"built": False, "wiped": False}
+
+
+@dataclass
+class DemoYear:
+    output: str  # what the last build printed
+    # Per build: (the first results of each scheme, the number of entries). The SQLite pass
+    # builds twice with the same seed, to compare; the PostgreSQL pass once (the generator's
+    # determinism is Python's, the same on both engines).
+    runs: list
+    media: Path  # its MEDIA_ROOT, which the tests read too
+
+
+@pytest.fixture(scope="session")
+def _demo_year_build(django_db_setup, django_db_blocker, tmp_path_factory) -> DemoYear:
+    from io import StringIO
+
+    from django.core.management import call_command
+    from django.db import connection
+    from django.test import override_settings
+
+    from kaoping.demo.testing import first_totals
+    from kaoping.ledger.models import Entry
+
+    media = tmp_path_factory.mktemp("demo-year") / "media"  # its reports' PDFs, its evidence
+    with django_db_blocker.unblock(), override_settings(MEDIA_ROOT=media):
+        name = str(connection.settings_dict["NAME"])
+        assert "test" in name or "memory" in name, f"not a test database: {name}"
+        runs = []
+        for _ in range(1 if SECOND_ENGINE else 2):
+            out = StringIO()
+            households = str(DEMO_YEAR_HOUSEHOLDS)
+            call_command("demo", "--households", households, "--rebuild", stdout=out)
+            runs.append((first_totals(), Entry.objects.count()))
+    _demo_year_state["built"] = True
+    return DemoYear(output=out.getvalue(), runs=runs, media=media)
+
+
+@pytest.fixture
+def demo_year(_demo_year_build, settings) -> DemoYear:
+    """The demo county (`kaoping demo --households 1500`) with its year of scoring, committed
+    before the first test of the unit "demo-year" and wiped after its last. A test that writes
+    to it runs in a transaction rolled back after it, or is the unit's last (a flush)."""
+    assert not _demo_year_state["wiped"], "demo_year is for the files of SHARED_UNITS['demo-year']"
+    settings.MEDIA_ROOT = _demo_year_build.media
+    return _demo_year_build
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_teardown(item, nextitem):
+    yield  # the test's own fixtures are torn down first (a transactional test's flush)
+    # Without a next test every fixture has been torn down, the test database too (it is
+    # made again, empty, if more tests come): nothing to wipe, and no database to wipe it in.
+    ends_unit = nextitem is not None and unit_of(nextitem.nodeid) != unit_of(item.nodeid)
+    if _demo_year_state["built"] and not _demo_year_state["wiped"] and ends_unit:
+        from django.db import connection
+        from pytest_django.plugin import blocking_manager_key
+
+        from kaoping.demo.reset import wipe_all
+
+        name = str(connection.settings_dict["NAME"])
+        assert "test" in name or "memory" in name, f"not a test database: {name}"
+        with item.config.stash[blocking_manager_key].unblock():
+            wipe_all()
+    if nextitem is None or ends_unit:
+        _demo_year_state["wiped"] = _demo_year_state["built"]

@@ -1,6 +1,6 @@
 """Emptying the database for `kaoping demo --rebuild`: every table of the kaoping apps, and users.
 
-Rows go with one plain DELETE per table. Django's QuerySet.delete() would load every protected or
+Rows go with one plain DELETE per table (SQLite) or one TRUNCATE of them all (PostgreSQL). Django's QuerySet.delete() would load every protected or
 cascading row into memory first (millions of persons in a large demo), so it is not used here.
 """
 
@@ -69,8 +69,23 @@ def deletion_plan(
 
 def wipe_all() -> int:
     """Delete every row of the kaoping apps and every user, in one transaction; returns rows."""
-    cleared, order = deletion_plan(_wiped_models())
+    chosen = _wiped_models()
     quote = connection.ops.quote_name
+    if connection.vendor == "postgresql":
+        # One TRUNCATE of every table at once: the keys among them need no order, and it does
+        # not visit the rows (a delete of the demo's million rows took twenty seconds).
+        tables = [quote(model._meta.db_table) for model in chosen]
+        with transaction.atomic(durable=True), connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT " + " + ".join(f"(SELECT count(*) FROM {table})" for table in tables)
+            )
+            total = cursor.fetchone()[0]
+            # Checks of keys deferred to the commit must run now: PostgreSQL refuses to truncate
+            # a table with checks pending (rows written earlier in an enclosing transaction).
+            cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+            cursor.execute(f"TRUNCATE {', '.join(tables)}")
+        return total
+    cleared, order = deletion_plan(chosen)
     total = 0
     with transaction.atomic(durable=True), connection.cursor() as cursor:
         for field in cleared:

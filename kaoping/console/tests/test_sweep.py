@@ -1,6 +1,7 @@
 """One sweep over the demo county with every demo login: the access matrix and the crawl.
 
-The demo is built once (it takes half a minute) and both run over it, in one test.
+Both run over the demo county with its scored year, in one test: the fixture `demo_year`
+(kaoping/conftest.py), built once for this file and test_demo_scoring.py.
 
 - The matrix (matrix.py): every URL pattern × every persona × an object in and out of the
   persona's area, GET and POST, and every pattern anonymously: out of scope is refused (403 or
@@ -12,13 +13,11 @@ The demo is built once (it takes half a minute) and both run over it, in one tes
 """
 
 import re
-from io import StringIO
 from pathlib import Path
 
 import pytest
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.core.management import call_command
 from django.test import Client
 from django.urls import reverse
 
@@ -28,7 +27,7 @@ from kaoping.demo.generator import DEMO_LOGINS, DEMO_PASSWORD
 from kaoping.regions.models import Region
 
 from .crawl import catalog_words, crawl
-from .matrix import ROUTES, fingerprint, patterns, rows_in_and_out
+from .matrix import ROUTES, fingerprint, patterns, rows_in_and_out, writes_seen
 
 PERSONAS = DEMO_LOGINS
 PHONE_WIDTH = 360
@@ -39,11 +38,6 @@ REFUSED = (403, 404, 405)  # 405: a page that only takes POST tells nothing eith
 # than the phone) is the templates' and the links', the same on both engines: the PostgreSQL
 # pass of `make test` runs the access matrix alone, as kaoping/conftest.py leaves the tests that
 # cannot reach the database to the SQLite pass (SECOND_ENGINE).
-
-
-@pytest.fixture
-def demo_county(transactional_db):
-    call_command("demo", "--households", "1500", stdout=StringIO())
 
 
 def persona_client(username: str) -> Client:
@@ -121,12 +115,13 @@ def access_problems() -> list[str]:
                 problems.append(f"{persona} GET {url} out of scope: {response.status_code}")
             if name.startswith("api:"):
                 continue
-            before = fingerprint(outside)
-            response = client.post(url, {})
+            before, writes = fingerprint(outside), []
+            with writes_seen(writes):
+                response = client.post(url, {})
             if response.status_code not in REFUSED:
                 problems.append(f"{persona} POST {url} out of scope: {response.status_code}")
-            if fingerprint(outside) != before:
-                problems.append(f"{persona} POST {url} out of scope changed data")
+            if fingerprint(outside) != before or writes:
+                problems.append(f"{persona} POST {url} out of scope changed data: {writes}")
 
         # The Django admin is the system superuser's alone.
         response = client.get("/admin/")
@@ -186,7 +181,7 @@ def _too_wide(browser, live_server, sweeps) -> list[str]:
 
 
 @pytest.mark.browser
-def test_the_sweep(demo_county, browser, live_server):
+def test_the_sweep(demo_year, browser, live_server):
     problems = access_problems()
     if SECOND_ENGINE:
         assert not problems, f"{len(problems)} problems:\n" + "\n".join(problems)
@@ -229,3 +224,19 @@ def test_the_page_checks_find_what_they_look_for():
     assert (
         text_problems(["东岭街道", "330304001", "PDF", "county"], {"Save"}, {"county"}, names) == []
     )
+
+
+@pytest.mark.django_db
+def test_writes_seen_names_each_write_to_a_kaoping_table():
+    from django.contrib.sessions.backends.db import SessionStore
+
+    found = []
+    with writes_seen(found):
+        region = Region.objects.create(code="990001", name="试验区", level="county")
+        Region.objects.filter(pk=region.pk).update(name="试验区二")
+        Region.objects.filter(pk=region.pk).delete()
+        SessionStore().create()  # not a kaoping table: a refused request may keep its session
+        Region.objects.count()
+    assert found[:2] == ["INSERT INTO regions_region", "UPDATE regions_region"]
+    assert "DELETE FROM regions_region" in found  # after the rows that point at it
+    assert not [write for write in found if "session" in write]

@@ -1,24 +1,23 @@
 """The demo's year of scoring (`build_scoring`): schemes loaded, a plausible ledger, periods closed.
 
 The step runs its services in transactions of their own once the step's transaction has
-committed, so it cannot run inside a test's transaction. The demo is therefore built for this
-module outside any test, committed to the test database and deleted afterwards; it is built twice
-(same seed) so that the last test can compare the two. The tests only read it.
+committed, so it cannot run inside a test's transaction. The demo is therefore built outside any
+test, committed to the test database, shared with the sweep (kaoping/console/tests/test_sweep.py)
+and deleted after it: the fixture `demo_year` of kaoping/conftest.py. The SQLite pass builds it
+twice (same seed) so that a test can compare the two. The tests only read it.
 """
 
 from collections import Counter, defaultdict
 from io import StringIO
-from pathlib import Path
 
 import pytest
 from django.contrib.auth import get_user_model
 from django.core.management import call_command
-from django.db import connection
 from django.db.models import Count, F, Sum
 
-from kaoping.conftest import SECOND_ENGINE
-from kaoping.demo.reset import wipe_all
+from kaoping.conftest import DEMO_YEAR_HOUSEHOLDS, SECOND_ENGINE
 from kaoping.demo.scoring import CLOSED_UNTIL, FED_METRICS, HISTORY, TODAY, YEAR_START
+from kaoping.demo.testing import shipped_specs
 from kaoping.ledger.chain import chain_verify
 from kaoping.ledger.models import Entry, MetricValue
 from kaoping.people.models import Subject
@@ -26,72 +25,18 @@ from kaoping.periods.metrics import COMPUTED
 from kaoping.periods.models import ListMembership, Period, Result, ResultNode
 from kaoping.regions.models import Region
 from kaoping.schemes.calendar import labels_within, period_dates
-from kaoping.schemes.loader import load_scheme_text
 from kaoping.schemes.models import Scheme, SchemeNode
 from kaoping.schemes.sources import source_items
 from kaoping.schemes.spec import Rule
 
 pytestmark = pytest.mark.django_db  # sets up the test database; each test's writes roll back
 
-SMALL = 1500
-SCHEMES = Path(__file__).resolve().parents[3] / "schemes"
-SPECS = {
-    spec.code: spec
-    for spec in (
-        load_scheme_text(path.read_text(encoding="utf-8"), filename=path.name)
-        for path in sorted(SCHEMES.glob("*.yaml"))
-    )
-}
-
-
-def build() -> str:
-    out = StringIO()
-    call_command("demo", "--households", str(SMALL), "--rebuild", stdout=out)
-    return out.getvalue()
-
-
-def first_totals() -> dict[str, list[tuple]]:
-    """The first 20 results of each scheme's first closed period, ordered by a key that does not
-    depend on row ids."""
-    found = {}
-    for code in SPECS:
-        period = (
-            Period.objects.filter(scheme__code=code, status__in=["closed", "posted", "final"])
-            .order_by("end", "start")
-            .first()
-        )
-        rows = Result.objects.filter(period=period).values_list(
-            "subject__region__code",
-            "subject__household__number",
-            "subject__person__id_number",
-            "total",
-            "rank",
-        )
-        found[code] = sorted(rows, key=lambda r: (r[0], r[1] or "", r[2] or ""))[:20]
-    return found
-
-
-@pytest.fixture(scope="module")
-def built(django_db_setup, django_db_blocker):
-    """(output of the second build, first totals of each build, entries of each build)."""
-    with django_db_blocker.unblock():
-        name = str(connection.settings_dict["NAME"])
-        assert "test" in name or "memory" in name, f"not a test database: {name}"
-        runs = []
-        # The generator's determinism is Python's (seeded streams), the same on both engines: the
-        # PostgreSQL pass builds once and leaves the second build to the SQLite pass.
-        for _ in range(1 if SECOND_ENGINE else 2):
-            output = build()
-            runs.append((first_totals(), Entry.objects.count()))
-        try:
-            yield output, runs
-        finally:
-            wipe_all()
+SPECS = shipped_specs()
 
 
 @pytest.fixture
-def demo(built):
-    return built[0]
+def demo(demo_year):
+    return demo_year.output
 
 
 def expected_closed(spec) -> set[tuple[str, str]]:
@@ -211,7 +156,7 @@ def test_household_totals_start_from_the_base_and_spread(demo):
 def test_every_household_has_some_history(demo):
     households = Subject.objects.filter(kind="household")
     with_entries = households.filter(entries__isnull=False).distinct().count()
-    assert with_entries == households.count() == SMALL
+    assert with_entries == households.count() == DEMO_YEAR_HOUSEHOLDS
 
 
 def test_vetoes_fire_in_the_household_scheme(demo):
@@ -439,8 +384,8 @@ def test_entries_are_credited_to_the_demo_logins_where_they_fit(demo):
 
 
 @pytest.mark.skipif(SECOND_ENGINE, reason="determinism is checked by the SQLite pass")
-def test_same_seed_same_results(built):
-    _output, ((first, entries), (again, entries_again)) = built
+def test_same_seed_same_results(demo_year):
+    (first, entries), (again, entries_again) = demo_year.runs
     assert all(len(rows) == 20 for rows in first.values())
     assert again == first
     assert entries_again == entries

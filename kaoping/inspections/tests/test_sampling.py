@@ -199,7 +199,11 @@ def test_an_auditor_replays_the_draw_from_its_page(county, client_for):
     ("change", "line", "words"),
     [
         (("      rounding: up\n", ""), 14, "rounding"),
-        (("      rounding: up\n", "      rounding: up\n      count: 3\n"), 14, "必须写且只能写一个"),
+        (
+            ("      rounding: up\n", "      rounding: up\n      count: 3\n"),
+            14,
+            "必须写且只能写一个",
+        ),
         (("pass: [合格]", "pass: [好]"), 20, "不在 levels 中"),
         (("min: 5", "min: 5\n      max: 2"), 18, "min 不能大于 max"),
         (("measure: pass_rate", "measure: mean"), 20, "measure: mean 不写"),
