@@ -11,9 +11,12 @@ Pages: the bare view (no database, no template), the public posting of one villa
 villager opens from the notice board's QR code), the province-wide first page of the same
 posting, the village's posting once more as a signed-in reader gets it (rendered for each
 request: anonymous readers are served from kaoping.core.pagecache), and the household's phone
-page (store `my_points`); then the county dashboard (`/dashboard/`, on the village scheme's
-closed quarter and on the household month) and the home page (`/`) of every role, each as a
-login of that role in the same county, village or household gets it. Each page's database
+page (store `my_points`); the period page of the household month as the county admin opens it,
+the household's subject page as its grid member opens it, and the review queue as the village's
+review member opens it (a page of entries recorded for that village's households and awaiting
+review); then the county dashboard (`/dashboard/`, on the village scheme's closed quarter and on
+the household month) and the home page (`/`) of every role, each as a login of that role in the
+same county, village or household gets it. Each page's database
 queries are counted once, in the setup step (a warm request through Django's test client), and
 reported beside its rate.
 """
@@ -37,6 +40,8 @@ from .runner import child_env, engine_name, prepare, run_step
 WORKERS = 2
 TARGET_SHARE = 0.5
 TARGET_P99_MS = 50
+REVIEW_ROWS = 50  # one page of the review queue
+TARGET_SIGNED_IN_P50_MS = 8
 
 
 # --- the child step: a posted period and a villager ----------------------------------------
@@ -97,6 +102,49 @@ def _role_logins(subject) -> dict[str, object]:
             RoleAssignment.objects.create(user=user, role=role, **anchor)
         logins[role] = user
     return logins
+
+
+def _entries_to_review(*, period, subject, recorder, count: int) -> int:
+    """`count` entries of the household scheme recorded today for households of `subject`'s
+    village by `recorder` (its secretary), awaiting review: what the review queue lists."""
+    from django.utils import timezone
+
+    from kaoping.ledger.models import Entry, EntrySource, EntryStatus
+    from kaoping.ledger.services import EntryDraft, Recorder, entries_record_batch
+    from kaoping.people.models import Subject
+    from kaoping.regions.codes import LEVEL_DIGITS
+
+    village = subject.region.code[: LEVEL_DIGITS["village"]]
+    waiting = Entry.objects.filter(
+        scheme=period.scheme,
+        status=EntryStatus.SUBMITTED,
+        subject__region__code__startswith=village,
+    )
+    if waiting.count() >= count:  # a reused bench database has them already
+        return waiting.count()
+    households = list(
+        Subject.objects.filter(kind="household", region__code__startswith=village)
+        .select_related("region")
+        .order_by("pk")[:count]
+    )
+    scheme, today = period.scheme, timezone.localdate()
+    checker = Recorder(scheme=scheme, acting_user=recorder, source=EntrySource.CONSOLE)
+    # The first item a secretary may record by hand, without evidence, for this household.
+    item_code = next(
+        code
+        for (_variant, code) in checker.items
+        if not checker.problems(
+            EntryDraft(subject=households[0], item_code=code, occurred_on=today)
+        )
+    )
+    drafts = [
+        EntryDraft(subject=households[n % len(households)], item_code=item_code, occurred_on=today)
+        for n in range(count)
+    ]
+    entries_record_batch(
+        scheme=scheme, drafts=drafts, acting_user=recorder, source=EntrySource.CONSOLE
+    )
+    return waiting.count()
 
 
 def _query_counts(pages: list[dict], cookies: dict[str, str]) -> None:
@@ -167,6 +215,10 @@ def web_setup(*, echo: Out, period_id: int, village_period_id: int | None = None
     ids = Entry.objects.filter(subject=subject, status="approved").values_list("pk", flat=True)
     accounts_credit(entry_ids=list(ids), acting_user=system_actor())
     cookies = {role: _session_cookie(user) for role, user in logins.items()}
+    waiting = _entries_to_review(
+        period=period, subject=subject, recorder=logins[Role.VILLAGE_SECRETARY], count=REVIEW_ROWS
+    )
+    echo(f"  {waiting} entries awaiting review in the household's village")
     posting = reverse("portal:posting", args=[period.pk])
     dashboard = reverse("console:dashboard")
     pages = [
@@ -187,6 +239,21 @@ def web_setup(*, echo: Out, period_id: int, village_period_id: int | None = None
             "name": "household phone page (store:my_points)",
             "path": reverse("store:my_points"),
             "login": Role.VILLAGER,
+        },
+        {
+            "name": "period page, household month (county)",
+            "path": reverse("periods:detail", args=[period.pk]),
+            "login": Role.COUNTY_ADMIN,
+        },
+        {
+            "name": "subject page, the household (grid member)",
+            "path": reverse("periods:subject", args=[subject.pk]),
+            "login": Role.GRID_MEMBER,
+        },
+        {
+            "name": "review queue, the village (review member)",
+            "path": reverse("ledger:review"),
+            "login": Role.REVIEW_MEMBER,
         },
     ]
     if village_period is not None:
@@ -426,6 +493,10 @@ def run(
     for page in measured:
         page["share_of_bare"] = round(page["req_per_s"] / bare, 3) if bare else None
     public = measured[1]
+    # Every page a login gets (rendered for it) against the signed-in target, at this size.
+    slow = [
+        p["name"] for p in measured if p["login"] and (p["p50_ms"] or 1e9) > TARGET_SIGNED_IN_P50_MS
+    ]
     result = {
         "benchmark": "web",
         "engine": engine,
@@ -436,15 +507,29 @@ def run(
         "targets": {
             "public page >= 50 % of bare req/s": (public["share_of_bare"] or 0) >= TARGET_SHARE,
             "public page p99 <= 50 ms": (public["p99_ms"] or 1e9) <= TARGET_P99_MS,
+            f"signed-in pages p50 <= {TARGET_SIGNED_IN_P50_MS} ms": not slow,
         },
+        "signed_in_over_p50_target": slow,
     }
-    header = ["page", "req/s", "p50 ms", "p99 ms", "× bare", "KiB", "queries", "errors"]
+    bare_p99 = measured[0]["p99_ms"]
+    header = [
+        "page",
+        "req/s",
+        "p50 ms",
+        "p99 ms",
+        "p99 × bare p99",
+        "× bare",
+        "KiB",
+        "queries",
+        "errors",
+    ]
     rows = [
         [
             p["name"],
             p["req_per_s"],
             p["p50_ms"],
             p["p99_ms"],
+            round(p["p99_ms"] / bare_p99, 1) if bare_p99 and p["p99_ms"] else None,
             p["share_of_bare"],
             round(p["bytes"] / 1024, 1),
             p["queries"],
@@ -456,6 +541,8 @@ def run(
         f"{engine}; {setup['results']:,} posted results ({shape.households:,} households, "
         f"{shape.total_villages:,} villages); {result['server']}; client {measured[0]['client']}, "
         "on the same 2 cores",
+        f"bare view p50 {measured[0]['p50_ms']} ms, p99 {measured[0]['p99_ms']} ms; signed-in "
+        f"pages over p50 {TARGET_SIGNED_IN_P50_MS} ms: {', '.join(slow) or 'none'}",
         *(f"{p['name']}: {p['path']}" for p in measured),
     ]
     write_report(out_dir, f"web-{engine}", result, header, rows, notes, echo)

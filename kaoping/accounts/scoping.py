@@ -63,6 +63,19 @@ def view_action(action: str) -> str:
     return action.split(".", 1)[0] + ".view"
 
 
+def scope_signature(user, action: str) -> str:
+    """Where `user` may do `action`, as text: two users with one signature see the same rows of
+    any model without `scope_owner` (a key for values cached per scope, not per user)."""
+    from .permissions import scopes_for
+
+    if is_unrestricted(user):
+        return "*"
+    if user is None or not user.is_authenticated or not user.is_active:
+        return "-"
+    scopes = {(scope.prefix, scope.household_id or 0) for scope in scopes_for(user, action)}
+    return ";".join(f"{prefix}/{household}" for prefix, household in sorted(scopes))
+
+
 def restrict(queryset: models.QuerySet, user, action: str) -> models.QuerySet:
     """The rows of `queryset` that `user` may `action`: the model names its region lookup in
     `scope_region` (and `scope_household` when a villager's household scope applies).

@@ -13,10 +13,12 @@ from decimal import ROUND_HALF_UP, Decimal
 from django.db.models import Count, DecimalField, F, IntegerField, Q, Sum
 from django.db.models.functions import Coalesce
 
+from kaoping.accounts.scoping import scope_signature
 from kaoping.core.fields import subtree_q
+from kaoping.core.pagecache import cached_value
 from kaoping.ledger.models import Entry, EntrySource, EntryStatus
 from kaoping.people.models import Subject, SubjectKind
-from kaoping.periods.models import Period
+from kaoping.periods.models import Period, PeriodStatus
 from kaoping.regions.models import Region
 from kaoping.schemes.models import Scheme
 from kaoping.store.models import Account, Goods
@@ -41,14 +43,35 @@ def breadth_sections(user, choice: Choice) -> dict:
     liability sections, villages named, for `choice`."""
     period = choice.period
     latest = _latest_periods(user, choice.schemes, period.label if period else None)
-    tally = _tally(user, choice, latest)
-    data: dict = {
-        "completeness": _completeness(choice, latest, tally),
-        "participation": _participation(user, choice, latest, tally),
-    }
     span = period or (choice.scheme and latest.get(choice.scheme.pk))
-    if span:
-        data["concentration"] = _concentration(user, choice, span.start, span.end)
+
+    def over_the_ledger() -> dict:
+        tally = _tally(user, choice, latest)
+        data = {
+            "completeness": _completeness(choice, latest, tally),
+            "participation": _participation(user, choice, latest, tally),
+        }
+        if span:
+            data["concentration"] = _concentration(user, choice, span.start, span.end)
+        return data
+
+    periods = [*latest.values(), *([span] if span else [])]
+    if periods and all(p.status != PeriodStatus.OPEN for p in periods):
+        # Reads of every entry dated in closed periods (seconds over a province's month): kept
+        # until one of those periods changes (pagecache.changed), as the posting is.
+        key = "|".join(
+            [
+                "breadth",
+                scope_signature(user, VIEW),
+                scope_signature(user, "entry.view"),
+                choice.region.code,
+                ",".join(str(s.pk) for s in choice.schemes),
+                str(span.pk if span else ""),
+            ]
+        )
+        data: dict = cached_value("period", {p.pk for p in periods}, key, over_the_ledger)
+    else:
+        data = over_the_ledger()
     data["liability"] = _liability(user, choice)
     _name_villages(data)
     return data

@@ -11,17 +11,22 @@ per process, so a change made in one gunicorn worker reaches the others' caches 
 Production sets CACHE_URL to Redis, where every worker sees the new generation at once.
 
 Only anonymous readers are served from the cache: a request with a session or pending messages
-gets the page rendered for it, and a response that sets a cookie is never stored.
+gets the page rendered for it, and a response that sets a cookie is never stored. Signed-in
+pages keep the costly parts of what they show instead (`cached_value`: the count of a closed
+period's results, the ids on one page of them), under the same generations and expiry: the same
+`changed` drops them.
 """
 
 import hashlib
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from functools import wraps
 
 from django.conf import settings
 from django.contrib.messages.storage.cookie import CookieStorage
 from django.core.cache import cache
+from django.core.paginator import Page, Paginator
 from django.db import transaction
+from django.utils.functional import cached_property
 
 
 def _generation_key(namespace: str, ident) -> str:
@@ -79,3 +84,63 @@ def cached_page(namespace: str, kwarg: str = "pk") -> Callable:
         return wrapper
 
     return decorate
+
+
+_MISSING = object()
+
+
+def cached_value(namespace: str, idents: Iterable, key: str, compute: Callable):
+    """`compute()`, kept until any of the (namespace, ident) it derives from changes (or for
+    PUBLIC_PAGE_CACHE_SECONDS). `key` names the value among those of the same idents; whatever
+    it depends on besides them (the reader's scope, a filter, a page number) belongs in it."""
+    seconds = settings.PUBLIC_PAGE_CACHE_SECONDS
+    if not seconds:
+        return compute()
+    idents = sorted(idents)
+    generations = cache.get_many([_generation_key(namespace, ident) for ident in idents])
+    stamp = ",".join(
+        f"{ident}.{generations.get(_generation_key(namespace, ident), 0)}" for ident in idents
+    )
+    digest = hashlib.sha256(key.encode()).hexdigest()[:32]
+    full_key = f"pagecache:{namespace}:{stamp}:value:{digest}"
+    value = cache.get(full_key, _MISSING)
+    if value is _MISSING:
+        value = compute()
+        cache.set(full_key, value, seconds)
+    return value
+
+
+class CachedPaginator(Paginator):
+    """A Paginator over a closed period's rows that keeps the count, and the ids on each page,
+    with `cached_value`: the rows themselves are read again by those ids (a few rows by primary
+    key), so that names and places stay current and the queryset's own restriction still applies.
+
+    The count and the ordered scan over a province's results are what a list page costs; they
+    change only when the period does. `key` says what else the queryset depends on (the
+    reader's scope, a filter); `idents` the periods it reads."""
+
+    def __init__(self, object_list, per_page, *, namespace: str, idents: Iterable, key: str):
+        super().__init__(object_list, per_page)
+        self.cache_namespace, self.cache_idents, self.cache_key = namespace, list(idents), key
+
+    def _cached(self, name: str, compute: Callable):
+        return cached_value(
+            self.cache_namespace, self.cache_idents, f"{self.cache_key}|{name}", compute
+        )
+
+    @cached_property
+    def count(self) -> int:
+        return self._cached("count", self.object_list.count)
+
+    def page(self, number) -> Page:
+        number = self.validate_number(number)
+        bottom = (number - 1) * self.per_page
+        top = min(bottom + self.per_page, self.count)
+        if top + self.orphans >= self.count:
+            top = self.count
+        ids = self._cached(
+            f"page:{number}:{self.per_page}",
+            lambda: list(self.object_list.values_list("pk", flat=True)[bottom:top]),
+        )
+        by_id = {row.pk: row for row in self.object_list.order_by().filter(pk__in=ids)}
+        return self._get_page([by_id[pk] for pk in ids if pk in by_id], number, self)

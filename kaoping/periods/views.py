@@ -15,8 +15,9 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from kaoping.accounts.scoping import get_scoped_or_404, may
+from kaoping.accounts.scoping import get_scoped_or_404, may, scope_signature
 from kaoping.core.leases import lease_release, lease_take_over
+from kaoping.core.pagecache import CachedPaginator, cached_value
 from kaoping.core.progress import progress_running, progress_start
 from kaoping.core.views import action_submit, form_submit
 from kaoping.ledger.carried import carried_annotate
@@ -121,10 +122,23 @@ def period_detail(request, pk: int):
     )
     group = request.GET.get("group")
     grades = period_grade_names(period=period)
-    page = Paginator(result_list(user=user, period=period, group=group), PAGE_SIZE).get_page(
-        request.GET.get("page")
-    )
-    groups = result_groups(user=user, period=period)
+    results = result_list(user=user, period=period, group=group)
+    if period.status == PeriodStatus.OPEN:
+        page = Paginator(results, PAGE_SIZE).get_page(request.GET.get("page"))
+        groups = result_groups(user=user, period=period)
+    else:
+        # A closed period's results change only with the period (pagecache.changed): its count,
+        # its groups and the order of its pages are kept rather than read from every result.
+        scope = scope_signature(user, "period.view")
+        page = CachedPaginator(
+            results, PAGE_SIZE, namespace="period", idents=[period.pk], key=f"{scope}|{group}"
+        ).get_page(request.GET.get("page"))
+        groups = cached_value(
+            "period",
+            [period.pk],
+            f"{scope}|groups",
+            lambda: result_groups(user=user, period=period),
+        )
     group_labels = rank_group_labels(groups)
     for result in page:
         result.points = period.version.to_points(result.total)
@@ -323,6 +337,13 @@ def subject_detail(request, pk: int):
             "schemes": schemes,
             "can_record": may(user, "entry.record", subject),
             "can_reverse": may(user, "entry.review", subject),
-            "history": subject_history(subject),
+            # The totals, ranks and lists of closed periods: kept until one of them changes
+            # (pagecache.changed) or the subject has a result in another period.
+            "history": cached_value(
+                "period",
+                {result.period_id for result in results},
+                f"history|{subject.pk}",
+                lambda: subject_history(subject),
+            ),
         },
     )

@@ -11,7 +11,7 @@ from django.views.decorators.http import require_http_methods
 
 from kaoping.core.errors import KaopingError
 from kaoping.core.http import client_address
-from kaoping.core.pagecache import cached_page
+from kaoping.core.pagecache import CachedPaginator, cached_page
 from kaoping.evaluations.member_selectors import member_card
 from kaoping.periods.models import ListMembership, Result
 from kaoping.regions.selectors import rank_group_labels
@@ -48,9 +48,15 @@ def index(request):
 def posting(request, pk: int):
     period = public_period_or_404(pk)
     region = region_in_period(period, request.GET.get("region"))
-    page = Paginator(public_results(period, region=region), PAGE_SIZE).get_page(
-        request.GET.get("page")
-    )
+    # Posted and final periods change only through pagecache.changed: a signed-in reader, who
+    # gets the page rendered, reuses their count and the order of their pages.
+    page = CachedPaginator(
+        public_results(period, region=region),
+        PAGE_SIZE,
+        namespace="period",
+        idents=[period.pk],
+        key=f"posting|{region.code if region else ''}",
+    ).get_page(request.GET.get("page"))
     grades = grade_names(period)
     group_labels = rank_group_labels(result.rank_group for result in page)
     for result in page:
