@@ -180,11 +180,10 @@ def chain_link(entries: list[Entry]) -> None:
     """
     if not entries:
         return
-    heads = ChainHeads.locked(chain_region_of(e) for e in entries)
-    for entry in entries:
-        entry.chain_region, entry.chain_seq, entry.chain_hash = heads.link(
-            chain_region_of(entry), entry
-        )
+    regions = [chain_region_of(e) for e in entries]
+    heads = ChainHeads.locked(regions)
+    for entry, region in zip(entries, regions, strict=True):
+        entry.chain_region, entry.chain_seq, entry.chain_hash = heads.link(region, entry)
     heads.save()
 
 

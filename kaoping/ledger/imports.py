@@ -9,12 +9,14 @@ which makes two passes and never holds more than one chunk of rows in memory:
    period may have been finalised since the preview); the drafts of a clean file are spooled to
    a temporary file as compact tuples, and `rows_done` is saved after each chunk in its own
    short transaction, so the status page shows real progress;
-2. *writing*, one transaction: the spool is read back chunk by chunk, each row checked
-   once more by a fresh Recorder and inserted (flags, hash chain, bulk insert), and the job is
-   marked imported. Progress written inside that transaction would be invisible to the status
-   page until it commits, so the page says "writing" without a count and the entries appear all
-   at once: the honest picture of an all-or-nothing write. Doing the parsing and lookups in the
-   first pass keeps this transaction (and SQLite's write lock) as short as it can be.
+2. *writing*, one transaction: what the integrity flags count is read for the whole file
+   before the first insert (`Recorder.tally_read`), then the spool is read back chunk by chunk,
+   each row checked once more by a fresh Recorder and inserted (flags, hash chain, bulk
+   insert), and the job is marked imported. Progress written inside that transaction would be
+   invisible to the status page until it commits, so the page says "writing" without a count
+   and the entries appear all at once: the honest picture of an all-or-nothing write. Doing
+   the parsing and lookups in the first pass keeps this transaction (and SQLite's write lock)
+   as short as it can be.
 
 Each entry carries the idempotency key `import:<file sha256>:<row>`, and a file whose sha256 was
 already imported is refused as a duplicate, so uploading the same file again changes nothing.
@@ -63,6 +65,7 @@ from kaoping.schemes.overlays import overlay_items_by_place
 from kaoping.schemes.scoring import assessed_cadences
 
 from .adjustments import ADJUST_CODE, adjust_cadences
+from .links import links_carry_from
 from .models import EntrySource, EntryStatus, ImportJob, ImportStatus
 from .services import AUDIT_BY_CALLER, EntryDraft, Recorder, entries_write
 
@@ -773,7 +776,15 @@ class FileCheck:
 
     def _control_characters(self, number: int, cells: dict[str, str]) -> list[dict]:
         """A NUL is stored on SQLite and fails PostgreSQL: no control character in any cell."""
-        bad = [(k, p) for k, v in cells.items() if (p := text_problem(v, multiline=(k == "note")))]
+        # A printable cell has no control character (they are all non-printable): the common
+        # case is answered without walking the text.
+        bad = [
+            (k, p)
+            for k, v in cells.items()
+            if not v.isprintable() and (p := text_problem(v, multiline=(k == "note")))
+        ]
+        if not bad:
+            return []
         message = _("This cell %(problem)s; retype it.")
         return [self.problem(number, k, message % {"problem": p}) for k, p in bad]
 
@@ -1121,6 +1132,15 @@ def _write_pass(job: ImportJob, reading: FileCheck, spool) -> ImportJob:
         locked = ImportJob.objects.select_for_update().get(pk=job.pk)
         if locked.status != ImportStatus.COMMITTING:
             return locked  # another worker finished (or failed) it meanwhile
+        if not links_carry_from(job.scheme):
+            # The flags' counts, read before the first insert (see `Recorder.tally_read`); where
+            # entries are carried to linked subjects, which could be counted too, each batch
+            # reads its own.
+            subject_ids, days = set(), set()
+            for chunk in _spooled_chunks(spool):
+                subject_ids.update(row[1] for row in chunk)
+                days.update(row[3] for row in chunk)
+            recorder.tally_read(subject_ids, days)
         for chunk in _spooled_chunks(spool):
             subjects = reading.subjects.by_ids({row[1] for row in chunk})
             entries = []

@@ -66,6 +66,11 @@ def _receivers() -> list[tuple[SchemeVersion, object]]:
     ]
 
 
+def links_carry_from(scheme: Scheme) -> bool:
+    """Whether an entry of `scheme` may be carried: some scheme's item is linked to it."""
+    return any(item.linked.scheme == scheme.code for _version, item in _receivers())
+
+
 def _matches(link, entry: Entry) -> bool:
     if link.items == "deductions":
         return entry.points < 0
