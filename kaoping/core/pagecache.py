@@ -101,8 +101,10 @@ def cached_value(namespace: str, idents: Iterable, key: str, compute: Callable):
     stamp = ",".join(
         f"{ident}.{generations.get(_generation_key(namespace, ident), 0)}" for ident in idents
     )
-    digest = hashlib.sha256(key.encode()).hexdigest()[:32]
-    full_key = f"pagecache:{namespace}:{stamp}:value:{digest}"
+    # Hashed with the generations: a value read from many periods (a year's dashboard) would
+    # otherwise name them all in a key longer than caches take (memcached: 250 characters).
+    digest = hashlib.sha256(f"{stamp}|{key}".encode()).hexdigest()[:40]
+    full_key = f"pagecache:{namespace}:value:{digest}"
     value = cache.get(full_key, _MISSING)
     if value is _MISSING:
         value = compute()
