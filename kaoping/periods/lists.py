@@ -13,7 +13,6 @@ the total; cut-offs, bounds, ties and allocation are the same statements on that
 with `value: ytd` does the same on the year-to-date total the close kept on each result.
 """
 
-import hashlib
 import secrets
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, replace
@@ -26,6 +25,7 @@ from django.utils.translation import gettext as _
 from kaoping.core.errors import KaopingError
 from kaoping.regions.selectors import rank_group_labels
 from kaoping.schemes.calendar import previous_label
+from kaoping.schemes.sampling import draw_key
 from kaoping.schemes.spec import (
     AwardRule,
     AwardTier,
@@ -132,8 +132,9 @@ def _eligible(rule: ListRule) -> tuple[list[str], list]:
 
 def lot_key(seed: str, subject_id: int) -> str:
     """The lot of `ranking.tie_break`: sha256 of the period's seed, a colon and the subject's
-    number, in hex; the smaller is drawn first. What an auditor replays (docs/schemes.md §11)."""
-    return hashlib.sha256(f"{seed}:{subject_id}".encode()).hexdigest()
+    number, in hex; the smaller is drawn first. What an auditor replays (docs/schemes.md §11):
+    the inspection draw's formula (`schemes.sampling.draw_key`) on the subject's number."""
+    return draw_key(seed, str(subject_id))
 
 
 def _lot_sql() -> str:

@@ -51,9 +51,8 @@ def sample_size(sample: Sample, total: int) -> int:
 
 def draw_key(seed: str, number: str) -> str:
     """sha256 of the seed, a colon and the sub-unit's number (a household's number, a grid's
-    division code), in hex: the smaller is drawn first. The same formula as the lot of
-    `ranking.tie_break` (periods.lists.lot_key), restated here because the feeders sit below
-    the close."""
+    division code), in hex: the smaller is drawn first. Also the lot of `ranking.tie_break`
+    (periods.lists.lot_key): one formula for every draw an auditor replays."""
     return hashlib.sha256(f"{seed}:{number}".encode()).hexdigest()
 
 
