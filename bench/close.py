@@ -151,18 +151,10 @@ class StatementTimer:
 
     @staticmethod
     def label(sql: str, params) -> str:
-        if "INSERT INTO periods_resultnode" in sql:
-            if "n.aggregate IN ('sum', 'veto')" in sql:
-                return "item rows (count, quantity, veto)"
-            for aggregate in ("sum", "mean", "veto", "metric"):
-                if f"n.aggregate = '{aggregate}'" in sql and "rn.depth" not in sql:
-                    return f"item rows ({aggregate})"
-            if "rn.depth = %s" in sql:
-                position = sql[: sql.index("rn.depth = %s")].count("%s")
-                return f"group rows, depth {int(params[position]) - 1}"
-            return "node rows (other)"
         if "INSERT INTO periods_result " in sql:
-            return "results, grades, ranks"
+            return "results with breakdowns, grades, ranks"
+        if "INSERT INTO kaoping_close_" in sql:
+            return "roll-up staging"
         if "INSERT INTO people_subject" in sql:
             return "subjects_sync"
         if "INSERT INTO ledger_metricvalue" in sql:
@@ -209,7 +201,7 @@ def _reset(period) -> None:
         # Entries left by `kaoping bench import` (dated in this month) go: the close measures
         # the generated ledger.
         cursor.execute("DELETE FROM ledger_entry WHERE import_job_id IS NOT NULL")
-        for table in ("periods_listmembership", "periods_resultnode", "periods_result"):
+        for table in ("periods_listmembership", "periods_result"):
             cursor.execute(f"DELETE FROM {table} WHERE period_id = %s", [period.pk])
         cursor.execute(
             "DELETE FROM ledger_metricvalue WHERE scheme_id = %s AND period_label = %s",
@@ -228,10 +220,7 @@ def _reset(period) -> None:
         else:
             # The deleted rows stay in the table until vacuumed, and the close's own delete of
             # the period's rows would read all twenty million of them again.
-            cursor.execute(
-                "VACUUM ANALYZE periods_resultnode, periods_result, periods_listmembership, "
-                "ledger_entry"
-            )
+            cursor.execute("VACUUM ANALYZE periods_result, periods_listmembership, ledger_entry")
 
 
 def _server_peak_mib(cursor) -> float | None:
@@ -305,15 +294,31 @@ def close_kaoping(*, echo: Out, period_id: int) -> dict:
         "peak_rss_mib": peak,
         "rss_before_mib": rss_before,
         "server_peak_mib": server_peak,
-        "rows_written": counts["results"] + counts["nodes"],
+        "rows_written": counts["results"],
         "results": counts["results"],
-        "nodes": counts["nodes"],
+        **_provenance(period),
         "statements": timer.top(),
         "entries": _entries_in(period),
         "checksum": summary,
         "spots": spot,
         "reference": reference_check(period, subjects),
     }
+
+
+def _provenance(period) -> dict:
+    """How much provenance the close kept: node values packed in its results' breakdowns, and
+    their size."""
+    from django.db import connection
+
+    from kaoping.periods.breakdown import node_values
+
+    members, size = 0, 0
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT breakdown FROM periods_result WHERE period_id = %s", [period.pk])
+        for (breakdown,) in cursor:
+            members += len(node_values(breakdown))
+            size += len(breakdown)
+    return {"node_values": members, "breakdown_mib": round(size / 2**20, 1)}
 
 
 def _entries_in(period) -> int:
@@ -544,11 +549,83 @@ def close_village(*, echo: Out, period_id: int) -> dict:
         "job": "kaoping close, 六比六争 quarter",
         "seconds": round(seconds, 4),
         "peak_rss_mib": peak_rss_mib(),
-        "rows_written": counts["results"] + counts["nodes"],
+        "rows_written": counts["results"],
         "results": counts["results"],
-        "nodes": counts["nodes"],
+        **_provenance(period),
         "entries": _entries_in(period),
         "statements": timer.top(),
+    }
+
+
+class _RolledBack(Exception):
+    pass
+
+
+def close_design_b(*, echo: Out, period_id: int) -> dict:
+    """Design (b) of the provenance decision (docs/performance.md), its close measured on the
+    same data and thrown away: the results alone (the same tree, nothing packed), then the
+    index-level rows it would keep instead of breakdowns, written into a table indexed as
+    the node rows were. The second statement computes the tree again to read its index
+    values, so it is timed apart and reported as it is."""
+    from django.db import connection, transaction
+
+    from kaoping.periods import engine, services
+    from kaoping.periods.models import Period
+
+    period = Period.objects.select_related("scheme__region", "version").get(pk=period_id)
+    assert period.status == "open", "run close_reset first"
+    spec = period.version.spec()
+    scope = services._scope(period, spec)
+    shape = services._tree_shape(scope)
+    timings: dict[str, float] = {}
+    rows = {}
+    with connection.cursor() as cursor:
+        _warm(cursor)
+    echo("  design (b): results alone, then index rows …")
+    try:
+        with transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute(
+                "CREATE TABLE bench_index_node (period_id BIGINT NOT NULL, subject_id BIGINT NOT NULL, "
+                "code VARCHAR(64) NOT NULL, raw BIGINT NOT NULL, value BIGINT NOT NULL, "
+                "empty_value BIGINT NOT NULL)"
+            )
+            cursor.execute(
+                "CREATE UNIQUE INDEX bench_index_node_unique ON bench_index_node "
+                "(period_id, subject_id, code)"
+            )
+            sql, params = engine.result_statement(scope, "", shape, pack=False)
+            started = time.perf_counter()
+            cursor.execute(sql, params)
+            timings["results_alone"] = time.perf_counter() - started
+            rows["results"] = cursor.rowcount
+            # The tree's last layer (engine._tree_layers) holds each group's x, r, v, e.
+            cte, cte_params, _select, _params = engine.tree_select(scope, "", shape, pack=False)
+            last = f"t{len({g.depth for g in shape.groups})}"
+            unpivot = " UNION ALL ".join(
+                f"SELECT %s, p.subject_id, '{g.code}', p.r{k}, p.v{k}, p.e{k} FROM {last} p "
+                f"WHERE p.x{k} > 0"
+                for k, g in enumerate(shape.groups)
+                if g.depth == 1
+            )
+            depth1 = sum(1 for g in shape.groups if g.depth == 1)
+            started = time.perf_counter()
+            cursor.execute(
+                "INSERT INTO bench_index_node (period_id, subject_id, code, raw, value, empty_value) "
+                + cte
+                + unpivot,
+                [*cte_params, *[period.pk] * depth1],
+            )
+            timings["index_rows_with_tree_again"] = time.perf_counter() - started
+            rows["index_rows"] = cursor.rowcount
+            raise _RolledBack
+    except _RolledBack:
+        pass
+    return {
+        "job": "design (b): results alone + index rows",
+        "results_alone_seconds": round(timings["results_alone"], 4),
+        "index_rows_seconds": round(timings["index_rows_with_tree_again"], 4),
+        "rows": rows,
+        "peak_rss_mib": peak_rss_mib(),
     }
 
 
@@ -558,6 +635,7 @@ STEPS = {
     "close_raw_sql": close_raw_sql,
     "close_duckdb": close_duckdb,
     "close_village": close_village,
+    "close_design_b": close_design_b,
 }
 
 
@@ -574,6 +652,11 @@ def run(shape: Shape, out_dir: Path, echo: Out) -> dict:
     duck = run_step("close_duckdb", echo, period_id=period_id)
     echo(f"  DuckDB: {duck['seconds']} s")
     run_step("close_reset", echo, period_id=period_id)
+    design_b = run_step("close_design_b", echo, period_id=period_id)
+    echo(
+        f"  design (b): results alone {design_b['results_alone_seconds']} s, "
+        f"index rows {design_b['index_rows_seconds']} s (tree computed again)"
+    )
     kaoping = run_step("close_kaoping", echo, period_id=period_id)
     echo(f"  kaoping: {kaoping['seconds']} s")
     run_step("close_reset", echo, period_id=built["village_period"])
@@ -603,6 +686,7 @@ def run(shape: Shape, out_dir: Path, echo: Out) -> dict:
         "entries": entries,
         "jobs": jobs,
         "village": village,
+        "design_b": design_b,
         "agree": agree,
         "ratios": ratios,
         "targets": {
@@ -629,6 +713,11 @@ def run(shape: Shape, out_dir: Path, echo: Out) -> dict:
         f"{engine}, {shape.households:,} households × {shape.entries_per_household} entries "
         f"= {entries:,} approved entries in {shape.month}; {shape.total_villages:,} villages",
         f"DuckDB load (not counted): {duck['load_seconds']} s",
+        f"design (b) on the same data (thrown away): results alone "
+        f"{design_b['results_alone_seconds']} s, {design_b['rows']['index_rows']:,} index rows "
+        f"{design_b['index_rows_seconds']} s (the statement computes the tree again)",
+        f"provenance kept by the close: {kaoping['node_values']:,} node values packed in the "
+        f"{kaoping['results']:,} results' breakdowns ({kaoping['breakdown_mib']} MiB)",
         "kaoping close by statement (s): "
         + ", ".join(f"{label} {seconds}" for label, seconds in kaoping["statements"][:10]),
         f"checksum {kaoping['checksum']['sha256'][:16]}… over {kaoping['checksum']['rows']:,} results; "

@@ -36,7 +36,8 @@ from kaoping.accounts.scoping import is_unrestricted
 from kaoping.core.fields import ancestor_codes, subtree_q
 from kaoping.outcomes.models import BonusPayout, BonusPool, yuan
 from kaoping.people.models import SubjectKind
-from kaoping.periods.models import ListMembership, Period, PeriodStatus, Result, ResultNode
+from kaoping.periods.breakdown import BreakdownValue
+from kaoping.periods.models import ListMembership, Period, PeriodStatus, Result
 from kaoping.regions.codes import LEVEL_DIGITS
 from kaoping.regions.models import Region
 from kaoping.schemes.models import Scheme, SchemeGrade, SchemeNode
@@ -296,20 +297,25 @@ def _profile(user, choice: Choice, found: dict) -> dict:
     to_points = period.version.to_points
 
     def sums(prefix: str, width: int) -> dict:
+        # Per group, each index's count of members and their sum (Count skips NULL).
+        values = {f"v{i}": BreakdownValue(node.code) for i, node in enumerate(nodes)}
         rows = (
-            ResultNode.objects.filter(period=period, depth=1, code__in=[n.code for n in nodes])
-            .filter(
-                subject__in=Result.objects.for_user(user, VIEW)
-                .filter(period=period)
-                .filter(subtree_q("subject__region__code", prefix))
-                .values("subject_id")
-            )
+            Result.objects.for_user(user, VIEW)
+            .filter(period=period)
+            .filter(subtree_q("subject__region__code", prefix))
             .annotate(group=grouped("subject__region__code", width))
-            .values("group", "code")
-            .annotate(n=Count("pk"), value=Sum("value"))
+            .values("group")
+            .annotate(
+                **{f"n{key}": Count(value) for key, value in values.items()},
+                **{f"s{key}": Sum(value) for key, value in values.items()},
+            )
             .order_by()
         )
-        return {(r["group"], r["code"]): r for r in rows}
+        return {
+            (r["group"], node.code): {"n": r[f"nv{i}"], "value": r[f"sv{i}"] or 0}
+            for r in rows
+            for i, node in enumerate(nodes)
+        }
 
     def means(got: dict, counts: dict, codes: list[str]) -> list[Decimal | None]:
         n = sum(counts.get(c, 0) for c in codes)

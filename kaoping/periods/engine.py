@@ -1,4 +1,4 @@
-"""The period close as set-based SQL: one statement per level of the tree.
+"""The period close as set-based SQL: one statement for a period's tree, a few for a roll-up.
 
 The scoring rules are written twice, on purpose. This set-based SQL close is the hot path and
 the only writer of results; `kaoping.schemes.scoring` is the one Python statement of the same
@@ -14,16 +14,19 @@ give bit-identical totals, and every division rounds half away from zero, as
 
 Every statement that picks subjects selects with the CTE `u(subject_id, variant, rank_group)`:
 the subjects the scheme scores, the variant of the tree each one is scored with, and its ranking
-group. The group statements read only the rows the close has just written for the period.
-Statements are written `INSERT INTO … WITH u AS (…) SELECT …`, the INSERT first, so that
+group. Statements are written `INSERT INTO … WITH u AS (…) SELECT …`, the INSERT first, so that
 both drivers report the rows each one wrote (Python's sqlite3 gives no row count for a
 statement that begins with WITH).
 
-Rows of `periods_resultnode` are sparse: an item has a row when it has entries (or a metric
-value), a group when something below it has a row. A node without a row is worth its
-`empty_value` (its clamped base), so a group's raw value is
-`base + children_empty + Σ(child.value − child.empty_value)` over the child rows it has.
-Results are dense: every subject of the scheme gets one, ranked inside its group.
+A period of the scheme's own cadence is closed by one statement (`result_statement`): the items
+with data, then each level of the tree from the deepest up as a subquery grouping the one below,
+then the results with grade and rank, each carrying its breakdown (`kaoping.periods.breakdown`):
+the value of every node the subject has data under, packed into its result row by the same
+grouping that adds the values up. Nothing but the results is written. Nodes are sparse: an item
+is a member when it has entries (or a metric value), a group when something below it is. A node
+without a member is worth its `empty_value` (its clamped base), so a group's raw value is
+`base + children_empty + Σ(child.value − child.empty_value)` over the members it has. Results are
+dense: every subject of the scheme gets one, ranked inside its group.
 """
 
 from collections import Counter
@@ -34,8 +37,9 @@ from django.db import connection
 from kaoping.schemes.models import FACTOR_SCALE, QTY_SCALE
 from kaoping.schemes.spec import ADJUST_CODE, OVERLAY_MARK, ROOT_CODE
 
+from .breakdown import CODE, PART_PREFIX, concat_agg, pack_sql, unpacked
+
 WEIGHT_SCALE = 10000  # composite part weights (0.4 → 4000)
-PART_PREFIX = "__part__:"  # result-node rows holding each part of a composite total
 
 
 def rdiv(numerator: str, denominator: str) -> str:
@@ -120,7 +124,7 @@ class Scope:
         }[self.rank_within]
         only, only_params = self.data_filter or ("", [])
         sql = (
-            f"WITH u AS (SELECT s.id AS subject_id, {variant} AS variant, {group} AS rank_group "
+            f"WITH u AS NOT MATERIALIZED (SELECT s.id AS subject_id, {variant} AS variant, {group} AS rank_group "
             "FROM people_subject s JOIN regions_region r ON r.id = s.region_id "
             "WHERE s.kind = %s AND s.active = %s AND r.code >= %s AND r.code < %s"
             f"{' AND ' + only if only else ''}) "
@@ -189,112 +193,115 @@ def without_data_statement(scope: Scope, condition: tuple[str, list]) -> tuple[s
     )
 
 
-INSERT_NODE = (
-    "INSERT INTO periods_resultnode "
-    "(period_id, subject_id, code, parent_code, depth, raw, value, empty_value, entry_count, fired) "
-)
-CLAMPED = clamp("y.raw", "y.lo", "y.hi")
-# Node rows go in roughly in the order of result_node_unique (period, subject, code): each
-# statement orders the rows it groups by subject (and item or parent) where it groups them, and
-# the joins after that keep the order (the few metric rows are ordered on the outer SELECT). PostgreSQL's hash aggregates otherwise emit groups in hash
-# order, and inserting tens of millions of rows at random places of indexes larger than the
-# buffer cache took over four minutes for the item rows of a million-household month. SQLite
-# groups in that order anyway, so the ORDER BY inside the grouping costs it nothing, where one on
-# the outer SELECT made it sort every row again (+16 s).
-
 # The approved entries of a close's period (params: scheme, cadence, start, end).
 PERIOD_ENTRIES = (
     "e.scheme_id = %s AND e.status = 'approved' AND e.cadence = %s "
     "AND e.occurred_on >= %s AND e.occurred_on <= %s"
 )
+CLAMPED = clamp("y.raw", "y.lo", "y.hi")
+# The columns of an item row (`it`) and of a level's rows: the node's values, its veto effects
+# carried up (zero and bar as 0/1, forced the highest position of a grade a veto forces), and,
+# for a level, its members of the breakdown.
+ITEM_COLUMNS = (
+    "subject_id, variant, code, parent_code, depth, raw, value, empty_value, cnt, fired, "
+    "zero, bar, forced"
+)
 
 
-def _approved_entries(select: str, extra_join: str = "") -> str:
-    """Entries of the scope grouped by subject and item (params: scheme, cadence, start, end)."""
-    return (
-        f"SELECT e.subject_id, e.item_code, u.variant, {select} "
-        f"FROM ledger_entry e JOIN u ON u.subject_id = e.subject_id {extra_join} "
-        f"WHERE {PERIOD_ENTRIES} "
-        "GROUP BY e.subject_id, e.item_code, u.variant ORDER BY e.subject_id, e.item_code"
-    )
+@dataclass(frozen=True)
+class GroupNode:
+    """A group of the version's tree (the root included), with what the close reads of it in
+    each variant that has it: (base + children's empty values, lo, hi, empty_value)."""
+
+    code: str
+    parent_code: str | None
+    depth: int
+    constants: dict[str, tuple[int, int | None, int | None, int]]
 
 
-def item_statements(
-    scope: Scope, entry_cadence: str, aggregates: set[str]
-) -> list[tuple[str, list]]:
-    """Statements writing the item rows of a tree close.
+@dataclass
+class TreeShape:
+    """What the tree close of a version needs to know of its nodes: the item aggregates it has
+    (a statement for a kind it lacks would still read every entry) and its groups."""
 
-    `aggregates`: the item kinds the version has (sum, mean, veto); a statement for a kind it
-    lacks would still read every entry of the period, so it is left out.
-    """
-    cte, cte_params = scope.cte()
+    aggregates: set[str]
+    groups: list[GroupNode]
+
+
+def _item_selects(scope: Scope, entry_cadence: str, aggregates: set[str]) -> list[tuple[str, list]]:
+    """SELECTs of ITEM_COLUMNS for the items with data, one per kind of item the version has."""
     entry_params = [scope.scheme_id, entry_cadence, scope.start, scope.end]
     item_join = (
         "JOIN schemes_schemenode n ON n.version_id = %s AND n.variant = x.variant "
         "AND n.code = x.item_code AND n.is_item = %s "
     )
-    statements = []
+    no_veto = "0 AS fired, 0 AS zero, 0 AS bar, CAST(NULL AS INTEGER) AS forced"
+    selects = []
 
     # Count and quantity items (net quantity × points per unit) and veto items (fired while any
     # approved entry stands, net of reversals; worth no points) in one pass over the entries:
     # both group them by subject and item alike, and the entries are the largest table read.
     # They are grouped before they meet the subjects, so a subject is looked up once per item,
     # not once per entry.
-    entries = (
-        "SELECT g.subject_id, g.item_code, u.variant, g.q, g.cnt FROM (SELECT e.subject_id, "
-        "e.item_code, CAST(SUM(e.sign * e.quantity_scaled) AS BIGINT) AS q, "
-        f"CAST(SUM(e.sign) AS BIGINT) AS cnt FROM ledger_entry e WHERE {PERIOD_ENTRIES} "
-        "GROUP BY e.subject_id, e.item_code ORDER BY e.subject_id, e.item_code) g "
-        "JOIN u ON u.subject_id = g.subject_id"
-    )
-    scored = rdiv("x.q * n.points", str(QTY_SCALE))
     if aggregates & {"sum", "veto"}:
-        statements.append(
+        entries = (
+            "SELECT g.subject_id, g.item_code, u.variant, g.q, g.cnt FROM (SELECT e.subject_id, "
+            "e.item_code, CAST(SUM(e.sign * e.quantity_scaled) AS BIGINT) AS q, "
+            f"CAST(SUM(e.sign) AS BIGINT) AS cnt FROM ledger_entry e WHERE {PERIOD_ENTRIES} "
+            "GROUP BY e.subject_id, e.item_code) g JOIN u ON u.subject_id = g.subject_id"
+        )
+        scored = rdiv("x.q * n.points", str(QTY_SCALE))
+        forced = (
+            "(SELECT g.position FROM schemes_schemegrade g WHERE g.version_id = %s "
+            "AND g.code = y.veto_grade)"
+        )
+        selects.append(
             (
-                INSERT_NODE
-                + cte
-                + "SELECT %s, y.subject_id, y.code, y.parent_code, y.depth, y.raw, "
-                f"CASE WHEN y.aggregate = 'veto' THEN 0 ELSE {CLAMPED} END, y.empty_value, y.cnt, "
-                "CASE WHEN y.aggregate = 'veto' AND y.cnt > 0 THEN %s ELSE %s END "
-                "FROM (SELECT x.subject_id, n.code, n.parent_code, n.depth, n.lo, n.hi, n.aggregate, x.cnt, "
+                "SELECT y.subject_id, y.variant, y.code, y.parent_code, y.depth, y.raw, "
+                f"CASE WHEN y.veto = 1 THEN 0 ELSE {CLAMPED} END, y.empty_value, y.cnt, y.fired, "
+                "CASE WHEN y.fired = 1 AND y.veto_effect = 'zero' THEN 1 ELSE 0 END, "
+                "CASE WHEN y.fired = 1 AND y.veto_effect = 'bar' THEN 1 ELSE 0 END, "
+                f"CASE WHEN y.fired = 1 AND y.veto_effect = 'grade' THEN {forced} END "
+                "FROM (SELECT x.subject_id, x.variant, n.code, n.parent_code, n.depth, n.lo, n.hi, "
+                "n.veto_effect, n.veto_grade, x.cnt, "
+                "CASE WHEN n.aggregate = 'veto' THEN 1 ELSE 0 END AS veto, "
+                "CASE WHEN n.aggregate = 'veto' AND x.cnt > 0 THEN 1 ELSE 0 END AS fired, "
                 "CASE WHEN n.aggregate = 'veto' THEN 0 ELSE n.empty_value END AS empty_value, "
                 f"CASE WHEN n.aggregate = 'veto' THEN 0 ELSE {scored} END AS raw "
                 f"FROM ({entries}) x {item_join} AND n.aggregate IN ('sum', 'veto')) y",
-                [*cte_params, scope.period_id, True, False, *entry_params, scope.version_id, True],
+                [scope.version_id, *entry_params, scope.version_id, True],
             )
         )
 
     # Rating items: the mean of the level factors given in the period, × weight.
-    entries = _approved_entries(
-        "CAST(SUM(e.sign * l.factor) AS BIGINT) AS fs, CAST(SUM(e.sign) AS BIGINT) AS cnt",
-        "JOIN schemes_schemelevel l ON l.version_id = %s AND l.variant = u.variant "
-        "AND l.item_code = e.item_code AND l.label = e.label",
-    )
     if "mean" in aggregates:
-        statements.append(
+        entries = (
+            "SELECT e.subject_id, e.item_code, u.variant, "
+            "CAST(SUM(e.sign * l.factor) AS BIGINT) AS fs, CAST(SUM(e.sign) AS BIGINT) AS cnt "
+            "FROM ledger_entry e JOIN u ON u.subject_id = e.subject_id "
+            "JOIN schemes_schemelevel l ON l.version_id = %s AND l.variant = u.variant "
+            "AND l.item_code = e.item_code AND l.label = e.label "
+            f"WHERE {PERIOD_ENTRIES} GROUP BY e.subject_id, e.item_code, u.variant"
+        )
+        selects.append(
             (
-                INSERT_NODE
-                + cte
-                + f"SELECT %s, y.subject_id, y.code, y.parent_code, y.depth, y.raw, {CLAMPED}, y.empty_value, y.cnt, %s "
-                "FROM (SELECT x.subject_id, n.code, n.parent_code, n.depth, n.lo, n.hi, n.empty_value, x.cnt, "
-                f"CASE WHEN x.cnt > 0 THEN {rdiv('x.fs * n.weight', f'x.cnt * {FACTOR_SCALE}')} ELSE 0 END AS raw "
+                "SELECT y.subject_id, y.variant, y.code, y.parent_code, y.depth, y.raw, "
+                f"{CLAMPED}, y.empty_value, y.cnt, {no_veto} "
+                "FROM (SELECT x.subject_id, x.variant, n.code, n.parent_code, n.depth, n.lo, n.hi, "
+                "n.empty_value, x.cnt, CASE WHEN x.cnt > 0 THEN "
+                f"{rdiv('x.fs * n.weight', f'x.cnt * {FACTOR_SCALE}')} ELSE 0 END AS raw "
                 f"FROM ({entries}) x {item_join} AND n.aggregate = 'mean') y",
-                [
-                    *cte_params,
-                    scope.period_id,
-                    False,
-                    scope.version_id,
-                    *entry_params,
-                    scope.version_id,
-                    True,
-                ],
+                [scope.version_id, *entry_params, scope.version_id, True],
             )
         )
 
-    return statements
+    if "metric" in aggregates:
+        sql, params = _metric_select(scope)
+        selects.append((sql, params))
+    return selects
 
 
-def metric_statement(scope: Scope) -> tuple[str, list]:
+def _metric_select(scope: Scope) -> tuple[str, list]:
     """Metric items: the points of the band holding the subject's metric value for the period,
     or, for a linear item, base + step × (value − target) ÷ unit held to its floor and max.
 
@@ -307,7 +314,6 @@ def metric_statement(scope: Scope) -> tuple[str, list]:
     division repeat a column, not an expression): beyond it floor or max decide anyway, and
     the product stays inside 64 bits (the scheme checks refuse a line that could leave them).
     """
-    cte, cte_params = scope.cte()
     deviation = clamp(
         "(m.value_scaled - n.linear_target)", "n.linear_reach_lo", "n.linear_reach_hi"
     )
@@ -321,7 +327,7 @@ def metric_statement(scope: Scope) -> tuple[str, list]:
         "ORDER BY b.id LIMIT 1)"
     )
     matched = (
-        "SELECT m.subject_id, m.value_scaled, n.version_id, n.variant, n.code, n.parent_code, "
+        "SELECT m.subject_id, u.variant, m.value_scaled, n.version_id, n.code, n.parent_code, "
         "n.depth, n.lo, n.hi, n.empty_value, n.linear_base, n.linear_step, n.linear_unit, "
         f"n.linear_floor, n.linear_max, {deviation} AS d "
         "FROM ledger_metricvalue m JOIN u ON u.subject_id = m.subject_id "
@@ -330,44 +336,157 @@ def metric_statement(scope: Scope) -> tuple[str, list]:
         "WHERE m.scheme_id = %s AND m.period_label = %s"
     )
     return (
-        INSERT_NODE
-        + cte
-        + f"SELECT %s, y.subject_id, y.code, y.parent_code, y.depth, y.raw, {CLAMPED}, y.empty_value, 0, %s "
-        "FROM (SELECT z.subject_id, z.code, z.parent_code, z.depth, z.lo, z.hi, z.empty_value, "
+        "SELECT y.subject_id, y.variant, y.code, y.parent_code, y.depth, y.raw, "
+        f"{CLAMPED}, y.empty_value, 0, 0, 0, 0, CAST(NULL AS INTEGER) "
+        "FROM (SELECT z.subject_id, z.variant, z.code, z.parent_code, z.depth, z.lo, z.hi, "
+        "z.empty_value, "
         f"CASE WHEN z.linear_unit IS NULL THEN COALESCE({band}, 0) ELSE {linear} END AS raw "
-        f"FROM ({matched}) z) y ORDER BY y.subject_id, y.code",
-        [
-            *cte_params,
-            scope.period_id,
-            False,
-            scope.version_id,
-            True,
-            scope.scheme_id,
-            scope.period_label,
-        ],
+        f"FROM ({matched}) z) y",
+        [scope.version_id, True, scope.scheme_id, scope.period_label],
     )
 
 
-def group_statement(scope: Scope, depth: int) -> tuple[str, list]:
-    """Groups at `depth` from the rows one level below: base + children, clamped.
+def _constant(group: GroupNode, index: int, variant: str) -> str:
+    """One of the group's constants as SQL on the variant column `variant`: a literal when every
+    variant that has the group agrees, else a CASE over the variants."""
+    values = {v: c[index] for v, c in group.constants.items()}
 
-    Reads only the period's rows, which are all of subjects in scope (the close wrote them), so
-    it needs no CTE: the subject row is joined only to find its variant, when there are variants.
+    def literal(x: int | None) -> str:
+        # A bare NULL in a derived column is text to PostgreSQL.
+        return "CAST(NULL AS BIGINT)" if x is None else str(int(x))
+
+    if len(set(values.values())) == 1:
+        return literal(next(iter(values.values())))
+    whens = " ".join(f"WHEN '{v}' THEN {literal(x)}" for v, x in sorted(values.items()))
+    return f"(CASE {variant} {whens} END)"
+
+
+def _tree_layers(shape: TreeShape, pack: bool = True) -> tuple[str, str]:
+    """(CTEs, name of the last) computing every group of the tree for one subject from its item
+    rows `it`: `t0` groups the items by subject, then `t1`, `t2`, … add one depth each, deepest
+    first, as columns of the same row. CTEs rather than nested subqueries: SQLite's parser has
+    a fixed stack that a deep tree's nesting overflows; each is read once, so both engines
+    inline it.
+
+    Per group k: x{k} 1 when something below it has data (else the group has no member), r{k} its raw value (base + children's empty values + Σ(child − child's empty)
+    over the children with members), v{k} clamped. The items' members of the breakdown are
+    joined in the grouping; each group with members adds its own in the last layer.
     """
-    variant, variant_params = scope.variant_sql("s")
-    subject = scope.subject_join("c.subject_id")
-    raw = "n.base + n.children_empty + c.delta"
-    return (
-        INSERT_NODE
-        + f"SELECT %s, y.subject_id, y.code, y.parent_code, y.depth, y.raw, {CLAMPED}, y.empty_value, y.cnt, %s "
-        f"FROM (SELECT c.subject_id, n.code, n.parent_code, n.depth, n.lo, n.hi, n.empty_value, c.cnt, {raw} AS raw "
-        "FROM (SELECT rn.subject_id, rn.parent_code, "
-        "CAST(SUM(rn.value - rn.empty_value) AS BIGINT) AS delta, CAST(SUM(rn.entry_count) AS BIGINT) AS cnt "
-        "FROM periods_resultnode rn WHERE rn.period_id = %s AND rn.depth = %s AND rn.parent_code IS NOT NULL "
-        f"GROUP BY rn.subject_id, rn.parent_code ORDER BY rn.subject_id, rn.parent_code) c {subject}"
-        f"JOIN schemes_schemenode n ON n.version_id = %s AND n.variant = {variant} AND n.code = c.parent_code) y",
-        [scope.period_id, False, scope.period_id, depth + 1, scope.version_id, *variant_params],
+    index = {g.code: k for k, g in enumerate(shape.groups)}
+    for code in index:  # inlined below
+        if not CODE.fullmatch(code) and code != ROOT_CODE:
+            raise ValueError(code)
+    aggregates = [
+        "it.subject_id, it.variant, MAX(it.zero) AS zero, MAX(it.bar) AS bar, "
+        f"MAX(it.forced) AS forced, "
+        f"{concat_agg(pack_sql('it', 'it.fired')) if pack else 'NULL'} AS items"
+    ]
+    for g in shape.groups:
+        k = index[g.code]
+        aggregates.append(
+            # NULL when no item of the subject is under the group (SUM of nothing).
+            f"CAST(SUM(CASE WHEN it.parent_code = '{g.code}' THEN it.value - it.empty_value END) AS BIGINT) AS id{k}"
+        )
+    ctes = f", t0 AS (SELECT {', '.join(aggregates)} FROM it GROUP BY it.subject_id, it.variant)"
+    last = 0
+    for depth in sorted({g.depth for g in shape.groups}, reverse=True):
+        columns = []
+        for g in (g for g in shape.groups if g.depth == depth):
+            k = index[g.code]
+            children = [index[c.code] for c in shape.groups if c.parent_code == g.code]
+            x = " OR ".join([f"p.id{k} IS NOT NULL", *(f"p.x{c} = 1" for c in children)])
+            delta = " + ".join(
+                [
+                    f"COALESCE(p.id{k}, 0)",
+                    *(f"CASE WHEN p.x{c} = 1 THEN p.v{c} - p.e{c} ELSE 0 END" for c in children),
+                ]
+            )
+            start, lo, hi, empty = (_constant(g, i, "p.variant") for i in range(4))
+            columns.append(
+                f"CASE WHEN {x} THEN 1 ELSE 0 END AS x{k}, {start} + {delta} AS r{k}, "
+                f"{empty} AS e{k}, "
+                f"{lo} AS lo{k}, {hi} AS hi{k}"
+            )
+        clamped = ", ".join(
+            f"{clamp(f'q.r{index[g.code]}', f'q.lo{index[g.code]}', f'q.hi{index[g.code]}')} AS v{index[g.code]}"
+            for g in shape.groups
+            if g.depth == depth
+        )
+        ctes += (
+            f", t{last + 1} AS (SELECT q.*, {clamped} FROM "
+            f"(SELECT p.*, {', '.join(columns)} FROM t{last} p) q)"
+        )
+        last += 1
+    return ctes, f"t{last}"
+
+
+def tree_select(
+    scope: Scope, entry_cadence: str, shape: TreeShape, pack: bool = True
+) -> tuple[str, list, str, list]:
+    """(WITH clause, its params, SELECT, its params) of a tree close: one row per subject of the
+    scope with subject_id, variant, rank_group, raw_total, total, zero, bar (0/1), forced_code
+    (a grade a veto forced) and pack (the breakdown's members, NULL without data; always NULL
+    with `pack` False, the results alone, which `kaoping bench close` measures beside it).
+
+    The items with data (`it`) are grouped once, by subject; the groups of the tree are then
+    columns of that one row, computed depth by depth (`_tree_layers`). One GROUP BY over the
+    items, as a hand-written total would have, and nothing written but the results.
+    """
+    cte, cte_params = scope.cte()
+    selects = _item_selects(scope, entry_cadence, shape.aggregates)
+    root = next(g for g in shape.groups if g.code == ROOT_CODE)
+    k = shape.groups.index(root)
+    members = (
+        "NULL"
+        if not pack
+        else " || ".join(
+            [
+                "p.items",
+                *(
+                    f"CASE WHEN p.x{i} = 1 THEN ',\"{g.code}\":[' || p.v{i} || ',' || p.r{i} || ',' "
+                    f"|| p.e{i} || ',0,0]' ELSE '' END"
+                    for i, g in enumerate(shape.groups)
+                ),
+            ]
+        )
     )
+    # Every subject of `u`, with its tree's row when it has data.
+    rows = (
+        "SELECT u.subject_id, u.variant, u.rank_group, CAST(NULL AS BIGINT) AS value, "
+        "CAST(NULL AS INTEGER) AS zero, CAST(NULL AS INTEGER) AS bar, "
+        "CAST(NULL AS INTEGER) AS forced, CAST(NULL AS TEXT) AS pack FROM u"
+    )
+    if selects:
+        cte += (
+            f", it ({ITEM_COLUMNS}) AS ("
+            + " UNION ALL ".join(sql for sql, _params in selects)
+            + ") "
+        )
+        cte_params += [p for _sql, item_params in selects for p in item_params]
+        layers, tree = _tree_layers(shape, pack)
+        cte += layers + " "
+        rows += (
+            f" UNION ALL SELECT p.subject_id, NULL, NULL, p.v{k}, p.zero, p.bar, p.forced, "
+            f"{members} FROM {tree} p"
+        )
+    # Not `u LEFT JOIN` the tree's rows: SQLite may take a grouped subquery for a small table
+    # and scan it once per subject.
+    grouped_rows = (
+        "SELECT x.subject_id, MAX(x.variant) AS variant, MAX(x.rank_group) AS rank_group, "
+        "MAX(x.value) AS value, MAX(x.zero) AS zero, MAX(x.bar) AS bar, "
+        f"MAX(x.forced) AS forced, MAX(x.pack) AS pack FROM ({rows}) x GROUP BY x.subject_id"
+    )
+    select = (
+        "SELECT r.subject_id, r.variant, r.rank_group, "
+        "COALESCE(r.value, rootnode.empty_value) AS raw_total, "
+        "CASE WHEN r.zero = 1 THEN 0 ELSE COALESCE(r.value, rootnode.empty_value) END AS total, "
+        "COALESCE(r.zero, 0) AS zero, COALESCE(r.bar, 0) AS bar, fg.code AS forced_code, "
+        "r.pack AS pack "
+        f"FROM ({grouped_rows}) r JOIN schemes_schemenode rootnode ON rootnode.version_id = %s "
+        "AND rootnode.variant = r.variant AND rootnode.code = %s "
+        "LEFT JOIN schemes_schemegrade fg ON fg.version_id = %s AND fg.position = r.forced"
+    )
+    return cte, cte_params, select, [scope.version_id, ROOT_CODE, scope.version_id]
 
 
 def _grade_sql(total: str) -> str:
@@ -404,62 +523,92 @@ def _rank_sql(scope: Scope) -> str:
 
 INSERT_RESULT = (
     "INSERT INTO periods_result (period_id, subject_id, variant, raw_total, total, grade_code, "
-    "grade_forced, zeroed, barred, rank_group, rank) "
+    "grade_forced, zeroed, barred, rank_group, rank, breakdown) "
 )
 
 
-def result_statement(scope: Scope) -> tuple[str, list]:
-    """Dense results of a tree close: root value, veto effects, grade, rank within group."""
-    cte, cte_params = scope.cte()
-    # The fired vetoes are the period's own rows: their subject is joined only for its variant.
-    variant, variant_params = scope.variant_sql("s")
-    subject = scope.subject_join("rn.subject_id")
-    vetoes = (
-        "SELECT rn.subject_id, "
-        "MAX(CASE WHEN n.veto_effect = 'zero' THEN 1 ELSE 0 END) AS zeroed, "
-        "MAX(CASE WHEN n.veto_effect = 'bar' THEN 1 ELSE 0 END) AS barred, "
-        "MAX(CASE WHEN n.veto_effect = 'grade' THEN g.position END) AS forced_position "
-        f"FROM periods_resultnode rn {subject}"
-        f"JOIN schemes_schemenode n ON n.version_id = %s AND n.variant = {variant} AND n.code = rn.code "
-        "LEFT JOIN schemes_schemegrade g ON g.version_id = %s AND g.code = n.veto_grade "
-        # `rn.fired` as written in result_node_fired_idx, so that SQLite reads that partial index.
-        "WHERE rn.period_id = %s AND rn.fired GROUP BY rn.subject_id"
-    )
-    inner = (
-        "SELECT u.subject_id, u.variant, u.rank_group, "
-        "COALESCE(root.value, rootnode.empty_value) AS raw_total, "
-        "CASE WHEN v.zeroed = 1 THEN 0 ELSE COALESCE(root.value, rootnode.empty_value) END AS total, "
-        "COALESCE(v.zeroed, 0) = 1 AS zeroed, COALESCE(v.barred, 0) = 1 AS barred, fg.code AS forced_code "
-        "FROM u JOIN schemes_schemenode rootnode ON rootnode.version_id = %s "
-        "AND rootnode.variant = u.variant AND rootnode.code = %s "
-        "LEFT JOIN periods_resultnode root ON root.period_id = %s AND root.subject_id = u.subject_id "
-        "AND root.code = %s "
-        f"LEFT JOIN ({vetoes}) v ON v.subject_id = u.subject_id "
-        "LEFT JOIN schemes_schemegrade fg ON fg.version_id = %s AND fg.position = v.forced_position"
-    )
-    sql = (
-        INSERT_RESULT + cte + f"SELECT %s, t.subject_id, t.variant, t.raw_total, t.total, "
+def _graded(scope: Scope) -> tuple[str, list]:
+    """The SELECT list of a result row from the row `t` (subject_id, variant, raw_total, total,
+    zeroed, barred, forced_code, rank_group, breakdown), and its params: the grade (the forced
+    one, else the first whose interval holds the total) and the rank within its group."""
+    return (
+        "SELECT %s, t.subject_id, t.variant, t.raw_total, t.total, "
         f"COALESCE(t.forced_code, {_grade_sql('t.total')}, ''), t.forced_code IS NOT NULL, "
-        f"t.zeroed, t.barred, t.rank_group, {_rank_sql(scope)} FROM ({inner}) t"
+        f"t.zeroed, t.barred, t.rank_group, {_rank_sql(scope)}, t.breakdown ",
+        [scope.period_id, scope.version_id, f"%,{scope.cadence},%", False, False],
     )
-    params = [
-        *cte_params,
-        scope.period_id,
-        scope.version_id,
-        f"%,{scope.cadence},%",
-        False,
-        False,
-        scope.version_id,
-        ROOT_CODE,
-        scope.period_id,
-        ROOT_CODE,
-        scope.version_id,
-        *variant_params,
-        scope.version_id,
-        scope.period_id,
-        scope.version_id,
+
+
+def _packed(select: str) -> str:
+    """The rows of a tree_select `select` as `_graded` reads them: flags as booleans and the
+    breakdown as a JSON object."""
+    return (
+        "FROM (SELECT s.subject_id, s.variant, s.rank_group, s.raw_total, s.total, "
+        "s.zero = 1 AS zeroed, s.bar = 1 AS barred, s.forced_code, "
+        "CASE WHEN s.pack IS NULL THEN '{}' ELSE '{' || s.pack || '}' END AS breakdown "
+        f"FROM ({select}) s) t"
+    )
+
+
+def result_statement(
+    scope: Scope, entry_cadence: str, shape: TreeShape, pack: bool = True
+) -> tuple[str, list]:
+    """Dense results of a tree close, with their breakdowns: root value, veto effects, grade,
+    rank within group. The one statement a period of the scheme's own cadence is closed by."""
+    cte, cte_params, select, select_params = tree_select(scope, entry_cadence, shape, pack)
+    graded, graded_params = _graded(scope)
+    return (
+        INSERT_RESULT + cte + graded + _packed(select),
+        [*cte_params, *graded_params, *select_params],
+    )
+
+
+# --- roll-ups ------------------------------------------------------------------------------
+#
+# A roll-up's nodes are each node's sum or mean over its child periods' breakdowns, and a
+# composite's parts are rows of their own. They are staged in two temporary tables for the
+# length of the close (no log, no index but what the reads need) and packed into the results'
+# breakdowns by the result statement: NODES holds the node and part rows, TREE a composite's
+# own assessment (its tree closed as a month is).
+NODES = "kaoping_close_nodes"
+TREE = "kaoping_close_tree"
+
+
+def staging_statements() -> list[tuple[str, list]]:
+    """Create the staging tables of a roll-up close, empty (temporary: this connection's)."""
+    return [
+        *drop_staging_statements(),
+        (
+            f"CREATE TEMPORARY TABLE {NODES} (subject_id BIGINT NOT NULL, code VARCHAR(80) NOT NULL, "
+            "raw BIGINT NOT NULL, value BIGINT NOT NULL, empty_value BIGINT NOT NULL, "
+            "cnt BIGINT NOT NULL, fired INTEGER NOT NULL)",
+            [],
+        ),
+        (f"CREATE INDEX {NODES}_subject ON {NODES} (subject_id, code)", []),
+        (
+            f"CREATE TEMPORARY TABLE {TREE} (subject_id BIGINT PRIMARY KEY, total BIGINT NOT NULL, "
+            "bar INTEGER NOT NULL, forced_code VARCHAR(64), pack TEXT)",
+            [],
+        ),
     ]
-    return sql, params
+
+
+def drop_staging_statements() -> list[tuple[str, list]]:
+    return [(f"DROP TABLE IF EXISTS {NODES}", []), (f"DROP TABLE IF EXISTS {TREE}", [])]
+
+
+INSERT_STAGED = f"INSERT INTO {NODES} (subject_id, code, raw, value, empty_value, cnt, fired) "
+
+
+def tree_stage_statement(scope: Scope, entry_cadence: str, shape: TreeShape) -> tuple[str, list]:
+    """A composite's own assessment: its tree closed into TREE (total 0 where a zero veto fired)."""
+    cte, cte_params, select, select_params = tree_select(scope, entry_cadence, shape)
+    return (
+        f"INSERT INTO {TREE} (subject_id, total, bar, forced_code, pack) "
+        + cte
+        + f"SELECT t.subject_id, t.total, t.bar, t.forced_code, t.pack FROM ({select}) t",
+        [*cte_params, *select_params],
+    )
 
 
 def rollup_node_statement(scope: Scope, child_ids: list[int], mean: bool) -> tuple[str, list]:
@@ -469,24 +618,25 @@ def rollup_node_statement(scope: Scope, child_ids: list[int], mean: bool) -> tup
     marks = ", ".join(["%s"] * k)
     total = f"(c.delta + {k} * c.empty_value)"
     raw = rdiv(total, str(k)) if mean else total
+    join, key, (value, _raw, empty, count, _fired) = unpacked("r")
+    members = (
+        f"SELECT r.subject_id, {key} AS code, {value} AS value, {empty} AS empty_value, "
+        f"{count} AS cnt FROM periods_result r {join} JOIN u ON u.subject_id = r.subject_id "
+        f"WHERE r.period_id IN ({marks}) AND SUBSTR({key}, 1, {len(PART_PREFIX)}) <> %s"
+    )
     return (
-        INSERT_NODE
-        + cte
-        + f"SELECT %s, c.subject_id, c.code, c.parent_code, c.depth, {raw}, {raw}, c.empty_value, c.cnt, %s "
-        "FROM (SELECT rn.subject_id, rn.code, rn.parent_code, rn.depth, rn.empty_value, "
-        "CAST(SUM(rn.value - rn.empty_value) AS BIGINT) AS delta, CAST(SUM(rn.entry_count) AS BIGINT) AS cnt "
-        "FROM periods_resultnode rn JOIN u ON u.subject_id = rn.subject_id "
-        f"WHERE rn.period_id IN ({marks}) AND (rn.parent_code IS NOT NULL OR rn.code = %s) "
-        "GROUP BY rn.subject_id, rn.code, rn.parent_code, rn.depth, rn.empty_value "
-        "ORDER BY rn.subject_id, rn.code) c",
-        [*cte_params, scope.period_id, False, *child_ids, ROOT_CODE],
+        INSERT_STAGED + cte + f"SELECT c.subject_id, c.code, {raw}, {raw}, c.empty_value, c.cnt, 0 "
+        "FROM (SELECT x.subject_id, x.code, x.empty_value, "
+        "CAST(SUM(x.value - x.empty_value) AS BIGINT) AS delta, CAST(SUM(x.cnt) AS BIGINT) AS cnt "
+        f"FROM ({members}) x GROUP BY x.subject_id, x.code, x.empty_value) c",
+        [*cte_params, *child_ids, PART_PREFIX],
     )
 
 
 def part_statement(scope: Scope, code: str, child_ids: list[int], mean: bool) -> tuple[str, list]:
-    """One composite part from the child periods' totals, as a result-node row.
+    """One composite part from the child periods' totals, as a staged row.
 
-    The row keeps the exact sum in `raw` and the number of periods in `entry_count`, so that the
+    The row keeps the exact sum in `raw` and the number of periods in `cnt`, so that the
     composite weighs the unrounded mean; `value` is the rounded part for display. A `sum` part
     counts the root base once: base + Σ(total − base).
     """
@@ -504,53 +654,20 @@ def part_statement(scope: Scope, code: str, child_ids: list[int], mean: bool) ->
         raw = value = f"(rootnode.base + {summed} - {count} * rootnode.base)"
         periods = "1"
     return (
-        INSERT_NODE
-        + cte
-        + f"SELECT %s, u.subject_id, %s, NULL, 0, {raw}, {value}, 0, {periods}, %s "
+        INSERT_STAGED + cte + f"SELECT u.subject_id, %s, {raw}, {value}, 0, {periods}, 0 "
         "FROM u JOIN schemes_schemenode rootnode ON rootnode.version_id = %s AND rootnode.variant = u.variant "
         "AND rootnode.code = %s "
         f"LEFT JOIN periods_result res ON res.subject_id = u.subject_id AND res.period_id IN ({marks}) "
         "GROUP BY u.subject_id, rootnode.base",
-        [
-            *cte_params,
-            scope.period_id,
-            PART_PREFIX + code,
-            False,
-            scope.version_id,
-            ROOT_CODE,
-            *child_ids,
-        ],
+        [*cte_params, PART_PREFIX + code, scope.version_id, ROOT_CODE, *child_ids],
     )
 
 
 def self_part_statement(scope: Scope) -> tuple[str, list]:
-    """The composite's own assessment as a part: the tree's root value, 0 if a zero veto fired."""
-    cte, cte_params = scope.cte()
-    zeroed = (
-        "EXISTS (SELECT 1 FROM periods_resultnode f JOIN schemes_schemenode fn ON fn.version_id = %s "
-        "AND fn.variant = u.variant AND fn.code = f.code WHERE f.period_id = %s AND f.subject_id = u.subject_id "
-        "AND f.fired AND fn.veto_effect = 'zero')"
-    )
-    value = f"CASE WHEN {zeroed} THEN 0 ELSE COALESCE(root.value, rootnode.empty_value) END"
+    """The composite's own assessment as a part: its tree's total (0 if a zero veto fired)."""
     return (
-        INSERT_NODE + cte + f"SELECT %s, u.subject_id, %s, NULL, 0, {value}, {value}, 0, 1, %s "
-        "FROM u JOIN schemes_schemenode rootnode ON rootnode.version_id = %s AND rootnode.variant = u.variant "
-        "AND rootnode.code = %s LEFT JOIN periods_resultnode root ON root.period_id = %s "
-        "AND root.subject_id = u.subject_id AND root.code = %s",
-        [
-            *cte_params,
-            scope.period_id,
-            PART_PREFIX + "self",
-            scope.version_id,
-            scope.period_id,
-            scope.version_id,
-            scope.period_id,
-            False,
-            scope.version_id,
-            ROOT_CODE,
-            scope.period_id,
-            ROOT_CODE,
-        ],
+        INSERT_STAGED + f"SELECT t.subject_id, %s, t.total, t.total, 0, 1, 0 FROM {TREE} t",
+        [PART_PREFIX + "self"],
     )
 
 
@@ -569,14 +686,12 @@ def adjust_part_statement(scope: Scope, scale: int) -> tuple[str, list]:
     )
     value = rdiv(f"x.q * {scale}", str(QTY_SCALE))
     return (
-        INSERT_NODE
+        INSERT_STAGED
         + cte
-        + f"SELECT %s, x.subject_id, %s, NULL, 0, x.q * {scale}, {value}, 0, x.cnt, %s FROM ({entries}) x",
+        + f"SELECT x.subject_id, %s, x.q * {scale}, {value}, 0, x.cnt, 0 FROM ({entries}) x",
         [
             *cte_params,
-            scope.period_id,
             PART_PREFIX + "adjust",
-            False,
             scope.scheme_id,
             scope.cadence,
             scope.start,
@@ -589,13 +704,14 @@ def adjust_part_statement(scope: Scope, scale: int) -> tuple[str, list]:
 def rollup_result_statement(
     scope: Scope, *, child_ids: list[int], mean: bool, parts: list[tuple[str, int]] | None = None
 ) -> tuple[str, list]:
-    """Dense results of a roll-up, as `scoring.rollup_total` defines them.
+    """Dense results of a roll-up, as `scoring.rollup_total` defines them, with breakdowns.
 
     Sum: base + Σ(total − base); mean: Σ total / periods present; composite: Σ weight × part,
-    from the part rows written before. Each is kept as an exact fraction num / den (a common
+    from the part rows staged before. Each is kept as an exact fraction num / den (a common
     denominator for the composite), the exact adjustment is added, and the sum is rounded once
     and clamped to the root's floor and max. `bar` and `grade` vetoes of the child periods
-    (and of the composite's own tree) carry up; `zero` does not.
+    (and of the composite's own tree) carry up; `zero` does not. The breakdown packs the staged
+    rows and the composite's own tree.
 
     Layered so that clamps and divisions, which repeat their operands, repeat column names only.
     """
@@ -622,7 +738,7 @@ def rollup_result_statement(
         assert all(code.replace("_", "").isalpha() for code in codes), codes
         pivot = ", ".join(
             f"CAST(COALESCE(SUM(CASE WHEN p.code = '{PART_PREFIX}{c}' THEN p.raw END), 0) AS BIGINT) AS s_{c}, "
-            f"CAST(COALESCE(SUM(CASE WHEN p.code = '{PART_PREFIX}{c}' THEN p.entry_count END), 0) AS BIGINT) AS n_{c}"
+            f"CAST(COALESCE(SUM(CASE WHEN p.code = '{PART_PREFIX}{c}' THEN p.cnt END), 0) AS BIGINT) AS n_{c}"
             for c in codes
         )
         counts = {c: f"(CASE WHEN COALESCE(q.n_{c}, 0) = 0 THEN 1 ELSE q.n_{c} END)" for c in codes}
@@ -638,61 +754,55 @@ def rollup_result_statement(
             f"{' + '.join(terms)} AS num, {denominator} AS den "
             "FROM u JOIN schemes_schemenode rootnode ON rootnode.version_id = %s AND rootnode.variant = u.variant "
             "AND rootnode.code = %s "
-            f"LEFT JOIN (SELECT p.subject_id, {pivot} FROM periods_resultnode p "
-            "WHERE p.period_id = %s AND p.parent_code IS NULL GROUP BY p.subject_id) q ON q.subject_id = u.subject_id"
+            f"LEFT JOIN (SELECT p.subject_id, {pivot} FROM {NODES} p "
+            f"WHERE SUBSTR(p.code, 1, {len(PART_PREFIX)}) = %s GROUP BY p.subject_id) q "
+            "ON q.subject_id = u.subject_id"
         )
-        per_subject_params = [scope.version_id, ROOT_CODE, scope.period_id]
+        per_subject_params = [scope.version_id, ROOT_CODE, PART_PREFIX]
     vetoes = (
         "SELECT x.subject_id, MAX(x.barred) AS barred, MAX(x.forced_position) AS forced_position FROM ("
         "SELECT res.subject_id, CASE WHEN res.barred THEN 1 ELSE 0 END AS barred, "
         "CASE WHEN res.grade_forced THEN g.position END AS forced_position "
         "FROM periods_result res LEFT JOIN schemes_schemegrade g ON g.version_id = %s AND g.code = res.grade_code "
         f"WHERE res.period_id IN ({marks}) "
-        "UNION ALL SELECT rn.subject_id, CASE WHEN n.veto_effect = 'bar' THEN 1 ELSE 0 END, "
-        "CASE WHEN n.veto_effect = 'grade' THEN g.position END "
-        "FROM periods_resultnode rn JOIN u ON u.subject_id = rn.subject_id "
-        "JOIN schemes_schemenode n ON n.version_id = %s AND n.variant = u.variant AND n.code = rn.code "
-        "LEFT JOIN schemes_schemegrade g ON g.version_id = %s AND g.code = n.veto_grade "
-        "WHERE rn.period_id = %s AND rn.fired) x GROUP BY x.subject_id"
+        f"UNION ALL SELECT t.subject_id, t.bar, g.position FROM {TREE} t "
+        "LEFT JOIN schemes_schemegrade g ON g.version_id = %s AND g.code = t.forced_code) x "
+        "GROUP BY x.subject_id"
     )
-    vetoes_params = [
-        scope.version_id,
-        *child_ids,
-        scope.version_id,
-        scope.version_id,
-        scope.period_id,
-    ]
+    vetoes_params = [scope.version_id, *child_ids, scope.version_id]
     # One rounding: (num / den) + (adjustment × QTY_SCALE) / QTY_SCALE over a common denominator.
     adjusted = rdiv(f"i.num * {QTY_SCALE} + COALESCE(a.raw, 0) * i.den", f"i.den * {QTY_SCALE}")
+    staged = (
+        f"SELECT n.subject_id, {concat_agg(pack_sql('n', 'n.fired'))} AS pack "
+        f"FROM {NODES} n GROUP BY n.subject_id"
+    )
     inner = (
         f"SELECT i.subject_id, i.variant, i.rank_group, {clamp(adjusted, 'i.lo', 'i.hi')} AS total, "
-        "COALESCE(v.barred, 0) = 1 AS barred, fg.code AS forced_code "
+        "COALESCE(v.barred, 0) = 1 AS barred, fg.code AS forced_code, '{' || "
+        "COALESCE(own.pack, '') || CASE WHEN own.pack IS NOT NULL AND bp.pack IS NOT NULL "
+        "THEN ',' ELSE '' END || COALESCE(bp.pack, '') || '}' AS breakdown "
         f"FROM ({per_subject}) i "
-        "LEFT JOIN periods_resultnode a ON a.period_id = %s AND a.subject_id = i.subject_id AND a.code = %s "
+        f"LEFT JOIN {NODES} a ON a.subject_id = i.subject_id AND a.code = %s "
         f"LEFT JOIN ({vetoes}) v ON v.subject_id = i.subject_id "
-        "LEFT JOIN schemes_schemegrade fg ON fg.version_id = %s AND fg.position = v.forced_position"
+        "LEFT JOIN schemes_schemegrade fg ON fg.version_id = %s AND fg.position = v.forced_position "
+        f"LEFT JOIN {TREE} own ON own.subject_id = i.subject_id "
+        f"LEFT JOIN ({staged}) bp ON bp.subject_id = i.subject_id"
     )
     inner_params = [
         *per_subject_params,
-        scope.period_id,
         PART_PREFIX + "adjust",
         *vetoes_params,
         scope.version_id,
     ]
+    graded, graded_params = _graded(scope)
     sql = (
-        INSERT_RESULT + cte + f"SELECT %s, t.subject_id, t.variant, t.total, t.total, "
-        f"COALESCE(t.forced_code, {_grade_sql('t.total')}, ''), t.forced_code IS NOT NULL, 1 = 0, t.barred, "
-        f"t.rank_group, {_rank_sql(scope)} FROM ({inner}) t"
+        INSERT_RESULT
+        + cte
+        + graded
+        + "FROM (SELECT r.subject_id, r.variant, r.total AS raw_total, r.total, 1 = 0 AS zeroed, "
+        f"r.barred, r.forced_code, r.rank_group, r.breakdown FROM ({inner}) r) t"
     )
-    return sql, [
-        *cte_params,
-        scope.period_id,
-        scope.version_id,
-        f"%,{scope.cadence},%",
-        False,
-        False,
-        *inner_params,
-    ]
+    return sql, [*cte_params, *graded_params, *inner_params]
 
 
 def ytd_statement(scope: Scope, period_ids: list[int], mean: bool) -> tuple[str, list]:

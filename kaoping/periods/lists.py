@@ -37,6 +37,7 @@ from kaoping.schemes.spec import (
     Ties,
 )
 
+from .breakdown import node_value_sql
 from .engine import natural_village_group
 from .models import ListMembership, Period, PeriodStatus
 
@@ -97,7 +98,7 @@ def _exclude_barred(rule: ListRule) -> bool:
 def _ranked_value(period: Period, node: str | None, ytd: bool = False) -> tuple[str, str, list]:
     """(joins, value, params): what a list or award ranks the result row `r` by.
 
-    The total, or the value of `node`: its result-node row, or the node's empty value (its
+    The total, or the value of `node`: its member of the breakdown, or the node's empty value (its
     clamped base) when nothing was recorded below it, as the close reads a sparse row. The
     node of the subject's own variant: every variant keeps it (the scheme checks say so).
     `ytd`: the year-to-date total the close kept beside the total (`value: ytd`).
@@ -109,10 +110,9 @@ def _ranked_value(period: Period, node: str | None, ytd: bool = False) -> tuple[
     joins = (
         "JOIN schemes_schemenode vn ON vn.version_id = %s AND vn.variant = r.variant "
         "AND vn.code = %s "
-        "LEFT JOIN periods_resultnode v ON v.period_id = r.period_id "
-        "AND v.subject_id = r.subject_id AND v.code = %s "
     )
-    return joins, "COALESCE(v.value, vn.empty_value)", [period.version_id, node, node]
+    value = node_value_sql("r.breakdown", node)
+    return joins, f"COALESCE({value}, vn.empty_value)", [period.version_id, node]
 
 
 def _eligible(rule: ListRule) -> tuple[list[str], list]:
@@ -170,11 +170,10 @@ def _tie_keys(period: Period, spec: SchemeSpec, rule: ListRule) -> tuple[str, li
             joins.append(
                 f"JOIN schemes_schemenode tn{i} ON tn{i}.version_id = %s "
                 f"AND tn{i}.variant = r.variant AND tn{i}.code = %s "
-                f"LEFT JOIN periods_resultnode tv{i} ON tv{i}.period_id = r.period_id "
-                f"AND tv{i}.subject_id = r.subject_id AND tv{i}.code = %s "
             )
-            join_params += [period.version_id, key.node, key.node]
-            terms = [f"COALESCE(tv{i}.value, tn{i}.empty_value) {way(str(key.order) == 'desc')}"]
+            join_params += [period.version_id, key.node]
+            value = node_value_sql("r.breakdown", key.node)
+            terms = [f"COALESCE({value}, tn{i}.empty_value) {way(str(key.order) == 'desc')}"]
         elif key.previous_rank:
             previous = next(iter(_previous(period)), None)
             joins.append(

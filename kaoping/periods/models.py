@@ -4,6 +4,8 @@ from django.utils.translation import gettext_lazy as _
 
 from kaoping.accounts.scoping import ScopedQuerySet
 
+from .breakdown import NodeValue, node_values
+
 
 class PeriodStatus(models.TextChoices):
     OPEN = "open", _("open")
@@ -80,9 +82,10 @@ class Period(models.Model):
 class Result(models.Model):
     """A subject's result for a period. Only the period close writes results."""
 
-    # As on ResultNode, no foreign-key constraints in the database (a close writes a million
-    # results at once; Django still protects and cascades), and no index of the period's own:
-    # result_unique and result_rank_idx begin with it.
+    # No foreign-key constraints in the database: PostgreSQL checks a deferred one row by row
+    # at COMMIT, SQLite on every insert, and a close writes a million results at once (Django
+    # still protects and cascades). No index of the period's own: result_unique and
+    # result_rank_idx begin with it.
     period = models.ForeignKey(
         Period,
         verbose_name=_("period"),
@@ -111,6 +114,8 @@ class Result(models.Model):
     # The year-to-date total (累计) at this period, scaled as `total`; kept only for a scheme
     # whose lists rank by it (SchemeSpec.uses_ytd), NULL otherwise.
     ytd = models.BigIntegerField(_("year-to-date total"), null=True, blank=True)
+    # Every node's value the close used, packed: see kaoping.periods.breakdown (`nodes()`).
+    breakdown = models.TextField(_("breakdown"), default="{}")
 
     scope_region = "subject__region__code"
     scope_household = "subject__household_id"
@@ -128,74 +133,9 @@ class Result(models.Model):
     def __str__(self) -> str:
         return f"{self.period} {self.subject}"
 
-
-class ResultNode(models.Model):
-    """One node's value for one subject and period: the provenance of every point."""
-
-    # A close writes tens of millions of these rows, so both keys go without what each row
-    # would pay for. No index of their own: every read names the period, and the unique and
-    # level indexes below begin with it. No foreign-key constraint in the database: PostgreSQL
-    # checks a deferred one row by row at COMMIT (minutes for a million-household month) and
-    # SQLite on every insert. The close writes rows only for the period it holds locked and
-    # the subjects it has just read; Django's on_delete still cascades; subjects are
-    # deactivated, never deleted.
-    period = models.ForeignKey(
-        Period,
-        on_delete=models.CASCADE,
-        related_name="result_nodes",
-        db_index=False,
-        db_constraint=False,
-    )
-    subject = models.ForeignKey(
-        "people.Subject",
-        on_delete=models.CASCADE,
-        related_name="+",
-        db_index=False,
-        db_constraint=False,
-    )
-    code = models.CharField(max_length=64)
-    # NULL for the root and for composite parts; the close tests `parent_code IS NULL`.
-    parent_code = models.CharField(max_length=64, null=True)  # noqa: DJ001
-    depth = models.PositiveSmallIntegerField()
-    raw = models.BigIntegerField()  # before the node's clamp (cap, floor, max)
-    value = models.BigIntegerField()
-    # The node's value when nothing is recorded under it (its clamped base). Rows exist only for
-    # nodes with entries below them; a parent adds its children's value − empty_value.
-    empty_value = models.BigIntegerField(default=0)
-    entry_count = models.IntegerField(default=0)
-    fired = models.BooleanField(default=False)  # veto items
-
-    class Meta:
-        constraints = [
-            models.UniqueConstraint(fields=["period", "subject", "code"], name="result_node_unique")
-        ]
-        indexes = [
-            # The close's group statements read one level of a period in subject order from
-            # this index alone, without sorting the rows they group or looking each one up in
-            # the table: it holds every column they read. (Key columns rather than INCLUDE,
-            # which SQLite does not have.)
-            models.Index(
-                fields=[
-                    "period",
-                    "depth",
-                    "subject",
-                    "parent_code",
-                    "value",
-                    "empty_value",
-                    "entry_count",
-                ],
-                name="result_node_level_idx",
-            ),
-            # The few fired vetoes of a period, found without reading its other rows.
-            models.Index(
-                fields=["period", "subject"],
-                condition=models.Q(fired=True),
-                name="result_node_fired_idx",
-            ),
-        ]
-
-    def __str__(self) -> str:
-        return f"{self.code}={self.value}"
+    def nodes(self) -> dict[str, NodeValue]:
+        """The value of each node this result's close used, by code (sparse: see breakdown)."""
+        return node_values(self.breakdown)
 
 
 class ListMembership(models.Model):

@@ -16,6 +16,7 @@ from kaoping.schemes.labels import cadence_label
 from kaoping.schemes.models import SchemeGrade, SchemeLevel, SchemeNode
 from kaoping.schemes.spec import RollupMethod
 
+from .breakdown import PART_PREFIX
 from .crossscheme import (
     SourceProvenance,
     SourceRead,
@@ -23,9 +24,9 @@ from .crossscheme import (
     source_reads,
     sources_waiting,
 )
-from .engine import ADJUST_CODE, PART_PREFIX
+from .engine import ADJUST_CODE
 from .metrics import system_metrics
-from .models import ListMembership, Period, Result, ResultNode
+from .models import ListMembership, Period, Result
 from .services import NAMES_SHOWN, subjects_without_data
 
 
@@ -165,10 +166,26 @@ def _parts(period: Period, rows: dict, subject_id: int) -> list[ExplainedPart]:
         if rollup.adjust
         else []
     )
+    _mark_after_close(period, entries)
     if adjust is not None or entries:
         value = to_points(adjust.value) if adjust is not None else Decimal(0)
         parts.append(ExplainedPart("adjust", _("adjustments"), None, None, value, tuple(entries)))
     return parts
+
+
+def _mark_after_close(period: Period, entries: list) -> None:
+    """Mark (`after_close`) the entries recorded or reviewed after the period was last closed:
+    the points shown are what that close used (its results' breakdowns), so these are listed
+    but did not count, until the period is closed again."""
+    closed_at = period.closed_at if period.status != "open" else None
+    for entry in entries:
+        entry.after_close = bool(
+            closed_at
+            and (
+                entry.created_at > closed_at
+                or (entry.reviewed_at is not None and entry.reviewed_at > closed_at)
+            )
+        )
 
 
 def _rollup(period: Period):
@@ -207,9 +224,7 @@ def explain(period: Period, result: Result) -> dict:
     nodes = list(
         SchemeNode.objects.filter(version=version, variant=result.variant).order_by("position")
     )
-    rows = {
-        r.code: r for r in ResultNode.objects.filter(period=period, subject_id=result.subject_id)
-    }
+    rows = result.nodes()
     if not _has_tree(period):
         # A composite of shorter periods only (the party-member year): its total is the parts,
         # and its tree would show nothing but empty values.
@@ -228,6 +243,7 @@ def explain(period: Period, result: Result) -> dict:
             .order_by("occurred_on", "id")
         )
         _attach_evaluations(entries)
+        _mark_after_close(period, entries)
         for entry in entries:
             entries_by_item.setdefault(entry.item_code, []).append(entry)
     levels: dict[str, list] = {}

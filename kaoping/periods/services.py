@@ -5,7 +5,7 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import Max, Q
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.module_loading import import_string
 from django.utils.translation import gettext as _
@@ -31,7 +31,7 @@ from . import engine
 from .crossscheme import sources_fill
 from .lists import lists_compute
 from .metrics import COMPUTED, system_metrics
-from .models import ListMembership, Period, PeriodStatus, Result, ResultNode
+from .models import ListMembership, Period, PeriodStatus, Result
 
 # Allowed transitions, declared once: action → the statuses it may start from. A posted period
 # may be closed again (an upheld objection corrected through the ledger) and stays posted.
@@ -199,15 +199,23 @@ def _refuse_without_data(period: Period, spec: SchemeSpec) -> None:
         )
 
 
-def _tree_statements(scope: engine.Scope, entry_cadence: str) -> list[tuple[str, list]]:
+def _tree_shape(scope: engine.Scope) -> engine.TreeShape:
     nodes = SchemeNode.objects.filter(version_id=scope.version_id)
-    aggregates = set(nodes.filter(is_item=True).values_list("aggregate", flat=True).distinct())
-    statements = engine.item_statements(scope, entry_cadence, aggregates)
-    if "metric" in aggregates:
-        statements.append(engine.metric_statement(scope))
-    deepest = nodes.aggregate(d=Max("depth"))["d"] or 0
-    statements += [engine.group_statement(scope, depth) for depth in range(deepest - 1, -1, -1)]
-    return statements
+    groups: dict[str, dict] = {}
+    for node in nodes.filter(is_item=False).order_by("depth", "position", "variant"):
+        group = groups.setdefault(
+            node.code, {"parent_code": node.parent_code, "depth": node.depth, "constants": {}}
+        )
+        group["constants"][node.variant] = (
+            node.base + node.children_empty,
+            node.lo,
+            node.hi,
+            node.empty_value,
+        )
+    return engine.TreeShape(
+        aggregates=set(nodes.filter(is_item=True).values_list("aggregate", flat=True).distinct()),
+        groups=[engine.GroupNode(code, **group) for code, group in groups.items()],
+    )
 
 
 def _child_periods(period: Period, cadence: str) -> list[Period]:
@@ -241,24 +249,26 @@ def _close_statements(period: Period, spec: SchemeSpec) -> list[tuple[str, list]
     scope = _scope(period, spec)
     if period.cadence == str(spec.cadence):
         # Metric statements ran already (see period_close): computed entries depend on them.
-        return [*_tree_statements(scope, ""), engine.result_statement(scope)]
+        return [engine.result_statement(scope, "", _tree_shape(scope))]
     rollup = _rollup_for(spec, period.cadence)
-    statements = []
+    statements = engine.staging_statements()
     if rollup.adjust:
         statements.append(engine.adjust_part_statement(scope, period.version.scale))
     if rollup.method in (RollupMethod.SUM, RollupMethod.MEAN):
         children = [p.pk for p in _child_periods(period, str(rollup.source or spec.cadence))]
         mean = rollup.method == RollupMethod.MEAN
-        return [
-            *statements,
+        statements += [
             engine.rollup_node_statement(scope, children, mean),
             engine.rollup_result_statement(scope, child_ids=children, mean=mean),
         ]
+        return [*statements, *engine.drop_staging_statements()]
     parts, all_children = [], []
     for part in rollup.parts:
         weight = int(part.weight * engine.WEIGHT_SCALE)
         if str(part.source) == "self":
-            statements += _tree_statements(scope, period.cadence)
+            statements.append(
+                engine.tree_stage_statement(scope, period.cadence, _tree_shape(scope))
+            )
             statements.append(engine.self_part_statement(scope))
             parts.append(("self", weight))
             continue
@@ -271,7 +281,7 @@ def _close_statements(period: Period, spec: SchemeSpec) -> list[tuple[str, list]
     statements.append(
         engine.rollup_result_statement(scope, child_ids=all_children, mean=False, parts=parts)
     )
-    return statements
+    return [*statements, *engine.drop_staging_statements()]
 
 
 def _ytd_periods(period: Period, spec: SchemeSpec) -> list[Period]:
@@ -363,7 +373,6 @@ def period_close(*, period: Period, acting_user, progress=None) -> dict:
             ).values_list("subject_id", "list_code", "carried_from_id", "resolved_at")
         }
         ListMembership.objects.filter(period=locked).delete()
-        ResultNode.objects.filter(period=locked).delete()
         Result.objects.filter(period=locked).delete()
         MetricValue.objects.filter(
             scheme_id=locked.scheme_id, period_label=locked.label, metric__in=list(COMPUTED)
@@ -399,10 +408,7 @@ def period_close(*, period: Period, acting_user, progress=None) -> dict:
             closed_at=closed_at,
             closed_by=acting_user if acting_user and acting_user.is_authenticated else None,
         )
-        counts = {
-            "results": inserted["periods_result"],
-            "nodes": inserted["periods_resultnode"],
-        }
+        counts = {"results": inserted["periods_result"]}
         audit_record(
             actor=acting_user,
             action="periods.period.closed",
@@ -493,7 +499,6 @@ def period_rebind(*, period: Period, version: SchemeVersion, acting_user) -> Per
         )
         if not updated:
             raise KaopingError(_("The period changed while you were working; try again."))
-        ResultNode.objects.filter(period=locked).delete()
         Result.objects.filter(period=locked).delete()
         audit_record(
             actor=acting_user,
@@ -605,7 +610,6 @@ def period_reopen(*, period: Period, reason: str, acting_user) -> Period:
             "results": Result.objects.filter(period=reopened).delete()[0],
             "lists": ListMembership.objects.filter(period=reopened).delete()[0],
         }
-        ResultNode.objects.filter(period=reopened).delete()
         audit_record(
             actor=acting_user,
             action="periods.period.voided",

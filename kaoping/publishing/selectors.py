@@ -20,8 +20,8 @@ from kaoping.ledger.models import Entry, EntryStatus
 from kaoping.ledger.selectors import annotate_item_names
 from kaoping.ledger.services import scorable_items, subject_variant
 from kaoping.people.models import Subject
-from kaoping.periods.engine import PART_PREFIX
-from kaoping.periods.models import ListMembership, Period, PeriodStatus, Result, ResultNode
+from kaoping.periods.breakdown import PART_PREFIX
+from kaoping.periods.models import ListMembership, Period, PeriodStatus, Result
 from kaoping.periods.selectors import tie_note
 from kaoping.regions.codes import LEVEL_DIGITS
 from kaoping.regions.models import Level, Region
@@ -278,11 +278,7 @@ def breakdown(period: Period, result: Result) -> dict:
     nodes = SchemeNode.objects.filter(
         version=period.version, variant=result.variant, depth=1
     ).order_by("position")
-    rows = dict(
-        ResultNode.objects.filter(period=period, subject_id=result.subject_id, depth=1).values_list(
-            "code", "value"
-        )
-    )
+    rows = {code: node.value for code, node in result.nodes().items()}
     indices = [
         IndexValue(
             code=n.code,
@@ -293,10 +289,9 @@ def breakdown(period: Period, result: Result) -> dict:
         for n in nodes
     ]
     parts = [
-        (code.removeprefix(PART_PREFIX), to_points(value))
-        for code, value in ResultNode.objects.filter(
-            period=period, subject_id=result.subject_id, code__startswith=PART_PREFIX
-        ).values_list("code", "value")
+        (code.removeprefix(PART_PREFIX), to_points(node.value))
+        for code, node in result.nodes().items()
+        if code.startswith(PART_PREFIX)
     ]
     on_lists = {code: name for code, name, _kind, _rule in list_rules(period)}
     memberships = ListMembership.objects.filter(period=period, subject_id=result.subject_id)
@@ -413,10 +408,7 @@ def export_sheets(
         if not chunk:
             return
         values: dict[tuple[int, str], int] = {
-            (s, c): v
-            for s, c, v in ResultNode.objects.filter(
-                period=period, depth=1, subject_id__in=[r.subject_id for r in chunk]
-            ).values_list("subject_id", "code", "value")
+            (r.subject_id, code): node.value for r in chunk for code, node in r.nodes().items()
         }
         groups = rank_group_labels(r.rank_group for r in chunk)
         for r in chunk:

@@ -22,7 +22,8 @@ from kaoping.ledger.chain import chain_verify
 from kaoping.ledger.models import Entry, MetricValue
 from kaoping.people.models import Subject
 from kaoping.periods.metrics import COMPUTED
-from kaoping.periods.models import ListMembership, Period, Result, ResultNode
+from kaoping.periods.models import ListMembership, Period, Result
+from kaoping.periods.testing import node_rows, result_nodes
 from kaoping.regions.models import Region
 from kaoping.schemes.calendar import labels_within, period_dates
 from kaoping.schemes.models import Scheme, SchemeNode
@@ -123,8 +124,7 @@ def test_household_totals_start_from_the_base_and_spread(demo):
         assert max(results.values_list("rank", flat=True)) > 1
         assert 98 <= sorted(totals)[len(totals) // 2] <= 106, period.label
         # Households with nothing approved in the month keep exactly the base.
-        with_rows = ResultNode.objects.filter(period=period).values("subject_id")
-        untouched = results.exclude(subject_id__in=with_rows)
+        untouched = results.filter(breakdown="{}")
         assert untouched.exists()
         assert set(untouched.values_list("total", flat=True)) == {100}
     # A quarter counts the base once: 100 + Σ(month − 100).
@@ -160,15 +160,19 @@ def test_every_household_has_some_history(demo):
 
 
 def test_vetoes_fire_in_the_household_scheme(demo):
-    fired = ResultNode.objects.filter(
-        period__scheme__code="household-points",
-        period__status__in=["closed", "posted", "final"],
-        fired=True,
-    )
-    assert fired.exists()
-    month = fired.filter(period__cadence="month").first()
-    result = Result.objects.get(period=month.period, subject=month.subject)
-    effect = SchemeNode.objects.get(version=month.period.version, variant="", code=month.code)
+    fired = [
+        (result, code)
+        for result, code, node in node_rows(
+            Result.objects.filter(
+                period__scheme__code="household-points",
+                period__status__in=["closed", "posted", "final"],
+            ).select_related("period__version")
+        )
+        if node.fired
+    ]
+    assert fired
+    result, code = next((r, c) for r, c in fired if r.period.cadence == "month")
+    effect = SchemeNode.objects.get(version=result.period.version, variant="", code=code)
     if effect.veto_effect == "zero":
         assert result.zeroed and result.total == 0
     elif effect.veto_effect == "bar":
@@ -201,14 +205,20 @@ def test_rating_and_metric_items_score_in_the_village_schemes(demo):
         rows = {row.code: row for row in spec.flatten() if row.is_item}
         ratings = [c for c, r in rows.items() if r.rule is Rule.RATING]
         metrics = [c for c, r in rows.items() if r.rule is Rule.METRIC and r.metric not in COMPUTED]
-        closed = ResultNode.objects.filter(
-            period__scheme__code=code, period__status__in=["closed", "posted", "final"]
-        )
-        assert closed.filter(code__in=ratings, value__gt=0).exists(), code
+        scored = {
+            item
+            for _r, item, node in node_rows(
+                Result.objects.filter(
+                    period__scheme__code=code, period__status__in=["closed", "posted", "final"]
+                )
+            )
+            if node.value > 0
+        }
+        assert scored & set(ratings), code
         for item in ratings:
-            assert closed.filter(code=item, value__gt=0).exists(), (code, item)
+            assert item in scored, (code, item)
         for item in metrics:
-            assert closed.filter(code=item, value__gt=0).exists(), (code, item)
+            assert item in scored, (code, item)
         # Ratings differ between villages and rankings are not all ties.
         results = Result.objects.filter(
             period__scheme__code=code, period__status__in=["closed", "posted", "final"]
@@ -276,9 +286,13 @@ def test_the_team_reads_the_contest_lists_of_its_half_year(demo):
         assert {r: n for r, n in values.items() if n} == dict(listed), metric
         # Five points a month, at most 30 (a bonus) or −30 (a deduction).
         sign = 1 if item == "JF06" else -1
-        nodes = ResultNode.objects.filter(period=period, code=item).values_list(
-            "subject__region_id", "value"
-        )
+        nodes = [
+            (r.subject.region_id, node.value)
+            for r, c, node in node_rows(
+                Result.objects.filter(period=period).select_related("subject")
+            )
+            if c == item
+        ]
         scale = period.version.scale
         assert all(v == sign * min(5 * listed.get(r, 0), 30) * scale for r, v in nodes), item
 
@@ -301,10 +315,8 @@ def test_entries_not_approved_do_not_count(demo):
         .values("subject_id", "item_code")
         .annotate(n=Sum("sign"))
     }
-    nodes = {
-        (row.subject_id, row.code): row.entry_count
-        for row in ResultNode.objects.filter(period=period, code__in={c for _s, c in approved})
-    }
+    items = {c for _s, c in approved}
+    nodes = {key: n.entry_count for key, n in result_nodes(period).items() if key[1] in items}
     # One node row per item with approved entries (a fully reversed one counts 0), and its
     # count is of approved entries only.
     assert nodes == approved
@@ -547,12 +559,12 @@ def test_the_items_a_plan_feeds_come_from_its_rounds_alone(demo):
     # The quarter and the half-year are assessed by the masses and the members.
     # (Members who moved away or are frail link no household, so the masses do not rate them.)
     quarter = Period.objects.get(scheme__code="sanping", label="2026-Q2")
-    nodes = ResultNode.objects.filter(period=quarter, code="PY02")
+    nodes = [n.value for (_s, code), n in result_nodes(quarter).items() if code == "PY02"]
     linking = Subject.objects.filter(
         kind="party_member", person__party_member__linked_households__isnull=False
     ).distinct()
-    assert nodes.count() > 0.85 * linking.count()
-    assert 80 * 100 < sum(nodes.values_list("value", flat=True)) / nodes.count() < 95 * 100
+    assert len(nodes) > 0.85 * linking.count()
+    assert 80 * 100 < sum(nodes) / len(nodes) < 95 * 100
 
 
 def test_closed_rounds_add_their_ballots_up_as_the_close_does(demo):

@@ -20,9 +20,10 @@ from kaoping.evaluations.testing import evaluation_world
 from kaoping.ledger.models import MetricValue
 from kaoping.people.models import PartyMember, Subject
 from kaoping.people.services import subjects_sync
-from kaoping.periods.models import Period, PeriodStatus, ResultNode
+from kaoping.periods.models import Period, PeriodStatus
 from kaoping.periods.selectors import period_close_preview
 from kaoping.periods.services import metrics_report, period_close, period_open
+from kaoping.periods.testing import result_node
 from kaoping.schemes.services import scheme_load
 
 pytestmark = pytest.mark.django_db
@@ -285,7 +286,7 @@ def test_a_village_scheme_takes_the_coverage_at_its_close(county, world):
         )
     }
     assert values == {dongling.pk: Decimal(50)}  # 南山社区 links nothing: no figure left
-    node = ResultNode.objects.get(period=period, subject=dongling, code="DJ01.1")
+    node = result_node(period, dongling, "DJ01.1")
     assert period.version.to_points(node.value) == 0  # 50 % is below every band
     assert AuditLog.objects.filter(action="evaluation.link_coverage.pushed").count() == 1
 
@@ -302,7 +303,7 @@ def test_a_party_member_scheme_takes_each_members_coverage(county, world):
     period_close(period=period, acting_user=county.users["alice"])
 
     def points(subject_pk):
-        node = ResultNode.objects.get(period=period, subject_id=subject_pk, code="LH01")
+        node = result_node(period, subject_pk, "LH01")
         return period.version.to_points(node.value)
 
     assert points(world.subject.pk) == 10  # 2 of 2: 100 %
@@ -320,7 +321,7 @@ def test_a_quarter_counts_the_services_of_the_quarter(county, world):
     dongling = Subject.objects.get(kind="village", region__code=DONGLING)
     value = MetricValue.objects.get(subject=dongling, metric="member_household_coverage").value
     assert value == Decimal(100)
-    node = ResultNode.objects.get(period=period, subject=dongling, code="BL05.1")
+    node = result_node(period, dongling, "BL05.1")
     assert period.version.to_points(node.value) == 15  # [95, ∞)
 
 

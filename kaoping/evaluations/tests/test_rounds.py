@@ -33,8 +33,8 @@ from kaoping.evaluations.testing import evaluation_world
 from kaoping.ledger.models import Entry, EntrySource, EntryStatus
 from kaoping.ledger.services import ledger_seal
 from kaoping.people.models import Subject
-from kaoping.periods.models import ResultNode
 from kaoping.periods.services import period_close, period_open
+from kaoping.periods.testing import result_node
 from kaoping.schemes.calendar import label_for, labels_within, period_dates
 
 pytestmark = pytest.mark.django_db
@@ -69,7 +69,7 @@ def cast(round_, subject, key, mark, *, marks=None, relative=False, channel=Ball
 
 
 def node_points(period, subject, code) -> Decimal:
-    row = ResultNode.objects.get(period=period, subject=subject, code=code)
+    row = result_node(period, subject, code)
     return period.version.to_points(row.value)
 
 

@@ -16,9 +16,10 @@ from kaoping.evaluations.testing import PLAN_YAML, banded_masses, evaluation_wor
 from kaoping.ledger.models import Entry, MetricValue
 from kaoping.ledger.services import ledger_seal
 from kaoping.people.models import Subject
-from kaoping.periods.models import Result, ResultNode
+from kaoping.periods.models import Result
 from kaoping.periods.selectors import explain
 from kaoping.periods.services import metrics_report, period_close, period_open
+from kaoping.periods.testing import result_node
 from kaoping.schemes.calendar import labels_within, period_dates
 
 pytestmark = pytest.mark.django_db
@@ -61,9 +62,7 @@ def close_quarter(scheme, label):
 
 
 def points(period, subject, code="PY02") -> Decimal:
-    return period.version.to_points(
-        ResultNode.objects.get(period=period, subject=subject, code=code).value
-    )
+    return period.version.to_points(result_node(period, subject, code).value)
 
 
 def test_the_result_becomes_the_quarters_metric_and_the_bands_score_it(county, world):
@@ -131,7 +130,7 @@ def test_a_subject_short_of_ballots_gets_no_value_and_no_points(county, world):
     assert not MetricValue.objects.filter(metric="masses_rating").exists()
     quarter = close_quarter(world.scheme, masses.period_label)
     # No value in no band: the item keeps its empty value, 0.
-    assert not ResultNode.objects.filter(period=quarter, subject=wang, code="PY02").exists()
+    assert result_node(quarter, wang, "PY02") is None
     assert Result.objects.get(period=quarter, subject=wang).total == 0
 
 

@@ -17,9 +17,10 @@ from kaoping.grid.models import CoverageRule, Visit
 from kaoping.inbox.models import Message
 from kaoping.ledger.models import MetricValue
 from kaoping.people.models import Subject
-from kaoping.periods.models import Period, PeriodStatus, Result, ResultNode
+from kaoping.periods.models import Period, PeriodStatus, Result
 from kaoping.periods.selectors import period_close_preview
 from kaoping.periods.services import metrics_report, period_close, period_open
+from kaoping.periods.testing import result_node
 from kaoping.schemes.services import scheme_load
 
 pytestmark = pytest.mark.django_db
@@ -197,7 +198,7 @@ def test_the_rule_is_set_by_the_county_admin_only(county):
 
 
 def points(period, subject, code) -> Decimal:
-    row = ResultNode.objects.filter(period=period, subject=subject, code=code).first()
+    row = result_node(period, subject, code)
     return period.version.to_points(row.value) if row else Decimal(0)
 
 

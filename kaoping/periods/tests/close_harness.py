@@ -27,9 +27,10 @@ from kaoping.accounts.scoping import system_actor
 from kaoping.ledger.models import Entry, EntrySource, MetricValue
 from kaoping.people.models import Household, Subject
 from kaoping.periods import services
+from kaoping.periods.breakdown import PART_PREFIX, NodeValue, node_values
 from kaoping.periods.engine import ADJUST_CODE
 from kaoping.periods.metrics import COMPUTED
-from kaoping.periods.models import Period, Result, ResultNode
+from kaoping.periods.models import Period, Result
 from kaoping.regions.models import NaturalVillage
 from kaoping.schemes.calendar import period_dates
 from kaoping.schemes.loader import load_scheme_text
@@ -645,9 +646,11 @@ def check_close(
     results = {r.subject_id: r for r in Result.objects.filter(period=period)}
     if nodes_only:
         assert set(results) == {s.pk for s in subjects}, "one result per scored subject"
-    rows: dict[int, dict[str, ResultNode]] = defaultdict(dict)
-    for row in ResultNode.objects.filter(period=period).exclude(code__startswith="__part__"):
-        rows[row.subject_id][row.code] = row
+    rows: dict[int, dict[str, NodeValue]] = defaultdict(dict)
+    for result in results.values():
+        for code, node in result.nodes().items():
+            if not code.startswith(PART_PREFIX):
+                rows[result.subject_id][code] = node
     metrics: dict[int, dict[str, Decimal]] = defaultdict(dict)
     for m in MetricValue.objects.filter(scheme_id=period.scheme_id, period_label=period.label):
         metrics[m.subject_id][m.metric] = Decimal(m.value_scaled) / METRIC_SCALE
@@ -730,21 +733,12 @@ def snapshot(period: Period) -> tuple[list, list]:
             "rank",
         )
     )
-    nodes = list(
-        ResultNode.objects.filter(period=period)
-        .order_by("subject_id", "code")
-        .values_list(
-            "subject_id",
-            "code",
-            "parent_code",
-            "depth",
-            "raw",
-            "value",
-            "empty_value",
-            "entry_count",
-            "fired",
-        )
-    )
+    nodes = [
+        (subject_id, sorted(node_values(breakdown).items()))
+        for subject_id, breakdown in Result.objects.filter(period=period)
+        .order_by("subject_id")
+        .values_list("subject_id", "breakdown")
+    ]
     return results, nodes
 
 

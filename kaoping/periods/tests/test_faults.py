@@ -50,7 +50,7 @@ import django
 django.setup()
 from kaoping.ledger.chain import chain_verify
 from kaoping.ledger.models import Entry, ImportJob, LedgerChain
-from kaoping.periods.models import Period, Result, ResultNode
+from kaoping.periods.models import Period, Result
 def rows(queryset, drop):
     fields = [f.attname for f in queryset.model._meta.concrete_fields if f.attname not in drop
               and f.get_internal_type() != "DateTimeField" and "hash" not in f.attname]
@@ -60,7 +60,6 @@ print(json.dumps({
     "chains": sorted(list(c) for c in LedgerChain.objects.values_list("region_code", "length")),
     "periods": sorted(list(p) for p in Period.objects.values_list("label", "status")),
     "results": rows(Result.objects.all(), {"id", "period_id"}),
-    "result_nodes": ResultNode.objects.count(),
     "jobs": sorted(ImportJob.objects.values_list("status", flat=True)),
     "verify": [str(p) for p in chain_verify()],
 }))

@@ -15,8 +15,9 @@ from kaoping.accounts.scoping import system_actor
 from kaoping.evaluations.models import LinkService
 from kaoping.ledger.models import Entry, MetricValue
 from kaoping.people.models import Household, PartyMember, Subject
-from kaoping.periods.models import Result, ResultNode
+from kaoping.periods.models import Result
 from kaoping.periods.services import period_close, period_open
+from kaoping.periods.testing import result_node
 from kaoping.schemes.models import METRIC_SCALE, SchemeNode
 
 from .close_harness import build_world, load, record, set_tracks, shipped_text
@@ -91,7 +92,7 @@ def total(period, subject) -> Decimal:
 
 def value(period, subject, code) -> Decimal:
     """A node's points: its row, or its empty value when nothing was recorded below it."""
-    row = ResultNode.objects.filter(period=period, subject=subject, code=code).first()
+    row = result_node(period, subject, code)
     if row is None:
         node = SchemeNode.objects.get(
             version=period.version, variant=result(period, subject).variant, code=code
@@ -416,7 +417,7 @@ def test_party_member_classes(county):
     assert value(period, m["A"], "YW09") == -6  # A: 3 × −2
     assert value(period, m["F"], "YW01") == -2  # F: 2 × −1
     # Excluded items have no row and are worth nothing for the class.
-    assert not ResultNode.objects.filter(period=period, subject=m["D"], code="YW01").exists()
+    assert result_node(period, m["D"], "YW01") is None
     # Grades are yearly; the veto forces 不合格 on the month as docs/schemes.md §7 says.
     assert result(period, m["B"]).grade_code == ""
     assert (result(period, m["E"]).grade_code, result(period, m["E"]).grade_forced) == (

@@ -15,8 +15,9 @@ from hypothesis import strategies as st
 from kaoping.accounts.scoping import system_actor
 from kaoping.core.limits import METRIC_VALUE_MAX
 from kaoping.core.templatetags.scoring import node_rule
-from kaoping.periods.models import Result, ResultNode
+from kaoping.periods.models import Result
 from kaoping.periods.services import metrics_report, period_close, period_open
+from kaoping.periods.testing import result_nodes
 from kaoping.schemes.loader import SchemeError, load_scheme_text
 from kaoping.schemes.models import SchemeNode
 from kaoping.schemes.scoring import evaluate, value_range
@@ -65,8 +66,8 @@ def test_the_linear_example_in_the_docs_closes_as_stated(county):
     }
     # 甲 27.5 held at max 20; 乙 1.85 rounds half away from zero to 1.9; 丙 −15 held at floor 0.
     assert totals == {jia.pk: Decimal(20), yi.pk: Decimal("1.9"), bing.pk: Decimal(0)}
-    raw = dict(ResultNode.objects.filter(period=period, code="GR").values_list("subject_id", "raw"))
-    # The row keeps the line held to its own floor and max (before the item's limits).
+    raw = {s: n.raw for (s, code), n in result_nodes(period).items() if code == "GR"}
+    # The breakdown keeps the line held to its own floor and max (before the item's limits).
     assert raw == {jia.pk: 200, yi.pk: 19, bing.pk: 0}
     node = SchemeNode.objects.get(version=version, code="GR")
     with_label = "“村集体经营性收入增长率”以 20 为基准得 10 分"

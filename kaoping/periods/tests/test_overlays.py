@@ -20,8 +20,9 @@ from kaoping.ledger.imports import import_template
 from kaoping.ledger.models import Entry, EntrySource
 from kaoping.ledger.services import EntryDraft, Recorder, scorable_items, subject_variant
 from kaoping.people.models import Subject
-from kaoping.periods.models import Result, ResultNode
+from kaoping.periods.models import Result
 from kaoping.periods.services import period_close, period_open
+from kaoping.periods.testing import result_nodes
 from kaoping.regions.models import Region
 from kaoping.schemes.services import scheme_load
 from kaoping.schemes.spec import SchemeError
@@ -73,10 +74,7 @@ def test_the_overlay_example_in_the_docs_closes_to_its_numbers(county):
     assert results[dongling.pk].variant == "@330304001001"
     assert results[nanshan.pk].variant == "@330304001"
     assert results[xixi.pk].variant == ""
-    nodes = {
-        (n.subject_id, n.code): version.to_points(n.value)
-        for n in ResultNode.objects.filter(period=period)
-    }
+    nodes = {key: version.to_points(n.value) for key, n in result_nodes(period).items()}
     # 东岭村: GZ2 at the village's 6 (over the street's 8); KF1 excluded, DLC1 −2.
     assert nodes[(dongling.pk, "GZ")] == 25
     assert nodes[(dongling.pk, "KF")] == -2

@@ -30,6 +30,4 @@ class Command(BaseCommand):
             raise CommandError(
                 exc.messages[0] if isinstance(exc, KaopingError) else str(exc)
             ) from exc
-        self.stdout.write(
-            f"{found.code} {period}: {counts['results']} results, {counts['nodes']} node rows"
-        )
+        self.stdout.write(f"{found.code} {period}: {counts['results']} results")
