@@ -612,7 +612,8 @@ def tree_stage_statement(scope: Scope, entry_cadence: str, shape: TreeShape) -> 
 
 
 def rollup_node_statement(scope: Scope, child_ids: list[int], mean: bool) -> tuple[str, list]:
-    """Node rows of a roll-up: the sum or mean over the child periods of each node's value."""
+    """A roll-up's nodes, staged: the sum or mean over the child periods' breakdowns of each
+    node's value."""
     cte, cte_params = scope.cte()
     k = len(child_ids)
     marks = ", ".join(["%s"] * k)
@@ -877,8 +878,7 @@ ANALYZE_RESULTS = ("ANALYZE periods_result", [])
 def run(statements: list[tuple[str, list]]) -> Counter:
     """Execute `statements` in order; the number of rows inserted, by table.
 
-    The close reports its row counts from here: counting twenty million node rows again after
-    writing them took PostgreSQL 8 s.
+    The close reports its row counts from here rather than counting again what it just wrote.
     """
     inserted: Counter = Counter()
     with connection.cursor() as cursor:

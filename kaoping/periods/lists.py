@@ -8,8 +8,8 @@ Order matters between rules: black lists (and their carry-over) first, because n
 red list and a black list at once; streaks after the lists they count; awards last.
 
 A list or award with `node` ranks by that item's or group's value in the period, read from the
-result-node rows the close wrote (a subject without a row has the node's empty value), instead of
-the total; cut-offs, bounds, ties and allocation are the same statements on that value. A list
+breakdown the close packed into each result (a subject without a member has the node's empty
+value), instead of the total; cut-offs, bounds, ties and allocation are the same statements on that value. A list
 with `value: ytd` does the same on the year-to-date total the close kept on each result.
 """
 

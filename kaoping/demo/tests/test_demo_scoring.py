@@ -317,7 +317,7 @@ def test_entries_not_approved_do_not_count(demo):
     }
     items = {c for _s, c in approved}
     nodes = {key: n.entry_count for key, n in result_nodes(period).items() if key[1] in items}
-    # One node row per item with approved entries (a fully reversed one counts 0), and its
+    # One node value per item with approved entries (a fully reversed one counts 0), and its
     # count is of approved entries only.
     assert nodes == approved
     everything = Counter(in_month.values_list("subject_id", "item_code"))

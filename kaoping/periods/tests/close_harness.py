@@ -669,7 +669,7 @@ def check_close(
         assert "refuse" not in outcome.values(), "a blocked close wrote results"
         subjects = [s for s in subjects if outcome[s.pk] == "score"]
         excluded = set(outcome) - {s.pk for s in subjects}
-        assert not excluded & set(rows), "no node rows for an excluded subject"
+        assert not excluded & set(rows), "no node values for an excluded subject"
         assert set(results) == {s.pk for s in subjects}, "results for exactly the scored ones"
     for subject in subjects:
         variant = variant_of(spec, subject.track, subject.region.code)
