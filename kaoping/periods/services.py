@@ -206,6 +206,9 @@ def _tree_shape(scope: engine.Scope) -> engine.TreeShape:
         group = groups.setdefault(
             node.code, {"parent_code": node.parent_code, "depth": node.depth, "constants": {}}
         )
+        # A group sits at one place in every variant (variants and overlays exclude and add
+        # nodes, never move one); the close computes it once per subject on that assumption.
+        assert (group["parent_code"], group["depth"]) == (node.parent_code, node.depth), node.code
         group["constants"][node.variant] = (
             node.base + node.children_empty,
             node.lo,
