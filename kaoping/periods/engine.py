@@ -19,8 +19,8 @@ both drivers report the rows each one wrote (Python's sqlite3 gives no row count
 statement that begins with WITH).
 
 A period of the scheme's own cadence is closed by one statement (`result_statement`): the items
-with data, then each level of the tree from the deepest up as a subquery grouping the one below,
-then the results with grade and rank, each carrying its breakdown (`kaoping.periods.breakdown`):
+with data, grouped once by subject, then each depth of the tree from the deepest up as columns of that
+one row, then the results with grade and rank, each carrying its breakdown (`kaoping.periods.breakdown`):
 the value of every node the subject has data under, packed into its result row by the same
 grouping that adds the values up. Nothing but the results is written. Nodes are sparse: an item
 is a member when it has entries (or a metric value), a group when something below it is. A node
@@ -48,6 +48,13 @@ def rdiv(numerator: str, denominator: str) -> str:
         f"(CASE WHEN ({numerator}) >= 0 THEN (({numerator}) + ({denominator}) / 2) / ({denominator}) "
         f"ELSE -((({denominator}) / 2 - ({numerator})) / ({denominator})) END)"
     )
+
+
+def text_literal(text: str) -> str:
+    """`text` as an SQL string literal inside a statement executed with parameters: a variant's
+    name is a county's free text (`spec.Label`), so a quote is doubled and so is a percent sign
+    (both drivers read `%` as the start of a placeholder)."""
+    return "'" + text.replace("'", "''").replace("%", "%%") + "'"
 
 
 def clamp(value: str, lo: str, hi: str) -> str:
@@ -357,7 +364,7 @@ def _constant(group: GroupNode, index: int, variant: str) -> str:
 
     if len(set(values.values())) == 1:
         return literal(next(iter(values.values())))
-    whens = " ".join(f"WHEN '{v}' THEN {literal(x)}" for v, x in sorted(values.items()))
+    whens = " ".join(f"WHEN {text_literal(v)} THEN {literal(x)}" for v, x in sorted(values.items()))
     return f"(CASE {variant} {whens} END)"
 
 

@@ -238,7 +238,9 @@ def scheme_texts(draw) -> str:
     groups["__root__"] = {"base": root_base}
 
     variants = {}
-    for name in draw(st.lists(st.sampled_from(["甲", "乙"]), max_size=2, unique=True)):
+    # A variant's name is free text that the close writes into its SQL: one carries a quote
+    # and a percent sign.
+    for name in draw(st.lists(st.sampled_from(["甲", "乙", "丙'5%"]), max_size=2, unique=True)):
         variant: dict = {"name": f"{name}类"}
         codes = sorted(items)
         excluded = draw(st.lists(st.sampled_from(codes), max_size=2, unique=True))
