@@ -84,6 +84,8 @@ _NAME_FORBIDDEN = {
 
 def text_problem(value: str, *, multiline: bool = True) -> str | None:
     """Why `value` cannot be stored as text (a control character), or None."""
+    if value.isprintable():
+        return None  # every control character is unprintable: most texts are answered here
     for position, char in enumerate(value, start=1):
         if char in _CONTROL or (not multiline and char in "\t\n\r"):
             if char == "\x00":

@@ -13,6 +13,7 @@ import hashlib
 from collections import namedtuple
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from operator import attrgetter
 
 from django.db import IntegrityError, models, transaction
 
@@ -57,6 +58,12 @@ def chain_region_of(entry: Entry) -> str:
     return chain_region(entry.subject.region.code)
 
 
+# One call for every chained field: a bulk import hashes 100,000 entries.
+_chained = attrgetter(*CHAINED_FIELDS)
+_REVIEW_AT = CHAINED_FIELDS.index(REVIEW_FIELDS[0])
+assert CHAINED_FIELDS[_REVIEW_AT : _REVIEW_AT + len(REVIEW_FIELDS)] == REVIEW_FIELDS
+
+
 def _text(value) -> str:
     return "" if value is None else value.isoformat() if hasattr(value, "isoformat") else str(value)
 
@@ -66,10 +73,10 @@ def entry_digest(
 ) -> str:
     """The hash of `entry`'s link; `review` (status, reviewed_by_id, review_reason) stands for
     the entry's review fields when they have changed since it was recorded."""
-    values = [previous, region, str(seq)]
-    recorded = dict(zip(REVIEW_FIELDS, review, strict=True)) if review is not None else {}
-    for name in CHAINED_FIELDS:
-        values.append(_text(recorded[name] if name in recorded else getattr(entry, name)))
+    fields = _chained(entry)
+    if review is not None:
+        fields = [*fields[:_REVIEW_AT], *review, *fields[_REVIEW_AT + len(REVIEW_FIELDS) :]]
+    values = [previous, region, str(seq), *map(_text, fields)]
     return hashlib.sha256("\x1f".join(values).encode()).hexdigest()
 
 

@@ -5,14 +5,18 @@ validated through the same `Recorder` as the console form, and up to MAX_PROBLEM
 stored on the job by row and column. Nothing is written to the ledger until `import_commit`,
 which makes two passes and never holds more than one chunk of rows in memory:
 
-1. *checking*, outside any transaction: the file is streamed and every row validated again (a
-   period may have been finalised since the preview); the drafts of a clean file are spooled to
-   a temporary file as compact tuples, and `rows_done` is saved after each chunk in its own
-   short transaction, so the status page shows real progress;
+1. *checking*, outside any transaction: the rows the preview checked and kept beside the file
+   (`checked_rows_save`, when the file had no problem) are read back, and their
+   subjects checked again in bulk (one may have left the uploader's area since); a job checked
+   under another version of the scheme, or before the rows were kept, has its file streamed and
+   every row validated again instead. The drafts are spooled to a temporary file as compact
+   tuples, and `rows_done` is saved after each chunk in its own short transaction, so the
+   status page shows real progress;
 2. *writing*, one transaction: what the integrity flags count is read for the whole file
    before the first insert (`Recorder.tally_read`), then the spool is read back chunk by chunk,
-   each row checked once more by a fresh Recorder and inserted (flags, hash chain, bulk
-   insert), and the job is marked imported. Progress written inside that transaction would be
+   each row checked once more by a fresh Recorder (a period may have been finalised since the
+   preview, an item changed) and inserted (flags, hash chain, bulk insert), and the job is
+   marked imported. Progress written inside that transaction would be
    invisible to the status page until it commits, so the page says "writing" without a count
    and the entries appear all at once: the honest picture of an all-or-nothing write. Doing
    the parsing and lookups in the first pass keeps this transaction (and SQLite's write lock)
@@ -24,11 +28,13 @@ already imported is refused as a duplicate, so uploading the same file again cha
 
 import hashlib
 import io
+import json
 import pickle
 import re
 import tempfile
 import xml.etree.ElementTree as ElementTree
 import zipfile
+import zlib
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
@@ -392,7 +398,7 @@ def _from_row_errors(errors: Iterable[RowError]) -> list[dict]:
 
 
 class _Changed(Exception):
-    """A row that passed the check failed when written: something changed in between."""
+    """Rows that passed the check failed when written: something changed in between."""
 
     def __init__(self, problems: list[dict]):
         self.problems = problems
@@ -625,7 +631,7 @@ class Subjects:
         missing = ids - set(self.by_pk)
         if missing:
             self._subjects(list(self.base.filter(pk__in=missing).values_list(*SUBJECT_FIELDS)))
-        return {pk: self.by_pk[pk] for pk in ids}
+        return {pk: self.by_pk[pk] for pk in ids if pk in self.by_pk}  # none deleted since
 
     def _look_up(self, wanted: dict[str, dict[str, str]]) -> None:
         if self.kind == SubjectKind.HOUSEHOLD:
@@ -977,18 +983,21 @@ def import_check(job: ImportJob, *, data: bytes | None = None) -> ImportJob:
         job.errors, job.rows_total = [_duplicate_problem(twin)], twin.rows_total
         job.save(update_fields=["errors", "rows_total"])
         return job
-    problems, total = _Problems(), 0
+    problems, total, kept = _Problems(), 0, []
     reading = FileCheck(job, _recorder(job), data if data is not None else _file_data(job))
     try:
         for chunk in reading.chunks():
             total += len(chunk)
             for row in chunk:
                 problems.add(row.problems)
+            if not problems:
+                kept.extend(_spooled(chunk))
     except ImportFailed as exc:
         problems.add(_from_row_errors(exc.errors))
     if total == 0 and not problems:
         problems.add([_row_error(0, "", _("The file has no rows below the header."))])
     job.errors, job.rows_total, job.rows_done = problems.as_list(), total, 0
+    checked_rows_save(job, None if problems else reading, kept)
     job.save(update_fields=["errors", "rows_total", "rows_done"])
     return job
 
@@ -1025,6 +1034,7 @@ def import_is_stalled(job: ImportJob) -> bool:
 
 
 def _fail(job: ImportJob, errors: list[dict]) -> ImportJob:
+    checked_rows_drop(job)
     ImportJob.objects.filter(
         pk=job.pk, status__in=[ImportStatus.PREVIEWED, ImportStatus.COMMITTING]
     ).update(status=ImportStatus.FAILED, errors=errors, finished_at=timezone.now())
@@ -1065,7 +1075,7 @@ def import_commit(job: ImportJob, *, acting_user) -> ImportJob:
     except ImportFailed as exc:
         return _fail(job, _from_row_errors(exc.errors[:MAX_PROBLEMS]))
     except _Changed as exc:
-        return _fail(job, exc.problems[:MAX_PROBLEMS])
+        return _fail(job, exc.problems)
     except IntegrityError:
         twin = _twin(job)
         if twin is None:
@@ -1085,32 +1095,115 @@ def import_commit(job: ImportJob, *, acting_user) -> ImportJob:
 _Spooled = tuple[int, int, str, date, str, str, str, str]
 
 
+def _spooled(rows: list[Row]) -> list[_Spooled]:
+    return [
+        (
+            row.number,
+            row.draft.subject.pk,
+            row.draft.item_code,
+            row.draft.occurred_on,
+            str(row.draft.quantity),
+            row.draft.label,
+            row.draft.note,
+            row.draft.cadence,
+        )
+        for row in rows
+    ]
+
+
+def _checked_name(job: ImportJob) -> str:
+    # Beside the uploaded file, whose name the storage keeps unique per job.
+    return f"{job.file.name}.checked"
+
+
+def checked_rows_save(job: ImportJob, reading: FileCheck | None, rows: list[_Spooled]) -> None:
+    """Keep the checked rows of a clean file beside it, with the scheme version they were
+    checked under and where the file's columns are (for the import's messages), compressed;
+    with `reading` None (the file has problems) drop any kept before."""
+    storage, name = job.file.storage, _checked_name(job)
+    storage.delete(name)
+    if reading is None:
+        return
+    header = reading.header
+    document = {
+        "version": reading.recorder.version.pk,
+        "header": [header.row, header.positions, header.labels],
+        "rows": [[*row[:3], row[3].isoformat(), *row[4:]] for row in rows],
+    }
+    text = json.dumps(document, ensure_ascii=False, separators=(",", ":"))
+    storage.save(name, ContentFile(zlib.compress(text.encode(), 1)))
+
+
+def checked_rows_drop(job: ImportJob) -> None:
+    """The kept rows are read by one import only: dropped once it has committed or failed."""
+    job.file.storage.delete(_checked_name(job))
+
+
+def checked_rows_read(job: ImportJob, reading: FileCheck) -> list[_Spooled] | None:
+    """The rows the preview kept, None when there are none or they were checked under another
+    version of the scheme (its items may differ: the file is checked again). Sets the reading's
+    header, which the write pass's messages name columns by."""
+    storage, name = job.file.storage, _checked_name(job)
+    if not storage.exists(name):
+        return None
+    with storage.open(name, "rb") as stream:
+        document = json.loads(zlib.decompress(stream.read()))
+    if document["version"] != reading.recorder.version.pk:
+        return None
+    row, positions, labels = document["header"]
+    reading.header = Header(row, positions, labels)
+    return [
+        (n, subject, code, date.fromisoformat(day), *rest)
+        for n, subject, code, day, *rest in document["rows"]
+    ]
+
+
 def _check_pass(job: ImportJob, reading: FileCheck, spool) -> _Problems:
-    """Validate every row, spooling the drafts of a clean file to disk a chunk at a time."""
+    """Spool the drafts of a clean file to disk a chunk at a time: the rows the preview kept,
+    their subjects checked again, or else every row of the file validated again."""
     problems, done = _Problems(), 0
-    for chunk in reading.chunks():
-        done += len(chunk)
-        for row in chunk:
-            problems.add(row.problems)
+
+    def spool_chunk(spooled: list[_Spooled], count: int) -> None:
+        nonlocal done
         if not problems:
-            spooled: list[_Spooled] = [
-                (
-                    row.number,
-                    row.draft.subject.pk,
-                    row.draft.item_code,
-                    row.draft.occurred_on,
-                    str(row.draft.quantity),
-                    row.draft.label,
-                    row.draft.note,
-                    row.draft.cadence,
-                )
-                for row in chunk
-            ]
             pickle.dump(spooled, spool, protocol=pickle.HIGHEST_PROTOCOL)
+        done += count
         # Its own short transaction, so the status page sees the count move.
         ImportJob.objects.filter(pk=job.pk).update(rows_done=done)
         lease_renew(_lease(job))
+
+    kept = checked_rows_read(job, reading)
+    if kept is not None:
+        for spooled in _slices(kept, CHUNK):
+            problems.add(_subjects_gone(reading, spooled))
+            spool_chunk(spooled, len(spooled))
+        return problems
+    for chunk in reading.chunks():
+        for row in chunk:
+            problems.add(row.problems)
+        spool_chunk([] if problems else _spooled(chunk), len(chunk))
     return problems
+
+
+def _slices(rows: list, size: int) -> Iterator[list]:
+    for start in range(0, len(rows), size):
+        yield rows[start : start + size]
+
+
+def _subjects_gone(reading: FileCheck, rows: list[_Spooled]) -> list[dict]:
+    """Problems for kept rows whose subject the uploader may no longer record for (moved out of
+    their area, or deleted) since the preview: one query for the chunk."""
+    ids = {row[1] for row in rows}
+    # Read into the reading's subjects, where the write pass finds them.
+    mine = set(reading.subjects.by_ids(ids)) & set(
+        Subject.objects.for_user(reading.recorder.acting_user, "entry.record")
+        .filter(pk__in=ids)
+        .values_list("pk", flat=True)
+    )
+    message = _(
+        "Since the file was checked, this subject has left your area; check the file again."
+    )
+    return [reading.problem(row[0], "subject", message) for row in rows if row[1] not in mine]
 
 
 def _spooled_chunks(spool) -> Iterator[list[_Spooled]]:
@@ -1127,7 +1220,7 @@ def _write_pass(job: ImportJob, reading: FileCheck, spool) -> ImportJob:
     # A fresh Recorder reads the finalised periods again, inside the transaction.
     recorder = _recorder(job, reading.recorder.acting_user)
     reading.recorder = recorder
-    written, flagged, awaiting, regions = 0, 0, 0, set()
+    written, flagged, awaiting, regions, changed = 0, 0, 0, set(), _Problems()
     with transaction.atomic():
         locked = ImportJob.objects.select_for_update().get(pk=job.pk)
         if locked.status != ImportStatus.COMMITTING:
@@ -1157,16 +1250,18 @@ def _write_pass(job: ImportJob, reading: FileCheck, spool) -> ImportJob:
                 )
                 problems = reading.recorder_problems(draft)
                 if problems:
-                    # Something changed since the check pass (a period was finalised…).
-                    raise _Changed(
-                        [
-                            reading.problem(number, FIELD_COLUMN.get(name, "item"), message)
-                            for name, message in problems.items()
-                        ]
+                    # Something changed since the check (a period was finalised…): nothing more
+                    # is written, but every row is still checked, so that the job lists them all.
+                    changed.add(
+                        reading.problem(number, FIELD_COLUMN.get(name, "item"), message)
+                        for name, message in problems.items()
                     )
-                entry = recorder.build(draft)
-                entry.import_job = job
-                entries.append(entry)
+                elif not changed:
+                    entry = recorder.build(draft)
+                    entry.import_job = job
+                    entries.append(entry)
+            if changed:
+                continue
             # Audited as one row for the whole import, below.
             entries_write(
                 entries=entries,
@@ -1178,6 +1273,8 @@ def _write_pass(job: ImportJob, reading: FileCheck, spool) -> ImportJob:
             flagged += sum(1 for e in entries if e.flags)
             awaiting += sum(1 for e in entries if e.status == EntryStatus.AWAITING)
             regions.add(_common_prefix(e.subject.region.code for e in entries))
+        if changed:
+            raise _Changed(changed.as_list())  # undoes what was written
         ImportJob.objects.filter(pk=job.pk).update(
             status=ImportStatus.COMMITTED, rows_done=written, finished_at=timezone.now()
         )
@@ -1197,6 +1294,7 @@ def _write_pass(job: ImportJob, reading: FileCheck, spool) -> ImportJob:
                 "status": str(recorder.status),
             },
         )
+    checked_rows_drop(job)
     job.refresh_from_db()
     return job
 

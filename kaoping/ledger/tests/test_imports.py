@@ -32,6 +32,7 @@ from kaoping.ledger.testing import (
     make_households,
     timed_import,
 )
+from kaoping.people.models import Subject
 from kaoping.periods.services import period_open
 from kaoping.schemes.services import scheme_load
 from kaoping.testing import period_make_final
@@ -302,7 +303,8 @@ def test_a_period_finalised_after_the_preview_stops_the_commit(county, scheme):
 
 
 def test_a_period_finalised_during_the_commit_undoes_it(county, scheme, monkeypatch):
-    """Finalised between the check pass and the write: the write pass finds it, all undone."""
+    """Finalised between the check pass and the write: the write pass finds it, all undone,
+    and still names every row the finalisation refuses."""
     monkeypatch.setattr(imports, "CHUNK", 2)
     job = upload(county, scheme, good_rows())
     march = period_open(scheme=scheme, label="2026-03", acting_user=system_actor())
@@ -317,8 +319,59 @@ def test_a_period_finalised_during_the_commit_undoes_it(county, scheme, monkeypa
     before = ledger_state()
     job = import_commit(job, acting_user=county.users["carol"])
     assert job.status == "failed"
-    assert [(e["row"], e["column"]) for e in job.errors] == [(2, "日期")]
+    assert [(e["row"], e["column"]) for e in job.errors] == [(n, "日期") for n in (2, 3, 4, 5)]
     assert ledger_state() == before
+
+
+def test_the_commit_writes_the_rows_the_preview_checked(county, scheme, monkeypatch):
+    """The import does not read and check the file again: the preview kept its checked rows."""
+    job = upload(county, scheme, good_rows())
+    assert job.file.storage.exists(imports._checked_name(job))
+
+    def read_again(self):
+        raise AssertionError("the file was read again")
+
+    monkeypatch.setattr(imports.FileCheck, "chunks", read_again)
+    job = import_commit(job, acting_user=county.users["carol"])
+    assert (job.status, job.rows_done) == ("committed", 4)
+    assert Entry.objects.filter(import_job=job).count() == 4
+    assert not job.file.storage.exists(imports._checked_name(job))  # read once, then dropped
+
+
+def test_a_subject_that_left_the_area_since_the_preview_stops_the_commit(county, scheme):
+    job = upload(county, scheme, good_rows())
+    Subject.objects.filter(household__number=CAROL_2).update(
+        region=county.region("330304002001")  # oscar's village, not carol's
+    )
+    before = ledger_state()
+    job = import_commit(job, acting_user=county.users["carol"])
+    assert job.status == "failed"
+    assert [(e["row"], e["column"], e["cell"]) for e in job.errors] == [
+        (3, "对象", "A3"),
+        (5, "对象", "A5"),
+    ]
+    assert "has left your area; check the file again" in job.errors[0]["message"]
+    assert ledger_state() == before
+    assert not job.file.storage.exists(imports._checked_name(job))
+
+
+def test_a_new_version_of_the_scheme_since_the_preview_checks_the_file_again(
+    county, scheme, monkeypatch
+):
+    """Rows checked under the old version are not trusted: its items may have changed."""
+    job = upload(county, scheme, good_rows())
+    load(county, HOUSEHOLD_SCHEME.replace("version: 1", "version: 2", 1))
+    reads = []
+    real_chunks = imports.FileCheck.chunks
+
+    def chunks(self):
+        reads.append(self.job.pk)
+        return real_chunks(self)
+
+    monkeypatch.setattr(imports.FileCheck, "chunks", chunks)
+    job = import_commit(job, acting_user=county.users["carol"])
+    assert reads == [job.pk]
+    assert (job.status, job.rows_done) == ("committed", 4)
 
 
 def test_only_the_uploader_commits(county, scheme):
