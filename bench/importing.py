@@ -22,20 +22,22 @@ ROWS_PER_HOUSEHOLD = 10
 TARGET_SECONDS = 10
 
 
-def _file_path(rows: int, month: str) -> Path:
+def _file_path(rows: int, month: str, households: int, seed: int) -> Path:
+    # The file names the province's households: one made for another province would name
+    # households it lacks.
     from django.conf import settings
 
-    return Path(settings.BENCH_DIR) / f"import-{rows}-{month}.xlsx"
+    return Path(settings.BENCH_DIR) / f"import-{rows}-{month}-{households}h-seed{seed}.xlsx"
 
 
-def import_file(*, echo: Out, rows: int, month: str) -> dict:
+def import_file(*, echo: Out, rows: int, month: str, households: int, seed: int) -> dict:
     """The import file of `rows` rows (made once, then reused)."""
     from kaoping.ledger.testing import generated_rows, import_workbook
     from kaoping.people.models import Household
     from kaoping.schemes.calendar import period_dates
     from kaoping.schemes.models import Scheme, SchemeNode
 
-    path = _file_path(rows, month)
+    path = _file_path(rows, month, households, seed)
     if path.exists():
         return {"path": str(path), "seconds": 0, "bytes": path.stat().st_size}
     started = time.perf_counter()
@@ -99,7 +101,14 @@ STEPS = {"import_file": import_file, "import_entries": import_entries}
 def run(shape: Shape, out_dir: Path, echo: Out, rows: int = 100_000) -> dict:
     built = prepare(shape, echo)
     engine = engine_name()
-    made = run_step("import_file", echo, rows=rows, month=shape.month)
+    made = run_step(
+        "import_file",
+        echo,
+        rows=rows,
+        month=shape.month,
+        households=shape.households,
+        seed=shape.seed,
+    )
     timed = run_step("import_entries", echo, path=made["path"])
     ok = timed["status"] == "committed" and not timed["problems"]
     result = {

@@ -24,7 +24,7 @@ from functools import wraps
 from django.conf import settings
 from django.contrib.messages.storage.cookie import CookieStorage
 from django.core.cache import cache
-from django.core.paginator import Page, Paginator
+from django.core.paginator import EmptyPage, Page, PageNotAnInteger, Paginator
 from django.db import transaction
 from django.utils.functional import cached_property
 
@@ -146,3 +146,14 @@ class CachedPaginator(Paginator):
         )
         by_id = {row.pk: row for row in self.object_list.order_by().filter(pk__in=ids)}
         return self._get_page([by_id[pk] for pk in ids if pk in by_id], number, self)
+
+
+def paginator_number(paginator: Paginator, number) -> int:
+    """The page `Paginator.get_page(number)` would give, without reading its rows: the first
+    for a number that is not one, the last for one past the end."""
+    try:
+        return paginator.validate_number(number or 1)
+    except PageNotAnInteger:
+        return 1
+    except EmptyPage:
+        return paginator.num_pages

@@ -8,16 +8,19 @@ and `schemes` sits below `periods`.
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import NON_FIELD_ERRORS, PermissionDenied
-from django.core.paginator import Paginator
+from django.core.paginator import Page, Paginator
 from django.http import Http404
 from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
 from django.urls import reverse
+from django.utils.safestring import mark_safe
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from kaoping.accounts.scoping import get_scoped_or_404, may, scope_signature
 from kaoping.core.leases import lease_release, lease_take_over
-from kaoping.core.pagecache import CachedPaginator, cached_value
+from kaoping.core.pagecache import CachedPaginator, cached_value, paginator_number
 from kaoping.core.progress import progress_running, progress_start
 from kaoping.core.views import action_submit, form_submit
 from kaoping.ledger.carried import carried_annotate
@@ -114,31 +117,9 @@ def _ytd_points(version, result):
     return None if result.ytd is None else version.to_points(result.ytd)
 
 
-@login_required
-def period_detail(request, pk: int):
-    user = request.user
-    period = get_scoped_or_404(
-        Period.objects.select_related("scheme__region", "version"), user, "period.view", pk=pk
-    )
-    group = request.GET.get("group")
+def _standing_context(user, period: Period, group: str | None, groups: list, page) -> dict:
+    """What `periods/_standing.html` shows: the lists and one page of the result table."""
     grades = period_grade_names(period=period)
-    results = result_list(user=user, period=period, group=group)
-    if period.status == PeriodStatus.OPEN:
-        page = Paginator(results, PAGE_SIZE).get_page(request.GET.get("page"))
-        groups = result_groups(user=user, period=period)
-    else:
-        # A closed period's results change only with the period (pagecache.changed): its count,
-        # its groups and the order of its pages are kept rather than read from every result.
-        scope = scope_signature(user, "period.view")
-        page = CachedPaginator(
-            results, PAGE_SIZE, namespace="period", idents=[period.pk], key=f"{scope}|{group}"
-        ).get_page(request.GET.get("page"))
-        groups = cached_value(
-            "period",
-            [period.pk],
-            f"{scope}|groups",
-            lambda: result_groups(user=user, period=period),
-        )
     group_labels = rank_group_labels(groups)
     for result in page:
         result.points = period.version.to_points(result.total)
@@ -149,17 +130,60 @@ def period_detail(request, pk: int):
     if len(groups) > 1:
         for member in (m for listed in lists for m in listed.members):
             member.group_label = group_labels.get(member.rank_group, "")
+    return {
+        "period": period,
+        "page": page,
+        "groups": [(g, group_labels.get(g, g)) for g in groups],
+        "group": group,
+        "lists": lists,
+    }
+
+
+@login_required
+def period_detail(request, pk: int):
+    user = request.user
+    period = get_scoped_or_404(
+        Period.objects.select_related("scheme__region", "version"), user, "period.view", pk=pk
+    )
+    group = request.GET.get("group")
+    results = result_list(user=user, period=period, group=group)
+    if period.status == PeriodStatus.OPEN:
+        page = Paginator(results, PAGE_SIZE).get_page(request.GET.get("page"))
+        groups = result_groups(user=user, period=period)
+        standing = render_to_string(
+            "periods/_standing.html", _standing_context(user, period, group, groups, page)
+        )
+    else:
+        # A closed period's standing (its lists and the pages of its table) changes only with
+        # the period (pagecache.changed): each page is rendered once per reader's scope and
+        # kept, as the public posting is; the pager needs only the count, kept too.
+        scope = scope_signature(user, "period.view")
+        paginator = CachedPaginator(
+            results, PAGE_SIZE, namespace="period", idents=[period.pk], key=f"{scope}|{group}"
+        )
+        number = paginator_number(paginator, request.GET.get("page"))
+
+        def render_standing() -> str:
+            groups = result_groups(user=user, period=period)
+            context = _standing_context(user, period, group, groups, paginator.page(number))
+            return render_to_string("periods/_standing.html", context)
+
+        standing = cached_value(
+            "period",
+            [period.pk],
+            f"{scope}|{group}|{number}|{get_language()}|standing",
+            render_standing,
+        )
+        page = Page([], number, paginator)
     return render(
         request,
         "periods/period.html",
         {
             "period": period,
             "page": page,
-            "groups": [(g, group_labels.get(g, g)) for g in groups],
-            "group": group,
+            "standing": mark_safe(standing),  # rendered by our template, escaped there
             "can_close": may(user, "period.close", period),
             "newer": scheme_version_newer(version=period.version),
-            "lists": lists,
             # Lists the last close could not fill (ranking.shortfall: warn); gone when reopened.
             "shortfalls": shortfall_messages(period.list_shortfalls)
             if period.status != PeriodStatus.OPEN
