@@ -10,11 +10,12 @@ Every entry also expires after PUBLIC_PAGE_CACHE_SECONDS: the default cache (Loc
 per process, so a change made in one gunicorn worker reaches the others' caches only then.
 Production sets CACHE_URL to Redis, where every worker sees the new generation at once.
 
-Only anonymous readers are served from the cache: a request with a session or pending messages
-gets the page rendered for it, and a response that sets a cookie is never stored. Signed-in
-pages keep the costly parts of what they show instead (`cached_value`: the count of a closed
-period's results, the ids on one page of them), under the same generations and expiry: the same
-`changed` drops them.
+A public page shows nothing of who reads it but the messages waiting for them: a reader with none
+(anonymous or signed in) is served from the cache; one with a message pending (in its cookie)
+gets the page rendered, and a response that sets a cookie is
+never stored. Console pages keep the costly parts of what they show instead (`cached_value`: the
+count of a closed period's results, the ids on one page of them, a closed period's rendered
+standing), under the same generations and expiry: the same `changed` drops them.
 """
 
 import hashlib
@@ -52,21 +53,22 @@ def changed(namespace: str, ident) -> None:
     transaction.on_commit(bump)
 
 
-def _anonymous(request) -> bool:
-    return request.method in ("GET", "HEAD") and not (
-        settings.SESSION_COOKIE_NAME in request.COOKIES
-        or CookieStorage.cookie_name in request.COOKIES
-    )
+def _same_for_every_reader(request) -> bool:
+    """A GET or HEAD from a reader with no message waiting (messages wait in their cookie: the
+    fallback storage reads the session only for what the cookie says did not fit), signed in or
+    not: it gets what every reader gets."""
+    return request.method in ("GET", "HEAD") and CookieStorage.cookie_name not in request.COOKIES
 
 
 def cached_page(namespace: str, kwarg: str = "pk") -> Callable:
-    """Cache a view's successful responses to anonymous readers per (namespace, kwarg) generation."""
+    """Cache a public view's successful responses per (namespace, kwarg) generation, for every
+    reader with no message waiting."""
 
     def decorate(view: Callable) -> Callable:
         @wraps(view)
         def wrapper(request, *args, **kwargs):
             seconds = settings.PUBLIC_PAGE_CACHE_SECONDS
-            if not seconds or not _anonymous(request):
+            if not seconds or not _same_for_every_reader(request):
                 return view(request, *args, **kwargs)
             ident = kwargs[kwarg]
             generation = cache.get(_generation_key(namespace, ident), 0)

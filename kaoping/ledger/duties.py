@@ -12,6 +12,8 @@ from kaoping.accounts.models import Role, RoleAssignment
 from kaoping.accounts.permissions import ROLE_ACTIONS
 from kaoping.accounts.scoping import is_system, is_unrestricted
 from kaoping.core.fields import ancestor_codes, subtree_q
+from kaoping.people.models import Subject
+from kaoping.regions.codes import LEVEL_DIGITS
 from kaoping.regions.models import Department
 from kaoping.schemes.models import Scheme, SchemeVersion
 
@@ -82,13 +84,24 @@ def entries_reviewable(entries: QuerySet, user) -> QuerySet:
         return entries.none()
     condition = Q()
     for code, scheme_ids in by_region.items():
-        condition |= Q(scheme_id__in=scheme_ids) & subtree_q("subject__region__code", code)
+        condition |= Q(scheme_id__in=scheme_ids) & _subjects_under(code)
     return (
         entries.for_user(user, "entry.review")
         .filter(condition)
         .exclude(created_by=user)
         .exclude(sealed())
     )
+
+
+def _subjects_under(code: str) -> Q:
+    """Entries of subjects in the region `code`. A village (or a grid) has few subjects: their
+    entries are found by subject, through the ledger's subject index; matched through the
+    subject's region alone, the database read the scheme's pending entries of the whole
+    province in date order until a page of this village's turned up (0.2 s with 100,000
+    pending, for a queue of 50)."""
+    if len(code) < LEVEL_DIGITS["village"]:
+        return subtree_q("subject__region__code", code)
+    return Q(subject_id__in=Subject.objects.filter(subtree_q("region__code", code)).values("pk"))
 
 
 # -- who scores an item -------------------------------------------------------------------------

@@ -71,6 +71,7 @@ from kaoping.schemes.overlays import overlay_items_by_place
 from kaoping.schemes.scoring import assessed_cadences
 
 from .adjustments import ADJUST_CODE, adjust_cadences
+from .insert import entry_statistics_refresh
 from .links import links_carry_from
 from .models import EntrySource, EntryStatus, ImportJob, ImportStatus
 from .services import AUDIT_BY_CALLER, EntryDraft, Recorder, entries_write
@@ -1295,6 +1296,7 @@ def _write_pass(job: ImportJob, reading: FileCheck, spool) -> ImportJob:
             },
         )
     checked_rows_drop(job)
+    entry_statistics_refresh()
     job.refresh_from_db()
     return job
 

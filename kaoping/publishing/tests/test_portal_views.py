@@ -6,7 +6,11 @@ import subprocess
 from datetime import date, timedelta
 
 import pytest
+from django.contrib import messages
+from django.contrib.messages.storage.base import Message
+from django.contrib.messages.storage.cookie import CookieStorage
 from django.db import connection
+from django.http import HttpRequest
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from openpyxl import load_workbook
@@ -312,10 +316,22 @@ def test_public_posting_is_served_from_the_cache_until_its_period_changes(
     assert 'class="status status-final"' in after and 'class="status status-final"' not in first
 
 
-def test_signed_in_readers_get_the_page_rendered_for_them(posted, client, county):
+def test_signed_in_readers_get_the_kept_page_unless_a_message_waits(posted, client, county):
+    """The posting shows nothing of who reads it but their messages: a signed-in reader gets
+    the copy every reader gets, and the page rendered for them while a message waits, which it
+    then shows."""
     url = reverse("portal:posting", args=[posted.period.pk])
-    client.get(url)
+    first = html_of(client.get(url))
     client.force_login(county.users["alice"])
     with CaptureQueriesContext(connection) as queries:
-        assert client.get(url).status_code == 200
-    assert len(queries) > 0
+        assert html_of(client.get(url)) == first
+    # The session only (whether the login must change its password first).
+    assert [q["sql"] for q in queries if "django_session" not in q["sql"]] == []
+
+    client.cookies[CookieStorage.cookie_name] = CookieStorage(HttpRequest())._encode(
+        [Message(messages.SUCCESS, "异议已提交")]
+    )
+    with CaptureQueriesContext(connection) as queries:
+        shown = html_of(client.get(url))
+    assert "异议已提交" in shown and len(queries) > 0
+    assert html_of(client.get(url)) == first  # shown once, then the kept copy again

@@ -1,5 +1,5 @@
-"""The posting, as a signed-in reader gets it (rendered for them, never the page cache's copy),
-costs a fixed number of queries however many results and places it shows (issue 18)."""
+"""The posting, rendered for a signed-in reader (its first visit, before the page cache keeps a
+copy), costs a fixed number of queries however many results and places it shows (issue 18)."""
 
 from datetime import date
 
