@@ -10,6 +10,7 @@ act on, and returns `[]` for users it has nothing for — cheaply, before any qu
 from dataclasses import dataclass
 
 from django.conf import settings
+from django.db.models import QuerySet
 from django.utils.module_loading import import_string
 
 
@@ -23,6 +24,17 @@ class Todo:
     urgent: bool = False  # overdue: shown first and in red
     detail: str = ""
     order: int = 50  # lower first
+
+
+# A to-do says how many, up to this many: a province's reviewer with 100,000 entries waiting
+# need not wait for them all to be counted on every visit of the home page.
+COUNT_SHOWN = 999
+
+
+def counted(queryset: QuerySet) -> tuple[int, bool]:
+    """(how many rows, up to COUNT_SHOWN; whether there are more): reads at most one more."""
+    n = queryset.order_by()[: COUNT_SHOWN + 1].count()
+    return min(n, COUNT_SHOWN), n > COUNT_SHOWN
 
 
 def providers() -> list:

@@ -10,7 +10,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from kaoping.accounts.permissions import user_can
-from kaoping.core.todos import Todo
+from kaoping.core.todos import Todo, counted
 from kaoping.people.models import Subject
 from kaoping.schemes.calendar import label_for, period_dates
 from kaoping.schemes.models import Scheme, SchemeNode
@@ -25,13 +25,13 @@ SCHEMES_SHOWN = 5  # a department's schemes followed on its home
 
 
 def _review(user) -> list[Todo]:
-    queue = entry_review_queue(user=user, filters={})
-    waiting = queue.count()
-    if not waiting:
+    waiting, more = counted(entry_review_queue(user=user, filters={}))
+    if not (waiting or more):
         return []
+    title = _("More than %(n)d entries to review") if more else _("%(n)d entries to review")
     return [
         Todo(
-            title=_("%(n)d entries to review") % {"n": waiting},
+            title=title % {"n": waiting},
             url=reverse("ledger:review"),
             count=waiting,
             order=10,

@@ -210,6 +210,20 @@ def test_county_admin_closes_the_ended_period(busy):
     assert not any("关闭" in title for title in titles(county.users["bob"]))
 
 
+def test_a_long_review_queue_is_counted_up_to_a_bound(busy, monkeypatch):
+    """The home says "more than N" rather than counting every waiting entry of a province."""
+    from kaoping.core import todos as core_todos
+
+    bob = busy["county"].users["bob"]
+    assert by_url(bob)[reverse("ledger:review")].count == 1
+    monkeypatch.setattr(core_todos, "COUNT_SHOWN", 0)
+    review = by_url(bob)[reverse("ledger:review")]
+    assert review.count == 0 and review.title.startswith("超过 0 条")
+    monkeypatch.setattr(core_todos, "COUNT_SHOWN", 1)
+    review = by_url(bob)[reverse("ledger:review")]
+    assert review.count == 1 and review.title == "1 条记分待审核"
+
+
 def test_township_reviews_and_follows_its_villages(busy):
     county = busy["county"]
     todos = by_url(county.users["bob"])
