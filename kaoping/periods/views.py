@@ -145,7 +145,7 @@ def period_detail(request, pk: int):
     period = get_scoped_or_404(
         Period.objects.select_related("scheme__region", "version"), user, "period.view", pk=pk
     )
-    group = request.GET.get("group")
+    group = request.GET.get("group") or None  # the form's "all" sends it empty
     results = result_list(user=user, period=period, group=group)
     if period.status == PeriodStatus.OPEN:
         page = Paginator(results, PAGE_SIZE).get_page(request.GET.get("page"))

@@ -178,3 +178,26 @@ def test_a_subjects_history_is_read_again_once_one_of_its_periods_changes(client
     _count, response = queries_for(client, url, cold=False)
     (after,) = response.context["history"]
     assert after["totals"] != before["totals"]
+
+
+def test_the_ranking_group_is_chosen_from_a_list(client_for, county):
+    """A province ranks within thousands of villages: the groups are a list to choose from,
+    not a link each; "all" shows every group again."""
+    version = load_test_scheme(county)
+    subjects = village_subjects(county, tracks={DONGLING: "强基村"})
+    for subject in subjects.values():
+        record(version.scheme, subject, "A1")
+    period = period_open(scheme=version.scheme, label="2026-03", acting_user=system_actor())
+    period_close(period=period, acting_user=system_actor())
+    client = client_for(county, "alice")
+    url = reverse("periods:detail", args=[period.pk])
+    page = client.get(url).content.decode()
+    form = page[
+        page.index('id="group-filter"') : page.index("</form>", page.index('id="group-filter"'))
+    ]
+    assert re.findall(r'<option value="([^"]*)"', form) == ["", "强基村"]  # all, then the tracks
+    assert len(standing_rows(client.get(url))) == 3
+    chosen = client.get(url, {"group": "强基村"})
+    assert len(standing_rows(chosen)) == 1
+    assert '<option value="强基村" selected>' in chosen.content.decode()
+    assert len(standing_rows(client.get(url, {"group": ""}))) == 3
