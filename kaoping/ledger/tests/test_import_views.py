@@ -70,6 +70,9 @@ def test_upload_preview_and_import_within_scope(county, client_for, scheme, user
     post_file(client, scheme, xlsx_same(job))
     again = ImportJob.objects.latest("pk")
     assert again.errors[0]["duplicate_of"] == job.pk
+    shown = client.get(reverse("ledger:import_job", args=[again.pk])).content.decode()
+    # Said as what it is, not as rows to fix.
+    assert "这个文件已经导入过" in shown and "请在文件中改正" not in shown
     assert client.post(reverse("ledger:import_commit", args=[again.pk])).status_code == 302
     assert Entry.objects.count() == 2
 
