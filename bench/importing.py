@@ -147,8 +147,9 @@ def run(shape: Shape, out_dir: Path, echo: Out, rows: int = 100_000) -> dict:
         f"{engine}; into a ledger of {result['ledger_entries_before']:,} entries "
         f"({shape.households:,} households); file {made['bytes'] / 1e6:.1f} MB, "
         f"{math.ceil(rows / ROWS_PER_HOUSEHOLD):,} households × {ROWS_PER_HOUSEHOLD} rows",
-        "total = upload with the full check (preview) + commit (second check, then the "
-        "all-or-nothing write with flags and the hash chain)",
+        "total = upload with the full check (preview) + commit (the checked rows read back and "
+        "their subjects checked again, then the all-or-nothing write with each row checked, "
+        "flags and the hash chain)",
     ]
     write_report(out_dir, f"import-{engine}", result, header, table, notes, echo)
     echo(
