@@ -42,7 +42,7 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from xml.parsers import expat
 
-from django.core.files.base import ContentFile
+from django.core.files.base import ContentFile, File
 from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
@@ -984,21 +984,22 @@ def import_check(job: ImportJob, *, data: bytes | None = None) -> ImportJob:
         job.errors, job.rows_total = [_duplicate_problem(twin)], twin.rows_total
         job.save(update_fields=["errors", "rows_total"])
         return job
-    problems, total, kept = _Problems(), 0, []
+    problems, total = _Problems(), 0
     reading = FileCheck(job, _recorder(job), data if data is not None else _file_data(job))
-    try:
-        for chunk in reading.chunks():
-            total += len(chunk)
-            for row in chunk:
-                problems.add(row.problems)
-            if not problems:
-                kept.extend(_spooled(chunk))
-    except ImportFailed as exc:
-        problems.add(_from_row_errors(exc.errors))
-    if total == 0 and not problems:
-        problems.add([_row_error(0, "", _("The file has no rows below the header."))])
-    job.errors, job.rows_total, job.rows_done = problems.as_list(), total, 0
-    checked_rows_save(job, None if problems else reading, kept)
+    with tempfile.TemporaryFile() as kept:
+        try:
+            for chunk in reading.chunks():
+                total += len(chunk)
+                for row in chunk:
+                    problems.add(row.problems)
+                if not problems:
+                    checked_rows_write(kept, reading, _spooled(chunk))
+        except ImportFailed as exc:
+            problems.add(_from_row_errors(exc.errors))
+        if total == 0 and not problems:
+            problems.add([_row_error(0, "", _("The file has no rows below the header."))])
+        job.errors, job.rows_total, job.rows_done = problems.as_list(), total, 0
+        checked_rows_save(job, None if problems else kept)
     job.save(update_fields=["errors", "rows_total", "rows_done"])
     return job
 
@@ -1117,22 +1118,39 @@ def _checked_name(job: ImportJob) -> str:
     return f"{job.file.name}.checked"
 
 
-def checked_rows_save(job: ImportJob, reading: FileCheck | None, rows: list[_Spooled]) -> None:
-    """Keep the checked rows of a clean file beside it, with the scheme version they were
-    checked under and where the file's columns are (for the import's messages), compressed;
-    with `reading` None (the file has problems) drop any kept before."""
+# The checked rows are kept as frames, each a 4-byte length and zlib-compressed JSON: first
+# the scheme version they were checked under and where the file's columns are (the import's
+# messages name them), then one frame per chunk of rows. Written and read a chunk at a time.
+
+
+def _frame(value) -> bytes:
+    data = zlib.compress(json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode(), 1)
+    return len(data).to_bytes(4, "big") + data
+
+
+def _frames(stream) -> Iterator:
+    while head := stream.read(4):
+        yield json.loads(zlib.decompress(stream.read(int.from_bytes(head, "big"))))
+
+
+def checked_rows_write(kept, reading: FileCheck, rows: list[_Spooled]) -> None:
+    """Add a chunk of checked rows to the temporary file `kept` (its header first)."""
+    if not kept.tell():
+        header = reading.header
+        kept.write(
+            _frame([reading.recorder.version.pk, header.row, header.positions, header.labels])
+        )
+    kept.write(_frame([[*row[:3], row[3].isoformat(), *row[4:]] for row in rows]))
+
+
+def checked_rows_save(job: ImportJob, kept) -> None:
+    """Keep the checked rows of a clean file (`kept`, as `checked_rows_write` wrote them)
+    beside it; with `kept` None (the file has problems) drop any kept before."""
     storage, name = job.file.storage, _checked_name(job)
     storage.delete(name)
-    if reading is None:
-        return
-    header = reading.header
-    document = {
-        "version": reading.recorder.version.pk,
-        "header": [header.row, header.positions, header.labels],
-        "rows": [[*row[:3], row[3].isoformat(), *row[4:]] for row in rows],
-    }
-    text = json.dumps(document, ensure_ascii=False, separators=(",", ":"))
-    storage.save(name, ContentFile(zlib.compress(text.encode(), 1)))
+    if kept is not None:
+        kept.seek(0)
+        storage.save(name, File(kept))
 
 
 def checked_rows_drop(job: ImportJob) -> None:
@@ -1140,23 +1158,30 @@ def checked_rows_drop(job: ImportJob) -> None:
     job.file.storage.delete(_checked_name(job))
 
 
-def checked_rows_read(job: ImportJob, reading: FileCheck) -> list[_Spooled] | None:
-    """The rows the preview kept, None when there are none or they were checked under another
-    version of the scheme (its items may differ: the file is checked again). Sets the reading's
-    header, which the write pass's messages name columns by."""
+def checked_rows_read(job: ImportJob, reading: FileCheck) -> Iterator[list[_Spooled]] | None:
+    """The chunks of rows the preview kept, None when there are none or they were checked under
+    another version of the scheme (its items may differ: the file is checked again). Sets the
+    reading's header, which the write pass's messages name columns by."""
     storage, name = job.file.storage, _checked_name(job)
     if not storage.exists(name):
         return None
-    with storage.open(name, "rb") as stream:
-        document = json.loads(zlib.decompress(stream.read()))
-    if document["version"] != reading.recorder.version.pk:
+    stream = storage.open(name, "rb")
+    frames = _frames(stream)
+    version, row, positions, labels = next(frames)
+    if version != reading.recorder.version.pk:
+        stream.close()
         return None
-    row, positions, labels = document["header"]
     reading.header = Header(row, positions, labels)
-    return [
-        (n, subject, code, date.fromisoformat(day), *rest)
-        for n, subject, code, day, *rest in document["rows"]
-    ]
+
+    def chunks() -> Iterator[list[_Spooled]]:
+        with stream:
+            for rows in frames:
+                yield [
+                    (n, subject, code, date.fromisoformat(day), *rest)
+                    for n, subject, code, day, *rest in rows
+                ]
+
+    return chunks()
 
 
 def _check_pass(job: ImportJob, reading: FileCheck, spool) -> _Problems:
@@ -1175,7 +1200,7 @@ def _check_pass(job: ImportJob, reading: FileCheck, spool) -> _Problems:
 
     kept = checked_rows_read(job, reading)
     if kept is not None:
-        for spooled in _slices(kept, CHUNK):
+        for spooled in kept:
             problems.add(_subjects_gone(reading, spooled))
             spool_chunk(spooled, len(spooled))
         return problems
@@ -1184,11 +1209,6 @@ def _check_pass(job: ImportJob, reading: FileCheck, spool) -> _Problems:
             problems.add(row.problems)
         spool_chunk([] if problems else _spooled(chunk), len(chunk))
     return problems
-
-
-def _slices(rows: list, size: int) -> Iterator[list]:
-    for start in range(0, len(rows), size):
-        yield rows[start : start + size]
 
 
 def _subjects_gone(reading: FileCheck, rows: list[_Spooled]) -> list[dict]:
