@@ -1059,6 +1059,8 @@ def import_commit(job: ImportJob, *, acting_user) -> ImportJob:
         raise KaopingError(_("Only the person who uploaded the file may import it."))
     if job.errors:
         raise KaopingError(_("Fix the problems in the file and upload it again."))
+    if not job.rows_total:  # a checked file has rows or a problem: its check was cut short
+        raise KaopingError(_("The check of this file did not finish; upload it again."))
     twin = _twin(job)
     if twin is not None:
         return _fail(job, [_duplicate_problem(twin)])

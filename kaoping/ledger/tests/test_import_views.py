@@ -73,6 +73,14 @@ def test_upload_preview_and_import_within_scope(county, client_for, scheme, user
     shown = client.get(reverse("ledger:import_job", args=[again.pk])).content.decode()
     # Said as what it is, not as rows to fix.
     assert "这个文件已经导入过" in shown and "请在文件中改正" not in shown
+
+    # A job whose check the server cut short (no rows, no problems) offers no import.
+    post_file(client, scheme, xlsx(carol_rows()[:1]))
+    cut = ImportJob.objects.latest("pk")
+    ImportJob.objects.filter(pk=cut.pk).update(rows_total=0, errors=[])
+    page = client.get(reverse("ledger:import_job", args=[cut.pk]))
+    assert not page.context["can_commit"]
+    assert "这个文件的检查没有完成，请重新上传。" in page.content.decode()
     assert client.post(reverse("ledger:import_commit", args=[again.pk])).status_code == 302
     assert Entry.objects.count() == 2
 

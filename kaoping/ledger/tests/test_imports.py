@@ -374,6 +374,17 @@ def test_a_new_version_of_the_scheme_since_the_preview_checks_the_file_again(
     assert (job.status, job.rows_done) == ("committed", 4)
 
 
+def test_a_job_whose_check_was_cut_short_is_not_imported(county, scheme):
+    """The server stopped while checking the file: the job has no rows and no problems, which
+    no finished check leaves. It is refused, and nothing is written."""
+    job = upload(county, scheme, good_rows())
+    ImportJob.objects.filter(pk=job.pk).update(rows_total=0)
+    job.refresh_from_db()
+    with pytest.raises(imports.KaopingError, match="did not finish"):
+        import_commit(job, acting_user=county.users["carol"])
+    assert Entry.objects.count() == 0
+
+
 def test_only_the_uploader_commits(county, scheme):
     job = upload(county, scheme, good_rows())
     with pytest.raises(imports.KaopingError):

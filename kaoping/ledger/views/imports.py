@@ -98,6 +98,7 @@ def _status_context(user, job: ImportJob) -> dict:
         "writing": running and job.rows_total and job.rows_done >= job.rows_total,
         "can_commit": (job.status == ImportStatus.PREVIEWED or stalled)
         and not job.errors
+        and job.rows_total > 0  # none: the check was cut short (the server stopped)
         and job.uploaded_by_id == user.pk,
     }
     if job.status == ImportStatus.COMMITTED:

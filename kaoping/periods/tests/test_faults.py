@@ -148,6 +148,12 @@ def timed(engine: Engine, db: str, args: list[str]) -> float:
     return time.monotonic() - started
 
 
+def begun(jobs: list[str]) -> list[str]:
+    """The import jobs whose commit began: a kill while a file is still being checked leaves
+    that job previewed, with nothing written (which the checks of the ledger above prove)."""
+    return [status for status in jobs if status != "previewed"]
+
+
 def killed(engine: Engine, db: str, args: list[str], after: float, **extra) -> bool:
     """Start `args`, SIGKILL it after `after` seconds; True if it was still running then."""
     process = subprocess.Popen(
@@ -211,7 +217,7 @@ def test_kill_9_during_an_import_commit_and_a_close_loses_and_half_writes_nothin
             assert state["entries"] == after_import["entries"], f"a kill at {share} half-wrote"
             break
         assert state | {"jobs": []} == before | {"jobs": []}, f"a kill at {share} wrote"
-        if state["jobs"] == ["committing"]:  # stuck, until taken over
+        if begun(state["jobs"]) == ["committing"]:  # stuck, until taken over
             landed += 1
             stuck = state
             break
@@ -225,7 +231,7 @@ def test_kill_9_during_an_import_commit_and_a_close_loses_and_half_writes_nothin
     assert recovered["verify"] == []
     assert recovered["entries"] == after_import["entries"]
     assert recovered["chains"] == after_import["chains"]
-    assert recovered["jobs"] == ["committed"]
+    assert begun(recovered["jobs"]) == ["committed"]
 
     # Kill the close at a few points: it has written all of it or nothing; then close again.
     mid_close = 0
