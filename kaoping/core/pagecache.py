@@ -12,8 +12,7 @@ Production sets CACHE_URL to Redis, where every worker sees the new generation a
 
 A public page shows nothing of who reads it but the messages waiting for them: a reader with none
 (anonymous or signed in) is served from the cache; one with a message pending (in its cookie)
-gets the page rendered, and a response that sets a cookie is
-never stored. Console pages keep the costly parts of what they show instead (`cached_value`: the
+gets the page rendered, and a response that sets a cookie is never stored. Console pages keep the costly parts of what they show instead (`cached_value`: the
 count of a closed period's results, the ids on one page of them, a closed period's rendered
 standing), under the same generations and expiry: the same `changed` drops them.
 """

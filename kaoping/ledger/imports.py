@@ -632,7 +632,8 @@ class Subjects:
         missing = ids - set(self.by_pk)
         if missing:
             self._subjects(list(self.base.filter(pk__in=missing).values_list(*SUBJECT_FIELDS)))
-        return {pk: self.by_pk[pk] for pk in ids if pk in self.by_pk}  # none deleted since
+        # A subject deleted since the rows were checked is left out (the caller says so).
+        return {pk: self.by_pk[pk] for pk in ids if pk in self.by_pk}
 
     def _look_up(self, wanted: dict[str, dict[str, str]]) -> None:
         if self.kind == SubjectKind.HOUSEHOLD:

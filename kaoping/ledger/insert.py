@@ -166,12 +166,14 @@ def entry_statistics_refresh() -> None:
     pending entry of the province (0.2 s a page, not 10 ms). Sampled, so it costs a fraction
     of a second at twenty million entries (SQLite: `analysis_limit`; PostgreSQL samples
     anyway)."""
-    with transaction.get_connection().cursor() as cursor:
-        if cursor.db.vendor != "sqlite":
-            cursor.execute("ANALYZE ledger_entry")
+    connection = transaction.get_connection()
+    analyze = f"ANALYZE {connection.ops.quote_name(Entry._meta.db_table)}"
+    with connection.cursor() as cursor:
+        if connection.vendor != "sqlite":
+            cursor.execute(analyze)
             return
         cursor.execute("PRAGMA analysis_limit = 1000")
         try:
-            cursor.execute("ANALYZE ledger_entry")
+            cursor.execute(analyze)
         finally:
             cursor.execute("PRAGMA analysis_limit = 0")  # the connection's other ANALYZEs whole

@@ -19,9 +19,9 @@ both drivers report the rows each one wrote (Python's sqlite3 gives no row count
 statement that begins with WITH).
 
 A period of the scheme's own cadence is closed by one statement (`result_statement`): the items
-with data, grouped once by subject, then each depth of the tree from the deepest up as columns of that
-one row, then the results with grade and rank, each carrying its breakdown (`kaoping.periods.breakdown`):
-the value of every node the subject has data under, packed into its result row by the same
+with data, grouped once by subject, then each depth of the tree from the deepest up as columns of
+that one row, then the results with grade and rank, each carrying its breakdown
+(`kaoping.periods.breakdown`): the value of every node the subject has data under, packed into its result row by the same
 grouping that adds the values up. Nothing but the results is written. Nodes are sparse: an item
 is a member when it has entries (or a metric value), a group when something below it is. A node
 without a member is worth its `empty_value` (its clamped base), so a group's raw value is

@@ -9,8 +9,8 @@ red list and a black list at once; streaks after the lists they count; awards la
 
 A list or award with `node` ranks by that item's or group's value in the period, read from the
 breakdown the close packed into each result (a subject without a member has the node's empty
-value), instead of the total; cut-offs, bounds, ties and allocation are the same statements on that value. A list
-with `value: ytd` does the same on the year-to-date total the close kept on each result.
+value), instead of the total; cut-offs, bounds, ties and allocation are the same statements on
+that value. A list with `value: ytd` does the same on the year-to-date total the close kept on each result.
 """
 
 import secrets
