@@ -6,21 +6,20 @@ stored on the job by row and column. Nothing is written to the ledger until `imp
 which makes two passes and never holds more than one chunk of rows in memory:
 
 1. *checking*, outside any transaction: the rows the preview checked and kept beside the file
-   (`checked_rows_save`, when the file had no problem) are read back, and their
-   subjects checked again in bulk (one may have left the uploader's area since); a job checked
-   under another version of the scheme, or before the rows were kept, has its file streamed and
-   every row validated again instead. The drafts are spooled to a temporary file as compact
-   tuples, and `rows_done` is saved after each chunk in its own short transaction, so the
-   status page shows real progress;
+   (`checked_rows_save`, when the file had no problem) are read back, and their subjects
+   checked again in bulk (one may have left the uploader's area since); a job checked under
+   another version of the scheme, or before the rows were kept, has its file streamed and every
+   row validated again instead, written to a temporary file in the same format. `rows_done` is
+   saved after each chunk in its own short transaction, so the status page shows real progress;
 2. *writing*, one transaction: what the integrity flags count is read for the whole file
-   before the first insert (`Recorder.tally_read`), then the spool is read back chunk by chunk,
-   each row checked once more by a fresh Recorder (a period may have been finalised since the
-   preview, an item changed) and inserted (flags, hash chain, bulk insert), and the job is
-   marked imported. Progress written inside that transaction would be
-   invisible to the status page until it commits, so the page says "writing" without a count
-   and the entries appear all at once: the honest picture of an all-or-nothing write. Doing
-   the parsing and lookups in the first pass keeps this transaction (and SQLite's write lock)
-   as short as it can be.
+   before the first insert (`Recorder.tally_read`), then the checked rows are read back chunk by
+   chunk, each checked once more by a fresh Recorder where anything its rules read has changed
+   since (a period finalised, the uploader's departments, the subject's variant), and inserted
+   (flags, hash chain, bulk insert), and the job is marked imported. Progress written inside
+   that transaction would be invisible to the status page until it commits, so the page says
+   "writing" without a count and the entries appear all at once: the honest picture of an
+   all-or-nothing write. Doing the parsing and lookups in the first pass keeps this
+   transaction (and SQLite's write lock) as short as it can be.
 
 Each entry carries the idempotency key `import:<file sha256>:<row>`, and a file whose sha256 was
 already imported is refused as a duplicate, so uploading the same file again changes nothing.
@@ -29,13 +28,13 @@ already imported is refused as a duplicate, so uploading the same file again cha
 import hashlib
 import io
 import json
-import pickle
 import re
 import tempfile
 import xml.etree.ElementTree as ElementTree
 import zipfile
 import zlib
 from collections.abc import Iterable, Iterator
+from contextlib import ExitStack
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import Decimal, InvalidOperation
@@ -79,6 +78,9 @@ from .services import AUDIT_BY_CALLER, EntryDraft, Recorder, entries_write
 CHUNK = 5000  # rows validated and inserted at a time: bounds memory and query size
 MAX_PROBLEMS = 500  # problems kept on a job; the rest are counted
 MAX_ROWS = 200_000
+# An import of this many rows refreshes the planner statistics (`entry_statistics_refresh`):
+# enough pending entries to change the plan of a review queue; a smaller one changes nothing.
+STATISTICS_ROWS = 10_000
 NOTE_MAX = 500
 
 SHEET = "记分导入"
@@ -994,7 +996,7 @@ def import_check(job: ImportJob, *, data: bytes | None = None) -> ImportJob:
                 for row in chunk:
                     problems.add(row.problems)
                 if not problems:
-                    checked_rows_write(kept, reading, _spooled(chunk))
+                    checked_rows_write(kept, reading, _checked(chunk, reading.recorder))
         except ImportFailed as exc:
             problems.add(_from_row_errors(exc.errors))
         if total == 0 and not problems:
@@ -1071,12 +1073,12 @@ def import_commit(job: ImportJob, *, acting_user) -> ImportJob:
     lease_renew(_lease(job))
     reading = FileCheck(job, _recorder(job, acting_user), _file_data(job))
     try:
-        with tempfile.TemporaryFile() as spool:
-            problems = _check_pass(job, reading, spool)
+        with ExitStack() as files:
+            problems, checked = _check_pass(job, reading, files)
             if problems:
                 return _fail(job, problems.as_list())
             lease_renew(_lease(job))  # the write pass cannot renew from inside its transaction
-            return _write_pass(job, reading, spool)
+            return _write_pass(job, reading, checked)
     except ImportFailed as exc:
         return _fail(job, _from_row_errors(exc.errors[:MAX_PROBLEMS]))
     except _Changed as exc:
@@ -1095,12 +1097,13 @@ def import_commit(job: ImportJob, *, acting_user) -> ImportJob:
         lease_release(_lease(job))
 
 
-# A checked row as spooled between the passes:
-# (row, subject id, item, date, quantity, label, note, cadence).
-_Spooled = tuple[int, int, str, date, str, str, str, str]
+# A checked row, as kept between the preview and the commit: (row, subject id, item, date,
+# quantity, label, note, cadence, variant, region), the last two the subject's rules as the
+# check read them (`Recorder.subject_rules`).
+_Checked = tuple[int, int, str, date, str, str, str, str, str, str]
 
 
-def _spooled(rows: list[Row]) -> list[_Spooled]:
+def _checked(rows: list[Row], recorder: Recorder) -> list[_Checked]:
     return [
         (
             row.number,
@@ -1111,6 +1114,7 @@ def _spooled(rows: list[Row]) -> list[_Spooled]:
             row.draft.label,
             row.draft.note,
             row.draft.cadence,
+            *recorder.subject_rules(row.draft.subject),
         )
         for row in rows
     ]
@@ -1121,9 +1125,11 @@ def _checked_name(job: ImportJob) -> str:
     return f"{job.file.name}.checked"
 
 
-# The checked rows are kept as frames, each a 4-byte length and zlib-compressed JSON: first
-# the scheme version they were checked under and where the file's columns are (the import's
-# messages name them), then one frame per chunk of rows. Written and read a chunk at a time.
+# Checked rows are kept as frames, each a 4-byte length and zlib-compressed JSON: first the
+# state of the rules they were checked under (`Recorder.rules_state`) and where the file's
+# columns are (the import's messages name them), then one frame per chunk of rows. Written and
+# read a chunk at a time. The preview keeps a clean file's rows beside it; a commit that checks
+# the file again writes them to a temporary file; the write pass reads either.
 
 
 def _frame(value) -> bytes:
@@ -1132,18 +1138,33 @@ def _frame(value) -> bytes:
 
 
 def _frames(stream) -> Iterator:
+    stream.seek(0)
     while head := stream.read(4):
         yield json.loads(zlib.decompress(stream.read(int.from_bytes(head, "big"))))
 
 
-def checked_rows_write(kept, reading: FileCheck, rows: list[_Spooled]) -> None:
+def checked_rows_write(kept, reading: FileCheck, rows: list[_Checked]) -> None:
     """Add a chunk of checked rows to the temporary file `kept` (its header first)."""
     if not kept.tell():
         header = reading.header
-        kept.write(
-            _frame([reading.recorder.version.pk, header.row, header.positions, header.labels])
-        )
+        state = reading.recorder.rules_state()
+        kept.write(_frame([state, header.row, header.positions, header.labels]))
     kept.write(_frame([[*row[:3], row[3].isoformat(), *row[4:]] for row in rows]))
+
+
+def _checked_state(stream) -> list:
+    """The rules state the rows of `stream` were checked under."""
+    return next(_frames(stream))[0]
+
+
+def _checked_chunks(stream) -> Iterator[list[_Checked]]:
+    frames = _frames(stream)
+    next(frames)  # the header
+    for rows in frames:
+        yield [
+            (n, subject, code, date.fromisoformat(day), *rest)
+            for n, subject, code, day, *rest in rows
+        ]
 
 
 def checked_rows_save(job: ImportJob, kept) -> None:
@@ -1161,60 +1182,54 @@ def checked_rows_drop(job: ImportJob) -> None:
     job.file.storage.delete(_checked_name(job))
 
 
-def checked_rows_read(job: ImportJob, reading: FileCheck) -> Iterator[list[_Spooled]] | None:
-    """The chunks of rows the preview kept, None when there are none or they were checked under
-    another version of the scheme (its items may differ: the file is checked again). Sets the
-    reading's header, which the write pass's messages name columns by."""
+def checked_rows_open(job: ImportJob, reading: FileCheck):
+    """The rows the preview kept, as an open stream; None when there are none or they were
+    checked under another version of the scheme (its items may differ: the file is checked
+    again). Sets the reading's header, which the write pass's messages name columns by."""
     storage, name = job.file.storage, _checked_name(job)
     if not storage.exists(name):
         return None
     stream = storage.open(name, "rb")
-    frames = _frames(stream)
-    version, row, positions, labels = next(frames)
-    if version != reading.recorder.version.pk:
+    state, row, positions, labels = next(_frames(stream))
+    # A list since the rules state was kept (a bare version id before).
+    if not isinstance(state, list) or state[0] != reading.recorder.version.pk:
         stream.close()
         return None
     reading.header = Header(row, positions, labels)
-
-    def chunks() -> Iterator[list[_Spooled]]:
-        with stream:
-            for rows in frames:
-                yield [
-                    (n, subject, code, date.fromisoformat(day), *rest)
-                    for n, subject, code, day, *rest in rows
-                ]
-
-    return chunks()
+    return stream
 
 
-def _check_pass(job: ImportJob, reading: FileCheck, spool) -> _Problems:
-    """Spool the drafts of a clean file to disk a chunk at a time: the rows the preview kept,
-    their subjects checked again, or else every row of the file validated again."""
+def _check_pass(job: ImportJob, reading: FileCheck, files: ExitStack) -> tuple[_Problems, object]:
+    """The checked rows of a clean file, as a stream in the kept format: those the preview kept,
+    their subjects checked again, or else every row of the file validated again and written to
+    a temporary file. Opened in `files`, which closes them."""
     problems, done = _Problems(), 0
 
-    def spool_chunk(spooled: list[_Spooled], count: int) -> None:
+    def progress(count: int) -> None:
         nonlocal done
-        if not problems:
-            pickle.dump(spooled, spool, protocol=pickle.HIGHEST_PROTOCOL)
         done += count
         # Its own short transaction, so the status page sees the count move.
         ImportJob.objects.filter(pk=job.pk).update(rows_done=done)
         lease_renew(_lease(job))
 
-    kept = checked_rows_read(job, reading)
+    kept = checked_rows_open(job, reading)
     if kept is not None:
-        for spooled in kept:
-            problems.add(_subjects_gone(reading, spooled))
-            spool_chunk(spooled, len(spooled))
-        return problems
+        files.enter_context(kept)
+        for rows in _checked_chunks(kept):
+            problems.add(_subjects_gone(reading, rows))
+            progress(len(rows))
+        return problems, kept
+    spool = files.enter_context(tempfile.TemporaryFile())  # noqa: SIM115 (closed by files)
     for chunk in reading.chunks():
         for row in chunk:
             problems.add(row.problems)
-        spool_chunk([] if problems else _spooled(chunk), len(chunk))
-    return problems
+        if not problems:
+            checked_rows_write(spool, reading, _checked(chunk, reading.recorder))
+        progress(len(chunk))
+    return problems, spool
 
 
-def _subjects_gone(reading: FileCheck, rows: list[_Spooled]) -> list[dict]:
+def _subjects_gone(reading: FileCheck, rows: list[_Checked]) -> list[dict]:
     """Problems for kept rows whose subject the uploader may no longer record for (moved out of
     their area, or deleted) since the preview: one query for the chunk."""
     ids = {row[1] for row in rows}
@@ -1224,26 +1239,26 @@ def _subjects_gone(reading: FileCheck, rows: list[_Spooled]) -> list[dict]:
         .filter(pk__in=ids)
         .values_list("pk", flat=True)
     )
+    return [_subject_gone(reading, row[0]) for row in rows if row[1] not in mine]
+
+
+def _subject_gone(reading: FileCheck, number: int) -> dict:
     message = _(
         "Since the file was checked, this subject has left your area; check the file again."
     )
-    return [reading.problem(row[0], "subject", message) for row in rows if row[1] not in mine]
+    return reading.problem(number, "subject", message)
 
 
-def _spooled_chunks(spool) -> Iterator[list[_Spooled]]:
-    spool.seek(0)
-    while True:
-        try:
-            yield pickle.load(spool)  # our own temporary file, never an upload
-        except EOFError:
-            return
+def _write_pass(job: ImportJob, reading: FileCheck, checked) -> ImportJob:
+    """Insert the checked rows in one transaction; any problem now undoes them all.
 
-
-def _write_pass(job: ImportJob, reading: FileCheck, spool) -> ImportJob:
-    """Insert the spooled rows in one transaction; any problem now undoes them all."""
-    # A fresh Recorder reads the finalised periods again, inside the transaction.
+    Each row is checked again by a fresh Recorder, which reads the finalised periods and the
+    uploader's departments inside the transaction, unless nothing `Recorder.problems` reads
+    has changed since the row was checked: the same rules state, the subject's same rules.
+    """
     recorder = _recorder(job, reading.recorder.acting_user)
     reading.recorder = recorder
+    check_all = _checked_state(checked) != recorder.rules_state()
     written, flagged, awaiting, regions, changed = 0, 0, 0, set(), _Problems()
     with transaction.atomic():
         locked = ImportJob.objects.select_for_update().get(pk=job.pk)
@@ -1254,16 +1269,20 @@ def _write_pass(job: ImportJob, reading: FileCheck, spool) -> ImportJob:
             # entries are carried to linked subjects, which could be counted too, each batch
             # reads its own.
             subject_ids, days = set(), set()
-            for chunk in _spooled_chunks(spool):
+            for chunk in _checked_chunks(checked):
                 subject_ids.update(row[1] for row in chunk)
                 days.update(row[3] for row in chunk)
             recorder.tally_read(subject_ids, days)
-        for chunk in _spooled_chunks(spool):
+        for chunk in _checked_chunks(checked):
             subjects = reading.subjects.by_ids({row[1] for row in chunk})
             entries = []
-            for number, subject_id, code, day, quantity, label, note, cadence in chunk:
+            for number, subject_id, code, day, quantity, label, note, cadence, *rules in chunk:
+                subject = subjects.get(subject_id)
+                if subject is None:  # deleted since the check pass
+                    changed.add([_subject_gone(reading, number)])
+                    continue
                 draft = EntryDraft(
-                    subject=subjects[subject_id],
+                    subject=subject,
                     item_code=code,
                     occurred_on=day,
                     quantity=quantity,
@@ -1272,15 +1291,18 @@ def _write_pass(job: ImportJob, reading: FileCheck, spool) -> ImportJob:
                     idempotency_key=idempotency_key(job, number),
                     cadence=cadence,
                 )
-                problems = reading.recorder_problems(draft)
-                if problems:
-                    # Something changed since the check (a period was finalised…): nothing more
-                    # is written, but every row is still checked, so that the job lists them all.
-                    changed.add(
-                        reading.problem(number, FIELD_COLUMN.get(name, "item"), message)
-                        for name, message in problems.items()
-                    )
-                elif not changed:
+                if check_all or tuple(rules) != recorder.subject_rules(subject):
+                    problems = recorder.problems(draft)
+                    if problems:
+                        # Something changed since the check (a period was finalised…): nothing
+                        # more is written, but every row is still checked, so that the job
+                        # lists them all.
+                        changed.add(
+                            reading.problem(number, FIELD_COLUMN.get(name, "item"), message)
+                            for name, message in problems.items()
+                        )
+                        continue
+                if not changed:
                     entry = recorder.build(draft)
                     entry.import_job = job
                     entries.append(entry)
@@ -1319,7 +1341,8 @@ def _write_pass(job: ImportJob, reading: FileCheck, spool) -> ImportJob:
             },
         )
     checked_rows_drop(job)
-    entry_statistics_refresh()
+    if written >= STATISTICS_ROWS:
+        entry_statistics_refresh()
     job.refresh_from_db()
     return job
 

@@ -201,6 +201,27 @@ class Recorder:
             return None  # carried from linked subjects' entries, never recorded by hand
         return node
 
+    def rules_state(self) -> list:
+        """Everything `problems` reads besides the draft and its subject's `subject_rules`, as
+        JSON: a row checked under the same state and subject rules is answered the same again.
+
+        Keep in step with `problems` and `adjustment_problems`. Left out on purpose: the scheme's
+        subject kind and earliest date (fixed for a scheme) and today (later days only accept
+        more), and the rules the version holds (items, levels, overlays: its id stands for them).
+        """
+        return [
+            self.version.pk,
+            sorted([start.isoformat(), end.isoformat()] for start, end in self.sealed_spans),
+            None if self.departments is None else sorted(self.departments),
+            str(self.source),
+            self.declared,
+            self.evidence_later,
+        ]
+
+    def subject_rules(self, subject: Subject) -> tuple[str, str]:
+        """What `problems` reads of a subject besides its kind: its variant and region."""
+        return self.variant_of(subject), self.region_code(subject)
+
     def problems(self, draft: EntryDraft) -> dict[str, str]:
         """What is wrong with `draft`, by field (empty when it can be recorded)."""
         found: dict[str, str] = {}

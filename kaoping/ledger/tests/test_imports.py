@@ -374,6 +374,62 @@ def test_a_new_version_of_the_scheme_since_the_preview_checks_the_file_again(
     assert (job.status, job.rows_done) == ("committed", 4)
 
 
+def test_rows_checked_under_the_same_rules_are_not_checked_again(county, scheme, monkeypatch):
+    """The write pass checks a row again only where something the Recorder's rules read has
+    changed since the preview; here nothing has."""
+    job = upload(county, scheme, good_rows())
+    checked = []
+    real_problems = imports.Recorder.problems
+
+    def problems(self, draft):
+        checked.append(draft.item_code)
+        return real_problems(self, draft)
+
+    monkeypatch.setattr(imports.Recorder, "problems", problems)
+    job = import_commit(job, acting_user=county.users["carol"])
+    assert (job.status, checked) == ("committed", [])
+
+
+def test_a_subject_moved_into_a_variant_without_the_item_stops_the_commit(county):
+    """A household's class (track) changed since the preview, to a variant that excludes an item
+    of its rows: only its rows are checked again, and the one the variant excludes is refused."""
+    scheme = load(
+        county,
+        HOUSEHOLD_SCHEME + "variants:\n  外出户:\n    name: 外出户\n    exclude: [HW01]\n",
+    )
+    job = upload(county, scheme, good_rows())
+    assert job.errors == []
+    Subject.objects.filter(household__number=CAROL_1).update(track="外出户")
+    before = ledger_state()
+    job = import_commit(job, acting_user=county.users["carol"])
+    assert job.status == "failed"
+    assert [(e["row"], e["column"]) for e in job.errors] == [(4, "评分项")]
+    assert "is not an item of this scheme for this subject" in job.errors[0]["message"]
+    assert ledger_state() == before
+
+
+def test_a_subject_deleted_during_the_commit_is_named_by_its_rows(county, scheme, monkeypatch):
+    """Deleted between the check pass and the write: its rows are named, nothing is written."""
+    job = upload(county, scheme, good_rows())
+    real_check = imports._check_pass
+
+    def check_then_delete(*args):
+        checked = real_check(*args)
+        Subject.objects.filter(household__number=CAROL_2).delete()
+        args[1].subjects.by_pk.clear()  # as a commit that had read it long before
+        return checked
+
+    monkeypatch.setattr(imports, "_check_pass", check_then_delete)
+    before = ledger_state()
+    job = import_commit(job, acting_user=county.users["carol"])
+    assert job.status == "failed"
+    assert [(e["row"], e["column"], e["cell"]) for e in job.errors] == [
+        (3, "对象", "A3"),
+        (5, "对象", "A5"),
+    ]
+    assert ledger_state() == before
+
+
 def test_a_job_whose_check_was_cut_short_is_not_imported(county, scheme):
     """The server stopped while checking the file: the job has no rows and no problems, which
     no finished check leaves. It is refused, and nothing is written."""
