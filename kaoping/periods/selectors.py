@@ -2,6 +2,7 @@
 
 from dataclasses import dataclass, field
 from decimal import Decimal
+from itertools import chain
 
 from django.conf import settings
 from django.db.models import Count, QuerySet
@@ -14,7 +15,7 @@ from kaoping.ledger.models import Entry, EntrySource, EntryStatus, MetricValue
 from kaoping.people.models import Subject
 from kaoping.schemes.labels import cadence_label
 from kaoping.schemes.models import SchemeGrade, SchemeLevel, SchemeNode
-from kaoping.schemes.spec import RollupMethod
+from kaoping.schemes.spec import RollupMethod, SchemeSpec, VetoEffect, VetoItem
 
 from .breakdown import PART_PREFIX
 from .crossscheme import (
@@ -493,6 +494,37 @@ def period_list_of_scheme(*, user, scheme) -> QuerySet[Period]:
 def period_grade_names(*, period: Period) -> dict[str, str]:
     """Grade code → name under the version the period is scored with."""
     return {g.code: g.name for g in SchemeGrade.objects.filter(version=period.version)}
+
+
+def period_grades(*, period: Period, results: QuerySet[Result]) -> tuple[dict[str, str], bool]:
+    """Grade code → name under the period's version, and whether a table of `results` (the
+    period's results a reader sees) needs a grade (等次) column: a grade is given on the period's
+    cadence (`Grade.cadences`, as the close's grade statement reads them), or one of the results
+    holds one anyway (a veto with `effect: grade` forces its grade on any period). A household
+    scheme that grades only the year shows no empty column on its months. One query, and one
+    more only for a scheme that grades other cadences and has such a veto."""
+    rows = list(
+        SchemeGrade.objects.filter(version_id=period.version_id).values_list(
+            "code", "name", "cadences"
+        )
+    )
+    names = {code: name for code, name, _cadences in rows}
+    cadence = str(period.cadence)
+    if any(not cadences or cadence in cadences.split(",") for _c, _n, cadences in rows):
+        return names, True
+    if not rows or not _forces_grades(period.version.spec()):
+        return names, False
+    return names, results.exclude(grade_code="").exists()
+
+
+def _forces_grades(spec: SchemeSpec) -> bool:
+    """Whether an item of the scheme (or of an overlay) is a veto that forces a grade; a
+    variant changes points and bounds, never a veto's effect."""
+    elements = chain(spec.walk(), *(overlay.walk() for overlay in spec.overlays))
+    return any(
+        isinstance(element, VetoItem) and element.effect is VetoEffect.GRADE
+        for _path, element, _depth in elements
+    )
 
 
 def result_list(*, user, period: Period, group: str | None = None) -> QuerySet[Result]:

@@ -44,7 +44,7 @@ from .models import Period, PeriodStatus, Result
 from .selectors import (
     explain,
     period_close_preview,
-    period_grade_names,
+    period_grades,
     period_list_of_scheme,
     period_lists,
     result_groups,
@@ -119,7 +119,7 @@ def _ytd_points(version, result):
 
 def _standing_context(user, period: Period, group: str | None, groups: list, page) -> dict:
     """What `periods/_standing.html` shows: the lists and one page of the result table."""
-    grades = period_grade_names(period=period)
+    grades, grades_shown = period_grades(period=period, results=page.paginator.object_list)
     group_labels = rank_group_labels(groups)
     for result in page:
         result.points = period.version.to_points(result.total)
@@ -136,6 +136,7 @@ def _standing_context(user, period: Period, group: str | None, groups: list, pag
         "groups": [(g, group_labels.get(g, g)) for g in groups],
         "group": group,
         "lists": lists,
+        "grades_shown": grades_shown,
     }
 
 

@@ -14,6 +14,7 @@ from kaoping.core.http import client_address
 from kaoping.core.pagecache import CachedPaginator, cached_page
 from kaoping.evaluations.member_selectors import member_card
 from kaoping.periods.models import ListMembership, Result
+from kaoping.periods.selectors import period_grades
 from kaoping.regions.selectors import rank_group_labels
 
 from .exports import xlsx_response
@@ -23,7 +24,6 @@ from .selectors import (
     breakdown,
     decided_objections,
     export_sheets,
-    grade_names,
     objection_counts,
     place_of,
     public_lists,
@@ -50,14 +50,15 @@ def posting(request, pk: int):
     region = region_in_period(period, request.GET.get("region"))
     # Posted and final periods change only through pagecache.changed: a signed-in reader, who
     # gets the page rendered, reuses their count and the order of their pages.
+    results = public_results(period, region=region)
     page = CachedPaginator(
-        public_results(period, region=region),
+        results,
         PAGE_SIZE,
         namespace="period",
         idents=[period.pk],
         key=f"posting|{region.code if region else ''}",
     ).get_page(request.GET.get("page"))
-    grades = grade_names(period)
+    grades, grades_shown = period_grades(period=period, results=results)
     group_labels = rank_group_labels(result.rank_group for result in page)
     for result in page:
         result.public_name = public_name(result.subject)
@@ -81,6 +82,7 @@ def posting(request, pk: int):
             ],
             "lists": public_lists(period, region=region),
             "page": page,
+            "grades_shown": grades_shown,
             "decisions": decisions,
             "counts": objection_counts(period),
             "window_open": objection_window_open(period),

@@ -8,11 +8,11 @@ the full type size, the type is set smaller step by step (down to half) until it
 from django.template.loader import render_to_string
 from django.utils import timezone
 
+from kaoping.periods.selectors import period_grades
 from kaoping.regions.models import Level, Region
 
 from .selectors import (
     POSTER_KINDS,
-    grade_names,
     list_rules,
     period_label,
     place_of,
@@ -115,7 +115,9 @@ def poster_pdf(*, period, region=None, size: str = "a4", public_url: str = "") -
     from weasyprint import HTML
 
     paper = PAPER.get(size, PAPER["a4"])
-    grades = grade_names(period)
+    grades, grades_shown = period_grades(
+        period=period, results=public_results(period, region=region)
+    )
     results, ranking, ranking_total = [], [], 0
     if region is not None and region.level == Level.VILLAGE:
         # A village's own board also carries every result of the village (its households, its
@@ -138,6 +140,7 @@ def poster_pdf(*, period, region=None, size: str = "a4", public_url: str = "") -
         "region": region,
         "lists": lists,
         "results": results,
+        "grades_shown": grades_shown,
         "ranking": ranking,
         "ranking_total": ranking_total,
         "public_url": public_url,

@@ -177,3 +177,44 @@ def test_subject_page_query_count_does_not_grow_with_entries(scored, client_for,
         counts.append(count)
     assert len(response.context["page"]) == 4 + 15
     assert counts[0] == counts[1]
+
+
+# The same scheme grading only its quarters (as the household scheme grades only its year).
+QUARTER_GRADED = TEST_SCHEME.replace(
+    "{code: good, name: 优秀,", "{code: good, name: 优秀, cadences: [quarter],"
+)
+QUARTER_GRADED = QUARTER_GRADED.replace("name: 合格,", "name: 合格, cadences: [quarter],")
+QUARTER_GRADED = QUARTER_GRADED.replace("name: 不合格,", "name: 不合格, cadences: [quarter],")
+
+
+def standing_table(client, period) -> str:
+    html = client.get(reverse("periods:detail", args=[period.pk])).content.decode()
+    table = html[html.index('id="standing"') :]
+    return table[: table.index("</table>")]
+
+
+def test_the_grade_column_shows_where_the_period_or_its_results_have_grades(
+    scored, client_for, county
+):
+    """A month of a scheme grading every period has the column; a month of one grading only
+    quarters has none (the vetoed mark moves beside the name), unless a veto forced a grade."""
+    _scheme, _subjects, period = scored
+    client = client_for(county, "alice")
+    assert "<th>等次</th>" in standing_table(client, period)
+
+    version = load_test_scheme(county, QUARTER_GRADED.replace("version: 1", "version: 2"))
+    scheme, subjects = version.scheme, village_subjects(county)
+    april = period_open(scheme=scheme, label="2026-04", acting_user=system_actor())
+    assert april.version == version
+    record(scheme, subjects[XIXI], "V0", on=date(2026, 4, 3))
+    period_close(period=april, acting_user=system_actor())
+    table = standing_table(client, april)
+    assert "<th>等次</th>" not in table and "合格" not in table
+    assert table.count("<td") == 4 * Result.objects.filter(period=april).count()
+    assert "被否决" in table  # beside the name, as the grade cell is gone
+
+    may = period_open(scheme=scheme, label="2026-05", acting_user=system_actor())
+    record(scheme, subjects[DONGLING], "V1", on=date(2026, 5, 3))  # effect: grade → 不合格
+    period_close(period=may, acting_user=system_actor())
+    table = standing_table(client, may)
+    assert "<th>等次</th>" in table and "不合格" in table

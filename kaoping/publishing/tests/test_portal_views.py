@@ -335,3 +335,12 @@ def test_signed_in_readers_get_the_kept_page_unless_a_message_waits(posted, clie
         shown = html_of(client.get(url))
     assert "异议已提交" in shown and len(queries) > 0
     assert html_of(client.get(url)) == first  # shown once, then the kept copy again
+
+
+def test_the_results_have_a_grade_column_only_where_grades_are_given(posted, client, county):
+    html = html_of(client.get(reverse("portal:posting", args=[posted.period.pk])))
+    assert "<th>等次</th>" in html and "优秀" in html
+    month = household_posting(county)  # a scheme without grades
+    html = html_of(client.get(reverse("portal:posting", args=[month.pk])))
+    results = html[html.index('id="results"') :]
+    assert "<th>等次</th>" not in results
