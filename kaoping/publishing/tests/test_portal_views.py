@@ -344,3 +344,23 @@ def test_the_results_have_a_grade_column_only_where_grades_are_given(posted, cli
     html = html_of(client.get(reverse("portal:posting", args=[month.pk])))
     results = html[html.index('id="results"') :]
     assert "<th>等次</th>" not in results
+
+
+def test_the_results_heading_names_the_place_shown(posted, client):
+    url = reverse("portal:posting", args=[posted.period.pk])
+    assert "<h2>全部结果</h2>" in html_of(client.get(url))
+    html = html_of(client.get(url, {"region": "330304002"}))
+    assert "<h2>西溪镇全部考评结果</h2>" in html and "<h2>全部结果</h2>" not in html
+
+
+def test_the_way_back_to_the_console_is_the_same_for_every_reader(posted, client, county):
+    """A signed-in reader gets the kept copy every reader gets (pagecache.cached_page), so the
+    link back to the console is in it for everyone; signed out, the console asks to sign in."""
+    url = reverse("portal:posting", args=[posted.period.pk])
+    back = f'<a class="back" href="{reverse("console:home")}">返回工作台</a>'
+    anonymous = html_of(client.get(url))
+    assert back in anonymous
+    assert client.get(reverse("console:home")).status_code == 302  # to the login
+    client.force_login(county.users["alice"])
+    assert html_of(client.get(url)) == anonymous
+    assert client.get(reverse("console:home")).status_code == 200
