@@ -89,7 +89,7 @@ def test_review_queue_approves_and_rejects_with_outcomes(county, client_for, hh)
     response = client.post(
         reverse("ledger:review"), {"entry": [entries[0].pk, entries[1].pk], "decision": "approve"}
     )
-    assert [ok for _id, ok, _text in response.context["outcomes"]] == [True, True]
+    assert [ok for _id, ok, _text, _what in response.context["outcomes"]] == [True, True]
     response = client.post(
         reverse("ledger:review"), {"entry": [entries[2].pk], "decision": "reject", "reason": ""}
     )
@@ -103,6 +103,35 @@ def test_review_queue_approves_and_rejects_with_outcomes(county, client_for, hh)
         "approved",
         "rejected",
     ]
+
+
+def test_a_decision_names_the_household_and_the_item_not_the_entry_number(county, client_for, hh):
+    entries = recorded(county, hh, 2)
+    name = entries[0].subject.name
+    client = client_for(county, "rita")
+    response = client.post(
+        reverse("ledger:review"), {"entry": [entries[0].pk], "decision": "approve"}, follow=True
+    )
+    html = response.content.decode()
+    assert f"{name} · 庭院整洁：已通过。" in html  # the message
+    assert f"<li>{name} · 庭院整洁：<span" in html  # the outcome per entry
+    assert f"#{entries[0].pk}" not in html
+    response = client.post(
+        reverse("ledger:review"),
+        {"entry": [entries[1].pk, entries[0].pk], "decision": "approve"},
+    )
+    html = response.content.decode()
+    assert "已处理 1 / 2 条。" in html  # more than one: counted, each named below
+    assert f"{entries[1].subject.name} · 庭院整洁：" in html and f"{name} · 庭院整洁：" in html
+
+
+def test_the_queue_keeps_each_date_on_one_line(county, client_for, hh):
+    """A phone's narrow table may break a cell anywhere (overflow-wrap: anywhere), but a date
+    (03-05) would then read as two lines: its cell does not wrap."""
+    recorded(county, hh, 1)
+    html = client_for(county, "rita").get(reverse("ledger:review")).content.decode()
+    assert '<td class="date">03-05</td>' in html
+    assert "#review-form td.date { white-space:nowrap;" in html
 
 
 def test_township_staff_sees_the_queue_but_is_not_a_reviewer_of_household_points(

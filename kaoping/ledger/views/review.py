@@ -91,12 +91,28 @@ def review_queue(request):
             except KaopingError as exc:
                 messages.error(request, exc.messages[0])
             else:
+                named = _entries_named(user, [r.entry_id for r in results])
+                outcomes = [
+                    (
+                        r.entry_id,
+                        r.ok,
+                        OUTCOME_TEXT[r.outcome],
+                        named.get(r.entry_id, f"#{r.entry_id}"),
+                    )
+                    for r in results
+                ]
                 done = sum(1 for r in results if r.ok)
-                messages.success(
-                    request,
-                    _("%(done)d of %(total)d decided.") % {"done": done, "total": len(results)},
-                )
-                outcomes = [(r.entry_id, r.ok, OUTCOME_TEXT[r.outcome]) for r in results]
+                if len(results) == 1 and done:
+                    # One entry: say whose and what, as the reviewer knows it (not its number).
+                    _id, _ok, text, what = outcomes[0]
+                    messages.success(
+                        request, _("%(what)s: %(outcome)s.") % {"what": what, "outcome": text}
+                    )
+                else:
+                    messages.success(
+                        request,
+                        _("%(done)d of %(total)d decided.") % {"done": done, "total": len(results)},
+                    )
     filters = {
         key: request.GET.get(key, "").strip()
         for key in ("region", "item", "status", "start", "end", "scheme")
@@ -134,6 +150,15 @@ def review_queue(request):
             "statuses": [(s.value, s.label) for s in REVIEW_STATUSES],
         },
     )
+
+
+def _entries_named(user, ids: list[int]) -> dict[int, str]:
+    """Entry id → "subject · item" for the outcome of a review, of the entries `user` sees."""
+    entries = list(
+        Entry.objects.for_user(user, "entry.view").filter(pk__in=ids).select_related("subject")
+    )
+    annotate_item_names(entries)
+    return {e.pk: f"{e.subject.name} · {e.item_name}" for e in entries}
 
 
 @login_required
