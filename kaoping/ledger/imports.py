@@ -26,32 +26,23 @@ already imported is refused as a duplicate, so uploading the same file again cha
 """
 
 import hashlib
-import io
 import json
 import re
 import tempfile
-import xml.etree.ElementTree as ElementTree
-import zipfile
 import zlib
 from collections.abc import Iterable, Iterator
 from contextlib import ExitStack
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
-from xml.parsers import expat
 
 from django.core.files.base import ContentFile, File
 from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from openpyxl import Workbook
-from openpyxl.styles import Alignment, Font, PatternFill
-from openpyxl.styles.numbers import BUILTIN_FORMATS, is_date_format
 from openpyxl.utils import get_column_letter
-from openpyxl.workbook.defined_name import DefinedName
-from openpyxl.worksheet.datavalidation import DataValidation
 
 from kaoping.accounts.permissions import scopes_for
 from kaoping.accounts.scoping import ensure
@@ -59,21 +50,19 @@ from kaoping.core.audit import audit_record
 from kaoping.core.errors import ImportFailed, KaopingError, RowError
 from kaoping.core.fields import subtree_q
 from kaoping.core.leases import lease_is_stale, lease_release, lease_renew, lease_take_over
-from kaoping.core.limits import text_problem, zip_problem
+from kaoping.core.limits import text_problem
 from kaoping.core.privacy import mask_id_number
-from kaoping.core.tabular import iter_rows, xlsx_row
 from kaoping.people.models import Subject, SubjectKind
 from kaoping.regions.models import Region
 from kaoping.schemes.labels import CADENCE_LABELS, cadence_label
-from kaoping.schemes.models import Scheme, SchemeLevel, SchemeNode
-from kaoping.schemes.overlays import overlay_items_by_place
-from kaoping.schemes.scoring import assessed_cadences
+from kaoping.schemes.models import Scheme
 
-from .adjustments import ADJUST_CODE, adjust_cadences
+from .adjustments import ADJUST_CODE
 from .insert import entry_statistics_refresh
 from .links import links_carry_from
 from .models import EntrySource, EntryStatus, ImportJob, ImportStatus
 from .services import AUDIT_BY_CALLER, EntryDraft, Recorder, entries_write
+from .sheets import sheet_rows
 
 CHUNK = 5000  # rows validated and inserted at a time: bounds memory and query size
 MAX_PROBLEMS = 500  # problems kept on a job; the rest are counted
@@ -116,277 +105,6 @@ FIELD_COLUMN = {
     "cadence": "level",
     "note": "note",
 }
-
-
-# ──────────────────────────────── reading the file ────────────────────────────────
-
-
-_SHEET_MAX_BYTES = 400 * 1024 * 1024  # uncompressed XML; a zip bomb is refused, not parsed
-_STRINGS_MAX_BYTES = 100 * 1024 * 1024
-_REL_NS = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
-_PKG_REL_NS = "http://schemas.openxmlformats.org/package/2006/relationships"
-
-
-def _unreadable(detail: str) -> ImportFailed:
-    return ImportFailed([RowError(0, "", _("Not a readable Excel file: %(e)s") % {"e": detail})])
-
-
-def _local(tag: str) -> str:
-    return tag.rsplit("}", 1)[-1]
-
-
-def _expat(handlers: dict) -> expat.XMLParserType:
-    # No namespace processing: SpreadsheetML has one main namespace, and expanding every name
-    # costs a third of the parse; a prefixed name (x:c) is cut at the colon instead.
-    parser = expat.ParserCreate()
-    parser.buffer_text = True
-
-    def refuse_doctype(*_args):
-        raise ValueError("DOCTYPE is not allowed in a spreadsheet")
-
-    parser.StartDoctypeDeclHandler = refuse_doctype
-    for name, handler in handlers.items():
-        setattr(parser, name, handler)
-    return parser
-
-
-def _import_sheet(archive: zipfile.ZipFile) -> tuple[str, str | None, bool]:
-    """(sheet path, shared strings path, 1904 dates) of the sheet to read."""
-    workbook = ElementTree.fromstring(archive.read("xl/workbook.xml"))
-    rels = ElementTree.fromstring(archive.read("xl/_rels/workbook.xml.rels"))
-    targets, strings = {}, None
-    for rel in rels.iter(f"{{{_PKG_REL_NS}}}Relationship"):
-        target = rel.get("Target", "")
-        target = target.lstrip("/") if target.startswith("/") else f"xl/{target}"
-        targets[rel.get("Id")] = target
-        if rel.get("Type", "").endswith("/sharedStrings"):
-            strings = target
-    sheets = [s for s in workbook.iter() if _local(s.tag) == "sheet"]
-    if not sheets:
-        raise ValueError("the workbook has no sheet")
-    # The template's sheet wherever the user moved it; otherwise the first one.
-    sheet = next((s for s in sheets if s.get("name") == SHEET), sheets[0])
-    pr = next((p for p in workbook.iter() if _local(p.tag) == "workbookPr"), None)
-    date1904 = pr is not None and pr.get("date1904", "0").lower() in ("1", "true")
-    return targets[sheet.get(f"{{{_REL_NS}}}id")], strings, date1904
-
-
-def _date_styles(archive: zipfile.ZipFile) -> set[int]:
-    """Indexes of the cell styles whose number format shows a date."""
-    try:
-        styles = ElementTree.fromstring(archive.read("xl/styles.xml"))
-    except KeyError:
-        return set()
-    formats = dict(BUILTIN_FORMATS)
-    for fmt in styles.iter():
-        if _local(fmt.tag) == "numFmt":
-            formats[int(fmt.get("numFmtId", "0"))] = fmt.get("formatCode", "")
-    cell_xfs = next((x for x in styles if _local(x.tag) == "cellXfs"), None)
-    found = set()
-    for index, xf in enumerate(cell_xfs if cell_xfs is not None else []):
-        code = formats.get(int(xf.get("numFmtId", "0")), "")
-        if code and is_date_format(code):
-            found.add(index)
-    return found
-
-
-def _shared_strings(archive: zipfile.ZipFile, path: str | None) -> list[str]:
-    if path is None or path not in archive.namelist():
-        return []
-    if archive.getinfo(path).file_size > _STRINGS_MAX_BYTES:
-        raise ValueError("the shared strings are too large")
-    strings: list[str] = []
-    parts: list[str] = []
-    depth_phonetic = 0
-    in_text = False
-
-    def start(name, _attrs):
-        nonlocal in_text, depth_phonetic
-        local = name[name.find(":") + 1 :]
-        if local == "t":
-            in_text = True
-        elif local == "si":
-            parts.clear()
-        elif local == "rPh":  # phonetic guide (furigana/pinyin): not part of the value
-            depth_phonetic += 1
-
-    def end(name):
-        nonlocal in_text, depth_phonetic
-        local = name[name.find(":") + 1 :]
-        if local == "t":
-            in_text = False
-        elif local == "si":
-            strings.append("".join(parts))
-        elif local == "rPh":
-            depth_phonetic -= 1
-
-    def text(data):
-        if in_text and not depth_phonetic:
-            parts.append(data)
-
-    parser = _expat(
-        {"StartElementHandler": start, "EndElementHandler": end, "CharacterDataHandler": text}
-    )
-    with archive.open(path) as stream:
-        parser.ParseFile(stream)
-    return strings
-
-
-def _number_text(raw: str) -> str:
-    """A number cell as a person would type it: 3 not 3.0, 3303040010010001 not 3.3E+15."""
-    if raw.isdigit():
-        return raw
-    try:
-        value = Decimal(raw)
-    except InvalidOperation:
-        return raw
-    if not value.is_finite():
-        return raw
-    if value == value.to_integral_value():
-        return str(int(value))
-    return format(value.normalize(), "f")
-
-
-def _excel_date(raw: str, date1904: bool) -> str:
-    try:
-        serial = float(raw)
-    except ValueError:
-        return raw
-    epoch = datetime(1904, 1, 1) if date1904 else datetime(1899, 12, 30)
-    moment = epoch + timedelta(days=serial)
-    moment = moment.replace(microsecond=0) + timedelta(seconds=round(moment.microsecond / 1e6))
-    if moment.time() == datetime.min.time():
-        return moment.date().isoformat()
-    return moment.isoformat(sep=" ")
-
-
-def xlsx_rows(data: bytes) -> Iterator[tuple[int, list[str]]]:
-    """Yield (row number, cells as text) for every non-empty row of the import sheet of `data`.
-
-    The same contract as `kaoping.core.tabular.iter_rows`, streamed with expat straight from the
-    zip: openpyxl's read-only reader takes about 8 s for 100,000 rows on a 2-core server, this
-    about 1.4 s. Date cells come back as 2026-03-05, numbers as typed (3, 2.5).
-    """
-    try:
-        archive = zipfile.ZipFile(io.BytesIO(data))
-        # Every part, not only the sheet: workbook.xml or styles.xml can be the bomb.
-        if problem := zip_problem(archive):
-            raise ValueError(problem)
-        sheet_path, strings_path, date1904 = _import_sheet(archive)
-        if archive.getinfo(sheet_path).file_size > _SHEET_MAX_BYTES:
-            raise ValueError("the sheet is too large")
-        shared = _shared_strings(archive, strings_path)
-        date_styles = _date_styles(archive)
-    except (zipfile.BadZipFile, KeyError, ValueError, ElementTree.ParseError, expat.error) as exc:
-        raise _unreadable(str(exc) or type(exc).__name__) from exc
-
-    done: list[tuple[int, list[str]]] = []
-    cells: dict[int, str] = {}
-    parts: list[str] = []
-    row_number = 0
-    column = 0
-    cell_type = ""
-    cell_style = "0"
-    in_value = False
-    depth_phonetic = 0
-    # Per-file caches: element names (with or without a prefix such as x:), column letters,
-    # and the text of date cells (a column of dates repeats the same few days).
-    names: dict[str, str] = {}
-    columns: dict[str, int] = {}
-    dates: dict[str, str] = {}
-    date_styles_text = {str(s) for s in date_styles}
-
-    def local_name(name: str) -> str:
-        local = names[name] = name[name.find(":") + 1 :]
-        return local
-
-    def column_of(letters: str) -> int:
-        index = 0
-        for letter in letters:
-            index = index * 26 + ord(letter) - 64
-        columns[letters] = index - 1
-        return index - 1
-
-    def start(name, attrs):
-        nonlocal row_number, column, cell_type, cell_style, in_value, depth_phonetic
-        local = names.get(name) or local_name(name)
-        if local == "c":
-            ref = attrs.get("r")
-            if ref:
-                letters = ref.rstrip("0123456789")
-                column = columns.get(letters)
-                if column is None:
-                    column = column_of(letters)
-            else:
-                column += 1
-            cell_type = attrs.get("t", "n")
-            cell_style = attrs.get("s", "0")
-            parts.clear()
-        elif local == "v" or local == "t":
-            in_value = True
-        elif local == "row":
-            r = attrs.get("r")
-            row_number = int(r) if r else row_number + 1
-            cells.clear()
-            column = -1
-        elif local == "rPh":
-            depth_phonetic += 1
-
-    def end(name):
-        nonlocal in_value, depth_phonetic
-        local = names.get(name) or local_name(name)
-        if local == "c":
-            raw = "".join(parts)
-            if cell_type == "s":
-                value = shared[int(raw)] if raw else ""
-            elif cell_type == "n":
-                if not raw:
-                    value = ""
-                elif cell_style in date_styles_text:
-                    value = dates.get(raw)
-                    if value is None:
-                        value = dates[raw] = _excel_date(raw, date1904)
-                else:
-                    value = raw if raw.isdigit() else _number_text(raw)
-            elif cell_type == "b":
-                value = "TRUE" if raw == "1" else "FALSE"
-            else:  # inlineStr, str (a formula's text), e (#N/A…), d (ISO date)
-                value = raw
-            value = value.strip()
-            if value:
-                cells[column] = value
-        elif local == "v" or local == "t":
-            in_value = False
-        elif local == "row":
-            if cells:
-                done.append((row_number, [cells.get(i, "") for i in range(max(cells) + 1)]))
-        elif local == "rPh":
-            depth_phonetic -= 1
-
-    def text(value):
-        if in_value and not depth_phonetic:
-            parts.append(value)
-
-    parser = _expat(
-        {"StartElementHandler": start, "EndElementHandler": end, "CharacterDataHandler": text}
-    )
-    try:
-        with archive.open(sheet_path) as stream:
-            while chunk := stream.read(1 << 16):
-                parser.Parse(chunk, False)
-                yield from done
-                done.clear()
-            parser.Parse(b"", True)
-    except (expat.error, ValueError, IndexError, zipfile.BadZipFile) as exc:
-        raise _unreadable(str(exc)) from exc
-    yield from done
-
-
-def sheet_rows(data: bytes, filename: str) -> Iterator[tuple[int, list[str]]]:
-    """Rows of an uploaded .xlsx (streamed as above) or .csv (through core.tabular)."""
-    if Path(filename).suffix.lower() in {".xlsx", ".xlsm"}:
-        return xlsx_rows(data)
-    return iter_rows(data, filename)
 
 
 # ──────────────────────────────── parsing rows ────────────────────────────────
@@ -456,6 +174,19 @@ def _header(number: int, cells: list[str], scheme: Scheme) -> Header:
 _DATE_TEXT = re.compile(
     r"^(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?(?:[ T]\d{1,2}:\d{2}(?::\d{2})?)?$"
 )
+
+
+def _level(text: str) -> str | None:
+    """The cadence a 考核层级 cell names: "" for the scheme's own period (empty or 本期), a roll-up
+    level by its code or its Chinese name (年度, year); None when it names none. Whether the
+    scheme holds an assessment at that level is the Recorder's check."""
+    text = text.strip()
+    if text in ("", OWN_PERIOD):
+        return ""
+    for code, label in CADENCE_LABELS.items():
+        if text in (code, str(label)):
+            return code
+    return None
 
 
 def parse_date(text: str) -> date | None:
@@ -747,7 +478,7 @@ class FileCheck:
         return _row_error(number, self.header.label(key), message, self.header.cell(key, number))
 
     def chunks(self) -> Iterator[list[Row]]:
-        rows = sheet_rows(self.data, self.job.filename)
+        rows = sheet_rows(self.data, self.job.filename, SHEET)
         for number, cells in rows:
             self.header = _header(number, cells, self.job.scheme)
             break
@@ -1345,329 +1076,3 @@ def _write_pass(job: ImportJob, reading: FileCheck, checked) -> ImportJob:
         entry_statistics_refresh()
     job.refresh_from_db()
     return job
-
-
-# ──────────────────────────────── the template ────────────────────────────────
-
-
-def template_columns(scheme: Scheme, assessed: list[str]) -> list[str]:
-    """Our columns in the template's order (村社 only for schemes that score people, 考核层级
-    only for schemes with an assessment of their own at a roll-up level, `assessed`)."""
-    keys = ["subject", "item", "quantity", "label", "date", "note"]
-    if scheme.subject_kind in PERSON_KINDS:
-        keys.insert(1, "village")
-    if assessed:
-        keys.insert(keys.index("date") + 1, "level")
-    return keys
-
-
-def _level(text: str) -> str | None:
-    """The cadence a 考核层级 cell names: "" for the scheme's own period (empty or 本期), a roll-up
-    level by its code or its Chinese name (年度, year); None when it names none. Whether the
-    scheme holds an assessment at that level is the Recorder's check."""
-    text = text.strip()
-    if text in ("", OWN_PERIOD):
-        return ""
-    for code, label in CADENCE_LABELS.items():
-        if text in (code, str(label)):
-            return code
-    return None
-
-
-def _subject_help(kind: str) -> str:
-    if kind == SubjectKind.HOUSEHOLD:
-        return _(
-            "The household number (户号), e.g. 3303040010010001. The column is text, so Excel keeps every digit."
-        )
-    if kind in PERSON_KINDS:
-        return _(
-            "The person's name, with their village's code or name in 村社; when two people in one village share the name, the 18-digit ID number instead."
-        )
-    if kind == SubjectKind.NATURAL_VILLAGE:
-        return _(
-            "The natural village's or villagers' group's name as the scheme lists it: the village's name and the group's together, e.g. 东岭村一组."
-        )
-    return _(
-        "The village's 12-digit division code, or its exact name (use the code when two villages share a name)."
-    )
-
-
-def import_template(scheme: Scheme, user) -> bytes:
-    """The Excel template for importing entries of `scheme`.
-
-    Sheet 记分导入 takes the rows; its drop-downs list the scheme's items and rating labels from
-    the hidden sheet 选项 through defined names (a list typed into a validation holds at most 255
-    characters); sheet 说明 says how to fill each column. Subject rows are left blank.
-    """
-    version = scheme.latest_version()
-    nodes = list(
-        SchemeNode.objects.filter(version=version, is_item=True)
-        .exclude(aggregate="metric")
-        .order_by("variant", "position")
-    )
-    importable: dict[str, SchemeNode] = {}
-    for node in nodes:
-        importable.setdefault(node.code, node)
-    needs_evidence = {n.code: n.name for n in nodes if n.evidence_required}
-    names: dict[str, set[str]] = {}
-    for node in nodes:
-        names.setdefault(node.name, set()).add(node.code)
-    display = [
-        n.name if len(names[n.name]) == 1 else f"{n.code} {n.name}" for n in importable.values()
-    ]
-    labels = list(
-        dict.fromkeys(
-            SchemeLevel.objects.filter(version=version)
-            .order_by("-factor", "label")
-            .values_list("label", flat=True)
-        )
-    )
-
-    workbook = Workbook()
-    sheet = workbook.active
-    sheet.title = SHEET
-    spec = version.spec()
-    adjusted = adjust_cadences(spec)
-    # The levels a row may name: those assessed in their own right and those taking adjustments.
-    assessed = [
-        str(r.cadence)
-        for r in spec.rollups
-        if str(r.cadence) in {*assessed_cadences(spec), *adjusted}
-    ]
-    levels = [OWN_PERIOD, *(cadence_label(c) for c in assessed)]
-    if adjusted:
-        display = [*display, ADJUST_NAME]
-    keys = template_columns(scheme, assessed)
-    bold = Font(bold=True)
-    sheet.append(xlsx_row(sheet, [COLUMNS[k][0] for k in keys]))
-    widths = {"subject": 22, "village": 16, "item": 40, "quantity": 8, "label": 12, "date": 13}
-    for index, key in enumerate(keys, start=1):
-        letter = get_column_letter(index)
-        cell = sheet.cell(row=1, column=index)
-        cell.font = bold
-        cell.fill = PatternFill("solid", fgColor="FDE8E7")
-        cell.alignment = Alignment(horizontal="center")
-        dimension = sheet.column_dimensions[letter]
-        dimension.width = widths.get(key, 30)
-        if key in ("subject", "village"):
-            dimension.number_format = "@"  # 户号 and codes are text, not numbers
-        elif key == "date":
-            dimension.number_format = "yyyy-mm-dd"
-        rule = _validation(
-            key,
-            has_items=bool(display),
-            has_labels=bool(labels),
-            levels=levels,
-            signed=bool(adjusted),
-        )
-        if rule is not None:
-            rule.add(f"{letter}2:{letter}{MAX_ROWS + 1}")
-            sheet.add_data_validation(rule)
-    sheet.freeze_panes = "A2"
-
-    lists = workbook.create_sheet(LISTS_SHEET)
-    lists.append(xlsx_row(lists, [COLUMNS["item"][0], COLUMNS["label"][0]]))
-    for index in range(max(len(display), len(labels))):
-        lists.append(
-            xlsx_row(
-                lists,
-                [
-                    display[index] if index < len(display) else None,
-                    labels[index] if index < len(labels) else None,
-                ],
-            )
-        )
-    lists.sheet_state = "hidden"
-    if display:
-        workbook.defined_names["kaoping_items"] = DefinedName(
-            "kaoping_items", attr_text=f"'{LISTS_SHEET}'!$A$2:$A${len(display) + 1}"
-        )
-    if labels:
-        workbook.defined_names["kaoping_levels"] = DefinedName(
-            "kaoping_levels", attr_text=f"'{LISTS_SHEET}'!$B$2:$B${len(labels) + 1}"
-        )
-
-    guide = workbook.create_sheet(HELP_SHEET, 1)
-    guide.column_dimensions["A"].width = 14
-    guide.column_dimensions["B"].width = 90
-    for row in _guide_rows(scheme, user, labels, needs_evidence, importable, display, assessed):
-        guide.append(xlsx_row(guide, row))
-    guide["A1"].font = Font(bold=True, size=13)
-    for row in guide.iter_rows(min_row=2, max_col=2):
-        row[0].font = bold
-        row[0].alignment = Alignment(vertical="top")
-        row[1].alignment = Alignment(wrap_text=True, vertical="top")
-    workbook.active = 0
-    buffer = io.BytesIO()
-    workbook.save(buffer)
-    return buffer.getvalue()
-
-
-def _validation(
-    key: str, *, has_items: bool, has_labels: bool, levels: list[str], signed: bool = False
-) -> DataValidation | None:
-    if key == "item" and has_items:
-        return DataValidation(
-            type="list",
-            formula1="=kaoping_items",
-            showErrorMessage=True,
-            errorTitle=COLUMNS["item"][0],
-            error=_("Choose an item of this scheme from the drop-down list."),
-        )
-    if key == "label" and has_labels:
-        return DataValidation(
-            type="list",
-            formula1="=kaoping_levels",
-            allow_blank=True,
-            showErrorMessage=True,
-            errorTitle=COLUMNS["label"][0],
-            error=_("Choose a rating from the drop-down list."),
-        )
-    if key == "level":
-        return DataValidation(
-            type="list",
-            formula1='"' + ",".join(levels) + '"',  # a few words: well under the 255 allowed
-            allow_blank=True,
-            showErrorMessage=True,
-            errorTitle=COLUMNS["level"][0],
-            error=_("Choose an assessment level from the drop-down list, or leave it empty."),
-        )
-    if key == "date":
-        return DataValidation(
-            type="date",
-            operator="greaterThan",
-            formula1="36526",  # 2000-01-01
-            showErrorMessage=True,
-            errorTitle=COLUMNS["date"][0],
-            error=_("Enter a date, e.g. 2026-03-05."),
-        )
-    if key == "quantity" and not signed:  # an adjustment's points may be negative
-        return DataValidation(
-            type="decimal",
-            operator="greaterThan",
-            formula1="0",
-            allow_blank=True,
-            showErrorMessage=True,
-            errorTitle=COLUMNS["quantity"][0],
-            error=_("The quantity is a positive number; left empty it counts as 1."),
-        )
-    return None
-
-
-def _adjust_guide(adjusted: list[str]) -> list[tuple]:
-    """The guide's lines for ± adjustment rows, when the scheme's roll-ups take them."""
-    if not adjusted:
-        return []
-    text = _(
-        "A ± adjustment of a roll-up period: %(item)s as the item, %(levels)s as the level, the "
-        "points in %(quantity)s (negative to take points off, e.g. -3) and the reason in "
-        "%(note)s (required). It counts in the period of the date at that level."
-    ) % {
-        "item": ADJUST_NAME,
-        "levels": "、".join(cadence_label(c) for c in adjusted),
-        "quantity": COLUMNS["quantity"][0],
-        "note": COLUMNS["note"][0],
-    }
-    return [(ADJUST_NAME, text)]
-
-
-def _level_guide(assessed: list[str]) -> list[tuple]:
-    """The guide's line for 考核层级, when the template has that column."""
-    if not assessed:
-        return []
-    text = _(
-        "Empty or %(own)s: the scheme's own period of the date. %(levels)s: the "
-        "assessment of that level held in its own right (e.g. the year-end "
-        "assessment), in the period of the date at that level."
-    ) % {"own": OWN_PERIOD, "levels": "、".join(cadence_label(c) for c in assessed)}
-    return [(COLUMNS["level"][0], text)]
-
-
-def _guide_rows(scheme, user, labels, needs_evidence, importable, display, assessed) -> list[tuple]:
-    area = _area_names(user)
-    rows: list[tuple] = [
-        (_("%(scheme)s: how to fill in the import sheet") % {"scheme": scheme.name}, ""),
-        (COLUMNS["subject"][0], _subject_help(scheme.subject_kind)),
-    ]
-    if scheme.subject_kind in PERSON_KINDS:
-        rows.append(
-            (
-                COLUMNS["village"][0],
-                _("The village's 12-digit code or name; may stay empty when 对象 is an ID number."),
-            )
-        )
-    rows += [
-        (
-            COLUMNS["item"][0],
-            _("Choose from the drop-down list (the item's code is accepted too)."),
-        ),
-        (
-            COLUMNS["quantity"][0],
-            _(
-                "A positive number with at most 3 decimal places; empty counts as 1. Rating items ignore it."
-            ),
-        ),
-        (
-            COLUMNS["label"][0],
-            _("Required for rating items; choose from the list: %(labels)s.")
-            % {"labels": "、".join(labels)}
-            if labels
-            else _("This scheme has no rating items; leave it empty."),
-        ),
-        (
-            COLUMNS["date"][0],
-            _(
-                "When it happened, e.g. 2026-03-05 or 2026/3/5; not in the future and not in a finalised period."
-            ),
-        ),
-        *_level_guide(assessed),
-        *_adjust_guide(adjust_cadences(scheme.latest_version().spec())),
-        (COLUMNS["note"][0], _("Optional, at most %(n)d characters.") % {"n": NOTE_MAX}),
-        ("", ""),
-        (
-            _("Whose rows"),
-            _("Only subjects you may record for: %(area)s.")
-            % {"area": "、".join(area) if area else _("all")},
-        ),
-        (
-            _("All or nothing"),
-            _(
-                "After the upload every problem is listed by row and column and nothing is written. Importing writes every row at once, or none."
-            ),
-        ),
-        (_("Same file twice"), _("Uploading a file that was already imported changes nothing.")),
-        (_("Size"), _("At most %(n)d rows per file.") % {"n": MAX_ROWS}),
-    ]
-    if needs_evidence:
-        rows.append(
-            (
-                _("Needs evidence"),
-                _(
-                    "These items need a photo or file, which a spreadsheet cannot carry: their rows are imported as awaiting evidence and count only once you attach it (“Add evidence” on the import's page or under My entries): %(items)s."
-                )
-                % {"items": "、".join(needs_evidence.values())},
-            )
-        )
-    # An overlay's items are in the drop-down for every row (a list cannot depend on the row's
-    # subject); the guide says whose they are, and rows of other subjects are refused.
-    version = scheme.latest_version()
-    for place, items in overlay_items_by_place(version.spec()) if version else ():
-        rows.append(
-            (
-                _("Local items"),
-                _("Only for subjects of %(place)s: %(items)s.")
-                % {"place": place, "items": "、".join(items)},
-            )
-        )
-    rows += [("", ""), (_("Code"), COLUMNS["item"][0])]
-    rows += [(code, display[i]) for i, code in enumerate(importable)]
-    return rows
-
-
-def _area_names(user) -> list[str]:
-    if user is None or user.is_superuser:
-        return []
-    prefixes = {s.prefix for s in scopes_for(user, "entry.record")}
-    return list(
-        Region.objects.filter(code__in=prefixes).order_by("code").values_list("name", flat=True)
-    )

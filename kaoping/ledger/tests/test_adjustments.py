@@ -17,7 +17,7 @@ from kaoping.api.models import ApiToken
 from kaoping.core.errors import KaopingError
 from kaoping.ledger.adjustments import ADJUST_CODE
 from kaoping.ledger.chain import chain_verify
-from kaoping.ledger.imports import import_commit, import_template, import_upload
+from kaoping.ledger.imports import import_commit, import_upload
 from kaoping.ledger.models import Entry, EntrySource, EntryStatus
 from kaoping.ledger.services import (
     entries_review,
@@ -25,6 +25,7 @@ from kaoping.ledger.services import (
     entry_reverse,
     ledger_seal,
 )
+from kaoping.ledger.template import import_template
 from kaoping.ledger.testing import import_workbook
 from kaoping.periods.models import Result
 from kaoping.periods.selectors import explain

@@ -18,13 +18,13 @@ from kaoping.ledger.chain import chain_verify
 from kaoping.ledger.imports import (
     import_check,
     import_commit,
-    import_template,
     import_upload,
     parse_date,
-    xlsx_rows,
 )
 from kaoping.ledger.models import Entry, EntrySource, EntryStatus, ImportJob, LedgerChain
+from kaoping.ledger.sheets import xlsx_rows
 from kaoping.ledger.tasks import import_commit_task
+from kaoping.ledger.template import import_template
 from kaoping.ledger.testing import (
     HOUSEHOLD_SCHEME,
     generated_rows,

@@ -13,8 +13,9 @@ from openpyxl import load_workbook
 from kaoping.accounts.scoping import system_actor
 from kaoping.api.models import ApiToken
 from kaoping.core.errors import KaopingError
-from kaoping.ledger.imports import import_commit, import_template, import_upload
+from kaoping.ledger.imports import import_commit, import_upload
 from kaoping.ledger.models import Entry
+from kaoping.ledger.template import import_template
 from kaoping.ledger.testing import import_workbook
 from kaoping.periods.models import Result
 from kaoping.periods.services import period_close, period_open

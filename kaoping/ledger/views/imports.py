@@ -16,10 +16,11 @@ from kaoping.schemes.models import Scheme
 from kaoping.schemes.selectors import scheme_list
 
 from ..forms import ImportUploadForm
-from ..imports import import_is_stalled, import_queue, import_template, import_upload
+from ..imports import import_is_stalled, import_queue, import_upload
 from ..models import ImportJob, ImportStatus
 from ..selectors import entry_list_awaiting_evidence, import_job_list, import_job_status_counts
 from ..tasks import import_commit_task
+from ..template import import_template
 from .evidence import awaiting_context
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"

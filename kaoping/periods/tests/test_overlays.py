@@ -16,9 +16,9 @@ from openpyxl import load_workbook
 
 from kaoping.accounts.scoping import system_actor
 from kaoping.api.models import ApiToken
-from kaoping.ledger.imports import import_template
 from kaoping.ledger.models import Entry, EntrySource
 from kaoping.ledger.services import EntryDraft, Recorder, scorable_items, subject_variant
+from kaoping.ledger.template import import_template
 from kaoping.people.models import Subject
 from kaoping.periods.models import Result
 from kaoping.periods.services import period_close, period_open
