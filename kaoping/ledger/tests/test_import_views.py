@@ -1,7 +1,9 @@
 import io
 from datetime import date
+from pathlib import Path
 
 import pytest
+from django.contrib.staticfiles import finders
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 from openpyxl import load_workbook
@@ -73,6 +75,8 @@ def test_upload_preview_and_import_within_scope(county, client_for, scheme, user
     shown = client.get(reverse("ledger:import_job", args=[again.pk])).content.decode()
     # Said as what it is, not as rows to fix.
     assert "这个文件已经导入过" in shown and "请在文件中改正" not in shown
+    # The form below it takes a new file: nothing in this one is to be corrected.
+    assert "<h2>上传文件</h2>" in shown and "上传改正后的文件" not in shown
 
     # A job whose check the server cut short (no rows, no problems) offers no import.
     post_file(client, scheme, xlsx(carol_rows()[:1]))
@@ -81,6 +85,8 @@ def test_upload_preview_and_import_within_scope(county, client_for, scheme, user
     page = client.get(reverse("ledger:import_job", args=[cut.pk]))
     assert not page.context["can_commit"]
     assert "这个文件的检查没有完成，请重新上传。" in page.content.decode()
+    assert "<h2>上传文件</h2>" in page.content.decode()
+    assert "上传改正后的文件" not in page.content.decode()
     assert client.post(reverse("ledger:import_commit", args=[again.pk])).status_code == 302
     assert Entry.objects.count() == 2
 
@@ -124,6 +130,11 @@ def test_problems_are_shown_by_row_and_column(county, client_for, scheme):
     for cell in ("B2", "C2", "E2"):
         assert cell in page
     assert "种树" in page and "两次" in page
+    assert "<h2>上传改正后的文件</h2>" in page
+    # On a phone the column and its cell stay on one line; the message beside them wraps.
+    assert '<td class="column">评分项 <small class="muted mono">B2</small></td>' in page
+    css = Path(finders.find("console/console.css")).read_text()
+    assert "table.problems td.column { white-space:nowrap; }" in css
 
 
 def test_others_see_a_job_in_their_area_but_only_the_uploader_imports(county, client_for, scheme):
