@@ -95,3 +95,16 @@ def test_subject_history_has_rank_and_lists(county, client_for, closed):
     (line,) = response.context["history"]
     assert line["labels"] == ["2026-03"] and line["ranks"] == [1] and line["marks"] == ["红榜"]
     assert "echarts.min.js" in response.content.decode()
+
+
+def test_an_open_periods_empty_lists_say_they_are_drawn_up_at_the_close(county, client_for, closed):
+    """'None' on an open period's red list would read as nobody earned it: it is not drawn up
+    yet. A closed period's list that shows nobody (carol sees only her village) says none."""
+    period, _ = closed
+    url = reverse("periods:detail", args=[period.pk])
+    html = client_for(county, "carol").get(url).content.decode()
+    assert "黑榜" in html and "暂无。" in html and "本期关闭后产生" not in html
+    post(county, client_for, "alice", period, "reopen", reason="补录")
+    html = client_for(county, "carol").get(url).content.decode()
+    assert html.count("本期关闭后产生。") == 2  # the red list and the black list
+    assert "暂无。" not in html
