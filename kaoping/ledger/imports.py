@@ -279,8 +279,9 @@ class Subjects:
 
     def __init__(self, scheme: Scheme, user):
         self.kind = scheme.subject_kind
+        self.area = scheme.region.code
         self.base = Subject.objects.filter(kind=self.kind).filter(
-            subtree_q("region__code", scheme.region.code)
+            subtree_q("region__code", self.area)
         )
         self.user = user
         self.known: dict[str, list[Subject] | str] = {}  # row key → candidates, or the problem
@@ -357,6 +358,19 @@ class Subjects:
                 self.by_pk[subject.pk] = subject
             built.append((subject, row[width:]))
         return built
+
+    def mine_by_ids(self, ids: set[int]) -> set[int]:
+        """Which of `ids` are subjects the user may record for now, read in one query (and
+        remembered for `by_ids`); a subject moved out of the area or deleted is not."""
+        if len(self.by_pk) > SUBJECT_CACHE:
+            self.by_pk.clear()
+        rows = list(
+            Subject.objects.for_user(self.user, "entry.record")
+            .filter(kind=self.kind, pk__in=ids)
+            .filter(subtree_q("region__code", self.area))
+            .values_list(*SUBJECT_FIELDS)
+        )
+        return {subject.pk for subject, _extra in self._subjects(rows)}
 
     def by_ids(self, ids: set[int]) -> dict[int, Subject]:
         """Subjects by primary key (those the check pass found are usually still remembered)."""
@@ -963,13 +977,8 @@ def _check_pass(job: ImportJob, reading: FileCheck, files: ExitStack) -> tuple[_
 def _subjects_gone(reading: FileCheck, rows: list[_Checked]) -> list[dict]:
     """Problems for kept rows whose subject the uploader may no longer record for (moved out of
     their area, or deleted) since the preview: one query for the chunk."""
-    ids = {row[1] for row in rows}
     # Read into the reading's subjects, where the write pass finds them.
-    mine = set(reading.subjects.by_ids(ids)) & set(
-        Subject.objects.for_user(reading.recorder.acting_user, "entry.record")
-        .filter(pk__in=ids)
-        .values_list("pk", flat=True)
-    )
+    mine = reading.subjects.mine_by_ids({row[1] for row in rows})
     return [_subject_gone(reading, row[0]) for row in rows if row[1] not in mine]
 
 
@@ -1035,7 +1044,7 @@ def _write_pass(job: ImportJob, reading: FileCheck, checked) -> ImportJob:
                         continue
                 if not changed:
                     entry = recorder.build(draft)
-                    entry.import_job = job
+                    entry.import_job_id = job.pk  # the id alone: a descriptor's set per row costs
                     entries.append(entry)
             if changed:
                 continue
