@@ -2,6 +2,11 @@ from django.apps import AppConfig
 from django.db.models.signals import post_migrate
 from django.utils.translation import gettext_lazy as _
 
+from . import choices
+
+# Before any model class is created (apps' modules are imported before their models).
+choices.install()
+
 
 def _create_cache_tables(using="default", **kwargs):
     # The throttles' counters live in a database cache table when there is no Redis
