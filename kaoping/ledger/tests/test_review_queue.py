@@ -85,7 +85,7 @@ def test_the_queue_lists_only_entries_its_reader_may_decide(county, client_for, 
     response = client_for(county, "rita").post(
         reverse("ledger:review"), {"entry": listed, "decision": "approve"}
     )
-    assert [ok for _id, ok, _text in response.context["outcomes"]] == [True] * len(listed)
+    assert [ok for _id, ok, _text, _what in response.context["outcomes"]] == [True] * len(listed)
     assert set(Entry.objects.values_list("status", flat=True)) == {"approved"}
 
 
@@ -106,7 +106,10 @@ def test_entries_inside_a_finalised_period_leave_the_queue_and_cannot_be_decided
         )
     assert [o.outcome for o in outcomes] == ["sealed"]
     response = rita.post(reverse("ledger:review"), {"entry": [january.pk], "decision": "approve"})
-    assert response.context["outcomes"] == [(january.pk, False, "所属周期已定稿，不再计分")]
+    name = Entry.objects.select_related("subject").get(pk=january.pk).subject.name
+    assert response.context["outcomes"] == [
+        (january.pk, False, "所属周期已定稿，不再计分", f"{name} · 庭院整洁")
+    ]
     assert Entry.objects.get(pk=january.pk).status == "submitted"
     # The recorder sees it marked on My entries.
     mine = client_for(county, "dave").get(reverse("ledger:my_entries"))
