@@ -279,9 +279,8 @@ class Subjects:
 
     def __init__(self, scheme: Scheme, user):
         self.kind = scheme.subject_kind
-        self.area = scheme.region.code
         self.base = Subject.objects.filter(kind=self.kind).filter(
-            subtree_q("region__code", self.area)
+            subtree_q("region__code", scheme.region.code)
         )
         self.user = user
         self.known: dict[str, list[Subject] | str] = {}  # row key → candidates, or the problem
@@ -365,9 +364,8 @@ class Subjects:
         if len(self.by_pk) > SUBJECT_CACHE:
             self.by_pk.clear()
         rows = list(
-            Subject.objects.for_user(self.user, "entry.record")
-            .filter(kind=self.kind, pk__in=ids)
-            .filter(subtree_q("region__code", self.area))
+            self.base.for_user(self.user, "entry.record")
+            .filter(pk__in=ids)
             .values_list(*SUBJECT_FIELDS)
         )
         return {subject.pk for subject, _extra in self._subjects(rows)}
@@ -1044,7 +1042,7 @@ def _write_pass(job: ImportJob, reading: FileCheck, checked) -> ImportJob:
                         continue
                 if not changed:
                     entry = recorder.build(draft)
-                    entry.import_job_id = job.pk  # the id alone: a descriptor's set per row costs
+                    entry.import_job_id = job.pk  # by id: the relation's descriptor costs per row
                     entries.append(entry)
             if changed:
                 continue

@@ -7,6 +7,7 @@ needs (docs/performance.md).
 """
 
 import json
+from functools import cache
 
 from django.db import models, transaction
 from django.db.models.base import ModelState
@@ -33,7 +34,9 @@ class _EntryPlan:
             self.names[column.attname] = (column.attname, None)
 
 
-_ENTRY_PLAN: list[_EntryPlan] = []
+@cache
+def _entry_plan() -> _EntryPlan:
+    return _EntryPlan()
 
 
 def unsaved_entry(**values) -> Entry:
@@ -45,9 +48,7 @@ def unsaved_entry(**values) -> Entry:
     descriptors would cache them. No pre_init or post_init signal is sent (nothing listens for
     them on Entry).
     """
-    if not _ENTRY_PLAN:
-        _ENTRY_PLAN.append(_EntryPlan())
-    plan = _ENTRY_PLAN[0]
+    plan = _entry_plan()
     entry = Entry.__new__(Entry)
     entry._state = ModelState()
     state = entry.__dict__

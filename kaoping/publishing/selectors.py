@@ -22,11 +22,11 @@ from kaoping.ledger.services import scorable_items, subject_variant
 from kaoping.people.models import Subject
 from kaoping.periods.breakdown import PART_PREFIX
 from kaoping.periods.models import ListMembership, Period, PeriodStatus, Result
-from kaoping.periods.selectors import tie_note
+from kaoping.periods.selectors import period_grade_names, tie_note
 from kaoping.regions.codes import LEVEL_DIGITS
 from kaoping.regions.models import Level, Region
 from kaoping.regions.selectors import rank_group_labels
-from kaoping.schemes.models import SchemeGrade, SchemeNode
+from kaoping.schemes.models import SchemeNode
 from kaoping.schemes.selectors import rating_labels
 
 from .models import Objection, ObjectionStatus
@@ -253,10 +253,6 @@ def public_results(period: Period, *, region: Region | None = None):
     ).order_by("rank_group", "rank", "subject__region__code", "subject_id")
 
 
-def grade_names(period: Period) -> dict[str, str]:
-    return dict(SchemeGrade.objects.filter(version=period.version).values_list("code", "name"))
-
-
 @dataclass
 class IndexValue:
     code: str
@@ -299,7 +295,7 @@ def breakdown(period: Period, result: Result) -> dict:
         "indices": indices,
         "parts": sorted(parts),
         "total": to_points(result.total),
-        "grade": grade_names(period).get(result.grade_code, ""),
+        "grade": period_grade_names(period=period).get(result.grade_code, ""),
         "lists": [on_lists.get(m.list_code, m.list_code) for m in memberships],
     }
 
@@ -386,7 +382,7 @@ def export_sheets(
         (n.variant, n.code): n.empty_value
         for n in SchemeNode.objects.filter(version=period.version, depth=1)
     }
-    grades = grade_names(period)
+    grades = period_grade_names(period=period)
     # The year-to-date total (累计) beside the total, for a scheme whose lists or grades use it.
     ytd = period.version.spec().uses_ytd()
     results = _in_region(results.filter(period=period), region)
