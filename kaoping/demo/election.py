@@ -52,6 +52,7 @@ from django.utils import timezone
 
 from kaoping.accounts.models import Role, RoleAssignment
 from kaoping.accounts.scoping import system_actor
+from kaoping.core.bulk import rows_insert
 from kaoping.election.findings import qualification_refresh
 from kaoping.election.models import (
     ElectionRound,
@@ -802,8 +803,8 @@ def _findings(build, round_, spec, departments, sheets, unfit_pks, users, showca
                 + (letters[condition.department], FindingSource.EXCEL.value)
                 + (users.departments.get(department.pk, users.system).pk, now)
             )
-    # Plain rows with executemany: a bulk_create of model instances took most of the step.
-    _insert(Finding, FINDING_COLUMNS, rows)
+    # Plain rows: a bulk_create of model instances took most of the step.
+    rows_insert(Finding, FINDING_COLUMNS, rows)
     return len(rows)
 
 
@@ -820,18 +821,6 @@ FINDING_COLUMNS = (
     "recorded_by",
     "recorded_at",
 )
-
-
-def _insert(model, fields: tuple[str, ...], rows: list[tuple]) -> None:
-    ops = connection.ops
-    columns = [model._meta.get_field(name).column for name in fields]
-    with connection.cursor() as cursor:
-        cursor.executemany(
-            f"INSERT INTO {ops.quote_name(model._meta.db_table)} "
-            f"({', '.join(map(ops.quote_name, columns))}) "
-            f"VALUES ({', '.join(['%s'] * len(columns))})",
-            rows,
-        )
 
 
 # --- weekly reports ------------------------------------------------------------------------------

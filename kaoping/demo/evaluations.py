@@ -56,6 +56,7 @@ from django.utils.translation import ngettext
 
 from kaoping.accounts.models import Profile, Role, RoleAssignment
 from kaoping.accounts.scoping import system_actor
+from kaoping.core.bulk import rows_insert
 from kaoping.evaluations import aggregate
 from kaoping.evaluations.ballots import ballot_cast, paper_ballots_enter
 from kaoping.evaluations.codes import CODE_ALPHABET, CODE_LENGTH
@@ -183,8 +184,8 @@ def _moment(day: date, minute: int) -> datetime:
 
 
 class Rows:
-    """Plain INSERTs of some columns of `model`, one executemany per batch: model instances
-    would cost several times the insert (as `scoring.Ledger` does for entries). Dates, times,
+    """Plain rows of some columns of `model`, inserted in batches (`rows_insert`): model
+    instances would cost several times the insert (as `scoring.Ledger` does for entries). Dates, times,
     decimals and JSON are prepared for the database as the model would (dates and times once
     each: a few hundred days and office hours); the rest go as they are.
     """
@@ -204,12 +205,7 @@ class Rows:
             for f in fields
         ]
         self.caches = [{} if f.get_internal_type() in self.CACHED else None for f in fields]
-        quote = connection.ops.quote_name
-        self.insert = (
-            f"INSERT INTO {quote(model._meta.db_table)} "
-            f"({', '.join(quote(f.column) for f in fields)}) "
-            f"VALUES ({', '.join(['%s'] * len(fields))})"
-        )
+        self.model, self.columns = model, columns
         self.batch_size = batch_size
         self.rows: list[tuple] = []
         self.written = 0
@@ -244,8 +240,8 @@ class Rows:
                 else:
                     row[i] = cache[value] = prepare(value, connection)
             values.append(row)
-        with transaction.atomic(), connection.cursor() as cursor:
-            cursor.executemany(self.insert, values)
+        with transaction.atomic():
+            rows_insert(self.model, self.columns, values)
         self.written += len(values)
         self.rows = []
 

@@ -26,6 +26,7 @@ from django.db.models import OuterRef, Subquery
 
 from kaoping.accounts.models import Profile, Role, RoleAssignment
 from kaoping.core.audit import audit_record
+from kaoping.core.bulk import rows_insert
 from kaoping.core.pinyin import initials
 from kaoping.demo.election import build_election
 from kaoping.demo.evaluations import build_evaluations
@@ -354,23 +355,14 @@ PERSON_COLUMNS = (
 
 def _write_households(pending: list[tuple[Household, list[Resident]]]) -> int:
     households = Household.objects.bulk_create([household for household, _ in pending])
-    # Residents go in as plain rows with one executemany: model instances and bulk_create
-    # took most of the step's time.
-    ops = connection.ops
+    # Residents go in as plain rows: model instances and bulk_create took most of the step.
     persons = [
         (household.pk, household.region_id, r.name, r.initials, r.id_number, r.gender)
-        + (ops.adapt_datefield_value(r.birth_date), r.phone, r.relation)
+        + (connection.ops.adapt_datefield_value(r.birth_date), r.phone, r.relation)
         for household, residents in pending
         for r in residents
     ]
-    columns = [Person._meta.get_field(name).column for name in PERSON_COLUMNS]
-    with connection.cursor() as cursor:
-        cursor.executemany(
-            f"INSERT INTO {ops.quote_name(Person._meta.db_table)} "
-            f"({', '.join(map(ops.quote_name, columns))}) "
-            f"VALUES ({', '.join(['%s'] * len(columns))})",
-            persons,
-        )
+    rows_insert(Person, PERSON_COLUMNS, persons)
     # The head is known only once the persons have keys; one UPDATE per batch sets it.
     pks = [household.pk for household in households]
     heads = Person.objects.filter(household=OuterRef("pk"), relation=HEAD).order_by("pk")

@@ -66,6 +66,7 @@ from django.db.models import NOT_PROVIDED, Case, Value, When
 from django.utils import timezone
 
 from kaoping.accounts.models import RoleAssignment
+from kaoping.core.bulk import rows_insert
 from kaoping.evaluations.spec import PlanSpec
 from kaoping.ledger.chain import CHAINED_FIELDS, Chained, ChainHeads
 from kaoping.ledger.models import Entry, EntrySource, EntryStatus, MetricValue
@@ -628,7 +629,7 @@ class Ledger:
     """Entries as plain rows, each linked into its village's hash chain, inserted in batches.
 
     Model instances and `bulk_create` would cost several times the insert itself, so rows go in
-    with one `executemany` per batch. Entries that will be reversed go through `bulk_create`,
+    as plain rows (`rows_insert`), a batch at a time. Entries that will be reversed go through `bulk_create`,
     which returns their keys; each reversal names its original in `reverses`. The chains are
     linked by the ledger's own `ChainHeads` (the digest and head every writer uses), so the
     demo ledger verifies like one written through the ledger services.
@@ -649,12 +650,7 @@ class Ledger:
             if f.column not in ROW + LINKED and not f.primary_key and f.db_default is NOT_PROVIDED
         ]
         self.defaults = tuple(f.get_db_prep_save(f.get_default(), connection) for f in others)
-        quote = connection.ops.quote_name
-        columns = [*ROW, *LINKED, *(f.column for f in others)]
-        self.insert = (
-            f"INSERT INTO {quote(Entry._meta.db_table)} ({', '.join(map(quote, columns))}) "
-            f"VALUES ({', '.join(['%s'] * len(columns))})"
-        )
+        self.columns = (*ROW, *LINKED, *(f.attname for f in others))
 
     @property
     def written(self) -> int:
@@ -691,8 +687,7 @@ class Ledger:
         touched = {region for _row, region in rows + originals}
         with transaction.atomic():
             values = [self._values(row, self._link(row, r, None), None) for row, r in rows]
-            with connection.cursor() as cursor:
-                cursor.executemany(self.insert, values)
+            rows_insert(Entry, self.columns, values)
             if originals:
                 saved = Entry.objects.bulk_create(
                     Entry(
@@ -727,8 +722,7 @@ class Ledger:
                     reversal[AT["created_at"]] = _reversed_at(row)
                     link = self._link(tuple(reversal), region, original.pk)
                     reversals.append(self._values(tuple(reversal), link, original.pk))
-                with connection.cursor() as cursor:
-                    cursor.executemany(self.insert, reversals)
+                rows_insert(Entry, self.columns, reversals)
             self.heads.save(touched)
         self.counts["entries"] += len(rows) + 2 * len(originals)
         self.counts["reversals"] += len(originals)

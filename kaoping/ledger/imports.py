@@ -52,22 +52,22 @@ from kaoping.core.fields import subtree_q
 from kaoping.core.leases import lease_is_stale, lease_release, lease_renew, lease_take_over
 from kaoping.core.limits import text_problem
 from kaoping.core.privacy import mask_id_number
+from kaoping.core.statistics import tables_analyze
 from kaoping.people.models import Subject, SubjectKind
 from kaoping.regions.models import Region
 from kaoping.schemes.labels import CADENCE_LABELS, cadence_label
 from kaoping.schemes.models import Scheme
 
 from .adjustments import ADJUST_CODE
-from .insert import entry_statistics_refresh
 from .links import links_carry_from
-from .models import EntrySource, EntryStatus, ImportJob, ImportStatus
+from .models import Entry, EntrySource, EntryStatus, ImportJob, ImportStatus
 from .services import AUDIT_BY_CALLER, EntryDraft, Recorder, entries_write
 from .sheets import sheet_rows
 
 CHUNK = 5000  # rows validated and inserted at a time: bounds memory and query size
 MAX_PROBLEMS = 500  # problems kept on a job; the rest are counted
 MAX_ROWS = 200_000
-# An import of this many rows refreshes the planner statistics (`entry_statistics_refresh`):
+# An import of this many rows refreshes the ledger's planner statistics (kaoping.core.statistics):
 # enough pending entries to change the plan of a review queue; a smaller one changes nothing.
 STATISTICS_ROWS = 10_000
 NOTE_MAX = 500
@@ -1080,6 +1080,8 @@ def _write_pass(job: ImportJob, reading: FileCheck, checked) -> ImportJob:
         )
     checked_rows_drop(job)
     if written >= STATISTICS_ROWS:
-        entry_statistics_refresh()
+        # With statistics from before it, 100,000 pending entries read as a rare status: a
+        # village's review queue would read every pending entry of the province.
+        tables_analyze([Entry])
     job.refresh_from_db()
     return job

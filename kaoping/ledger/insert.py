@@ -169,24 +169,3 @@ def entries_insert(entries: list[Entry]) -> list[Entry]:
         entry._state.adding = False
         entry._state.db = connection.alias
     return entries
-
-
-def entry_statistics_refresh() -> None:
-    """Bring the planner's statistics of the ledger up to date after a bulk write.
-
-    An import may add 100,000 entries awaiting review: with statistics from before it, both
-    engines take the status for a rare one and read a village's review queue through every
-    pending entry of the province (0.2 s a page, not 10 ms). Sampled, so it costs a fraction
-    of a second at twenty million entries (SQLite: `analysis_limit`; PostgreSQL samples
-    anyway)."""
-    connection = transaction.get_connection()
-    analyze = f"ANALYZE {connection.ops.quote_name(Entry._meta.db_table)}"
-    with connection.cursor() as cursor:
-        if connection.vendor != "sqlite":
-            cursor.execute(analyze)
-            return
-        cursor.execute("PRAGMA analysis_limit = 1000")
-        try:
-            cursor.execute(analyze)
-        finally:
-            cursor.execute("PRAGMA analysis_limit = 0")  # the connection's other ANALYZEs whole

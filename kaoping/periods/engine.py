@@ -875,13 +875,6 @@ def ytd_grade_statement(scope: Scope, ytd_codes: list[str]) -> tuple[str, list]:
     )
 
 
-# The planner's statistics of the results, refreshed by every close. SQLite has no autovacuum:
-# without them it takes periods_result for a small table and reads a whole period to show one
-# village's posting. PostgreSQL samples the table; SQLite reads its indexes, about a third of a
-# second per million results.
-ANALYZE_RESULTS = ("ANALYZE periods_result", [])
-
-
 def run(statements: list[tuple[str, list]]) -> Counter:
     """Execute `statements` in order; the number of rows inserted, by table.
 

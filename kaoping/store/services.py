@@ -26,13 +26,13 @@ from typing import NamedTuple
 from django.core.exceptions import EmptyResultSet
 from django.db import IntegrityError, connection, models, transaction
 from django.db.models import Exists, F, OuterRef, Q, Sum
-from django.db.models.constants import OnConflict
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from kaoping.accounts.scoping import ensure, may, system_actor
 from kaoping.core.audit import audit_record
+from kaoping.core.bulk import rows_insert
 from kaoping.core.errors import KaopingError
 from kaoping.ledger.models import Entry, EntryStatus
 from kaoping.periods.models import Period
@@ -199,23 +199,6 @@ class _Days:
         return day
 
 
-def _insert(model: type[models.Model], columns: tuple[str, ...], rows, *, ignore=False) -> None:
-    """Insert plain rows of database values with one `executemany`, skipping rows that break a
-    unique constraint if `ignore`. `bulk_create` builds and compiles a model instance per row:
-    for the hundreds of thousands of credits of a large reconcile, most of its time."""
-    ops = connection.ops
-    on_conflict = OnConflict.IGNORE if ignore else None
-    fields = [model._meta.get_field(column) for column in columns]
-    sql = (
-        f"{ops.insert_statement(on_conflict=on_conflict)} {ops.quote_name(model._meta.db_table)} "
-        f"({', '.join(ops.quote_name(f.column) for f in fields)}) "
-        f"VALUES ({', '.join(['%s'] * len(fields))}) "
-        f"{ops.on_conflict_suffix_sql(fields, on_conflict, None, None)}"
-    )
-    with connection.cursor() as cursor:
-        cursor.executemany(sql.rstrip(), rows)
-
-
 class _Values:
     """Database values of days and the time, each prepared once (points are Decimals already
     rounded to the fen by `_points`, which both engines take as they are)."""
@@ -240,7 +223,7 @@ def _ensure_accounts(scheme: Scheme, subject_ids) -> None:
         .values_list("subject_id", flat=True)
     )
     now = _Values().now
-    _insert(
+    rows_insert(
         Account,
         ("scheme", "subject", "balance", "debt", "earned", "base", "held", "created_at"),
         [(scheme.pk, pk, ZERO, ZERO, ZERO, ZERO, ZERO, now) for pk in sorted(subject_ids)],
@@ -249,11 +232,11 @@ def _ensure_accounts(scheme: Scheme, subject_ids) -> None:
 
 
 def _write_credits(movements: list[tuple], totals: dict[int, Change]) -> None:
-    """Insert credit movements and move the accounts by their totals, one `executemany` each.
+    """Insert credit movements in bulk and move the accounts by their totals, one `executemany`.
     Balances move by adding to the column under the account lock, as everywhere in this module,
     never by writing a value read earlier."""
     values = _Values()
-    _insert(
+    rows_insert(
         Movement,
         ("account", "kind", "amount", "debt_change", "earned", "base_change", "held_change")
         + ("excluded_until", "entry", "period_key", "effective_on", "redemption", "note")
