@@ -145,6 +145,9 @@ class Entry(models.Model):
         indexes = [
             models.Index(fields=["scheme", "status", "occurred_on"], name="entry_close_idx"),
             models.Index(fields=["subject", "item_code"], name="entry_subject_item_idx"),
+            # A region's entries of one status (a review queue, its count on the home page) are
+            # found subject by subject, reading only those entries.
+            models.Index(fields=["subject", "status"], name="entry_subject_status_idx"),
         ]
         constraints = [
             models.UniqueConstraint(

@@ -18,8 +18,10 @@ from .ledger_fixture import GRID, add_reviewer, fill_grid, load_household_scheme
 pytestmark = pytest.mark.django_db
 
 # Session, user, assignments; the page's count and rows, their evidence, item names; the
-# villages and schemes of the filters; the sealed spans the queue leaves out.
-REVIEW_QUEUE_BUDGET = 11
+# villages and schemes of the filters; the sealed spans the queue leaves out; for an area above
+# a village, whether it holds few subjects enough to find their entries one by one
+# (ledger.duties._subjects_under).
+REVIEW_QUEUE_BUDGET = 12
 
 
 def queue_queries(client) -> tuple[int, int]:
@@ -59,3 +61,26 @@ def test_the_queue_costs_the_same_for_3_or_9_waiting_entries(county, client_for,
     assert [rows for _queries, rows in counts] == [3, 9]
     assert counts[0][0] == counts[1][0], counts
     assert counts[1][0] <= REVIEW_QUEUE_BUDGET, counts
+
+
+def test_an_area_s_entries_are_the_same_found_by_subject_or_by_region(county, monkeypatch):
+    """ledger.duties._subjects_under finds the entries of an area above a village subject by
+    subject when it holds few subjects, through the subjects' regions when it holds many: the
+    queue is the same either way."""
+    from kaoping.ledger import duties
+    from kaoping.ledger.selectors import entry_review_queue
+
+    fill_grid(county, 6)
+    scheme = load_household_scheme(county)
+    subjects = Subject.objects.filter(kind="household", region__code=GRID).order_by("pk")
+    for n, subject in enumerate(subjects):
+        record(county, scheme, subject, 1 + n, evidence=True)
+    user = county.users["alice"]  # the county's admin
+
+    def queue(one_by_one: int) -> list[int]:
+        monkeypatch.setattr(duties, "SUBJECTS_ONE_BY_ONE", one_by_one)
+        return list(entry_review_queue(user=user, filters={}).values_list("pk", flat=True))
+
+    by_subject, by_region = queue(10**9), queue(0)
+    assert len(by_subject) == 6
+    assert by_subject == by_region
