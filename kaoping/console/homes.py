@@ -14,6 +14,7 @@ from django.utils.translation import gettext as _
 
 from kaoping.accounts.models import Role
 from kaoping.accounts.permissions import ROLE_RANK, user_can
+from kaoping.core.pagecache import cached_value
 from kaoping.core.todos import Todo, todos_for
 from kaoping.people.models import Household, PartyMember, Person, SubjectKind
 from kaoping.periods.models import PeriodStatus, Result
@@ -111,15 +112,19 @@ def village_standings(user, codes: list[str]) -> list[dict]:
             code__in={r.grade_code for r in shown},
         )
     }
-    sizes = {
-        (row["period_id"], row["rank_group"]): row["n"]
-        for row in Result.objects.filter(
-            period_id__in={r.period_id for r in shown},
-            rank_group__in={r.rank_group for r in shown},
+    periods, groups = {r.period_id for r in shown}, sorted({r.rank_group for r in shown})
+
+    def group_sizes() -> dict:
+        rows = (
+            Result.objects.filter(period_id__in=periods, rank_group__in=groups)
+            .values("period_id", "rank_group")
+            .annotate(n=Count("pk"))
         )
-        .values("period_id", "rank_group")
-        .annotate(n=Count("pk"))
-    }
+        return {(row["period_id"], row["rank_group"]): row["n"] for row in rows}
+
+    # Counted over the whole ranking (a province's 20,000 villages): fixed once the period is
+    # closed, so kept until it changes.
+    sizes = cached_value("period", periods, f"group-sizes|{groups}", group_sizes)
     return [
         {
             "result": r,

@@ -2,7 +2,6 @@
 on both engines: PostgreSQL takes the rows through COPY, SQLite through executemany."""
 
 from datetime import datetime
-from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 import pytest
