@@ -62,19 +62,22 @@ def _stale(tables: list[str]) -> list[str]:
             )
             if cursor.fetchone() is None:
                 return []
-            stale = []
-            for table in tables:
-                cursor.execute(
-                    "SELECT max(CAST(stat AS INTEGER)) FROM sqlite_stat1 WHERE tbl = %s", [table]
-                )
-                (known,) = cursor.fetchone()
-                if known is None:
-                    continue
-                # The highest rowid counts the rows closely enough, read from the end of the
-                # table's b-tree (a count would read all of it).
-                cursor.execute(f"SELECT max(rowid) FROM {connection.ops.quote_name(table)}")
-                (rows,) = cursor.fetchone()
-                if (rows or 0) - known > STALE_SHARE * max(known, STALE_ROWS):
-                    stale.append(table)
-            return stale
+            # The highest rowid counts a table's rows closely enough, read from the end of its
+            # b-tree (a count would read all of it); one statement for all of them.
+            quote = connection.ops.quote_name
+            cursor.execute(
+                "SELECT "
+                + ", ".join(
+                    "(SELECT max(CAST(stat AS INTEGER)) FROM sqlite_stat1 WHERE tbl = %s), "
+                    f"(SELECT max(rowid) FROM {quote(table)})"
+                    for table in tables
+                ),
+                tables,
+            )
+            found = cursor.fetchone()
+            return [
+                table
+                for table, known, rows in zip(tables, found[::2], found[1::2], strict=True)
+                if known is not None and (rows or 0) - known > STALE_SHARE * max(known, STALE_ROWS)
+            ]
     return []
