@@ -242,7 +242,12 @@ def scopes_for(user, action: str) -> list[Scope]:
     cache = getattr(user, "_kaoping_scopes", None)
     if cache is None:
         cache = {}
-        assignments = user.role_assignments.select_related("region", "department", "household_post")
+        assignments = list(
+            user.role_assignments.select_related(
+                "region", "department", "household", "household_post"
+            )
+        )
+        user._kaoping_assignments = assignments
         user._kaoping_roles = set()
         for assignment in assignments:
             user._kaoping_roles.add(assignment.role)
@@ -251,6 +256,15 @@ def scopes_for(user, action: str) -> list[Scope]:
                     cache.setdefault(granted, []).append(scope)
         user._kaoping_scopes = cache
     return cache.get(action, [])
+
+
+def assignments_of(user) -> list:
+    """`user`'s role assignments with their region, department and household (from the same
+    per-request cache as `scopes_for`: a page that checks permissions reads them once)."""
+    if not user.is_authenticated:
+        return []
+    scopes_for(user, "")
+    return user._kaoping_assignments
 
 
 def roles_of(user) -> set[str]:

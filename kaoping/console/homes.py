@@ -13,7 +13,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 
 from kaoping.accounts.models import Role
-from kaoping.accounts.permissions import ROLE_RANK, user_can
+from kaoping.accounts.permissions import ROLE_RANK, assignments_of, user_can
 from kaoping.core.pagecache import cached_value
 from kaoping.core.todos import Todo, todos_for
 from kaoping.people.models import Household, PartyMember, Person, SubjectKind
@@ -154,7 +154,7 @@ def scope_counts(user, kind: str) -> dict | None:
 
 
 def home_for(user) -> Home:
-    assignments = list(selectors.assignments_of(user))
+    assignments = assignments_of(user)
     kind = home_kind(user, assignments)
     home = Home(kind=kind, todos=todos_for(user), assignments=assignments)
     if kind not in ("county", "department"):  # a department's villages are listed below

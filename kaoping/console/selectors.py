@@ -4,7 +4,6 @@ from django.db.models import Case, Count, Prefetch, Q, QuerySet, Value, When
 from django.db.models.functions import Substr
 from django.utils.translation import gettext as _
 
-from kaoping.accounts.models import RoleAssignment
 from kaoping.accounts.permissions import scopes_for
 from kaoping.accounts.scoping import restrict
 from kaoping.core.fields import subtree_q
@@ -20,12 +19,6 @@ SEARCH_LIMIT = 20
 # within it.
 SOUND_LIMIT = 200
 SOUND_CANDIDATES = 50_000
-
-
-def assignments_of(user):
-    return RoleAssignment.objects.filter(user=user).select_related(
-        "region", "department", "household"
-    )
 
 
 def scope_roots(user):
