@@ -185,9 +185,9 @@ def _moment(day: date, minute: int) -> datetime:
 
 class Rows:
     """Plain rows of some columns of `model`, inserted in batches (`rows_insert`): model
-    instances would cost several times the insert (as `scoring.Ledger` does for entries). Dates, times,
-    decimals and JSON are prepared for the database as the model would (dates and times once
-    each: a few hundred days and office hours); the rest go as they are.
+    instances would cost several times the insert (as `scoring.Ledger` does for entries).
+    Dates, times, decimals and JSON are prepared for the database as the model would (dates and
+    times once each: a few hundred days and office hours); the rest go as they are.
     """
 
     PREPARED = {"DateField", "DateTimeField", "DecimalField", "JSONField"}

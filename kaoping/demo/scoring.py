@@ -629,10 +629,10 @@ class Ledger:
     """Entries as plain rows, each linked into its village's hash chain, inserted in batches.
 
     Model instances and `bulk_create` would cost several times the insert itself, so rows go in
-    as plain rows (`rows_insert`), a batch at a time. Entries that will be reversed go through `bulk_create`,
-    which returns their keys; each reversal names its original in `reverses`. The chains are
-    linked by the ledger's own `ChainHeads` (the digest and head every writer uses), so the
-    demo ledger verifies like one written through the ledger services.
+    as plain rows (`rows_insert`), a batch at a time. Entries that will be reversed go through
+    `bulk_create`, which returns their keys; each reversal names its original in `reverses`. The
+    chains are linked by the ledger's own `ChainHeads` (the digest and head every writer uses),
+    so the demo ledger verifies like one written through the ledger services.
     """
 
     def __init__(self, batch_size: int) -> None:
