@@ -47,6 +47,7 @@ from openpyxl.utils import get_column_letter
 from kaoping.accounts.permissions import scopes_for
 from kaoping.accounts.scoping import ensure
 from kaoping.core.audit import audit_record
+from kaoping.core.bulk import collector_paused
 from kaoping.core.errors import ImportFailed, KaopingError, RowError
 from kaoping.core.fields import subtree_q
 from kaoping.core.leases import lease_is_stale, lease_release, lease_renew, lease_take_over
@@ -215,11 +216,15 @@ def _quantity(text: str) -> Decimal | None:
     return value if value.is_finite() else None
 
 
+RESOLVED_KEPT = 10_000  # item texts answered, per file, before the answers are dropped
+
+
 class ItemNames:
     """Items of the scheme's latest version, found by code, by name, or by 'code name'."""
 
     def __init__(self, recorder: Recorder):
         self.recorder = recorder
+        self.resolved: dict[tuple[str, str | None], tuple[str | None, str]] = {}
         self.codes: dict[str, set[str]] = {}  # text → item codes it may mean
         names: dict[str, set[str]] = {}
         for (_variant, code), node in recorder.items.items():
@@ -241,7 +246,19 @@ class ItemNames:
                 self.codes.setdefault(text, {ADJUST_CODE})
 
     def resolve(self, text: str, subject: Subject | None) -> tuple[str | None, str]:
-        """(item code, '') or (None, why not); without a subject, only whether it exists."""
+        """(item code, '') or (None, why not); without a subject, only whether it exists.
+
+        The answer depends only on the text and the subject's variant, so it is kept for the
+        file (a column of items repeats a few dozen names)."""
+        key = (text, None if subject is None else self.recorder.variant_of(subject))
+        found = self.resolved.get(key)
+        if found is None:
+            if len(self.resolved) > RESOLVED_KEPT:
+                self.resolved.clear()
+            found = self.resolved[key] = self._resolve(text, subject)
+        return found
+
+    def _resolve(self, text: str, subject: Subject | None) -> tuple[str | None, str]:
         text = re.sub(r"\s+", " ", text.strip())
         if not text:
             return None, _("Choose an item from the drop-down list.")
@@ -264,6 +281,7 @@ class ItemNames:
 
 
 SUBJECT_FIELDS = [f.attname for f in Subject._meta.concrete_fields]
+_KIND_INDEX = SUBJECT_FIELDS.index("kind")
 SUBJECT_CACHE = 20_000  # subjects remembered between chunks; a village's file fits many times
 
 
@@ -279,9 +297,10 @@ class Subjects:
 
     def __init__(self, scheme: Scheme, user):
         self.kind = scheme.subject_kind
-        self.base = Subject.objects.filter(kind=self.kind).filter(
-            subtree_q("region__code", scheme.region.code)
-        )
+        # The scheme's area, unordered. The kind is checked in `_subjects`, not here: SQLite,
+        # with no statistics on subjects, would read every subject of the kind through the
+        # (kind, …) indexes rather than the few hundred a chunk names by key or number.
+        self.base = Subject.objects.filter(subtree_q("region__code", scheme.region.code)).order_by()
         self.user = user
         self.known: dict[str, list[Subject] | str] = {}  # row key → candidates, or the problem
         self.allowed: dict[int, bool] = {}
@@ -318,6 +337,7 @@ class Subjects:
             mine = set(
                 Subject.objects.for_user(self.user, "entry.record")
                 .filter(pk__in=unchecked)
+                .order_by()
                 .values_list("pk", flat=True)
             )
             self.allowed.update((pk, pk in mine) for pk in unchecked)
@@ -342,9 +362,11 @@ class Subjects:
         return result
 
     def _subjects(self, rows: list[tuple]) -> list[tuple[Subject, tuple]]:
-        """Subjects built from value rows (the subject's fields, then extras), sharing regions."""
+        """Subjects of the scheme's kind built from value rows (the subject's fields, then
+        extras), sharing regions."""
         width = len(SUBJECT_FIELDS)
         region_index = SUBJECT_FIELDS.index("region_id")
+        rows = [row for row in rows if row[_KIND_INDEX] == self.kind]
         missing = {row[region_index] for row in rows} - set(self.regions)
         if missing:
             self.regions.update((r.pk, r) for r in Region.objects.filter(pk__in=missing))
@@ -720,6 +742,7 @@ def import_upload(*, scheme: Scheme, data: bytes, filename: str, acting_user) ->
     return import_check(job, data=data)
 
 
+@collector_paused()
 def import_check(job: ImportJob, *, data: bytes | None = None) -> ImportJob:
     """Parse and validate every row of `job`'s file; store the row count and the problems.
 
@@ -790,6 +813,7 @@ def _fail(job: ImportJob, errors: list[dict]) -> ImportJob:
     return job
 
 
+@collector_paused()
 def import_commit(job: ImportJob, *, acting_user) -> ImportJob:
     """Import every row of a checked job, or none (see the module docstring for the two passes).
 

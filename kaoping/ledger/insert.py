@@ -13,6 +13,8 @@ from django.db import models, transaction
 from django.db.models.base import ModelState
 from django.utils import timezone
 
+from kaoping.core.bulk import rows_insert
+
 from .models import Entry
 
 
@@ -71,7 +73,6 @@ def unsaved_entry(**values) -> Entry:
 
 
 INSERT_ROWS = 500  # rows per SQLite INSERT: 12,500 parameters, inside its limit
-ARRAY_ROWS = 5000  # rows per PostgreSQL INSERT (one array per column)
 
 
 def entries_insert(entries: list[Entry]) -> list[Entry]:
@@ -81,8 +82,7 @@ def entries_insert(entries: list[Entry]) -> list[Entry]:
     layer, one statement of 41 rows on SQLite) was half of a 100,000-row import's commit. Here a
     value is converted only where the engine needs it (dates, times, decimals, JSON), each
     distinct value once; SQLite takes INSERT_ROWS rows a statement, PostgreSQL the whole batch
-    as one array per column (a statement with thousands of placeholders is parsed again by
-    psycopg each time, slower than the insert itself). No signals, as with `bulk_create`.
+    by COPY (`_copy`). No signals, as with `bulk_create`.
     """
     connection = transaction.get_connection()
     fields = [f for f in Entry._meta.concrete_fields if not f.primary_key]
@@ -93,79 +93,81 @@ def entries_insert(entries: list[Entry]) -> list[Entry]:
         for f in fields
     ]
     now = timezone.now()
-    seen: dict[tuple, object] = {}  # (column, value) → the value as the engine takes it
-    rows = []
+    states = []
     for entry in entries:
         entry.created_at = now  # auto_now_add, which bulk_create's pre_save sets
-        values = entry.__dict__
-        row = []
-        for attname, column, text in plans:
-            value = values[attname]
-            if attname in json_fields:
-                # As Django stores JSON on SQLite; cast to jsonb on PostgreSQL.
-                key = (attname, repr(value))  # flags: a short list of words
-                if key in seen:
-                    value = seen[key]
-                else:
-                    value = seen[key] = json.dumps(value, cls=json_fields[attname].encoder)
-            elif column is not None:
-                key = (attname, type(value), value)
-                if key in seen:
-                    value = seen[key]
-                else:
-                    value = seen[key] = column.get_db_prep_save(value, connection)
-            elif text and value is not None:
-                value = str(value)  # a TextChoices member as its value
-            row.append(value)
-        rows.append(row)
+        states.append(entry.__dict__)
+    # Column by column: most columns are taken as they are, in one comprehension each; a
+    # value that needs converting is converted once per distinct value (a month's entries
+    # share a few dates, points and flags).
+    columns = []
+    for attname, column, text in plans:
+        values = [state[attname] for state in states]
+        if attname in json_fields:
+            encoder = json_fields[attname].encoder
+            # As text, as Django stores JSON on SQLite (COPY reads it into jsonb on
+            # PostgreSQL). Flags are a short list of words, so their repr names them.
+            dumped: dict[str, str] = {}
+            for index, value in enumerate(values):
+                key = repr(value)
+                if key not in dumped:
+                    dumped[key] = json.dumps(value, cls=encoder)
+                values[index] = dumped[key]
+        elif column is not None:
+            prepared: dict[tuple, object] = {}
+            for index, value in enumerate(values):
+                key = (type(value), value)
+                if key not in prepared:
+                    prepared[key] = column.get_db_prep_save(value, connection)
+                values[index] = prepared[key]
+        elif text:
+            # A TextChoices member as its value.
+            values = [v if v is None or type(v) is str else str(v) for v in values]
+        columns.append(values)
     table = connection.ops.quote_name(Entry._meta.db_table)
-    columns = ", ".join(connection.ops.quote_name(f.column) for f in fields)
+    names_sql = ", ".join(connection.ops.quote_name(f.column) for f in fields)
+    if connection.vendor == "postgresql":
+        _copy(connection, entries, [f.attname for f in fields], columns)
+        return entries
     # Every entry written here is chained first: (chain region, position) names it.
     by_link = {(e.chain_region, e.chain_seq): e for e in entries}
     returned = []
+    one = "(" + ", ".join(["%s"] * len(fields)) + ")"
     with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            # Text as text: an explicit cast to varchar(n) would cut a value that is too long,
-            # where the insert's own assignment refuses it, as bulk_create's insert does.
-            texts = (models.CharField, models.JSONField)
-            arrays = ", ".join(
-                f"%b::{'text' if isinstance(f, texts) else f.db_type(connection)}[]" for f in fields
+        for start in range(0, len(entries), INSERT_ROWS):
+            batch = list(
+                zip(*(values[start : start + INSERT_ROWS] for values in columns), strict=True)
             )
-            names = [f"c{i}" for i in range(len(fields))]
-            picked = ", ".join(
-                f"{n}::jsonb" if f.attname in json_fields else n
-                for n, f in zip(names, fields, strict=True)
+            cursor.execute(
+                f"INSERT INTO {table} ({names_sql}) VALUES {', '.join([one] * len(batch))} "
+                "RETURNING id, chain_region, chain_seq",
+                [value for row in batch for value in row],
             )
-            # Django's cursors bind on the client, quoting every value into the statement's
-            # text (most of this insert's time for arrays of 5,000 values); these arrays go to
-            # the server as parameters instead, in binary (%b), on the same connection and
-            # transaction.
-            from psycopg import Cursor
-
-            # (Errors as Django's own: a duplicate key is an IntegrityError to the callers.)
-            with connection.wrap_database_errors, Cursor(connection.connection) as bound:
-                for start in range(0, len(rows), ARRAY_ROWS):
-                    batch = rows[start : start + ARRAY_ROWS]
-                    bound.execute(
-                        f"INSERT INTO {table} ({columns}) SELECT {picked} "
-                        f"FROM unnest({arrays}) AS u({', '.join(names)}) "
-                        "RETURNING id, chain_region, chain_seq",
-                        [list(values) for values in zip(*batch, strict=True)],
-                    )
-                    returned += bound.fetchall()
-        else:
-            one = "(" + ", ".join(["%s"] * len(fields)) + ")"
-            for start in range(0, len(rows), INSERT_ROWS):
-                batch = rows[start : start + INSERT_ROWS]
-                cursor.execute(
-                    f"INSERT INTO {table} ({columns}) VALUES {', '.join([one] * len(batch))} "
-                    "RETURNING id, chain_region, chain_seq",
-                    [value for row in batch for value in row],
-                )
-                returned += cursor.fetchall()
+            returned += cursor.fetchall()
     for pk, region, seq in returned:
-        entry = by_link[(region, seq)]
-        entry.pk = pk
-        entry._state.adding = False
-        entry._state.db = connection.alias
+        _saved(by_link[(region, seq)], pk, connection)
     return entries
+
+
+def _copy(connection, entries: list[Entry], attnames: list[str], columns: list) -> None:
+    """PostgreSQL: the entries' ids drawn from the table's sequence, then the rows by COPY.
+
+    INSERT … SELECT FROM unnest(arrays) RETURNING id took 3.1–3.6 s for 100,000 entries; the
+    ids drawn beforehand and the rows copied, 2.3–2.6 s (docs/performance.md). Each id is its
+    own `nextval`, so no other writer can be given it meanwhile.
+    """
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT nextval(pg_get_serial_sequence(%s, 'id')) FROM generate_series(1, %s)",
+            [Entry._meta.db_table, len(entries)],
+        )
+        ids = [row[0] for row in cursor.fetchall()]
+    rows_insert(Entry, ("id", *attnames), zip(ids, *columns, strict=True))
+    for entry, pk in zip(entries, ids, strict=True):
+        _saved(entry, pk, connection)
+
+
+def _saved(entry: Entry, pk: int, connection) -> None:
+    entry.pk = pk
+    entry._state.adding = False
+    entry._state.db = connection.alias
