@@ -1,13 +1,16 @@
 """Plain rows in bulk (kaoping.core.bulk) and the planner's statistics (kaoping.core.statistics),
-on both engines: PostgreSQL takes the rows through COPY, SQLite through executemany."""
+on both engines: PostgreSQL takes the rows through COPY, SQLite through executemany. Also the
+cycle collector's pause for bulk work."""
 
+import gc
+import threading
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
 import pytest
 from django.db import IntegrityError, connection, transaction
 
-from kaoping.core.bulk import rows_insert
+from kaoping.core.bulk import collector_paused, rows_insert
 from kaoping.core.models import AuditChain, AuditLog
 from kaoping.core.statistics import STALE_ROWS, tables_analyze
 
@@ -91,3 +94,41 @@ def test_statistics_are_refreshed_once_a_table_has_outgrown_them():
     assert tables_analyze([AuditChain], only_stale=True) == [table]
     _settle()
     assert tables_analyze([AuditChain], only_stale=True) == []  # analysed: fresh again
+
+
+def test_the_collector_is_paused_inside_the_block_and_on_again_after_it_even_on_error():
+    assert gc.isenabled()
+    with collector_paused():
+        assert not gc.isenabled()
+    assert gc.isenabled()
+    with pytest.raises(ValueError), collector_paused():
+        raise ValueError
+    assert gc.isenabled()
+
+
+def test_the_collector_stays_off_until_the_last_of_overlapping_blocks_ends():
+    inside, leave = threading.Event(), threading.Event()
+
+    def other_import():
+        with collector_paused():
+            inside.set()
+            leave.wait(10)
+
+    thread = threading.Thread(target=other_import)
+    with collector_paused():
+        thread.start()
+        inside.wait(10)
+    assert not gc.isenabled()  # the other thread's block is still running
+    leave.set()
+    thread.join(10)
+    assert gc.isenabled()
+
+
+def test_a_collector_switched_off_before_stays_off():
+    gc.disable()
+    try:
+        with collector_paused():
+            pass
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
