@@ -47,7 +47,7 @@ from openpyxl.utils import get_column_letter
 from kaoping.accounts.permissions import scopes_for
 from kaoping.accounts.scoping import ensure
 from kaoping.core.audit import audit_record
-from kaoping.core.bulk import collector_paused
+from kaoping.core.bulk import collector_paused, page_cache
 from kaoping.core.errors import ImportFailed, KaopingError, RowError
 from kaoping.core.fields import subtree_q
 from kaoping.core.leases import lease_is_stale, lease_release, lease_renew, lease_take_over
@@ -216,6 +216,7 @@ def _quantity(text: str) -> Decimal | None:
     return value if value.is_finite() else None
 
 
+WRITE_CACHE_MIB = 64  # SQLite's page cache while the write pass inserts (`core.bulk.page_cache`)
 RESOLVED_KEPT = 10_000  # item texts answered, per file, before the answers are dropped
 
 
@@ -1022,7 +1023,7 @@ def _write_pass(job: ImportJob, reading: FileCheck, checked) -> ImportJob:
     reading.recorder = recorder
     check_all = _checked_state(checked) != recorder.rules_state()
     written, flagged, awaiting, regions, changed = 0, 0, 0, set(), _Problems()
-    with transaction.atomic():
+    with page_cache(WRITE_CACHE_MIB), transaction.atomic():
         locked = ImportJob.objects.select_for_update().get(pk=job.pk)
         if locked.status != ImportStatus.COMMITTING:
             return locked  # another worker finished (or failed) it meanwhile

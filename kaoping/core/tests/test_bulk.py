@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from django.db import IntegrityError, connection, transaction
 
-from kaoping.core.bulk import collector_paused, rows_insert
+from kaoping.core.bulk import collector_paused, page_cache, rows_insert
 from kaoping.core.models import AuditChain, AuditLog
 from kaoping.core.statistics import STALE_ROWS, tables_analyze
 
@@ -132,3 +132,18 @@ def test_a_collector_switched_off_before_stays_off():
         assert not gc.isenabled()
     finally:
         gc.enable()
+
+
+@pytest.mark.django_db
+@pytest.mark.skipif(connection.vendor != "sqlite", reason="PostgreSQL's buffers are the server's")
+def test_the_page_cache_is_larger_inside_the_block_and_as_it_was_after():
+    def cache_size():
+        with connection.cursor() as cursor:
+            cursor.execute("PRAGMA cache_size")
+            return cursor.fetchone()[0]
+
+    before = cache_size()
+    with pytest.raises(ValueError), page_cache(64):
+        assert cache_size() == -64 * 1024
+        raise ValueError
+    assert cache_size() == before
