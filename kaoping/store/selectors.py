@@ -9,6 +9,7 @@ from django.db.models.functions import Coalesce, Substr, TruncMonth
 from django.shortcuts import get_object_or_404
 
 from kaoping.accounts.models import Role, RoleAssignment
+from kaoping.core.fields import subtree_q
 from kaoping.core.privacy import mask_name
 from kaoping.ledger.selectors import annotate_item_names
 from kaoping.people.models import Subject, SubjectKind
@@ -187,36 +188,41 @@ class RankingRow:
 def village_ranking(
     scheme, village_code: str, own_subject_id: int | None = None, limit: int = 30
 ) -> tuple[Period | None, list[RankingRow]]:
-    """The village's latest closed household ranking, names masked (张*三) as on public boards."""
+    """The village's latest closed household ranking, names masked (张*三) as on public boards.
+
+    The results are found by the village's subjects, (period, subject) key by key: matched by
+    region instead, SQLite reads every result of a province's period (sampled statistics say
+    a period holds a thousand) to keep the village's few hundred, 20–30 ms on the phone page."""
+    in_village = Subject.objects.filter(subtree_q("region__code", village_code)).values("pk")
     period = (
         Period.objects.filter(
             scheme=scheme,
             status__in=SCORED,
             cadence=scheme.cadence,
-            results__subject__region__code__startswith=village_code,
+            results__subject__in=in_village,
         )
         .order_by("-end")
         .first()
     )
     if period is None:
         return None, []
-    results = (
-        Result.objects.filter(period=period, subject__region__code__startswith=village_code)
-        .select_related("subject")
-        .order_by("rank", "subject_id")
+    ordered = Result.objects.filter(period=period, subject__in=in_village).order_by(
+        "rank", "subject_id"
     )
-    rows = []
-    for result in results:
-        own = result.subject_id == own_subject_id
-        if len(rows) < limit or own:
-            rows.append(
-                RankingRow(
-                    result.rank,
-                    mask_name(result.subject.name),
-                    period.version.to_points(result.total),
-                    own,
-                )
-            )
+    # The first `limit` and the household's own row, in one query: a village has hundreds.
+    shown = Q(pk__in=ordered.values("pk")[:limit])
+    if own_subject_id is not None:
+        shown |= Q(subject_id=own_subject_id)
+    results = ordered.filter(shown).select_related("subject")
+    rows = [
+        RankingRow(
+            result.rank,
+            mask_name(result.subject.name),
+            period.version.to_points(result.total),
+            result.subject_id == own_subject_id,
+        )
+        for result in results
+    ]
     return period, rows
 
 

@@ -278,6 +278,33 @@ def test_the_village_ranking_is_shown_masked_when_there_is_no_posting_page(
     assert 'id="rank"' in html
 
 
+def test_the_ranking_shows_its_first_rows_and_the_household_s_own_below_them(shop, county):
+    scheme, _store, _rice, _oil, account = shop  # erin's household has 52 points
+    from django.utils import timezone
+
+    from kaoping.schemes.calendar import label_for
+    from kaoping.store import selectors
+
+    village = list(household_subjects())
+    last = next(s for s in reversed(village) if s != account.subject)
+    for subject in village:
+        if subject not in (account.subject, last):
+            earn(scheme, subject, "HELP")  # 2 points: between erin's 52 and nothing
+    period = period_open(
+        scheme=scheme, label=label_for("month", timezone.localdate()), acting_user=system_actor()
+    )
+    period_close(period=period, acting_user=system_actor())
+
+    _period, rows = selectors.village_ranking(scheme, VILLAGE, own_subject_id=last.pk, limit=1)
+    assert [(row.rank, row.own) for row in rows] == [(1, False), (len(village), True)]
+    _period, rows = selectors.village_ranking(
+        scheme, VILLAGE, own_subject_id=account.subject_id, limit=1
+    )
+    assert [(row.rank, row.own) for row in rows] == [(1, True)]
+    _period, rows = selectors.village_ranking(scheme, VILLAGE, limit=1000)
+    assert len(rows) == len(village)  # the other village's households are not in it
+
+
 def test_managers_add_goods_with_a_photo_and_stock_in(shop, client_for, county):
     _scheme, store, _rice, _oil, _account = shop
     from django.core.files.uploadedfile import SimpleUploadedFile
