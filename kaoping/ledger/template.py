@@ -20,7 +20,7 @@ from kaoping.schemes.overlays import overlay_items_by_place
 from kaoping.schemes.scoring import assessed_cadences
 
 from .adjustments import adjust_cadences
-from .imports import (
+from .import_rows import (
     ADJUST_NAME,
     COLUMNS,
     HELP_SHEET,

@@ -14,7 +14,7 @@ from datetime import date, timedelta
 
 from openpyxl import Workbook
 
-from .imports import COLUMNS, SHEET
+from .import_rows import COLUMNS, SHEET
 
 HOUSEHOLD_SCHEME = """\
 code: hh-import

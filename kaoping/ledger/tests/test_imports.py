@@ -13,14 +13,10 @@ from openpyxl.cell.text import InlineFont
 
 from kaoping.accounts.scoping import system_actor
 from kaoping.core.models import AuditLog
-from kaoping.ledger import imports
+from kaoping.ledger import import_rows, imports
 from kaoping.ledger.chain import chain_verify
-from kaoping.ledger.imports import (
-    import_check,
-    import_commit,
-    import_upload,
-    parse_date,
-)
+from kaoping.ledger.import_rows import parse_date
+from kaoping.ledger.imports import import_check, import_commit, import_upload
 from kaoping.ledger.models import Entry, EntrySource, EntryStatus, ImportJob, LedgerChain
 from kaoping.ledger.sheets import xlsx_rows
 from kaoping.ledger.tasks import import_commit_task
@@ -269,7 +265,7 @@ def test_the_same_file_twice_changes_nothing(county, scheme):
 
 @pytest.mark.django_db(transaction=True)
 def test_a_failure_in_the_middle_of_the_commit_leaves_nothing(county, scheme, monkeypatch):
-    monkeypatch.setattr(imports, "CHUNK", 2)
+    monkeypatch.setattr(import_rows, "CHUNK", 2)
     job = upload(county, scheme, good_rows())
     before = ledger_state()
     saved = []
@@ -305,7 +301,7 @@ def test_a_period_finalised_after_the_preview_stops_the_commit(county, scheme):
 def test_a_period_finalised_during_the_commit_undoes_it(county, scheme, monkeypatch):
     """Finalised between the check pass and the write: the write pass finds it, all undone,
     and still names every row the finalisation refuses."""
-    monkeypatch.setattr(imports, "CHUNK", 2)
+    monkeypatch.setattr(import_rows, "CHUNK", 2)
     job = upload(county, scheme, good_rows())
     march = period_open(scheme=scheme, label="2026-03", acting_user=system_actor())
     real_check = imports._check_pass
@@ -331,7 +327,7 @@ def test_the_commit_writes_the_rows_the_preview_checked(county, scheme, monkeypa
     def read_again(self):
         raise AssertionError("the file was read again")
 
-    monkeypatch.setattr(imports.FileCheck, "chunks", read_again)
+    monkeypatch.setattr(import_rows.FileCheck, "chunks", read_again)
     job = import_commit(job, acting_user=county.users["carol"])
     assert (job.status, job.rows_done) == ("committed", 4)
     assert Entry.objects.filter(import_job=job).count() == 4
@@ -362,13 +358,13 @@ def test_a_new_version_of_the_scheme_since_the_preview_checks_the_file_again(
     job = upload(county, scheme, good_rows())
     load(county, HOUSEHOLD_SCHEME.replace("version: 1", "version: 2", 1))
     reads = []
-    real_chunks = imports.FileCheck.chunks
+    real_chunks = import_rows.FileCheck.chunks
 
     def chunks(self):
         reads.append(self.job.pk)
         return real_chunks(self)
 
-    monkeypatch.setattr(imports.FileCheck, "chunks", chunks)
+    monkeypatch.setattr(import_rows.FileCheck, "chunks", chunks)
     job = import_commit(job, acting_user=county.users["carol"])
     assert reads == [job.pk]
     assert (job.status, job.rows_done) == ("committed", 4)
