@@ -1,7 +1,8 @@
 """Excel import of entries: a template per scheme, a preview of every problem, then all or nothing.
 
 A file is uploaded (`import_upload`) and checked (`import_check`): every row is parsed and
-validated through the same `Recorder` as the console form, and up to MAX_PROBLEMS problems are
+validated through the same `Recorder` as the console form (`ledger.import_rows`, which reads
+and checks the rows; this module runs the job around it), and up to MAX_PROBLEMS problems are
 stored on the job by row and column. Nothing is written to the ledger until `import_commit`,
 which makes two passes and never holds more than one chunk of rows in memory:
 
@@ -60,6 +61,24 @@ from .links import links_carry_from
 from .models import Entry, EntrySource, EntryStatus, ImportJob, ImportStatus
 from .services import AUDIT_BY_CALLER, EntryDraft, Recorder, entries_write
 
+MAX_PROBLEMS = 500  # problems kept on a job; the rest are counted
+# An import of this many rows refreshes the ledger's planner statistics (kaoping.core.statistics):
+# enough pending entries to change the plan of a review queue; a smaller one changes nothing.
+STATISTICS_ROWS = 10_000
+WRITE_CACHE_MIB = 64  # SQLite's page cache while the write pass inserts (`core.bulk.page_cache`)
+
+
+def _from_row_errors(errors: Iterable[RowError]) -> list[dict]:
+    return [row_problem(e.row, e.field, e.message) for e in errors]
+
+
+class _Changed(Exception):
+    """Rows that passed the check failed when written: something changed in between."""
+
+    def __init__(self, problems: list[dict]):
+        self.problems = problems
+        super().__init__(problems)
+
 
 def _file_data(job: ImportJob) -> bytes:
     with job.file.open("rb") as stream:
@@ -99,25 +118,6 @@ class _Problems:
             return self.kept
         tail = _("… and %(n)d more problems not listed.") % {"n": self.more}
         return [*self.kept, row_problem(0, "", tail)]
-
-
-MAX_PROBLEMS = 500  # problems kept on a job; the rest are counted
-# An import of this many rows refreshes the ledger's planner statistics (kaoping.core.statistics):
-# enough pending entries to change the plan of a review queue; a smaller one changes nothing.
-STATISTICS_ROWS = 10_000
-WRITE_CACHE_MIB = 64  # SQLite's page cache while the write pass inserts (`core.bulk.page_cache`)
-
-
-def _from_row_errors(errors: Iterable[RowError]) -> list[dict]:
-    return [row_problem(e.row, e.field, e.message) for e in errors]
-
-
-class _Changed(Exception):
-    """Rows that passed the check failed when written: something changed in between."""
-
-    def __init__(self, problems: list[dict]):
-        self.problems = problems
-        super().__init__(problems)
 
 
 # ──────────────────────────────── services ────────────────────────────────
