@@ -47,6 +47,7 @@ from kaoping.core.bulk import collector_paused, page_cache
 from kaoping.core.errors import ImportFailed, KaopingError, RowError
 from kaoping.core.leases import lease_is_stale, lease_release, lease_renew, lease_take_over
 from kaoping.core.statistics import tables_analyze
+from kaoping.people.models import Subject
 from kaoping.schemes.models import Scheme
 
 from .import_rows import (
@@ -436,16 +437,28 @@ def _check_pass(job: ImportJob, reading: FileCheck, files: ExitStack) -> tuple[_
 
 def _subjects_gone(reading: FileCheck, rows: list[_Checked]) -> list[dict]:
     """Problems for kept rows whose subject the uploader may no longer record for (moved out of
-    their area, or deleted) since the preview: one query for the chunk."""
+    their area, or deleted) since the preview: one query for the chunk, and one more to tell
+    the two apart when some are gone."""
     # Read into the reading's subjects, where the write pass finds them.
     mine = reading.subjects.mine_by_ids({row[1] for row in rows})
-    return [_subject_gone(reading, row[0]) for row in rows if row[1] not in mine]
-
-
-def _subject_gone(reading: FileCheck, number: int) -> dict:
-    message = _(
-        "Since the file was checked, this subject has left your area; check the file again."
+    gone = [row for row in rows if row[1] not in mine]
+    if not gone:
+        return []
+    existing = set(
+        Subject.objects.filter(pk__in={row[1] for row in gone}).values_list("pk", flat=True)
     )
+    return [_subject_gone(reading, row[0], deleted=row[1] not in existing) for row in gone]
+
+
+def _subject_gone(reading: FileCheck, number: int, *, deleted: bool) -> dict:
+    if deleted:
+        message = _(
+            "Since the file was checked, this subject has been deleted; check the file again."
+        )
+    else:
+        message = _(
+            "Since the file was checked, this subject has left your area; check the file again."
+        )
     return reading.problem(number, "subject", message)
 
 
@@ -479,7 +492,7 @@ def _write_pass(job: ImportJob, reading: FileCheck, checked) -> ImportJob:
             for number, subject_id, code, day, quantity, label, note, cadence, *rules in chunk:
                 subject = subjects.get(subject_id)
                 if subject is None:  # deleted since the check pass
-                    changed.add([_subject_gone(reading, number)])
+                    changed.add([_subject_gone(reading, number, deleted=True)])
                     continue
                 draft = EntryDraft(
                     subject=subject,

@@ -423,7 +423,17 @@ def test_a_subject_deleted_during_the_commit_is_named_by_its_rows(county, scheme
         (3, "对象", "A3"),
         (5, "对象", "A5"),
     ]
+    assert "has been deleted; check the file again" in job.errors[0]["message"]
     assert ledger_state() == before
+
+
+def test_a_subject_deleted_since_the_preview_is_said_to_be_deleted(county, scheme):
+    job = upload(county, scheme, good_rows())
+    Subject.objects.filter(household__number=CAROL_2).delete()
+    job = import_commit(job, acting_user=county.users["carol"])
+    assert job.status == "failed"
+    assert [(e["row"], e["column"]) for e in job.errors] == [(3, "对象"), (5, "对象")]
+    assert "has been deleted; check the file again" in job.errors[0]["message"]
 
 
 def test_a_job_whose_check_was_cut_short_is_not_imported(county, scheme):
