@@ -7,11 +7,11 @@ spread evenly over the province, in grids of about 50; every household gets
 every village a handful of entries on the 40-indicator 六比六争 scheme in the quarter around it.
 
 Everything is drawn from `random.Random` streams seeded by (seed, topic, village code), so the
-same shape gives the same rows on every machine and engine. Rows go in with raw `executemany`
-batches (SQLite) or COPY (PostgreSQL); households are written a village at a time and entries
-spooled to a file per day, then inserted day by day, as a ledger fills up: memory stays flat
-however many households there are. Keys are assigned here, not by the database, so that a
-reversal can name its original without reading it back.
+same shape gives the same rows on every machine and engine. Rows go in as plain rows in batches
+(`kaoping.core.bulk.rows_insert`: executemany on SQLite, COPY on PostgreSQL); households are
+written a village at a time and entries spooled to a file per day, then inserted day by day, as
+a ledger fills up: memory stays flat however many households there are. Keys are assigned here,
+not by the database, so that a reversal can name its original without reading it back.
 
 Bench entries leave the hash-chain fields empty (chain_seq 0, no LedgerChain head): the close
 never reads them, and linking 20 million rows through sha256 would time the generator, not the
@@ -38,6 +38,7 @@ from django.db import connection, models, transaction
 from django.db.models.fields import NOT_PROVIDED
 from django.utils import timezone
 
+from kaoping.core.bulk import rows_insert
 from kaoping.schemes.scoring import entry_points
 
 GENERATOR_VERSION = 2
@@ -189,7 +190,8 @@ def household_entries(
 
 
 class Writer:
-    """Rows of one model, inserted in batches with executemany (SQLite) or COPY (PostgreSQL).
+    """Rows of one model, inserted in batches through `kaoping.core.bulk.rows_insert`
+    (executemany on SQLite, COPY on PostgreSQL).
 
     `columns` are the values the caller gives, in order; every other concrete column gets its
     field default, prepared once.
@@ -204,18 +206,9 @@ class Writer:
             if c not in columns and not f.primary_key and f.db_default is NOT_PROVIDED
         ]
         self.defaults = tuple(self._default(f) for f in others)
-        self.columns = [*columns, *(f.column for f in others)]
-        self.table = model._meta.db_table
+        self.names = (*(fields[c].attname for c in columns), *(f.attname for f in others))
         self.rows: list[tuple] = []
         self.written = 0
-        self.postgres = connection.vendor == "postgresql"
-        quote = connection.ops.quote_name
-        names = ", ".join(map(quote, self.columns))
-        self.sql = (
-            f"COPY {quote(self.table)} ({names}) FROM STDIN"
-            if self.postgres
-            else f"INSERT INTO {quote(self.table)} ({names}) VALUES ({', '.join(['%s'] * len(self.columns))})"
-        )
 
     @staticmethod
     def _default(field):
@@ -235,14 +228,7 @@ class Writer:
         if not self.rows:
             return
         rows, self.rows = self.rows, []
-        with connection.cursor() as cursor:
-            if self.postgres:
-                raw = cursor.cursor
-                with raw.copy(self.sql) as copy:
-                    for row in rows:
-                        copy.write_row((*row, *self.defaults))
-            else:
-                cursor.executemany(self.sql, [(*row, *self.defaults) for row in rows])
+        rows_insert(self.model, self.names, [(*row, *self.defaults) for row in rows])
         self.written += len(rows)
 
 

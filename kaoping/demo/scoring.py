@@ -39,7 +39,7 @@ What makes the data plausible rather than uniform noise:
 
 Everything is drawn from `Build.rng` streams named after the scheme and village, so a seed gives
 the same ledger whatever else changes; only `created_at` is the wall clock. Entries are made
-village by village and inserted with one `executemany` per `Build.batch_size` rows. Above
+village by village and inserted as plain rows (`rows_insert`), `Build.batch_size` at a time. Above
 FULL_RATE_SUBJECTS households (or members) the rates are scaled down, every household still
 getting at least one entry, so a million households make a few million entries.
 

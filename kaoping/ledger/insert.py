@@ -124,11 +124,11 @@ def entries_insert(entries: list[Entry]) -> list[Entry]:
             # A TextChoices member as its value.
             values = [v if v is None or type(v) is str else str(v) for v in values]
         columns.append(values)
-    table = connection.ops.quote_name(Entry._meta.db_table)
-    names_sql = ", ".join(connection.ops.quote_name(f.column) for f in fields)
     if connection.vendor == "postgresql":
         _copy(connection, entries, [f.attname for f in fields], columns)
         return entries
+    table = connection.ops.quote_name(Entry._meta.db_table)
+    names_sql = ", ".join(connection.ops.quote_name(f.column) for f in fields)
     # Every entry written here is chained first: (chain region, position) names it.
     by_link = {(e.chain_region, e.chain_seq): e for e in entries}
     returned = []

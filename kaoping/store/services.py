@@ -232,7 +232,7 @@ def _ensure_accounts(scheme: Scheme, subject_ids) -> None:
 
 
 def _write_credits(movements: list[tuple], totals: dict[int, Change]) -> None:
-    """Insert credit movements in bulk and move the accounts by their totals, one `executemany`.
+    """Insert credit movements in bulk and move the accounts by their totals (one `executemany`).
     Balances move by adding to the column under the account lock, as everywhere in this module,
     never by writing a value read earlier."""
     values = _Values()
