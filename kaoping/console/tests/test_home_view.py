@@ -1,5 +1,11 @@
+import re
+
 import pytest
+from django.test import Client
 from django.urls import reverse
+from django.utils import translation
+
+from kaoping.console.context import menu_links
 
 pytestmark = pytest.mark.django_db
 
@@ -37,3 +43,31 @@ def test_navigation_follows_the_role(county, client_for):
 
 def test_anonymous_goes_to_login(county, client_for):
     assert client_for(county, None).get(reverse("console:home")).status_code == 302
+
+
+def test_menu_is_each_users_own_though_kept_between_requests(county):
+    """The menu's links are rendered once per set of links (console.context.menu_links): each
+    user still gets the links of their own roles, and the log-out form the token of their own
+    session, whoever was served before them."""
+    audit = reverse("console:audit")
+    for username, sees_audit in (("alice", True), ("carol", False), ("alice", True)):
+        client = Client(enforce_csrf_checks=True)
+        client.force_login(county.users[username])
+        page = client.get(reverse("console:home"), follow=True).content.decode()
+        assert (f'href="{audit}"' in page) is sees_audit
+        assert page.count(f'href="{reverse("accounts:password_change")}"') == 1
+        token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page).group(1)
+        assert client.post(reverse("logout"), {"csrfmiddlewaretoken": token}).status_code == 302
+        assert "_auth_user_id" not in client.session
+
+
+def test_menu_links_follow_the_language(county, client_for, settings):
+    """Part of what a kept menu is kept under: its language."""
+    client = client_for(county, "alice")
+    with translation.override("en"):
+        english = menu_links({"audit": True})
+    with translation.override("zh-hans"):
+        chinese = menu_links({"audit": True})
+    assert "Audit log" in english and "操作日志" in chinese
+    assert "Audit log" not in chinese
+    assert "操作日志" in client.get(reverse("console:home")).content.decode()
