@@ -79,17 +79,28 @@ def redeemed_total(account: Account) -> Decimal:
     )
 
 
-def account_history(account: Account, limit: int | None = 50) -> list[Movement]:
-    """Movements newest first, with the entry's item name, note and evidence, or the goods."""
-    movements = (
+def account_movements(account: Account):
+    """The account's movements newest first, with what their rows show (the entry and its
+    evidence, or the goods); give a page of them `movements_named` before showing it."""
+    return (
         Movement.objects.filter(account=account)
         .select_related("entry__scheme", "redemption__goods")
         .prefetch_related("entry__evidence")
         .order_by("-effective_on", "-id")
     )
-    rows = list(movements[:limit] if limit else movements)
-    annotate_item_names([m.entry for m in rows if m.entry is not None])
-    return rows
+
+
+def movements_named(movements) -> None:
+    """Give the entries of `movements` their item names, in one query."""
+    annotate_item_names([m.entry for m in movements if m.entry is not None])
+
+
+def account_history(account: Account, limit: int) -> tuple[list[Movement], bool]:
+    """The latest `limit` movements (as `account_movements`), and whether there are older."""
+    rows = list(account_movements(account)[: limit + 1])
+    rows, older = rows[:limit], len(rows) > limit
+    movements_named(rows)
+    return rows, older
 
 
 def open_requests(account: Account) -> list[Redemption]:

@@ -7,6 +7,7 @@ app_name = "store"
 urlpatterns = [
     # The household's own pages (phone first).
     path("my/points/", views.my_points, name="my_points"),
+    path("my/points/history/", views.my_history, name="my_history"),
     path("my/points/request/", views.my_request, name="my_request"),
     path("my/points/requests/<int:pk>/cancel/", views.my_request_cancel, name="my_request_cancel"),
     path("my/text-size/", views.text_size, name="text_size"),

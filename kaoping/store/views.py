@@ -8,6 +8,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.files.storage import default_storage
+from django.core.paginator import Paginator
 from django.http import FileResponse, Http404, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, render
 from django.urls import NoReverseMatch, reverse
@@ -40,6 +41,9 @@ from .forms import (
 from .models import Account, Goods, Redemption, Store
 
 TEXT_COOKIE = "kp_text"
+# The phone page shows the latest movements; the rest are a page of their own (my_history).
+HISTORY_SHOWN = 20
+HISTORY_PAGE_SIZE = 50
 
 
 def large_text(request) -> bool:
@@ -67,6 +71,11 @@ def _posting_link(period, village_code: str) -> str | None:
         return None
 
 
+def _first_account(accounts: list[Account], spendable: list[Account]) -> Account | None:
+    """The account the household's pages show first: the first it can spend from."""
+    return (spendable or accounts or [None])[0]
+
+
 @login_required
 def my_points(request):
     user = request.user
@@ -75,7 +84,7 @@ def my_points(request):
     today = timezone.localdate()
     accounts = selectors.villager_accounts(user)
     spendable = [a for a in accounts if services.account_policy(a.scheme).spendable]
-    account = (spendable or accounts or [None])[0]
+    account = _first_account(accounts, spendable)
     context = {"large": large_text(request), "account": account, "others": []}
     subject = account.subject if account else selectors.subject_household_of_user(user=user)
     context["subject"] = subject
@@ -85,12 +94,14 @@ def my_points(request):
             others=[a for a in accounts if a.pk != account.pk],
             spendable=account in spendable,
             redeemed=selectors.redeemed_total(account),
-            history=selectors.account_history(account, limit=60),
             requests=selectors.open_requests(account),
             shelf=shelf,
         )
         for goods in shelf.goods:
             goods.form_key = uuid.uuid4().hex  # one key per form: each request is its own
+        context["history"], context["history_older"] = selectors.account_history(
+            account, limit=HISTORY_SHOWN
+        )
     if subject is not None:
         village_code = subject.region.code[: selectors.VILLAGE_CODE_LENGTH]
         scheme = account.scheme if account else selectors.scheme_default_of_households(user=user)
@@ -110,6 +121,32 @@ def my_points(request):
         context["village"] = selectors.village_of_subject(subject=subject)
     context["can_declare"] = user_can(user, "entry.declare")
     return render(request, "store/my_points.html", context)
+
+
+@login_required
+def my_history(request):
+    """Every movement of one of the household's accounts, newest first, a page at a time."""
+    user = request.user
+    if not user_can(user, "store.request"):
+        raise PermissionDenied
+    accounts = selectors.villager_accounts(user)
+    wanted = request.GET.get("account", "")
+    if wanted:  # one of the household's own accounts, named by the phone page's link
+        account = next((a for a in accounts if str(a.pk) == wanted), None)
+    else:
+        spendable = [a for a in accounts if services.account_policy(a.scheme).spendable]
+        account = _first_account(accounts, spendable)
+    if account is None:
+        raise Http404
+    page = Paginator(selectors.account_movements(account), HISTORY_PAGE_SIZE).get_page(
+        request.GET.get("page")
+    )
+    selectors.movements_named(page)
+    return render(
+        request,
+        "store/my_history.html",
+        {"large": large_text(request), "account": account, "page": page, "history": page},
+    )
 
 
 @login_required

@@ -90,3 +90,37 @@ def test_earn_see_request_and_collect_by_qr_code(live_server, live_county, phone
     assert Movement.objects.filter(redemption=redemption).count() == 1
     assert StockMove.objects.filter(redemption=redemption).count() == 1
     shot(phone, "2-end")
+
+
+def test_older_points_history_a_page_at_a_time(live_server, live_county, phone, shot):
+    """The phone page lists the latest movements; the household reads older ones on a page of
+    their own, and comes back."""
+    from .fixture import account_of, earn
+
+    county = live_county
+    scheme = load_scheme(county)
+    subject = erin_subject(county)
+    earn(scheme, subject, "CLEAN", times=24)
+    earn(scheme, subject, "BIG")  # the newest
+    account = account_of(scheme, subject)
+
+    browser_login(phone, live_server, "erin")
+    phone.goto(f"{live_server.url}/my/points/")
+    rows = phone.locator("#history ul.history > li")
+    assert rows.count() == 20
+    assert "见义勇为" in rows.first.inner_text()
+    shot(phone, "1-phone-page")
+
+    phone.click("#history-older")
+    phone.wait_for_url(f"**/my/points/history/?account={account.pk}")
+    assert phone.locator("h1").inner_text() == "积分明细"
+    assert (
+        phone.locator("#history ul.history > li").count()
+        == Movement.objects.filter(account=account).count()
+    )
+    assert no_sideways_scroll(phone)
+    shot(phone, "2-history")
+
+    phone.click("text=‹ 我家的积分")
+    phone.wait_for_url("**/my/points/")
+    assert phone.locator("#balance-amount").is_visible()

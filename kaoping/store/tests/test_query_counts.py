@@ -11,6 +11,7 @@ from django.urls import reverse
 
 from kaoping.accounts.scoping import system_actor
 from kaoping.store import services
+from kaoping.store.views import HISTORY_SHOWN
 
 from .fixture import account_of, add_keepers, earn, erin_subject, load_scheme, open_store
 
@@ -59,9 +60,14 @@ def test_the_phone_page_costs_the_same_for_3_or_9_entries_goods_and_requests(cou
         counts.append(count)
         context = response.context
         shown.append(
-            (len(context["history"]), len(context["shelf"].goods), len(context["requests"]))
+            (
+                (len(context["history"]), context["history_older"]),
+                len(context["shelf"].goods),
+                len(context["requests"]),
+            )
         )
-    assert [history for history, _goods, _requests in shown] == [1 + 3 + 3, 1 + 12 + 12]
+    # 7 movements, then 25: the page shows the latest HISTORY_SHOWN and links to the rest.
+    assert [history for history, _goods, _requests in shown] == [(7, False), (HISTORY_SHOWN, True)]
     assert shown[1][1] > shown[0][1] and shown[1][2] == 12
     assert counts[0] == counts[1], counts
     assert counts[1] <= PHONE_PAGE_BUDGET, counts

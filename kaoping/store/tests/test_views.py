@@ -509,3 +509,58 @@ def test_the_cards_of_a_store_query_count_does_not_grow_with_households(shop, cl
         counts.append(_queries_of(client, "post", url))
     assert Account.objects.filter(subject__region__code__startswith=VILLAGE).count() == 14
     assert counts[0] == counts[1]
+
+
+HISTORY = reverse("store:my_history")
+
+
+def test_the_phone_page_shows_the_latest_movements_and_the_rest_a_page_at_a_time(
+    shop, client_for, county, monkeypatch
+):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from kaoping.store import views
+    from kaoping.store.models import Movement
+
+    scheme, _store, _rice, _oil, account = shop
+    earn(scheme, account.subject, "CLEAN", times=25)
+    newest_first = list(
+        Movement.objects.filter(account=account)
+        .order_by("-effective_on", "-id")
+        .values_list("pk", flat=True)
+    )
+    assert len(newest_first) > views.HISTORY_SHOWN
+    client = client_for(county, "erin")
+
+    phone = client.get(MY)
+    assert [m.pk for m in phone.context["history"]] == newest_first[: views.HISTORY_SHOWN]
+    assert f'href="{HISTORY}?account={account.pk}"' in phone.content.decode()
+
+    monkeypatch.setattr(views, "HISTORY_PAGE_SIZE", 10)
+    seen, counts = [], []
+    for number in (1, 2, 3):
+        with CaptureQueriesContext(connection) as queries:
+            page = client.get(HISTORY, {"account": account.pk, "page": number})
+        assert page.status_code == 200
+        counts.append(len(queries))
+        seen += [m.pk for m in page.context["page"]]
+        assert all(m.entry.item_name != m.entry.item_code for m in page.context["page"] if m.entry)
+    assert seen == newest_first  # every movement once, newest first
+    assert counts[0] == counts[1]  # a page costs the same queries however far back
+    html = client.get(HISTORY, {"account": account.pk, "page": 2}).content.decode()
+    assert "第 2 / 3 页" in html and "庭院整洁" in html
+    # Without an account named, the one the phone page shows first.
+    assert client.get(HISTORY).context["account"] == account
+
+
+def test_the_history_is_the_households_own(shop, client_for, county):
+    scheme, _store, _rice, _oil, account = shop
+    other = next(s for s in household_subjects() if s.pk != account.subject_id)
+    earn(scheme, other, "CLEAN")
+    theirs = account_of(scheme, other)
+    erin = client_for(county, "erin")
+    assert erin.get(HISTORY, {"account": theirs.pk}).status_code == 404
+    assert erin.get(HISTORY, {"account": "x"}).status_code == 404
+    assert client_for(county, "alice").get(HISTORY).status_code == 403
+    assert client_for(county, None).get(HISTORY).status_code == 302
