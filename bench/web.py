@@ -10,8 +10,10 @@ ever contacted, and every load is bounded in count or time.
 Pages: the bare view (no database, no template), the public posting of one village (what a
 villager opens from the notice board's QR code), the province-wide first page of the same
 posting, the village's posting once more as a signed-in reader gets it (rendered for each
-request: anonymous readers are served from kaoping.core.pagecache), and the household's phone
-page (store `my_points`); the period page of the household month as the county admin opens it,
+request: anonymous readers are served from kaoping.core.pagecache); the console's shell, a
+second yardstick (the search page with no query as the county admin gets it: session, login,
+roles, menu and base template, nothing of its own; no target); the household's phone page
+(store `my_points`); the period page of the household month as the county admin opens it,
 the household's subject page as its grid member opens it, and the review queue as the village's
 review member opens it (a page of entries recorded for that village's households and awaiting
 review); then the county dashboard (`/dashboard/`, on the village scheme's closed quarter and on
@@ -234,6 +236,14 @@ def web_setup(*, echo: Out, period_id: int, village_period_id: int | None = None
             "name": "public posting, one village, rendered (signed in)",
             "path": f"{posting}?region={village}",
             "login": Role.VILLAGER,
+        },
+        # The floor of every console page: the session, the login, its roles, the menu and the
+        # base template, with nothing of its own (a yardstick beside the bare view, no target).
+        {
+            "name": "console shell: the search page, no query (county)",
+            "path": reverse("console:search"),
+            "login": Role.COUNTY_ADMIN,
+            "yardstick": True,
         },
         {
             "name": "household phone page (store:my_points)",
@@ -495,8 +505,11 @@ def run(
     public = measured[1]
     # Every page a login gets (rendered for it) against the signed-in target, at this size.
     slow = [
-        p["name"] for p in measured if p["login"] and (p["p50_ms"] or 1e9) > TARGET_SIGNED_IN_P50_MS
+        p["name"]
+        for p in measured
+        if p["login"] and not p.get("yardstick") and (p["p50_ms"] or 1e9) > TARGET_SIGNED_IN_P50_MS
     ]
+    shell = next((p for p in measured if p.get("yardstick")), None)
     result = {
         "benchmark": "web",
         "engine": engine,
@@ -541,8 +554,9 @@ def run(
         f"{engine}; {setup['results']:,} posted results ({shape.households:,} households, "
         f"{shape.total_villages:,} villages); {result['server']}; client {measured[0]['client']}, "
         "on the same 2 cores",
-        f"bare view p50 {measured[0]['p50_ms']} ms, p99 {measured[0]['p99_ms']} ms; signed-in "
-        f"pages over p50 {TARGET_SIGNED_IN_P50_MS} ms: {', '.join(slow) or 'none'}",
+        f"bare view p50 {measured[0]['p50_ms']} ms, p99 {measured[0]['p99_ms']} ms"
+        + (f"; console shell p50 {shell['p50_ms']} ms" if shell else "")
+        + f"; signed-in pages over p50 {TARGET_SIGNED_IN_P50_MS} ms: {', '.join(slow) or 'none'}",
         *(f"{p['name']}: {p['path']}" for p in measured),
     ]
     write_report(out_dir, f"web-{engine}", result, header, rows, notes, echo)
