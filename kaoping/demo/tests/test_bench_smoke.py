@@ -43,7 +43,9 @@ def test_bench_close_import_and_web_complete(tmp_path, monkeypatch):
     names = " ".join(p["name"] for p in pages)
     assert len(pages) >= 6 + 1 + 9 and "dashboard" in names
     [shell] = [p for p in pages if p.get("yardstick")]
-    assert shell["login"] and shell["name"] not in json.loads(
-        (results / f"web-{engine}.json").read_text()
-    )["signed_in_over_p50_target"]
+    assert (
+        shell["login"]
+        and shell["name"]
+        not in json.loads((results / f"web-{engine}.json").read_text())["signed_in_over_p50_target"]
+    )
     assert [p["errors"] for p in pages] == [0] * len(pages)
